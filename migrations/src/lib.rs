@@ -1,0 +1,21 @@
+//! Schema migrations for Alert Whisperer.
+//!
+//! Written in the SeaQuery DSL only, so the same migrations run on SQLite and
+//! PostgreSQL. Every `up` has a `down`. Timestamps are stored as Unix
+//! milliseconds (`BIGINT`) so that both backends order and compare them alike.
+
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_tenancy;
+
+/// The ordered list of migrations; `serve` applies the pending ones at start.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_tenancy::Migration)]
+    }
+}

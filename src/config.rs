@@ -1,0 +1,223 @@
+//! Typed configuration: defaults, then an optional TOML file, then
+//! `ALERT_WHISPERER_*` environment variables (and `DATABASE_URL`), validated at load.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything the server can be configured with. See docs/configuration.md.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on for gRPC, grpc-web and HTTP.
+    pub listen: SocketAddr,
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://…`.
+    pub database_url: String,
+    /// Directory for the default SQLite file and the generated master key.
+    pub data_dir: PathBuf,
+    /// Most connections in the database pool.
+    pub database_max_connections: u32,
+    /// Base64 of a 32-byte key that encrypts secrets at rest; empty to use `master_key_file`.
+    pub master_key: String,
+    /// File holding the master key; created with mode 0600 on first start when missing.
+    /// Empty means `<data_dir>/master.key`.
+    pub master_key_file: PathBuf,
+    /// Origins allowed to call grpc-web from a browser (`*` for any); empty disables CORS.
+    pub cors_allowed_origins: Vec<String>,
+    /// How long a shutdown waits for in-flight calls before it gives up, in seconds.
+    pub shutdown_grace_seconds: u64,
+    /// Log filter in `tracing_subscriber::EnvFilter` syntax (overridden by `RUST_LOG`).
+    pub log_filter: String,
+    /// Log output format: `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A configuration that could not be loaded; the message names the bad key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: String::new(),
+            data_dir: PathBuf::from("data"),
+            database_max_connections: 16,
+            master_key: String::new(),
+            master_key_file: PathBuf::new(),
+            cors_allowed_origins: Vec::new(),
+            shutdown_grace_seconds: 30,
+            log_filter: "info".to_owned(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("ALERT_WHISPERER_").map(|key| key.as_str().to_lowercase().into()));
+        let config: Config = figment.extract().map_err(|error| {
+            // figment names the key and where its value came from.
+            ConfigError(
+                error
+                    .into_iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        config.validated()
+    }
+
+    /// Fills derived defaults and checks every value, naming the key that is wrong.
+    pub fn validated(mut self) -> Result<Self, ConfigError> {
+        if self.database_url.is_empty() {
+            self.database_url = format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("alert-whisperer.db").display()
+            );
+        }
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(
+                "database_url: must start with sqlite:, postgres:// or postgresql://".to_owned(),
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError(
+                "database_max_connections: must be at least 1".to_owned(),
+            ));
+        }
+        if !self.master_key.is_empty() {
+            decode_master_key(&self.master_key)
+                .map_err(|why| ConfigError(format!("master_key: {why}")))?;
+        }
+        if self.master_key_file.as_os_str().is_empty() {
+            self.master_key_file = self.data_dir.join("master.key");
+        }
+        for origin in &self.cors_allowed_origins {
+            if origin != "*" && http::HeaderValue::from_str(origin).is_err() {
+                return Err(ConfigError(format!(
+                    "cors_allowed_origins: {origin:?} is not a valid origin"
+                )));
+            }
+        }
+        if self.shutdown_grace_seconds > 3600 {
+            return Err(ConfigError(
+                "shutdown_grace_seconds: must be at most 3600".to_owned(),
+            ));
+        }
+        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
+            return Err(ConfigError(format!("log_filter: {error}")));
+        }
+        Ok(self)
+    }
+
+    /// Whether the database is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// The grace period of a shutdown.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_seconds)
+    }
+}
+
+/// Decodes a base64 master key and checks it is 32 bytes.
+pub(crate) fn decode_master_key(text: &str) -> Result<[u8; 32], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|error| format!("not base64: {error}"))?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("must decode to 32 bytes, got {}", bytes.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_database_is_sqlite_under_data_dir() {
+        let config = Config::default().validated().expect("defaults are valid");
+        assert_eq!(
+            config.database_url,
+            "sqlite://data/alert-whisperer.db?mode=rwc"
+        );
+        assert_eq!(config.master_key_file, PathBuf::from("data/master.key"));
+    }
+
+    #[test]
+    fn bad_master_key_names_the_key() {
+        let config = Config {
+            master_key: "c2hvcnQ=".to_owned(),
+            ..Config::default()
+        };
+        let error = config.validated().expect_err("short key is refused");
+        assert!(error.to_string().contains("master_key"), "{error}");
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused() {
+        let config = Config {
+            database_url: "mysql://localhost/db".to_owned(),
+            ..Config::default()
+        };
+        let error = config.validated().expect_err("mysql is refused");
+        assert!(error.to_string().contains("database_url"), "{error}");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure signature
+    fn file_then_environment_layering_names_bad_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "aw.toml",
+                "listen = \"127.0.0.1:9000\"\nshutdown_grace_seconds = 5\n",
+            )?;
+            jail.set_env("ALERT_WHISPERER_SHUTDOWN_GRACE_SECONDS", "7");
+            let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
+            assert_eq!(config.listen.port(), 9000);
+            assert_eq!(config.shutdown_grace_seconds, 7);
+
+            jail.set_env("ALERT_WHISPERER_LISTEN", "not-an-address");
+            let error = Config::load(Some(Path::new("aw.toml"))).expect_err("bad listen");
+            assert!(
+                error.to_string().to_lowercase().contains("listen"),
+                "{error}"
+            );
+            Ok(())
+        });
+    }
+}

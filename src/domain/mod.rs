@@ -1,0 +1,3 @@
+//! Pure domain logic: no tonic, axum or SeaORM types in signatures.
+
+pub mod tenant;

@@ -1,0 +1,116 @@
+//! The authentication layer of the gRPC router: operator bearer tokens for the
+//! control plane, API keys for IngestService; health and reflection need none.
+//! The identity goes into the request's extensions for the handlers.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use crate::auth::{IngestCaller, Operator, bearer_token};
+use crate::domain::tenant::Role;
+use crate::error::{Error, Result};
+use crate::secrets::hash_credential;
+use crate::store::Scope;
+
+const API_PACKAGE_PREFIX: &str = "/alertwhisperer.v1.";
+const INGEST_PREFIX: &str = "/alertwhisperer.v1.IngestService/";
+
+/// Authenticates calls to `alertwhisperer.v1` services; lets everything else through.
+pub(crate) async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if !path.starts_with(API_PACKAGE_PREFIX) {
+        return next.run(request).await;
+    }
+    let result = if path.starts_with(INGEST_PREFIX) {
+        ingest_caller(&state, request.headers())
+            .await
+            .map(|caller| request.extensions_mut().insert(caller).is_none())
+    } else {
+        operator(&state, request.headers())
+            .await
+            .map(|operator| request.extensions_mut().insert(operator).is_none())
+    };
+    match result {
+        Ok(_) => next.run(request).await,
+        Err(error) => tonic::Status::from(error).into_http::<Body>(),
+    }
+}
+
+async fn operator(state: &AppState, headers: &http::HeaderMap) -> Result<Operator> {
+    let value = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    let token = bearer_token(value)?;
+    let record = state
+        .store
+        .authenticate_operator_token(&hash_credential(token))
+        .await?
+        .ok_or_else(|| {
+            Error::Unauthenticated("the operator token is unknown, revoked or expired".to_owned())
+        })?;
+    let role = Role::parse(&record.token.role)
+        .ok_or_else(|| Error::Internal(format!("stored role {:?}", record.token.role)))?;
+    let scope = if record.company_ids.is_empty() {
+        Scope::All
+    } else {
+        Scope::Companies(record.company_ids.into())
+    };
+    Ok(Operator {
+        token_id: record.token.id,
+        name: record.token.name,
+        role,
+        scope,
+    })
+}
+
+async fn ingest_caller(state: &AppState, headers: &http::HeaderMap) -> Result<IngestCaller> {
+    let key = match headers
+        .get("x-api-key")
+        .and_then(|value| value.to_str().ok())
+    {
+        Some(key) => key.trim(),
+        None => {
+            let value = headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok());
+            bearer_token(value).map_err(|_| {
+                Error::Unauthenticated(
+                    "missing api key: send x-api-key: <key> or authorization: Bearer <key>"
+                        .to_owned(),
+                )
+            })?
+        }
+    };
+    let record = state
+        .store
+        .authenticate_api_key(&hash_credential(key))
+        .await?
+        .ok_or_else(|| {
+            Error::Unauthenticated("the api key is unknown, revoked or expired".to_owned())
+        })?;
+    Ok(IngestCaller {
+        company_id: record.company_id,
+        api_key_id: record.id,
+    })
+}
+
+/// Fallback: UNIMPLEMENTED for gRPC requests, 404 for anything else.
+pub(crate) async fn not_found(request: Request) -> Response {
+    let is_grpc = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/grpc"));
+    if is_grpc {
+        tonic::Status::unimplemented(format!("unknown method {}", request.uri().path()))
+            .into_http::<Body>()
+    } else {
+        (http::StatusCode::NOT_FOUND, "not found\n").into_response()
+    }
+}

@@ -1,0 +1,19 @@
+//! Alert Whisperer: the alert control plane for managed service providers.
+//!
+//! One binary serves gRPC, grpc-web and HTTP on one port. [`server::run`] is the
+//! entry point of `alert-whisperer serve`; tests use [`server::Server`] directly on
+//! 127.0.0.1:0.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod metrics;
+pub mod proto;
+pub mod secrets;
+pub mod server;
+pub mod store;
+
+pub use config::Config;
+pub use server::{Server, run};

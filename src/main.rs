@@ -1,0 +1,155 @@
+//! The `alert-whisperer` command: serve, migrate, admin.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use alert_whisperer::config::{Config, LogFormat};
+use alert_whisperer::domain::tenant::Role;
+use alert_whisperer::store::tenant::Audit;
+use alert_whisperer::store::{Scope, Store};
+
+/// Alert Whisperer: the alert control plane for MSPs.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, global = true, env = "ALERT_WHISPERER_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve gRPC, grpc-web and webhooks on one port (migrates the database first).
+    Serve,
+    /// Apply, roll back or show database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Administrative commands.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Roll back the last migrations.
+    Down {
+        /// How many migrations to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminAction {
+    /// Create an operator token and print it (shown only once).
+    CreateToken {
+        /// Name of the token (the person or tool that uses it).
+        #[arg(long)]
+        name: String,
+        /// Role of the token.
+        #[arg(long, value_enum, default_value_t = RoleArg::Admin)]
+        role: RoleArg,
+        /// Limit the token to this company (repeatable); none means every company.
+        #[arg(long = "company")]
+        companies: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Admin,
+    Technician,
+    Viewer,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Technician => Role::Technician,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    init_tracing(&config);
+    match cli.command {
+        Command::Serve => alert_whisperer::run(config).await?,
+        Command::Migrate { action } => {
+            let store = Store::connect(&config).await?;
+            match action {
+                MigrateAction::Up => {
+                    store.migrate_up().await.context("migrate up")?;
+                    println!("migrations applied");
+                }
+                MigrateAction::Down { steps } => {
+                    store.migrate_down(steps).await.context("migrate down")?;
+                    println!("rolled back {steps} migration(s)");
+                }
+                MigrateAction::Status => {
+                    for (name, applied) in store.migration_status().await? {
+                        println!("{} {name}", if applied { "applied" } else { "pending" });
+                    }
+                }
+            }
+        }
+        Command::Admin {
+            action:
+                AdminAction::CreateToken {
+                    name,
+                    role,
+                    companies,
+                },
+        } => {
+            let store = Store::connect(&config).await?;
+            store.migrate().await?;
+            let name = alert_whisperer::domain::tenant::validate_name("name", &name)?;
+            let token = alert_whisperer::secrets::new_operator_token();
+            let record = store
+                .create_operator_token(
+                    &Audit::new("cli", "admin create-token"),
+                    &Scope::All,
+                    &name,
+                    role.into(),
+                    &companies,
+                    None,
+                    &token,
+                )
+                .await?;
+            eprintln!(
+                "created operator token {} ({}, role {})",
+                record.token.id, record.token.name, record.token.role
+            );
+            println!("{}", token.secret);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Server assembly: one listener serving gRPC, grpc-web and plain HTTP routes,
+//! first-start bootstrap, and graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::domain::tenant::Role;
+use crate::error::{Error, Result};
+use crate::grpc::{self, AppState};
+use crate::metrics::Metrics;
+use crate::secrets::{MasterKey, new_operator_token};
+use crate::store::tenant::Audit;
+use crate::store::{Scope, Store};
+
+/// A server ready to serve: database migrated, admin token bootstrapped, router built.
+pub struct Server {
+    config: Config,
+    state: AppState,
+    app: Router,
+    health: tonic_health::server::HealthReporter,
+    initial_admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("listen", &self.config.listen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Connects to the configured database and prepares the server.
+    pub async fn prepare(config: Config) -> Result<Self> {
+        let store = Store::connect(&config).await?;
+        Self::prepare_with_store(config, store).await
+    }
+
+    /// Prepares the server on an already connected store: migrates it, loads
+    /// the master key and creates the first admin token if there is none.
+    pub async fn prepare_with_store(config: Config, store: Store) -> Result<Self> {
+        store.migrate().await?;
+        let master_key = MasterKey::load_or_create(&config)?;
+        let initial_admin_token = bootstrap_admin_token(&store).await?;
+        let metrics = Arc::new(Metrics::new(crate::proto::method_paths()));
+        let state = AppState {
+            store,
+            master_key,
+            metrics,
+            shutdown: CancellationToken::new(),
+        };
+        let (health, health_service) = tonic_health::server::health_reporter();
+        let grpc_router = grpc::router(&config, state.clone(), health_service)?;
+        let app = Router::new()
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics_text))
+            .with_state(state.clone())
+            .fallback(move |request: axum::extract::Request| {
+                grpc_or_not_found(grpc_router.clone(), request)
+            })
+            .layer(tower_http::trace::TraceLayer::new_for_http());
+        Ok(Self {
+            config,
+            state,
+            app,
+            health,
+            initial_admin_token,
+        })
+    }
+
+    /// The admin token created by this start, when the database had no operator token.
+    pub fn initial_admin_token(&self) -> Option<&str> {
+        self.initial_admin_token.as_deref()
+    }
+
+    /// The shared state (tests reach the store through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops accepting,
+    /// ends streams, drains in-flight calls for up to the grace period and returns.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        for service in [
+            "alertwhisperer.v1.IngestService",
+            "alertwhisperer.v1.CorrelationService",
+            "alertwhisperer.v1.IncidentService",
+            "alertwhisperer.v1.RunbookService",
+            "alertwhisperer.v1.ComplianceService",
+            "alertwhisperer.v1.TenantService",
+        ] {
+            self.health
+                .set_service_status(service, tonic_health::ServingStatus::Serving)
+                .await;
+        }
+        let address = listener
+            .local_addr()
+            .map_err(|error| Error::Internal(error.to_string()))?;
+        tracing::info!(%address, "listening for grpc, grpc-web and http");
+
+        let stopping = self.state.shutdown.clone();
+        let health = self.health.clone();
+        tokio::spawn({
+            let stopping = stopping.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections, draining calls");
+                health
+                    .set_service_status("", tonic_health::ServingStatus::NotServing)
+                    .await;
+                stopping.cancel();
+            }
+        });
+
+        let grace = self.config.shutdown_grace();
+        let serve = axum::serve(listener, self.app.into_make_service())
+            .with_graceful_shutdown(stopping.clone().cancelled_owned());
+        let deadline = async {
+            stopping.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = serve => {
+                result.map_err(|error| Error::Internal(format!("server: {error}")))?;
+                tracing::info!("all calls drained");
+            }
+            () = deadline => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "calls still running after the grace period; stopping anyway");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Binds the configured address, prints the first admin token if one was
+/// created, and serves until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|error| Error::Internal(format!("cannot listen on {}: {error}", config.listen)))?;
+    let server = Server::prepare(config).await?;
+    if let Some(token) = server.initial_admin_token() {
+        // Printed once, never logged: only its hash is stored.
+        println!(
+            "\nFirst start: created an admin operator token. It is shown only now; keep it safe:\n\n    {token}\n\nUse it as `authorization: Bearer <token>`.\n"
+        );
+    }
+    server.serve(listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Creates an admin token when the database has no operator token at all.
+async fn bootstrap_admin_token(store: &Store) -> Result<Option<String>> {
+    if store.has_operator_tokens().await? {
+        return Ok(None);
+    }
+    let token = new_operator_token();
+    store
+        .create_operator_token(
+            &Audit::new("system", "bootstrap"),
+            &Scope::All,
+            "initial admin",
+            Role::Admin,
+            &[],
+            None,
+            &token,
+        )
+        .await?;
+    tracing::info!(prefix = %token.prefix, "created the initial admin token");
+    Ok(Some(token.secret))
+}
+
+/// Sends gRPC, grpc-web and CORS preflight requests to the gRPC router, and
+/// answers 404 to any other unknown path (the grpc-web layer would answer 400).
+async fn grpc_or_not_found(
+    grpc: Router,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use tower::ServiceExt;
+    let is_grpc = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"));
+    if is_grpc || request.method() == http::Method::OPTIONS {
+        match grpc.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    } else {
+        (http::StatusCode::NOT_FOUND, "not found\n").into_response()
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<AppState>) -> axum::response::Response {
+    if state.shutdown.is_cancelled() {
+        return (http::StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    match state.store.ping().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness: database unreachable");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> axum::response::Response {
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,266 @@
+//! Persistence through SeaORM on SQLite or PostgreSQL.
+//!
+//! Repositories expose only finders that take the caller's [`Scope`]: a query
+//! of tenant rows cannot be written without one.
+
+pub mod entity;
+pub mod tenant;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use migrations::Migrator;
+use migrations::sea_orm_migration::MigratorTrait;
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// The companies a caller may act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every company.
+    All,
+    /// Only these company ids.
+    Companies(Arc<[String]>),
+}
+
+impl Scope {
+    /// Whether `company_id` is inside the scope.
+    pub fn allows(&self, company_id: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Companies(ids) => ids.iter().any(|id| id == company_id),
+        }
+    }
+
+    /// Whether the scope is not limited to some companies.
+    pub fn is_all(&self) -> bool {
+        matches!(self, Scope::All)
+    }
+
+    /// A SQL condition restricting `column` (a company id column) to the scope.
+    pub(crate) fn condition(&self, column: impl sea_orm::ColumnTrait) -> SimpleExpr {
+        match self {
+            Scope::All => Expr::value(true),
+            Scope::Companies(ids) => column.is_in(ids.iter().cloned()),
+        }
+    }
+}
+
+/// The database handle and the repositories over it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to the configured database (creating the SQLite file and its
+    /// directory if needed) without migrating.
+    pub async fn connect(config: &Config) -> Result<Self> {
+        if let Some(dir) = sqlite_parent_dir(&config.database_url).filter(|_| config.is_sqlite()) {
+            std::fs::create_dir_all(&dir).map_err(|error| {
+                Error::Internal(format!("cannot create {}: {error}", dir.display()))
+            })?;
+        }
+        let mut options = ConnectOptions::new(config.database_url.clone());
+        options
+            .max_connections(config.database_max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|options| {
+                // WAL lets readers run beside the writer; FULL makes a commit
+                // survive power loss, not only a process crash.
+                options
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .create_if_missing(true)
+            });
+        let db = Database::connect(options).await?;
+        Ok(Self { db })
+    }
+
+    /// Wraps an existing connection (tests use this for a per-test PostgreSQL schema).
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.db, None).await
+    }
+
+    /// The underlying connection.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The database backend in use.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.db.ping().await
+    }
+
+    /// Applies every pending migration; the same as [`Store::migrate`], named for the CLI.
+    pub async fn migrate_up(&self) -> Result<(), DbErr> {
+        self.migrate().await
+    }
+
+    /// Rolls back the last `steps` migrations.
+    pub async fn migrate_down(&self, steps: u32) -> Result<(), DbErr> {
+        Migrator::down(&self.db, Some(steps)).await
+    }
+
+    /// Each migration's name and whether it is applied.
+    pub async fn migration_status(&self) -> Result<Vec<(String, bool)>, DbErr> {
+        let migrations = Migrator::get_migration_with_status(&self.db).await?;
+        Ok(migrations
+            .into_iter()
+            .map(|migration| {
+                let applied = matches!(
+                    migration.status(),
+                    migrations::sea_orm_migration::MigrationStatus::Applied
+                );
+                (migration.name().to_owned(), applied)
+            })
+            .collect())
+    }
+
+    /// Runs a statement that must succeed on both backends (used by tests and readiness).
+    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), DbErr> {
+        self.db.execute_unprepared(sql).await.map(|_| ())
+    }
+}
+
+fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    std::path::Path::new(path)
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .map(|parent| parent.to_path_buf())
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+/// A new time-ordered id (UUIDv7, lower-case hex with dashes).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Page size bounds shared by every List RPC.
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+/// Largest page a List RPC answers.
+pub const MAX_PAGE_SIZE: u64 = 500;
+
+/// A validated page request: ids are UUIDv7, so the last id of a page is the cursor.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// How many rows to answer.
+    pub size: u64,
+    /// Answer rows after (or, newest first, before) this id.
+    pub after: Option<String>,
+}
+
+impl Page {
+    /// Validates `page_size` and `page_token` from a request.
+    pub fn new(page_size: i32, page_token: &str) -> Result<Self> {
+        let size = match page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if n < 0 => return Err(Error::invalid("page_size", "must not be negative")),
+            n => u64::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE),
+        };
+        let after = if page_token.is_empty() {
+            None
+        } else {
+            Some(decode_page_token(page_token)?)
+        };
+        Ok(Self { size, after })
+    }
+
+    /// Splits `rows` fetched with limit `size + 1` into the page and the next token.
+    pub fn finish<T>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> &str) -> (Vec<T>, String) {
+        let limit = usize::try_from(self.size).unwrap_or(usize::MAX);
+        if rows.len() > limit {
+            rows.truncate(limit);
+            let token = rows.last().map(|row| encode_page_token(id_of(row)));
+            (rows, token.unwrap_or_default())
+        } else {
+            (rows, String::new())
+        }
+    }
+}
+
+fn encode_page_token(id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+}
+
+fn decode_page_token(token: &str) -> Result<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| Error::invalid("page_token", "not a token from a previous response"))?;
+    let id = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid("page_token", "not a token from a previous response"))?;
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(Error::invalid(
+            "page_token",
+            "not a token from a previous response",
+        ));
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_token_round_trips_and_rejects_garbage() {
+        let id = new_id();
+        let page = Page::new(10, &encode_page_token(&id)).expect("valid token");
+        assert_eq!(page.after.as_deref(), Some(id.as_str()));
+        assert!(Page::new(10, "!!!").is_err());
+        assert!(Page::new(-1, "").is_err());
+        assert_eq!(Page::new(100_000, "").expect("clamped").size, MAX_PAGE_SIZE);
+    }
+
+    #[test]
+    fn sqlite_parent_dir_is_found() {
+        assert_eq!(
+            sqlite_parent_dir("sqlite://data/aw.db?mode=rwc"),
+            Some(std::path::PathBuf::from("data"))
+        );
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn scope_allows_only_its_companies() {
+        let scope = Scope::Companies(vec!["a".to_owned()].into());
+        assert!(scope.allows("a"));
+        assert!(!scope.allows("b"));
+        assert!(Scope::All.allows("b"));
+    }
+}
