@@ -14,6 +14,7 @@ pub mod proto;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod webhook;
 
 pub use config::Config;
 pub use server::{Server, run};

@@ -1,0 +1,1 @@
+//! Vendor payload formats, each parsed into `AlertInput` messages.
