@@ -20,6 +20,9 @@ pub struct Config {
     pub database_url: String,
     /// Directory for the default SQLite file and the generated master key.
     pub data_dir: PathBuf,
+    /// PostgreSQL schema to use (created if missing); empty for the server's default
+    /// search path. Lets several deployments, or test runs, share one database.
+    pub database_schema: String,
     /// Most connections in the database pool.
     pub database_max_connections: u32,
     /// Base64 of a 32-byte key that encrypts secrets at rest; empty to use `master_key_file`.
@@ -58,6 +61,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: String::new(),
             data_dir: PathBuf::from("data"),
+            database_schema: String::new(),
             database_max_connections: 16,
             master_key: String::new(),
             master_key_file: PathBuf::new(),
@@ -113,6 +117,27 @@ impl Config {
             return Err(ConfigError(
                 "database_url: must start with sqlite:, postgres:// or postgresql://".to_owned(),
             ));
+        }
+        if !self.database_schema.is_empty() {
+            let valid = self.database_schema.len() <= 63
+                && self
+                    .database_schema
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !self
+                    .database_schema
+                    .starts_with(|c: char| c.is_ascii_digit());
+            if !valid {
+                return Err(ConfigError(
+                    "database_schema: must be 1 to 63 characters of a-z, 0-9 and _, not starting with a digit"
+                        .to_owned(),
+                ));
+            }
+            if self.is_sqlite() {
+                return Err(ConfigError(
+                    "database_schema: only applies to PostgreSQL".to_owned(),
+                ));
+            }
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError(

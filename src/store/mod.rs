@@ -65,7 +65,20 @@ impl Store {
                 Error::Internal(format!("cannot create {}: {error}", dir.display()))
             })?;
         }
+        if !config.database_schema.is_empty() {
+            // The schema name is validated by the config (a-z, 0-9, _), so quoting is safe.
+            let db = Database::connect(config.database_url.clone()).await?;
+            db.execute_unprepared(&format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+                config.database_schema
+            ))
+            .await?;
+            db.close().await?;
+        }
         let mut options = ConnectOptions::new(config.database_url.clone());
+        if !config.database_schema.is_empty() {
+            options.set_schema_search_path(config.database_schema.clone());
+        }
         options
             .max_connections(config.database_max_connections)
             .min_connections(1)
@@ -84,11 +97,6 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         Ok(Self { db })
-    }
-
-    /// Wraps an existing connection (tests use this for a per-test PostgreSQL schema).
-    pub fn from_connection(db: DatabaseConnection) -> Self {
-        Self { db }
     }
 
     /// Applies every pending migration.
@@ -134,11 +142,6 @@ impl Store {
                 (migration.name().to_owned(), applied)
             })
             .collect())
-    }
-
-    /// Runs a statement that must succeed on both backends (used by tests and readiness).
-    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), DbErr> {
-        self.db.execute_unprepared(sql).await.map(|_| ())
     }
 }
 

@@ -1,1 +1,8 @@
+//! The one integration-test binary: every test boots the real server on
+//! 127.0.0.1:0 and talks to it with real clients.
 
+#![allow(clippy::unwrap_used, unreachable_pub)]
+
+mod harness;
+mod server;
+mod tenancy;

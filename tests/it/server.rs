@@ -1,0 +1,390 @@
+//! The server as a whole: one port for gRPC, grpc-web and HTTP; health,
+//! reflection, metrics; the binary's start-up, CLI and graceful shutdown.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use alert_whisperer::proto::v1;
+use prost::Message;
+use tokio::io::AsyncBufReadExt;
+use tonic::Code;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+use crate::harness::{Backend, TestServer, authed};
+
+#[tokio::test]
+async fn reflection_lists_the_six_services() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let mut client = ServerReflectionClient::new(server.channel().await);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = client
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .expect("reflection needs no token")
+        .into_inner();
+    let response = stream.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection answer {response:?}");
+    };
+    let mut names: Vec<_> = list
+        .service
+        .into_iter()
+        .map(|s| s.name)
+        .filter(|n| n.starts_with("alertwhisperer.v1."))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "alertwhisperer.v1.ComplianceService",
+            "alertwhisperer.v1.CorrelationService",
+            "alertwhisperer.v1.IncidentService",
+            "alertwhisperer.v1.IngestService",
+            "alertwhisperer.v1.RunbookService",
+            "alertwhisperer.v1.TenantService",
+        ]
+    );
+
+    // v1alpha too, for older grpcurl builds.
+    let mut alpha =
+        tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient::new(
+            server.channel().await,
+        );
+    let request = tonic_reflection::pb::v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest::ListServices(
+                String::new(),
+            ),
+        ),
+    };
+    let mut stream = alpha
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(stream.message().await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn later_rpcs_answer_unimplemented() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let mut incidents =
+        v1::incident_service_client::IncidentServiceClient::new(server.channel().await);
+    let error = incidents
+        .list_incidents(authed(
+            &server.admin_token,
+            v1::ListIncidentsRequest::default(),
+        ))
+        .await
+        .expect_err("not yet implemented");
+    assert_eq!(error.code(), Code::Unimplemented);
+    // Authentication still comes first.
+    let error = incidents
+        .list_incidents(v1::ListIncidentsRequest::default())
+        .await
+        .expect_err("no token");
+    assert_eq!(error.code(), Code::Unauthenticated);
+}
+
+fn grpc_web_frame(message: &impl Message) -> Vec<u8> {
+    let body = message.encode_to_vec();
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&u32::try_from(body.len()).unwrap().to_be_bytes());
+    frame.extend_from_slice(&body);
+    frame
+}
+
+#[tokio::test]
+async fn grpc_web_and_http_share_the_port() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let http = reqwest::Client::new();
+
+    let health = http
+        .get(format!("{}/healthz", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = http
+        .get(format!("{}/readyz", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let missing = http
+        .get(format!("{}/nope", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // A grpc-web call over plain HTTP/1.1, as a browser makes it.
+    let response = http
+        .post(format!(
+            "{}/alertwhisperer.v1.TenantService/ListCompanies",
+            server.url()
+        ))
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .header("authorization", format!("Bearer {}", server.admin_token))
+        .body(grpc_web_frame(&v1::ListCompaniesRequest::default()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), reqwest::Version::HTTP_11);
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(bytes[0], 0, "first frame is data");
+    let len = u32::from_be_bytes(bytes[1..5].try_into().unwrap()) as usize;
+    let decoded = v1::ListCompaniesResponse::decode(&bytes[5..5 + len]).unwrap();
+    assert!(decoded.companies.is_empty());
+    let trailer = &bytes[5 + len..];
+    assert_eq!(trailer[0], 0x80, "then the trailer frame");
+    let trailer_text = String::from_utf8_lossy(&trailer[5..]);
+    assert!(trailer_text.contains("grpc-status:0"), "{trailer_text}");
+
+    // The call shows up in /metrics by method and code.
+    let metrics = http
+        .get(format!("{}/metrics", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "alertwhisperer_grpc_requests_total{method=\"alertwhisperer.v1.TenantService/ListCompanies\",code=\"OK\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("alertwhisperer_grpc_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn grpc_web_cors_preflight_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = alert_whisperer::Config {
+        data_dir: dir.path().to_path_buf(),
+        cors_allowed_origins: vec!["https://noc.example".to_owned()],
+        ..Default::default()
+    }
+    .validated()
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = alert_whisperer::Server::prepare(config).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    let response = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("http://{addr}/alertwhisperer.v1.TenantService/ListCompanies"),
+        )
+        .header("origin", "https://noc.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type,x-grpc-web",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://noc.example"
+    );
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn binary() -> tokio::process::Command {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_alert-whisperer"))
+}
+
+async fn wait_until_healthy(port: u16) {
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(response) = http
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+        {
+            if response.status() == 200 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server on port {port} did not become healthy");
+}
+
+#[tokio::test]
+async fn binary_prints_token_once_and_exits_zero_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    for run in 0..2 {
+        let port = free_port();
+        let mut child = binary()
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("ALERT_WHISPERER_LISTEN", format!("127.0.0.1:{port}"))
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until_healthy(port).await;
+        let pid = child.id().unwrap();
+        let status = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .unwrap();
+        assert!(status.success());
+        let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .expect("exits after SIGTERM")
+            .unwrap();
+        assert!(exit.success(), "exit status {exit:?}");
+        let mut stdout = String::new();
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
+        if run == 0 {
+            assert!(
+                stdout.contains("awo_"),
+                "first start prints the token: {stdout}"
+            );
+        } else {
+            assert!(!stdout.contains("awo_"), "later starts do not: {stdout}");
+        }
+    }
+    assert!(dir.path().join("data/alert-whisperer.db").exists());
+    assert!(dir.path().join("data/master.key").exists());
+}
+
+#[tokio::test]
+async fn bad_configuration_stops_start_up_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("aw.toml"),
+        "shutdown_grace_seconds = \"soon\"\n",
+    )
+    .unwrap();
+    let output = binary()
+        .args(["--config", "aw.toml", "serve"])
+        .current_dir(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("shutdown_grace_seconds"), "{stderr}");
+
+    let output = binary()
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("ALERT_WHISPERER_DATABASE_MAX_CONNECTIONS", "0")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("database_max_connections"), "{stderr}");
+}
+
+#[tokio::test]
+async fn migrate_and_admin_commands_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &'static [&'static str]| {
+        let mut command = binary();
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL");
+        async move { command.output().await.unwrap() }
+    };
+    let status = run(&["migrate", "status"]).await;
+    assert!(status.status.success());
+    assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261126_000001_tenancy"));
+    assert!(run(&["migrate", "up"]).await.status.success());
+    let status = run(&["migrate", "status"]).await;
+    assert!(String::from_utf8_lossy(&status.stdout).contains("applied m20261126_000001_tenancy"));
+    assert!(
+        run(&["migrate", "down", "--steps", "1"])
+            .await
+            .status
+            .success()
+    );
+    let status = run(&["migrate", "status"]).await;
+    assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261126_000001_tenancy"));
+
+    let created = run(&["admin", "create-token", "--name", "ops", "--role", "viewer"]).await;
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    assert!(token.starts_with("awo_"));
+
+    // The CLI-made token authenticates against a server on that database.
+    let config = alert_whisperer::Config {
+        data_dir: dir.path().join("data"),
+        ..Default::default()
+    }
+    .validated()
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = alert_whisperer::Server::prepare(config).await.unwrap();
+    assert!(
+        server.initial_admin_token().is_none(),
+        "a database with a token gets no bootstrap token"
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    let mut client =
+        v1::tenant_service_client::TenantServiceClient::connect(format!("http://{addr}"))
+            .await
+            .unwrap();
+    client
+        .list_companies(authed(&token, v1::ListCompaniesRequest::default()))
+        .await
+        .expect("viewer token from the CLI works");
+    let error = client
+        .create_company(authed(
+            &token,
+            v1::CreateCompanyRequest {
+                name: "x".to_owned(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect_err("viewer");
+    assert_eq!(error.code(), Code::PermissionDenied);
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
