@@ -223,14 +223,13 @@ fn binary() -> tokio::process::Command {
 async fn wait_until_healthy(port: u16) {
     let http = reqwest::Client::new();
     for _ in 0..200 {
-        if let Ok(response) = http
+        let healthy = http
             .get(format!("http://127.0.0.1:{port}/healthz"))
             .send()
             .await
-        {
-            if response.status() == 200 {
-                return;
-            }
+            .is_ok_and(|response| response.status() == 200);
+        if healthy {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
