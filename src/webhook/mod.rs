@@ -2,3 +2,4 @@
 //! inputs and hands them to the same ingest path that gRPC clients use.
 
 pub mod formats;
+pub mod signature;
