@@ -34,6 +34,15 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// How long a shutdown waits for in-flight calls before it gives up, in seconds.
     pub shutdown_grace_seconds: u64,
+    /// Alerts per second each company may send (gRPC and webhooks together); 0 disables the limit.
+    pub ingest_rate_limit_per_second: u32,
+    /// Alerts a company may send at once above its rate (bucket size).
+    pub ingest_rate_limit_burst: u32,
+    /// How long API-key and HMAC-secret lookups are cached, in seconds (a revoked key
+    /// or changed secret takes effect on other replicas within this time).
+    pub ingest_credential_cache_seconds: u64,
+    /// Largest webhook body accepted, in bytes; larger bodies get 413.
+    pub webhook_max_body_bytes: usize,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (overridden by `RUST_LOG`).
     pub log_filter: String,
     /// Log output format: `text` or `json`.
@@ -67,6 +76,10 @@ impl Default for Config {
             master_key_file: PathBuf::new(),
             cors_allowed_origins: Vec::new(),
             shutdown_grace_seconds: 30,
+            ingest_rate_limit_per_second: 5_000,
+            ingest_rate_limit_burst: 20_000,
+            ingest_credential_cache_seconds: 5,
+            webhook_max_body_bytes: 1024 * 1024,
             log_filter: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -161,6 +174,16 @@ impl Config {
         if self.shutdown_grace_seconds > 3600 {
             return Err(ConfigError(
                 "shutdown_grace_seconds: must be at most 3600".to_owned(),
+            ));
+        }
+        if self.ingest_credential_cache_seconds > 300 {
+            return Err(ConfigError(
+                "ingest_credential_cache_seconds: must be at most 300".to_owned(),
+            ));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.webhook_max_body_bytes) {
+            return Err(ConfigError(
+                "webhook_max_body_bytes: must be between 1024 and 67108864".to_owned(),
             ));
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {

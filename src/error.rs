@@ -23,6 +23,27 @@ pub enum Error {
     /// The system is not in a state that allows this (e.g. HMAC already enabled).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A credential check failed at the webhook: `check` names it (`api_key`,
+    /// `signature`), `reason` says how (`missing`, `unknown`, `malformed`,
+    /// `expired`, `mismatch`, `replay`).
+    #[error("{message}")]
+    CredentialRejected {
+        /// Which check failed.
+        check: &'static str,
+        /// How it failed.
+        reason: &'static str,
+        /// Human-readable detail.
+        message: String,
+    },
+    /// The company sent more than its rate allows; retry after the given time.
+    #[error("rate limit exceeded; retry in {} ms", .0.as_millis())]
+    RateLimited(std::time::Duration),
+    /// The request body is larger than the configured limit (bytes).
+    #[error("request body larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The request body has a content type the route does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The database failed; logged in full, answered generically.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -46,6 +67,10 @@ impl Error {
             Error::Internal(error) => tracing::error!(%error, "internal error"),
             Error::InvalidArgument(_)
             | Error::Unauthenticated(_)
+            | Error::CredentialRejected { .. }
+            | Error::RateLimited(_)
+            | Error::PayloadTooLarge(_)
+            | Error::UnsupportedMediaType(_)
             | Error::PermissionDenied(_)
             | Error::NotFound(_)
             | Error::AlreadyExists(_)
@@ -59,6 +84,10 @@ impl Error {
             Error::Database(_) | Error::Internal(_) => "internal error".to_owned(),
             Error::InvalidArgument(_)
             | Error::Unauthenticated(_)
+            | Error::CredentialRejected { .. }
+            | Error::RateLimited(_)
+            | Error::PayloadTooLarge(_)
+            | Error::UnsupportedMediaType(_)
             | Error::PermissionDenied(_)
             | Error::NotFound(_)
             | Error::AlreadyExists(_)
@@ -73,7 +102,13 @@ impl From<Error> for tonic::Status {
         let message = error.public_message();
         let code = match error {
             Error::InvalidArgument(_) => tonic::Code::InvalidArgument,
-            Error::Unauthenticated(_) => tonic::Code::Unauthenticated,
+            Error::Unauthenticated(_) | Error::CredentialRejected { .. } => {
+                tonic::Code::Unauthenticated
+            }
+            Error::RateLimited(_) => tonic::Code::ResourceExhausted,
+            Error::PayloadTooLarge(_) | Error::UnsupportedMediaType(_) => {
+                tonic::Code::InvalidArgument
+            }
             Error::PermissionDenied(_) => tonic::Code::PermissionDenied,
             Error::NotFound(_) => tonic::Code::NotFound,
             Error::AlreadyExists(_) => tonic::Code::AlreadyExists,
@@ -88,9 +123,25 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log_if_internal();
         let message = self.public_message();
+        let mut body = serde_json::json!({ "message": message });
+        let mut retry_after = None;
         let (status, kind) = match self {
             Error::InvalidArgument(_) => (http::StatusCode::BAD_REQUEST, "invalid_argument"),
             Error::Unauthenticated(_) => (http::StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Error::CredentialRejected { check, reason, .. } => {
+                body["check"] = check.into();
+                body["reason"] = reason.into();
+                (http::StatusCode::UNAUTHORIZED, "unauthenticated")
+            }
+            Error::RateLimited(wait) => {
+                retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+                (http::StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+            }
+            Error::PayloadTooLarge(_) => (http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::UnsupportedMediaType(_) => (
+                http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ),
             Error::PermissionDenied(_) => (http::StatusCode::FORBIDDEN, "permission_denied"),
             Error::NotFound(_) => (http::StatusCode::NOT_FOUND, "not_found"),
             Error::AlreadyExists(_) => (http::StatusCode::CONFLICT, "already_exists"),
@@ -101,10 +152,14 @@ impl IntoResponse for Error {
                 (http::StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
-        (
-            status,
-            axum::Json(serde_json::json!({ "error": kind, "message": message })),
-        )
-            .into_response()
+        body["error"] = kind.into();
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(seconds.max(1)),
+            );
+        }
+        response
     }
 }

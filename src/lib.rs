@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod ingest;
 pub mod metrics;
 pub mod proto;
 pub mod secrets;
@@ -17,4 +18,4 @@ pub mod store;
 pub mod webhook;
 
 pub use config::Config;
-pub use server::{Server, run};
+pub use server::{Server, ServerOptions, run};

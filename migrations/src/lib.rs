@@ -8,6 +8,7 @@ pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_tenancy;
+mod m20261126_000002_ingest;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -16,6 +17,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_tenancy::Migration)]
+        vec![
+            Box::new(m20261126_000001_tenancy::Migration),
+            Box::new(m20261126_000002_ingest::Migration),
+        ]
     }
 }

@@ -1,3 +1,4 @@
 //! Pure domain logic: no tonic, axum or SeaORM types in signatures.
 
+pub mod ingest;
 pub mod tenant;

@@ -87,17 +87,7 @@ async fn ingest_caller(state: &AppState, headers: &http::HeaderMap) -> Result<In
             })?
         }
     };
-    let record = state
-        .store
-        .authenticate_api_key(&hash_credential(key))
-        .await?
-        .ok_or_else(|| {
-            Error::Unauthenticated("the api key is unknown, revoked or expired".to_owned())
-        })?;
-    Ok(IngestCaller {
-        company_id: record.company_id,
-        api_key_id: record.id,
-    })
+    state.ingest.authenticate(key).await
 }
 
 /// Fallback: UNIMPLEMENTED for gRPC requests, 404 for anything else.

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub(crate) mod convert;
+pub mod ingest;
 pub mod tenant;
 mod unimplemented;
 
@@ -26,6 +27,10 @@ pub struct AppState {
     pub store: Store,
     /// Encrypts and decrypts secrets at rest.
     pub master_key: MasterKey,
+    /// The ingest path (credential caches, rate limits, group commit).
+    pub ingest: Arc<crate::ingest::Ingestor>,
+    /// Verifies SNS message signatures for the CloudWatch webhook.
+    pub sns: Arc<crate::webhook::sns::SnsVerifier>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
     /// Cancelled when the server shuts down; streams end on it.
@@ -42,7 +47,6 @@ pub(crate) fn operator<T>(request: &tonic::Request<T>) -> Result<Operator> {
 }
 
 /// The ingest caller that the auth layer put into the request.
-#[allow(dead_code)]
 pub(crate) fn ingest_caller<T>(request: &tonic::Request<T>) -> Result<IngestCaller> {
     request
         .extensions()
@@ -77,7 +81,7 @@ pub(crate) fn router(
             tenant::TenantHandler::new(state.clone()),
         ))
         .add_service(v1::ingest_service_server::IngestServiceServer::new(
-            unimplemented::IngestHandler,
+            ingest::IngestHandler::new(state.clone()),
         ))
         .add_service(
             v1::correlation_service_server::CorrelationServiceServer::new(

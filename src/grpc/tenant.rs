@@ -270,6 +270,7 @@ impl TenantService for TenantHandler {
                 id,
             )
             .await?;
+        self.state.ingest.invalidate_company(id);
         tracing::info!(company_id = %id, "company deleted");
         Ok(Response::new(v1::DeleteCompanyResponse {}))
     }
@@ -343,6 +344,7 @@ impl TenantService for TenantHandler {
                 key_id,
             )
             .await?;
+        self.state.ingest.invalidate_company(company_id);
         Ok(Response::new(v1::RevokeApiKeyResponse {
             api_key: Some(api_key_message(revoked)),
         }))
@@ -371,6 +373,7 @@ impl TenantService for TenantHandler {
                 &key,
             )
             .await?;
+        self.state.ingest.invalidate_company(company_id);
         Ok(Response::new(v1::RotateApiKeyResponse {
             api_key: Some(api_key_message(created)),
             api_key_secret: key.secret,
@@ -402,6 +405,7 @@ impl TenantService for TenantHandler {
                 ciphertext,
             )
             .await?;
+        self.state.ingest.invalidate_company(company_id);
         Ok(Response::new(v1::EnableHmacResponse {
             company: Some(company_message(company)),
             hmac_secret: Some(hmac_secret_message(&stored)),
@@ -435,6 +439,7 @@ impl TenantService for TenantHandler {
                 ciphertext,
             )
             .await?;
+        self.state.ingest.invalidate_company(company_id);
         Ok(Response::new(v1::RotateHmacSecretResponse {
             hmac_secret: Some(hmac_secret_message(&stored)),
             secret,
@@ -459,6 +464,7 @@ impl TenantService for TenantHandler {
                 company_id,
             )
             .await?;
+        self.state.ingest.invalidate_company(company_id);
         Ok(Response::new(v1::DisableHmacResponse {
             company: Some(company_message(company)),
         }))
@@ -716,6 +722,36 @@ impl TenantService for TenantHandler {
             .await?;
         Ok(Response::new(v1::ListAuditEventsResponse {
             audit_events: rows.into_iter().map(audit_event_message).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn list_sns_confirmations(
+        &self,
+        request: Request<v1::ListSnsConfirmationsRequest>,
+    ) -> Result<Response<v1::ListSnsConfirmationsResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let page = Page::new(body.page_size, &body.page_token)?;
+        let (rows, next_page_token) = self
+            .state
+            .store
+            .list_sns_confirmations(&operator.scope, company_id, &page)
+            .await?;
+        Ok(Response::new(v1::ListSnsConfirmationsResponse {
+            sns_confirmations: rows
+                .into_iter()
+                .map(|row| v1::SnsConfirmation {
+                    id: row.id,
+                    company_id: row.company_id,
+                    topic_arn: row.topic_arn,
+                    message_type: row.message_type,
+                    message_id: row.message_id,
+                    subscribe_url: row.subscribe_url,
+                    receive_time: Some(timestamp(row.received_at)),
+                })
+                .collect(),
             next_page_token,
         }))
     }

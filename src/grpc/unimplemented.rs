@@ -3,11 +3,6 @@
 
 use crate::proto::v1;
 
-/// IngestService (alert ingestion).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct IngestHandler;
-impl v1::ingest_service_server::IngestService for IngestHandler {}
-
 /// CorrelationService (correlation rules and config).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CorrelationHandler;

@@ -4,6 +4,7 @@
 //! of tenant rows cannot be written without one.
 
 pub mod entity;
+pub mod ingest;
 pub mod tenant;
 
 use std::sync::Arc;
@@ -60,6 +61,13 @@ impl Store {
     /// Connects to the configured database (creating the SQLite file and its
     /// directory if needed) without migrating.
     pub async fn connect(config: &Config) -> Result<Self> {
+        Self::connect_with_pool(config, config.database_max_connections).await
+    }
+
+    /// Connects with a pool of `max_connections`. The ingest writer uses a pool
+    /// of one: the same SQLite connection every time keeps its page cache warm
+    /// (a different pooled connection per commit re-read the changed pages).
+    pub async fn connect_with_pool(config: &Config, max_connections: u32) -> Result<Self> {
         if let Some(dir) = sqlite_parent_dir(&config.database_url).filter(|_| config.is_sqlite()) {
             std::fs::create_dir_all(&dir).map_err(|error| {
                 Error::Internal(format!("cannot create {}: {error}", dir.display()))
@@ -80,11 +88,14 @@ impl Store {
             options.set_schema_search_path(config.database_schema.clone());
         }
         options
-            .max_connections(config.database_max_connections)
+            .max_connections(max_connections.max(1))
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(30))
             .sqlx_logging(false)
+            // A pooled SQLite connection is a file handle that cannot go stale;
+            // pinging it before every use cost a round trip per transaction.
+            .test_before_acquire(!config.is_sqlite())
             .map_sqlx_sqlite_opts(|options| {
                 // WAL lets readers run beside the writer; FULL makes a commit
                 // survive power loss, not only a process crash.

@@ -2,4 +2,6 @@
 //! inputs and hands them to the same ingest path that gRPC clients use.
 
 pub mod formats;
+pub mod routes;
 pub mod signature;
+pub mod sns;

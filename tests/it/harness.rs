@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use alert_whisperer::proto::v1::tenant_service_client::TenantServiceClient;
-use alert_whisperer::{Config, Server};
+use alert_whisperer::{Config, Server, ServerOptions};
 use tokio::sync::oneshot;
 use tonic::Request;
 use tonic::metadata::MetadataValue;
@@ -29,6 +29,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub admin_token: String,
     pub config: Config,
+    options: ServerOptions,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     // Kept alive for the SQLite file and the master key.
@@ -39,6 +40,15 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on a fresh database of `backend`.
     pub async fn start(backend: Backend) -> TestServer {
+        Self::start_with(backend, |_| {}, ServerOptions::default()).await
+    }
+
+    /// Starts a server with a customised config and options.
+    pub async fn start_with(
+        backend: Backend,
+        customize: impl FnOnce(&mut Config),
+        options: ServerOptions,
+    ) -> TestServer {
         let data_dir = std::sync::Arc::new(tempfile::tempdir().expect("tempdir"));
         let mut config = Config {
             data_dir: data_dir.path().to_path_buf(),
@@ -53,15 +63,17 @@ impl TestServer {
             config.database_schema = name.clone();
             schema = Some(name);
         }
+        customize(&mut config);
         let config = config.validated().expect("valid test config");
         let (mut server, token) =
-            Self::boot(config.clone(), data_dir.clone(), schema.clone()).await;
+            Self::boot(config.clone(), options, data_dir.clone(), schema.clone()).await;
         server.admin_token = token.expect("a fresh database creates an admin token");
         server
     }
 
     async fn boot(
         config: Config,
+        options: ServerOptions,
         data_dir: std::sync::Arc<tempfile::TempDir>,
         schema: Option<String>,
     ) -> (TestServer, Option<String>) {
@@ -69,7 +81,9 @@ impl TestServer {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let server = Server::prepare(config.clone()).await.expect("prepare");
+        let server = Server::prepare_with(config.clone(), options.clone())
+            .await
+            .expect("prepare");
         let token = server.initial_admin_token().map(str::to_owned);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -85,6 +99,7 @@ impl TestServer {
                 addr,
                 admin_token: String::new(),
                 config,
+                options,
                 stop: Some(stop),
                 task: Some(task),
                 _data_dir: data_dir,
@@ -99,6 +114,7 @@ impl TestServer {
         self.shutdown().await;
         let (mut server, token) = Self::boot(
             self.config.clone(),
+            self.options.clone(),
             self._data_dir.clone(),
             self.schema.take(),
         )

@@ -4,5 +4,7 @@
 #![allow(clippy::unwrap_used, unreachable_pub)]
 
 mod harness;
+mod ingest;
 mod server;
 mod tenancy;
+mod webhooks;

@@ -329,12 +329,14 @@ async fn migrate_and_admin_commands_work() {
     assert!(run(&["migrate", "up"]).await.status.success());
     let status = run(&["migrate", "status"]).await;
     assert!(String::from_utf8_lossy(&status.stdout).contains("applied m20261126_000001_tenancy"));
-    assert!(
-        run(&["migrate", "down", "--steps", "1"])
-            .await
-            .status
-            .success()
-    );
+    assert!(String::from_utf8_lossy(&status.stdout).contains("applied m20261126_000002_ingest"));
+    let down = || run(&["migrate", "down", "--steps", "1"]);
+    assert!(down().await.status.success());
+    let status = run(&["migrate", "status"]).await;
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("applied m20261126_000001_tenancy"), "{text}");
+    assert!(text.contains("pending m20261126_000002_ingest"), "{text}");
+    assert!(down().await.status.success());
     let status = run(&["migrate", "status"]).await;
     assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261126_000001_tenancy"));
 
@@ -386,4 +388,100 @@ async fn migrate_and_admin_commands_work() {
     assert_eq!(error.code(), Code::PermissionDenied);
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
+}
+
+/// Every webhook answered 202 is in the database after a `kill -9` right after
+/// the last answer.
+#[tokio::test]
+async fn accepted_alerts_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = binary()
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("ALERT_WHISPERER_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_until_healthy(port).await;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut token = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(found) = line.split_whitespace().find(|w| w.starts_with("awo_")) {
+            token = found.to_owned();
+            break;
+        }
+    }
+    let mut client =
+        v1::tenant_service_client::TenantServiceClient::connect(format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap();
+    let created = client
+        .create_company(authed(
+            &token,
+            v1::CreateCompanyRequest {
+                name: "Durable".to_owned(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let company_id = created.company.unwrap().id;
+    let key = created.api_key_secret;
+
+    let http = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let http = http.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = serde_json::json!({
+                "asset_name": format!("host-{i}"),
+                "signature": "disk_full",
+                "severity": "high",
+                "message": "disk full",
+                "tool_source": "test",
+            });
+            http.post(format!("http://127.0.0.1:{port}/api/webhooks/alerts"))
+                .header("x-api-key", key)
+                .json(&body)
+                .send()
+                .await
+                .map(|response| response.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut accepted = 0;
+    for task in tasks {
+        if task.await.unwrap() == 202 {
+            accepted += 1;
+        }
+    }
+    // SIGKILL at once: no shutdown, no flush.
+    let pid = child.id().unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    child.wait().await.unwrap();
+    assert_eq!(accepted, 200);
+
+    let config = alert_whisperer::Config {
+        data_dir: dir.path().join("data"),
+        ..Default::default()
+    }
+    .validated()
+    .unwrap();
+    let store = alert_whisperer::store::Store::connect(&config)
+        .await
+        .unwrap();
+    let events = store
+        .alert_events(&alert_whisperer::store::Scope::All, &company_id, 10_000)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), accepted, "every 202 is durable");
 }

@@ -1,9 +1,11 @@
 //! SeaORM entities, one module per table. Timestamps are Unix milliseconds.
 
+pub mod alert_event;
 pub mod api_key;
 pub mod audit_event;
 pub mod company;
 pub mod hmac_secret;
 pub mod operator_token;
 pub mod operator_token_company;
+pub mod sns_subscription;
 pub mod technician;

@@ -1,0 +1,442 @@
+//! Validation and normalisation of incoming alerts, shared by gRPC and webhooks.
+//! All-or-nothing: a batch with any invalid alert is refused whole.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::proto::v1::{AlertAction, AlertInput, Severity};
+
+/// Most alerts in one batch.
+pub const MAX_BATCH: usize = 1000;
+/// Longest asset, signature, external id or dedup key part.
+pub const MAX_FIELD_LEN: usize = 255;
+/// Longest message (bytes).
+pub const MAX_MESSAGE_LEN: usize = 65_536;
+/// Most labels on one alert.
+pub const MAX_LABELS: usize = 64;
+/// How far in the future an occurrence time may be (clock skew), in ms.
+pub const MAX_FUTURE_SKEW_MS: i64 = 3_600_000;
+
+/// Alert severity, most severe last (ordered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlertSeverity {
+    /// Informational.
+    Info = 1,
+    /// Low.
+    Low = 2,
+    /// Medium (warnings).
+    Medium = 3,
+    /// High.
+    High = 4,
+    /// Critical.
+    Critical = 5,
+}
+
+impl AlertSeverity {
+    /// The stored number (the proto enum's number).
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+
+    /// From the stored number.
+    pub fn from_i16(value: i16) -> Option<Self> {
+        match value {
+            1 => Some(Self::Info),
+            2 => Some(Self::Low),
+            3 => Some(Self::Medium),
+            4 => Some(Self::High),
+            5 => Some(Self::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// What an alert event does to its alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertEventAction {
+    /// The alert fires (or fires again).
+    Trigger = 1,
+    /// Someone acknowledged it at the source.
+    Acknowledge = 2,
+    /// It resolved at the source.
+    Resolve = 3,
+}
+
+impl AlertEventAction {
+    /// The stored number (the proto enum's number).
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+
+    /// From the stored number.
+    pub fn from_i16(value: i16) -> Option<Self> {
+        match value {
+            1 => Some(Self::Trigger),
+            2 => Some(Self::Acknowledge),
+            3 => Some(Self::Resolve),
+            _ => None,
+        }
+    }
+}
+
+/// A validated alert event, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertEvent {
+    /// The affected asset (host, service, instance).
+    pub asset: String,
+    /// What is wrong (e.g. `disk_full`).
+    pub signature: String,
+    /// Severity.
+    pub severity: AlertSeverity,
+    /// Human-readable message.
+    pub message: String,
+    /// The monitoring tool that sent it.
+    pub tool_source: String,
+    /// Labels, sorted by key.
+    pub labels: BTreeMap<String, String>,
+    /// When it happened at the source (Unix ms).
+    pub occurred_at_ms: i64,
+    /// Trigger, acknowledge or resolve.
+    pub action: AlertEventAction,
+    /// Identity of the alert across its events.
+    pub dedup_key: String,
+    /// The sender's id of the alert.
+    pub external_id: String,
+    /// A link back to the source.
+    pub link: String,
+    /// The sender's delivery id, for idempotent retries.
+    pub delivery_id: Option<String>,
+}
+
+impl AlertEvent {
+    /// Same for a retried delivery of the same event: hex SHA-256 of the dedup
+    /// key, occurrence time and action.
+    pub fn idempotency_key(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.dedup_key.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.occurred_at_ms.to_be_bytes());
+        hasher.update([0, u8::try_from(self.action.as_i16()).unwrap_or(0)]);
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// One problem with one alert of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Index of the alert in the batch.
+    pub index: usize,
+    /// The field.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem of a refused batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchErrors(pub Vec<FieldError>);
+
+impl std::fmt::Display for BatchErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, error) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str("; ")?;
+            }
+            write!(
+                f,
+                "alerts[{}].{}: {}",
+                error.index, error.field, error.message
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn check_text(
+    errors: &mut Vec<FieldError>,
+    index: usize,
+    field: &'static str,
+    value: &str,
+    required: bool,
+    max: usize,
+) -> String {
+    let value = value.trim();
+    if required && value.is_empty() {
+        errors.push(FieldError {
+            index,
+            field,
+            message: "is required".to_owned(),
+        });
+    } else if value.chars().count() > max {
+        errors.push(FieldError {
+            index,
+            field,
+            message: format!("must be at most {max} characters"),
+        });
+    } else if value.chars().any(char::is_control) {
+        errors.push(FieldError {
+            index,
+            field,
+            message: "must not contain control characters".to_owned(),
+        });
+    }
+    value.to_owned()
+}
+
+/// Validates a batch received at `received_at_ms`; answers every problem at once.
+pub fn validate_batch(
+    inputs: &[AlertInput],
+    received_at_ms: i64,
+) -> Result<Vec<AlertEvent>, BatchErrors> {
+    if inputs.is_empty() {
+        return Err(BatchErrors(vec![FieldError {
+            index: 0,
+            field: "alerts",
+            message: "at least one alert is required".to_owned(),
+        }]));
+    }
+    if inputs.len() > MAX_BATCH {
+        return Err(BatchErrors(vec![FieldError {
+            index: MAX_BATCH,
+            field: "alerts",
+            message: format!("at most {MAX_BATCH} alerts per batch, got {}", inputs.len()),
+        }]));
+    }
+    let mut errors = Vec::new();
+    let mut events = Vec::with_capacity(inputs.len());
+    for (index, input) in inputs.iter().enumerate() {
+        if let Some(event) = validate_one(&mut errors, index, input, received_at_ms) {
+            events.push(event);
+        }
+    }
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(BatchErrors(errors))
+    }
+}
+
+fn validate_one(
+    errors: &mut Vec<FieldError>,
+    index: usize,
+    input: &AlertInput,
+    received_at_ms: i64,
+) -> Option<AlertEvent> {
+    let before = errors.len();
+    let asset = check_text(errors, index, "asset", &input.asset, true, MAX_FIELD_LEN);
+    let signature = check_text(
+        errors,
+        index,
+        "signature",
+        &input.signature,
+        true,
+        MAX_FIELD_LEN,
+    );
+    let severity = match Severity::try_from(input.severity) {
+        Ok(Severity::Info) => Some(AlertSeverity::Info),
+        Ok(Severity::Low) => Some(AlertSeverity::Low),
+        Ok(Severity::Medium) => Some(AlertSeverity::Medium),
+        Ok(Severity::High) => Some(AlertSeverity::High),
+        Ok(Severity::Critical) => Some(AlertSeverity::Critical),
+        Ok(Severity::Unspecified) | Err(_) => {
+            errors.push(FieldError {
+                index,
+                field: "severity",
+                message: "must be one of critical, high, medium, low, info".to_owned(),
+            });
+            None
+        }
+    };
+    if input.message.len() > MAX_MESSAGE_LEN {
+        errors.push(FieldError {
+            index,
+            field: "message",
+            message: format!("must be at most {MAX_MESSAGE_LEN} bytes"),
+        });
+    }
+    let tool_source = check_text(errors, index, "tool_source", &input.tool_source, false, 100);
+    if input.labels.len() > MAX_LABELS {
+        errors.push(FieldError {
+            index,
+            field: "labels",
+            message: format!("at most {MAX_LABELS} labels"),
+        });
+    }
+    let mut labels = BTreeMap::new();
+    for (key, value) in &input.labels {
+        let key_ok = !key.is_empty() && key.len() <= 128 && !key.chars().any(char::is_control);
+        let value_ok = value.len() <= 1024 && !value.chars().any(char::is_control);
+        if !key_ok || !value_ok {
+            errors.push(FieldError {
+                index,
+                field: "labels",
+                message: format!(
+                    "label {:?}: keys are 1 to 128 characters, values at most 1024, no control characters",
+                    key.chars().take(40).collect::<String>()
+                ),
+            });
+        } else {
+            labels.insert(key.clone(), value.clone());
+        }
+    }
+    let occurred_at_ms = match &input.occur_time {
+        None => received_at_ms,
+        Some(time) if !(0..1_000_000_000).contains(&time.nanos) || time.seconds < 0 => {
+            errors.push(FieldError {
+                index,
+                field: "occur_time",
+                message: "is not a valid timestamp".to_owned(),
+            });
+            received_at_ms
+        }
+        Some(time) => {
+            let ms = time
+                .seconds
+                .saturating_mul(1000)
+                .saturating_add(i64::from(time.nanos / 1_000_000));
+            if ms > received_at_ms.saturating_add(MAX_FUTURE_SKEW_MS) {
+                errors.push(FieldError {
+                    index,
+                    field: "occur_time",
+                    message: "is more than an hour in the future".to_owned(),
+                });
+            }
+            ms
+        }
+    };
+    let action = match AlertAction::try_from(input.action) {
+        Ok(AlertAction::Unspecified | AlertAction::Trigger) => AlertEventAction::Trigger,
+        Ok(AlertAction::Acknowledge) => AlertEventAction::Acknowledge,
+        Ok(AlertAction::Resolve) => AlertEventAction::Resolve,
+        Err(_) => {
+            errors.push(FieldError {
+                index,
+                field: "action",
+                message: "must be trigger, acknowledge or resolve".to_owned(),
+            });
+            AlertEventAction::Trigger
+        }
+    };
+    let dedup_key = check_text(
+        errors,
+        index,
+        "dedup_key",
+        &input.dedup_key,
+        false,
+        2 * MAX_FIELD_LEN + 1,
+    );
+    // The default identity is the default aggregation key, asset|signature.
+    let dedup_key = if dedup_key.is_empty() {
+        format!("{asset}|{signature}")
+    } else {
+        dedup_key
+    };
+    let external_id = check_text(
+        errors,
+        index,
+        "external_id",
+        &input.external_id,
+        false,
+        MAX_FIELD_LEN,
+    );
+    let link = check_text(errors, index, "link", &input.link, false, 2048);
+    let web_link = link.starts_with("https://") || link.starts_with("http://");
+    if !link.is_empty() && !web_link {
+        errors.push(FieldError {
+            index,
+            field: "link",
+            message: "must be an http or https URL".to_owned(),
+        });
+    }
+    let delivery_id = check_text(errors, index, "delivery_id", &input.delivery_id, false, 200);
+    if errors.len() > before {
+        return None;
+    }
+    Some(AlertEvent {
+        asset,
+        signature,
+        severity: severity?,
+        message: input.message.clone(),
+        tool_source,
+        labels,
+        occurred_at_ms,
+        action,
+        dedup_key,
+        external_id,
+        link,
+        delivery_id: Some(delivery_id).filter(|id| !id.is_empty()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> AlertInput {
+        AlertInput {
+            asset: "web-01".into(),
+            signature: "high_cpu".into(),
+            severity: Severity::Critical.into(),
+            message: "CPU above 90%".into(),
+            tool_source: "Datadog".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_filled() {
+        let events = validate_batch(&[input()], 1_000).expect("valid");
+        let event = &events[0];
+        assert_eq!(event.occurred_at_ms, 1_000);
+        assert_eq!(event.action, AlertEventAction::Trigger);
+        assert_eq!(event.dedup_key, "web-01|high_cpu");
+        assert_eq!(event.delivery_id, None);
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_index() {
+        let mut bad = input();
+        bad.asset = String::new();
+        bad.severity = 0;
+        bad.link = "ftp://x".into();
+        let errors = validate_batch(&[input(), bad], 0).expect_err("invalid");
+        let text = errors.to_string();
+        assert!(text.contains("alerts[1].asset: is required"), "{text}");
+        assert!(text.contains("alerts[1].severity"), "{text}");
+        assert!(text.contains("alerts[1].link"), "{text}");
+        assert!(!text.contains("alerts[0]"), "{text}");
+    }
+
+    #[test]
+    fn batch_size_is_bounded() {
+        assert!(validate_batch(&[], 0).is_err());
+        let many = vec![input(); MAX_BATCH + 1];
+        assert!(validate_batch(&many, 0).is_err());
+        let max = vec![input(); MAX_BATCH];
+        assert_eq!(validate_batch(&max, 0).expect("valid").len(), MAX_BATCH);
+    }
+
+    #[test]
+    fn idempotency_key_depends_on_dedup_time_and_action() {
+        let events = validate_batch(&[input()], 1_000).expect("valid");
+        let a = events[0].clone();
+        let mut b = a.clone();
+        assert_eq!(a.idempotency_key(), b.idempotency_key());
+        b.action = AlertEventAction::Resolve;
+        assert_ne!(a.idempotency_key(), b.idempotency_key());
+        let mut c = a.clone();
+        c.occurred_at_ms += 1;
+        assert_ne!(a.idempotency_key(), c.idempotency_key());
+    }
+
+    #[test]
+    fn far_future_is_refused() {
+        let mut future = input();
+        future.occur_time = Some(prost_types::Timestamp {
+            seconds: 10_000_000,
+            nanos: 0,
+        });
+        assert!(validate_batch(&[future], 0).is_err());
+    }
+}
