@@ -485,3 +485,77 @@ async fn accepted_alerts_survive_kill_9() {
         .unwrap();
     assert_eq!(events.len(), accepted, "every 202 is durable");
 }
+
+/// The `?api_key=` of a webhook never reaches the logs, even at trace level.
+#[tokio::test]
+async fn query_string_api_key_is_never_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = binary()
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("ALERT_WHISPERER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "trace")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Drain the (verbose) log while the server runs, or the pipe fills and blocks it.
+    let mut stderr = child.stderr.take().unwrap();
+    let logs = tokio::spawn(async move {
+        let mut text = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut stderr, &mut text)
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    wait_until_healthy(port).await;
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut token = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(found) = line.split_whitespace().find(|w| w.starts_with("awo_")) {
+            token = found.to_owned();
+            break;
+        }
+    }
+    let created =
+        v1::tenant_service_client::TenantServiceClient::connect(format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap()
+            .create_company(authed(
+                &token,
+                v1::CreateCompanyRequest {
+                    name: "Quiet".to_owned(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+    let key = created.api_key_secret;
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{port}/api/webhooks/alerts?api_key={key}"
+        ))
+        .header("content-type", "application/json")
+        .body(r#"{"asset_name":"a","signature":"b","severity":"low","message":"m","tool_source":"t"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let pid = child.id().unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    child.wait().await.unwrap();
+    let logs = logs.await.unwrap();
+    assert!(
+        logs.contains("/api/webhooks/alerts"),
+        "the request was traced"
+    );
+    assert!(!logs.contains(&key), "the api key leaked into the logs");
+}
