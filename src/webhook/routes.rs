@@ -9,7 +9,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use serde::Deserialize;
 
 use super::formats::{self, FormatError};
@@ -26,11 +26,26 @@ pub const SIGNATURE_TOLERANCE_SECONDS: i64 = 300;
 /// The webhook routes, with the body limit applied.
 pub(crate) fn routes(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
-        .route("/api/webhooks/alerts", post(seed))
-        .route("/api/webhooks/alertmanager", post(alertmanager))
-        .route("/api/webhooks/datadog", post(datadog))
-        .route("/api/webhooks/zabbix", post(zabbix))
-        .route("/api/webhooks/nagios", post(nagios))
+        .route(
+            "/api/webhooks/alerts",
+            keyed_json_route("seed", formats::seed::parse),
+        )
+        .route(
+            "/api/webhooks/alertmanager",
+            keyed_json_route("alertmanager", formats::alertmanager::parse),
+        )
+        .route(
+            "/api/webhooks/datadog",
+            keyed_json_route("datadog", formats::datadog::parse),
+        )
+        .route(
+            "/api/webhooks/zabbix",
+            keyed_json_route("zabbix", formats::zabbix::parse),
+        )
+        .route(
+            "/api/webhooks/nagios",
+            keyed_json_route("nagios", formats::nagios::parse),
+        )
         .route("/api/webhooks/cloudwatch", post(cloudwatch))
         .route("/v2/enqueue", post(pagerduty))
         .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
@@ -185,6 +200,21 @@ fn accepted(results: Vec<v1::IngestResult>) -> Response {
         .into_response()
 }
 
+/// A parser of one vendor format.
+type Parse = fn(&[u8]) -> std::result::Result<Vec<AlertInput>, FormatError>;
+
+/// The route of a JSON format authenticated by X-API-Key or ?api_key=.
+fn keyed_json_route(source: &'static str, parse: Parse) -> MethodRouter<WebhookState> {
+    post(
+        move |State(state): State<WebhookState>,
+              Query(query): Query<KeyQuery>,
+              headers: HeaderMap,
+              body: Result<Bytes, BytesRejection>| {
+            keyed_json(state, source, headers, query, body, parse)
+        },
+    )
+}
+
 /// The shared flow of the JSON formats authenticated by X-API-Key or ?api_key=.
 async fn keyed_json(
     state: WebhookState,
@@ -192,7 +222,7 @@ async fn keyed_json(
     headers: HeaderMap,
     query: KeyQuery,
     body: Result<Bytes, BytesRejection>,
-    parse: fn(&[u8]) -> std::result::Result<Vec<AlertInput>, FormatError>,
+    parse: Parse,
 ) -> Result<Response> {
     let body = body_bytes(&state, body)?;
     let caller = authenticate(&state, header_key(&headers, &query)).await?;
@@ -201,83 +231,6 @@ async fn keyed_json(
     let alerts = parse(&body).map_err(format_error)?;
     let results = ingest_alerts(&state.app, &caller, source, &alerts, signature).await?;
     Ok(accepted(results))
-}
-
-async fn seed(
-    State(state): State<WebhookState>,
-    Query(query): Query<KeyQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response> {
-    keyed_json(state, "seed", headers, query, body, formats::seed::parse).await
-}
-
-async fn alertmanager(
-    State(state): State<WebhookState>,
-    Query(query): Query<KeyQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response> {
-    keyed_json(
-        state,
-        "alertmanager",
-        headers,
-        query,
-        body,
-        formats::alertmanager::parse,
-    )
-    .await
-}
-
-async fn datadog(
-    State(state): State<WebhookState>,
-    Query(query): Query<KeyQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response> {
-    keyed_json(
-        state,
-        "datadog",
-        headers,
-        query,
-        body,
-        formats::datadog::parse,
-    )
-    .await
-}
-
-async fn zabbix(
-    State(state): State<WebhookState>,
-    Query(query): Query<KeyQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response> {
-    keyed_json(
-        state,
-        "zabbix",
-        headers,
-        query,
-        body,
-        formats::zabbix::parse,
-    )
-    .await
-}
-
-async fn nagios(
-    State(state): State<WebhookState>,
-    Query(query): Query<KeyQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response> {
-    keyed_json(
-        state,
-        "nagios",
-        headers,
-        query,
-        body,
-        formats::nagios::parse,
-    )
-    .await
 }
 
 async fn cloudwatch(
