@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
             let store = Store::connect(&config).await?;
             match action {
                 MigrateAction::Up => {
-                    store.migrate_up().await.context("migrate up")?;
+                    store.migrate().await.context("migrate up")?;
                     println!("migrations applied");
                 }
                 MigrateAction::Down { steps } => {

@@ -130,11 +130,6 @@ impl Store {
         self.db.ping().await
     }
 
-    /// Applies every pending migration; the same as [`Store::migrate`], named for the CLI.
-    pub async fn migrate_up(&self) -> Result<(), DbErr> {
-        self.migrate().await
-    }
-
     /// Rolls back the last `steps` migrations.
     pub async fn migrate_down(&self, steps: u32) -> Result<(), DbErr> {
         Migrator::down(&self.db, Some(steps)).await
