@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_tenancy;
 mod m20261126_000002_ingest;
+mod m20261126_000003_correlation_rules;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_tenancy::Migration),
             Box::new(m20261126_000002_ingest::Migration),
+            Box::new(m20261126_000003_correlation_rules::Migration),
         ]
     }
 }

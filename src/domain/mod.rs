@@ -1,4 +1,5 @@
 //! Pure domain logic: no tonic, axum or SeaORM types in signatures.
 
+pub mod correlation;
 pub mod ingest;
 pub mod tenant;

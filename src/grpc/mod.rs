@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub(crate) mod convert;
+pub mod correlation;
 pub mod ingest;
 pub mod tenant;
 mod unimplemented;
@@ -85,7 +86,7 @@ pub(crate) fn router(
         ))
         .add_service(
             v1::correlation_service_server::CorrelationServiceServer::new(
-                unimplemented::CorrelationHandler,
+                correlation::CorrelationHandler::new(state.clone()),
             ),
         )
         .add_service(v1::incident_service_server::IncidentServiceServer::new(

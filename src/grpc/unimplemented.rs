@@ -3,11 +3,6 @@
 
 use crate::proto::v1;
 
-/// CorrelationService (correlation rules and config).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CorrelationHandler;
-impl v1::correlation_service_server::CorrelationService for CorrelationHandler {}
-
 /// IncidentService (incidents, KPIs, live feed).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct IncidentHandler;

@@ -34,7 +34,7 @@ impl Audit {
         }
     }
 
-    async fn record(
+    pub(super) async fn record(
         &self,
         txn: &DatabaseTransaction,
         company_id: Option<&str>,
@@ -963,7 +963,7 @@ fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-async fn find_company(
+pub(super) async fn find_company(
     db: &impl ConnectionTrait,
     scope: &Scope,
     id: &str,

@@ -329,16 +329,36 @@ async fn migrate_and_admin_commands_work() {
     assert!(run(&["migrate", "up"]).await.status.success());
     let status = run(&["migrate", "status"]).await;
     assert!(String::from_utf8_lossy(&status.stdout).contains("applied m20261126_000001_tenancy"));
-    assert!(String::from_utf8_lossy(&status.stdout).contains("applied m20261126_000002_ingest"));
-    let down = || run(&["migrate", "down", "--steps", "1"]);
-    assert!(down().await.status.success());
+    assert!(
+        String::from_utf8_lossy(&status.stdout)
+            .contains("applied m20261126_000003_correlation_rules")
+    );
+    assert!(
+        run(&["migrate", "down", "--steps", "1"])
+            .await
+            .status
+            .success()
+    );
     let status = run(&["migrate", "status"]).await;
     let text = String::from_utf8_lossy(&status.stdout);
-    assert!(text.contains("applied m20261126_000001_tenancy"), "{text}");
-    assert!(text.contains("pending m20261126_000002_ingest"), "{text}");
-    assert!(down().await.status.success());
+    assert!(text.contains("applied m20261126_000002_ingest"), "{text}");
+    assert!(
+        text.contains("pending m20261126_000003_correlation_rules"),
+        "{text}"
+    );
+    assert!(
+        run(&["migrate", "down", "--steps", "2"])
+            .await
+            .status
+            .success()
+    );
     let status = run(&["migrate", "status"]).await;
-    assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261126_000001_tenancy"));
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("pending m20261126_000001_tenancy"), "{text}");
+    assert!(
+        !text.contains("applied"),
+        "every migration rolled back: {text}"
+    );
 
     let created = run(&["admin", "create-token", "--name", "ops", "--role", "viewer"]).await;
     assert!(

@@ -1,0 +1,472 @@
+//! CorrelationService: per-company correlation config, silences and inhibition
+//! rules. CorrelateNow, PreviewCorrelation, ExplainAlert and GetNoiseStats belong
+//! to the correlation engine and answer UNIMPLEMENTED until it lands.
+
+use std::collections::BTreeMap;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{duration, required_id, timestamp, timestamp_ms};
+use super::{AppState, operator};
+use crate::domain::correlation::{
+    AggregationKey, AlertRef, CorrelationSettings, Criticality, MATCHER_FIELDS, MatchOp, Matcher,
+    SilenceState, silence_state, validate_silence_range,
+};
+use crate::domain::tenant::Role;
+use crate::error::{Error, Result};
+use crate::proto::v1::{self, correlation_service_server::CorrelationService};
+use crate::store::correlation::{NewInhibitionRule, NewSilence};
+use crate::store::entity::{correlation_config, inhibition_rule, silence};
+use crate::store::tenant::Audit;
+use crate::store::{Page, now_ms};
+
+/// The CorrelationService handler.
+#[derive(Debug, Clone)]
+pub struct CorrelationHandler {
+    state: AppState,
+}
+
+impl CorrelationHandler {
+    /// A handler over the shared state.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+/// Settings from a stored row (the defaults when there is none).
+fn settings_of(row: Option<&correlation_config::Model>) -> CorrelationSettings {
+    let Some(row) = row else {
+        return CorrelationSettings::default();
+    };
+    let criticality: BTreeMap<String, i32> =
+        serde_json::from_str(&row.asset_criticality).unwrap_or_default();
+    CorrelationSettings {
+        window: std::time::Duration::from_secs(u64::try_from(row.window_seconds).unwrap_or(600)),
+        aggregation_key: AggregationKey::parse(&row.aggregation_key).unwrap_or_default(),
+        auto_correlate: row.auto_correlate,
+        auto_resolve: row.auto_resolve,
+        auto_assign: row.auto_assign,
+        flapping_enabled: row.flapping_enabled,
+        flapping_threshold: u32::try_from(row.flapping_threshold).unwrap_or(3),
+        storm_enabled: row.storm_enabled,
+        storm_min_assets: u32::try_from(row.storm_min_assets).unwrap_or(5),
+        asset_criticality: criticality
+            .into_iter()
+            .filter_map(|(asset, level)| Criticality::from_number(level).map(|c| (asset, c)))
+            .collect(),
+    }
+}
+
+fn config_message(
+    company_id: &str,
+    settings: &CorrelationSettings,
+    row: Option<&correlation_config::Model>,
+) -> v1::CorrelationConfig {
+    v1::CorrelationConfig {
+        company_id: company_id.to_owned(),
+        window: prost_types::Duration::try_from(settings.window).ok(),
+        aggregation_key: settings.aggregation_key.template(),
+        auto_correlate: settings.auto_correlate,
+        auto_resolve_incidents: settings.auto_resolve,
+        auto_assign: settings.auto_assign,
+        flapping: Some(v1::FlappingSettings {
+            enabled: settings.flapping_enabled,
+            threshold: i32::try_from(settings.flapping_threshold).unwrap_or(i32::MAX),
+        }),
+        storm_grouping: Some(v1::StormGroupingSettings {
+            enabled: settings.storm_enabled,
+            min_assets: i32::try_from(settings.storm_min_assets).unwrap_or(i32::MAX),
+        }),
+        asset_criticality: settings
+            .asset_criticality
+            .iter()
+            .map(|(asset, level)| (asset.clone(), *level as i32))
+            .collect(),
+        update_time: row.map(|row| timestamp(row.updated_at)),
+        updated_by: row.map(|row| row.updated_by.clone()).unwrap_or_default(),
+    }
+}
+
+/// Applies the fields named in `paths` from `config` onto `settings`.
+fn apply_config(
+    settings: &mut CorrelationSettings,
+    config: &v1::CorrelationConfig,
+    paths: &[&str],
+) -> Result<()> {
+    for path in paths {
+        match *path {
+            "window" => {
+                let window = config
+                    .window
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("config.window", "is required"))?;
+                settings.window = duration("config.window", window)?;
+            }
+            "aggregation_key" => {
+                settings.aggregation_key = AggregationKey::parse(&config.aggregation_key)?;
+            }
+            "auto_correlate" => settings.auto_correlate = config.auto_correlate,
+            "auto_resolve_incidents" => settings.auto_resolve = config.auto_resolve_incidents,
+            "auto_assign" => settings.auto_assign = config.auto_assign,
+            "flapping" => {
+                let flapping = config.flapping.unwrap_or_default();
+                settings.flapping_enabled = flapping.enabled;
+                settings.flapping_threshold = u32::try_from(flapping.threshold).unwrap_or(0);
+            }
+            "storm_grouping" => {
+                let storm = config.storm_grouping.unwrap_or_default();
+                settings.storm_enabled = storm.enabled;
+                settings.storm_min_assets = u32::try_from(storm.min_assets).unwrap_or(0);
+            }
+            "asset_criticality" => {
+                let mut criticality = BTreeMap::new();
+                for (asset, level) in &config.asset_criticality {
+                    let level = Criticality::from_number(*level).ok_or_else(|| {
+                        Error::invalid(
+                            "config.asset_criticality",
+                            format!("{asset:?}: criticality must be low, medium, high or critical"),
+                        )
+                    })?;
+                    criticality.insert(asset.clone(), level);
+                }
+                settings.asset_criticality = criticality;
+            }
+            other => {
+                return Err(Error::invalid(
+                    "update_mask",
+                    format!(
+                        "unknown field {other:?}; allowed: {}",
+                        CONFIG_FIELDS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    settings.validate()
+}
+
+const CONFIG_FIELDS: &[&str] = &[
+    "window",
+    "aggregation_key",
+    "auto_correlate",
+    "auto_resolve_incidents",
+    "auto_assign",
+    "flapping",
+    "storm_grouping",
+    "asset_criticality",
+];
+
+fn matchers_of(field: &str, matchers: &[v1::Matcher], required: bool) -> Result<Vec<Matcher>> {
+    if required && matchers.is_empty() {
+        return Err(Error::invalid(field, "at least one matcher is required"));
+    }
+    if matchers.len() > 32 {
+        return Err(Error::invalid(field, "at most 32 matchers"));
+    }
+    matchers
+        .iter()
+        .enumerate()
+        .map(|(index, matcher)| {
+            let name = format!("{field}[{index}]");
+            let op = match v1::MatchOperator::try_from(matcher.operator) {
+                Ok(v1::MatchOperator::Equal) => MatchOp::Equal,
+                Ok(v1::MatchOperator::NotEqual) => MatchOp::NotEqual,
+                Ok(v1::MatchOperator::Regex) => MatchOp::Regex,
+                Ok(v1::MatchOperator::NotRegex) => MatchOp::NotRegex,
+                Ok(v1::MatchOperator::Unspecified) | Err(_) => {
+                    return Err(Error::invalid(
+                        &format!("{name}.operator"),
+                        "must be equal, not-equal, regex or not-regex",
+                    ));
+                }
+            };
+            Matcher::new(&name, &matcher.name, op, &matcher.value)
+        })
+        .collect()
+}
+
+fn matcher_messages(json: &str) -> Vec<v1::Matcher> {
+    serde_json::from_str::<Vec<Matcher>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|matcher| v1::Matcher {
+            name: matcher.reference.as_text(),
+            operator: match matcher.op {
+                MatchOp::Equal => v1::MatchOperator::Equal,
+                MatchOp::NotEqual => v1::MatchOperator::NotEqual,
+                MatchOp::Regex => v1::MatchOperator::Regex,
+                MatchOp::NotRegex => v1::MatchOperator::NotRegex,
+            }
+            .into(),
+            value: matcher.value,
+        })
+        .collect()
+}
+
+fn silence_message(row: silence::Model) -> v1::Silence {
+    let state = match silence_state(row.starts_at, row.ends_at, now_ms()) {
+        SilenceState::Pending => v1::SilenceState::Pending,
+        SilenceState::Active => v1::SilenceState::Active,
+        SilenceState::Expired => v1::SilenceState::Expired,
+    };
+    v1::Silence {
+        matchers: matcher_messages(&row.matchers),
+        id: row.id,
+        company_id: row.company_id,
+        start_time: Some(timestamp(row.starts_at)),
+        end_time: Some(timestamp(row.ends_at)),
+        comment: row.comment,
+        created_by: row.created_by,
+        create_time: Some(timestamp(row.created_at)),
+        state: state.into(),
+        suppressed_alert_count: row.suppressed_count,
+    }
+}
+
+fn inhibition_message(row: inhibition_rule::Model) -> v1::InhibitionRule {
+    v1::InhibitionRule {
+        source_matchers: matcher_messages(&row.source_matchers),
+        target_matchers: matcher_messages(&row.target_matchers),
+        equal: serde_json::from_str(&row.equal_refs).unwrap_or_default(),
+        id: row.id,
+        company_id: row.company_id,
+        comment: row.comment,
+        created_by: row.created_by,
+        create_time: Some(timestamp(row.created_at)),
+        suppressed_alert_count: row.suppressed_count,
+    }
+}
+
+fn comment_of(comment: &str) -> Result<String> {
+    let comment = comment.trim();
+    if comment.is_empty() {
+        return Err(Error::invalid("comment", "is required: say why"));
+    }
+    if comment.chars().count() > 1000 {
+        return Err(Error::invalid("comment", "must be at most 1000 characters"));
+    }
+    Ok(comment.to_owned())
+}
+
+#[tonic::async_trait]
+impl CorrelationService for CorrelationHandler {
+    async fn get_correlation_config(
+        &self,
+        request: Request<v1::GetCorrelationConfigRequest>,
+    ) -> Result<Response<v1::GetCorrelationConfigResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let row = self
+            .state
+            .store
+            .correlation_config(&operator.scope, company_id)
+            .await?;
+        let settings = settings_of(row.as_ref());
+        Ok(Response::new(v1::GetCorrelationConfigResponse {
+            config: Some(config_message(company_id, &settings, row.as_ref())),
+        }))
+    }
+
+    async fn update_correlation_config(
+        &self,
+        request: Request<v1::UpdateCorrelationConfigRequest>,
+    ) -> Result<Response<v1::UpdateCorrelationConfigResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Admin)?;
+        let body = request.into_inner();
+        let config = body
+            .config
+            .ok_or_else(|| Error::invalid("config", "is required"))?;
+        let company_id = required_id("config.company_id", &config.company_id)?;
+        let current = self
+            .state
+            .store
+            .correlation_config(&operator.scope, company_id)
+            .await?;
+        let mut settings = settings_of(current.as_ref());
+        let paths: Vec<&str> = match &body.update_mask {
+            Some(mask) if !mask.paths.is_empty() => mask.paths.iter().map(String::as_str).collect(),
+            _ => CONFIG_FIELDS.to_vec(),
+        };
+        apply_config(&mut settings, &config, &paths)?;
+        let stored = self
+            .state
+            .store
+            .set_correlation_config(
+                &Audit::new(
+                    operator.actor(),
+                    "CorrelationService.UpdateCorrelationConfig",
+                ),
+                &operator.scope,
+                company_id,
+                &settings,
+            )
+            .await?;
+        Ok(Response::new(v1::UpdateCorrelationConfigResponse {
+            config: Some(config_message(company_id, &settings, Some(&stored))),
+        }))
+    }
+
+    async fn create_silence(
+        &self,
+        request: Request<v1::CreateSilenceRequest>,
+    ) -> Result<Response<v1::CreateSilenceResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let matchers = matchers_of("matchers", &body.matchers, true)?;
+        let now = now_ms();
+        let starts_at = body
+            .start_time
+            .as_ref()
+            .map(|t| timestamp_ms("start_time", t))
+            .transpose()?
+            .unwrap_or(now);
+        let ends_at = timestamp_ms(
+            "end_time",
+            body.end_time
+                .as_ref()
+                .ok_or_else(|| Error::invalid("end_time", "is required"))?,
+        )?;
+        validate_silence_range(starts_at, ends_at, now)?;
+        let created = self
+            .state
+            .store
+            .create_silence(
+                &Audit::new(operator.actor(), "CorrelationService.CreateSilence"),
+                &operator.scope,
+                NewSilence {
+                    company_id: company_id.to_owned(),
+                    matchers,
+                    starts_at,
+                    ends_at,
+                    comment: comment_of(&body.comment)?,
+                },
+            )
+            .await?;
+        Ok(Response::new(v1::CreateSilenceResponse {
+            silence: Some(silence_message(created)),
+        }))
+    }
+
+    async fn list_silences(
+        &self,
+        request: Request<v1::ListSilencesRequest>,
+    ) -> Result<Response<v1::ListSilencesResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let page = Page::new(body.page_size, &body.page_token)?;
+        let (rows, next_page_token) = self
+            .state
+            .store
+            .list_silences(&operator.scope, company_id, body.include_expired, &page)
+            .await?;
+        Ok(Response::new(v1::ListSilencesResponse {
+            silences: rows.into_iter().map(silence_message).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn delete_silence(
+        &self,
+        request: Request<v1::DeleteSilenceRequest>,
+    ) -> Result<Response<v1::DeleteSilenceResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let id = required_id("silence_id", &body.silence_id)?;
+        let ended = self
+            .state
+            .store
+            .expire_silence(
+                &Audit::new(operator.actor(), "CorrelationService.DeleteSilence"),
+                &operator.scope,
+                id,
+            )
+            .await?;
+        Ok(Response::new(v1::DeleteSilenceResponse {
+            silence: Some(silence_message(ended)),
+        }))
+    }
+
+    async fn create_inhibition_rule(
+        &self,
+        request: Request<v1::CreateInhibitionRuleRequest>,
+    ) -> Result<Response<v1::CreateInhibitionRuleResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let source = matchers_of("source_matchers", &body.source_matchers, true)?;
+        let target = matchers_of("target_matchers", &body.target_matchers, true)?;
+        let equal = body
+            .equal
+            .iter()
+            .enumerate()
+            .map(|(index, reference)| {
+                AlertRef::parse(reference, MATCHER_FIELDS)
+                    .map(|parsed| parsed.as_text())
+                    .map_err(|why| Error::invalid(&format!("equal[{index}]"), why))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let created = self
+            .state
+            .store
+            .create_inhibition_rule(
+                &Audit::new(operator.actor(), "CorrelationService.CreateInhibitionRule"),
+                &operator.scope,
+                NewInhibitionRule {
+                    company_id: company_id.to_owned(),
+                    source,
+                    target,
+                    equal,
+                    comment: comment_of(&body.comment)?,
+                },
+            )
+            .await?;
+        Ok(Response::new(v1::CreateInhibitionRuleResponse {
+            inhibition_rule: Some(inhibition_message(created)),
+        }))
+    }
+
+    async fn list_inhibition_rules(
+        &self,
+        request: Request<v1::ListInhibitionRulesRequest>,
+    ) -> Result<Response<v1::ListInhibitionRulesResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let page = Page::new(body.page_size, &body.page_token)?;
+        let (rows, next_page_token) = self
+            .state
+            .store
+            .list_inhibition_rules(&operator.scope, company_id, &page)
+            .await?;
+        Ok(Response::new(v1::ListInhibitionRulesResponse {
+            inhibition_rules: rows.into_iter().map(inhibition_message).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn delete_inhibition_rule(
+        &self,
+        request: Request<v1::DeleteInhibitionRuleRequest>,
+    ) -> Result<Response<v1::DeleteInhibitionRuleResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let id = required_id("inhibition_rule_id", &body.inhibition_rule_id)?;
+        self.state
+            .store
+            .delete_inhibition_rule(
+                &Audit::new(operator.actor(), "CorrelationService.DeleteInhibitionRule"),
+                &operator.scope,
+                id,
+            )
+            .await?;
+        Ok(Response::new(v1::DeleteInhibitionRuleResponse {}))
+    }
+}
