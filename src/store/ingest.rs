@@ -398,36 +398,50 @@ async fn commit_group_in(
         .iter()
         .filter(|row| !inserted_ids.contains(&row.id))
         .collect();
-    for chunk in missing.chunks(256) {
-        let mut condition = sea_orm::Condition::any();
-        for row in chunk {
-            let company_id = batches[row.batch].company_id.clone();
-            condition = condition.add(
+    // Per company, IN lists on the unique indexes' columns: an index lookup on
+    // both backends (a long OR of ANDs made PostgreSQL scan the table).
+    let mut by_company: HashMap<&str, Vec<&PreparedRow>> = HashMap::new();
+    for row in missing {
+        by_company
+            .entry(batches[row.batch].company_id.as_str())
+            .or_default()
+            .push(row);
+    }
+    for (company_id, company_rows) in by_company {
+        for chunk in company_rows.chunks(256) {
+            let mut times: Vec<i64> = chunk.iter().map(|row| row.occurred_at_ms).collect();
+            times.sort_unstable();
+            times.dedup();
+            let keys: Vec<String> = chunk
+                .iter()
+                .map(|row| row.idempotency_key.clone())
+                .collect();
+            let deliveries: Vec<String> = chunk
+                .iter()
+                .filter_map(|row| row.delivery_id.clone())
+                .collect();
+            let mut condition = sea_orm::Condition::any().add(
                 sea_orm::Condition::all()
-                    .add(alert_event::Column::CompanyId.eq(company_id.clone()))
-                    .add(alert_event::Column::OccurredAt.eq(row.occurred_at_ms))
-                    .add(alert_event::Column::IdempotencyKey.eq(row.idempotency_key.clone())),
+                    .add(alert_event::Column::OccurredAt.is_in(times))
+                    .add(alert_event::Column::IdempotencyKey.is_in(keys)),
             );
-            if let Some(delivery_id) = &row.delivery_id {
-                condition = condition.add(
-                    sea_orm::Condition::all()
-                        .add(alert_event::Column::CompanyId.eq(company_id))
-                        .add(alert_event::Column::DeliveryId.eq(delivery_id.clone())),
-                );
+            if !deliveries.is_empty() {
+                condition = condition.add(alert_event::Column::DeliveryId.is_in(deliveries));
             }
-        }
-        let existing = alert_event::Entity::find()
-            .filter(condition)
-            .all(txn)
-            .await?;
-        for model in existing {
-            if let Some(delivery_id) = &model.delivery_id {
-                by_delivery.insert(
-                    (model.company_id.clone(), delivery_id.clone()),
-                    model.id.clone(),
-                );
+            let existing = alert_event::Entity::find()
+                .filter(alert_event::Column::CompanyId.eq(company_id))
+                .filter(condition)
+                .all(txn)
+                .await?;
+            for model in existing {
+                if let Some(delivery_id) = &model.delivery_id {
+                    by_delivery.insert(
+                        (model.company_id.clone(), delivery_id.clone()),
+                        model.id.clone(),
+                    );
+                }
+                first_ids.insert((model.company_id, model.idempotency_key), model.id);
             }
-            first_ids.insert((model.company_id, model.idempotency_key), model.id);
         }
     }
 
