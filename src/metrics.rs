@@ -28,11 +28,19 @@ struct MethodLabels {
     method: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    route: String,
+    status: u16,
+}
+
 /// The registry and the metrics recorded by the server.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RpcLabels, Counter>,
     latency: Family<MethodLabels, Histogram>,
+    webhooks: Family<WebhookLabels, Counter>,
+    webhook_latency: Family<MethodLabels, Histogram>,
     // Only methods of the served services are labels; anything else is "unknown",
     // so a client cannot grow the label set.
     known_methods: HashSet<String>,
@@ -66,10 +74,25 @@ impl Metrics {
             "Time from request to the final status (the whole stream for streaming calls)",
             latency.clone(),
         );
+        let webhooks = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "webhook_requests",
+            "Webhook requests by route and HTTP status",
+            webhooks.clone(),
+        );
+        let webhook_latency =
+            Family::<MethodLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
+        registry.register(
+            "webhook_request_duration_seconds",
+            "Time to answer a webhook request (alerts are durable before it ends), by route",
+            webhook_latency.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
+            webhooks,
+            webhook_latency,
             known_methods: known_methods.into_iter().collect(),
         }
     }
@@ -130,6 +153,33 @@ fn code_name(value: &[u8]) -> &'static str {
         tonic::Code::DataLoss => "DATA_LOSS",
         tonic::Code::Unauthenticated => "UNAUTHENTICATED",
     }
+}
+
+/// Middleware of the webhook routes: counts requests by route (the matched
+/// route pattern, never the query string) and status.
+pub(crate) async fn track_webhook(
+    State(metrics): State<Arc<Metrics>>,
+    route: axum::extract::MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let method = MethodLabels {
+        method: route.as_str().to_owned(),
+    };
+    metrics
+        .webhooks
+        .get_or_create(&WebhookLabels {
+            route: method.method.clone(),
+            status: response.status().as_u16(),
+        })
+        .inc();
+    metrics
+        .webhook_latency
+        .get_or_create(&method)
+        .observe(started.elapsed().as_secs_f64());
+    response
 }
 
 /// Middleware of the gRPC router: counts each call by method and final status.

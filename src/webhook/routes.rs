@@ -49,6 +49,10 @@ pub(crate) fn routes(state: AppState, max_body_bytes: usize) -> Router {
         .route("/api/webhooks/cloudwatch", post(cloudwatch))
         .route("/v2/enqueue", post(pagerduty))
         .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track_webhook,
+        ))
         .with_state(WebhookState {
             app: state,
             max_body_bytes,

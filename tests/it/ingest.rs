@@ -320,6 +320,21 @@ async fn seed_webhook_accepts_query_and_header_keys(backend: Backend) {
     assert_eq!(first.tool_source, "Datadog");
     assert_eq!(first.source, "seed");
     assert_eq!(events[1].asset, "server-prod-02");
+
+    // Webhooks are counted by route and status; the query string is no label.
+    let metrics = reqwest::get(format!("{}/metrics", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "alertwhisperer_webhook_requests_total{route=\"/api/webhooks/alerts\",status=\"202\"} 2"
+        ),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(&acme.key));
 }
 
 async fn webhook_refusals_store_nothing(backend: Backend) {
