@@ -86,20 +86,16 @@ impl Ingestor {
         // its database round trips waited behind the request tasks (measured:
         // 0.3 ms per await under load), and the writer is the serial part.
         let writer_store = Store::connect_with_pool(config, 1).await?;
-        let spawned = std::thread::Builder::new()
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| Error::Internal(format!("cannot start the ingest writer: {error}")))?;
+        std::thread::Builder::new()
             .name("ingest-writer".to_owned())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime.block_on(write_groups(writer_store, receiver)),
-                    Err(error) => tracing::error!(%error, "cannot start the ingest writer"),
-                }
-            });
-        if let Err(error) = spawned {
-            tracing::error!(%error, "cannot start the ingest writer thread");
-        }
+            .spawn(move || runtime.block_on(write_groups(writer_store, receiver)))
+            .map_err(|error| {
+                Error::Internal(format!("cannot start the ingest writer thread: {error}"))
+            })?;
         tokio::spawn(prune_replay_records(store.clone(), shutdown));
         let limiter = NonZeroU32::new(config.ingest_rate_limit_per_second).map(|rate| {
             let burst = NonZeroU32::new(config.ingest_rate_limit_burst).unwrap_or(rate);
