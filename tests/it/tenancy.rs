@@ -535,6 +535,21 @@ async fn limited_token_gets_not_found_for_other_company(backend: Backend) {
             }
         ))
     );
+    call!(
+        "ListSnsConfirmations",
+        c.list_sns_confirmations(authed(
+            &limited,
+            v1::ListSnsConfirmationsRequest {
+                company_id: b_id.clone(),
+                ..Default::default()
+            }
+        ))
+    );
+    assert_eq!(
+        results.len(),
+        19,
+        "every TenantService RPC that takes an id"
+    );
     for (name, result) in &results {
         let status = result.as_ref().expect_err(name);
         assert_eq!(status.code(), Code::NotFound, "{name}: {status:?}");
