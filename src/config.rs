@@ -43,6 +43,18 @@ pub struct Config {
     pub ingest_credential_cache_seconds: u64,
     /// Largest webhook body accepted, in bytes; larger bodies get 413.
     pub webhook_max_body_bytes: usize,
+    /// AWS region for SSM calls; empty disables everything AWS (those RPCs answer
+    /// FAILED_PRECONDITION).
+    pub aws_region: String,
+    /// AWS endpoint override (e.g. moto's server in tests); empty for AWS's own endpoints.
+    pub aws_endpoint_url: String,
+    /// Base credentials that assume the companies' roles; empty uses the SDK's default
+    /// chain (environment, profile, instance or task role).
+    pub aws_access_key_id: String,
+    /// Secret of `aws_access_key_id`.
+    pub aws_secret_access_key: String,
+    /// Attempts per AWS call, with the SDK's standard backoff; 1 disables retries.
+    pub aws_max_attempts: u32,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (overridden by `RUST_LOG`).
     pub log_filter: String,
     /// Log output format: `text` or `json`.
@@ -80,6 +92,11 @@ impl Default for Config {
             ingest_rate_limit_burst: 20_000,
             ingest_credential_cache_seconds: 5,
             webhook_max_body_bytes: 1024 * 1024,
+            aws_region: String::new(),
+            aws_endpoint_url: String::new(),
+            aws_access_key_id: String::new(),
+            aws_secret_access_key: String::new(),
+            aws_max_attempts: 3,
             log_filter: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -184,6 +201,28 @@ impl Config {
         if !(1024..=64 * 1024 * 1024).contains(&self.webhook_max_body_bytes) {
             return Err(ConfigError(
                 "webhook_max_body_bytes: must be between 1024 and 67108864".to_owned(),
+            ));
+        }
+        if !(1..=10).contains(&self.aws_max_attempts) {
+            return Err(ConfigError(
+                "aws_max_attempts: must be between 1 and 10".to_owned(),
+            ));
+        }
+        if self.aws_access_key_id.is_empty() != self.aws_secret_access_key.is_empty() {
+            return Err(ConfigError(
+                "aws_access_key_id: set it together with aws_secret_access_key, or neither"
+                    .to_owned(),
+            ));
+        }
+        if !self.aws_endpoint_url.is_empty()
+            && self
+                .aws_endpoint_url
+                .parse::<http::Uri>()
+                .map_or(true, |uri| uri.scheme().is_none())
+        {
+            return Err(ConfigError(
+                "aws_endpoint_url: must be an absolute URL such as http://127.0.0.1:5000"
+                    .to_owned(),
             ));
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {

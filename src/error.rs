@@ -44,6 +44,9 @@ pub enum Error {
     /// The request body has a content type the route does not take.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// An upstream service (AWS) failed; the message says which call and why.
+    #[error("{0}")]
+    Upstream(String),
     /// The database failed; logged in full, answered generically.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -75,6 +78,7 @@ impl Error {
             | Error::NotFound(_)
             | Error::AlreadyExists(_)
             | Error::FailedPrecondition(_) => {}
+            Error::Upstream(error) => tracing::warn!(%error, "upstream error"),
         }
     }
 
@@ -91,7 +95,8 @@ impl Error {
             | Error::PermissionDenied(_)
             | Error::NotFound(_)
             | Error::AlreadyExists(_)
-            | Error::FailedPrecondition(_) => self.to_string(),
+            | Error::FailedPrecondition(_)
+            | Error::Upstream(_) => self.to_string(),
         }
     }
 }
@@ -113,6 +118,7 @@ impl From<Error> for tonic::Status {
             Error::NotFound(_) => tonic::Code::NotFound,
             Error::AlreadyExists(_) => tonic::Code::AlreadyExists,
             Error::FailedPrecondition(_) => tonic::Code::FailedPrecondition,
+            Error::Upstream(_) => tonic::Code::Unavailable,
             Error::Database(_) | Error::Internal(_) => tonic::Code::Internal,
         };
         tonic::Status::new(code, message)
@@ -148,6 +154,7 @@ impl IntoResponse for Error {
             Error::FailedPrecondition(_) => {
                 (http::StatusCode::PRECONDITION_FAILED, "failed_precondition")
             }
+            Error::Upstream(_) => (http::StatusCode::BAD_GATEWAY, "upstream"),
             Error::Database(_) | Error::Internal(_) => {
                 (http::StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

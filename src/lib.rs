@@ -5,6 +5,7 @@
 //! 127.0.0.1:0.
 
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod error;

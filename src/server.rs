@@ -87,6 +87,7 @@ impl Server {
             master_key,
             ingest,
             sns: Arc::new(SnsVerifier::new(options.sns_certificates)),
+            aws: Arc::new(crate::aws::Aws::from_config(&config).await),
             metrics,
             shutdown,
         };

@@ -4,6 +4,7 @@ pub mod auth;
 pub(crate) mod convert;
 pub mod correlation;
 pub mod ingest;
+pub mod runbook;
 pub mod tenant;
 mod unimplemented;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// The ingest path (credential caches, rate limits, group commit).
     pub ingest: Arc<crate::ingest::Ingestor>,
+    /// AWS clients in the companies' accounts.
+    pub aws: Arc<crate::aws::Aws>,
     /// Verifies SNS message signatures for the CloudWatch webhook.
     pub sns: Arc<crate::webhook::sns::SnsVerifier>,
     /// Request metrics.
@@ -93,7 +96,7 @@ pub(crate) fn router(
             unimplemented::IncidentHandler,
         ))
         .add_service(v1::runbook_service_server::RunbookServiceServer::new(
-            unimplemented::RunbookHandler,
+            runbook::RunbookHandler::new(state.clone()),
         ))
         .add_service(v1::compliance_service_server::ComplianceServiceServer::new(
             unimplemented::ComplianceHandler,

@@ -8,11 +8,6 @@ use crate::proto::v1;
 pub(crate) struct IncidentHandler;
 impl v1::incident_service_server::IncidentService for IncidentHandler {}
 
-/// RunbookService (SSM runbooks).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RunbookHandler;
-impl v1::runbook_service_server::RunbookService for RunbookHandler {}
-
 /// ComplianceService (patch compliance, QuickSight export).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ComplianceHandler;

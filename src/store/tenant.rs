@@ -150,6 +150,24 @@ pub fn credential_active(revoked_at: Option<i64>, expires_at: Option<i64>, now: 
 }
 
 impl Store {
+    /// Records an audit event on its own, for changes made outside the
+    /// database (e.g. an AWS activation created in a company's account).
+    pub async fn record_audit(
+        &self,
+        audit: &Audit,
+        company_id: Option<&str>,
+        target_type: &str,
+        target_id: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let txn = self.connection().begin().await?;
+        audit
+            .record(&txn, company_id, target_type, target_id, details)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     // ---- companies -------------------------------------------------------
 
     /// Creates a company and its first API key.

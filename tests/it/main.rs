@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, unreachable_pub)]
 
+mod aws;
 mod client;
 mod correlation;
 mod harness;

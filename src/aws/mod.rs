@@ -1,0 +1,189 @@
+//! AWS access in the companies' own accounts: each company's cross-account role
+//! is assumed with its external ID (STS AssumeRole, 15-minute credentials that
+//! the SDK caches and refreshes before they expire), and clients are cached
+//! per company and role.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::entity::company;
+
+/// How long assumed-role credentials last (the SDK refreshes them before).
+pub const SESSION_LENGTH: Duration = Duration::from_secs(15 * 60);
+/// The session name AWS records in the company's CloudTrail.
+pub const SESSION_NAME: &str = "alert-whisperer";
+
+/// The AWS side of the service: the base configuration and cached clients.
+pub struct Aws {
+    base: Option<SdkConfig>,
+    region: String,
+    ssm: Mutex<HashMap<String, aws_sdk_ssm::Client>>,
+}
+
+impl std::fmt::Debug for Aws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aws")
+            .field("configured", &self.base.is_some())
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A company's role, checked to be set.
+#[derive(Debug, Clone)]
+pub struct CompanyRole {
+    /// Company id.
+    pub company_id: String,
+    /// Role ARN.
+    pub role_arn: String,
+    /// External ID.
+    pub external_id: String,
+}
+
+impl CompanyRole {
+    /// The company's role, or FAILED_PRECONDITION saying how to set one.
+    pub fn of(company: &company::Model) -> Result<Self> {
+        match (&company.aws_role_arn, &company.aws_external_id) {
+            (Some(role_arn), Some(external_id)) => Ok(Self {
+                company_id: company.id.clone(),
+                role_arn: role_arn.clone(),
+                external_id: external_id.clone(),
+            }),
+            _ => Err(Error::FailedPrecondition(format!(
+                "company {} has no AWS role: set its role ARN and external ID with TenantService.SetAwsRole",
+                company.id
+            ))),
+        }
+    }
+}
+
+impl Aws {
+    /// Loads the base configuration when `aws_region` is set; otherwise AWS is off.
+    pub async fn from_config(config: &Config) -> Self {
+        let base = if config.aws_region.is_empty() {
+            None
+        } else {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .region(Region::new(config.aws_region.clone()))
+                .retry_config(
+                    RetryConfig::standard().with_max_attempts(config.aws_max_attempts.max(1)),
+                );
+            if !config.aws_endpoint_url.is_empty() {
+                loader = loader.endpoint_url(&config.aws_endpoint_url);
+            }
+            if !config.aws_access_key_id.is_empty() {
+                loader = loader.credentials_provider(aws_sdk_ssm::config::Credentials::new(
+                    config.aws_access_key_id.clone(),
+                    config.aws_secret_access_key.clone(),
+                    None,
+                    None,
+                    "alert-whisperer-config",
+                ));
+            }
+            Some(loader.load().await)
+        };
+        Self {
+            base,
+            region: config.aws_region.clone(),
+            ssm: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configured region ("" when AWS is off).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    fn base(&self) -> Result<&SdkConfig> {
+        self.base.as_ref().ok_or_else(|| {
+            Error::FailedPrecondition(
+                "AWS is not configured on this server: set aws_region (ALERT_WHISPERER_AWS_REGION) and base credentials"
+                    .to_owned(),
+            )
+        })
+    }
+
+    /// An SSM client acting in the company's account through its role.
+    pub async fn ssm(&self, role: &CompanyRole) -> Result<aws_sdk_ssm::Client> {
+        let base = self.base()?;
+        let key = format!(
+            "{}\n{}\n{}",
+            role.company_id, role.role_arn, role.external_id
+        );
+        if let Some(client) = self
+            .ssm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(client.clone());
+        }
+        let provider = AssumeRoleProvider::builder(role.role_arn.clone())
+            .external_id(role.external_id.clone())
+            .session_name(SESSION_NAME)
+            .session_length(SESSION_LENGTH)
+            .configure(base)
+            .build()
+            .await;
+        let client = aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::config::Builder::from(base)
+                .credentials_provider(provider)
+                .build(),
+        );
+        self.ssm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, client.clone());
+        Ok(client)
+    }
+}
+
+/// Maps an SDK error of `operation` to the service's error: a refused role
+/// becomes FAILED_PRECONDITION naming the role, the rest UNAVAILABLE with AWS's
+/// code and message. Never a generic INTERNAL.
+pub fn aws_error<E, R>(
+    operation: &str,
+    role: &CompanyRole,
+    error: aws_sdk_ssm::error::SdkError<E, R>,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = error.code().unwrap_or_default().to_owned();
+    let detail = DisplayErrorContext(&error).to_string();
+    let denied = code.contains("AccessDenied")
+        || detail.contains("AccessDenied")
+        || detail.contains("not authorized to perform: sts:AssumeRole");
+    if denied {
+        if detail.contains("sts:AssumeRole") || code.is_empty() {
+            return Error::FailedPrecondition(format!(
+                "AWS refused to let Alert Whisperer assume {} for company {}: check the role's trust policy (principal and external ID)",
+                role.role_arn, role.company_id
+            ));
+        }
+        return Error::FailedPrecondition(format!(
+            "the role {} of company {} may not call {operation}: grant it in the role's permissions policy ({})",
+            role.role_arn,
+            role.company_id,
+            error.message().unwrap_or("access denied")
+        ));
+    }
+    Error::Upstream(format!(
+        "AWS {operation} failed for company {}: {}",
+        role.company_id,
+        if code.is_empty() {
+            detail
+        } else {
+            format!("{code}: {}", error.message().unwrap_or_default())
+        }
+    ))
+}
