@@ -71,6 +71,7 @@ impl Server {
     pub async fn prepare_with(config: Config, options: ServerOptions) -> Result<Self> {
         let store = Store::connect(&config).await?;
         store.migrate().await?;
+        store.seed_built_in_runbooks().await?;
         let master_key = MasterKey::load_or_create(&config)?;
         let initial_admin_token = bootstrap_admin_token(&store).await?;
         let metrics = Arc::new(Metrics::new(crate::proto::method_paths()));

@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 mod m20261126_000001_tenancy;
 mod m20261126_000002_ingest;
 mod m20261126_000003_correlation_rules;
+mod m20261126_000004_runbooks;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_tenancy::Migration),
             Box::new(m20261126_000002_ingest::Migration),
             Box::new(m20261126_000003_correlation_rules::Migration),
+            Box::new(m20261126_000004_runbooks::Migration),
         ]
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod correlation;
 pub mod ingest;
+pub mod runbook;
 pub mod tenant;

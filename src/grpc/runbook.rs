@@ -1,17 +1,22 @@
-//! RunbookService. Implemented so far: onboarding a company's servers to
-//! Systems Manager (CreateHybridActivation) and listing its managed instances,
-//! both in the company's AWS account through its role. The runbook catalogue,
-//! rules and executions answer UNIMPLEMENTED until they land.
+//! RunbookService. Implemented so far: the runbook catalogue (built-in and
+//! custom runbooks), onboarding a company's servers to Systems Manager
+//! (CreateHybridActivation) and listing its managed instances, both in the
+//! company's AWS account through its role. Remediation rules and executions
+//! answer UNIMPLEMENTED until they land.
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{required_id, timestamp, timestamp_ms};
+use super::convert::{duration, required_id, timestamp, timestamp_ms};
 use super::{AppState, operator};
 use crate::aws::{CompanyRole, aws_error};
+use crate::domain::runbook::{Parameter, ParameterType, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::proto::v1::{self, runbook_service_server::RunbookService};
+use crate::store::Page;
+use crate::store::entity::runbook;
 use crate::store::now_ms;
+use crate::store::runbook::spec_of;
 use crate::store::tenant::Audit;
 
 /// The RunbookService handler.
@@ -24,6 +29,157 @@ impl RunbookHandler {
     /// A handler over the shared state.
     pub fn new(state: AppState) -> Self {
         Self { state }
+    }
+}
+
+fn parameter_of(message: &v1::RunbookParameter, index: usize) -> Result<Parameter> {
+    let kind = match v1::RunbookParameterType::try_from(message.r#type) {
+        Ok(v1::RunbookParameterType::String) => ParameterType::String,
+        Ok(v1::RunbookParameterType::Integer) => ParameterType::Integer,
+        Ok(v1::RunbookParameterType::Boolean) => ParameterType::Boolean,
+        Ok(v1::RunbookParameterType::StringList) => ParameterType::StringList,
+        Ok(v1::RunbookParameterType::Unspecified) | Err(_) => {
+            return Err(Error::invalid(
+                &format!("parameters[{index}].type"),
+                "must be string, integer, boolean or string list",
+            ));
+        }
+    };
+    Ok(Parameter {
+        name: message.name.trim().to_owned(),
+        kind,
+        required: message.required,
+        default_value: message.default_value.clone(),
+        allowed_pattern: message.allowed_pattern.clone(),
+        allowed_values: message.allowed_values.clone(),
+        description: message.description.clone(),
+    })
+}
+
+fn targets_of(message: Option<&v1::RunbookTargets>) -> Targets {
+    message.map_or_else(Targets::default, |targets| Targets {
+        instance_ids: targets.instance_ids.clone(),
+        tags: targets
+            .tags
+            .iter()
+            .map(|tag| (tag.key.clone(), tag.values.clone()))
+            .collect(),
+    })
+}
+
+/// The fields a Create/UpdateRunbook request carries.
+struct RunbookFields<'a> {
+    name: &'a str,
+    description: &'a str,
+    document_name: &'a str,
+    document_version: &'a str,
+    parameters: &'a [v1::RunbookParameter],
+    targets: Option<&'a v1::RunbookTargets>,
+    timeout: Option<&'a prost_types::Duration>,
+    max_concurrency: &'a str,
+    max_errors: &'a str,
+    platform_types: &'a [i32],
+}
+
+fn spec_of_fields(fields: &RunbookFields<'_>) -> Result<RunbookSpec> {
+    let parameters = fields
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(index, parameter)| parameter_of(parameter, index))
+        .collect::<Result<Vec<_>>>()?;
+    for (index, platform) in fields.platform_types.iter().enumerate() {
+        if !matches!(
+            v1::PlatformType::try_from(*platform),
+            Ok(v1::PlatformType::Linux | v1::PlatformType::Windows | v1::PlatformType::Macos)
+        ) {
+            return Err(Error::invalid(
+                &format!("platform_types[{index}]"),
+                "must be linux, windows or macos",
+            ));
+        }
+    }
+    let spec = RunbookSpec {
+        name: fields.name.trim().to_owned(),
+        description: fields.description.trim().to_owned(),
+        document_name: fields.document_name.trim().to_owned(),
+        document_version: if fields.document_version.trim().is_empty() {
+            "$DEFAULT".to_owned()
+        } else {
+            fields.document_version.trim().to_owned()
+        },
+        parameters,
+        targets: targets_of(fields.targets),
+        timeout: match fields.timeout {
+            Some(timeout) => duration("timeout", timeout)?,
+            None => std::time::Duration::from_secs(600),
+        },
+        max_concurrency: if fields.max_concurrency.is_empty() {
+            "10".to_owned()
+        } else {
+            fields.max_concurrency.to_owned()
+        },
+        max_errors: if fields.max_errors.is_empty() {
+            "0".to_owned()
+        } else {
+            fields.max_errors.to_owned()
+        },
+        platform_types: fields.platform_types.to_vec(),
+    };
+    spec.validate()?;
+    Ok(spec)
+}
+
+fn parameter_message(parameter: &Parameter) -> v1::RunbookParameter {
+    v1::RunbookParameter {
+        name: parameter.name.clone(),
+        r#type: match parameter.kind {
+            ParameterType::String => v1::RunbookParameterType::String,
+            ParameterType::Integer => v1::RunbookParameterType::Integer,
+            ParameterType::Boolean => v1::RunbookParameterType::Boolean,
+            ParameterType::StringList => v1::RunbookParameterType::StringList,
+        }
+        .into(),
+        required: parameter.required,
+        default_value: parameter.default_value.clone(),
+        allowed_pattern: parameter.allowed_pattern.clone(),
+        allowed_values: parameter.allowed_values.clone(),
+        description: parameter.description.clone(),
+    }
+}
+
+fn targets_message(targets: &Targets) -> v1::RunbookTargets {
+    v1::RunbookTargets {
+        instance_ids: targets.instance_ids.clone(),
+        tags: targets
+            .tags
+            .iter()
+            .map(|(key, values)| v1::TagSelector {
+                key: key.clone(),
+                values: values.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn runbook_message(row: runbook::Model) -> v1::Runbook {
+    let spec = spec_of(&row);
+    v1::Runbook {
+        id: row.id,
+        company_id: row.company_id.unwrap_or_default(),
+        name: spec.name,
+        description: spec.description,
+        document_name: spec.document_name,
+        document_version: spec.document_version,
+        parameters: spec.parameters.iter().map(parameter_message).collect(),
+        targets: Some(targets_message(&spec.targets)),
+        timeout: prost_types::Duration::try_from(spec.timeout).ok(),
+        max_concurrency: spec.max_concurrency,
+        max_errors: spec.max_errors,
+        platform_types: spec.platform_types,
+        built_in: row.built_in,
+        create_time: Some(timestamp(row.created_at)),
+        update_time: Some(timestamp(row.updated_at)),
     }
 }
 
@@ -81,6 +237,196 @@ fn instance_message(
 
 #[tonic::async_trait]
 impl RunbookService for RunbookHandler {
+    async fn create_runbook(
+        &self,
+        request: Request<v1::CreateRunbookRequest>,
+    ) -> Result<Response<v1::CreateRunbookResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Admin)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let spec = spec_of_fields(&RunbookFields {
+            name: &body.name,
+            description: &body.description,
+            document_name: &body.document_name,
+            document_version: &body.document_version,
+            parameters: &body.parameters,
+            targets: body.targets.as_ref(),
+            timeout: body.timeout.as_ref(),
+            max_concurrency: &body.max_concurrency,
+            max_errors: &body.max_errors,
+            platform_types: &body.platform_types,
+        })?;
+        let created = self
+            .state
+            .store
+            .create_runbook(
+                &Audit::new(operator.actor(), "RunbookService.CreateRunbook"),
+                &operator.scope,
+                company_id,
+                &spec,
+            )
+            .await?;
+        Ok(Response::new(v1::CreateRunbookResponse {
+            runbook: Some(runbook_message(created)),
+        }))
+    }
+
+    async fn list_runbooks(
+        &self,
+        request: Request<v1::ListRunbooksRequest>,
+    ) -> Result<Response<v1::ListRunbooksResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let page = Page::new(body.page_size, &body.page_token)?;
+        let (rows, next_page_token) = self
+            .state
+            .store
+            .list_runbooks(&operator.scope, company_id, body.custom_only, &page)
+            .await?;
+        Ok(Response::new(v1::ListRunbooksResponse {
+            runbooks: rows.into_iter().map(runbook_message).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_runbook(
+        &self,
+        request: Request<v1::GetRunbookRequest>,
+    ) -> Result<Response<v1::GetRunbookResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let id = required_id("runbook_id", &body.runbook_id)?;
+        let row = self.state.store.get_runbook(&operator.scope, id).await?;
+        Ok(Response::new(v1::GetRunbookResponse {
+            runbook: Some(runbook_message(row)),
+        }))
+    }
+
+    async fn update_runbook(
+        &self,
+        request: Request<v1::UpdateRunbookRequest>,
+    ) -> Result<Response<v1::UpdateRunbookResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Admin)?;
+        let body = request.into_inner();
+        let id = required_id("runbook_id", &body.runbook_id)?;
+        let current = spec_of(&self.state.store.get_runbook(&operator.scope, id).await?);
+        let all = [
+            "name",
+            "description",
+            "document_name",
+            "document_version",
+            "parameters",
+            "targets",
+            "timeout",
+            "max_concurrency",
+            "max_errors",
+            "platform_types",
+        ];
+        let paths: Vec<&str> = match &body.update_mask {
+            Some(mask) if !mask.paths.is_empty() => mask.paths.iter().map(String::as_str).collect(),
+            _ => all.to_vec(),
+        };
+        if let Some(unknown) = paths.iter().find(|path| !all.contains(path)) {
+            return Err(Error::invalid(
+                "update_mask",
+                format!("unknown field {unknown:?}; allowed: {}", all.join(", ")),
+            )
+            .into());
+        }
+        let has = |field: &str| paths.contains(&field);
+        let current_parameters: Vec<v1::RunbookParameter> =
+            current.parameters.iter().map(parameter_message).collect();
+        let current_targets = targets_message(&current.targets);
+        let current_timeout = prost_types::Duration::try_from(current.timeout).ok();
+        let spec = spec_of_fields(&RunbookFields {
+            name: if has("name") {
+                &body.name
+            } else {
+                &current.name
+            },
+            description: if has("description") {
+                &body.description
+            } else {
+                &current.description
+            },
+            document_name: if has("document_name") {
+                &body.document_name
+            } else {
+                &current.document_name
+            },
+            document_version: if has("document_version") {
+                &body.document_version
+            } else {
+                &current.document_version
+            },
+            parameters: if has("parameters") {
+                &body.parameters
+            } else {
+                &current_parameters
+            },
+            targets: if has("targets") {
+                body.targets.as_ref()
+            } else {
+                Some(&current_targets)
+            },
+            timeout: if has("timeout") {
+                body.timeout.as_ref()
+            } else {
+                current_timeout.as_ref()
+            },
+            max_concurrency: if has("max_concurrency") {
+                &body.max_concurrency
+            } else {
+                &current.max_concurrency
+            },
+            max_errors: if has("max_errors") {
+                &body.max_errors
+            } else {
+                &current.max_errors
+            },
+            platform_types: if has("platform_types") {
+                &body.platform_types
+            } else {
+                &current.platform_types
+            },
+        })?;
+        let updated = self
+            .state
+            .store
+            .update_runbook(
+                &Audit::new(operator.actor(), "RunbookService.UpdateRunbook"),
+                &operator.scope,
+                id,
+                &spec,
+            )
+            .await?;
+        Ok(Response::new(v1::UpdateRunbookResponse {
+            runbook: Some(runbook_message(updated)),
+        }))
+    }
+
+    async fn delete_runbook(
+        &self,
+        request: Request<v1::DeleteRunbookRequest>,
+    ) -> Result<Response<v1::DeleteRunbookResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Admin)?;
+        let body = request.into_inner();
+        let id = required_id("runbook_id", &body.runbook_id)?;
+        self.state
+            .store
+            .delete_runbook(
+                &Audit::new(operator.actor(), "RunbookService.DeleteRunbook"),
+                &operator.scope,
+                id,
+            )
+            .await?;
+        Ok(Response::new(v1::DeleteRunbookResponse {}))
+    }
+
     async fn list_managed_instances(
         &self,
         request: Request<v1::ListManagedInstancesRequest>,

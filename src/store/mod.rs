@@ -6,6 +6,7 @@
 pub mod correlation;
 pub mod entity;
 pub mod ingest;
+pub mod runbook;
 pub mod tenant;
 
 use std::sync::Arc;

@@ -8,6 +8,7 @@ mod client;
 mod correlation;
 mod harness;
 mod ingest;
+mod runbooks;
 mod server;
 mod tenancy;
 mod webhooks;

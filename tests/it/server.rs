@@ -323,15 +323,24 @@ async fn migrate_and_admin_commands_work() {
             .env_remove("DATABASE_URL");
         async move { command.output().await.unwrap() }
     };
-    let status = run(&["migrate", "status"]).await;
-    assert!(status.status.success());
-    assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261126_000001_tenancy"));
+    // Each line of `migrate status` is "applied NAME" or "pending NAME", in order.
+    let status_lines = |output: std::process::Output| -> Vec<(String, String)> {
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .map(|(state, name)| (state.to_owned(), name.to_owned()))
+            .collect()
+    };
+    let before = status_lines(run(&["migrate", "status"]).await);
+    assert!(before.len() >= 4, "{before:?}");
+    assert_eq!(before[0].1, "m20261126_000001_tenancy");
+    assert!(before.iter().all(|(state, _)| state == "pending"));
     assert!(run(&["migrate", "up"]).await.status.success());
-    let status = run(&["migrate", "status"]).await;
-    assert!(String::from_utf8_lossy(&status.stdout).contains("applied m20261126_000001_tenancy"));
+    let applied = status_lines(run(&["migrate", "status"]).await);
     assert!(
-        String::from_utf8_lossy(&status.stdout)
-            .contains("applied m20261126_000003_correlation_rules")
+        applied.iter().all(|(state, _)| state == "applied"),
+        "{applied:?}"
     );
     assert!(
         run(&["migrate", "down", "--steps", "1"])
@@ -339,25 +348,29 @@ async fn migrate_and_admin_commands_work() {
             .status
             .success()
     );
-    let status = run(&["migrate", "status"]).await;
-    let text = String::from_utf8_lossy(&status.stdout);
-    assert!(text.contains("applied m20261126_000002_ingest"), "{text}");
-    assert!(
-        text.contains("pending m20261126_000003_correlation_rules"),
-        "{text}"
+    let after_one = status_lines(run(&["migrate", "status"]).await);
+    let last = after_one.len() - 1;
+    assert_eq!(
+        after_one[last].0, "pending",
+        "the last migration rolled back"
     );
     assert!(
-        run(&["migrate", "down", "--steps", "2"])
-            .await
-            .status
-            .success()
+        after_one[..last]
+            .iter()
+            .all(|(state, _)| state == "applied")
     );
-    let status = run(&["migrate", "status"]).await;
-    let text = String::from_utf8_lossy(&status.stdout);
-    assert!(text.contains("pending m20261126_000001_tenancy"), "{text}");
+    // Every down runs: all the way back to an empty schema.
+    let rest = last.to_string();
+    let mut down_rest = binary();
+    down_rest
+        .args(["migrate", "down", "--steps", &rest])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL");
+    assert!(down_rest.output().await.unwrap().status.success());
+    let after_all = status_lines(run(&["migrate", "status"]).await);
     assert!(
-        !text.contains("applied"),
-        "every migration rolled back: {text}"
+        after_all.iter().all(|(state, _)| state == "pending"),
+        "{after_all:?}"
     );
 
     let created = run(&["admin", "create-token", "--name", "ops", "--role", "viewer"]).await;

@@ -9,6 +9,7 @@ pub mod hmac_secret;
 pub mod inhibition_rule;
 pub mod operator_token;
 pub mod operator_token_company;
+pub mod runbook;
 pub mod silence;
 pub mod sns_subscription;
 pub mod technician;

@@ -1,0 +1,392 @@
+//! Runbooks: what a valid runbook is, and the built-in catalogue.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+static DOCUMENT_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_.:/-]{3,128}$").expect("static regex"));
+static DOCUMENT_VERSION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\$DEFAULT|\$LATEST|[0-9]{1,8})$").expect("static regex"));
+static PARAMETER_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z][a-zA-Z0-9_]{0,63}$").expect("static regex"));
+static INSTANCE_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(i|mi)-[0-9a-f]{8,17}$").expect("static regex"));
+// SSM's MaxConcurrency and MaxErrors: a count or a percentage.
+static RATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^([0-9]{1,5}|[0-9]{1,2}%|100%)$").expect("static regex"));
+
+/// Shortest runbook timeout.
+pub const MIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest runbook timeout (SSM Run Command's limit).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(48 * 3600);
+
+/// A parameter's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParameterType {
+    /// Text.
+    String,
+    /// Whole number.
+    Integer,
+    /// true or false.
+    Boolean,
+    /// Comma-separated texts.
+    StringList,
+}
+
+/// A typed runbook parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parameter {
+    /// Name (letters, digits, underscore).
+    pub name: String,
+    /// Type.
+    pub kind: ParameterType,
+    /// Whether a value is required (when there is no default).
+    pub required: bool,
+    /// Default value ("" for none).
+    pub default_value: String,
+    /// Anchored regular expression values must match ("" for any).
+    pub allowed_pattern: String,
+    /// Allowed values (empty for any).
+    pub allowed_values: Vec<String>,
+    /// What it is for.
+    pub description: String,
+}
+
+impl Parameter {
+    /// Checks a value against the type, pattern and allowed values.
+    pub fn check_value(&self, value: &str) -> std::result::Result<(), String> {
+        match self.kind {
+            ParameterType::Integer if value.parse::<i64>().is_err() => {
+                return Err(format!("{value:?} is not a whole number"));
+            }
+            ParameterType::Boolean if value != "true" && value != "false" => {
+                return Err(format!("{value:?} is not true or false"));
+            }
+            _ => {}
+        }
+        if !self.allowed_values.is_empty() && !self.allowed_values.iter().any(|v| v == value) {
+            return Err(format!(
+                "{value:?} is not one of {}",
+                self.allowed_values.join(", ")
+            ));
+        }
+        if !self.allowed_pattern.is_empty() {
+            let pattern = Regex::new(&format!("^(?:{})$", self.allowed_pattern))
+                .map_err(|error| format!("allowed_pattern is invalid: {error}"))?;
+            let parts: Vec<&str> = if self.kind == ParameterType::StringList {
+                value.split(',').map(str::trim).collect()
+            } else {
+                vec![value]
+            };
+            if let Some(bad) = parts.iter().find(|part| !pattern.is_match(part)) {
+                return Err(format!("{bad:?} does not match {}", self.allowed_pattern));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a runbook runs: instance ids, or tag selectors resolved per company.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Targets {
+    /// EC2 (`i-…`) or managed (`mi-…`) instance ids.
+    pub instance_ids: Vec<String>,
+    /// Tag key → allowed values.
+    pub tags: Vec<(String, Vec<String>)>,
+}
+
+/// A runbook's definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunbookSpec {
+    /// Display name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// SSM document name.
+    pub document_name: String,
+    /// SSM document version (`$DEFAULT`, `$LATEST` or a number).
+    pub document_version: String,
+    /// Typed parameters.
+    pub parameters: Vec<Parameter>,
+    /// Default targets.
+    pub targets: Targets,
+    /// Timeout.
+    pub timeout: Duration,
+    /// SSM MaxConcurrency.
+    pub max_concurrency: String,
+    /// SSM MaxErrors.
+    pub max_errors: String,
+    /// Platform type numbers (proto PlatformType) it runs on; empty for any.
+    pub platform_types: Vec<i32>,
+}
+
+impl RunbookSpec {
+    /// Checks every field, naming the one that is wrong.
+    pub fn validate(&self) -> Result<()> {
+        crate::domain::tenant::validate_name("name", &self.name)?;
+        if self.description.chars().count() > 2000 {
+            return Err(Error::invalid(
+                "description",
+                "must be at most 2000 characters",
+            ));
+        }
+        if !DOCUMENT_NAME.is_match(&self.document_name) {
+            return Err(Error::invalid(
+                "document_name",
+                "must be an SSM document name: 3 to 128 of letters, digits and _.:/-",
+            ));
+        }
+        if !DOCUMENT_VERSION.is_match(&self.document_version) {
+            return Err(Error::invalid(
+                "document_version",
+                "must be $DEFAULT, $LATEST or a version number",
+            ));
+        }
+        if self.parameters.len() > 50 {
+            return Err(Error::invalid("parameters", "at most 50 parameters"));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (index, parameter) in self.parameters.iter().enumerate() {
+            let field = format!("parameters[{index}]");
+            if !PARAMETER_NAME.is_match(&parameter.name) {
+                return Err(Error::invalid(
+                    &format!("{field}.name"),
+                    "must start with a letter; letters, digits and _ (at most 64)",
+                ));
+            }
+            if !names.insert(parameter.name.as_str()) {
+                return Err(Error::invalid(&format!("{field}.name"), "is used twice"));
+            }
+            if !parameter.allowed_pattern.is_empty() {
+                regex::RegexBuilder::new(&format!("^(?:{})$", parameter.allowed_pattern))
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|error| {
+                        Error::invalid(
+                            &format!("{field}.allowed_pattern"),
+                            format!("not a valid regular expression: {error}"),
+                        )
+                    })?;
+            }
+            if !parameter.default_value.is_empty() {
+                parameter
+                    .check_value(&parameter.default_value)
+                    .map_err(|why| Error::invalid(&format!("{field}.default_value"), why))?;
+            }
+        }
+        for (index, id) in self.targets.instance_ids.iter().enumerate() {
+            if !INSTANCE_ID.is_match(id) {
+                return Err(Error::invalid(
+                    &format!("targets.instance_ids[{index}]"),
+                    "must look like i-0123456789abcdef0 or mi-0123456789abcdef0",
+                ));
+            }
+        }
+        if self.targets.instance_ids.len() > 50 {
+            return Err(Error::invalid(
+                "targets.instance_ids",
+                "at most 50 instance ids",
+            ));
+        }
+        if self.targets.tags.len() > 5 {
+            return Err(Error::invalid("targets.tags", "at most 5 tag selectors"));
+        }
+        for (index, (key, values)) in self.targets.tags.iter().enumerate() {
+            if key.is_empty() || key.len() > 128 || values.is_empty() {
+                return Err(Error::invalid(
+                    &format!("targets.tags[{index}]"),
+                    "needs a key of 1 to 128 characters and at least one value",
+                ));
+            }
+        }
+        if self.timeout < MIN_TIMEOUT || self.timeout > MAX_TIMEOUT {
+            return Err(Error::invalid(
+                "timeout",
+                "must be between 30 seconds and 48 hours",
+            ));
+        }
+        for (field, value) in [
+            ("max_concurrency", &self.max_concurrency),
+            ("max_errors", &self.max_errors),
+        ] {
+            if !RATE.is_match(value) {
+                return Err(Error::invalid(
+                    field,
+                    "must be a count (e.g. 10) or a percentage (e.g. 25%)",
+                ));
+            }
+        }
+        if self.max_concurrency == "0" || self.max_concurrency == "0%" {
+            return Err(Error::invalid("max_concurrency", "must be more than 0"));
+        }
+        Ok(())
+    }
+}
+
+fn parameter(
+    name: &str,
+    required: bool,
+    default: &str,
+    pattern: &str,
+    description: &str,
+) -> Parameter {
+    Parameter {
+        name: name.to_owned(),
+        kind: ParameterType::String,
+        required,
+        default_value: default.to_owned(),
+        allowed_pattern: pattern.to_owned(),
+        allowed_values: Vec::new(),
+        description: description.to_owned(),
+    }
+}
+
+/// The built-in catalogue: (stable id, definition). They run AWS-RunShellScript
+/// with our scripts (the execution fills the commands from the parameters).
+pub fn built_in_runbooks() -> Vec<(&'static str, RunbookSpec)> {
+    let linux = vec![1];
+    let common = |name: &str, description: &str, parameters: Vec<Parameter>| RunbookSpec {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        document_name: "AWS-RunShellScript".to_owned(),
+        document_version: "$DEFAULT".to_owned(),
+        parameters,
+        targets: Targets::default(),
+        timeout: Duration::from_secs(600),
+        max_concurrency: "10".to_owned(),
+        max_errors: "0".to_owned(),
+        platform_types: linux.clone(),
+    };
+    vec![
+        (
+            "builtin-disk-cleanup",
+            common(
+                "Disk cleanup",
+                "Frees space on a full filesystem: package caches, journal above a size, old rotated logs and temporary files older than a week.",
+                vec![
+                    parameter(
+                        "mount_point",
+                        true,
+                        "/",
+                        r"/[A-Za-z0-9_./-]*",
+                        "Filesystem to clean, e.g. /var",
+                    ),
+                    parameter(
+                        "journal_max_size",
+                        false,
+                        "500M",
+                        r"[0-9]{1,5}[KMG]",
+                        "Largest systemd journal to keep",
+                    ),
+                ],
+            ),
+        ),
+        (
+            "builtin-service-restart",
+            common(
+                "Service restart",
+                "Restarts a hung systemd service and checks that it is active again.",
+                vec![parameter(
+                    "service_name",
+                    true,
+                    "",
+                    r"[A-Za-z0-9@._-]{1,128}",
+                    "systemd unit to restart, e.g. nginx",
+                )],
+            ),
+        ),
+        (
+            "builtin-log-rotation",
+            common(
+                "Log rotation",
+                "Forces logrotate for a runaway log and compresses what it rotated.",
+                vec![parameter(
+                    "log_path",
+                    true,
+                    "",
+                    r"/[A-Za-z0-9_./*-]+",
+                    "Log file or glob, e.g. /var/log/app/*.log",
+                )],
+            ),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> RunbookSpec {
+        built_in_runbooks().remove(1).1
+    }
+
+    #[test]
+    fn built_ins_are_valid() {
+        for (id, runbook) in built_in_runbooks() {
+            runbook
+                .validate()
+                .unwrap_or_else(|error| panic!("{id}: {error}"));
+        }
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        type Change = Box<dyn Fn(&mut RunbookSpec)>;
+        let cases: Vec<(Change, &str)> = vec![
+            (Box::new(|s| s.document_name = "x".into()), "document_name"),
+            (
+                Box::new(|s| s.document_version = "latest".into()),
+                "document_version",
+            ),
+            (Box::new(|s| s.timeout = Duration::from_secs(5)), "timeout"),
+            (
+                Box::new(|s| s.max_concurrency = "0".into()),
+                "max_concurrency",
+            ),
+            (Box::new(|s| s.max_errors = "ten".into()), "max_errors"),
+            (
+                Box::new(|s| s.targets.instance_ids = vec!["host-1".into()]),
+                "targets.instance_ids[0]",
+            ),
+            (
+                Box::new(|s| s.parameters[0].name = "1bad".into()),
+                "parameters[0].name",
+            ),
+            (
+                Box::new(|s| s.parameters[0].allowed_pattern = "(".into()),
+                "parameters[0].allowed_pattern",
+            ),
+            (
+                Box::new(|s| s.parameters[0].default_value = "bad name!".into()),
+                "parameters[0].default_value",
+            ),
+        ];
+        for (change, field) in cases {
+            let mut runbook = spec();
+            change(&mut runbook);
+            let error = runbook.validate().expect_err(field);
+            assert!(error.to_string().starts_with(field), "{field}: {error}");
+        }
+    }
+
+    #[test]
+    fn parameter_values_are_typed() {
+        let mut integer = parameter("n", true, "", "", "");
+        integer.kind = ParameterType::Integer;
+        assert!(integer.check_value("12").is_ok());
+        assert!(integer.check_value("twelve").is_err());
+        let mut list = parameter("paths", true, "", "/[a-z]+", "");
+        list.kind = ParameterType::StringList;
+        assert!(list.check_value("/var, /tmp").is_ok());
+        assert!(list.check_value("/var,tmp").is_err());
+        let mut choice = parameter("mode", true, "", "", "");
+        choice.allowed_values = vec!["fast".into(), "safe".into()];
+        assert!(choice.check_value("safe").is_ok());
+        assert!(choice.check_value("yolo").is_err());
+    }
+}
