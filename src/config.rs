@@ -116,9 +116,12 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment
-            .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::prefixed("ALERT_WHISPERER_").map(|key| key.as_str().to_lowercase().into()));
+        figment = figment.merge(Env::raw().only(&["DATABASE_URL"])).merge(
+            // ALERT_WHISPERER_CONFIG names the file (a CLI option), not a setting.
+            Env::prefixed("ALERT_WHISPERER_")
+                .ignore(&["CONFIG"])
+                .map(|key| key.as_str().to_lowercase().into()),
+        );
         let config: Config = figment.extract().map_err(|error| {
             // figment names the key and where its value came from.
             ConfigError(
@@ -297,6 +300,10 @@ mod tests {
             let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
             assert_eq!(config.listen.port(), 9000);
             assert_eq!(config.shutdown_grace_seconds, 7);
+
+            // The variable that names the config file is not a setting.
+            jail.set_env("ALERT_WHISPERER_CONFIG", "aw.toml");
+            Config::load(Some(Path::new("aw.toml"))).expect("ALERT_WHISPERER_CONFIG is accepted");
 
             jail.set_env("ALERT_WHISPERER_LISTEN", "not-an-address");
             let error = Config::load(Some(Path::new("aw.toml"))).expect_err("bad listen");
