@@ -55,6 +55,9 @@ pub struct Config {
     pub aws_secret_access_key: String,
     /// Attempts per AWS call, with the SDK's standard backoff; 1 disables retries.
     pub aws_max_attempts: u32,
+    /// How often every company with an AWS role has its patch compliance synced, in
+    /// seconds; 0 syncs only on demand (SyncCompliance).
+    pub compliance_sync_interval_seconds: u64,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (overridden by `RUST_LOG`).
     pub log_filter: String,
     /// Log output format: `text` or `json`.
@@ -97,6 +100,7 @@ impl Default for Config {
             aws_access_key_id: String::new(),
             aws_secret_access_key: String::new(),
             aws_max_attempts: 3,
+            compliance_sync_interval_seconds: 21_600,
             log_filter: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -204,6 +208,12 @@ impl Config {
         if !(1024..=64 * 1024 * 1024).contains(&self.webhook_max_body_bytes) {
             return Err(ConfigError(
                 "webhook_max_body_bytes: must be between 1024 and 67108864".to_owned(),
+            ));
+        }
+        if self.compliance_sync_interval_seconds != 0 && self.compliance_sync_interval_seconds < 300
+        {
+            return Err(ConfigError(
+                "compliance_sync_interval_seconds: must be 0 (off) or at least 300".to_owned(),
             ));
         }
         if !(1..=10).contains(&self.aws_max_attempts) {

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod compliance;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -175,6 +175,14 @@ impl Server {
             }
         });
 
+        if self.state.aws.is_configured() && self.config.compliance_sync_interval_seconds > 0 {
+            tokio::spawn(crate::compliance::sync_on_schedule(
+                self.state.store.clone(),
+                self.state.aws.clone(),
+                std::time::Duration::from_secs(self.config.compliance_sync_interval_seconds),
+                self.state.shutdown.clone(),
+            ));
+        }
         let grace = self.config.shutdown_grace();
         // Without TCP_NODELAY small gRPC answers waited for delayed ACKs
         // (40 ms stalls per request, measured with batches of 100).

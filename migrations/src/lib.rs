@@ -11,6 +11,7 @@ mod m20261126_000001_tenancy;
 mod m20261126_000002_ingest;
 mod m20261126_000003_correlation_rules;
 mod m20261126_000004_runbooks;
+mod m20261126_000005_compliance;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_ingest::Migration),
             Box::new(m20261126_000003_correlation_rules::Migration),
             Box::new(m20261126_000004_runbooks::Migration),
+            Box::new(m20261126_000005_compliance::Migration),
         ]
     }
 }

@@ -97,6 +97,11 @@ impl Aws {
         }
     }
 
+    /// Whether AWS is configured at all.
+    pub fn is_configured(&self) -> bool {
+        self.base.is_some()
+    }
+
     /// The configured region ("" when AWS is off).
     pub fn region(&self) -> &str {
         &self.region

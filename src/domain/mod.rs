@@ -1,5 +1,6 @@
 //! Pure domain logic: no tonic, axum or SeaORM types in signatures.
 
+pub mod compliance;
 pub mod correlation;
 pub mod ingest;
 pub mod runbook;

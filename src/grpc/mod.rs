@@ -1,6 +1,7 @@
 //! The gRPC services, their authentication layer and their assembly into one router.
 
 pub mod auth;
+pub mod compliance;
 pub(crate) mod convert;
 pub mod correlation;
 pub mod ingest;
@@ -99,7 +100,7 @@ pub(crate) fn router(
             runbook::RunbookHandler::new(state.clone()),
         ))
         .add_service(v1::compliance_service_server::ComplianceServiceServer::new(
-            unimplemented::ComplianceHandler,
+            compliance::ComplianceHandler::new(state.clone()),
         ));
 
     let mut router = routes

@@ -7,8 +7,3 @@ use crate::proto::v1;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct IncidentHandler;
 impl v1::incident_service_server::IncidentService for IncidentHandler {}
-
-/// ComplianceService (patch compliance, QuickSight export).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ComplianceHandler;
-impl v1::compliance_service_server::ComplianceService for ComplianceHandler {}

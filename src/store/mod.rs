@@ -3,6 +3,7 @@
 //! Repositories expose only finders that take the caller's [`Scope`]: a query
 //! of tenant rows cannot be written without one.
 
+pub mod compliance;
 pub mod correlation;
 pub mod entity;
 pub mod ingest;

@@ -248,6 +248,17 @@ impl Store {
         Ok(page.finish(rows, |row| &row.id))
     }
 
+    /// Live companies inside the scope that have an AWS role set.
+    pub async fn companies_with_aws_roles(&self, scope: &Scope) -> Result<Vec<company::Model>> {
+        Ok(company::Entity::find()
+            .filter(scope.condition(company::Column::Id))
+            .filter(company::Column::DeletedAt.is_null())
+            .filter(company::Column::AwsRoleArn.is_not_null())
+            .order_by_asc(company::Column::Id)
+            .all(self.connection())
+            .await?)
+    }
+
     /// Updates a company.
     pub async fn update_company(
         &self,

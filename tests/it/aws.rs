@@ -11,13 +11,13 @@ use crate::harness::{Backend, TestServer, authed};
 use crate::ingest::tenant;
 
 /// A moto server of our own, stopped when dropped.
-struct Moto {
+pub(crate) struct Moto {
     url: String,
     _child: tokio::process::Child,
 }
 
 impl Moto {
-    async fn start() -> Moto {
+    pub(crate) async fn start() -> Moto {
         let venv =
             std::env::var("AW_PYTHON_VENV").unwrap_or_else(|_| "/var/tmp/aw-venv".to_owned());
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/moto/aw_moto.py");
@@ -45,14 +45,19 @@ impl Moto {
         }
     }
 
-    async fn set_instances(&self, instances: serde_json::Value) {
+    /// Posts fixtures to the extension's control API (e.g. `/_aw/instances?account=…`).
+    pub(crate) async fn post(&self, path: &str, body: serde_json::Value) {
         let response = reqwest::Client::new()
-            .post(format!("{}/_aw/instances", self.url))
-            .json(&instances)
+            .post(format!("{}{path}", self.url))
+            .json(&body)
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 204);
+        assert_eq!(response.status(), 204, "{path}");
+    }
+
+    async fn set_instances(&self, instances: serde_json::Value) {
+        self.post("/_aw/instances", instances).await;
     }
 
     async fn calls(&self) -> serde_json::Value {
@@ -65,7 +70,7 @@ impl Moto {
     }
 }
 
-async fn server_with_aws(moto: &Moto) -> TestServer {
+pub(crate) async fn server_with_aws(moto: &Moto) -> TestServer {
     let url = moto.url.clone();
     TestServer::start_with(
         Backend::Sqlite,
@@ -82,7 +87,7 @@ async fn server_with_aws(moto: &Moto) -> TestServer {
     .await
 }
 
-async fn set_role(server: &TestServer, company_id: &str, role_arn: &str) {
+pub(crate) async fn set_role_arn(server: &TestServer, company_id: &str, role_arn: &str) {
     server
         .tenant()
         .await
@@ -125,7 +130,7 @@ async fn without_aws_or_role_the_answer_says_what_is_missing() {
         "{}",
         error.message()
     );
-    set_role(
+    set_role_arn(
         &plain,
         &acme.id,
         "arn:aws:iam::123456789012:role/AlertWhisperer",
@@ -156,7 +161,7 @@ async fn managed_instances_are_listed_through_the_assumed_role() {
     let server = server_with_aws(&moto).await;
     let acme = tenant(&server, "Acme").await;
     let role = "arn:aws:iam::123456789012:role/msp/AlertWhisperer";
-    set_role(&server, &acme.id, role).await;
+    set_role_arn(&server, &acme.id, role).await;
     moto.set_instances(serde_json::json!([
         {
             "InstanceId": "mi-0123456789abcdef0", "PingStatus": "Online",
@@ -240,7 +245,7 @@ async fn hybrid_activation_is_created_in_the_company_account() {
     let moto = Moto::start().await;
     let server = server_with_aws(&moto).await;
     let acme = tenant(&server, "Acme").await;
-    set_role(
+    set_role_arn(
         &server,
         &acme.id,
         "arn:aws:iam::123456789012:role/AlertWhisperer",
@@ -314,7 +319,7 @@ async fn a_refused_role_is_named_not_an_internal_error() {
     let server = server_with_aws(&moto).await;
     let acme = tenant(&server, "Acme").await;
     let role = "arn:aws:iam::123456789012:role/Denied";
-    set_role(&server, &acme.id, role).await;
+    set_role_arn(&server, &acme.id, role).await;
     let error = runbooks(&server)
         .await
         .list_managed_instances(authed(
@@ -346,7 +351,7 @@ async fn aws_rpcs_respect_roles_and_companies() {
     let server = server_with_aws(&moto).await;
     let a = tenant(&server, "A").await;
     let b = tenant(&server, "B").await;
-    set_role(
+    set_role_arn(
         &server,
         &b.id,
         "arn:aws:iam::123456789012:role/AlertWhisperer",

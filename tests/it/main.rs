@@ -5,6 +5,7 @@
 
 mod aws;
 mod client;
+mod compliance;
 mod correlation;
 mod harness;
 mod ingest;

@@ -7,18 +7,45 @@ Serves every moto service on one port, exactly like ``moto_server`` (moto's own
 ``DomainDispatcherApplication`` routes each request by its SigV4 credential
 scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
 
-* a control API under ``/_aw/`` (moto routes nothing there):
-    POST   /_aw/instances  JSON array of SSM managed instances (AWS field names)
-                           -> replaces the DescribeInstanceInformation fixtures; 204
-    GET    /_aw/instances  -> the fixture list (200, JSON array)
+* a control API under ``/_aw/`` (moto routes nothing there).  Fixture kinds
+  KIND = instances | patch_states | compliance_summaries, each a JSON array of
+  objects with AWS's field names (dates as epoch seconds, ISO 8601 accepted):
+    POST   /_aw/KIND[?account=123456789012]
+                           -> replaces that account's fixtures of KIND (without
+                              ?account: the default ones, answered to every account
+                              that has none of its own; an empty array set for an
+                              account means "none", not "the default"); 204
+    GET    /_aw/KIND[?account=...]
+                           -> what that account is answered (its own fixtures, else
+                              the default); without ?account the default (200, array)
+    DELETE /_aw/KIND[?account=...]
+                           -> forgets that account's own fixtures (it falls back to
+                              the default) / without ?account the default ones; 204
     GET    /_aw/calls      -> {"AssumeRole": [...], "CreateActivation": [...],
-                               "DescribeInstanceInformation": [...]}, in arrival order
+                               "DescribeInstanceInformation": [...],
+                               "DescribeInstancePatchStates": [...],
+                               "ListResourceComplianceSummaries": [...]}, in arrival
+                              order; the last two carry the request's parameters plus
+                              "Account", the account the call was answered for
     DELETE /_aw/calls      -> forgets the recorded calls; 204
-* SSM DescribeInstanceInformation (answers the fixtures; MaxResults/NextToken
-  honoured, the token being the next index as a decimal string; Filters and
-  InstanceInformationFilterList are recorded but NOT applied).
+  A malformed ?account (not 12 digits) or body answers 400.
+* The account of an SSM request: the access key id of its SigV4 Authorization
+  header, mapped to the account of the RoleArn it was issued for when AssumeRole
+  handed it out (read from moto's AssumeRole answer); keys not issued that way
+  fall back to moto's own mapping (123456789012 for plain keys).
+* SSM DescribeInstanceInformation (answers the account's instances;
+  MaxResults/NextToken honoured, the token being the next index as a decimal
+  string; Filters and InstanceInformationFilterList are recorded but NOT applied).
+* SSM DescribeInstancePatchStates (the account's patch states for the requested
+  InstanceIds, in fixture order, unknown ids omitted; all of them without
+  InstanceIds; MaxResults/NextToken as above).
+* SSM ListResourceComplianceSummaries (the account's summaries; Filters with Key
+  ComplianceType, ResourceType, ResourceId, Status or OverallSeverity and Type
+  EQUAL (the default) or NOT_EQUAL are applied, other filters recorded only;
+  MaxResults/NextToken as above).
 * SSM CreateActivation (fresh uuid4 ActivationId, 20-char alphanumeric code).
-* STS AssumeRole: recorded, then handed to moto unchanged; a RoleArn containing
+* STS AssumeRole: recorded, then handed to moto unchanged (its answer's
+  AccessKeyId is remembered with the role's account); a RoleArn containing
   "Denied" answers STS's AccessDenied (HTTP 403) instead.
 
 The interception is done in the WSGI middleware, before moto sees the request:
@@ -53,6 +80,12 @@ CONTROL_PREFIX = "/_aw/"
 SSM_TARGET_PREFIX = "AmazonSSM."
 DEFAULT_PAGE_SIZE = 10  # AWS's documented default for DescribeInstanceInformation
 DATE_FIELDS = ("LastPingDateTime", "RegistrationDate")
+PATCH_DATE_FIELDS = ("OperationStartTime", "OperationEndTime")
+FIXTURE_KINDS = ("instances", "patch_states", "compliance_summaries")
+COMPLIANCE_FILTER_KEYS = ("ComplianceType", "ResourceType", "ResourceId", "Status", "OverallSeverity")
+ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+ROLE_ACCOUNT_RE = re.compile(r"^arn:[^:]+:iam::([0-9]{12}):")
+FALLBACK_ACCOUNT = "123456789012"  # moto's DEFAULT_ACCOUNT_ID
 ALNUM = string.ascii_letters + string.digits
 
 Json = Any
@@ -64,12 +97,23 @@ class State:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.instances: List[Dict[str, Json]] = []
+        # kind -> account id (None: the default) -> fixture list
+        self.fixtures: Dict[str, Dict[Optional[str], List[Dict[str, Json]]]] = {
+            kind: {None: []} for kind in FIXTURE_KINDS
+        }
+        # access key id handed out by AssumeRole -> the assumed role's account
+        self.key_accounts: Dict[str, str] = {}
         self.calls: Dict[str, List[Dict[str, Json]]] = self._empty_calls()
 
     @staticmethod
     def _empty_calls() -> Dict[str, List[Dict[str, Json]]]:
-        return {"AssumeRole": [], "CreateActivation": [], "DescribeInstanceInformation": []}
+        return {
+            "AssumeRole": [],
+            "CreateActivation": [],
+            "DescribeInstanceInformation": [],
+            "DescribeInstancePatchStates": [],
+            "ListResourceComplianceSummaries": [],
+        }
 
     def record(self, operation: str, params: Dict[str, Json]) -> None:
         with self.lock:
@@ -83,13 +127,32 @@ class State:
         with self.lock:
             self.calls = self._empty_calls()
 
-    def set_instances(self, instances: List[Dict[str, Json]]) -> None:
+    def set_fixtures(self, kind: str, account: Optional[str], items: List[Dict[str, Json]]) -> None:
         with self.lock:
-            self.instances = instances
+            self.fixtures[kind][account] = items
 
-    def get_instances(self) -> List[Dict[str, Json]]:
+    def delete_fixtures(self, kind: str, account: Optional[str]) -> None:
         with self.lock:
-            return list(self.instances)
+            if account is None:
+                self.fixtures[kind][None] = []
+            else:
+                self.fixtures[kind].pop(account, None)
+
+    def get_fixtures(self, kind: str, account: Optional[str]) -> List[Dict[str, Json]]:
+        """The account's own fixtures of KIND, else the default ones."""
+        with self.lock:
+            per_account = self.fixtures[kind]
+            if account is not None and account in per_account:
+                return list(per_account[account])
+            return list(per_account[None])
+
+    def remember_key(self, access_key_id: str, account: str) -> None:
+        with self.lock:
+            self.key_accounts[access_key_id] = account
+
+    def account_of_key(self, access_key_id: str) -> Optional[str]:
+        with self.lock:
+            return self.key_accounts.get(access_key_id)
 
 
 def _epoch(value: Json) -> Json:
@@ -103,6 +166,24 @@ def _epoch(value: Json) -> Json:
             parsed = parsed.replace(tzinfo=datetime.timezone.utc)
         return parsed.timestamp()
     return value
+
+
+def _normalise(kind: str, item: Dict[str, Json]) -> Dict[str, Json]:
+    """A fixture with its dates as epoch seconds."""
+    item = json.loads(json.dumps(item))  # a deep copy
+    if kind == "instances":
+        for field in DATE_FIELDS:
+            if field in item:
+                item[field] = _epoch(item[field])
+    elif kind == "patch_states":
+        for field in PATCH_DATE_FIELDS:
+            if field in item:
+                item[field] = _epoch(item[field])
+    elif kind == "compliance_summaries":
+        summary = item.get("ExecutionSummary")
+        if isinstance(summary, dict) and "ExecutionTime" in summary:
+            summary["ExecutionTime"] = _epoch(summary["ExecutionTime"])
+    return item
 
 
 def _read_body(environ: Dict[str, Any]) -> bytes:
@@ -152,6 +233,10 @@ class AwMoto:
             return self.describe_instance_information(environ, start_response)
         if target == SSM_TARGET_PREFIX + "CreateActivation":
             return self.create_activation(environ, start_response)
+        if target == SSM_TARGET_PREFIX + "DescribeInstancePatchStates":
+            return self.describe_instance_patch_states(environ, start_response)
+        if target == SSM_TARGET_PREFIX + "ListResourceComplianceSummaries":
+            return self.list_resource_compliance_summaries(environ, start_response)
 
         if not target and environ.get("REQUEST_METHOD") in ("POST", "GET"):
             params = self.query_params(environ)
@@ -161,6 +246,7 @@ class AwMoto:
                     denied = self.assume_role(environ, params)
                     if denied is not None:
                         return self.respond(start_response, *denied)
+                    return self.assume_role_via_moto(environ, start_response, params.get("RoleArn", ""))
 
         return self.moto_app(environ, start_response)
 
@@ -230,24 +316,26 @@ class AwMoto:
             body = b"" if payload is None else json.dumps(payload).encode()
             return self.respond(start_response, status, body, "application/json")
 
-        if route == "instances" and method == "POST":
+        if route in FIXTURE_KINDS and method in ("POST", "GET", "DELETE"):
+            query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            account: Optional[str] = None
+            if "account" in query:
+                account = query["account"][-1]
+                if not ACCOUNT_RE.match(account):
+                    return send("400 Bad Request", {"error": f"account must be 12 digits, got {account!r}"})
+            if method == "GET":
+                return send("200 OK", self.state.get_fixtures(route, account))
+            if method == "DELETE":
+                self.state.delete_fixtures(route, account)
+                return send("204 No Content")
             try:
-                instances = json.loads(_read_body(environ) or b"null")
+                items = json.loads(_read_body(environ) or b"null")
             except ValueError as err:
                 return send("400 Bad Request", {"error": f"invalid JSON: {err}"})
-            if not isinstance(instances, list) or not all(isinstance(i, dict) for i in instances):
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                 return send("400 Bad Request", {"error": "expected a JSON array of objects"})
-            normalised = []
-            for item in instances:
-                item = dict(item)
-                for field in DATE_FIELDS:
-                    if field in item:
-                        item[field] = _epoch(item[field])
-                normalised.append(item)
-            self.state.set_instances(normalised)
+            self.state.set_fixtures(route, account, [_normalise(route, item) for item in items])
             return send("204 No Content")
-        if route == "instances" and method == "GET":
-            return send("200 OK", self.state.get_instances())
         if route == "calls" and method == "GET":
             return send("200 OK", self.state.snapshot_calls())
         if route == "calls" and method == "DELETE":
@@ -265,11 +353,17 @@ class AwMoto:
             return self.json_error(start_response, "400 Bad Request", "SerializationException", "invalid JSON body")
         self.state.record("DescribeInstanceInformation", params)
 
-        instances = self.state.get_instances()
+        instances = self.state.get_fixtures("instances", self.account(environ))
+        return self.paginated(start_response, params, instances, "InstanceInformationList")
+
+    def paginated(
+        self, start_response: StartResponse, params: Dict[str, Json], items: List[Dict[str, Json]], list_key: str
+    ) -> Any:
+        """One page of ITEMS under LIST_KEY, by MaxResults and a NextToken holding the next index."""
         start = 0
         token = params.get("NextToken")
         if token not in (None, ""):
-            if not (isinstance(token, str) and token.isdigit()) or int(token) > len(instances):
+            if not (isinstance(token, str) and token.isdigit()) or int(token) > len(items):
                 return self.json_error(
                     start_response, "400 Bad Request", "InvalidNextToken", "The specified token isn't valid."
                 )
@@ -277,19 +371,78 @@ class AwMoto:
         max_results = params.get("MaxResults")
         page_size = DEFAULT_PAGE_SIZE
         if max_results is not None:
-            if not isinstance(max_results, int) or max_results < 1:
+            if not isinstance(max_results, int) or isinstance(max_results, bool) or max_results < 1:
                 return self.json_error(
                     start_response,
                     "400 Bad Request",
                     "ValidationException",
                     f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy constraint",
                 )
-            page_size = max_results  # AWS's 5..50 range is deliberately not enforced
-        page = instances[start:start + page_size]
-        payload: Dict[str, Json] = {"InstanceInformationList": page}
-        if start + page_size < len(instances):
+            page_size = max_results  # AWS's per-operation ranges are deliberately not enforced
+        page = items[start:start + page_size]
+        payload: Dict[str, Json] = {list_key: page}
+        if start + page_size < len(items):
             payload["NextToken"] = str(start + page_size)
         return self.json_response(start_response, payload)
+
+    def account(self, environ: Dict[str, Any]) -> str:
+        """The account a request belongs to, by the access key id it is signed with."""
+        access_key, _ = _credential_scope(environ)
+        if not access_key:
+            return FALLBACK_ACCOUNT
+        known = self.state.account_of_key(access_key)
+        if known is not None:
+            return known
+        try:
+            from moto.iam.models import get_account_id_from
+
+            return get_account_id_from(access_key)
+        except Exception:  # pragma: no cover - best effort only
+            return FALLBACK_ACCOUNT
+
+    def describe_instance_patch_states(self, environ: Dict[str, Any], start_response: StartResponse) -> Any:
+        try:
+            params = self.json_params(environ)
+        except ValueError:
+            return self.json_error(start_response, "400 Bad Request", "SerializationException", "invalid JSON body")
+        account = self.account(environ)
+        self.state.record("DescribeInstancePatchStates", dict(params, Account=account))
+
+        states = self.state.get_fixtures("patch_states", account)
+        wanted = params.get("InstanceIds")
+        if wanted is not None:
+            if not isinstance(wanted, list):
+                return self.json_error(
+                    start_response, "400 Bad Request", "ValidationException",
+                    "1 validation error detected: Value at 'instanceIds' failed to satisfy constraint",
+                )
+            wanted_set = set(wanted)
+            states = [s for s in states if s.get("InstanceId") in wanted_set]
+        return self.paginated(start_response, params, states, "InstancePatchStates")
+
+    def list_resource_compliance_summaries(self, environ: Dict[str, Any], start_response: StartResponse) -> Any:
+        try:
+            params = self.json_params(environ)
+        except ValueError:
+            return self.json_error(start_response, "400 Bad Request", "SerializationException", "invalid JSON body")
+        account = self.account(environ)
+        self.state.record("ListResourceComplianceSummaries", dict(params, Account=account))
+
+        items = self.state.get_fixtures("compliance_summaries", account)
+        filters = params.get("Filters") or []
+        if not isinstance(filters, list):
+            filters = []
+        for flt in filters:
+            if not isinstance(flt, dict):
+                continue
+            key, values, kind = flt.get("Key"), flt.get("Values") or [], flt.get("Type") or "EQUAL"
+            if key not in COMPLIANCE_FILTER_KEYS or not isinstance(values, list):
+                continue
+            if kind == "EQUAL":
+                items = [i for i in items if i.get(key) in values]
+            elif kind == "NOT_EQUAL":
+                items = [i for i in items if i.get(key) not in values]
+        return self.paginated(start_response, params, items, "ResourceComplianceSummaryItems")
 
     def create_activation(self, environ: Dict[str, Any], start_response: StartResponse) -> Any:
         try:
@@ -351,6 +504,31 @@ class AwMoto:
             "</ErrorResponse>\n"
         ).encode()
         return ("403 Forbidden", body, "text/xml", [("x-amzn-RequestId", request_id)])
+
+    def assume_role_via_moto(self, environ: Dict[str, Any], start_response: StartResponse, role_arn: str) -> Any:
+        """Let moto answer AssumeRole; remember the AccessKeyId it hands out with the role's account."""
+        captured: Dict[str, Any] = {}
+
+        def capture(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"], captured["exc_info"] = status, headers, exc_info
+            return lambda data: captured.setdefault("written", []).append(data)
+
+        result = self.moto_app(environ, capture)
+        try:
+            body = b"".join(captured.get("written", [])) + b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status = captured.get("status", "500 Internal Server Error")
+        match = ROLE_ACCOUNT_RE.match(role_arn)
+        key = re.search(rb"<AccessKeyId>\s*([^<\s]+)\s*</AccessKeyId>", body)
+        if status.startswith("200") and match and key:
+            self.state.remember_key(key.group(1).decode(), match.group(1))
+        headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(status, headers, captured.get("exc_info"))
+        return [body]
 
     @staticmethod
     def caller_arn(environ: Dict[str, Any]) -> str:

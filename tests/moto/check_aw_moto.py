@@ -4,9 +4,13 @@
 Starts aw_moto on a free 127.0.0.1 port, exercises STS AssumeRole (recorded,
 and the "Denied" role's AccessDenied), SSM DescribeInstanceInformation with the
 assumed credentials (fixtures, pagination), CreateActivation and the control
-API, stops the server and exits non-zero on any failure.
+API; then per-account fixtures (roles assumed in 111111111111 and 222222222222
+each get their own instances, patch states and compliance summaries, a third
+account the default ones), DescribeInstancePatchStates and
+ListResourceComplianceSummaries (InstanceIds, the ComplianceType filter,
+pagination); stops the server and exits non-zero on any failure.
 
-Run with the venv's python:  /var/tmp/aw-moto-venv/bin/python tests/moto/check_aw_moto.py
+Run with the venv's python:  /var/tmp/aw-venv/bin/python tests/moto/check_aw_moto.py
 """
 
 import datetime
@@ -219,7 +223,12 @@ def run_checks(endpoint: str) -> None:
     # --- recorded calls --------------------------------------------------------
     status, calls = http("GET", endpoint + "/_aw/calls")
     check(status == 200, "GET /_aw/calls answers 200", status)
-    check(sorted(calls) == ["AssumeRole", "CreateActivation", "DescribeInstanceInformation"], "calls keys", calls)
+    check(
+        sorted(calls) == ["AssumeRole", "CreateActivation", "DescribeInstanceInformation",
+                          "DescribeInstancePatchStates", "ListResourceComplianceSummaries"],
+        "calls keys",
+        calls,
+    )
     check(
         calls["AssumeRole"] == [
             {"RoleArn": ROLE, "RoleSessionName": "aw-runbooks", "ExternalId": "ext-42", "DurationSeconds": 900},
@@ -255,6 +264,236 @@ def run_checks(endpoint: str) -> None:
     check(status == 404, "unknown control path answers 404", status)
 
 
+ACCOUNT_A = "111111111111"
+ACCOUNT_B = "222222222222"
+ACCOUNT_C = "333333333333"  # has no fixtures of its own
+
+
+def instance(instance_id: str, name: str) -> dict:
+    return {"InstanceId": instance_id, "PingStatus": "Online", "PlatformType": "Linux", "Name": name,
+            "ResourceType": "ManagedInstance", "LastPingDateTime": 1767225600}
+
+
+def patch_state(instance_id: str, missing: int, operation: str = "Scan") -> dict:
+    return {
+        "InstanceId": instance_id,
+        "PatchGroup": "web",
+        "BaselineId": "pb-0123456789abcdef0",
+        "SnapshotId": "5d2b3b2e-2222-4c3d-8e9f-000000000001",
+        "InstalledCount": 40,
+        "InstalledOtherCount": 3,
+        "InstalledPendingRebootCount": 1,
+        "InstalledRejectedCount": 0,
+        "MissingCount": missing,
+        "FailedCount": 2,
+        "UnreportedNotApplicableCount": 5,
+        "NotApplicableCount": 100,
+        "CriticalNonCompliantCount": 1,
+        "SecurityNonCompliantCount": 2,
+        "OtherNonCompliantCount": 4,
+        "OperationStartTime": 1767225600,
+        "OperationEndTime": "2026-01-01T00:05:00Z",
+        "Operation": operation,
+        "RebootOption": "RebootIfNeeded",
+    }
+
+
+def severity(critical: int = 0, high: int = 0) -> dict:
+    return {"CriticalCount": critical, "HighCount": high, "MediumCount": 0, "LowCount": 0,
+            "InformationalCount": 0, "UnspecifiedCount": 1}
+
+
+def summary(resource_id: str, compliance_type: str, status: str) -> dict:
+    return {
+        "ComplianceType": compliance_type,
+        "ResourceType": "ManagedInstance",
+        "ResourceId": resource_id,
+        "Status": status,
+        "OverallSeverity": "CRITICAL" if status == "NON_COMPLIANT" else "UNSPECIFIED",
+        "ExecutionSummary": {"ExecutionTime": 1767225600, "ExecutionId": "exec-1", "ExecutionType": "Command"},
+        "CompliantSummary": {"CompliantCount": 7, "SeveritySummary": severity()},
+        "NonCompliantSummary": {"NonCompliantCount": 2 if status == "NON_COMPLIANT" else 0,
+                                "SeveritySummary": severity(critical=1, high=1)},
+    }
+
+
+DEFAULT_INSTANCES = [instance("mi-00000000000000d01", "default-1")]
+A_INSTANCES = [instance("mi-0000000000000a001", "a-1")]
+B_INSTANCES = [instance("mi-0000000000000b001", "b-1"), instance("mi-0000000000000b002", "b-2")]
+DEFAULT_PATCH = [patch_state("mi-00000000000000d01", 9)]
+A_PATCH = [patch_state("mi-0000000000000a001", 1), patch_state("mi-0000000000000a002", 2, "Install"),
+           patch_state("mi-0000000000000a003", 3)]
+B_PATCH = [patch_state("mi-0000000000000b001", 5)]
+DEFAULT_SUMMARIES = [summary("mi-00000000000000d01", "Patch", "COMPLIANT")]
+A_SUMMARIES = [summary("mi-0000000000000a001", "Patch", "NON_COMPLIANT"),
+               summary("mi-0000000000000a001", "Association", "COMPLIANT"),
+               summary("mi-0000000000000a002", "Patch", "COMPLIANT"),
+               summary("mi-0000000000000a003", "Custom:Antivirus", "NON_COMPLIANT")]
+B_SUMMARIES = [summary("mi-0000000000000b001", "Patch", "COMPLIANT")]
+
+
+def ids(items: List[dict], key: str = "InstanceId") -> List[str]:
+    return [i[key] for i in items]
+
+
+def run_account_checks(endpoint: str) -> None:
+    sts = client("sts", endpoint)
+
+    def ssm_as(role_arn: str, session: str) -> Any:
+        c = sts.assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
+        kw = dict(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                  aws_session_token=c["SessionToken"])
+        return client("ssm", endpoint, **kw), client("sts", endpoint, **kw)
+
+    ssm_a, sts_a = ssm_as(f"arn:aws:iam::{ACCOUNT_A}:role/A", "aw-a")
+    ssm_b, sts_b = ssm_as(f"arn:aws:iam::{ACCOUNT_B}:role/B", "aw-b")
+    ssm_c, _ = ssm_as(f"arn:aws:iam::{ACCOUNT_C}:role/C", "aw-c")
+    ssm_plain = client("ssm", endpoint)  # long-term keys: moto's default account 123456789012
+    check(sts_a.get_caller_identity()["Account"] == ACCOUNT_A, "moto agrees: role A's credentials are in 111111111111")
+    check(sts_b.get_caller_identity()["Account"] == ACCOUNT_B, "moto agrees: role B's credentials are in 222222222222")
+
+    # --- fixtures: defaults, then A's and B's own --------------------------------
+    for kind, default, a, b in (("instances", DEFAULT_INSTANCES, A_INSTANCES, B_INSTANCES),
+                                ("patch_states", DEFAULT_PATCH, A_PATCH, B_PATCH),
+                                ("compliance_summaries", DEFAULT_SUMMARIES, A_SUMMARIES, B_SUMMARIES)):
+        statuses = [http("POST", f"{endpoint}/_aw/{kind}", default)[0],
+                    http("POST", f"{endpoint}/_aw/{kind}?account={ACCOUNT_A}", a)[0],
+                    http("POST", f"{endpoint}/_aw/{kind}?account={ACCOUNT_B}", b)[0]]
+        check(statuses == [204, 204, 204], f"POST /_aw/{kind}[?account=] answers 204", statuses)
+        status, _ = http("POST", f"{endpoint}/_aw/{kind}?account=12345", a)
+        check(status == 400, f"POST /_aw/{kind} rejects a malformed account", status)
+        status, _ = http("POST", f"{endpoint}/_aw/{kind}?account={ACCOUNT_A}", {"not": "a list"})
+        check(status == 400, f"POST /_aw/{kind} rejects a non-array", status)
+        _, got_a = http("GET", f"{endpoint}/_aw/{kind}?account={ACCOUNT_A}")
+        _, got_c = http("GET", f"{endpoint}/_aw/{kind}?account={ACCOUNT_C}")
+        _, got_default = http("GET", f"{endpoint}/_aw/{kind}")
+        check(len(got_a) == len(a) and len(got_c) == len(default) and len(got_default) == len(default),
+              f"GET /_aw/{kind}[?account=] answers the account's own else the default", (got_a, got_c))
+
+    # --- DescribeInstanceInformation per account --------------------------------
+    seen = {name: ids(c.describe_instance_information()["InstanceInformationList"])
+            for name, c in (("A", ssm_a), ("B", ssm_b), ("C", ssm_c), ("plain", ssm_plain))}
+    check(seen["A"] == ids(A_INSTANCES), "account A gets its own instances", seen)
+    check(seen["B"] == ids(B_INSTANCES), "account B gets its own instances", seen)
+    check(seen["C"] == ids(DEFAULT_INSTANCES), "account C (no fixtures of its own) gets the default instances", seen)
+    check(seen["plain"] == ids(DEFAULT_INSTANCES), "plain credentials get the default instances", seen)
+
+    # --- DescribeInstancePatchStates ---------------------------------------------
+    a_all = ssm_a.describe_instance_patch_states(InstanceIds=ids(A_PATCH))
+    check(ids(a_all["InstancePatchStates"]) == ids(A_PATCH) and "NextToken" not in a_all,
+          "A's patch states for all its ids", a_all)
+    got = a_all["InstancePatchStates"][1]
+    want = A_PATCH[1]
+    for key in want:
+        if key in ("OperationStartTime", "OperationEndTime"):
+            continue
+        check(got.get(key) == want[key], f"patch state field {key} round-trips", got.get(key))
+    check(got["OperationStartTime"] == datetime.datetime.fromtimestamp(1767225600, datetime.timezone.utc),
+          "OperationStartTime parsed as a timestamp", got["OperationStartTime"])
+    check(got["OperationEndTime"] == datetime.datetime(2026, 1, 1, 0, 5, tzinfo=datetime.timezone.utc),
+          "ISO OperationEndTime in a fixture becomes epoch seconds", got["OperationEndTime"])
+    subset = ssm_a.describe_instance_patch_states(
+        InstanceIds=["mi-0000000000000a003", "mi-0000000000000a001", "mi-unknown", "mi-0000000000000b001"])
+    check(ids(subset["InstancePatchStates"]) == ["mi-0000000000000a001", "mi-0000000000000a003"],
+          "only the requested InstanceIds, in fixture order; unknown and other accounts' ids omitted", subset)
+    no_ids = ssm_a.describe_instance_patch_states()  # parameter validation is off: InstanceIds absent
+    check(ids(no_ids["InstancePatchStates"]) == ids(A_PATCH), "no InstanceIds: all the account's patch states", no_ids)
+    p1 = ssm_a.describe_instance_patch_states(InstanceIds=ids(A_PATCH), MaxResults=2)
+    p2 = ssm_a.describe_instance_patch_states(InstanceIds=ids(A_PATCH), MaxResults=2, NextToken=p1.get("NextToken", ""))
+    check(ids(p1["InstancePatchStates"]) == ids(A_PATCH)[:2] and p1.get("NextToken") == "2",
+          "patch states page 1 of MaxResults=2", p1)
+    check(ids(p2["InstancePatchStates"]) == ids(A_PATCH)[2:] and "NextToken" not in p2,
+          "patch states page 2 of MaxResults=2 is the last", p2)
+    paged = [s for page in ssm_a.get_paginator("describe_instance_patch_states").paginate(
+        InstanceIds=ids(A_PATCH), PaginationConfig={"PageSize": 1}) for s in ids(page["InstancePatchStates"])]
+    check(paged == ids(A_PATCH), "patch states paginator walks all pages", paged)
+    try:
+        ssm_a.describe_instance_patch_states(InstanceIds=ids(A_PATCH), NextToken="bogus")
+        check(False, "patch states: bad NextToken rejected", "no error")
+    except ClientError as err:
+        check(err.response["Error"]["Code"] == "InvalidNextToken", "patch states: bad NextToken -> InvalidNextToken",
+              err.response["Error"])
+    b_states = ssm_b.describe_instance_patch_states(InstanceIds=ids(A_PATCH) + ids(B_PATCH))["InstancePatchStates"]
+    check(ids(b_states) == ids(B_PATCH), "account B gets only its own patch states", b_states)
+    c_states = ssm_c.describe_instance_patch_states(InstanceIds=ids(DEFAULT_PATCH) + ids(A_PATCH))["InstancePatchStates"]
+    check(ids(c_states) == ids(DEFAULT_PATCH), "account C gets the default patch states", c_states)
+
+    # --- ListResourceComplianceSummaries ---------------------------------------
+    def rids(resp: dict) -> List[tuple]:
+        return [(i["ResourceId"], i["ComplianceType"]) for i in resp["ResourceComplianceSummaryItems"]]
+
+    def keyed(items: List[dict]) -> List[tuple]:
+        return [(i["ResourceId"], i["ComplianceType"]) for i in items]
+
+    a_sum = ssm_a.list_resource_compliance_summaries()
+    check(rids(a_sum) == keyed(A_SUMMARIES) and "NextToken" not in a_sum, "A's compliance summaries", a_sum)
+    item = a_sum["ResourceComplianceSummaryItems"][0]
+    for key in ("ComplianceType", "ResourceType", "ResourceId", "Status", "OverallSeverity",
+                "CompliantSummary", "NonCompliantSummary"):
+        check(item.get(key) == A_SUMMARIES[0][key], f"summary field {key} round-trips", item.get(key))
+    ex = item["ExecutionSummary"]
+    check(ex["ExecutionTime"] == datetime.datetime.fromtimestamp(1767225600, datetime.timezone.utc)
+          and ex["ExecutionId"] == "exec-1" and ex["ExecutionType"] == "Command",
+          "summary ExecutionSummary round-trips (ExecutionTime as a timestamp)", ex)
+    patch_filter = [{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}]
+    filtered = ssm_a.list_resource_compliance_summaries(Filters=patch_filter)
+    check(rids(filtered) == [("mi-0000000000000a001", "Patch"), ("mi-0000000000000a002", "Patch")],
+          "ComplianceType EQUAL filter applied", filtered)
+    two = ssm_a.list_resource_compliance_summaries(
+        Filters=[{"Key": "ComplianceType", "Values": ["Association", "Custom:Antivirus"], "Type": "EQUAL"}])
+    check(rids(two) == [("mi-0000000000000a001", "Association"), ("mi-0000000000000a003", "Custom:Antivirus")],
+          "ComplianceType filter with two values", two)
+    s1 = ssm_a.list_resource_compliance_summaries(Filters=patch_filter, MaxResults=1)
+    s2 = ssm_a.list_resource_compliance_summaries(Filters=patch_filter, MaxResults=1, NextToken=s1.get("NextToken", ""))
+    check(rids(s1) == [("mi-0000000000000a001", "Patch")] and s1.get("NextToken") == "1",
+          "filtered summaries page 1 of MaxResults=1", s1)
+    check(rids(s2) == [("mi-0000000000000a002", "Patch")] and "NextToken" not in s2,
+          "filtered summaries page 2 of MaxResults=1 is the last", s2)
+    paged = [k for page in ssm_a.get_paginator("list_resource_compliance_summaries").paginate(
+        PaginationConfig={"PageSize": 3}) for k in rids(page)]
+    check(paged == keyed(A_SUMMARIES), "summaries paginator walks all pages", paged)
+    check(rids(ssm_b.list_resource_compliance_summaries()) == keyed(B_SUMMARIES), "account B gets its own summaries")
+    check(rids(ssm_c.list_resource_compliance_summaries()) == keyed(DEFAULT_SUMMARIES),
+          "account C gets the default summaries")
+    check(rids(ssm_c.list_resource_compliance_summaries(
+        Filters=[{"Key": "ComplianceType", "Values": ["Association"], "Type": "EQUAL"}])) == [],
+          "filter can leave nothing")
+
+    # --- an account's own empty list is "none"; DELETE falls back to the default ---
+    http("POST", f"{endpoint}/_aw/patch_states?account={ACCOUNT_B}", [])
+    b_none = ssm_b.describe_instance_patch_states(InstanceIds=ids(DEFAULT_PATCH) + ids(B_PATCH))
+    check(b_none["InstancePatchStates"] == [], "an empty array set for an account means none", b_none)
+    status, _ = http("DELETE", f"{endpoint}/_aw/instances?account={ACCOUNT_B}")
+    b_after = ids(ssm_b.describe_instance_information()["InstanceInformationList"])
+    check(status == 204 and b_after == ids(DEFAULT_INSTANCES), "DELETE ?account= falls back to the default", b_after)
+    a_after = ids(ssm_a.describe_instance_information()["InstanceInformationList"])
+    check(a_after == ids(A_INSTANCES), "other accounts' fixtures untouched by the DELETE", a_after)
+
+    # --- recorded calls carry the account ------------------------------------------
+    _, calls = http("GET", endpoint + "/_aw/calls")
+    dips = calls["DescribeInstancePatchStates"]
+    check([c.get("Account") for c in dips[:2]] == [ACCOUNT_A, ACCOUNT_A]
+          and dips[0] == {"InstanceIds": ids(A_PATCH), "Account": ACCOUNT_A}
+          and dips[2] == {"Account": ACCOUNT_A},
+          "DescribeInstancePatchStates calls recorded with params and Account", dips[:3])
+    check([c["Account"] for c in dips[-3:]] == [ACCOUNT_B, ACCOUNT_C, ACCOUNT_B],
+          "DescribeInstancePatchStates Account follows the credentials", [c["Account"] for c in dips])
+    lrcs = calls["ListResourceComplianceSummaries"]
+    check(lrcs[1] == {"Filters": patch_filter, "Account": ACCOUNT_A},
+          "ListResourceComplianceSummaries calls recorded with params and Account", lrcs[:2])
+    check([c["Account"] for c in lrcs[-3:]] == [ACCOUNT_B, ACCOUNT_C, ACCOUNT_C],
+          "ListResourceComplianceSummaries Account follows the credentials", [c["Account"] for c in lrcs])
+    check([c["RoleArn"] for c in calls["AssumeRole"]] == [f"arn:aws:iam::{a}:role/{r}" for a, r in
+                                                          ((ACCOUNT_A, "A"), (ACCOUNT_B, "B"), (ACCOUNT_C, "C"))],
+          "AssumeRole still recorded", calls["AssumeRole"])
+
+    # put the defaults back the way the first part left them (nothing else runs after)
+    for kind in ("instances", "patch_states", "compliance_summaries"):
+        http("DELETE", f"{endpoint}/_aw/{kind}")
+    _, empty = http("GET", f"{endpoint}/_aw/instances?account={ACCOUNT_C}")
+    check(empty == [], "DELETE without ?account clears the default", empty)
+
+
 def main() -> int:
     port = free_port()
     proc = subprocess.Popen(
@@ -280,6 +519,7 @@ def main() -> int:
 
     try:
         run_checks(f"http://127.0.0.1:{port}")
+        run_account_checks(f"http://127.0.0.1:{port}")
     except Exception as err:  # an unexpected exception is a failure too
         import traceback
 
