@@ -14,6 +14,7 @@ pub mod grpc;
 pub mod ingest;
 pub mod metrics;
 pub mod proto;
+pub mod reports;
 pub mod secrets;
 pub mod server;
 pub mod store;

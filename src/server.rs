@@ -99,6 +99,7 @@ impl Server {
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics_text))
             .with_state(state.clone())
+            .merge(crate::reports::routes(state.clone()))
             .merge(crate::webhook::routes::routes(
                 state.clone(),
                 config.webhook_max_body_bytes,

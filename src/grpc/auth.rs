@@ -42,7 +42,7 @@ pub(crate) async fn authenticate(
     }
 }
 
-async fn operator(state: &AppState, headers: &http::HeaderMap) -> Result<Operator> {
+pub(crate) async fn operator(state: &AppState, headers: &http::HeaderMap) -> Result<Operator> {
     let value = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());

@@ -188,6 +188,47 @@ async fn sync_summarises_each_company_and_keeps_history() {
     assert_eq!(trend.len(), 2);
     assert!(trend.iter().all(|p| (p.compliance_pct - 75.0).abs() < 1e-9));
 
+    // The same data as CSV over HTTP, for MSPs without QuickSight.
+    let url = format!(
+        "{}/api/reports/compliance.csv?company_id={}",
+        server.url(),
+        a.id
+    );
+    let response = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", format!("Bearer {}", server.admin_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[0], "company_id");
+    assert_eq!(&header[7], "status");
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 4);
+    let db2 = records
+        .iter()
+        .find(|r| &r[3] == "mi-0000000000000000d")
+        .unwrap();
+    assert_eq!(&db2[7], "NON_COMPLIANT");
+    assert_eq!(&db2[12], "7", "missing");
+    assert_eq!(&db2[15], "2", "critical non-compliant");
+    assert_eq!(
+        records.iter().filter(|r| &r[7] == "COMPLIANT").count(),
+        3,
+        "the CSV matches the summary"
+    );
+    let unauthenticated = reqwest::get(&url).await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+
     let error = client
         .sync_compliance(authed(
             &server.admin_token,
@@ -322,6 +363,17 @@ async fn compliance_rpcs_refuse_other_companies_and_viewers_cannot_sync() {
     for result in codes {
         assert_eq!(result.expect_err("other company").code(), Code::NotFound);
     }
+    let csv = reqwest::Client::new()
+        .get(format!(
+            "{}/api/reports/compliance.csv?company_id={}",
+            server.url(),
+            b.id
+        ))
+        .header("authorization", format!("Bearer {limited}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 404, "the CSV of another company is not found");
     // Syncing all as a token limited to A touches only A (which has no role): nothing.
     let results = client
         .sync_compliance(authed(&limited, v1::SyncComplianceRequest::default()))
