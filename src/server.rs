@@ -133,11 +133,6 @@ impl Server {
         self.initial_admin_token.as_deref()
     }
 
-    /// The shared state (tests reach the store through it).
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
     /// Serves on `listener` until `shutdown` completes, then stops accepting,
     /// ends streams, drains in-flight calls for up to the grace period and returns.
     pub async fn serve(

@@ -7,13 +7,9 @@ use sea_orm::{
 
 use super::entity::{correlation_config, inhibition_rule, silence};
 use super::tenant::{Audit, find_company};
-use super::{Page, Scope, Store, new_id, now_ms};
+use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::{CorrelationSettings, Matcher};
 use crate::error::{Error, Result};
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|error| Error::Internal(error.to_string()))
-}
 
 /// A new silence.
 #[derive(Debug, Clone)]

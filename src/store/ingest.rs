@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::entity::{alert_event, api_key, sns_subscription};
-use super::{Page, Scope, Store, new_id, now_ms};
+use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::ingest::AlertEvent;
 use crate::error::{Error, Result};
 
@@ -80,10 +80,6 @@ pub struct NewSnsConfirmation {
     pub message_id: String,
     /// SubscribeURL.
     pub subscribe_url: String,
-}
-
-fn labels_json(event: &AlertEvent) -> Result<String> {
-    serde_json::to_string(&event.labels).map_err(|error| Error::Internal(error.to_string()))
 }
 
 impl Store {
@@ -234,7 +230,7 @@ impl PreparedGroup {
                     event.severity.as_i16().into(),
                     event.message.clone().into(),
                     event.tool_source.clone().into(),
-                    labels_json(event)?.into(),
+                    to_json(&event.labels)?.into(),
                     event.occurred_at_ms.into(),
                     received_at.into(),
                     event.action.as_i16().into(),

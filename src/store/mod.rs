@@ -168,6 +168,11 @@ fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
         .map(|parent| parent.to_path_buf())
 }
 
+/// A value as JSON text for a JSON column.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|error| Error::Internal(error.to_string()))
+}
+
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
     SystemTime::now()

@@ -9,13 +9,9 @@ use sea_orm::{
 
 use super::entity::runbook;
 use super::tenant::{Audit, find_company};
-use super::{Page, Scope, Store, new_id, now_ms};
+use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::runbook::{RunbookSpec, built_in_runbooks};
 use crate::error::{Error, Result};
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|error| Error::Internal(error.to_string()))
-}
 
 fn columns(spec: &RunbookSpec, model: &mut runbook::ActiveModel) -> Result<()> {
     model.name = Set(spec.name.clone());

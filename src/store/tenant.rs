@@ -11,7 +11,7 @@ use sea_orm::{
 use super::entity::{
     api_key, audit_event, company, hmac_secret, operator_token, operator_token_company, technician,
 };
-use super::{Page, Scope, Store, new_id, now_ms};
+use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::secrets::NewCredential;
@@ -636,8 +636,7 @@ impl Store {
             company_id: Set(new.company_id.clone()),
             name: Set(new.name),
             email: Set(new.email.clone()),
-            skills: Set(serde_json::to_string(&new.skills)
-                .map_err(|error| Error::Internal(error.to_string()))?),
+            skills: Set(to_json(&new.skills)?),
             on_duty: Set(new.on_duty),
             created_at: Set(now),
             updated_at: Set(now),
@@ -716,8 +715,7 @@ impl Store {
             model.email = Set(email);
         }
         if let Some(skills) = changes.skills {
-            model.skills = Set(serde_json::to_string(&skills)
-                .map_err(|error| Error::Internal(error.to_string()))?);
+            model.skills = Set(to_json(&skills)?);
         }
         if let Some(on_duty) = changes.on_duty {
             model.on_duty = Set(on_duty);
