@@ -19,7 +19,9 @@ pub const MAX_LABELS: usize = 64;
 pub const MAX_FUTURE_SKEW_MS: i64 = 3_600_000;
 
 /// Alert severity, most severe last (ordered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum AlertSeverity {
     /// Informational.
     Info = 1,
@@ -34,6 +36,17 @@ pub enum AlertSeverity {
 }
 
 impl AlertSeverity {
+    /// The lower-case name (`critical`, `high`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+
     /// The stored number (the proto enum's number).
     pub fn as_i16(self) -> i16 {
         self as i16

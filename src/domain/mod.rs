@@ -2,6 +2,8 @@
 
 pub mod compliance;
 pub mod correlation;
+pub mod engine;
+pub mod incident;
 pub mod ingest;
 pub mod runbook;
 pub mod tenant;

@@ -1,0 +1,1086 @@
+//! The correlation engine: a deterministic state machine that takes a
+//! company's alert events in event-time order and folds them into alerts and
+//! incidents, recording for each event what it did and why.
+//!
+//! It is pure: the live correlator loads the state an event batch can touch
+//! into a [`World`], applies the batch and writes back what changed;
+//! PreviewCorrelation applies stored events to an empty world and discards it.
+//!
+//! Semantics (per company, aggregation key k, window w):
+//! - a trigger whose dedup key has a firing (or acknowledged) alert repeats it:
+//!   the alert's count rises, no new alert;
+//! - otherwise a new alert; an active silence (at its event time) or an
+//!   inhibition rule whose source alert fires suppresses it (stored, no incident);
+//! - otherwise it joins the open incident with key k whose latest alert is at
+//!   or after t − w (the latest such incident), or opens a new one;
+//! - a resolve resolves the firing alert of its dedup key; an incident whose
+//!   alerts are all resolved resolves itself (if configured) unless flapping:
+//!   a dedup key resolving `threshold` times within w marks its incident flapping;
+//! - a new incident whose signature has open incidents on `min_assets`
+//!   distinct assets within w is folded under one storm parent incident.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::domain::correlation::{AlertRef, CorrelationSettings, Matcher, all_match};
+use crate::domain::incident::{
+    AlertRecord, AlertStatus, Decision, DecisionKind, EventKind, Incident, IncidentStatus, Outcome,
+};
+use crate::domain::ingest::{AlertEvent, AlertEventAction};
+
+/// A silence as the engine sees it.
+#[derive(Debug, Clone)]
+pub struct SilenceRule {
+    /// Id.
+    pub id: String,
+    /// Matchers.
+    pub matchers: Vec<Matcher>,
+    /// Start (ms).
+    pub starts_at: i64,
+    /// End (ms, exclusive).
+    pub ends_at: i64,
+}
+
+/// An inhibition rule as the engine sees it.
+#[derive(Debug, Clone)]
+pub struct InhibitionRule {
+    /// Id.
+    pub id: String,
+    /// Matchers of the inhibiting alert.
+    pub source: Vec<Matcher>,
+    /// Matchers of the suppressed alert.
+    pub target: Vec<Matcher>,
+    /// References that must be equal in both.
+    pub equal: Vec<AlertRef>,
+}
+
+/// An on-duty technician, for automatic assignment.
+#[derive(Debug, Clone)]
+pub struct TechnicianLoad {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Skills, lower-case.
+    pub skills: Vec<String>,
+    /// Open incidents assigned to them.
+    pub open_incidents: i64,
+}
+
+/// Picks the technician for an incident: among the on-duty technicians whose
+/// skills name the incident's signature or one of its tools (all of them when
+/// none does), the one with the fewest open incidents, ties by id — which
+/// rotates round-robin as assignments raise the counts.
+pub fn pick_technician<'a>(
+    technicians: &'a [TechnicianLoad],
+    incident: &Incident,
+) -> Option<&'a TechnicianLoad> {
+    let signature = incident.signature.to_lowercase();
+    let skilled = |tech: &&TechnicianLoad| {
+        tech.skills.iter().any(|skill| {
+            *skill == signature || incident.tools.iter().any(|t| t.to_lowercase() == *skill)
+        })
+    };
+    let pool: Vec<&TechnicianLoad> = if technicians.iter().any(|t| skilled(&t)) {
+        technicians.iter().filter(skilled).collect()
+    } else {
+        technicians.iter().collect()
+    };
+    pool.into_iter().min_by(|a, b| {
+        a.open_incidents
+            .cmp(&b.open_incidents)
+            .then(a.id.cmp(&b.id))
+    })
+}
+
+/// One change of an incident, for the timeline and the live feed.
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    /// What happened.
+    pub kind: EventKind,
+    /// Who did it.
+    pub actor: String,
+    /// Description.
+    pub message: String,
+    /// When (ms).
+    pub at: i64,
+    /// The incident right after the change.
+    pub incident: Incident,
+}
+
+/// What the engine did with one alert event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventResult {
+    /// The event.
+    pub event_id: String,
+    /// The alert it created or changed (its own id when none).
+    pub alert_id: String,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// The incident it joined or opened.
+    pub incident_id: Option<String>,
+    /// Aggregation key value.
+    pub aggregation_key: String,
+    /// Silence or inhibition rule that suppressed it.
+    pub suppressed_by_id: Option<String>,
+    /// The reasoning.
+    pub decisions: Vec<Decision>,
+}
+
+/// The state a batch of events can touch, and what the batch changed.
+pub struct World {
+    /// Company.
+    pub company_id: String,
+    /// Settings in force.
+    pub settings: CorrelationSettings,
+    /// Silences of the company (any state; each is checked at event time).
+    pub silences: Vec<SilenceRule>,
+    /// Inhibition rules.
+    pub inhibitions: Vec<InhibitionRule>,
+    /// On-duty technicians (auto-assign).
+    pub technicians: Vec<TechnicianLoad>,
+    /// Processing time (ms): lifecycle timestamps.
+    pub now: i64,
+    alerts: HashMap<String, AlertRecord>,
+    latest_by_dedup: HashMap<String, String>,
+    incidents: HashMap<String, Incident>,
+    by_key: HashMap<String, Vec<String>>,
+    by_signature: HashMap<String, Vec<String>>,
+    parents: HashMap<String, Vec<String>>,
+    dirty_alerts: BTreeSet<String>,
+    dirty_incidents: BTreeSet<String>,
+    /// Incident changes, in order.
+    pub feed: Vec<FeedEntry>,
+    /// One result per applied event, in order.
+    pub results: Vec<EventResult>,
+    /// Alerts suppressed per silence or inhibition rule id.
+    pub suppressions: BTreeMap<String, i64>,
+    new_id: Box<dyn FnMut() -> String + Send>,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("company_id", &self.company_id)
+            .field("alerts", &self.alerts.len())
+            .field("incidents", &self.incidents.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn window_ms(settings: &CorrelationSettings) -> i64 {
+    i64::try_from(settings.window.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn clock(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |time| time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+    )
+}
+
+fn minutes(ms: i64) -> String {
+    if ms % 60_000 == 0 {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}s", ms / 1000)
+    }
+}
+
+impl World {
+    /// An empty world; `new_id` makes ids for incidents.
+    pub fn new(
+        company_id: &str,
+        settings: CorrelationSettings,
+        now: i64,
+        new_id: Box<dyn FnMut() -> String + Send>,
+    ) -> Self {
+        Self {
+            company_id: company_id.to_owned(),
+            settings,
+            silences: Vec::new(),
+            inhibitions: Vec::new(),
+            technicians: Vec::new(),
+            now,
+            alerts: HashMap::new(),
+            latest_by_dedup: HashMap::new(),
+            incidents: HashMap::new(),
+            by_key: HashMap::new(),
+            by_signature: HashMap::new(),
+            parents: HashMap::new(),
+            dirty_alerts: BTreeSet::new(),
+            dirty_incidents: BTreeSet::new(),
+            feed: Vec::new(),
+            results: Vec::new(),
+            suppressions: BTreeMap::new(),
+            new_id,
+        }
+    }
+
+    /// Loads a stored alert. Load the latest alert of a dedup key last (or
+    /// only it): it becomes the one repeats and resolves apply to.
+    pub fn load_alert(&mut self, alert: AlertRecord) {
+        let replace = self
+            .latest_by_dedup
+            .get(&alert.dedup_key)
+            .and_then(|id| self.alerts.get(id))
+            .is_none_or(|current| {
+                (current.occurred_at, &current.id) <= (alert.occurred_at, &alert.id)
+            });
+        if replace {
+            self.latest_by_dedup
+                .insert(alert.dedup_key.clone(), alert.id.clone());
+        }
+        self.alerts.insert(alert.id.clone(), alert);
+    }
+
+    /// Loads a stored incident.
+    pub fn load_incident(&mut self, incident: Incident) {
+        if self.incidents.contains_key(&incident.id) {
+            return;
+        }
+        let index = if incident.is_storm_parent {
+            self.parents.entry(incident.signature.clone()).or_default()
+        } else {
+            self.by_key
+                .entry(incident.aggregation_key.clone())
+                .or_default()
+                .push(incident.id.clone());
+            self.by_signature
+                .entry(incident.signature.clone())
+                .or_default()
+        };
+        index.push(incident.id.clone());
+        self.incidents.insert(incident.id.clone(), incident);
+    }
+
+    /// Alerts created or changed.
+    pub fn changed_alerts(&self) -> impl Iterator<Item = &AlertRecord> {
+        self.dirty_alerts
+            .iter()
+            .filter_map(|id| self.alerts.get(id))
+    }
+
+    /// Incidents created or changed.
+    pub fn changed_incidents(&self) -> impl Iterator<Item = &Incident> {
+        self.dirty_incidents
+            .iter()
+            .filter_map(|id| self.incidents.get(id))
+    }
+
+    /// Everything the world holds, to carry over into another world.
+    pub fn into_state(self) -> (Vec<AlertRecord>, Vec<Incident>) {
+        (
+            self.alerts.into_values().collect(),
+            self.incidents.into_values().collect(),
+        )
+    }
+
+    /// Every incident the world holds.
+    pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
+        self.incidents.values()
+    }
+
+    /// An incident by id.
+    pub fn incident(&self, id: &str) -> Option<&Incident> {
+        self.incidents.get(id)
+    }
+
+    /// Applies events in the order given (sort them with [`event_order`] first).
+    pub fn apply(&mut self, event_id: &str, received_at: i64, event: &AlertEvent) {
+        let key = self.settings.aggregation_key.value_for(event);
+        let mut decisions = vec![Decision::new(
+            DecisionKind::AggregationKey,
+            format!(
+                "aggregation key {} gives {key:?}",
+                self.settings.aggregation_key.template()
+            ),
+            "",
+        )];
+        let (alert_id, outcome, incident_id, suppressed_by_id) = match event.action {
+            AlertEventAction::Trigger => {
+                self.trigger(event_id, received_at, event, &key, &mut decisions)
+            }
+            AlertEventAction::Acknowledge => self.acknowledge(event_id, event, &mut decisions),
+            AlertEventAction::Resolve => self.resolve(event_id, event, &mut decisions),
+        };
+        self.results.push(EventResult {
+            event_id: event_id.to_owned(),
+            alert_id,
+            outcome,
+            incident_id,
+            aggregation_key: key,
+            suppressed_by_id,
+            decisions,
+        });
+    }
+
+    fn record(&mut self, incident_id: &str, kind: EventKind, actor: &str, message: String) {
+        if let Some(incident) = self.incidents.get_mut(incident_id) {
+            incident.updated_at = self.now;
+            self.dirty_incidents.insert(incident_id.to_owned());
+            self.feed.push(FeedEntry {
+                kind,
+                actor: actor.to_owned(),
+                message,
+                at: self.now,
+                incident: incident.clone(),
+            });
+        }
+    }
+
+    fn reprioritize(&mut self, incident_id: &str) {
+        let Some(incident) = self.incidents.get_mut(incident_id) else {
+            return;
+        };
+        if let Some(before) = incident.reprioritize(&self.settings.asset_criticality) {
+            let message = format!(
+                "priority P{before} → P{}: {}",
+                incident.priority,
+                incident.priority_reasons.join(", ")
+            );
+            self.record(incident_id, EventKind::PriorityChanged, "system", message);
+        }
+    }
+
+    fn trigger(
+        &mut self,
+        event_id: &str,
+        received_at: i64,
+        event: &AlertEvent,
+        key: &str,
+        decisions: &mut Vec<Decision>,
+    ) -> (String, Outcome, Option<String>, Option<String>) {
+        let t = event.occurred_at_ms;
+        let window = window_ms(&self.settings);
+        let previous = self
+            .latest_by_dedup
+            .get(&event.dedup_key)
+            .and_then(|id| self.alerts.get(id))
+            .cloned();
+        if let Some(alert) = previous
+            .as_ref()
+            .filter(|alert| alert.status != AlertStatus::Resolved)
+        {
+            return self.repeat(alert, event, decisions);
+        }
+        let mut flap_history = previous.map(|p| p.flap_history).unwrap_or_default();
+        flap_history.retain(|at| *at >= t - window);
+        let mut alert = AlertRecord {
+            id: event_id.to_owned(),
+            company_id: self.company_id.clone(),
+            incident_id: None,
+            dedup_key: event.dedup_key.clone(),
+            aggregation_key: key.to_owned(),
+            asset: event.asset.clone(),
+            signature: event.signature.clone(),
+            severity: event.severity,
+            message: event.message.clone(),
+            tool_source: event.tool_source.clone(),
+            labels: event.labels.clone(),
+            occurred_at: t,
+            received_at,
+            last_occurred_at: t,
+            resolved_at: None,
+            status: AlertStatus::Firing,
+            count: 1,
+            external_id: event.external_id.clone(),
+            link: event.link.clone(),
+            outcome: Outcome::Stored,
+            suppressed_by_id: None,
+            flap_history,
+        };
+        let (outcome, incident_id) = match self.suppression(&alert, t, decisions) {
+            Some((outcome, by)) => {
+                *self.suppressions.entry(by.clone()).or_default() += 1;
+                alert.suppressed_by_id = Some(by);
+                (outcome, None)
+            }
+            None => {
+                let (outcome, incident_id) = self.place(&alert, decisions);
+                (outcome, Some(incident_id))
+            }
+        };
+        alert.outcome = outcome;
+        alert.incident_id.clone_from(&incident_id);
+        let suppressed_by = alert.suppressed_by_id.clone();
+        self.latest_by_dedup
+            .insert(alert.dedup_key.clone(), alert.id.clone());
+        self.dirty_alerts.insert(alert.id.clone());
+        self.alerts.insert(alert.id.clone(), alert);
+        (event_id.to_owned(), outcome, incident_id, suppressed_by)
+    }
+
+    /// A repeat of a firing alert: its count rises. A suppressed alert whose
+    /// suppression has ended is correlated now.
+    fn repeat(
+        &mut self,
+        alert: &AlertRecord,
+        event: &AlertEvent,
+        decisions: &mut Vec<Decision>,
+    ) -> (String, Outcome, Option<String>, Option<String>) {
+        let t = event.occurred_at_ms;
+        let mut alert = alert.clone();
+        alert.count += 1;
+        alert.last_occurred_at = alert.last_occurred_at.max(t);
+        alert.message.clone_from(&event.message);
+        alert.severity = event.severity;
+        decisions.push(Decision::new(
+            DecisionKind::Deduplication,
+            format!(
+                "repeat of firing alert {} with dedup key {:?}: its count is now {}",
+                alert.id, alert.dedup_key, alert.count
+            ),
+            &alert.id,
+        ));
+        let mut outcome = Outcome::Deduplicated;
+        match alert.incident_id.clone() {
+            Some(incident_id) => {
+                self.add_to_incident(&incident_id, &alert, event, EventKind::AlertRepeated, false);
+            }
+            None => match self.suppression(&alert, t, decisions) {
+                Some(_) => {}
+                None => {
+                    let (placed, incident_id) = self.place(&alert, decisions);
+                    outcome = placed;
+                    alert.outcome = placed;
+                    alert.suppressed_by_id = None;
+                    alert.incident_id = Some(incident_id);
+                }
+            },
+        }
+        let result = (
+            alert.id.clone(),
+            outcome,
+            alert.incident_id.clone(),
+            alert.suppressed_by_id.clone(),
+        );
+        self.dirty_alerts.insert(alert.id.clone());
+        self.alerts.insert(alert.id.clone(), alert);
+        result
+    }
+
+    /// Whether a silence or an inhibition rule suppresses the alert at `t`.
+    fn suppression(
+        &self,
+        alert: &AlertRecord,
+        t: i64,
+        decisions: &mut Vec<Decision>,
+    ) -> Option<(Outcome, String)> {
+        if let Some(silence) = self
+            .silences
+            .iter()
+            .filter(|s| s.starts_at <= t && t < s.ends_at && all_match(&s.matchers, alert))
+            .min_by(|a, b| a.id.cmp(&b.id))
+        {
+            decisions.push(Decision::new(
+                DecisionKind::Silence,
+                format!(
+                    "silence {} (in force {} to {}) matches it: stored, no incident",
+                    silence.id,
+                    clock(silence.starts_at),
+                    clock(silence.ends_at)
+                ),
+                &silence.id,
+            ));
+            return Some((Outcome::SuppressedBySilence, silence.id.clone()));
+        }
+        for rule in &self.inhibitions {
+            if !all_match(&rule.target, alert) {
+                continue;
+            }
+            let source = self
+                .alerts
+                .values()
+                .filter(|source| {
+                    source.status != AlertStatus::Resolved
+                        && source.dedup_key != alert.dedup_key
+                        && source.occurred_at <= t
+                        && all_match(&rule.source, *source)
+                        && rule.equal.iter().all(|reference| {
+                            crate::domain::correlation::AlertFields::value_of(*source, reference)
+                                == crate::domain::correlation::AlertFields::value_of(
+                                    alert, reference,
+                                )
+                        })
+                })
+                .min_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
+            if let Some(source) = source {
+                decisions.push(Decision::new(
+                    DecisionKind::Inhibition,
+                    format!(
+                        "inhibition rule {} suppresses it while alert {} ({} on {}) fires",
+                        rule.id, source.id, source.signature, source.asset
+                    ),
+                    &rule.id,
+                ));
+                return Some((Outcome::SuppressedByInhibition, rule.id.clone()));
+            }
+        }
+        if !self.silences.is_empty() || !self.inhibitions.is_empty() {
+            decisions.push(Decision::new(
+                DecisionKind::Silence,
+                "no active silence or inhibition rule matches it",
+                "",
+            ));
+        }
+        None
+    }
+
+    /// The open incident with `key` that has the latest alert.
+    fn latest_open(&self, key: &str) -> Option<&Incident> {
+        self.by_key
+            .get(key)?
+            .iter()
+            .filter_map(|id| self.incidents.get(id))
+            .filter(|incident| incident.is_open())
+            .max_by(|a, b| (a.last_alert_at, &a.id).cmp(&(b.last_alert_at, &b.id)))
+    }
+
+    /// Puts an unsuppressed alert into an incident (joining or opening one).
+    fn place(&mut self, alert: &AlertRecord, decisions: &mut Vec<Decision>) -> (Outcome, String) {
+        let t = alert.last_occurred_at;
+        let window = window_ms(&self.settings);
+        let key = alert.aggregation_key.clone();
+        let candidate = self
+            .latest_open(&key)
+            .map(|incident| (incident.id.clone(), incident.last_alert_at));
+        if let Some((incident_id, last)) = &candidate {
+            if *last >= t - window {
+                decisions.push(Decision::new(
+                    DecisionKind::Window,
+                    format!(
+                        "open incident {incident_id} with key {key:?} had its latest alert at {}, within the {} window of {}",
+                        clock(*last),
+                        minutes(window),
+                        clock(t)
+                    ),
+                    incident_id,
+                ));
+                let incident_id = incident_id.clone();
+                self.add_to_incident(
+                    &incident_id,
+                    alert,
+                    &alert_as_event(alert),
+                    EventKind::AlertAdded,
+                    true,
+                );
+                return (Outcome::Correlated, incident_id);
+            }
+        }
+        decisions.push(Decision::new(
+            DecisionKind::Window,
+            match &candidate {
+                Some((id, last)) => format!(
+                    "the latest open incident {id} with key {key:?} had its latest alert at {}, before the window start {}",
+                    clock(*last),
+                    clock(t - window)
+                ),
+                None => format!("no open incident has key {key:?}"),
+            },
+            candidate.as_ref().map_or("", |(id, _)| id.as_str()),
+        ));
+        let incident_id = self.open_incident(alert);
+        decisions.push(Decision::new(
+            DecisionKind::NewIncident,
+            format!("opened incident {incident_id}"),
+            &incident_id,
+        ));
+        self.group_storm(&incident_id, decisions);
+        self.auto_assign(&incident_id);
+        (Outcome::NewIncident, incident_id)
+    }
+
+    fn open_incident(&mut self, alert: &AlertRecord) -> String {
+        let id = (self.new_id)();
+        let mut incident = Incident {
+            id: id.clone(),
+            company_id: self.company_id.clone(),
+            aggregation_key: alert.aggregation_key.clone(),
+            asset: alert.asset.clone(),
+            signature: alert.signature.clone(),
+            summary: alert.message.clone(),
+            status: IncidentStatus::Open,
+            priority: 0,
+            priority_reasons: Vec::new(),
+            alert_count: alert.count,
+            firing_alert_count: 1,
+            tools: BTreeSet::from([alert.tool_source.clone()]),
+            severity: alert.severity,
+            assigned_technician_id: None,
+            parent_incident_id: None,
+            is_storm_parent: false,
+            child_incident_count: 0,
+            open_child_count: 0,
+            flapping: false,
+            self_healed: false,
+            remediation_failed: false,
+            resolution: String::new(),
+            search_text: String::new(),
+            first_alert_at: alert.occurred_at,
+            last_alert_at: alert.last_occurred_at,
+            created_at: self.now,
+            acknowledged_at: None,
+            first_acknowledged_at: None,
+            resolved_at: None,
+            updated_at: self.now,
+        };
+        incident.index_text(&[&alert.asset, &alert.signature, &alert.message]);
+        incident.reprioritize(&self.settings.asset_criticality);
+        let message = format!(
+            "opened by alert {} ({} on {}), priority P{}: {}",
+            alert.id,
+            alert.signature,
+            alert.asset,
+            incident.priority,
+            incident.priority_reasons.join(", ")
+        );
+        self.load_incident(incident);
+        self.record(&id, EventKind::Created, "system", message);
+        id
+    }
+
+    /// Adds an alert (or a repeat) to an incident and to its storm parent.
+    fn add_to_incident(
+        &mut self,
+        incident_id: &str,
+        alert: &AlertRecord,
+        event: &AlertEvent,
+        kind: EventKind,
+        new_alert: bool,
+    ) {
+        let parent = {
+            let Some(incident) = self.incidents.get_mut(incident_id) else {
+                return;
+            };
+            if new_alert {
+                incident.alert_count += alert.count;
+                incident.firing_alert_count += 1;
+            } else {
+                incident.alert_count += 1;
+            }
+            incident.last_alert_at = incident.last_alert_at.max(event.occurred_at_ms);
+            incident.first_alert_at = incident.first_alert_at.min(event.occurred_at_ms);
+            incident.summary.clone_from(&event.message);
+            incident.severity = incident.severity.max(event.severity);
+            incident.tools.insert(event.tool_source.clone());
+            incident.index_text(&[&event.asset, &event.signature, &event.message]);
+            incident.parent_incident_id.clone()
+        };
+        let message = match kind {
+            EventKind::AlertRepeated => format!(
+                "alert {} repeated ({} times): {}",
+                alert.id, alert.count, event.message
+            ),
+            _ => format!(
+                "alert {} joined: {} on {}",
+                alert.id, alert.signature, alert.asset
+            ),
+        };
+        self.record(
+            incident_id,
+            kind,
+            &format!("tool:{}", event.tool_source),
+            message,
+        );
+        self.reprioritize(incident_id);
+        if let Some(parent_id) = parent {
+            if let Some(parent) = self.incidents.get_mut(&parent_id) {
+                parent.alert_count += 1;
+                parent.last_alert_at = parent.last_alert_at.max(event.occurred_at_ms);
+                parent.severity = parent.severity.max(event.severity);
+                parent.tools.insert(event.tool_source.clone());
+                parent.index_text(&[&event.asset]);
+                parent.updated_at = self.now;
+                self.dirty_incidents.insert(parent_id.clone());
+            }
+            self.reprioritize(&parent_id);
+        }
+    }
+
+    /// Folds a new incident under a storm parent when its signature storms.
+    fn group_storm(&mut self, incident_id: &str, decisions: &mut Vec<Decision>) {
+        if !self.settings.storm_enabled {
+            return;
+        }
+        let Some(incident) = self.incidents.get(incident_id) else {
+            return;
+        };
+        let signature = incident.signature.clone();
+        let t = incident.last_alert_at;
+        let window = window_ms(&self.settings);
+        let parent = self.parents.get(&signature).and_then(|ids| {
+            ids.iter()
+                .filter_map(|id| self.incidents.get(id))
+                .filter(|p| p.is_open() && p.last_alert_at >= t - window)
+                .max_by(|a, b| (a.last_alert_at, &a.id).cmp(&(b.last_alert_at, &b.id)))
+                .map(|p| p.id.clone())
+        });
+        if let Some(parent_id) = parent {
+            decisions.push(Decision::new(
+                DecisionKind::StormGrouping,
+                format!("signature {signature:?} is storming: folded under incident {parent_id}"),
+                &parent_id,
+            ));
+            self.fold(&parent_id, incident_id);
+            return;
+        }
+        let mut members: Vec<(String, String)> = self
+            .by_signature
+            .get(&signature)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| self.incidents.get(id))
+                    .filter(|i| {
+                        i.is_open()
+                            && i.parent_incident_id.is_none()
+                            && i.last_alert_at >= t - window
+                    })
+                    .map(|i| (i.id.clone(), i.asset.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let assets: BTreeSet<&str> = members.iter().map(|(_, asset)| asset.as_str()).collect();
+        let min_assets = usize::try_from(self.settings.storm_min_assets).unwrap_or(usize::MAX);
+        if assets.len() < min_assets {
+            return;
+        }
+        let asset_count = assets.len();
+        members.sort();
+        let parent_id = (self.new_id)();
+        let first = self.incidents.get(incident_id).cloned();
+        let Some(first) = first else { return };
+        let mut parent = Incident {
+            id: parent_id.clone(),
+            aggregation_key: format!("storm|{signature}"),
+            asset: String::new(),
+            summary: format!("storm: {signature} on {asset_count} assets"),
+            alert_count: 0,
+            firing_alert_count: 0,
+            is_storm_parent: true,
+            parent_incident_id: None,
+            assigned_technician_id: None,
+            child_incident_count: 0,
+            open_child_count: 0,
+            created_at: self.now,
+            updated_at: self.now,
+            search_text: String::new(),
+            tools: BTreeSet::new(),
+            ..first
+        };
+        parent.index_text(&[&signature]);
+        self.load_incident(parent);
+        self.record(
+            &parent_id,
+            EventKind::Created,
+            "system",
+            format!(
+                "storm parent for {signature:?}: open incidents on {asset_count} assets within {} (threshold {min_assets})",
+                minutes(window)
+            ),
+        );
+        decisions.push(Decision::new(
+            DecisionKind::StormGrouping,
+            format!(
+                "signature {signature:?} has open incidents on {asset_count} assets within the window (threshold {min_assets}): folded under new storm incident {parent_id}"
+            ),
+            &parent_id,
+        ));
+        for (member, _) in members {
+            self.fold(&parent_id, &member);
+        }
+    }
+
+    fn fold(&mut self, parent_id: &str, child_id: &str) {
+        let Some(child) = self.incidents.get_mut(child_id) else {
+            return;
+        };
+        child.parent_incident_id = Some(parent_id.to_owned());
+        let (alerts, last, severity, tools, asset) = (
+            child.alert_count,
+            child.last_alert_at,
+            child.severity,
+            child.tools.clone(),
+            child.asset.clone(),
+        );
+        self.record(
+            child_id,
+            EventKind::Grouped,
+            "system",
+            format!("folded under storm incident {parent_id}"),
+        );
+        if let Some(parent) = self.incidents.get_mut(parent_id) {
+            parent.child_incident_count += 1;
+            parent.open_child_count += 1;
+            parent.alert_count += alerts;
+            parent.last_alert_at = parent.last_alert_at.max(last);
+            parent.severity = parent.severity.max(severity);
+            parent.tools.extend(tools);
+            parent.index_text(&[&asset]);
+        }
+        self.record(
+            parent_id,
+            EventKind::Grouped,
+            "system",
+            format!("incident {child_id} on {asset} folded in"),
+        );
+        self.reprioritize(parent_id);
+    }
+
+    fn auto_assign(&mut self, incident_id: &str) {
+        if !self.settings.auto_assign {
+            return;
+        }
+        let Some(incident) = self.incidents.get(incident_id) else {
+            return;
+        };
+        let Some(tech) = pick_technician(&self.technicians, incident).cloned() else {
+            return;
+        };
+        if let Some(load) = self.technicians.iter_mut().find(|t| t.id == tech.id) {
+            load.open_incidents += 1;
+        }
+        if let Some(incident) = self.incidents.get_mut(incident_id) {
+            incident.assigned_technician_id = Some(tech.id.clone());
+        }
+        self.record(
+            incident_id,
+            EventKind::Assigned,
+            "system",
+            format!(
+                "assigned automatically to {} (technician:{})",
+                tech.name, tech.id
+            ),
+        );
+    }
+
+    /// The alert a resolve or acknowledge applies to: the latest unresolved
+    /// alert of the dedup key.
+    fn active_alert(&self, dedup_key: &str) -> Option<AlertRecord> {
+        self.latest_by_dedup
+            .get(dedup_key)
+            .and_then(|id| self.alerts.get(id))
+            .filter(|alert| alert.status != AlertStatus::Resolved)
+            .cloned()
+    }
+
+    fn acknowledge(
+        &mut self,
+        event_id: &str,
+        event: &AlertEvent,
+        decisions: &mut Vec<Decision>,
+    ) -> (String, Outcome, Option<String>, Option<String>) {
+        let Some(mut alert) = self.active_alert(&event.dedup_key) else {
+            decisions.push(Decision::new(
+                DecisionKind::Action,
+                format!(
+                    "acknowledge for dedup key {:?} matched no firing alert: stored for the record",
+                    event.dedup_key
+                ),
+                "",
+            ));
+            return (event_id.to_owned(), Outcome::Unmatched, None, None);
+        };
+        alert.status = AlertStatus::Acknowledged;
+        decisions.push(Decision::new(
+            DecisionKind::Action,
+            format!("acknowledged alert {}", alert.id),
+            &alert.id,
+        ));
+        if let Some(incident_id) = &alert.incident_id {
+            let opened = self
+                .incidents
+                .get_mut(incident_id)
+                .filter(|incident| incident.status == IncidentStatus::Open);
+            if let Some(incident) = opened {
+                incident.status = IncidentStatus::Acknowledged;
+                incident.acknowledged_at = Some(self.now);
+                incident.first_acknowledged_at.get_or_insert(self.now);
+                self.record(
+                    incident_id,
+                    EventKind::Acknowledged,
+                    &format!("tool:{}", event.tool_source),
+                    format!("acknowledged at the source by {}", event.tool_source),
+                );
+            }
+        }
+        let result = (
+            alert.id.clone(),
+            Outcome::Acknowledged,
+            alert.incident_id.clone(),
+            None,
+        );
+        self.dirty_alerts.insert(alert.id.clone());
+        self.alerts.insert(alert.id.clone(), alert);
+        result
+    }
+
+    fn resolve(
+        &mut self,
+        event_id: &str,
+        event: &AlertEvent,
+        decisions: &mut Vec<Decision>,
+    ) -> (String, Outcome, Option<String>, Option<String>) {
+        let t = event.occurred_at_ms;
+        let window = window_ms(&self.settings);
+        let Some(mut alert) = self.active_alert(&event.dedup_key) else {
+            decisions.push(Decision::new(
+                DecisionKind::Action,
+                format!(
+                    "resolve for dedup key {:?} matched no firing alert: stored for the record",
+                    event.dedup_key
+                ),
+                "",
+            ));
+            return (event_id.to_owned(), Outcome::Unmatched, None, None);
+        };
+        alert.status = AlertStatus::Resolved;
+        alert.resolved_at = Some(t);
+        alert.flap_history.retain(|at| *at >= t - window);
+        alert.flap_history.push(t);
+        decisions.push(Decision::new(
+            DecisionKind::Action,
+            format!("resolved alert {}", alert.id),
+            &alert.id,
+        ));
+        let result = (
+            alert.id.clone(),
+            Outcome::Resolved,
+            alert.incident_id.clone(),
+            alert.suppressed_by_id.clone(),
+        );
+        let cycles = alert.flap_history.len();
+        self.dirty_alerts.insert(alert.id.clone());
+        let incident_id = alert.incident_id.clone();
+        self.alerts.insert(alert.id.clone(), alert.clone());
+        let Some(incident_id) = incident_id else {
+            return result;
+        };
+        let actor = format!("tool:{}", event.tool_source);
+        let (firing, flapping_now) = {
+            let Some(incident) = self.incidents.get_mut(&incident_id) else {
+                return result;
+            };
+            incident.firing_alert_count = (incident.firing_alert_count - 1).max(0);
+            let threshold = usize::try_from(self.settings.flapping_threshold).unwrap_or(usize::MAX);
+            let flapping_now =
+                self.settings.flapping_enabled && !incident.flapping && cycles >= threshold;
+            if flapping_now {
+                incident.flapping = true;
+            }
+            (incident.firing_alert_count, flapping_now)
+        };
+        self.record(
+            &incident_id,
+            EventKind::AlertResolved,
+            &actor,
+            format!("alert {} resolved", alert.id),
+        );
+        if flapping_now {
+            decisions.push(Decision::new(
+                DecisionKind::Flapping,
+                format!(
+                    "dedup key {:?} resolved {cycles} times within {}: incident {incident_id} is flapping and stays open",
+                    alert.dedup_key,
+                    minutes(window)
+                ),
+                &incident_id,
+            ));
+            self.record(
+                &incident_id,
+                EventKind::FlappingStarted,
+                "system",
+                format!(
+                    "alert {:?} fired and resolved {cycles} times within {}",
+                    alert.dedup_key,
+                    minutes(window)
+                ),
+            );
+        }
+        let Some(incident) = self.incidents.get(&incident_id) else {
+            return result;
+        };
+        if firing == 0 && self.settings.auto_resolve && incident.is_open() {
+            if incident.flapping {
+                decisions.push(Decision::new(
+                    DecisionKind::AutoResolve,
+                    format!(
+                        "incident {incident_id} has no firing alert but is flapping: it stays open"
+                    ),
+                    &incident_id,
+                ));
+            } else {
+                decisions.push(Decision::new(
+                    DecisionKind::AutoResolve,
+                    format!(
+                        "all alerts of incident {incident_id} are resolved: it resolved itself"
+                    ),
+                    &incident_id,
+                ));
+                self.resolve_incident(&incident_id, "all alerts resolved");
+            }
+        }
+        result
+    }
+
+    /// Resolves an incident (and its storm parent once all children are).
+    fn resolve_incident(&mut self, incident_id: &str, resolution: &str) {
+        let parent = {
+            let Some(incident) = self.incidents.get_mut(incident_id) else {
+                return;
+            };
+            incident.status = IncidentStatus::Resolved;
+            incident.resolved_at = Some(self.now);
+            incident.resolution = resolution.to_owned();
+            incident.parent_incident_id.clone()
+        };
+        self.record(
+            incident_id,
+            EventKind::Resolved,
+            "system",
+            resolution.to_owned(),
+        );
+        if let Some(parent_id) = parent {
+            let done = self.incidents.get_mut(&parent_id).is_some_and(|parent| {
+                parent.open_child_count = (parent.open_child_count - 1).max(0);
+                parent.updated_at = self.now;
+                parent.open_child_count == 0 && parent.is_open()
+            });
+            self.dirty_incidents.insert(parent_id.clone());
+            if done && self.settings.auto_resolve {
+                self.resolve_incident(&parent_id, "all incidents of the storm resolved");
+            }
+        }
+    }
+}
+
+/// The order the engine takes events in: event time, then dedup key, then
+/// action — a total order on stored events (two events equal in all three are
+/// one idempotent delivery), so the result does not hang on arrival order.
+pub fn event_order(a: &AlertEvent, b: &AlertEvent) -> std::cmp::Ordering {
+    (a.occurred_at_ms, &a.dedup_key, a.action.as_i16()).cmp(&(
+        b.occurred_at_ms,
+        &b.dedup_key,
+        b.action.as_i16(),
+    ))
+}
+
+fn alert_as_event(alert: &AlertRecord) -> AlertEvent {
+    AlertEvent {
+        asset: alert.asset.clone(),
+        signature: alert.signature.clone(),
+        severity: alert.severity,
+        message: alert.message.clone(),
+        tool_source: alert.tool_source.clone(),
+        labels: alert.labels.clone(),
+        occurred_at_ms: alert.last_occurred_at,
+        action: AlertEventAction::Trigger,
+        dedup_key: alert.dedup_key.clone(),
+        external_id: alert.external_id.clone(),
+        link: alert.link.clone(),
+        delivery_id: None,
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

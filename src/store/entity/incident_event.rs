@@ -1,0 +1,34 @@
+//! `incident_events`: the per-company incident event log (timelines and WatchIncidents).
+
+use sea_orm::entity::prelude::*;
+
+/// An event row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "incident_events")]
+pub struct Model {
+    /// Event id (UUIDv7).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// Company.
+    pub company_id: String,
+    /// Position in the company's log.
+    pub sequence: i64,
+    /// Incident.
+    pub incident_id: String,
+    /// Proto IncidentEventKind number.
+    pub kind: i16,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub message: String,
+    /// When (ms).
+    pub created_at: i64,
+    /// JSON of the incident right after the change.
+    pub snapshot: String,
+}
+
+/// Relations of `incident_events`.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
