@@ -58,6 +58,11 @@ pub struct Config {
     /// How often every company with an AWS role has its patch compliance synced, in
     /// seconds; 0 syncs only on demand (SyncCompliance).
     pub compliance_sync_interval_seconds: u64,
+    /// Seconds between heartbeats on an idle WatchIncidents stream (1–300).
+    pub watch_heartbeat_seconds: u64,
+    /// Seconds between sweeps that correlate alert events left pending (after a
+    /// crash, or by a replica that stopped); 1–3600.
+    pub correlation_sweep_seconds: u64,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (overridden by `RUST_LOG`).
     pub log_filter: String,
     /// Log output format: `text` or `json`.
@@ -101,6 +106,8 @@ impl Default for Config {
             aws_secret_access_key: String::new(),
             aws_max_attempts: 3,
             compliance_sync_interval_seconds: 21_600,
+            watch_heartbeat_seconds: 15,
+            correlation_sweep_seconds: 5,
             log_filter: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -214,6 +221,16 @@ impl Config {
         {
             return Err(ConfigError(
                 "compliance_sync_interval_seconds: must be 0 (off) or at least 300".to_owned(),
+            ));
+        }
+        if !(1..=300).contains(&self.watch_heartbeat_seconds) {
+            return Err(ConfigError(
+                "watch_heartbeat_seconds: must be between 1 and 300".to_owned(),
+            ));
+        }
+        if !(1..=3600).contains(&self.correlation_sweep_seconds) {
+            return Err(ConfigError(
+                "correlation_sweep_seconds: must be between 1 and 3600".to_owned(),
             ));
         }
         if !(1..=10).contains(&self.aws_max_attempts) {

@@ -83,10 +83,24 @@ impl Server {
             shutdown.clone(),
         )
         .await?;
+        let hub = Arc::new(crate::feed::Hub::new());
+        crate::feed::spawn_listener(&store, hub.clone(), shutdown.clone());
+        // The correlator gets a connection of its own: its passes are serial,
+        // and on SQLite the same connection keeps its page cache warm.
+        let correlator = crate::correlator::Correlator::start(
+            Store::connect_with_pool(&config, 1).await?,
+            hub.clone(),
+            metrics.clone(),
+            std::time::Duration::from_secs(config.correlation_sweep_seconds),
+            shutdown.clone(),
+        )?;
         let state = AppState {
             store,
             master_key,
             ingest,
+            correlator,
+            hub,
+            heartbeat: std::time::Duration::from_secs(config.watch_heartbeat_seconds),
             sns: Arc::new(SnsVerifier::new(options.sns_certificates)),
             aws: Arc::new(crate::aws::Aws::from_config(&config).await),
             metrics,

@@ -154,7 +154,7 @@ pub struct World {
     pub results: Vec<EventResult>,
     /// Alerts suppressed per silence or inhibition rule id.
     pub suppressions: BTreeMap<String, i64>,
-    new_id: Box<dyn FnMut() -> String + Send>,
+    new_id: Box<dyn FnMut() -> String + Send + Sync>,
 }
 
 impl std::fmt::Debug for World {
@@ -192,7 +192,7 @@ impl World {
         company_id: &str,
         settings: CorrelationSettings,
         now: i64,
-        new_id: Box<dyn FnMut() -> String + Send>,
+        new_id: Box<dyn FnMut() -> String + Send + Sync>,
     ) -> Self {
         Self {
             company_id: company_id.to_owned(),
@@ -536,48 +536,72 @@ impl World {
             .max_by(|a, b| (a.last_alert_at, &a.id).cmp(&(b.last_alert_at, &b.id)))
     }
 
+    /// The open incident with `key` that an alert at `t` joins: its latest
+    /// alert is at or after `t − window` and (for an alert that arrives late,
+    /// after newer ones) its first alert at or before `t + window`; the one
+    /// with the latest alert if several qualify.
+    fn joinable(&self, key: &str, t: i64, window: i64) -> Option<&Incident> {
+        self.by_key
+            .get(key)?
+            .iter()
+            .filter_map(|id| self.incidents.get(id))
+            .filter(|incident| {
+                incident.is_open()
+                    && incident.last_alert_at >= t - window
+                    && incident.first_alert_at <= t + window
+            })
+            .max_by(|a, b| (a.last_alert_at, &a.id).cmp(&(b.last_alert_at, &b.id)))
+    }
+
     /// Puts an unsuppressed alert into an incident (joining or opening one).
     fn place(&mut self, alert: &AlertRecord, decisions: &mut Vec<Decision>) -> (Outcome, String) {
         let t = alert.last_occurred_at;
         let window = window_ms(&self.settings);
         let key = alert.aggregation_key.clone();
-        let candidate = self
-            .latest_open(&key)
-            .map(|incident| (incident.id.clone(), incident.last_alert_at));
-        if let Some((incident_id, last)) = &candidate {
-            if *last >= t - window {
-                decisions.push(Decision::new(
-                    DecisionKind::Window,
-                    format!(
-                        "open incident {incident_id} with key {key:?} had its latest alert at {}, within the {} window of {}",
-                        clock(*last),
-                        minutes(window),
-                        clock(t)
-                    ),
-                    incident_id,
-                ));
-                let incident_id = incident_id.clone();
-                self.add_to_incident(
-                    &incident_id,
-                    alert,
-                    &alert_as_event(alert),
-                    EventKind::AlertAdded,
-                    true,
-                );
-                return (Outcome::Correlated, incident_id);
-            }
+        if let Some(joined) = self.joinable(&key, t, window) {
+            let (incident_id, last) = (joined.id.clone(), joined.last_alert_at);
+            decisions.push(Decision::new(
+                DecisionKind::Window,
+                format!(
+                    "open incident {incident_id} with key {key:?} had its latest alert at {}, within the {} window of {}",
+                    clock(last),
+                    minutes(window),
+                    clock(t)
+                ),
+                &incident_id,
+            ));
+            self.add_to_incident(
+                &incident_id,
+                alert,
+                &alert_as_event(alert),
+                EventKind::AlertAdded,
+                true,
+            );
+            return (Outcome::Correlated, incident_id);
         }
+        let candidate = self.latest_open(&key).map(|incident| {
+            (
+                incident.id.clone(),
+                incident.last_alert_at,
+                incident.first_alert_at,
+            )
+        });
         decisions.push(Decision::new(
             DecisionKind::Window,
             match &candidate {
-                Some((id, last)) => format!(
+                Some((id, last, _)) if *last < t - window => format!(
                     "the latest open incident {id} with key {key:?} had its latest alert at {}, before the window start {}",
                     clock(*last),
                     clock(t - window)
                 ),
+                Some((id, _, first)) => format!(
+                    "the alert arrived late: open incident {id} with key {key:?} starts at {}, more than {} after it",
+                    clock(*first),
+                    minutes(window)
+                ),
                 None => format!("no open incident has key {key:?}"),
             },
-            candidate.as_ref().map_or("", |(id, _)| id.as_str()),
+            candidate.as_ref().map_or("", |(id, _, _)| id.as_str()),
         ));
         let incident_id = self.open_incident(alert);
         decisions.push(Decision::new(

@@ -9,7 +9,7 @@ use crate::domain::ingest::AlertSeverity;
 
 const MIN: i64 = 60_000;
 
-fn ids() -> Box<dyn FnMut() -> String + Send> {
+fn ids() -> Box<dyn FnMut() -> String + Send + Sync> {
     let mut next = 0;
     Box::new(move || {
         next += 1;

@@ -6,7 +6,16 @@ use std::collections::BTreeMap;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{duration, required_id, timestamp, timestamp_ms};
+use super::convert::{duration, duration_ms, required_id, timestamp, timestamp_ms};
+use crate::domain::engine::World;
+use crate::domain::incident::{Decision, DecisionKind, Incident, Outcome, noise_reduction_pct};
+use crate::domain::ingest::AlertEventAction;
+use crate::store::incident::{PassMode, decisions_of, event_of};
+
+/// Longest PreviewCorrelation range.
+const PREVIEW_MAX_RANGE_MS: i64 = 31 * 24 * 3600 * 1000;
+/// Most alert events one preview replays.
+const PREVIEW_MAX_EVENTS: u64 = 200_000;
 use super::{AppState, operator};
 use crate::domain::correlation::{
     AggregationKey, AlertRef, CorrelationSettings, Criticality, MATCHER_FIELDS, MatchOp, Matcher,
@@ -15,6 +24,7 @@ use crate::domain::correlation::{
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::proto::v1::{self, correlation_service_server::CorrelationService};
+use crate::store::correlation::settings_of;
 use crate::store::correlation::{NewInhibitionRule, NewSilence};
 use crate::store::entity::{correlation_config, inhibition_rule, silence};
 use crate::store::tenant::Audit;
@@ -30,30 +40,6 @@ impl CorrelationHandler {
     /// A handler over the shared state.
     pub fn new(state: AppState) -> Self {
         Self { state }
-    }
-}
-
-/// Settings from a stored row (the defaults when there is none).
-fn settings_of(row: Option<&correlation_config::Model>) -> CorrelationSettings {
-    let Some(row) = row else {
-        return CorrelationSettings::default();
-    };
-    let criticality: BTreeMap<String, i32> =
-        serde_json::from_str(&row.asset_criticality).unwrap_or_default();
-    CorrelationSettings {
-        window: std::time::Duration::from_secs(u64::try_from(row.window_seconds).unwrap_or(600)),
-        aggregation_key: AggregationKey::parse(&row.aggregation_key).unwrap_or_default(),
-        auto_correlate: row.auto_correlate,
-        auto_resolve: row.auto_resolve,
-        auto_assign: row.auto_assign,
-        flapping_enabled: row.flapping_enabled,
-        flapping_threshold: u32::try_from(row.flapping_threshold).unwrap_or(3),
-        storm_enabled: row.storm_enabled,
-        storm_min_assets: u32::try_from(row.storm_min_assets).unwrap_or(5),
-        asset_criticality: criticality
-            .into_iter()
-            .filter_map(|(asset, level)| Criticality::from_number(level).map(|c| (asset, c)))
-            .collect(),
     }
 }
 
@@ -468,5 +454,324 @@ impl CorrelationService for CorrelationHandler {
             )
             .await?;
         Ok(Response::new(v1::DeleteInhibitionRuleResponse {}))
+    }
+
+    async fn correlate_now(
+        &self,
+        request: Request<v1::CorrelateNowRequest>,
+    ) -> Result<Response<v1::CorrelateNowResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        self.state
+            .store
+            .get_company(&operator.scope, company_id)
+            .await?;
+        let total = self
+            .state
+            .correlator
+            .run_passes(company_id, PassMode::Manual)
+            .await?;
+        let count = |wanted: &[Outcome]| {
+            i64::try_from(
+                total
+                    .results
+                    .iter()
+                    .filter(|r| wanted.contains(&r.outcome))
+                    .count(),
+            )
+            .unwrap_or(i64::MAX)
+        };
+        Ok(Response::new(v1::CorrelateNowResponse {
+            alerts_processed: i64::try_from(total.results.len()).unwrap_or(i64::MAX),
+            incidents_created: i64::try_from(total.incidents_created).unwrap_or(i64::MAX),
+            alerts_correlated: count(&[Outcome::Correlated]),
+            alerts_suppressed: count(&[
+                Outcome::SuppressedBySilence,
+                Outcome::SuppressedByInhibition,
+            ]),
+        }))
+    }
+
+    async fn preview_correlation(
+        &self,
+        request: Request<v1::PreviewCorrelationRequest>,
+    ) -> Result<Response<v1::PreviewCorrelationResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?;
+        let start = timestamp_ms(
+            "start_time",
+            body.start_time
+                .as_ref()
+                .ok_or_else(|| Error::invalid("start_time", "is required"))?,
+        )?;
+        let end = body
+            .end_time
+            .as_ref()
+            .map(|t| timestamp_ms("end_time", t))
+            .transpose()?
+            .unwrap_or_else(now_ms);
+        if end <= start {
+            return Err(Error::invalid("end_time", "must be after start_time").into());
+        }
+        if end - start > PREVIEW_MAX_RANGE_MS {
+            return Err(Error::invalid("end_time", "at most 31 days after start_time").into());
+        }
+        let max_incidents = match body.max_incidents {
+            0 => 100,
+            n if n < 0 => {
+                return Err(Error::invalid("max_incidents", "must not be negative").into());
+            }
+            n => usize::try_from(n).unwrap_or(1000).min(1000),
+        };
+        let candidate = body.config.unwrap_or_default();
+        let mut settings = CorrelationSettings::default();
+        let mut paths = vec![
+            "auto_correlate",
+            "auto_resolve_incidents",
+            "auto_assign",
+            "asset_criticality",
+        ];
+        if candidate.window.is_some() {
+            paths.push("window");
+        }
+        if !candidate.aggregation_key.is_empty() {
+            paths.push("aggregation_key");
+        }
+        if candidate.flapping.is_some() {
+            paths.push("flapping");
+        }
+        if candidate.storm_grouping.is_some() {
+            paths.push("storm_grouping");
+        }
+        apply_config(&mut settings, &candidate, &paths)?;
+        settings.auto_assign = false;
+        let events = self
+            .state
+            .store
+            .events_in_range(
+                &operator.scope,
+                company_id,
+                start,
+                end,
+                PREVIEW_MAX_EVENTS + 1,
+            )
+            .await?;
+        if u64::try_from(events.len()).unwrap_or(u64::MAX) > PREVIEW_MAX_EVENTS {
+            return Err(Error::invalid(
+                "start_time",
+                format!("the range holds more than {PREVIEW_MAX_EVENTS} alert events; preview a shorter range"),
+            )
+            .into());
+        }
+        let (silences, inhibitions) = self
+            .state
+            .store
+            .suppression_rules(self.state.store.connection(), company_id, i64::MIN)
+            .await?;
+        let mut next = 0u64;
+        let mut world = World::new(
+            company_id,
+            settings,
+            now_ms(),
+            Box::new(move || {
+                next += 1;
+                format!("preview-{next}")
+            }),
+        );
+        world.silences = silences;
+        world.inhibitions = inhibitions;
+        for (id, received_at, event) in &events {
+            world.apply(id, *received_at, event);
+        }
+        let alert_count = i64::try_from(
+            events
+                .iter()
+                .filter(|e| e.2.action == AlertEventAction::Trigger)
+                .count(),
+        )
+        .unwrap_or(i64::MAX);
+        let suppressed = i64::try_from(
+            world
+                .results
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r.outcome,
+                        Outcome::SuppressedBySilence | Outcome::SuppressedByInhibition
+                    )
+                })
+                .count(),
+        )
+        .unwrap_or(i64::MAX);
+        let mut incidents: Vec<&Incident> = world.incidents().collect();
+        let incident_count = i64::try_from(incidents.len()).unwrap_or(i64::MAX);
+        incidents.sort_by(|a, b| b.alert_count.cmp(&a.alert_count).then(a.id.cmp(&b.id)));
+        let truncated = incidents.len() > max_incidents;
+        let previews = incidents
+            .iter()
+            .take(max_incidents)
+            .map(|incident| v1::PreviewIncident {
+                aggregation_key: incident.aggregation_key.clone(),
+                asset: incident.asset.clone(),
+                signature: incident.signature.clone(),
+                severity: i32::from(incident.severity.as_i16()),
+                alert_count: incident.alert_count,
+                first_alert_time: Some(timestamp(incident.first_alert_at)),
+                last_alert_time: Some(timestamp(incident.last_alert_at)),
+                flapping: incident.flapping,
+                parent_aggregation_key: incident
+                    .parent_incident_id
+                    .as_deref()
+                    .and_then(|id| world.incident(id))
+                    .map(|parent| parent.aggregation_key.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(v1::PreviewCorrelationResponse {
+            incidents: previews,
+            incidents_truncated: truncated,
+            alert_count,
+            incident_count,
+            suppressed_alert_count: suppressed,
+            noise_reduction_pct: noise_reduction_pct(alert_count, incident_count),
+        }))
+    }
+
+    async fn explain_alert(
+        &self,
+        request: Request<v1::ExplainAlertRequest>,
+    ) -> Result<Response<v1::ExplainAlertResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let by_id = Some(body.alert_id.as_str()).filter(|id| !id.is_empty());
+        let by_key = (!body.company_id.is_empty() && !body.dedup_key.is_empty())
+            .then_some((body.company_id.as_str(), body.dedup_key.as_str()));
+        let (event, outcome, alert) = self
+            .state
+            .store
+            .explain_lookup(&operator.scope, by_id, by_key)
+            .await?;
+        let settings = self.state.store.settings_for(&event.company_id).await?;
+        let window = duration_ms(settings.window);
+        let (code, incident_id, key, decisions) = match &outcome {
+            Some(row) => (
+                Outcome::from_i16(row.outcome).unwrap_or(Outcome::Stored),
+                row.incident_id.clone().unwrap_or_default(),
+                row.aggregation_key.clone(),
+                decisions_of(row),
+            ),
+            None => (
+                Outcome::Stored,
+                String::new(),
+                settings.aggregation_key.value_for(&event_of(&event)),
+                vec![Decision::new(
+                    DecisionKind::AutoCorrelateOff,
+                    if settings.auto_correlate {
+                        "not correlated yet: it is queued for the next pass"
+                    } else {
+                        "auto-correlate is off for the company: it waits for CorrelateNow"
+                    },
+                    "",
+                )],
+            ),
+        };
+        let alert_message = match alert {
+            Some(alert) => crate::grpc::incident::alert_message(&alert),
+            None => {
+                let event_alert = event_of(&event);
+                v1::Alert {
+                    id: event.id.clone(),
+                    company_id: event.company_id.clone(),
+                    asset: event_alert.asset,
+                    signature: event_alert.signature,
+                    severity: i32::from(event.severity),
+                    message: event_alert.message,
+                    tool_source: event_alert.tool_source,
+                    labels: event_alert.labels.into_iter().collect(),
+                    occur_time: Some(timestamp(event.occurred_at)),
+                    receive_time: Some(timestamp(event.received_at)),
+                    last_occur_time: Some(timestamp(event.occurred_at)),
+                    status: 1,
+                    count: 1,
+                    dedup_key: event.dedup_key.clone(),
+                    external_id: event.external_id.clone(),
+                    link: event.link.clone(),
+                    outcome: i32::from(code.as_i16()),
+                    ..Default::default()
+                }
+            }
+        };
+        Ok(Response::new(v1::ExplainAlertResponse {
+            alert: Some(alert_message),
+            outcome: i32::from(code.as_i16()),
+            incident_id,
+            aggregation_key: key,
+            window_start_time: Some(timestamp(event.occurred_at - window)),
+            window_end_time: Some(timestamp(event.occurred_at)),
+            decisions: decisions
+                .into_iter()
+                .map(|d| v1::CorrelationDecision {
+                    kind: d.kind as i32,
+                    reason: d.reason,
+                    reference_id: d.reference_id,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_noise_stats(
+        &self,
+        request: Request<v1::GetNoiseStatsRequest>,
+    ) -> Result<Response<v1::GetNoiseStatsResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let start = timestamp_ms(
+            "start_time",
+            body.start_time
+                .as_ref()
+                .ok_or_else(|| Error::invalid("start_time", "is required"))?,
+        )?;
+        let end = body
+            .end_time
+            .as_ref()
+            .map(|t| timestamp_ms("end_time", t))
+            .transpose()?
+            .unwrap_or_else(now_ms);
+        let companies = if body.company_id.is_empty() {
+            self.state.store.company_ids(&operator.scope).await?
+        } else {
+            self.state
+                .store
+                .get_company(&operator.scope, &body.company_id)
+                .await?;
+            vec![body.company_id.clone()]
+        };
+        let counts = self
+            .state
+            .store
+            .noise_counts(&operator.scope, &companies, start, end)
+            .await?;
+        let of = |outcome: Outcome| {
+            counts
+                .by_outcome
+                .get(&outcome.as_i16())
+                .copied()
+                .unwrap_or(0)
+        };
+        Ok(Response::new(v1::GetNoiseStatsResponse {
+            alert_count: counts.alerts,
+            incident_count: counts.incidents,
+            noise_reduction_pct: noise_reduction_pct(counts.alerts, counts.incidents),
+            deduplicated_alert_count: of(Outcome::Deduplicated),
+            correlated_alert_count: of(Outcome::Correlated),
+            silenced_alert_count: of(Outcome::SuppressedBySilence),
+            inhibited_alert_count: of(Outcome::SuppressedByInhibition),
+            uncorrelated_alert_count: counts.pending,
+            flapping_incident_count: counts.flapping,
+            storm_incident_count: counts.storms,
+        }))
     }
 }

@@ -4,6 +4,8 @@ use tonic::{Request, Response, Status};
 
 use super::{AppState, ingest_caller};
 use crate::auth::IngestCaller;
+use crate::correlator::EventOutcome;
+use crate::domain::incident::Outcome;
 use crate::domain::ingest::validate_batch;
 use crate::error::{Error, Result};
 use crate::proto::v1::{self, AlertOutcome, ingest_service_server::IngestService};
@@ -61,26 +63,72 @@ pub async fn ingest_alerts(
             });
         }
     };
+    // Correlate the new events (with whatever else is pending for the
+    // company) and answer what became of each; retries answer with the first
+    // delivery's alert and incident.
+    let fresh: Vec<String> = stored
+        .iter()
+        .filter(|event| !event.duplicate)
+        .map(|event| event.id.clone())
+        .collect();
+    let mut outcomes = state.correlator.correlate(&caller.company_id, fresh).await;
+    let retried: Vec<String> = stored
+        .iter()
+        .filter(|event| event.duplicate && !outcomes.contains_key(&event.id))
+        .map(|event| event.id.clone())
+        .collect();
+    if !retried.is_empty() {
+        for row in state.store.event_outcomes(&retried).await? {
+            outcomes.insert(
+                row.event_id.clone(),
+                EventOutcome {
+                    alert_id: row.alert_id,
+                    outcome: Outcome::Duplicate,
+                    incident_id: row.incident_id,
+                    reason: String::new(),
+                },
+            );
+        }
+    }
     Ok(stored
         .into_iter()
         .zip(dedup_keys)
         .enumerate()
-        .map(|(index, (event, dedup_key))| v1::IngestResult {
-            index: i32::try_from(index).unwrap_or(i32::MAX),
-            alert_id: event.id,
-            outcome: if event.duplicate {
-                AlertOutcome::Duplicate
-            } else {
-                AlertOutcome::Stored
+        .map(|(index, (event, dedup_key))| {
+            let outcome = outcomes.remove(&event.id);
+            let (alert_id, code, incident_id, reason) = match (event.duplicate, outcome) {
+                (true, found) => (
+                    found
+                        .as_ref()
+                        .map_or_else(|| event.id.clone(), |o| o.alert_id.clone()),
+                    AlertOutcome::Duplicate,
+                    found.and_then(|o| o.incident_id).unwrap_or_default(),
+                    "a retry of an alert already stored; the ids are the first delivery's"
+                        .to_owned(),
+                ),
+                (false, Some(found)) => (
+                    found.alert_id,
+                    AlertOutcome::try_from(i32::from(found.outcome.as_i16()))
+                        .unwrap_or(AlertOutcome::Stored),
+                    found.incident_id.unwrap_or_default(),
+                    found.reason,
+                ),
+                (false, None) => (
+                    event.id.clone(),
+                    AlertOutcome::Stored,
+                    String::new(),
+                    "stored; it waits for correlation (auto-correlate is off, or it is queued)"
+                        .to_owned(),
+                ),
+            };
+            v1::IngestResult {
+                index: i32::try_from(index).unwrap_or(i32::MAX),
+                alert_id,
+                outcome: code.into(),
+                incident_id,
+                dedup_key,
+                reason,
             }
-            .into(),
-            incident_id: String::new(),
-            dedup_key,
-            reason: if event.duplicate {
-                "a retry of an alert already stored; alert_id is the first delivery's".to_owned()
-            } else {
-                "stored; correlation into incidents is not enabled in this version".to_owned()
-            },
         })
         .collect())
 }

@@ -4,10 +4,10 @@ pub mod auth;
 pub mod compliance;
 pub(crate) mod convert;
 pub mod correlation;
+pub mod incident;
 pub mod ingest;
 pub mod runbook;
 pub mod tenant;
-mod unimplemented;
 
 use std::sync::Arc;
 
@@ -32,6 +32,12 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// The ingest path (credential caches, rate limits, group commit).
     pub ingest: Arc<crate::ingest::Ingestor>,
+    /// Correlates committed alerts into incidents.
+    pub correlator: crate::correlator::Correlator,
+    /// Wakes WatchIncidents streams when a company's event log grows.
+    pub hub: Arc<crate::feed::Hub>,
+    /// Heartbeat interval of idle watch streams.
+    pub heartbeat: std::time::Duration,
     /// AWS clients in the companies' accounts.
     pub aws: Arc<crate::aws::Aws>,
     /// Verifies SNS message signatures for the CloudWatch webhook.
@@ -94,7 +100,7 @@ pub(crate) fn router(
             ),
         )
         .add_service(v1::incident_service_server::IncidentServiceServer::new(
-            unimplemented::IncidentHandler,
+            incident::IncidentHandler::new(state.clone()),
         ))
         .add_service(v1::runbook_service_server::RunbookServiceServer::new(
             runbook::RunbookHandler::new(state.clone()),

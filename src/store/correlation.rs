@@ -8,7 +8,9 @@ use sea_orm::{
 use super::entity::{correlation_config, inhibition_rule, silence};
 use super::tenant::{Audit, find_company};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
-use crate::domain::correlation::{CorrelationSettings, Matcher};
+use std::collections::BTreeMap;
+
+use crate::domain::correlation::{AggregationKey, CorrelationSettings, Criticality, Matcher};
 use crate::error::{Error, Result};
 
 /// A new silence.
@@ -312,5 +314,29 @@ impl Store {
             .await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// Settings from a stored row (the defaults when there is none).
+pub fn settings_of(row: Option<&correlation_config::Model>) -> CorrelationSettings {
+    let Some(row) = row else {
+        return CorrelationSettings::default();
+    };
+    let criticality: BTreeMap<String, i32> =
+        serde_json::from_str(&row.asset_criticality).unwrap_or_default();
+    CorrelationSettings {
+        window: std::time::Duration::from_secs(u64::try_from(row.window_seconds).unwrap_or(600)),
+        aggregation_key: AggregationKey::parse(&row.aggregation_key).unwrap_or_default(),
+        auto_correlate: row.auto_correlate,
+        auto_resolve: row.auto_resolve,
+        auto_assign: row.auto_assign,
+        flapping_enabled: row.flapping_enabled,
+        flapping_threshold: u32::try_from(row.flapping_threshold).unwrap_or(3),
+        storm_enabled: row.storm_enabled,
+        storm_min_assets: u32::try_from(row.storm_min_assets).unwrap_or(5),
+        asset_criticality: criticality
+            .into_iter()
+            .filter_map(|(asset, level)| Criticality::from_number(level).map(|c| (asset, c)))
+            .collect(),
     }
 }

@@ -42,7 +42,7 @@ async fn rust_client_interceptors_and_signer_work_against_the_server() {
         .into_inner()
         .result
         .unwrap();
-    assert_eq!(result.outcome, v1::AlertOutcome::Stored as i32);
+    assert_eq!(result.outcome, v1::AlertOutcome::NewIncident as i32);
 
     let secret = tenants
         .enable_hmac(v1::EnableHmacRequest {

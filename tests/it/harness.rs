@@ -127,6 +127,20 @@ impl TestServer {
         server
     }
 
+    /// A second server (replica) on the same database and master key.
+    pub async fn replica(&self) -> TestServer {
+        let (mut server, token) = Self::boot(
+            self.config.clone(),
+            self.options.clone(),
+            self._data_dir.clone(),
+            None,
+        )
+        .await;
+        assert!(token.is_none(), "a replica must not create an admin token");
+        server.admin_token = self.admin_token.clone();
+        server
+    }
+
     /// Stops the server and waits until `serve` has returned.
     pub async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {

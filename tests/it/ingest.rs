@@ -119,8 +119,12 @@ async fn grpc_batch_is_stored_and_retries_are_idempotent(backend: Backend) {
     assert_eq!(first.len(), 3);
     for (index, result) in first.iter().enumerate() {
         assert_eq!(result.index as usize, index);
-        assert_eq!(result.outcome, AlertOutcome::Stored as i32);
+        assert_eq!(result.outcome, AlertOutcome::NewIncident as i32);
         assert!(!result.alert_id.is_empty());
+        assert!(
+            !result.incident_id.is_empty(),
+            "correlated before the answer"
+        );
     }
     assert_eq!(first[0].dedup_key, "web-01|high_cpu");
 
@@ -139,6 +143,7 @@ async fn grpc_batch_is_stored_and_retries_are_idempotent(backend: Backend) {
     for (first, retry) in first.iter().zip(&retry) {
         assert_eq!(retry.outcome, AlertOutcome::Duplicate as i32);
         assert_eq!(retry.alert_id, first.alert_id);
+        assert_eq!(retry.incident_id, first.incident_id);
     }
     // A retry recognised by its delivery id, even with another occurrence time.
     let mut redelivered = batch[2].clone();
@@ -167,7 +172,7 @@ async fn grpc_batch_is_stored_and_retries_are_idempotent(backend: Backend) {
     assert_eq!(disk.labels, r#"{"mount":"/var"}"#);
     assert_eq!(disk.delivery_id.as_deref(), Some("delivery-7"));
     assert_eq!(disk.source, "grpc");
-    assert!(disk.correlated_at.is_none(), "pending correlation");
+    assert!(disk.correlated_at.is_some(), "correlated before the answer");
 }
 
 async fn invalid_batch_names_each_bad_field_and_stores_nothing(backend: Backend) {
@@ -295,7 +300,8 @@ async fn seed_webhook_accepts_query_and_header_keys(backend: Backend) {
     assert_eq!(response.status(), 202);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["accepted"], 1);
-    assert_eq!(body["alerts"][0]["outcome"], "stored");
+    assert_eq!(body["alerts"][0]["outcome"], "new_incident");
+    assert!(body["alerts"][0]["incident_id"].is_string());
     let id = body["alerts"][0]["alert_id"].as_str().unwrap().to_owned();
 
     let mut second = serde_json::from_str::<serde_json::Value>(SEED_BODY).unwrap();

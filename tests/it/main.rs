@@ -8,6 +8,7 @@ mod client;
 mod compliance;
 mod correlation;
 mod harness;
+mod incidents;
 mod ingest;
 mod runbooks;
 mod server;

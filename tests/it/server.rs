@@ -75,19 +75,19 @@ async fn reflection_lists_the_six_services() {
 #[tokio::test]
 async fn later_rpcs_answer_unimplemented() {
     let server = TestServer::start(Backend::Sqlite).await;
-    let mut incidents =
-        v1::incident_service_client::IncidentServiceClient::new(server.channel().await);
-    let error = incidents
-        .list_incidents(authed(
+    let mut runbooks =
+        v1::runbook_service_client::RunbookServiceClient::new(server.channel().await);
+    let error = runbooks
+        .list_executions(authed(
             &server.admin_token,
-            v1::ListIncidentsRequest::default(),
+            v1::ListExecutionsRequest::default(),
         ))
         .await
         .expect_err("not yet implemented");
     assert_eq!(error.code(), Code::Unimplemented);
     // Authentication still comes first.
-    let error = incidents
-        .list_incidents(v1::ListIncidentsRequest::default())
+    let error = runbooks
+        .list_executions(v1::ListExecutionsRequest::default())
         .await
         .expect_err("no token");
     assert_eq!(error.code(), Code::Unauthenticated);

@@ -37,7 +37,7 @@ def main() -> None:
             timeout=10,
         )
     outcome = alert_pb2.AlertOutcome.Name(answer.result.outcome)
-    assert answer.result.outcome == alert_pb2.ALERT_OUTCOME_STORED, (
+    assert answer.result.outcome == alert_pb2.ALERT_OUTCOME_NEW_INCIDENT, (
         f"outcome {outcome}: {answer.result.reason}"
     )
     assert answer.result.alert_id, "IngestAlert returned no alert id"

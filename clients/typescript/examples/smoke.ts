@@ -42,8 +42,9 @@ const answer = await ingest.ingestAlert({
 });
 assert.equal(
   answer.result?.outcome,
-  AlertOutcome.STORED,
+  AlertOutcome.NEW_INCIDENT,
   `outcome ${AlertOutcome[answer.result?.outcome ?? 0]}: ${answer.result?.reason}`,
 );
 assert.ok(answer.result?.alertId, "IngestAlert returned no alert id");
-console.log(`typescript smoke: company ${created.company.id}, alert ${answer.result.alertId} stored`);
+assert.ok(answer.result?.incidentId, "the new company's first alert opened no incident");
+console.log(`typescript smoke: company ${created.company.id}, alert ${answer.result.alertId} opened incident ${answer.result.incidentId}`);

@@ -50,6 +50,16 @@ pub struct Model {
 
 /// Relations of `alert_events`.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// What correlation did with it.
+    #[sea_orm(has_one = "super::alert_outcome::Entity")]
+    Outcome,
+}
+
+impl Related<super::alert_outcome::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Outcome.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

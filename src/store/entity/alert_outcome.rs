@@ -29,6 +29,20 @@ pub struct Model {
 
 /// Relations of `alert_outcomes`.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The event.
+    #[sea_orm(
+        belongs_to = "super::alert_event::Entity",
+        from = "Column::EventId",
+        to = "super::alert_event::Column::Id"
+    )]
+    Event,
+}
+
+impl Related<super::alert_event::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Event.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,701 @@
+//! IncidentService: list, get and work incidents, KPIs, and WatchIncidents.
+
+use std::pin::Pin;
+
+use futures::Stream;
+use tokio::sync::mpsc;
+use tonic::{Request, Response, Status};
+
+use super::convert::{duration_ms, optional_timestamp, required_id, timestamp, timestamp_ms};
+use super::{AppState, operator};
+use crate::domain::engine::pick_technician;
+use crate::domain::incident::{AlertRecord, EventKind, Incident, IncidentStatus, KpiSums, Kpis};
+use crate::domain::tenant::Role;
+use crate::error::{Error, Result};
+use crate::proto::v1::{self, incident_service_server::IncidentService};
+use crate::store::incident::{IncidentChange, IncidentFilter, StoredEvent};
+use crate::store::{Page, now_ms};
+
+/// Events read from the log per query while a stream catches up.
+const WATCH_BATCH: u64 = 256;
+/// Messages buffered per stream; a slower client is fed from the log.
+const WATCH_BUFFER: usize = 32;
+const MAX_TEXT: usize = 4096;
+
+/// The IncidentService handler.
+#[derive(Debug, Clone)]
+pub struct IncidentHandler {
+    state: AppState,
+}
+
+impl IncidentHandler {
+    /// A handler over the shared state.
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
+
+/// An incident as a message.
+pub(crate) fn incident_message(incident: &Incident) -> v1::Incident {
+    v1::Incident {
+        id: incident.id.clone(),
+        company_id: incident.company_id.clone(),
+        aggregation_key: incident.aggregation_key.clone(),
+        asset: incident.asset.clone(),
+        signature: incident.signature.clone(),
+        summary: incident.summary.clone(),
+        status: i32::from(incident.status.as_i16()),
+        priority: i32::from(incident.priority),
+        priority_reasons: incident.priority_reasons.clone(),
+        alert_count: incident.alert_count,
+        tools: incident.tools.iter().cloned().collect(),
+        severity: i32::from(incident.severity.as_i16()),
+        assigned_technician_id: incident.assigned_technician_id.clone().unwrap_or_default(),
+        parent_incident_id: incident.parent_incident_id.clone().unwrap_or_default(),
+        child_incident_count: incident.child_incident_count,
+        flapping: incident.flapping,
+        self_healed: incident.self_healed,
+        resolution: incident.resolution.clone(),
+        first_alert_time: Some(timestamp(incident.first_alert_at)),
+        last_alert_time: Some(timestamp(incident.last_alert_at)),
+        create_time: Some(timestamp(incident.created_at)),
+        acknowledge_time: optional_timestamp(incident.acknowledged_at),
+        resolve_time: optional_timestamp(incident.resolved_at),
+        update_time: Some(timestamp(incident.updated_at)),
+    }
+}
+
+/// An alert as a message.
+pub(crate) fn alert_message(alert: &AlertRecord) -> v1::Alert {
+    v1::Alert {
+        id: alert.id.clone(),
+        company_id: alert.company_id.clone(),
+        incident_id: alert.incident_id.clone().unwrap_or_default(),
+        asset: alert.asset.clone(),
+        signature: alert.signature.clone(),
+        severity: i32::from(alert.severity.as_i16()),
+        message: alert.message.clone(),
+        tool_source: alert.tool_source.clone(),
+        labels: alert
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        occur_time: Some(timestamp(alert.occurred_at)),
+        receive_time: Some(timestamp(alert.received_at)),
+        last_occur_time: Some(timestamp(alert.last_occurred_at)),
+        resolve_time: optional_timestamp(alert.resolved_at),
+        status: i32::from(alert.status.as_i16()),
+        count: alert.count,
+        dedup_key: alert.dedup_key.clone(),
+        external_id: alert.external_id.clone(),
+        link: alert.link.clone(),
+        outcome: i32::from(alert.outcome.as_i16()),
+        aggregation_key: alert.aggregation_key.clone(),
+        suppressed_by_id: alert.suppressed_by_id.clone().unwrap_or_default(),
+    }
+}
+
+fn timeline_message(event: &StoredEvent) -> v1::IncidentEvent {
+    v1::IncidentEvent {
+        id: event.id.clone(),
+        incident_id: event.incident_id.clone(),
+        kind: i32::from(event.kind.as_i16()),
+        actor: event.actor.clone(),
+        message: event.message.clone(),
+        time: Some(timestamp(event.at)),
+    }
+}
+
+fn feed_message(event: &StoredEvent) -> v1::IncidentFeedEvent {
+    v1::IncidentFeedEvent {
+        sequence: u64::try_from(event.sequence).unwrap_or(0),
+        company_id: event.company_id.clone(),
+        kind: i32::from(event.kind.as_i16()),
+        incident: Some(incident_message(&event.incident)),
+        actor: event.actor.clone(),
+        message: event.message.clone(),
+        time: Some(timestamp(event.at)),
+    }
+}
+
+fn kpis_message(kpis: &Kpis) -> v1::Kpis {
+    let duration = |ms: i64| prost_types::Duration {
+        seconds: ms.div_euclid(1000),
+        nanos: i32::try_from(ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+    };
+    v1::Kpis {
+        company_id: kpis.company_id.clone(),
+        raw_alert_count: kpis.raw_alert_count,
+        incident_count: kpis.incident_count,
+        noise_reduction_pct: kpis.noise_reduction_pct,
+        mtta: kpis.mtta_ms.map(duration),
+        mttr: kpis.mttr_ms.map(duration),
+        self_healed_count: kpis.self_healed_count,
+        self_healed_pct: kpis.self_healed_pct,
+        acknowledged_count: kpis.acknowledged_count,
+        resolved_count: kpis.resolved_count,
+        open_count: kpis.open_count,
+    }
+}
+
+fn priorities_of(field: &str, values: &[i32]) -> Result<Vec<i16>> {
+    values
+        .iter()
+        .map(|value| match value {
+            1..=4 => Ok(i16::try_from(*value).unwrap_or(4)),
+            _ => Err(Error::invalid(field, format!("{value} is not P1–P4"))),
+        })
+        .collect()
+}
+
+fn statuses_of(field: &str, values: &[i32]) -> Result<Vec<i16>> {
+    values
+        .iter()
+        .map(|value| {
+            i16::try_from(*value)
+                .ok()
+                .and_then(IncidentStatus::from_i16)
+                .map(IncidentStatus::as_i16)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        field,
+                        format!("{value} is not open, acknowledged or resolved"),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn text_of(field: &str, value: &str, required: bool) -> Result<String> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if value.chars().count() > MAX_TEXT {
+        return Err(Error::invalid(field, "must be at most 4096 characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// What a WatchIncidents stream sends.
+#[derive(Debug, Clone)]
+struct WatchFilter {
+    priorities: Vec<i16>,
+    statuses: Vec<i16>,
+    asset: String,
+    incident_id: String,
+}
+
+impl WatchFilter {
+    fn matches(&self, incident: &Incident) -> bool {
+        (self.priorities.is_empty() || self.priorities.contains(&i16::from(incident.priority)))
+            && (self.statuses.is_empty() || self.statuses.contains(&incident.status.as_i16()))
+            && (self.asset.is_empty() || self.asset == incident.asset)
+            && (self.incident_id.is_empty() || self.incident_id == incident.id)
+    }
+}
+
+fn heartbeat(sequence: i64) -> v1::WatchIncidentsResponse {
+    v1::WatchIncidentsResponse {
+        payload: Some(v1::watch_incidents_response::Payload::Heartbeat(
+            v1::Heartbeat {
+                time: Some(timestamp(now_ms())),
+                sequence: u64::try_from(sequence).unwrap_or(0),
+            },
+        )),
+    }
+}
+
+/// Feeds one stream from the log: read everything after `last`, then wait for
+/// the hub (or the heartbeat, which also re-reads in case a wake-up was lost).
+/// The bounded channel makes a slow client fall behind in the log, not in memory.
+async fn feed_stream(
+    state: AppState,
+    company_id: String,
+    mut last: i64,
+    filter: WatchFilter,
+    tx: mpsc::Sender<Result<v1::WatchIncidentsResponse, Status>>,
+) {
+    let mut wake = state.hub.subscribe(&company_id);
+    let mut idle = tokio::time::interval_at(
+        tokio::time::Instant::now() + state.heartbeat,
+        state.heartbeat,
+    );
+    loop {
+        wake.borrow_and_update();
+        loop {
+            let events = match state
+                .store
+                .events_after(&company_id, last, WATCH_BATCH)
+                .await
+            {
+                Ok(events) => events,
+                Err(error) => {
+                    let _ = tx.send(Err(error.into())).await;
+                    return;
+                }
+            };
+            let full = u64::try_from(events.len()).unwrap_or(0) == WATCH_BATCH;
+            for event in events {
+                last = event.sequence;
+                if filter.matches(&event.incident) {
+                    let message = v1::WatchIncidentsResponse {
+                        payload: Some(v1::watch_incidents_response::Payload::Event(feed_message(
+                            &event,
+                        ))),
+                    };
+                    if tx.send(Ok(message)).await.is_err() {
+                        return;
+                    }
+                    idle.reset();
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            () = tx.closed() => return,
+            changed = wake.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            _ = idle.tick() => {
+                if tx.send(Ok(heartbeat(last))).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+type WatchStream = Pin<Box<dyn Stream<Item = Result<v1::WatchIncidentsResponse, Status>> + Send>>;
+
+impl IncidentHandler {
+    async fn change(
+        &self,
+        operator: &crate::auth::Operator,
+        incident_id: &str,
+        change: impl FnOnce(&mut Incident, i64) -> Result<Vec<IncidentChange>>,
+    ) -> Result<(Incident, Vec<StoredEvent>)> {
+        let (incident, events) = self
+            .state
+            .store
+            .change_incident(&operator.scope, incident_id, &operator.actor(), change)
+            .await?;
+        if let Some(last) = events.last() {
+            self.state.hub.publish(&incident.company_id, last.sequence);
+        }
+        for event in &events {
+            match event.kind {
+                EventKind::Acknowledged if incident.first_acknowledged_at == Some(event.at) => {
+                    self.state
+                        .metrics
+                        .record_acknowledged(event.at - incident.created_at);
+                }
+                EventKind::Resolved => {
+                    self.state
+                        .metrics
+                        .record_resolved(event.at - incident.created_at);
+                }
+                _ => {}
+            }
+        }
+        Ok((incident, events))
+    }
+}
+
+#[tonic::async_trait]
+impl IncidentService for IncidentHandler {
+    async fn list_incidents(
+        &self,
+        request: Request<v1::ListIncidentsRequest>,
+    ) -> Result<Response<v1::ListIncidentsResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        for company_id in &body.company_ids {
+            self.state
+                .store
+                .get_company(&operator.scope, company_id)
+                .await?;
+        }
+        let filter = IncidentFilter {
+            company_ids: body.company_ids.clone(),
+            priorities: priorities_of("priorities", &body.priorities)?,
+            statuses: statuses_of("statuses", &body.statuses)?,
+            asset: Some(body.asset.clone()).filter(|a| !a.is_empty()),
+            created_from: body
+                .start_time
+                .as_ref()
+                .map(|t| timestamp_ms("start_time", t))
+                .transpose()?,
+            created_before: body
+                .end_time
+                .as_ref()
+                .map(|t| timestamp_ms("end_time", t))
+                .transpose()?,
+            words: body
+                .query
+                .split_whitespace()
+                .map(str::to_lowercase)
+                .take(16)
+                .collect(),
+            technician_id: Some(body.assigned_technician_id.clone()).filter(|a| !a.is_empty()),
+            parent_incident_id: Some(body.parent_incident_id.clone()).filter(|a| !a.is_empty()),
+        };
+        let page = Page::new(body.page_size, &body.page_token)?;
+        let (incidents, next_page_token) = self
+            .state
+            .store
+            .list_incidents(&operator.scope, &filter, &page)
+            .await?;
+        Ok(Response::new(v1::ListIncidentsResponse {
+            incidents: incidents.iter().map(incident_message).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_incident(
+        &self,
+        request: Request<v1::GetIncidentRequest>,
+    ) -> Result<Response<v1::GetIncidentResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let incident_id = required_id("incident_id", &body.incident_id)?;
+        let max_alerts = match body.max_alerts {
+            0 => 200,
+            n if n < 0 => return Err(Error::invalid("max_alerts", "must not be negative").into()),
+            n => u64::try_from(n).unwrap_or(1000).min(1000),
+        };
+        let incident = self
+            .state
+            .store
+            .get_incident(&operator.scope, incident_id)
+            .await?;
+        let (alerts, alerts_truncated) = self
+            .state
+            .store
+            .incident_alerts(incident_id, max_alerts)
+            .await?;
+        let timeline = self.state.store.incident_timeline(incident_id).await?;
+        Ok(Response::new(v1::GetIncidentResponse {
+            incident: Some(incident_message(&incident)),
+            alerts: alerts.iter().map(alert_message).collect(),
+            alerts_truncated,
+            timeline: timeline.iter().map(timeline_message).collect(),
+        }))
+    }
+
+    async fn acknowledge_incident(
+        &self,
+        request: Request<v1::AcknowledgeIncidentRequest>,
+    ) -> Result<Response<v1::AcknowledgeIncidentResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let incident_id = required_id("incident_id", &body.incident_id)?;
+        let comment = text_of("comment", &body.comment, false)?;
+        let (incident, _) = self
+            .change(&operator, incident_id, |incident, now| {
+                match incident.status {
+                    IncidentStatus::Resolved => Err(Error::FailedPrecondition(format!(
+                        "incident {} is resolved; reopen it first",
+                        incident.id
+                    ))),
+                    IncidentStatus::Acknowledged => Ok(Vec::new()),
+                    IncidentStatus::Open => {
+                        incident.status = IncidentStatus::Acknowledged;
+                        incident.acknowledged_at = Some(now);
+                        incident.first_acknowledged_at.get_or_insert(now);
+                        Ok(vec![IncidentChange {
+                            kind: EventKind::Acknowledged,
+                            message: if comment.is_empty() {
+                                "acknowledged".to_owned()
+                            } else {
+                                format!("acknowledged: {comment}")
+                            },
+                        }])
+                    }
+                }
+            })
+            .await?;
+        Ok(Response::new(v1::AcknowledgeIncidentResponse {
+            incident: Some(incident_message(&incident)),
+        }))
+    }
+
+    async fn assign_incident(
+        &self,
+        request: Request<v1::AssignIncidentRequest>,
+    ) -> Result<Response<v1::AssignIncidentResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let incident_id = required_id("incident_id", &body.incident_id)?;
+        if body.technician_id.is_empty() != body.auto_assign {
+            return Err(Error::invalid(
+                "technician_id",
+                "set exactly one of technician_id and auto_assign",
+            )
+            .into());
+        }
+        let current = self
+            .state
+            .store
+            .get_incident(&operator.scope, incident_id)
+            .await?;
+        let (technician_id, name, how) = if body.auto_assign {
+            let loads = self
+                .state
+                .store
+                .technician_loads(&operator.scope, &current.company_id)
+                .await?;
+            let chosen = pick_technician(&loads, &current).ok_or_else(|| {
+                Error::FailedPrecondition(format!(
+                    "nobody of company {} is on duty to assign automatically",
+                    current.company_id
+                ))
+            })?;
+            (chosen.id.clone(), chosen.name.clone(), "automatically ")
+        } else {
+            let tech = self
+                .state
+                .store
+                .company_technician(&current.company_id, &body.technician_id)
+                .await?;
+            (tech.id, tech.name, "")
+        };
+        let (incident, _) = self
+            .change(&operator, incident_id, |incident, _| {
+                if incident.assigned_technician_id.as_deref() == Some(technician_id.as_str()) {
+                    return Ok(Vec::new());
+                }
+                incident.assigned_technician_id = Some(technician_id.clone());
+                Ok(vec![IncidentChange {
+                    kind: EventKind::Assigned,
+                    message: format!("assigned {how}to {name} (technician:{technician_id})"),
+                }])
+            })
+            .await?;
+        Ok(Response::new(v1::AssignIncidentResponse {
+            incident: Some(incident_message(&incident)),
+        }))
+    }
+
+    async fn resolve_incident(
+        &self,
+        request: Request<v1::ResolveIncidentRequest>,
+    ) -> Result<Response<v1::ResolveIncidentResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let incident_id = required_id("incident_id", &body.incident_id)?;
+        let resolution = text_of("resolution", &body.resolution, true)?;
+        let (incident, _) = self
+            .change(&operator, incident_id, |incident, now| {
+                if incident.status == IncidentStatus::Resolved {
+                    return Err(Error::FailedPrecondition(format!(
+                        "incident {} is already resolved",
+                        incident.id
+                    )));
+                }
+                incident.status = IncidentStatus::Resolved;
+                incident.resolved_at = Some(now);
+                incident.resolution.clone_from(&resolution);
+                Ok(vec![IncidentChange {
+                    kind: EventKind::Resolved,
+                    message: format!("resolved: {resolution}"),
+                }])
+            })
+            .await?;
+        Ok(Response::new(v1::ResolveIncidentResponse {
+            incident: Some(incident_message(&incident)),
+        }))
+    }
+
+    async fn reopen_incident(
+        &self,
+        request: Request<v1::ReopenIncidentRequest>,
+    ) -> Result<Response<v1::ReopenIncidentResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let incident_id = required_id("incident_id", &body.incident_id)?;
+        let reason = text_of("reason", &body.reason, false)?;
+        let (incident, _) = self
+            .change(&operator, incident_id, |incident, _| {
+                if incident.status != IncidentStatus::Resolved {
+                    return Err(Error::FailedPrecondition(format!(
+                        "incident {} is not resolved",
+                        incident.id
+                    )));
+                }
+                incident.status = IncidentStatus::Open;
+                incident.resolved_at = None;
+                incident.resolution.clear();
+                Ok(vec![IncidentChange {
+                    kind: EventKind::Reopened,
+                    message: if reason.is_empty() {
+                        "reopened".to_owned()
+                    } else {
+                        format!("reopened: {reason}")
+                    },
+                }])
+            })
+            .await?;
+        Ok(Response::new(v1::ReopenIncidentResponse {
+            incident: Some(incident_message(&incident)),
+        }))
+    }
+
+    async fn add_comment(
+        &self,
+        request: Request<v1::AddCommentRequest>,
+    ) -> Result<Response<v1::AddCommentResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        let incident_id = required_id("incident_id", &body.incident_id)?;
+        let text = text_of("text", &body.text, true)?;
+        let (_, events) = self
+            .change(&operator, incident_id, |_, _| {
+                Ok(vec![IncidentChange {
+                    kind: EventKind::Commented,
+                    message: text.clone(),
+                }])
+            })
+            .await?;
+        let event = events
+            .first()
+            .ok_or_else(|| Error::Internal("the comment was not recorded".to_owned()))?;
+        Ok(Response::new(v1::AddCommentResponse {
+            event: Some(timeline_message(event)),
+        }))
+    }
+
+    async fn get_kpis(
+        &self,
+        request: Request<v1::GetKpisRequest>,
+    ) -> Result<Response<v1::GetKpisResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let end = body
+            .end_time
+            .as_ref()
+            .map(|t| timestamp_ms("end_time", t))
+            .transpose()?
+            .unwrap_or_else(now_ms);
+        let start = body
+            .start_time
+            .as_ref()
+            .map(|t| timestamp_ms("start_time", t))
+            .transpose()?
+            .unwrap_or(end - duration_ms(std::time::Duration::from_secs(30 * 24 * 3600)));
+        if start >= end {
+            return Err(Error::invalid("start_time", "must be before end_time").into());
+        }
+        let companies = if body.company_id.is_empty() {
+            self.state.store.company_ids(&operator.scope).await?
+        } else {
+            self.state
+                .store
+                .get_company(&operator.scope, &body.company_id)
+                .await?;
+            vec![body.company_id.clone()]
+        };
+        let sums = self
+            .state
+            .store
+            .kpi_sums(&operator.scope, &companies, start, end)
+            .await?;
+        let mut total = KpiSums::default();
+        let mut per_company = Vec::new();
+        for (company_id, sum) in &sums {
+            total.add(sum);
+            per_company.push(kpis_message(&sum.kpis(company_id)));
+        }
+        Ok(Response::new(v1::GetKpisResponse {
+            total: Some(kpis_message(&total.kpis(""))),
+            companies: per_company,
+        }))
+    }
+
+    async fn watch_incidents(
+        &self,
+        request: Request<v1::WatchIncidentsRequest>,
+    ) -> Result<Response<WatchStream>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let company_id = required_id("company_id", &body.company_id)?.to_owned();
+        self.state
+            .store
+            .get_company(&operator.scope, &company_id)
+            .await?;
+        let filter = WatchFilter {
+            priorities: priorities_of("priorities", &body.priorities)?,
+            statuses: statuses_of("statuses", &body.statuses)?,
+            asset: body.asset.clone(),
+            incident_id: body.incident_id.clone(),
+        };
+        let head = self.state.store.head_sequence(&company_id).await?;
+        let (tx, rx) = mpsc::channel(WATCH_BUFFER);
+        let start = match body.after_sequence {
+            None => {
+                tx.send(Ok(heartbeat(head)))
+                    .await
+                    .map_err(|_| Error::Internal("stream closed".to_owned()))?;
+                head
+            }
+            Some(0) => 0,
+            Some(after) => {
+                let after = i64::try_from(after)
+                    .map_err(|_| Error::invalid("after_sequence", "out of range"))?;
+                if after > head {
+                    return Err(Error::invalid(
+                        "after_sequence",
+                        format!(
+                            "{after} is beyond the log's last sequence {head} for this company"
+                        ),
+                    )
+                    .into());
+                }
+                let oldest = self.state.store.oldest_sequence(&company_id).await?;
+                if after < head && oldest.is_some_and(|oldest| oldest > after + 1) {
+                    return Err(Status::out_of_range(format!(
+                        "the log no longer holds the events after {after}; list incidents again and watch from a fresh stream's first heartbeat"
+                    )));
+                }
+                after
+            }
+        };
+        tokio::spawn(feed_stream(
+            self.state.clone(),
+            company_id,
+            start,
+            filter,
+            tx,
+        ));
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_and_texts_are_validated() {
+        assert!(priorities_of("p", &[1, 4]).is_ok());
+        assert!(priorities_of("p", &[0]).is_err());
+        assert!(statuses_of("s", &[3]).is_ok());
+        assert!(statuses_of("s", &[7]).is_err());
+        assert!(text_of("t", "  ", true).is_err());
+        assert_eq!(text_of("t", " ok ", true).expect("ok"), "ok");
+        assert!(text_of("t", &"x".repeat(4097), false).is_err());
+    }
+}

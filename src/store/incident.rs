@@ -1,0 +1,1374 @@
+//! Incidents: correlation passes (load the state a batch of pending events can
+//! touch, run the engine, write back what changed, all in one transaction under
+//! the company's lock), the incident lifecycle, the event log, and KPIs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+};
+
+use super::correlation::settings_of;
+use super::entity::{
+    alert, alert_event, alert_outcome, correlation_config, incident, incident_event,
+    incident_sequence, inhibition_rule, silence, technician,
+};
+use super::tenant::find_company;
+use super::{Page, Scope, Store, new_id, now_ms, to_json};
+use crate::domain::correlation::{AlertRef, CorrelationSettings, MATCHER_FIELDS, Matcher};
+use crate::domain::engine::{
+    EventResult, FeedEntry, InhibitionRule, SilenceRule, TechnicianLoad, World, event_order,
+};
+use crate::domain::incident::{
+    AlertRecord, AlertStatus, Decision, EventKind, Incident, IncidentStatus, KpiSums, Outcome,
+};
+use crate::domain::ingest::{AlertEvent, AlertEventAction, AlertSeverity};
+use crate::error::{Error, Result};
+
+/// Most pending events one correlation pass takes.
+pub const PASS_EVENTS: u64 = 2000;
+/// Rows per multi-row INSERT (keeps under both backends' parameter limits).
+const ROWS_PER_INSERT: usize = 400;
+/// The PostgreSQL channel that announces new incident events to replicas.
+pub const NOTIFY_CHANNEL: &str = "aw_incident_events";
+
+/// Whether a pass runs because alerts arrived or because someone asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassMode {
+    /// Alerts arrived: skipped while auto-correlate is off.
+    Auto,
+    /// CorrelateNow: runs whatever the setting.
+    Manual,
+}
+
+/// What one correlation pass did.
+#[derive(Debug, Clone, Default)]
+pub struct PassOutcome {
+    /// One result per processed event.
+    pub results: Vec<EventResult>,
+    /// The company's last event-log sequence after the pass (0 if none).
+    pub sequence: i64,
+    /// Incident events appended.
+    pub events_appended: usize,
+    /// Incidents opened.
+    pub incidents_created: usize,
+    /// Whether more events were pending than the pass took.
+    pub more: bool,
+    /// Whether the pass was skipped because auto-correlate is off.
+    pub skipped: bool,
+    /// Creation-to-resolution (ms) of incidents the pass resolved.
+    pub resolved_after_ms: Vec<i64>,
+    /// Creation-to-first-acknowledgement (ms) of incidents a tool acknowledged.
+    pub acknowledged_after_ms: Vec<i64>,
+}
+
+/// An incident filter (ListIncidents).
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Companies; empty for any in scope.
+    pub company_ids: Vec<String>,
+    /// Priorities 1–4; empty for any.
+    pub priorities: Vec<i16>,
+    /// Statuses; empty for any.
+    pub statuses: Vec<i16>,
+    /// Exact asset.
+    pub asset: Option<String>,
+    /// Created at or after (ms).
+    pub created_from: Option<i64>,
+    /// Created before (ms).
+    pub created_before: Option<i64>,
+    /// Words that must all occur (lower-case).
+    pub words: Vec<String>,
+    /// Assigned technician.
+    pub technician_id: Option<String>,
+    /// Storm parent.
+    pub parent_incident_id: Option<String>,
+}
+
+/// One change of an incident by a person or a tool outside correlation.
+#[derive(Debug, Clone)]
+pub struct IncidentChange {
+    /// What happened.
+    pub kind: EventKind,
+    /// Description.
+    pub message: String,
+}
+
+/// A stored incident event.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// Position in the company's log.
+    pub sequence: i64,
+    /// Event id.
+    pub id: String,
+    /// Company.
+    pub company_id: String,
+    /// Incident.
+    pub incident_id: String,
+    /// Kind.
+    pub kind: EventKind,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub message: String,
+    /// When (ms).
+    pub at: i64,
+    /// The incident right after the change.
+    pub incident: Incident,
+}
+
+/// Counts for GetNoiseStats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoiseCounts {
+    /// Trigger events.
+    pub alerts: i64,
+    /// Incidents created.
+    pub incidents: i64,
+    /// Per outcome number, trigger events.
+    pub by_outcome: BTreeMap<i16, i64>,
+    /// Trigger events still pending.
+    pub pending: i64,
+    /// Flapping incidents created.
+    pub flapping: i64,
+    /// Storm parents created.
+    pub storms: i64,
+}
+
+fn json_vec<T: serde::de::DeserializeOwned>(text: &str) -> Vec<T> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// A domain incident from its row.
+pub fn incident_of(row: incident::Model) -> Incident {
+    Incident {
+        id: row.id,
+        company_id: row.company_id,
+        aggregation_key: row.aggregation_key,
+        asset: row.asset,
+        signature: row.signature,
+        summary: row.summary,
+        status: IncidentStatus::from_i16(row.status).unwrap_or(IncidentStatus::Open),
+        priority: u8::try_from(row.priority).unwrap_or(4),
+        priority_reasons: json_vec(&row.priority_reasons),
+        alert_count: row.alert_count,
+        firing_alert_count: row.firing_alert_count,
+        tools: json_vec::<String>(&row.tools).into_iter().collect(),
+        severity: AlertSeverity::from_i16(row.severity).unwrap_or(AlertSeverity::Info),
+        assigned_technician_id: row.assigned_technician_id,
+        parent_incident_id: row.parent_incident_id,
+        is_storm_parent: row.is_storm_parent,
+        child_incident_count: row.child_incident_count,
+        open_child_count: row.open_child_count,
+        flapping: row.flapping,
+        self_healed: row.self_healed,
+        remediation_failed: row.remediation_failed,
+        resolution: row.resolution,
+        search_text: row.search_text,
+        first_alert_at: row.first_alert_at,
+        last_alert_at: row.last_alert_at,
+        created_at: row.created_at,
+        acknowledged_at: row.acknowledged_at,
+        first_acknowledged_at: row.first_acknowledged_at,
+        resolved_at: row.resolved_at,
+        updated_at: row.updated_at,
+    }
+}
+
+fn incident_row(incident: &Incident) -> Result<incident::ActiveModel> {
+    Ok(incident::ActiveModel {
+        id: Set(incident.id.clone()),
+        company_id: Set(incident.company_id.clone()),
+        aggregation_key: Set(incident.aggregation_key.clone()),
+        asset: Set(incident.asset.clone()),
+        signature: Set(incident.signature.clone()),
+        summary: Set(incident.summary.clone()),
+        status: Set(incident.status.as_i16()),
+        priority: Set(i16::from(incident.priority)),
+        priority_reasons: Set(to_json(&incident.priority_reasons)?),
+        alert_count: Set(incident.alert_count),
+        firing_alert_count: Set(incident.firing_alert_count),
+        tools: Set(to_json(&incident.tools)?),
+        severity: Set(incident.severity.as_i16()),
+        assigned_technician_id: Set(incident.assigned_technician_id.clone()),
+        parent_incident_id: Set(incident.parent_incident_id.clone()),
+        is_storm_parent: Set(incident.is_storm_parent),
+        child_incident_count: Set(incident.child_incident_count),
+        open_child_count: Set(incident.open_child_count),
+        flapping: Set(incident.flapping),
+        self_healed: Set(incident.self_healed),
+        remediation_failed: Set(incident.remediation_failed),
+        resolution: Set(incident.resolution.clone()),
+        search_text: Set(incident.search_text.clone()),
+        first_alert_at: Set(incident.first_alert_at),
+        last_alert_at: Set(incident.last_alert_at),
+        created_at: Set(incident.created_at),
+        acknowledged_at: Set(incident.acknowledged_at),
+        first_acknowledged_at: Set(incident.first_acknowledged_at),
+        resolved_at: Set(incident.resolved_at),
+        updated_at: Set(incident.updated_at),
+    })
+}
+
+/// A domain alert from its row.
+pub fn alert_of(row: alert::Model) -> AlertRecord {
+    AlertRecord {
+        id: row.id,
+        company_id: row.company_id,
+        incident_id: row.incident_id,
+        dedup_key: row.dedup_key,
+        aggregation_key: row.aggregation_key,
+        asset: row.asset,
+        signature: row.signature,
+        severity: AlertSeverity::from_i16(row.severity).unwrap_or(AlertSeverity::Info),
+        message: row.message,
+        tool_source: row.tool_source,
+        labels: serde_json::from_str(&row.labels).unwrap_or_default(),
+        occurred_at: row.occurred_at,
+        received_at: row.received_at,
+        last_occurred_at: row.last_occurred_at,
+        resolved_at: row.resolved_at,
+        status: AlertStatus::from_i16(row.status).unwrap_or(AlertStatus::Firing),
+        count: row.count,
+        external_id: row.external_id,
+        link: row.link,
+        outcome: Outcome::from_i16(row.outcome).unwrap_or(Outcome::Stored),
+        suppressed_by_id: row.suppressed_by_id,
+        flap_history: json_vec(&row.flap_history),
+    }
+}
+
+fn alert_row(alert: &AlertRecord) -> Result<alert::ActiveModel> {
+    Ok(alert::ActiveModel {
+        id: Set(alert.id.clone()),
+        company_id: Set(alert.company_id.clone()),
+        incident_id: Set(alert.incident_id.clone()),
+        dedup_key: Set(alert.dedup_key.clone()),
+        aggregation_key: Set(alert.aggregation_key.clone()),
+        asset: Set(alert.asset.clone()),
+        signature: Set(alert.signature.clone()),
+        severity: Set(alert.severity.as_i16()),
+        message: Set(alert.message.clone()),
+        tool_source: Set(alert.tool_source.clone()),
+        labels: Set(to_json(&alert.labels)?),
+        occurred_at: Set(alert.occurred_at),
+        received_at: Set(alert.received_at),
+        last_occurred_at: Set(alert.last_occurred_at),
+        resolved_at: Set(alert.resolved_at),
+        status: Set(alert.status.as_i16()),
+        count: Set(alert.count),
+        external_id: Set(alert.external_id.clone()),
+        link: Set(alert.link.clone()),
+        outcome: Set(alert.outcome.as_i16()),
+        suppressed_by_id: Set(alert.suppressed_by_id.clone()),
+        flap_history: Set(to_json(&alert.flap_history)?),
+    })
+}
+
+/// A validated event from its stored row.
+pub fn event_of(row: &alert_event::Model) -> AlertEvent {
+    AlertEvent {
+        asset: row.asset.clone(),
+        signature: row.signature.clone(),
+        severity: AlertSeverity::from_i16(row.severity).unwrap_or(AlertSeverity::Info),
+        message: row.message.clone(),
+        tool_source: row.tool_source.clone(),
+        labels: serde_json::from_str(&row.labels).unwrap_or_default(),
+        occurred_at_ms: row.occurred_at,
+        action: AlertEventAction::from_i16(row.action).unwrap_or(AlertEventAction::Trigger),
+        dedup_key: row.dedup_key.clone(),
+        external_id: row.external_id.clone(),
+        link: row.link.clone(),
+        delivery_id: row.delivery_id.clone(),
+    }
+}
+
+fn stored_event_of(row: incident_event::Model) -> Result<StoredEvent> {
+    let incident: Incident = serde_json::from_str(&row.snapshot)
+        .map_err(|error| Error::Internal(format!("incident event {}: {error}", row.id)))?;
+    Ok(StoredEvent {
+        sequence: row.sequence,
+        id: row.id,
+        company_id: row.company_id,
+        incident_id: row.incident_id,
+        kind: EventKind::from_i16(row.kind).unwrap_or(EventKind::Commented),
+        actor: row.actor,
+        message: row.message,
+        at: row.created_at,
+        incident,
+    })
+}
+
+const INCIDENT_UPDATE_COLUMNS: [incident::Column; 27] = [
+    incident::Column::Summary,
+    incident::Column::Status,
+    incident::Column::Priority,
+    incident::Column::PriorityReasons,
+    incident::Column::AlertCount,
+    incident::Column::FiringAlertCount,
+    incident::Column::Tools,
+    incident::Column::Severity,
+    incident::Column::AssignedTechnicianId,
+    incident::Column::ParentIncidentId,
+    incident::Column::IsStormParent,
+    incident::Column::ChildIncidentCount,
+    incident::Column::OpenChildCount,
+    incident::Column::Flapping,
+    incident::Column::SelfHealed,
+    incident::Column::RemediationFailed,
+    incident::Column::Resolution,
+    incident::Column::SearchText,
+    incident::Column::FirstAlertAt,
+    incident::Column::LastAlertAt,
+    incident::Column::AcknowledgedAt,
+    incident::Column::FirstAcknowledgedAt,
+    incident::Column::ResolvedAt,
+    incident::Column::UpdatedAt,
+    incident::Column::Asset,
+    incident::Column::Signature,
+    incident::Column::AggregationKey,
+];
+
+const ALERT_UPDATE_COLUMNS: [alert::Column; 14] = [
+    alert::Column::IncidentId,
+    alert::Column::Severity,
+    alert::Column::Message,
+    alert::Column::LastOccurredAt,
+    alert::Column::ResolvedAt,
+    alert::Column::Status,
+    alert::Column::Count,
+    alert::Column::Outcome,
+    alert::Column::SuppressedById,
+    alert::Column::FlapHistory,
+    alert::Column::Labels,
+    alert::Column::AggregationKey,
+    alert::Column::ExternalId,
+    alert::Column::Link,
+];
+
+async fn upsert_incidents(txn: &DatabaseTransaction, incidents: &[&Incident]) -> Result<()> {
+    for chunk in incidents.chunks(ROWS_PER_INSERT) {
+        let rows = chunk
+            .iter()
+            .map(|incident| incident_row(incident))
+            .collect::<Result<Vec<_>>>()?;
+        incident::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(incident::Column::Id)
+                    .update_columns(INCIDENT_UPDATE_COLUMNS)
+                    .to_owned(),
+            )
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn upsert_alerts(txn: &DatabaseTransaction, alerts: &[&AlertRecord]) -> Result<()> {
+    for chunk in alerts.chunks(ROWS_PER_INSERT) {
+        let rows = chunk
+            .iter()
+            .map(|alert| alert_row(alert))
+            .collect::<Result<Vec<_>>>()?;
+        alert::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(alert::Column::Id)
+                    .update_columns(ALERT_UPDATE_COLUMNS)
+                    .to_owned(),
+            )
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Takes the company's lock row (creating it) and answers its last sequence.
+/// On PostgreSQL the upsert holds the row lock until the transaction ends, so
+/// every change of one company's incidents is serialised across replicas; on
+/// SQLite it makes the transaction a writer from its first statement.
+async fn lock_company(txn: &DatabaseTransaction, company_id: &str) -> Result<i64> {
+    let statement = Query::insert()
+        .into_table(incident_sequence::Entity)
+        .columns([
+            incident_sequence::Column::CompanyId,
+            incident_sequence::Column::Sequence,
+        ])
+        .values_panic([company_id.into(), 0i64.into()])
+        .on_conflict(
+            OnConflict::column(incident_sequence::Column::CompanyId)
+                .value(
+                    incident_sequence::Column::Sequence,
+                    Expr::col((
+                        incident_sequence::Entity,
+                        incident_sequence::Column::Sequence,
+                    )),
+                )
+                .to_owned(),
+        )
+        .returning_col(incident_sequence::Column::Sequence)
+        .to_owned();
+    let row = txn
+        .query_one(&statement)
+        .await?
+        .ok_or_else(|| Error::Internal("the sequence upsert returned no row".to_owned()))?;
+    Ok(row.try_get::<i64>("", "sequence")?)
+}
+
+/// Appends feed entries to the log with sequences after `base`; answers the
+/// last sequence and the entries' ids.
+async fn append_events(
+    txn: &DatabaseTransaction,
+    backend: DbBackend,
+    company_id: &str,
+    base: i64,
+    feed: &[FeedEntry],
+) -> Result<(i64, Vec<String>)> {
+    if feed.is_empty() {
+        return Ok((base, Vec::new()));
+    }
+    let mut sequence = base;
+    let mut rows = Vec::with_capacity(feed.len());
+    let mut ids = Vec::with_capacity(feed.len());
+    for entry in feed {
+        sequence += 1;
+        let id = new_id();
+        ids.push(id.clone());
+        rows.push(incident_event::ActiveModel {
+            id: Set(id),
+            company_id: Set(company_id.to_owned()),
+            sequence: Set(sequence),
+            incident_id: Set(entry.incident.id.clone()),
+            kind: Set(entry.kind.as_i16()),
+            actor: Set(entry.actor.chars().take(512).collect()),
+            message: Set(entry.message.clone()),
+            created_at: Set(entry.at),
+            snapshot: Set(to_json(&entry.incident)?),
+        });
+    }
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
+        incident_event::Entity::insert_many(std::mem::replace(&mut rows, rest))
+            .exec(txn)
+            .await?;
+    }
+    incident_sequence::Entity::update_many()
+        .col_expr(incident_sequence::Column::Sequence, Expr::value(sequence))
+        .filter(incident_sequence::Column::CompanyId.eq(company_id))
+        .exec(txn)
+        .await?;
+    if backend == DbBackend::Postgres {
+        // Delivered at commit, to every replica's listener.
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [
+                NOTIFY_CHANNEL.into(),
+                format!("{company_id}:{sequence}").into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok((sequence, ids))
+}
+
+fn silences_of(rows: Vec<silence::Model>) -> Vec<SilenceRule> {
+    rows.into_iter()
+        .map(|row| SilenceRule {
+            matchers: matchers_of(&row.matchers),
+            id: row.id,
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+        })
+        .collect()
+}
+
+fn matchers_of(text: &str) -> Vec<Matcher> {
+    json_vec::<Matcher>(text)
+        .into_iter()
+        .map(Matcher::restored)
+        .collect()
+}
+
+fn inhibitions_of(rows: Vec<inhibition_rule::Model>) -> Vec<InhibitionRule> {
+    rows.into_iter()
+        .map(|row| InhibitionRule {
+            source: matchers_of(&row.source_matchers),
+            target: matchers_of(&row.target_matchers),
+            equal: json_vec::<String>(&row.equal_refs)
+                .iter()
+                .filter_map(|text| AlertRef::parse(text, MATCHER_FIELDS).ok())
+                .collect(),
+            id: row.id,
+        })
+        .collect()
+}
+
+impl Store {
+    /// A company's settings (defaults when never changed), unscoped (the
+    /// correlator acts for the system).
+    pub async fn settings_for(&self, company_id: &str) -> Result<CorrelationSettings> {
+        let row = correlation_config::Entity::find_by_id(company_id.to_owned())
+            .one(self.connection())
+            .await?;
+        Ok(settings_of(row.as_ref()))
+    }
+
+    /// The silences and inhibition rules of a company, as the engine takes them.
+    pub async fn suppression_rules(
+        &self,
+        db: &impl ConnectionTrait,
+        company_id: &str,
+        since: i64,
+    ) -> Result<(Vec<SilenceRule>, Vec<InhibitionRule>)> {
+        let silences = silence::Entity::find()
+            .filter(silence::Column::CompanyId.eq(company_id))
+            .filter(silence::Column::EndsAt.gt(since))
+            .order_by_asc(silence::Column::Id)
+            .all(db)
+            .await?;
+        let inhibitions = inhibition_rule::Entity::find()
+            .filter(inhibition_rule::Column::CompanyId.eq(company_id))
+            .order_by_asc(inhibition_rule::Column::Id)
+            .all(db)
+            .await?;
+        Ok((silences_of(silences), inhibitions_of(inhibitions)))
+    }
+
+    /// Companies with pending (uncorrelated) alert events.
+    pub async fn companies_with_pending_events(&self) -> Result<Vec<String>> {
+        Ok(alert_event::Entity::find()
+            .select_only()
+            .column(alert_event::Column::CompanyId)
+            .filter(alert_event::Column::CorrelatedAt.is_null())
+            .distinct()
+            .into_tuple::<String>()
+            .all(self.connection())
+            .await?)
+    }
+
+    /// One correlation pass over a company's pending events, in one
+    /// transaction under the company's lock.
+    pub async fn correlate_pass(&self, company_id: &str, mode: PassMode) -> Result<PassOutcome> {
+        let txn = self.connection().begin().await?;
+        let base = lock_company(&txn, company_id).await?;
+        let config = correlation_config::Entity::find_by_id(company_id.to_owned())
+            .one(&txn)
+            .await?;
+        let settings = settings_of(config.as_ref());
+        if mode == PassMode::Auto && !settings.auto_correlate {
+            txn.commit().await?;
+            return Ok(PassOutcome {
+                sequence: base,
+                skipped: true,
+                ..PassOutcome::default()
+            });
+        }
+        let pending = alert_event::Entity::find()
+            .filter(alert_event::Column::CorrelatedAt.is_null())
+            .filter(alert_event::Column::CompanyId.eq(company_id))
+            .order_by_asc(alert_event::Column::OccurredAt)
+            .order_by_asc(alert_event::Column::DedupKey)
+            .order_by_asc(alert_event::Column::Action)
+            .limit(PASS_EVENTS + 1)
+            .all(&txn)
+            .await?;
+        let more = u64::try_from(pending.len()).unwrap_or(u64::MAX) > PASS_EVENTS;
+        let mut pending = pending;
+        pending.truncate(usize::try_from(PASS_EVENTS).unwrap_or(usize::MAX));
+        if pending.is_empty() {
+            txn.commit().await?;
+            return Ok(PassOutcome {
+                sequence: base,
+                ..PassOutcome::default()
+            });
+        }
+        let now = now_ms();
+        let mut events: Vec<(String, i64, AlertEvent)> = pending
+            .iter()
+            .map(|row| (row.id.clone(), row.received_at, event_of(row)))
+            .collect();
+        events.sort_by(|a, b| event_order(&a.2, &b.2));
+        let window = i64::try_from(settings.window.as_millis()).unwrap_or(i64::MAX);
+        let earliest = events.first().map_or(now, |e| e.2.occurred_at_ms) - window;
+
+        let mut world = World::new(company_id, settings.clone(), now, Box::new(new_id));
+        let (silences, inhibitions) = self.suppression_rules(&txn, company_id, earliest).await?;
+        world.silences = silences;
+        world.inhibitions = inhibitions;
+        self.load_world(&txn, &mut world, &events, earliest).await?;
+        for (id, received_at, event) in &events {
+            world.apply(id, *received_at, event);
+        }
+        let outcome = self
+            .save_world(&txn, company_id, base, &world, &pending, now)
+            .await?;
+        txn.commit().await?;
+        Ok(PassOutcome { more, ..outcome })
+    }
+
+    async fn load_world(
+        &self,
+        txn: &DatabaseTransaction,
+        world: &mut World,
+        events: &[(String, i64, AlertEvent)],
+        earliest: i64,
+    ) -> Result<()> {
+        let company_id = world.company_id.clone();
+        let dedup_keys: BTreeSet<&str> = events.iter().map(|e| e.2.dedup_key.as_str()).collect();
+        let keys: BTreeSet<String> = events
+            .iter()
+            .map(|e| world.settings.aggregation_key.value_for(&e.2))
+            .collect();
+        let signatures: BTreeSet<&str> = events.iter().map(|e| e.2.signature.as_str()).collect();
+        // Alerts the events can repeat, resolve or inherit flapping history from.
+        let mut alerts = Vec::new();
+        for chunk in dedup_keys.iter().collect::<Vec<_>>().chunks(500) {
+            alerts.extend(
+                alert::Entity::find()
+                    .filter(alert::Column::CompanyId.eq(&company_id))
+                    .filter(alert::Column::DedupKey.is_in(chunk.iter().map(|k| (**k).to_owned())))
+                    .filter(
+                        alert::Column::Status
+                            .ne(AlertStatus::Resolved.as_i16())
+                            .or(alert::Column::ResolvedAt.gte(earliest)),
+                    )
+                    .all(txn)
+                    .await?,
+            );
+        }
+        if !world.inhibitions.is_empty() {
+            // Any firing alert may inhibit.
+            alerts.extend(
+                alert::Entity::find()
+                    .filter(alert::Column::CompanyId.eq(&company_id))
+                    .filter(alert::Column::Status.ne(AlertStatus::Resolved.as_i16()))
+                    .all(txn)
+                    .await?,
+            );
+        }
+        alerts.sort_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
+        alerts.dedup_by(|a, b| a.id == b.id);
+        let mut incident_ids: BTreeSet<String> = alerts
+            .iter()
+            .filter_map(|a| a.incident_id.clone())
+            .collect();
+        for row in alerts {
+            world.load_alert(alert_of(row));
+        }
+        // Open incidents the events can join, or count for a storm.
+        let mut incidents = Vec::new();
+        for chunk in keys.iter().collect::<Vec<_>>().chunks(500) {
+            incidents.extend(
+                incident::Entity::find()
+                    .filter(incident::Column::CompanyId.eq(&company_id))
+                    .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
+                    .filter(
+                        incident::Column::AggregationKey.is_in(chunk.iter().map(|k| (*k).clone())),
+                    )
+                    .all(txn)
+                    .await?,
+            );
+        }
+        if world.settings.storm_enabled {
+            for chunk in signatures.iter().collect::<Vec<_>>().chunks(500) {
+                incidents.extend(
+                    incident::Entity::find()
+                        .filter(incident::Column::CompanyId.eq(&company_id))
+                        .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
+                        .filter(
+                            incident::Column::Signature
+                                .is_in(chunk.iter().map(|s| (**s).to_owned())),
+                        )
+                        .filter(incident::Column::LastAlertAt.gte(earliest))
+                        .all(txn)
+                        .await?,
+                );
+            }
+        }
+        for row in &incidents {
+            incident_ids.remove(&row.id);
+        }
+        let ids: Vec<String> = incident_ids.into_iter().collect();
+        for chunk in ids.chunks(500) {
+            incidents.extend(
+                incident::Entity::find()
+                    .filter(incident::Column::Id.is_in(chunk.iter().cloned()))
+                    .all(txn)
+                    .await?,
+            );
+        }
+        // Storm parents of loaded children.
+        let loaded: BTreeSet<String> = incidents.iter().map(|i| i.id.clone()).collect();
+        let parents: Vec<String> = incidents
+            .iter()
+            .filter_map(|i| i.parent_incident_id.clone())
+            .filter(|id| !loaded.contains(id))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !parents.is_empty() {
+            incidents.extend(
+                incident::Entity::find()
+                    .filter(incident::Column::Id.is_in(parents))
+                    .all(txn)
+                    .await?,
+            );
+        }
+        for row in incidents {
+            world.load_incident(incident_of(row));
+        }
+        if world.settings.auto_assign {
+            world.technicians = technician_loads(txn, &company_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn save_world(
+        &self,
+        txn: &DatabaseTransaction,
+        company_id: &str,
+        base: i64,
+        world: &World,
+        pending: &[alert_event::Model],
+        now: i64,
+    ) -> Result<PassOutcome> {
+        let incidents: Vec<&Incident> = world.changed_incidents().collect();
+        upsert_incidents(txn, &incidents).await?;
+        let alerts: Vec<&AlertRecord> = world.changed_alerts().collect();
+        upsert_alerts(txn, &alerts).await?;
+        let mut outcomes = Vec::with_capacity(world.results.len());
+        for result in &world.results {
+            outcomes.push(alert_outcome::ActiveModel {
+                event_id: Set(result.event_id.clone()),
+                company_id: Set(company_id.to_owned()),
+                alert_id: Set(result.alert_id.clone()),
+                incident_id: Set(result.incident_id.clone()),
+                outcome: Set(result.outcome.as_i16()),
+                aggregation_key: Set(result.aggregation_key.clone()),
+                suppressed_by_id: Set(result.suppressed_by_id.clone()),
+                decisions: Set(to_json(&result.decisions)?),
+                correlated_at: Set(now),
+            });
+        }
+        while !outcomes.is_empty() {
+            let rest = outcomes.split_off(outcomes.len().min(ROWS_PER_INSERT));
+            alert_outcome::Entity::insert_many(std::mem::replace(&mut outcomes, rest))
+                .exec(txn)
+                .await?;
+        }
+        let ids: Vec<String> = pending.iter().map(|row| row.id.clone()).collect();
+        for chunk in ids.chunks(500) {
+            alert_event::Entity::update_many()
+                .col_expr(alert_event::Column::CorrelatedAt, Expr::value(now))
+                .filter(alert_event::Column::Id.is_in(chunk.iter().cloned()))
+                .exec(txn)
+                .await?;
+        }
+        for (id, count) in &world.suppressions {
+            silence::Entity::update_many()
+                .col_expr(
+                    silence::Column::SuppressedCount,
+                    Expr::col(silence::Column::SuppressedCount).add(*count),
+                )
+                .filter(silence::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            inhibition_rule::Entity::update_many()
+                .col_expr(
+                    inhibition_rule::Column::SuppressedCount,
+                    Expr::col(inhibition_rule::Column::SuppressedCount).add(*count),
+                )
+                .filter(inhibition_rule::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+        }
+        let (sequence, _) =
+            append_events(txn, self.backend(), company_id, base, &world.feed).await?;
+        Ok(PassOutcome {
+            results: world.results.clone(),
+            sequence,
+            events_appended: world.feed.len(),
+            incidents_created: world
+                .feed
+                .iter()
+                .filter(|f| f.kind == EventKind::Created)
+                .count(),
+            more: false,
+            skipped: false,
+            resolved_after_ms: world
+                .feed
+                .iter()
+                .filter(|f| f.kind == EventKind::Resolved)
+                .map(|f| f.at - f.incident.created_at)
+                .collect(),
+            acknowledged_after_ms: world
+                .feed
+                .iter()
+                .filter(|f| {
+                    f.kind == EventKind::Acknowledged
+                        && f.incident.first_acknowledged_at == Some(f.at)
+                })
+                .map(|f| f.at - f.incident.created_at)
+                .collect(),
+        })
+    }
+
+    /// The stored outcomes of events (of events another pass or replica correlated).
+    pub async fn event_outcomes(&self, event_ids: &[String]) -> Result<Vec<alert_outcome::Model>> {
+        let mut rows = Vec::new();
+        for chunk in event_ids.chunks(500) {
+            rows.extend(
+                alert_outcome::Entity::find()
+                    .filter(alert_outcome::Column::EventId.is_in(chunk.iter().cloned()))
+                    .all(self.connection())
+                    .await?,
+            );
+        }
+        Ok(rows)
+    }
+
+    /// Changes one incident under the company's lock: `change` edits it and
+    /// answers the timeline entries; the incident, its entries and (for a
+    /// resolve) its alerts and storm parent are written in one transaction.
+    pub async fn change_incident(
+        &self,
+        scope: &Scope,
+        incident_id: &str,
+        actor: &str,
+        change: impl FnOnce(&mut Incident, i64) -> Result<Vec<IncidentChange>>,
+    ) -> Result<(Incident, Vec<StoredEvent>)> {
+        let company_id = self.incident_company(scope, incident_id).await?;
+        let txn = self.connection().begin().await?;
+        let base = lock_company(&txn, &company_id).await?;
+        let row = incident::Entity::find_by_id(incident_id.to_owned())
+            .filter(scope.condition(incident::Column::CompanyId))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("incident {incident_id}")))?;
+        let mut incident = incident_of(row);
+        let was_open = incident.is_open();
+        let now = now_ms();
+        let changes = change(&mut incident, now)?;
+        if changes.is_empty() {
+            txn.commit().await?;
+            return Ok((incident, Vec::new()));
+        }
+        incident.updated_at = now;
+        let mut touched = vec![incident.clone()];
+        let mut feed: Vec<FeedEntry> = changes
+            .into_iter()
+            .map(|change| FeedEntry {
+                kind: change.kind,
+                actor: actor.to_owned(),
+                message: change.message,
+                at: now,
+                incident: incident.clone(),
+            })
+            .collect();
+        if was_open && !incident.is_open() {
+            // Resolving an incident resolves its alerts: a repeat opens anew.
+            alert::Entity::update_many()
+                .col_expr(
+                    alert::Column::Status,
+                    Expr::value(AlertStatus::Resolved.as_i16()),
+                )
+                .col_expr(alert::Column::ResolvedAt, Expr::value(now))
+                .filter(alert::Column::IncidentId.eq(incident_id))
+                .filter(alert::Column::Status.ne(AlertStatus::Resolved.as_i16()))
+                .exec(&txn)
+                .await?;
+            incident.firing_alert_count = 0;
+            touched[0].firing_alert_count = 0;
+        }
+        if let Some(parent_id) = incident.parent_incident_id.clone()
+            && was_open != incident.is_open()
+            && let Some(row) = incident::Entity::find_by_id(parent_id).one(&txn).await?
+        {
+            let mut parent = incident_of(row);
+            parent.open_child_count += if incident.is_open() { 1 } else { -1 };
+            parent.open_child_count = Ord::max(parent.open_child_count, 0);
+            parent.updated_at = now;
+            touched.push(parent);
+        }
+        let refs: Vec<&Incident> = touched.iter().collect();
+        upsert_incidents(&txn, &refs).await?;
+        for entry in &mut feed {
+            entry.incident.firing_alert_count = incident.firing_alert_count;
+        }
+        let (_, ids) = append_events(&txn, self.backend(), &company_id, base, &feed).await?;
+        txn.commit().await?;
+        let stored = feed
+            .into_iter()
+            .zip(ids)
+            .enumerate()
+            .map(|(index, (entry, id))| StoredEvent {
+                sequence: base + 1 + i64::try_from(index).unwrap_or(0),
+                id,
+                company_id: company_id.clone(),
+                incident_id: incident.id.clone(),
+                kind: entry.kind,
+                actor: entry.actor,
+                message: entry.message,
+                at: entry.at,
+                incident: entry.incident,
+            })
+            .collect();
+        Ok((incident, stored))
+    }
+
+    async fn incident_company(&self, scope: &Scope, incident_id: &str) -> Result<String> {
+        incident::Entity::find_by_id(incident_id.to_owned())
+            .select_only()
+            .column(incident::Column::CompanyId)
+            .filter(scope.condition(incident::Column::CompanyId))
+            .into_tuple::<String>()
+            .one(self.connection())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("incident {incident_id}")))
+    }
+
+    /// An incident the caller may see.
+    pub async fn get_incident(&self, scope: &Scope, incident_id: &str) -> Result<Incident> {
+        incident::Entity::find_by_id(incident_id.to_owned())
+            .filter(scope.condition(incident::Column::CompanyId))
+            .one(self.connection())
+            .await?
+            .map(incident_of)
+            .ok_or_else(|| Error::NotFound(format!("incident {incident_id}")))
+    }
+
+    /// An incident's alerts, latest first; answers whether more exist.
+    pub async fn incident_alerts(
+        &self,
+        incident_id: &str,
+        limit: u64,
+    ) -> Result<(Vec<AlertRecord>, bool)> {
+        let mut rows = alert::Entity::find()
+            .filter(alert::Column::IncidentId.eq(incident_id))
+            .order_by_desc(alert::Column::LastOccurredAt)
+            .order_by_desc(alert::Column::Id)
+            .limit(limit + 1)
+            .all(self.connection())
+            .await?;
+        let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok((rows.into_iter().map(alert_of).collect(), more))
+    }
+
+    /// An incident's timeline, oldest first (at most the newest 5,000 entries).
+    pub async fn incident_timeline(&self, incident_id: &str) -> Result<Vec<StoredEvent>> {
+        let mut rows = incident_event::Entity::find()
+            .filter(incident_event::Column::IncidentId.eq(incident_id))
+            .order_by_desc(incident_event::Column::Sequence)
+            .limit(5000)
+            .all(self.connection())
+            .await?;
+        rows.reverse();
+        rows.into_iter().map(stored_event_of).collect()
+    }
+
+    /// One page of incidents, newest first.
+    pub async fn list_incidents(
+        &self,
+        scope: &Scope,
+        filter: &IncidentFilter,
+        page: &Page,
+    ) -> Result<(Vec<Incident>, String)> {
+        let mut query =
+            incident::Entity::find().filter(scope.condition(incident::Column::CompanyId));
+        if !filter.company_ids.is_empty() {
+            query = query.filter(incident::Column::CompanyId.is_in(filter.company_ids.clone()));
+        }
+        if !filter.priorities.is_empty() {
+            query = query.filter(incident::Column::Priority.is_in(filter.priorities.clone()));
+        }
+        if !filter.statuses.is_empty() {
+            query = query.filter(incident::Column::Status.is_in(filter.statuses.clone()));
+        }
+        if let Some(asset) = &filter.asset {
+            query = query.filter(incident::Column::Asset.eq(asset));
+        }
+        if let Some(from) = filter.created_from {
+            query = query.filter(incident::Column::CreatedAt.gte(from));
+        }
+        if let Some(before) = filter.created_before {
+            query = query.filter(incident::Column::CreatedAt.lt(before));
+        }
+        for word in &filter.words {
+            query = query.filter(incident::Column::SearchText.contains(word));
+        }
+        if let Some(technician) = &filter.technician_id {
+            query = query.filter(incident::Column::AssignedTechnicianId.eq(technician));
+        }
+        if let Some(parent) = &filter.parent_incident_id {
+            query = query.filter(incident::Column::ParentIncidentId.eq(parent));
+        }
+        if let Some(after) = &page.after {
+            query = query.filter(incident::Column::Id.lt(after.clone()));
+        }
+        let rows = query
+            .order_by_desc(incident::Column::Id)
+            .limit(page.size + 1)
+            .all(self.connection())
+            .await?;
+        let (rows, token) = page.finish(rows, |row| &row.id);
+        Ok((rows.into_iter().map(incident_of).collect(), token))
+    }
+
+    /// Log events of a company after `after`, oldest first, at most `limit`.
+    pub async fn events_after(
+        &self,
+        company_id: &str,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<StoredEvent>> {
+        incident_event::Entity::find()
+            .filter(incident_event::Column::CompanyId.eq(company_id))
+            .filter(incident_event::Column::Sequence.gt(after))
+            .order_by_asc(incident_event::Column::Sequence)
+            .limit(limit)
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(stored_event_of)
+            .collect()
+    }
+
+    /// The company's last log sequence (0 before any event).
+    pub async fn head_sequence(&self, company_id: &str) -> Result<i64> {
+        Ok(incident_sequence::Entity::find_by_id(company_id.to_owned())
+            .one(self.connection())
+            .await?
+            .map_or(0, |row| row.sequence))
+    }
+
+    /// The oldest sequence the log still holds for a company.
+    pub async fn oldest_sequence(&self, company_id: &str) -> Result<Option<i64>> {
+        Ok(incident_event::Entity::find()
+            .select_only()
+            .column(incident_event::Column::Sequence)
+            .filter(incident_event::Column::CompanyId.eq(company_id))
+            .order_by_asc(incident_event::Column::Sequence)
+            .into_tuple::<i64>()
+            .one(self.connection())
+            .await?)
+    }
+
+    /// KPI sums per company over `[start, end)`: trigger events received, and
+    /// incidents created, acknowledged, resolved and self-healed.
+    pub async fn kpi_sums(
+        &self,
+        scope: &Scope,
+        company_ids: &[String],
+        start: i64,
+        end: i64,
+    ) -> Result<BTreeMap<String, KpiSums>> {
+        #[derive(FromQueryResult)]
+        struct AlertRow {
+            company_id: String,
+            n: i64,
+        }
+        #[derive(FromQueryResult)]
+        struct IncidentRow {
+            company_id: String,
+            created_at: i64,
+            first_acknowledged_at: Option<i64>,
+            resolved_at: Option<i64>,
+            status: i16,
+            self_healed: bool,
+        }
+        let mut sums: BTreeMap<String, KpiSums> = company_ids
+            .iter()
+            .map(|id| (id.clone(), KpiSums::default()))
+            .collect();
+        let alerts = alert_event::Entity::find()
+            .select_only()
+            .column(alert_event::Column::CompanyId)
+            .column_as(alert_event::Column::Id.count(), "n")
+            .filter(scope.condition(alert_event::Column::CompanyId))
+            .filter(alert_event::Column::CompanyId.is_in(company_ids.to_vec()))
+            .filter(alert_event::Column::Action.eq(AlertEventAction::Trigger.as_i16()))
+            .filter(alert_event::Column::ReceivedAt.gte(start))
+            .filter(alert_event::Column::ReceivedAt.lt(end))
+            .group_by(alert_event::Column::CompanyId)
+            .into_model::<AlertRow>()
+            .all(self.connection())
+            .await?;
+        for row in alerts {
+            sums.entry(row.company_id).or_default().raw_alerts = row.n;
+        }
+        let incidents = incident::Entity::find()
+            .select_only()
+            .columns([
+                incident::Column::CompanyId,
+                incident::Column::CreatedAt,
+                incident::Column::FirstAcknowledgedAt,
+                incident::Column::ResolvedAt,
+                incident::Column::Status,
+                incident::Column::SelfHealed,
+            ])
+            .filter(scope.condition(incident::Column::CompanyId))
+            .filter(incident::Column::CompanyId.is_in(company_ids.to_vec()))
+            .filter(incident::Column::CreatedAt.gte(start))
+            .filter(incident::Column::CreatedAt.lt(end))
+            .into_model::<IncidentRow>()
+            .all(self.connection())
+            .await?;
+        for row in incidents {
+            let sum = sums.entry(row.company_id).or_default();
+            sum.incidents += 1;
+            if let Some(at) = row.first_acknowledged_at {
+                sum.acknowledged += 1;
+                sum.acknowledge_ms += Ord::max(at - row.created_at, 0);
+            }
+            if row.status == IncidentStatus::Resolved.as_i16() {
+                sum.resolved += 1;
+                sum.resolve_ms += Ord::max(
+                    row.resolved_at.unwrap_or(row.created_at) - row.created_at,
+                    0,
+                );
+            }
+            if row.self_healed {
+                sum.self_healed += 1;
+            }
+        }
+        Ok(sums)
+    }
+
+    /// Counts for GetNoiseStats over `[start, end)` (alerts by receive time,
+    /// incidents by creation time).
+    pub async fn noise_counts(
+        &self,
+        scope: &Scope,
+        company_ids: &[String],
+        start: i64,
+        end: i64,
+    ) -> Result<NoiseCounts> {
+        #[derive(FromQueryResult)]
+        struct OutcomeRow {
+            outcome: Option<i16>,
+            n: i64,
+        }
+        let rows = alert_event::Entity::find()
+            .select_only()
+            .column_as(alert_outcome::Column::Outcome, "outcome")
+            .column_as(alert_event::Column::Id.count(), "n")
+            .left_join(alert_outcome::Entity)
+            .filter(scope.condition(alert_event::Column::CompanyId))
+            .filter(alert_event::Column::CompanyId.is_in(company_ids.to_vec()))
+            .filter(alert_event::Column::Action.eq(AlertEventAction::Trigger.as_i16()))
+            .filter(alert_event::Column::ReceivedAt.gte(start))
+            .filter(alert_event::Column::ReceivedAt.lt(end))
+            .group_by(alert_outcome::Column::Outcome)
+            .into_model::<OutcomeRow>()
+            .all(self.connection())
+            .await?;
+        let mut counts = NoiseCounts::default();
+        for row in rows {
+            counts.alerts += row.n;
+            match row.outcome {
+                Some(outcome) => *counts.by_outcome.entry(outcome).or_default() += row.n,
+                None => counts.pending += row.n,
+            }
+        }
+        let incidents = incident::Entity::find()
+            .select_only()
+            .columns([incident::Column::Flapping, incident::Column::IsStormParent])
+            .filter(scope.condition(incident::Column::CompanyId))
+            .filter(incident::Column::CompanyId.is_in(company_ids.to_vec()))
+            .filter(incident::Column::CreatedAt.gte(start))
+            .filter(incident::Column::CreatedAt.lt(end))
+            .into_tuple::<(bool, bool)>()
+            .all(self.connection())
+            .await?;
+        for (flapping, storm) in incidents {
+            counts.incidents += 1;
+            counts.flapping += i64::from(flapping);
+            counts.storms += i64::from(storm);
+        }
+        Ok(counts)
+    }
+
+    /// Stored events of a company whose occur time is in `[start, end)`, in
+    /// engine order, at most `limit` (PreviewCorrelation).
+    pub async fn events_in_range(
+        &self,
+        scope: &Scope,
+        company_id: &str,
+        start: i64,
+        end: i64,
+        limit: u64,
+    ) -> Result<Vec<(String, i64, AlertEvent)>> {
+        find_company(self.connection(), scope, company_id).await?;
+        let rows = alert_event::Entity::find()
+            .filter(alert_event::Column::CompanyId.eq(company_id))
+            .filter(alert_event::Column::OccurredAt.gte(start))
+            .filter(alert_event::Column::OccurredAt.lt(end))
+            .order_by_asc(alert_event::Column::OccurredAt)
+            .limit(limit)
+            .all(self.connection())
+            .await?;
+        let mut events: Vec<(String, i64, AlertEvent)> = rows
+            .iter()
+            .map(|row| (row.id.clone(), row.received_at, event_of(row)))
+            .collect();
+        events.sort_by(|a, b| event_order(&a.2, &b.2));
+        Ok(events)
+    }
+
+    /// An alert event with its outcome (ExplainAlert): by alert or event id, or
+    /// the latest alert of a dedup key.
+    pub async fn explain_lookup(
+        &self,
+        scope: &Scope,
+        alert_id: Option<&str>,
+        dedup: Option<(&str, &str)>,
+    ) -> Result<(
+        alert_event::Model,
+        Option<alert_outcome::Model>,
+        Option<AlertRecord>,
+    )> {
+        let event = match (alert_id, dedup) {
+            (Some(id), _) => alert_event::Entity::find_by_id(id.to_owned())
+                .filter(scope.condition(alert_event::Column::CompanyId))
+                .one(self.connection())
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("alert {id}")))?,
+            (None, Some((company_id, dedup_key))) => {
+                find_company(self.connection(), scope, company_id).await?;
+                let latest = alert::Entity::find()
+                    .select_only()
+                    .column(alert::Column::Id)
+                    .filter(alert::Column::CompanyId.eq(company_id))
+                    .filter(alert::Column::DedupKey.eq(dedup_key))
+                    .order_by_desc(alert::Column::OccurredAt)
+                    .into_tuple::<String>()
+                    .one(self.connection())
+                    .await?;
+                let query = alert_event::Entity::find()
+                    .filter(alert_event::Column::CompanyId.eq(company_id))
+                    .filter(alert_event::Column::DedupKey.eq(dedup_key));
+                match latest {
+                    Some(id) => {
+                        alert_event::Entity::find_by_id(id)
+                            .one(self.connection())
+                            .await?
+                    }
+                    None => {
+                        query
+                            .order_by_desc(alert_event::Column::OccurredAt)
+                            .one(self.connection())
+                            .await?
+                    }
+                }
+                .ok_or_else(|| Error::NotFound(format!("alert with dedup key {dedup_key:?}")))?
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    "alert_id",
+                    "name the alert by alert_id, or by company_id and dedup_key",
+                ));
+            }
+        };
+        let outcome = alert_outcome::Entity::find_by_id(event.id.clone())
+            .one(self.connection())
+            .await?;
+        let alert_id = outcome
+            .as_ref()
+            .map_or(event.id.clone(), |o| o.alert_id.clone());
+        let alert = alert::Entity::find_by_id(alert_id)
+            .one(self.connection())
+            .await?
+            .map(alert_of);
+        Ok((event, outcome, alert))
+    }
+
+    /// On-duty technicians of a company (checked against the scope) with their
+    /// open incident counts.
+    pub async fn technician_loads(
+        &self,
+        scope: &Scope,
+        company_id: &str,
+    ) -> Result<Vec<TechnicianLoad>> {
+        find_company(self.connection(), scope, company_id).await?;
+        technician_loads(self.connection(), company_id).await
+    }
+
+    /// A technician of the company, or NOT_FOUND.
+    pub async fn company_technician(
+        &self,
+        company_id: &str,
+        technician_id: &str,
+    ) -> Result<technician::Model> {
+        technician::Entity::find_by_id(technician_id.to_owned())
+            .filter(technician::Column::CompanyId.eq(company_id))
+            .one(self.connection())
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "technician {technician_id} of company {company_id}"
+                ))
+            })
+    }
+
+    /// Every company id in scope (for totals over all companies).
+    pub async fn company_ids(&self, scope: &Scope) -> Result<Vec<String>> {
+        use super::entity::company;
+        Ok(company::Entity::find()
+            .select_only()
+            .column(company::Column::Id)
+            .filter(scope.condition(company::Column::Id))
+            .filter(company::Column::DeletedAt.is_null())
+            .order_by_asc(company::Column::Id)
+            .into_tuple::<String>()
+            .all(self.connection())
+            .await?)
+    }
+}
+
+async fn technician_loads(
+    db: &impl ConnectionTrait,
+    company_id: &str,
+) -> Result<Vec<TechnicianLoad>> {
+    let technicians = technician::Entity::find()
+        .filter(technician::Column::CompanyId.eq(company_id))
+        .filter(technician::Column::OnDuty.eq(true))
+        .order_by_asc(technician::Column::Id)
+        .all(db)
+        .await?;
+    if technicians.is_empty() {
+        return Ok(Vec::new());
+    }
+    let counts: HashMap<String, i64> = incident::Entity::find()
+        .select_only()
+        .column(incident::Column::AssignedTechnicianId)
+        .column_as(incident::Column::Id.count(), "n")
+        .filter(incident::Column::CompanyId.eq(company_id))
+        .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
+        .filter(incident::Column::AssignedTechnicianId.is_not_null())
+        .group_by(incident::Column::AssignedTechnicianId)
+        .into_tuple::<(Option<String>, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(id, n)| id.map(|id| (id, n)))
+        .collect();
+    Ok(technicians
+        .into_iter()
+        .map(|tech| TechnicianLoad {
+            open_incidents: counts.get(&tech.id).copied().unwrap_or(0),
+            skills: json_vec::<String>(&tech.skills)
+                .into_iter()
+                .map(|skill| skill.to_lowercase())
+                .collect(),
+            name: tech.name,
+            id: tech.id,
+        })
+        .collect())
+}
+
+/// Decisions of an event as stored.
+pub fn decisions_of(outcome: &alert_outcome::Model) -> Vec<Decision> {
+    json_vec(&outcome.decisions)
+}

@@ -1,0 +1,1290 @@
+//! Correlation into incidents end to end: a storm with a known answer, rules,
+//! the incident lifecycle, tenancy, the live feed with resumption, restarts
+//! and two replicas on one PostgreSQL.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use alert_whisperer::proto::v1::{
+    self, AlertAction, AlertOutcome, IncidentEventKind, IncidentStatus, MatchOperator,
+    OperatorRole, Severity,
+};
+use alert_whisperer::store::Store;
+use tokio_stream::StreamExt;
+use tonic::Code;
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+
+use crate::harness::{Backend, TestServer, authed, postgres_url};
+use crate::ingest::{Tenant, tenant};
+
+crate::on_both_backends!(
+    storm_with_a_known_answer_gives_exactly_the_expected_incidents,
+    silences_and_inhibition_suppress_and_explain_says_why,
+    incident_lifecycle_is_recorded_on_the_timeline,
+    every_incident_rpc_refuses_another_tenants_ids,
+    watcher_that_reconnects_with_after_sequence_receives_every_event_once,
+    alerts_committed_before_a_crash_are_correlated_after_restart,
+    correlate_now_and_preview_work_while_auto_correlate_is_off,
+);
+
+type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
+type Correlation = v1::correlation_service_client::CorrelationServiceClient<Channel>;
+type Ingest = v1::ingest_service_client::IngestServiceClient<Channel>;
+
+fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+fn ts(ms: i64) -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: i32::try_from(ms.rem_euclid(1000) * 1_000_000).unwrap(),
+    })
+}
+
+fn alert(asset: &str, signature: &str, dedup: &str, at: i64) -> v1::AlertInput {
+    v1::AlertInput {
+        asset: asset.to_owned(),
+        signature: signature.to_owned(),
+        severity: Severity::High.into(),
+        message: format!("{signature} on {asset}"),
+        tool_source: "prometheus".to_owned(),
+        occur_time: ts(at),
+        dedup_key: dedup.to_owned(),
+        ..Default::default()
+    }
+}
+
+fn with_key<T>(key: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("x-api-key", MetadataValue::try_from(key).expect("ascii"));
+    request
+}
+
+async fn send(
+    server: &TestServer,
+    key: &str,
+    alerts: Vec<v1::AlertInput>,
+) -> Vec<v1::IngestResult> {
+    Ingest::new(server.channel().await)
+        .ingest_alerts(with_key(key, v1::IngestAlertsRequest { alerts }))
+        .await
+        .expect("ingest")
+        .into_inner()
+        .results
+}
+
+async fn list(
+    server: &TestServer,
+    token: &str,
+    request: v1::ListIncidentsRequest,
+) -> Vec<v1::Incident> {
+    let mut client = Incidents::new(server.channel().await);
+    let mut all = Vec::new();
+    let mut request = v1::ListIncidentsRequest {
+        page_size: 500,
+        ..request
+    };
+    loop {
+        let page = client
+            .list_incidents(authed(token, request.clone()))
+            .await
+            .expect("list")
+            .into_inner();
+        all.extend(page.incidents);
+        if page.next_page_token.is_empty() {
+            return all;
+        }
+        request.page_token = page.next_page_token;
+    }
+}
+
+async fn company_incidents(server: &TestServer, company: &Tenant) -> Vec<v1::Incident> {
+    list(
+        server,
+        &server.admin_token,
+        v1::ListIncidentsRequest {
+            company_ids: vec![company.id.clone()],
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+async fn set_config(
+    server: &TestServer,
+    company_id: &str,
+    config: v1::CorrelationConfig,
+    mask: &[&str],
+) {
+    Correlation::new(server.channel().await)
+        .update_correlation_config(authed(
+            &server.admin_token,
+            v1::UpdateCorrelationConfigRequest {
+                config: Some(v1::CorrelationConfig {
+                    company_id: company_id.to_owned(),
+                    ..config
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: mask.iter().map(|p| (*p).to_owned()).collect(),
+                }),
+            },
+        ))
+        .await
+        .expect("update config");
+}
+
+async fn operator_token(server: &TestServer, role: OperatorRole, companies: &[&str]) -> String {
+    server
+        .tenant()
+        .await
+        .create_operator_token(authed(
+            &server.admin_token,
+            v1::CreateOperatorTokenRequest {
+                name: "t".to_owned(),
+                role: role.into(),
+                company_ids: companies.iter().map(|c| (*c).to_owned()).collect(),
+                ttl: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .token
+}
+
+/// 4 assets × 3 signatures, 5 distinct alerts per pair in each of two waves
+/// 25 minutes apart (the window is 10): 24 incidents of 5 alerts, 80 % noise
+/// reduction. Sent from three connections at once in uneven batches; the
+/// first wave's alerts then resolve, which resolves its 12 incidents.
+async fn storm_with_a_known_answer_gives_exactly_the_expected_incidents(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let base = now_ms() - 3_600_000;
+    let mut alerts = Vec::new();
+    for wave in 0..2i64 {
+        for asset in 0..4 {
+            for signature in 0..3 {
+                for n in 0..5i64 {
+                    let at = base + wave * 25 * 60_000 + n * 50_000 + asset * 1000 + signature * 10;
+                    alerts.push(alert(
+                        &format!("web-{asset}"),
+                        &format!("sig-{signature}"),
+                        &format!("web-{asset}|sig-{signature}|w{wave}|{n}"),
+                        at,
+                    ));
+                }
+            }
+        }
+    }
+    // Interleave: deterministic shuffle, three senders, batches of 1 to 17.
+    let mut order: Vec<usize> = (0..alerts.len()).collect();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for i in (1..order.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        order.swap(i, usize::try_from(state % (i as u64 + 1)).unwrap());
+    }
+    let shuffled: Vec<v1::AlertInput> = order.iter().map(|&i| alerts[i].clone()).collect();
+    let mut senders = Vec::new();
+    for lane in 0..3 {
+        let lane_alerts: Vec<v1::AlertInput> =
+            shuffled.iter().skip(lane).step_by(3).cloned().collect();
+        let channel = server.channel().await;
+        let key = acme.key.clone();
+        senders.push(tokio::spawn(async move {
+            let mut client = Ingest::new(channel);
+            let mut rest = lane_alerts.as_slice();
+            let mut size = 1 + lane;
+            while !rest.is_empty() {
+                let (batch, tail) = rest.split_at(size.min(rest.len()));
+                let results = client
+                    .ingest_alerts(with_key(
+                        &key,
+                        v1::IngestAlertsRequest {
+                            alerts: batch.to_vec(),
+                        },
+                    ))
+                    .await
+                    .expect("ingest")
+                    .into_inner()
+                    .results;
+                for result in results {
+                    assert!(
+                        [
+                            AlertOutcome::NewIncident as i32,
+                            AlertOutcome::Correlated as i32
+                        ]
+                        .contains(&result.outcome),
+                        "{result:?}"
+                    );
+                    assert!(!result.incident_id.is_empty());
+                }
+                rest = tail;
+                size = size % 17 + 3;
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let incidents = company_incidents(&server, &acme).await;
+    assert_eq!(incidents.len(), 24, "two waves × 12 keys");
+    let mut keys = std::collections::BTreeMap::<String, usize>::new();
+    for incident in &incidents {
+        assert_eq!(incident.alert_count, 5, "{incident:?}");
+        *keys.entry(incident.aggregation_key.clone()).or_default() += 1;
+    }
+    assert_eq!(keys.len(), 12);
+    assert!(keys.values().all(|n| *n == 2), "{keys:?}");
+
+    // Resolve the first wave: its incidents resolve themselves.
+    let resolves: Vec<v1::AlertInput> = alerts
+        .iter()
+        .filter(|a| a.dedup_key.contains("|w0|"))
+        .map(|a| v1::AlertInput {
+            action: AlertAction::Resolve.into(),
+            occur_time: ts(base + 20 * 60_000),
+            ..a.clone()
+        })
+        .collect();
+    for result in send(&server, &acme.key, resolves).await {
+        assert_eq!(result.outcome, AlertOutcome::Resolved as i32, "{result:?}");
+    }
+    let resolved = list(
+        &server,
+        &server.admin_token,
+        v1::ListIncidentsRequest {
+            company_ids: vec![acme.id.clone()],
+            statuses: vec![IncidentStatus::Resolved.into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(resolved.len(), 12);
+    assert!(
+        resolved
+            .iter()
+            .all(|i| i.resolution == "all alerts resolved")
+    );
+
+    let kpis = Incidents::new(server.channel().await)
+        .get_kpis(authed(
+            &server.admin_token,
+            v1::GetKpisRequest {
+                company_id: acme.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .total
+        .unwrap();
+    assert_eq!(kpis.raw_alert_count, 120);
+    assert_eq!(kpis.incident_count, 24);
+    assert!((kpis.noise_reduction_pct - 80.0).abs() < 1e-9, "{kpis:?}");
+    assert_eq!(kpis.resolved_count, 12);
+    assert_eq!(kpis.open_count, 12);
+    assert!(kpis.mttr.is_some());
+
+    let metrics = reqwest::get(format!("{}/metrics", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "alertwhisperer_incidents_created_total{{company_id=\"{}\"}} 24",
+            acme.id
+        )),
+        "{metrics}"
+    );
+}
+
+async fn silences_and_inhibition_suppress_and_explain_says_why(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let mut correlation = Correlation::new(server.channel().await);
+    let matcher = |name: &str, operator: MatchOperator, value: &str| v1::Matcher {
+        name: name.to_owned(),
+        operator: operator.into(),
+        value: value.to_owned(),
+    };
+    let silence = correlation
+        .create_silence(authed(
+            &server.admin_token,
+            v1::CreateSilenceRequest {
+                company_id: acme.id.clone(),
+                matchers: vec![matcher("asset", MatchOperator::Equal, "web-01")],
+                start_time: ts(now_ms() - 3_600_000),
+                end_time: ts(now_ms() + 3_600_000),
+                comment: "patching".to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .silence
+        .unwrap();
+    let rule = correlation
+        .create_inhibition_rule(authed(
+            &server.admin_token,
+            v1::CreateInhibitionRuleRequest {
+                company_id: acme.id.clone(),
+                source_matchers: vec![matcher("signature", MatchOperator::Equal, "host_down")],
+                target_matchers: vec![matcher("signature", MatchOperator::NotEqual, "host_down")],
+                equal: vec!["asset".to_owned()],
+                comment: "host down hides its services".to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .inhibition_rule
+        .unwrap();
+    let t = now_ms() - 60_000;
+    let results = send(
+        &server,
+        &acme.key,
+        vec![
+            alert("web-01", "disk_full", "", t),
+            alert("db-01", "host_down", "", t + 1),
+            alert("db-01", "mysql_down", "", t + 2),
+            alert("db-02", "mysql_down", "", t + 3),
+        ],
+    )
+    .await;
+    let outcomes: Vec<i32> = results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            AlertOutcome::SuppressedBySilence as i32,
+            AlertOutcome::NewIncident as i32,
+            AlertOutcome::SuppressedByInhibition as i32,
+            AlertOutcome::NewIncident as i32,
+        ]
+    );
+    assert!(results[0].incident_id.is_empty() && results[2].incident_id.is_empty());
+
+    let explained = correlation
+        .explain_alert(authed(
+            &server.admin_token,
+            v1::ExplainAlertRequest {
+                alert_id: results[2].alert_id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        explained.outcome,
+        AlertOutcome::SuppressedByInhibition as i32
+    );
+    assert_eq!(explained.aggregation_key, "db-01|mysql_down");
+    let inhibition = explained
+        .decisions
+        .iter()
+        .find(|d| d.kind == v1::DecisionKind::Inhibition as i32)
+        .expect("an inhibition decision");
+    assert_eq!(inhibition.reference_id, rule.id);
+    assert!(
+        inhibition.reason.contains(&results[1].alert_id),
+        "{inhibition:?}"
+    );
+
+    let by_key = correlation
+        .explain_alert(authed(
+            &server.admin_token,
+            v1::ExplainAlertRequest {
+                company_id: acme.id.clone(),
+                dedup_key: "web-01|disk_full".to_owned(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_key.outcome, AlertOutcome::SuppressedBySilence as i32);
+    assert!(
+        by_key
+            .decisions
+            .iter()
+            .any(|d| d.reference_id == silence.id)
+    );
+
+    let joined = send(
+        &server,
+        &acme.key,
+        vec![alert("db-02", "mysql_down", "second", t + 4)],
+    )
+    .await;
+    assert_eq!(joined[0].outcome, AlertOutcome::Correlated as i32);
+    let explained = correlation
+        .explain_alert(authed(
+            &server.admin_token,
+            v1::ExplainAlertRequest {
+                alert_id: joined[0].alert_id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(explained.incident_id, results[3].incident_id);
+    assert!(
+        explained
+            .decisions
+            .iter()
+            .any(|d| d.kind == v1::DecisionKind::Window as i32
+                && d.reason.contains("within the 10m window")),
+        "{:?}",
+        explained.decisions
+    );
+
+    let stats = correlation
+        .get_noise_stats(authed(
+            &server.admin_token,
+            v1::GetNoiseStatsRequest {
+                company_id: acme.id.clone(),
+                start_time: ts(now_ms() - 3_600_000),
+                end_time: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stats.alert_count, 5);
+    assert_eq!(stats.incident_count, 2);
+    assert_eq!(stats.silenced_alert_count, 1);
+    assert_eq!(stats.inhibited_alert_count, 1);
+    assert_eq!(stats.correlated_alert_count, 1);
+    assert!((stats.noise_reduction_pct - 60.0).abs() < 1e-9);
+    let listed = correlation
+        .list_silences(authed(
+            &server.admin_token,
+            v1::ListSilencesRequest {
+                company_id: acme.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.silences[0].suppressed_alert_count, 1);
+}
+
+async fn incident_lifecycle_is_recorded_on_the_timeline(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let tech = server
+        .tenant()
+        .await
+        .create_technician(authed(
+            &server.admin_token,
+            v1::CreateTechnicianRequest {
+                company_id: acme.id.clone(),
+                name: "Ada".to_owned(),
+                email: "ada@example.com".to_owned(),
+                skills: vec![],
+                on_duty: true,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .technician
+        .unwrap();
+    let result = send(
+        &server,
+        &acme.key,
+        vec![alert("web-01", "disk_full", "", now_ms())],
+    )
+    .await;
+    let incident_id = result[0].incident_id.clone();
+    let mut client = Incidents::new(server.channel().await);
+    let token = &server.admin_token;
+    let ack = client
+        .acknowledge_incident(authed(
+            token,
+            v1::AcknowledgeIncidentRequest {
+                incident_id: incident_id.clone(),
+                comment: "on it".to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .incident
+        .unwrap();
+    assert_eq!(ack.status, IncidentStatus::Acknowledged as i32);
+    assert!(ack.acknowledge_time.is_some());
+    let assigned = client
+        .assign_incident(authed(
+            token,
+            v1::AssignIncidentRequest {
+                incident_id: incident_id.clone(),
+                auto_assign: true,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .incident
+        .unwrap();
+    assert_eq!(assigned.assigned_technician_id, tech.id);
+    let both = client
+        .assign_incident(authed(
+            token,
+            v1::AssignIncidentRequest {
+                incident_id: incident_id.clone(),
+                technician_id: tech.id.clone(),
+                auto_assign: true,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(both.code(), Code::InvalidArgument);
+    let comment = client
+        .add_comment(authed(
+            token,
+            v1::AddCommentRequest {
+                incident_id: incident_id.clone(),
+                text: "freed 20 GB".to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .event
+        .unwrap();
+    assert_eq!(comment.kind, IncidentEventKind::Commented as i32);
+    assert!(!comment.id.is_empty());
+    let empty = client
+        .resolve_incident(authed(
+            token,
+            v1::ResolveIncidentRequest {
+                incident_id: incident_id.clone(),
+                resolution: " ".to_owned(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(empty.code(), Code::InvalidArgument);
+    let resolved = client
+        .resolve_incident(authed(
+            token,
+            v1::ResolveIncidentRequest {
+                incident_id: incident_id.clone(),
+                resolution: "cleaned /var".to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .incident
+        .unwrap();
+    assert_eq!(resolved.status, IncidentStatus::Resolved as i32);
+    for error in [
+        client
+            .resolve_incident(authed(
+                token,
+                v1::ResolveIncidentRequest {
+                    incident_id: incident_id.clone(),
+                    resolution: "again".to_owned(),
+                },
+            ))
+            .await
+            .unwrap_err(),
+        client
+            .acknowledge_incident(authed(
+                token,
+                v1::AcknowledgeIncidentRequest {
+                    incident_id: incident_id.clone(),
+                    comment: String::new(),
+                },
+            ))
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(error.code(), Code::FailedPrecondition, "{error:?}");
+    }
+    // The alert resolved with its incident: the same alert firing again opens a new one.
+    let again = send(
+        &server,
+        &acme.key,
+        vec![alert("web-01", "disk_full", "", now_ms())],
+    )
+    .await;
+    assert_eq!(again[0].outcome, AlertOutcome::NewIncident as i32);
+    assert_ne!(again[0].incident_id, incident_id);
+    let reopened = client
+        .reopen_incident(authed(
+            token,
+            v1::ReopenIncidentRequest {
+                incident_id: incident_id.clone(),
+                reason: "came back".to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .incident
+        .unwrap();
+    assert_eq!(reopened.status, IncidentStatus::Open as i32);
+    let full = client
+        .get_incident(authed(
+            token,
+            v1::GetIncidentRequest {
+                incident_id: incident_id.clone(),
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(full.alerts.len(), 1);
+    let kinds: Vec<i32> = full.timeline.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            IncidentEventKind::Created as i32,
+            IncidentEventKind::Acknowledged as i32,
+            IncidentEventKind::Assigned as i32,
+            IncidentEventKind::Commented as i32,
+            IncidentEventKind::Resolved as i32,
+            IncidentEventKind::Reopened as i32,
+        ]
+    );
+    assert!(full.timeline[1].actor.starts_with("token:"));
+    // Search and filters.
+    let found = list(
+        &server,
+        token,
+        v1::ListIncidentsRequest {
+            query: "DISK web-01".to_owned(),
+            statuses: vec![IncidentStatus::Open.into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(found.len(), 2);
+    let none = list(
+        &server,
+        token,
+        v1::ListIncidentsRequest {
+            query: "disk nginx".to_owned(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(none.is_empty());
+    // A viewer reads but cannot act.
+    let viewer = operator_token(&server, OperatorRole::Viewer, &[]).await;
+    let denied = client
+        .acknowledge_incident(authed(
+            &viewer,
+            v1::AcknowledgeIncidentRequest {
+                incident_id: again[0].incident_id.clone(),
+                comment: String::new(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+}
+
+async fn every_incident_rpc_refuses_another_tenants_ids(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let globex = tenant(&server, "Globex").await;
+    let result = send(
+        &server,
+        &acme.key,
+        vec![alert("web-01", "disk_full", "", now_ms())],
+    )
+    .await;
+    let incident_id = result[0].incident_id.clone();
+    let alert_id = result[0].alert_id.clone();
+    let other = operator_token(&server, OperatorRole::Admin, &[&globex.id]).await;
+    let mut incidents = Incidents::new(server.channel().await);
+    let mut correlation = Correlation::new(server.channel().await);
+    let id = || incident_id.clone();
+    let codes = vec![
+        incidents
+            .get_incident(authed(
+                &other,
+                v1::GetIncidentRequest {
+                    incident_id: id(),
+                    max_alerts: 0,
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
+            .acknowledge_incident(authed(
+                &other,
+                v1::AcknowledgeIncidentRequest {
+                    incident_id: id(),
+                    comment: String::new(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
+            .assign_incident(authed(
+                &other,
+                v1::AssignIncidentRequest {
+                    incident_id: id(),
+                    auto_assign: true,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
+            .resolve_incident(authed(
+                &other,
+                v1::ResolveIncidentRequest {
+                    incident_id: id(),
+                    resolution: "x".to_owned(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
+            .reopen_incident(authed(
+                &other,
+                v1::ReopenIncidentRequest {
+                    incident_id: id(),
+                    reason: String::new(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
+            .add_comment(authed(
+                &other,
+                v1::AddCommentRequest {
+                    incident_id: id(),
+                    text: "x".to_owned(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
+            .list_incidents(authed(
+                &other,
+                v1::ListIncidentsRequest {
+                    company_ids: vec![acme.id.clone()],
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
+            .get_kpis(authed(
+                &other,
+                v1::GetKpisRequest {
+                    company_id: acme.id.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
+            .watch_incidents(authed(
+                &other,
+                v1::WatchIncidentsRequest {
+                    company_id: acme.id.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        correlation
+            .explain_alert(authed(
+                &other,
+                v1::ExplainAlertRequest {
+                    alert_id: alert_id.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        correlation
+            .explain_alert(authed(
+                &other,
+                v1::ExplainAlertRequest {
+                    company_id: acme.id.clone(),
+                    dedup_key: "web-01|disk_full".to_owned(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        correlation
+            .correlate_now(authed(
+                &other,
+                v1::CorrelateNowRequest {
+                    company_id: acme.id.clone(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        correlation
+            .preview_correlation(authed(
+                &other,
+                v1::PreviewCorrelationRequest {
+                    company_id: acme.id.clone(),
+                    start_time: ts(now_ms() - 86_400_000),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        correlation
+            .get_noise_stats(authed(
+                &other,
+                v1::GetNoiseStatsRequest {
+                    company_id: acme.id.clone(),
+                    start_time: ts(0),
+                    end_time: None,
+                },
+            ))
+            .await
+            .map(|_| ()),
+    ];
+    for (index, result) in codes.into_iter().enumerate() {
+        let error = result.expect_err(&format!("call {index} must be refused"));
+        assert_eq!(error.code(), Code::NotFound, "call {index}: {error:?}");
+    }
+    // Lists and totals over "every company I may see" leave Acme out.
+    let seen = list(&server, &other, v1::ListIncidentsRequest::default()).await;
+    assert!(seen.is_empty());
+    let totals = incidents
+        .get_kpis(authed(&other, v1::GetKpisRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(totals.total.unwrap().incident_count, 0);
+    assert!(totals.companies.iter().all(|k| k.company_id == globex.id));
+    // The incident is untouched.
+    let incident = incidents
+        .get_incident(authed(
+            &server.admin_token,
+            v1::GetIncidentRequest {
+                incident_id,
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(incident.timeline.len(), 1);
+}
+
+/// Reads a watch stream until `until` says stop; answers the events' sequences
+/// and the last heartbeat position seen.
+async fn read_events(
+    stream: &mut tonic::Streaming<v1::WatchIncidentsResponse>,
+    mut until: impl FnMut(&[u64]) -> bool,
+) -> Vec<u64> {
+    let mut sequences = Vec::new();
+    while !until(&sequences) {
+        let message = tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .expect("an event within 20 s")
+            .expect("stream open")
+            .expect("no error");
+        if let Some(v1::watch_incidents_response::Payload::Event(event)) = message.payload {
+            sequences.push(event.sequence);
+        }
+    }
+    sequences
+}
+
+async fn watcher_that_reconnects_with_after_sequence_receives_every_event_once(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let mut client = Incidents::new(server.channel().await);
+    let mut stream = client
+        .watch_incidents(authed(
+            &server.admin_token,
+            v1::WatchIncidentsRequest {
+                company_id: acme.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    // A stream opened without after_sequence starts with a heartbeat at the head.
+    let first = stream.next().await.unwrap().unwrap();
+    let Some(v1::watch_incidents_response::Payload::Heartbeat(heartbeat)) = first.payload else {
+        panic!("first message must be a heartbeat: {first:?}");
+    };
+    assert_eq!(heartbeat.sequence, 0);
+    // A storm from two senders while the watcher reads, drops and resumes.
+    let storm = |lane: usize| {
+        let key = acme.key.clone();
+        let url = server.url();
+        tokio::spawn(async move {
+            let channel = Channel::from_shared(url).unwrap().connect().await.unwrap();
+            let mut ingest = Ingest::new(channel);
+            for round in 0..15 {
+                let alerts = (0..4)
+                    .map(|n| {
+                        alert(
+                            &format!("host-{lane}-{n}"),
+                            &format!("sig-{}", round % 3),
+                            &format!("{lane}-{n}-{round}"),
+                            now_ms(),
+                        )
+                    })
+                    .collect();
+                ingest
+                    .ingest_alerts(with_key(&key, v1::IngestAlertsRequest { alerts }))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let senders = [storm(0), storm(1)];
+    let before = read_events(&mut stream, |seen| seen.len() >= 10).await;
+    drop(stream);
+    let last = *before.last().unwrap();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let store = Store::connect(&server.config).await.unwrap();
+    let head = u64::try_from(store.head_sequence(&acme.id).await.unwrap()).unwrap();
+    assert!(
+        head > last + 10,
+        "the storm went on after the disconnect ({last} of {head})"
+    );
+    let mut resumed = client
+        .watch_incidents(authed(
+            &server.admin_token,
+            v1::WatchIncidentsRequest {
+                company_id: acme.id.clone(),
+                after_sequence: Some(last),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let after = read_events(&mut resumed, |seen| seen.last().is_some_and(|s| *s >= head)).await;
+    let all: Vec<u64> = before.iter().chain(after.iter()).copied().collect();
+    let unique: BTreeSet<u64> = all.iter().copied().collect();
+    assert_eq!(unique.len(), all.len(), "no event twice");
+    assert_eq!(
+        unique,
+        (1..=head).collect::<BTreeSet<u64>>(),
+        "every event of the log, in order"
+    );
+    assert!(all.windows(2).all(|w| w[0] < w[1]));
+
+    // Filters: only this incident's changes; a heartbeat tells the position.
+    let beyond = client
+        .watch_incidents(authed(
+            &server.admin_token,
+            v1::WatchIncidentsRequest {
+                company_id: acme.id.clone(),
+                after_sequence: Some(head + 100),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(beyond.code(), Code::InvalidArgument);
+}
+
+async fn alerts_committed_before_a_crash_are_correlated_after_restart(backend: Backend) {
+    use alert_whisperer::domain::ingest::{AlertEvent, AlertEventAction, AlertSeverity};
+    use alert_whisperer::store::ingest::IngestBatch;
+    let mut server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    server.shutdown().await;
+    // As if the server died between the commit and the correlation pass.
+    let store = Store::connect(&server.config).await.unwrap();
+    let api_key_id = store
+        .list_api_keys(
+            &alert_whisperer::store::Scope::All,
+            &acme.id,
+            &alert_whisperer::store::Page::new(10, "").unwrap(),
+            false,
+        )
+        .await
+        .unwrap()
+        .0[0]
+        .id
+        .clone();
+    let events = (0..3)
+        .map(|n| AlertEvent {
+            asset: "web-01".to_owned(),
+            signature: "disk_full".to_owned(),
+            severity: AlertSeverity::Critical,
+            message: "disk full".to_owned(),
+            tool_source: "zabbix".to_owned(),
+            labels: Default::default(),
+            occurred_at_ms: now_ms() - 1000 + n,
+            action: AlertEventAction::Trigger,
+            dedup_key: format!("d{n}"),
+            external_id: String::new(),
+            link: String::new(),
+            delivery_id: None,
+        })
+        .collect();
+    store
+        .insert_batches(&[IngestBatch {
+            company_id: acme.id.clone(),
+            api_key_id,
+            source: "grpc",
+            events,
+            signature: None,
+            touch_api_key: false,
+        }])
+        .await
+        .unwrap();
+    drop(store);
+    let server = server.restart().await;
+    let mut incidents = Vec::new();
+    for _ in 0..100 {
+        incidents = company_incidents(&server, &acme).await;
+        if !incidents.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        incidents.len(),
+        1,
+        "the sweep at start correlates pending alerts"
+    );
+    assert_eq!(incidents[0].alert_count, 3);
+    assert_eq!(
+        incidents[0].priority,
+        v1::Priority::P2 as i32,
+        "{:?}",
+        incidents[0].priority_reasons
+    );
+}
+
+async fn correlate_now_and_preview_work_while_auto_correlate_is_off(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    set_config(
+        &server,
+        &acme.id,
+        v1::CorrelationConfig {
+            auto_correlate: false,
+            ..Default::default()
+        },
+        &["auto_correlate"],
+    )
+    .await;
+    let base = now_ms() - 40 * 60_000;
+    // Two keys; key A has alerts 8 minutes apart (inside a 10m window, outside 5m).
+    let alerts = vec![
+        alert("web-01", "cpu", "a1", base),
+        alert("web-01", "cpu", "a2", base + 8 * 60_000),
+        alert("web-01", "cpu", "a3", base + 16 * 60_000),
+        alert("db-01", "cpu", "b1", base),
+    ];
+    let results = send(&server, &acme.key, alerts).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| r.outcome == AlertOutcome::Stored as i32)
+    );
+    assert!(company_incidents(&server, &acme).await.is_empty());
+    let mut correlation = Correlation::new(server.channel().await);
+    let preview = |minutes: i64| v1::PreviewCorrelationRequest {
+        company_id: acme.id.clone(),
+        config: Some(v1::CorrelationConfig {
+            window: Some(prost_types::Duration {
+                seconds: minutes * 60,
+                nanos: 0,
+            }),
+            ..Default::default()
+        }),
+        start_time: ts(base - 1),
+        end_time: None,
+        max_incidents: 0,
+    };
+    let wide = correlation
+        .preview_correlation(authed(&server.admin_token, preview(10)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((wide.alert_count, wide.incident_count), (4, 2));
+    assert!((wide.noise_reduction_pct - 50.0).abs() < 1e-9);
+    assert_eq!(wide.incidents[0].alert_count, 3);
+    let narrow = correlation
+        .preview_correlation(authed(&server.admin_token, preview(5)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(narrow.incident_count, 4);
+    let bad = correlation
+        .preview_correlation(authed(&server.admin_token, preview(20)))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(
+        company_incidents(&server, &acme).await.is_empty(),
+        "a preview changes nothing"
+    );
+    let explained = correlation
+        .explain_alert(authed(
+            &server.admin_token,
+            v1::ExplainAlertRequest {
+                alert_id: results[0].alert_id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(explained.outcome, AlertOutcome::Stored as i32);
+    assert_eq!(
+        explained.decisions[0].kind,
+        v1::DecisionKind::AutoCorrelateOff as i32
+    );
+
+    let done = correlation
+        .correlate_now(authed(
+            &server.admin_token,
+            v1::CorrelateNowRequest {
+                company_id: acme.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(done.alerts_processed, 4);
+    assert_eq!(done.incidents_created, 2);
+    assert_eq!(done.alerts_correlated, 2);
+    let incidents = company_incidents(&server, &acme).await;
+    assert_eq!(incidents.len(), 2);
+    let again = correlation
+        .correlate_now(authed(
+            &server.admin_token,
+            v1::CorrelateNowRequest {
+                company_id: acme.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.alerts_processed, 0);
+}
+
+/// Two replicas on one PostgreSQL: alerts of one key sent to both at once never
+/// open two incidents, and a watcher on one replica sees the other's incidents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_postgres_never_split_an_incident() {
+    if postgres_url().is_none() {
+        eprintln!("TEST_DATABASE_URL is not set: skipped");
+        return;
+    }
+    let first = TestServer::start(Backend::Postgres).await;
+    let second = first.replica().await;
+    let acme = tenant(&first, "Acme").await;
+    let mut watch = Incidents::new(second.channel().await)
+        .watch_incidents(authed(
+            &first.admin_token,
+            v1::WatchIncidentsRequest {
+                company_id: acme.id.clone(),
+                after_sequence: Some(0),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for round in 0..20 {
+        let asset = format!("web-{round}");
+        let at = now_ms();
+        let a = send(
+            &first,
+            &acme.key,
+            vec![alert(
+                &asset,
+                &format!("sig-{round}"),
+                &format!("{asset}-a"),
+                at,
+            )],
+        );
+        let b = send(
+            &second,
+            &acme.key,
+            vec![alert(
+                &asset,
+                &format!("sig-{round}"),
+                &format!("{asset}-b"),
+                at,
+            )],
+        );
+        let (a, b) = tokio::join!(a, b);
+        assert_eq!(
+            a[0].incident_id, b[0].incident_id,
+            "round {round}: {a:?} {b:?}"
+        );
+    }
+    let incidents = company_incidents(&first, &acme).await;
+    assert_eq!(incidents.len(), 20);
+    assert!(incidents.iter().all(|i| i.alert_count == 2));
+    // The watcher on the second replica sees every incident, including those
+    // created through the first one (LISTEN/NOTIFY wakes it).
+    let mut created = BTreeSet::new();
+    while created.len() < 20 {
+        let message = tokio::time::timeout(Duration::from_secs(10), watch.next())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Some(v1::watch_incidents_response::Payload::Event(event)) = message.payload
+            && event.kind == IncidentEventKind::Created as i32
+        {
+            created.insert(event.incident.unwrap().id);
+        }
+    }
+    // Live: an incident made through the first replica reaches the watcher on the second.
+    let live = send(
+        &first,
+        &acme.key,
+        vec![alert("live-01", "cpu", "", now_ms())],
+    )
+    .await;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), watch.next())
+            .await
+            .expect("the live incident within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Some(v1::watch_incidents_response::Payload::Event(event)) = message.payload
+            && event
+                .incident
+                .as_ref()
+                .is_some_and(|i| i.id == live[0].incident_id)
+        {
+            break;
+        }
+    }
+}
