@@ -9,6 +9,7 @@ pub mod aws;
 pub mod compliance;
 pub mod config;
 pub mod correlator;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod feed;

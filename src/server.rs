@@ -114,6 +114,7 @@ impl Server {
             .route("/metrics", get(metrics_text))
             .with_state(state.clone())
             .merge(crate::reports::routes(state.clone()))
+            .merge(crate::dashboard::routes())
             .merge(crate::webhook::routes::routes(
                 state.clone(),
                 config.webhook_max_body_bytes,

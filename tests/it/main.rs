@@ -7,6 +7,7 @@ mod aws;
 mod client;
 mod compliance;
 mod correlation;
+mod dashboard;
 mod harness;
 mod incidents;
 mod ingest;

@@ -1,0 +1,237 @@
+// Overview: live counters for the selected company or all companies, KPIs per company, and the
+// latest active incidents. Counters follow the WatchIncidents events; KPIs are fetched again
+// after events arrive (debounced), never on a timer.
+import {
+  IncidentStatus,
+  Severity,
+  allPages,
+  errorText,
+  formatDuration,
+  formatPct,
+  timeMillis,
+} from "../api.js";
+import type { GetKpisResponse, Incident, Kpis } from "../api.js";
+import type { Ctx, View } from "../context.js";
+import { debounce, h, mount } from "../dom.js";
+import {
+  isActive,
+  isHighPriority,
+  isNewer,
+  pageHeader,
+  placeholder,
+  priorityBadge,
+  statusBadge,
+  timeElement,
+} from "./common.js";
+
+interface Counts {
+  critical: bigint;
+  high: number;
+  active: number;
+}
+
+function count(incidents: Iterable<Incident>): Counts {
+  const counts: Counts = { critical: 0n, high: 0, active: 0 };
+  for (const incident of incidents) {
+    counts.active += 1;
+    if (isHighPriority(incident)) counts.high += 1;
+    if (incident.severity === Severity.CRITICAL) counts.critical += incident.alertCount;
+  }
+  return counts;
+}
+
+function card(label: string, value: string, testid: string, hint: string): HTMLElement {
+  return h(
+    "div",
+    { class: "card kpi", testid },
+    h("div", { class: "kpi-label" }, label),
+    h("div", { class: "kpi-value", testid: `${testid}-value` }, value),
+    h("div", { class: "kpi-hint" }, hint),
+  );
+}
+
+export function overviewView(ctx: Ctx): View {
+  const scope = ctx.scope();
+  const inScope = new Set(ctx.scopeIds());
+  const active = new Map<string, Incident>();
+  let kpis: GetKpisResponse | undefined;
+  let kpiError = "";
+  let activeError = "";
+  let loaded = false;
+
+  const cards = h("section", { class: "kpis", "aria-label": "Counters", testid: "kpi-cards" });
+  const perCompany = h("section", { "aria-labelledby": "per-company" });
+  const latest = h("section", { "aria-labelledby": "latest" });
+  const element = h(
+    "div",
+    { class: "view overview", testid: "overview" },
+    pageHeader(
+      "Overview",
+      h("p", { class: "subtitle" }, scope ? ctx.companyName(scope) : "All companies"),
+    ),
+    cards,
+    scope ? null : perCompany,
+    latest,
+  );
+
+  const render = () => {
+    const counts = count(active.values());
+    const total: Kpis | undefined = kpis?.total;
+    const dash = loaded ? "—" : "…";
+    mount(
+      cards,
+      card("Critical alerts", activeError ? dash : String(counts.critical), "kpi-critical-alerts", "in active incidents of critical severity"),
+      card("High-priority incidents", activeError ? dash : String(counts.high), "kpi-high-priority", "P1 and P2, not resolved"),
+      card("Active incidents", activeError ? dash : String(counts.active), "kpi-active-incidents", "open or acknowledged"),
+      card("Noise reduction", total ? formatPct(total.noiseReductionPct) : dash, "kpi-noise-reduction", "alerts folded into incidents, last 30 days"),
+      card("MTTR", total ? formatDuration(total.mttr) : dash, "kpi-mttr", "mean time to resolve, last 30 days"),
+      card("Self-healed", total ? formatPct(total.selfHealedPct) : dash, "kpi-self-healed", "resolved by a runbook, last 30 days"),
+    );
+    if (activeError || kpiError) {
+      cards.append(
+        h("p", { class: "error", role: "alert", testid: "overview-error" }, [activeError, kpiError].filter(Boolean).join(" · ")),
+      );
+    }
+
+    if (!scope) {
+      const byCompany = new Map<string, Incident[]>();
+      for (const incident of active.values()) {
+        const list = byCompany.get(incident.companyId) ?? [];
+        list.push(incident);
+        byCompany.set(incident.companyId, list);
+      }
+      const kpiById = new Map((kpis?.companies ?? []).map((k) => [k.companyId, k]));
+      mount(
+        perCompany,
+        h("h2", { id: "per-company" }, "Per company"),
+        ctx.companies().length === 0
+          ? placeholder("No companies yet. Create one on the Companies page.")
+          : h(
+              "table",
+              { testid: "per-company-table" },
+              h(
+                "thead",
+                null,
+                h(
+                  "tr",
+                  null,
+                  ["Company", "Critical alerts", "High priority", "Active", "Noise reduction", "MTTR", "Self-healed"].map((t) =>
+                    h("th", { scope: "col" }, t),
+                  ),
+                ),
+              ),
+              h(
+                "tbody",
+                null,
+                ctx.companies().map((company) => {
+                  const c = count(byCompany.get(company.id) ?? []);
+                  const k = kpiById.get(company.id);
+                  return h(
+                    "tr",
+                    { testid: "per-company-row", "data-company-id": company.id },
+                    h("th", { scope: "row" }, h("a", { href: "#/incidents", onclick: () => ctx.setScope(company.id) }, company.name)),
+                    h("td", { class: "num" }, activeError ? "—" : String(c.critical)),
+                    h("td", { class: "num" }, activeError ? "—" : String(c.high)),
+                    h("td", { class: "num" }, activeError ? "—" : String(c.active)),
+                    h("td", { class: "num" }, k ? formatPct(k.noiseReductionPct) : "—"),
+                    h("td", { class: "num" }, k ? formatDuration(k.mttr) : "—"),
+                    h("td", { class: "num" }, k ? formatPct(k.selfHealedPct) : "—"),
+                  );
+                }),
+              ),
+            ),
+      );
+    }
+
+    const newest = [...active.values()]
+      .sort((a, b) => timeMillis(b.updateTime) - timeMillis(a.updateTime))
+      .slice(0, 10);
+    mount(
+      latest,
+      h("h2", { id: "latest" }, "Latest active incidents"),
+      newest.length === 0
+        ? placeholder(loaded ? (activeError ? "Incidents cannot be listed right now." : "No active incidents.") : "Loading…")
+        : h(
+            "ul",
+            { class: "incident-cards", testid: "latest-incidents" },
+            newest.map((incident) =>
+              h(
+                "li",
+                { testid: "incident-row", "data-incident-id": incident.id },
+                priorityBadge(incident.priority),
+                statusBadge(incident.status),
+                h("a", { href: `#/incidents/${encodeURIComponent(incident.id)}` }, incident.summary || `${incident.asset} · ${incident.signature}`),
+                h("span", { class: "muted" }, ` ${ctx.companyName(incident.companyId)} · ${incident.asset} · `, timeElement(incident.updateTime)),
+              ),
+            ),
+          ),
+    );
+  };
+
+  const companyIds = scope ? [scope] : [];
+  const loadActive = async () => {
+    try {
+      const incidents = await allPages(async (pageToken) => {
+        const answer = await ctx.client.incidents.listIncidents({
+          companyIds,
+          statuses: [IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED],
+          pageSize: 500,
+          pageToken,
+        });
+        return { items: answer.incidents, next: answer.nextPageToken };
+      }, 10);
+      active.clear();
+      for (const incident of incidents) active.set(incident.id, incident);
+      activeError = "";
+    } catch (error) {
+      activeError = `Incidents: ${errorText(error)}`;
+    }
+  };
+  const loadKpis = async () => {
+    try {
+      kpis = await ctx.client.incidents.getKpis({ companyId: scope });
+      kpiError = "";
+    } catch (error) {
+      kpiError = `KPIs: ${errorText(error)}`;
+    }
+  };
+
+  let disposed = false;
+  const refreshKpis = debounce(async () => {
+    await loadKpis();
+    if (!disposed) render();
+  }, 1000);
+  const relist = debounce(async () => {
+    await Promise.all([loadActive(), loadKpis()]);
+    if (!disposed) render();
+  }, 300);
+
+  const unsubscribe = ctx.feed.subscribe({
+    event: (event) => {
+      const incident = event.incident;
+      if (!incident || !inScope.has(incident.companyId)) return;
+      if (!isNewer(incident, active.get(incident.id))) return;
+      if (isActive(incident)) active.set(incident.id, incident);
+      else active.delete(incident.id);
+      render();
+      refreshKpis();
+    },
+    resync: (companyId) => {
+      if (inScope.has(companyId)) relist();
+    },
+  });
+
+  render();
+  void Promise.all([loadActive(), loadKpis()]).then(() => {
+    loaded = true;
+    if (!disposed) render();
+  });
+
+  return {
+    element,
+    dispose: () => {
+      disposed = true;
+      unsubscribe();
+    },
+  };
+}

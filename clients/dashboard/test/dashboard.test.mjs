@@ -1,0 +1,183 @@
+// Browser test of the dashboard against a running server (scripts/test-clients starts one):
+// Debian's Chromium, headless, driven by playwright-core.
+//
+//   AW_URL=http://127.0.0.1:8080 AW_TOKEN=awo_... node test/dashboard.test.mjs
+//
+// Steps: a wrong token is refused; sign in; create a company in the UI and read its API key,
+// webhook URL and curl example from the page; send an alert to the webhook from this process;
+// the incident appears in the open page without a reload; acknowledge it in the UI; its status
+// becomes acknowledged. Screenshots go to $AW_TEST_OUTPUT (default clients/dashboard/test-output).
+import assert from "node:assert/strict";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+const baseUrl = process.env.AW_URL;
+const token = process.env.AW_TOKEN;
+if (!baseUrl || !token) throw new Error("set AW_URL and AW_TOKEN");
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outDir = path.resolve(process.env.AW_TEST_OUTPUT ?? path.join(here, "..", "test-output"));
+const executablePath = process.env.AW_CHROMIUM ?? "/usr/bin/chromium";
+const INCIDENT_TIMEOUT_MS = Number(process.env.AW_INCIDENT_TIMEOUT_MS ?? 20_000);
+
+await mkdir(outDir, { recursive: true });
+await rm(path.join(outDir, "failure.png"), { force: true }); // from an earlier run
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  // Root in a container: Chromium's sandbox needs user namespaces it may not have.
+  args: ["--no-sandbox", "--disable-dev-shm-usage"],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+const pageErrors = [];
+page.on("pageerror", (error) => pageErrors.push(error));
+page.on("console", (message) => {
+  if (message.type() === "error") console.log(`  [browser console] ${message.text()}`);
+});
+
+const results = [];
+let failed = false;
+async function step(name, fn) {
+  if (failed) {
+    results.push({ name, status: "skipped" });
+    console.log(`  - ${name}: skipped (an earlier step failed)`);
+    return;
+  }
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, status: "ok" });
+    console.log(`  ok ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failed = true;
+    results.push({ name, status: "FAILED" });
+    console.log(`  FAILED ${name}: ${error instanceof Error ? error.message : error}`);
+    const shot = path.join(outDir, "failure.png");
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    const notices = await page.locator('[data-testid="notice"], .error').allTextContents().catch(() => []);
+    if (notices.length > 0) console.log(`    page says: ${notices.join(" | ")}`);
+    console.log(`    screenshot: ${shot}`);
+  }
+}
+const byTestId = (id) => page.locator(`[data-testid="${id}"]`);
+
+const companyName = `dashboard-test-${Date.now()}`;
+let apiKey = "";
+let companyId = "";
+let incidentId = "";
+
+await step("the page loads and a wrong token is refused", async () => {
+  const response = await page.goto(`${baseUrl}/`);
+  assert.equal(response?.status(), 200);
+  await byTestId("token-input").fill("awo_not_a_real_token");
+  await byTestId("sign-in").click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="sign-in-error"]')?.textContent?.length > 0,
+  );
+});
+
+await step("sign in with the admin token", async () => {
+  await byTestId("token-input").fill(token);
+  await byTestId("sign-in").click();
+  await byTestId("overview").waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("alertwhisperer.token")), token);
+});
+
+await step("create a company in the UI and read its API key", async () => {
+  await byTestId("nav-companies").click();
+  await byTestId("company-name").fill(companyName);
+  await byTestId("create-company").click();
+  await byTestId("new-api-key").waitFor();
+  apiKey = (await byTestId("new-api-key").textContent())?.trim() ?? "";
+  assert.match(apiKey, /^awk_/);
+  assert.equal((await byTestId("webhook-url").first().textContent())?.trim(), `${baseUrl}/api/webhooks/alerts`);
+  const curl = (await byTestId("curl-example").textContent()) ?? "";
+  assert.ok(curl.includes(`X-API-Key: ${apiKey}`), curl);
+  assert.ok(curl.includes(`${baseUrl}/api/webhooks/alerts`), curl);
+  const row = page.locator('[data-testid="company-row"]', { hasText: companyName });
+  await row.waitFor();
+  companyId = (await row.getAttribute("data-company-id")) ?? "";
+  assert.ok(companyId);
+});
+
+await step("select the company and open the incident list", async () => {
+  await byTestId("company-select").selectOption(companyId);
+  await byTestId("nav-incidents").click();
+  await byTestId("incidents").waitFor();
+  await byTestId("filter-status").selectOption("");
+});
+
+await step("send an alert to the webhook (seed payload, X-API-Key)", async () => {
+  const response = await fetch(`${baseUrl}/api/webhooks/alerts`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-API-Key": apiKey },
+    body: JSON.stringify({
+      asset_name: "web-01",
+      signature: "disk_full",
+      severity: "critical",
+      message: "/var is 97% full (dashboard test)",
+      tool_source: "dashboard-test",
+    }),
+  });
+  const text = await response.text();
+  assert.equal(response.status, 202, text);
+});
+
+await step("the incident appears in the open page without a reload (WatchIncidents)", async () => {
+  const navigations = [];
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) navigations.push(frame.url());
+  });
+  const row = page.locator('[data-testid="incident-row"]', { hasText: "web-01" });
+  await row.waitFor({ timeout: INCIDENT_TIMEOUT_MS });
+  incidentId = (await row.getAttribute("data-incident-id")) ?? "";
+  assert.ok(incidentId);
+  assert.equal((await row.locator('[data-testid="incident-status"]').textContent())?.trim(), "open");
+  assert.deepEqual(navigations.filter((u) => !u.includes("#")), [], "the page reloaded");
+});
+
+await step("acknowledge it in the UI; its status becomes acknowledged", async () => {
+  await page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"] [data-testid="incident-link"]`).click();
+  await byTestId("incident-detail").waitFor();
+  await byTestId("action-acknowledge").click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="incident-detail"] [data-testid="incident-status"]')?.textContent === "acknowledged",
+    null,
+    { timeout: 10_000 },
+  );
+  await page.locator('[data-testid="timeline-entry"][data-kind="acknowledged"]').first().waitFor({ timeout: 10_000 });
+});
+
+await step("the incident list shows it acknowledged", async () => {
+  await byTestId("nav-incidents").click();
+  const status = page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"] [data-testid="incident-status"]`);
+  await status.waitFor();
+  assert.equal((await status.textContent())?.trim(), "acknowledged");
+});
+
+// Always: the overview of the test company, for a person to look at.
+const overviewShot = path.join(outDir, "overview.png");
+try {
+  if (companyId) await byTestId("company-select").selectOption(companyId).catch(() => {});
+  await page.evaluate(() => (window.location.hash = "#/overview"));
+  await byTestId("overview").waitFor({ timeout: 5_000 });
+  await page.waitForTimeout(1_000);
+  await page.screenshot({ path: overviewShot, fullPage: true });
+  console.log(`  overview screenshot: ${overviewShot}`);
+} catch (error) {
+  console.log(`  could not take the overview screenshot: ${error}`);
+}
+
+await browser.close();
+
+if (pageErrors.length > 0) {
+  failed = true;
+  for (const error of pageErrors) console.log(`  uncaught error in the page: ${error.stack ?? error}`);
+}
+const ok = results.filter((r) => r.status === "ok").length;
+console.log(`dashboard browser test: ${ok} of ${results.length} steps passed${failed ? "; FAILED" : ""}`);
+process.exit(failed ? 1 : 0);
