@@ -268,5 +268,25 @@ impl Correlator {
                 tracing::warn!(%error, company_id, "correlation sweep failed");
             }
         }
+        let quiet = match self.store.companies_with_quiet_flapping().await {
+            Ok(companies) => companies,
+            Err(error) => {
+                tracing::warn!(%error, "cannot list flapping incidents");
+                return;
+            }
+        };
+        for company_id in quiet {
+            match self
+                .store
+                .settle_flapping(&company_id, crate::store::now_ms())
+                .await
+            {
+                Ok((sequence, settled)) if settled > 0 => self.hub.publish(&company_id, sequence),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, company_id, "cannot settle flapping incidents")
+                }
+            }
+        }
     }
 }

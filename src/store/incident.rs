@@ -547,6 +547,78 @@ impl Store {
             .await?)
     }
 
+    /// Companies with open flapping incidents whose alerts are all resolved.
+    pub async fn companies_with_quiet_flapping(&self) -> Result<Vec<String>> {
+        Ok(incident::Entity::find()
+            .select_only()
+            .column(incident::Column::CompanyId)
+            .filter(incident::Column::Flapping.eq(true))
+            .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
+            .filter(incident::Column::FiringAlertCount.eq(0))
+            .distinct()
+            .into_tuple::<String>()
+            .all(self.connection())
+            .await?)
+    }
+
+    /// Ends flapping: an open flapping incident whose alerts have all been
+    /// resolved, and that has not changed for a whole window, stops flapping
+    /// and (with auto-resolve) resolves. Answers the company's last sequence
+    /// and how many incidents settled.
+    pub async fn settle_flapping(&self, company_id: &str, now: i64) -> Result<(i64, usize)> {
+        let txn = self.connection().begin().await?;
+        let base = lock_company(&txn, company_id).await?;
+        let config = correlation_config::Entity::find_by_id(company_id.to_owned())
+            .one(&txn)
+            .await?;
+        let settings = settings_of(config.as_ref());
+        let window = i64::try_from(settings.window.as_millis()).unwrap_or(i64::MAX);
+        let rows = incident::Entity::find()
+            .filter(incident::Column::CompanyId.eq(company_id))
+            .filter(incident::Column::Flapping.eq(true))
+            .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
+            .filter(incident::Column::FiringAlertCount.eq(0))
+            .filter(incident::Column::UpdatedAt.lt(now - window))
+            .order_by_asc(incident::Column::Id)
+            .all(&txn)
+            .await?;
+        let mut feed = Vec::new();
+        let mut settled = Vec::new();
+        for row in rows {
+            let mut incident = incident_of(row);
+            incident.flapping = false;
+            incident.updated_at = now;
+            feed.push(FeedEntry {
+                kind: EventKind::FlappingEnded,
+                actor: "system".to_owned(),
+                message: format!(
+                    "no alert fired for {} minutes",
+                    settings.window.as_secs() / 60
+                ),
+                at: now,
+                incident: incident.clone(),
+            });
+            if settings.auto_resolve {
+                incident.status = IncidentStatus::Resolved;
+                incident.resolved_at = Some(now);
+                incident.resolution = "flapping ended with all alerts resolved".to_owned();
+                feed.push(FeedEntry {
+                    kind: EventKind::Resolved,
+                    actor: "system".to_owned(),
+                    message: incident.resolution.clone(),
+                    at: now,
+                    incident: incident.clone(),
+                });
+            }
+            settled.push(incident);
+        }
+        let refs: Vec<&Incident> = settled.iter().collect();
+        upsert_incidents(&txn, &refs).await?;
+        let (sequence, _) = append_events(&txn, self.backend(), company_id, base, &feed).await?;
+        txn.commit().await?;
+        Ok((sequence, settled.len()))
+    }
+
     /// One correlation pass over a company's pending events, in one
     /// transaction under the company's lock.
     pub async fn correlate_pass(&self, company_id: &str, mode: PassMode) -> Result<PassOutcome> {

@@ -26,6 +26,7 @@ crate::on_both_backends!(
     watcher_that_reconnects_with_after_sequence_receives_every_event_once,
     alerts_committed_before_a_crash_are_correlated_after_restart,
     correlate_now_and_preview_work_while_auto_correlate_is_off,
+    flapping_incident_stays_open_then_settles_after_a_quiet_window,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -1286,5 +1287,84 @@ async fn two_replicas_on_postgres_never_split_an_incident() {
         {
             break;
         }
+    }
+}
+
+async fn flapping_incident_stays_open_then_settles_after_a_quiet_window(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    set_config(
+        &server,
+        &acme.id,
+        v1::CorrelationConfig {
+            flapping: Some(v1::FlappingSettings {
+                enabled: true,
+                threshold: 2,
+            }),
+            ..Default::default()
+        },
+        &["flapping"],
+    )
+    .await;
+    let t = now_ms() - 60_000;
+    let resolve = |dedup: &str, at: i64| v1::AlertInput {
+        action: AlertAction::Resolve.into(),
+        ..alert("web-01", "http_5xx", dedup, at)
+    };
+    let results = send(
+        &server,
+        &acme.key,
+        vec![
+            alert("web-01", "http_5xx", "steady", t),
+            alert("web-01", "http_5xx", "flap", t + 1000),
+            resolve("flap", t + 2000),
+            alert("web-01", "http_5xx", "flap", t + 3000),
+            resolve("flap", t + 4000),
+            resolve("steady", t + 5000),
+        ],
+    )
+    .await;
+    let incident_id = results[0].incident_id.clone();
+    assert!(
+        results.iter().all(|r| r.incident_id == incident_id),
+        "the re-fire joins the same incident: {results:?}"
+    );
+    let incidents = company_incidents(&server, &acme).await;
+    assert_eq!(incidents.len(), 1);
+    assert!(incidents[0].flapping);
+    assert_eq!(
+        incidents[0].status,
+        IncidentStatus::Open as i32,
+        "a flapping incident does not resolve itself"
+    );
+    let store = Store::connect(&server.config).await.unwrap();
+    let (_, settled) = store.settle_flapping(&acme.id, now_ms()).await.unwrap();
+    assert_eq!(settled, 0, "not quiet for a whole window yet");
+    let (_, settled) = store
+        .settle_flapping(&acme.id, now_ms() + 11 * 60_000)
+        .await
+        .unwrap();
+    assert_eq!(settled, 1);
+    let full = Incidents::new(server.channel().await)
+        .get_incident(authed(
+            &server.admin_token,
+            v1::GetIncidentRequest {
+                incident_id,
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let incident = full.incident.unwrap();
+    assert!(!incident.flapping);
+    assert_eq!(incident.status, IncidentStatus::Resolved as i32);
+    let kinds: Vec<i32> = full.timeline.iter().map(|e| e.kind).collect();
+    for kind in [
+        IncidentEventKind::FlappingStarted,
+        IncidentEventKind::FlappingEnded,
+        IncidentEventKind::Resolved,
+    ] {
+        assert!(kinds.contains(&(kind as i32)), "{kind:?} in {kinds:?}");
     }
 }
