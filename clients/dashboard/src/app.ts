@@ -15,6 +15,7 @@ import { LiveFeed } from "./live.js";
 import type { StreamStatus } from "./live.js";
 import { companiesView } from "./views/companies.js";
 import { companyView } from "./views/company.js";
+import { complianceView } from "./views/compliance.js";
 import { incidentView } from "./views/incident.js";
 import { incidentsView } from "./views/incidents.js";
 import { overviewView } from "./views/overview.js";
@@ -57,7 +58,7 @@ function signInPage(message = ""): void {
           const client = clientFor(token);
           const companies = await listAllCompanies(client);
           storeToken(token);
-          startApp(client, companies);
+          startApp(client, token, companies);
         } catch (e) {
           error.textContent =
             errorCode(e) === Code.Unauthenticated
@@ -86,7 +87,7 @@ function signInPage(message = ""): void {
   input.focus();
 }
 
-function startApp(client: AlertWhispererClient, initialCompanies: Company[]): void {
+function startApp(client: AlertWhispererClient, token: string, initialCompanies: Company[]): void {
   let companies = initialCompanies;
   let scope = sessionStorage.getItem(SCOPE_KEY) ?? "";
   if (scope && !companies.some((c) => c.id === scope)) scope = "";
@@ -155,6 +156,7 @@ function startApp(client: AlertWhispererClient, initialCompanies: Company[]): vo
 
   const ctx: Ctx = {
     client,
+    token,
     feed,
     companies: () => companies,
     companyName: (id) => companies.find((c) => c.id === id)?.name ?? id,
@@ -230,6 +232,7 @@ function startApp(client: AlertWhispererClient, initialCompanies: Company[]): vo
     ["#/overview", "Overview"],
     ["#/incidents", "Incidents"],
     ["#/companies", "Companies"],
+    ["#/compliance", "Compliance"],
   ];
   mount(
     nav,
@@ -275,6 +278,7 @@ function startApp(client: AlertWhispererClient, initialCompanies: Company[]): vo
     else if (section === "incidents") view = incidentsView(ctx);
     else if (section === "companies" && decoded) view = companyView(ctx, decoded);
     else if (section === "companies") view = companiesView(ctx);
+    else if (section === "compliance") view = complianceView(ctx);
     else view = overviewView(ctx);
     feed.watch(streamIds());
     mount(main, view.element);
@@ -297,7 +301,7 @@ async function boot(): Promise<void> {
   }
   const client = clientFor(token);
   try {
-    startApp(client, await listAllCompanies(client));
+    startApp(client, token, await listAllCompanies(client));
   } catch (e) {
     if (errorCode(e) === Code.Unauthenticated) {
       storeToken(null);

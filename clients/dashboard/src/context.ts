@@ -4,6 +4,8 @@ import type { LiveFeed } from "./live.js";
 
 export interface Ctx {
   client: AlertWhispererClient;
+  /** The operator token (for the plain-HTTP routes, e.g. the CSV report). */
+  token: string;
   feed: LiveFeed;
   /** Companies the token can see, oldest first. */
   companies(): Company[];

@@ -6,7 +6,10 @@
 // Steps: a wrong token is refused; sign in; create a company in the UI and read its API key,
 // webhook URL and curl example from the page; send an alert to the webhook from this process;
 // the incident appears in the open page without a reload; acknowledge it in the UI; its status
-// becomes acknowledged. Screenshots go to $AW_TEST_OUTPUT (default clients/dashboard/test-output).
+// becomes acknowledged; the overview's KPI charts show the company's bars, and a second alert's
+// event refreshes them; the Compliance view of the company renders, and Sync answers that the
+// company has no AWS role (FAILED_PRECONDITION). Screenshots (overview.png, compliance.png) go
+// to $AW_TEST_OUTPUT (default clients/dashboard/test-output).
 import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
@@ -23,7 +26,8 @@ const executablePath = process.env.AW_CHROMIUM ?? "/usr/bin/chromium";
 const INCIDENT_TIMEOUT_MS = Number(process.env.AW_INCIDENT_TIMEOUT_MS ?? 20_000);
 
 await mkdir(outDir, { recursive: true });
-await rm(path.join(outDir, "failure.png"), { force: true }); // from an earlier run
+// From an earlier run.
+for (const name of ["failure.png", "compliance.png"]) await rm(path.join(outDir, name), { force: true });
 
 const browser = await chromium.launch({
   executablePath,
@@ -157,6 +161,84 @@ await step("the incident list shows it acknowledged", async () => {
   const status = page.locator(`[data-testid="incident-row"][data-incident-id="${incidentId}"] [data-testid="incident-status"]`);
   await status.waitFor();
   assert.equal((await status.textContent())?.trim(), "acknowledged");
+});
+
+await step("the overview's KPI charts show the test company's bars, refreshed by WatchIncidents events", async () => {
+  // The company selected: its stream is open whatever the number of companies (over plain
+  // HTTP "All companies" follows only the 4 oldest).
+  await byTestId("company-select").selectOption(companyId);
+  await byTestId("nav-overview").click();
+  await byTestId("overview").waitFor();
+  const bar = (chart) =>
+    page.locator(`[data-testid="${chart}"] [data-testid="chart-bar"][data-company-id="${companyId}"]`);
+  await bar("chart-noise-reduction").waitFor({ timeout: 10_000 });
+  // One alert, one incident: nothing folded yet.
+  assert.equal(await bar("chart-noise-reduction").getAttribute("data-value"), "0");
+  assert.match((await bar("chart-noise-reduction").locator('[data-testid="chart-bar-value"]').textContent()) ?? "", /%$/);
+  // Acknowledged above: MTTA has a value; not resolved: MTTR has none.
+  assert.notEqual((await bar("chart-mtta").locator('[data-testid="chart-bar-value"]').textContent())?.trim(), "—");
+  assert.equal((await bar("chart-mttr").locator('[data-testid="chart-bar-value"]').textContent())?.trim(), "—");
+  await bar("chart-self-healed").waitFor();
+  // The same alert again folds into the incident: its event refreshes the KPIs (no reload, no
+  // polling), and noise reduction becomes 1 − 1 incident / 2 alerts = 50 %.
+  const response = await fetch(`${baseUrl}/api/webhooks/alerts`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-API-Key": apiKey },
+    body: JSON.stringify({
+      asset_name: "web-01",
+      signature: "disk_full",
+      severity: "critical",
+      message: "/var is 98% full (dashboard test, again)",
+      tool_source: "dashboard-test",
+    }),
+  });
+  assert.equal(response.status, 202, await response.text());
+  await page.waitForFunction(
+    (id) =>
+      document
+        .querySelector(`[data-testid="chart-noise-reduction"] [data-testid="chart-bar"][data-company-id="${id}"]`)
+        ?.getAttribute("data-value") === "50",
+    companyId,
+    { timeout: 10_000 },
+  );
+  // All companies: one bar per company, the test company's among them.
+  await byTestId("company-select").selectOption("");
+  await page.locator(`[data-testid="overview"] .subtitle`, { hasText: "All companies" }).waitFor();
+  await page.waitForFunction(
+    (id) =>
+      document
+        .querySelector(`[data-testid="chart-noise-reduction"] [data-testid="chart-bar"][data-company-id="${id}"]`)
+        ?.getAttribute("data-value") === "50",
+    companyId,
+    { timeout: 10_000 },
+  );
+});
+
+await step("the Compliance view of the test company renders; Sync answers FAILED_PRECONDITION (no AWS role)", async () => {
+  await byTestId("nav-compliance").click();
+  // All companies: the test company has a row, never synced.
+  const row = page.locator(`[data-testid="compliance-company-row"][data-company-id="${companyId}"]`);
+  await row.waitFor({ timeout: 10_000 });
+  assert.ok(((await row.textContent()) ?? "").includes("never synced"));
+  // The company itself.
+  await byTestId("company-select").selectOption(companyId);
+  await page.locator(`[data-testid="compliance"][data-company-id="${companyId}"]`).waitFor();
+  assert.equal((await byTestId("compliance-scope").textContent())?.trim(), companyName);
+  await byTestId("compliance-never-synced").waitFor({ timeout: 10_000 });
+  assert.equal((await byTestId("compliance-instances-value").textContent())?.trim(), "—");
+  await byTestId("compliance-trend-empty").waitFor();
+  await byTestId("compliance-instances-empty").waitFor();
+  assert.equal(await byTestId("compliance-csv").isDisabled(), true);
+  await byTestId("compliance-sync").click();
+  const error = byTestId("sync-error");
+  await error.waitFor({ timeout: 10_000 });
+  const text = (await error.textContent()) ?? "";
+  assert.match(text, /FAILED_PRECONDITION/, text);
+  assert.match(text, /no AWS role/, text);
+  assert.ok(text.includes(companyId), text);
+  const shot = path.join(outDir, "compliance.png");
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`    compliance screenshot: ${shot}`);
 });
 
 // Always: the overview of the test company, for a person to look at.

@@ -12,6 +12,8 @@ import {
 } from "../api.js";
 import type { GetKpisResponse, Incident, Kpis } from "../api.js";
 import type { Ctx, View } from "../context.js";
+import { barChart } from "../charts.js";
+import type { Bar } from "../charts.js";
 import { debounce, h, mount } from "../dom.js";
 import {
   isActive,
@@ -60,6 +62,7 @@ export function overviewView(ctx: Ctx): View {
   let loaded = false;
 
   const cards = h("section", { class: "kpis", "aria-label": "Counters", testid: "kpi-cards" });
+  const charts = h("section", { "aria-labelledby": "kpi-charts-h", testid: "kpi-charts" });
   const perCompany = h("section", { "aria-labelledby": "per-company" });
   const latest = h("section", { "aria-labelledby": "latest" });
   const element = h(
@@ -70,6 +73,7 @@ export function overviewView(ctx: Ctx): View {
       h("p", { class: "subtitle" }, scope ? ctx.companyName(scope) : "All companies"),
     ),
     cards,
+    charts,
     scope ? null : perCompany,
     latest,
   );
@@ -93,6 +97,8 @@ export function overviewView(ctx: Ctx): View {
       );
     }
 
+    renderCharts();
+
     if (!scope) {
       const byCompany = new Map<string, Incident[]>();
       for (const incident of active.values()) {
@@ -115,7 +121,7 @@ export function overviewView(ctx: Ctx): View {
                 h(
                   "tr",
                   null,
-                  ["Company", "Critical alerts", "High priority", "Active", "Noise reduction", "MTTR", "Self-healed"].map((t) =>
+                  ["Company", "Critical alerts", "High priority", "Active", "Noise reduction", "MTTA", "MTTR", "Self-healed"].map((t) =>
                     h("th", { scope: "col" }, t),
                   ),
                 ),
@@ -134,6 +140,7 @@ export function overviewView(ctx: Ctx): View {
                     h("td", { class: "num" }, activeError ? "—" : String(c.high)),
                     h("td", { class: "num" }, activeError ? "—" : String(c.active)),
                     h("td", { class: "num" }, k ? formatPct(k.noiseReductionPct) : "—"),
+                    h("td", { class: "num" }, k ? formatDuration(k.mtta) : "—"),
                     h("td", { class: "num" }, k ? formatDuration(k.mttr) : "—"),
                     h("td", { class: "num" }, k ? formatPct(k.selfHealedPct) : "—"),
                   );
@@ -164,6 +171,41 @@ export function overviewView(ctx: Ctx): View {
                 h("span", { class: "muted" }, ` ${ctx.companyName(incident.companyId)} · ${incident.asset} · `, timeElement(incident.updateTime)),
               ),
             ),
+          ),
+    );
+  };
+
+  // KPI bar charts, one bar per company (GetKpis' companies[]), in the order of the selector.
+  const renderCharts = () => {
+    const order = new Map(ctx.companies().map((c, i) => [c.id, i]));
+    const rows = [...(kpis?.companies ?? [])].sort(
+      (a, b) => (order.get(a.companyId) ?? Infinity) - (order.get(b.companyId) ?? Infinity),
+    );
+    const seconds = (d: Kpis["mtta"]) => (d ? Number(d.seconds) + d.nanos / 1e9 : undefined);
+    const pctBars = (pick: (k: Kpis) => number): Bar[] =>
+      rows.map((k) => ({ id: k.companyId, label: ctx.companyName(k.companyId), value: pick(k), text: formatPct(pick(k)) }));
+    const durationChart = (title: string, hint: string, testid: string, pick: (k: Kpis) => Kpis["mtta"]) => {
+      const bars: Bar[] = rows.map((k) => ({
+        id: k.companyId,
+        label: ctx.companyName(k.companyId),
+        value: seconds(pick(k)),
+        text: formatDuration(pick(k)),
+      }));
+      const max = Math.max(0, ...bars.map((b) => b.value ?? 0));
+      return barChart({ title, hint, testid, bars, max });
+    };
+    mount(
+      charts,
+      h("h2", { id: "kpi-charts-h" }, scope ? "KPIs (last 30 days)" : "KPIs per company (last 30 days)"),
+      !kpis
+        ? placeholder(kpiError ? "KPIs cannot be fetched right now." : "Loading…", "kpi-charts-placeholder")
+        : h(
+            "div",
+            { class: "charts" },
+            barChart({ title: "Noise reduction", hint: "alerts folded into incidents", testid: "chart-noise-reduction", bars: pctBars((k) => k.noiseReductionPct), max: 100 }),
+            durationChart("MTTA", "mean time to acknowledge", "chart-mtta", (k) => k.mtta),
+            durationChart("MTTR", "mean time to resolve", "chart-mttr", (k) => k.mttr),
+            barChart({ title: "Self-healed", hint: "resolved by a runbook", testid: "chart-self-healed", bars: pctBars((k) => k.selfHealedPct), max: 100 }),
           ),
     );
   };
