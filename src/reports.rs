@@ -1,5 +1,6 @@
 //! Reports over plain HTTP for MSPs without QuickSight: the patch compliance
-//! of a company's latest (or a named) snapshot as CSV.
+//! of a company's latest (or a named) snapshot as CSV. The same CSV (one
+//! column list, one writer) is what the QuickSight export writes to S3.
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -10,7 +11,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::grpc::AppState;
-use crate::store::Page;
+use crate::store::entity::compliance_snapshot;
+use crate::store::{Page, Scope, Store};
 
 /// The report routes.
 pub(crate) fn routes(state: AppState) -> Router {
@@ -26,69 +28,73 @@ struct ComplianceQuery {
     snapshot_id: String,
 }
 
-/// The CSV columns, documented in docs/reports.md.
-const COLUMNS: [&str; 22] = [
-    "company_id",
-    "snapshot_id",
-    "snapshot_time",
-    "instance_id",
-    "name",
-    "platform_type",
-    "platform_name",
-    "status",
-    "installed",
-    "installed_other",
-    "installed_pending_reboot",
-    "installed_rejected",
-    "missing",
-    "failed",
-    "not_applicable",
-    "critical_non_compliant",
-    "security_non_compliant",
-    "other_non_compliant",
-    "operation",
-    "operation_end_time",
-    "baseline_id",
-    "patch_group",
+/// How a CSV column is typed when QuickSight reads it (documented in
+/// docs/reports.md and docs/quicksight.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvType {
+    /// Text.
+    String,
+    /// A whole number.
+    Integer,
+    /// A decimal number.
+    Decimal,
+    /// An RFC 3339 time (UTC, `Z`).
+    DateTime,
+}
+
+/// The compliance CSV's columns and their types, documented in docs/reports.md.
+/// The HTTP report and the QuickSight export both write them.
+pub const COMPLIANCE_COLUMNS: [(&str, CsvType); 22] = [
+    ("company_id", CsvType::String),
+    ("snapshot_id", CsvType::String),
+    ("snapshot_time", CsvType::DateTime),
+    ("instance_id", CsvType::String),
+    ("name", CsvType::String),
+    ("platform_type", CsvType::String),
+    ("platform_name", CsvType::String),
+    ("status", CsvType::String),
+    ("installed", CsvType::Integer),
+    ("installed_other", CsvType::Integer),
+    ("installed_pending_reboot", CsvType::Integer),
+    ("installed_rejected", CsvType::Integer),
+    ("missing", CsvType::Integer),
+    ("failed", CsvType::Integer),
+    ("not_applicable", CsvType::Integer),
+    ("critical_non_compliant", CsvType::Integer),
+    ("security_non_compliant", CsvType::Integer),
+    ("other_non_compliant", CsvType::Integer),
+    ("operation", CsvType::String),
+    ("operation_end_time", CsvType::DateTime),
+    ("baseline_id", CsvType::String),
+    ("patch_group", CsvType::String),
 ];
 
-fn rfc3339(ms: i64) -> String {
+/// A time as the CSVs write it: RFC 3339 in UTC.
+pub fn rfc3339(ms: i64) -> String {
     crate::grpc::convert::timestamp(ms).to_string()
 }
 
-async fn compliance_csv(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<ComplianceQuery>,
-) -> Result<Response> {
-    let operator = crate::grpc::auth::operator(&state, &headers).await?;
-    if query.company_id.trim().is_empty() {
-        return Err(Error::invalid("company_id", "is required"));
-    }
-    let store = &state.store;
-    let snapshot = if query.snapshot_id.is_empty() {
-        store
-            .latest_compliance_snapshot(&operator.scope, &query.company_id)
-            .await?
-            .ok_or_else(|| {
-                Error::FailedPrecondition(format!(
-                    "company {} has no compliance data yet: run SyncCompliance",
-                    query.company_id
-                ))
-            })?
-    } else {
-        store
-            .compliance_snapshot(&operator.scope, &query.company_id, &query.snapshot_id)
-            .await?
-    };
+fn csv_error(error: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("csv: {error}"))
+}
+
+/// A snapshot's instance rows as CSV with a header row, read page by page
+/// within `scope`; answers the bytes and the number of data rows.
+pub async fn compliance_snapshot_csv(
+    store: &Store,
+    scope: &Scope,
+    snapshot: &compliance_snapshot::Model,
+) -> Result<(Vec<u8>, i64)> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let csv_error = |error: csv::Error| Error::Internal(format!("csv: {error}"));
-    writer.write_record(COLUMNS).map_err(csv_error)?;
+    writer
+        .write_record(COMPLIANCE_COLUMNS.map(|(name, _)| name))
+        .map_err(csv_error)?;
+    let mut written = 0_i64;
     let mut page_token = String::new();
     loop {
         let page = Page::new(500, &page_token)?;
         let (rows, next) = store
-            .list_instance_compliance(&operator.scope, &snapshot, None, &page)
+            .list_instance_compliance(scope, snapshot, None, &page)
             .await?;
         for row in rows {
             let status = match row.status {
@@ -133,15 +139,43 @@ async fn compliance_csv(
                     row.patch_group,
                 ])
                 .map_err(csv_error)?;
+            written += 1;
         }
         if next.is_empty() {
             break;
         }
         page_token = next;
     }
-    let body = writer
-        .into_inner()
-        .map_err(|error| Error::Internal(format!("csv: {error}")))?;
+    let body = writer.into_inner().map_err(csv_error)?;
+    Ok((body, written))
+}
+
+async fn compliance_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ComplianceQuery>,
+) -> Result<Response> {
+    let operator = crate::grpc::auth::operator(&state, &headers).await?;
+    if query.company_id.trim().is_empty() {
+        return Err(Error::invalid("company_id", "is required"));
+    }
+    let store = &state.store;
+    let snapshot = if query.snapshot_id.is_empty() {
+        store
+            .latest_compliance_snapshot(&operator.scope, &query.company_id)
+            .await?
+            .ok_or_else(|| {
+                Error::FailedPrecondition(format!(
+                    "company {} has no compliance data yet: run SyncCompliance",
+                    query.company_id
+                ))
+            })?
+    } else {
+        store
+            .compliance_snapshot(&operator.scope, &query.company_id, &query.snapshot_id)
+            .await?
+    };
+    let (body, _) = compliance_snapshot_csv(store, &operator.scope, &snapshot).await?;
     Ok((
         [
             (

@@ -26,6 +26,9 @@ pub struct Aws {
     base: Option<SdkConfig>,
     region: String,
     ssm: Mutex<HashMap<String, aws_sdk_ssm::Client>>,
+    /// Per company and role: the base configuration with that role's
+    /// credentials (one credentials cache shared by its S3 and QuickSight clients).
+    roles: Mutex<HashMap<String, SdkConfig>>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -65,6 +68,34 @@ impl CompanyRole {
     }
 }
 
+impl CompanyRole {
+    /// The AWS partition and account id of the role, from its ARN
+    /// (`arn:<partition>:iam::<account>:role/...`): the account whose S3 and
+    /// QuickSight the export writes to. No STS call is needed.
+    pub fn partition_and_account(&self) -> Result<(String, String)> {
+        let mut parts = self.role_arn.splitn(6, ':');
+        let (arn, partition, service, _region, account) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        if arn != "arn"
+            || partition.is_empty()
+            || service != "iam"
+            || account.len() != 12
+            || !account.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(Error::FailedPrecondition(format!(
+                "the AWS role ARN of company {} ({}) does not name an account (arn:aws:iam::<12 digits>:role/...): set it with TenantService.SetAwsRole",
+                self.company_id, self.role_arn
+            )));
+        }
+        Ok((partition.to_owned(), account.to_owned()))
+    }
+}
+
 impl Aws {
     /// Loads the base configuration when `aws_region` is set; otherwise AWS is off.
     pub async fn from_config(config: &Config) -> Self {
@@ -94,6 +125,7 @@ impl Aws {
             base,
             region: config.aws_region.clone(),
             ssm: Mutex::new(HashMap::new()),
+            roles: Mutex::new(HashMap::new()),
         }
     }
 
@@ -148,6 +180,62 @@ impl Aws {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(key, client.clone());
         Ok(client)
+    }
+}
+
+impl Aws {
+    /// The base configuration acting through the company's role (STS
+    /// AssumeRole with its external ID), cached per company and role.
+    async fn role_config(&self, role: &CompanyRole) -> Result<SdkConfig> {
+        let base = self.base()?;
+        let key = format!(
+            "{}\n{}\n{}",
+            role.company_id, role.role_arn, role.external_id
+        );
+        if let Some(config) = self
+            .roles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(config.clone());
+        }
+        let provider = AssumeRoleProvider::builder(role.role_arn.clone())
+            .external_id(role.external_id.clone())
+            .session_name(SESSION_NAME)
+            .session_length(SESSION_LENGTH)
+            .configure(base)
+            .build()
+            .await;
+        let config = base
+            .to_builder()
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(provider))
+            .identity_cache(aws_config::identity::IdentityCache::lazy().build())
+            .build();
+        self.roles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, config.clone());
+        Ok(config)
+    }
+
+    /// An S3 client acting in the company's account through its role. With an
+    /// endpoint override (moto, MinIO on 127.0.0.1) it addresses buckets by
+    /// path, since `bucket.127.0.0.1` does not resolve.
+    pub async fn s3(&self, role: &CompanyRole) -> Result<aws_sdk_s3::Client> {
+        let config = self.role_config(role).await?;
+        let path_style = config.endpoint_url().is_some();
+        Ok(aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(path_style)
+                .build(),
+        ))
+    }
+
+    /// A QuickSight client acting in the company's account through its role.
+    pub async fn quicksight(&self, role: &CompanyRole) -> Result<aws_sdk_quicksight::Client> {
+        let config = self.role_config(role).await?;
+        Ok(aws_sdk_quicksight::Client::new(&config))
     }
 }
 

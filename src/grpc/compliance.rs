@@ -1,6 +1,5 @@
 //! ComplianceService: sync patch compliance from Systems Manager, summaries,
-//! per-instance detail and trends. The QuickSight export answers UNIMPLEMENTED
-//! until it lands.
+//! per-instance detail, trends, and the export to S3 and QuickSight.
 
 use tonic::{Request, Response, Status};
 
@@ -285,6 +284,55 @@ impl ComplianceService for ComplianceHandler {
                     }
                 })
                 .collect(),
+        }))
+    }
+
+    async fn export_compliance_dataset(
+        &self,
+        request: Request<v1::ExportComplianceDatasetRequest>,
+    ) -> Result<Response<v1::ExportComplianceDatasetResponse>, Status> {
+        let operator = operator(&request)?;
+        operator.require(Role::Technician)?;
+        let body = request.into_inner();
+        // The export lands in the company's own account, through its role: one
+        // company per call.
+        let company_id = required_id("company_id", &body.company_id)?;
+        let export = crate::compliance::ExportRequest::new(
+            &body.s3_bucket,
+            &body.s3_prefix,
+            body.kpi_start_time
+                .as_ref()
+                .map(|t| timestamp_ms("kpi_start_time", t))
+                .transpose()?,
+            body.kpi_end_time
+                .as_ref()
+                .map(|t| timestamp_ms("kpi_end_time", t))
+                .transpose()?,
+            body.skip_quicksight,
+        )?;
+        let store = &self.state.store;
+        let company = store.get_company(&operator.scope, company_id).await?;
+        let done = crate::compliance::export_company(
+            store,
+            &self.state.aws,
+            &operator.scope,
+            &company,
+            &export,
+        )
+        .await?;
+        let dataset = |d: crate::compliance::ExportedDataset| v1::ExportedDataset {
+            csv_key: d.csv_key,
+            manifest_key: d.manifest_key,
+            data_source_id: d.data_source_id,
+            data_set_id: d.data_set_id,
+            ingestion_id: d.ingestion_id,
+            rows_written: d.rows_written,
+        };
+        Ok(Response::new(v1::ExportComplianceDatasetResponse {
+            s3_bucket: done.bucket,
+            snapshot: Some(dataset(done.snapshot)),
+            scorecard: Some(dataset(done.scorecard)),
+            export_time: Some(timestamp(done.export_ms)),
         }))
     }
 }

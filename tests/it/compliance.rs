@@ -29,7 +29,7 @@ fn patch_state(id: &str, missing: i64, critical: i64) -> serde_json::Value {
     })
 }
 
-async fn fixtures(moto: &Moto) {
+pub(crate) async fn fixtures(moto: &Moto) {
     // Company A (account 111111111111): four instances, one missing patches.
     moto.post(
         "/_aw/instances?account=111111111111",

@@ -8,6 +8,7 @@ mod client;
 mod compliance;
 mod correlation;
 mod dashboard;
+mod export;
 mod harness;
 mod incidents;
 mod ingest;

@@ -44,6 +44,31 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
   EQUAL (the default) or NOT_EQUAL are applied, other filters recorded only;
   MaxResults/NextToken as above).
 * SSM CreateActivation (fresh uuid4 ActivationId, 20-char alphanumeric code).
+* QuickSight data sources, data sets and ingestions (moto 5.2 has no
+  UpdateDataSet, DescribeDataSet, DescribeIngestion, and never answers
+  ResourceExistsException), emulated per account, requests signed for
+  "quicksight" only:
+    POST /accounts/A/data-sources            CreateDataSource (409 ResourceExistsException
+                                             when the id exists)
+    PUT  /accounts/A/data-sources/ID         UpdateDataSource (404 ResourceNotFoundException)
+    GET  /accounts/A/data-sources/ID         DescribeDataSource
+    POST /accounts/A/data-sets               CreateDataSet (409 when the id exists; 400
+                                             InvalidParameterValueException when an
+                                             S3Source names an unknown data source or a
+                                             non-STRING input column)
+    PUT  /accounts/A/data-sets/ID            UpdateDataSet (same checks; 404 when missing)
+    GET  /accounts/A/data-sets/ID            DescribeDataSet
+    PUT  /accounts/A/data-sets/ID/ingestions/ING   CreateIngestion (404 without the data
+                                             set, 409 for a known ingestion id)
+    GET  /accounts/A/data-sets/ID/ingestions/ING   DescribeIngestion (COMPLETED)
+  The account A in the path must be the caller's (by its access key, as for SSM),
+  else 403 AccessDeniedException; so is every call made with credentials of a
+  role whose ARN contains "NoQuickSight". Creating or updating a data set starts
+  no ingestion of its own. Calls are recorded under their operation names in
+  /_aw/calls (with "Account" and the request body); the objects are read back with
+    GET    /_aw/quicksight  -> {ACCOUNT: {"DataSources": {ID: {...}},
+                                          "DataSets": {ID: {...}},
+                                          "Ingestions": [{...}, ...]}}
 * STS AssumeRole: recorded, then handed to moto unchanged (its answer's
   AccessKeyId is remembered with the role's account); a RoleArn containing
   "Denied" answers STS's AccessDenied (HTTP 403) instead.
@@ -86,6 +111,15 @@ COMPLIANCE_FILTER_KEYS = ("ComplianceType", "ResourceType", "ResourceId", "Statu
 ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 ROLE_ACCOUNT_RE = re.compile(r"^arn:[^:]+:iam::([0-9]{12}):")
 FALLBACK_ACCOUNT = "123456789012"  # moto's DEFAULT_ACCOUNT_ID
+QUICKSIGHT_OPERATIONS = (
+    "CreateDataSource", "UpdateDataSource", "DescribeDataSource",
+    "CreateDataSet", "UpdateDataSet", "DescribeDataSet",
+    "CreateIngestion", "DescribeIngestion",
+)
+QS_PATH_RE = re.compile(
+    r"^/accounts/(?P<account>[^/]+)/(?P<kind>data-sources|data-sets)"
+    r"(?:/(?P<id>[^/]+)(?:/ingestions/(?P<ingestion>[^/]+))?)?$"
+)
 ALNUM = string.ascii_letters + string.digits
 
 Json = Any
@@ -104,6 +138,10 @@ class State:
         # access key id handed out by AssumeRole -> the assumed role's account
         self.key_accounts: Dict[str, str] = {}
         self.calls: Dict[str, List[Dict[str, Json]]] = self._empty_calls()
+        # access key id handed out by AssumeRole -> the assumed role's ARN
+        self.key_roles: Dict[str, str] = {}
+        # account -> {"DataSources": {id: obj}, "DataSets": {id: obj}, "Ingestions": [obj]}
+        self.quicksight: Dict[str, Dict[str, Any]] = {}
 
     @staticmethod
     def _empty_calls() -> Dict[str, List[Dict[str, Json]]]:
@@ -113,6 +151,7 @@ class State:
             "DescribeInstanceInformation": [],
             "DescribeInstancePatchStates": [],
             "ListResourceComplianceSummaries": [],
+            **{operation: [] for operation in QUICKSIGHT_OPERATIONS},
         }
 
     def record(self, operation: str, params: Dict[str, Json]) -> None:
@@ -149,6 +188,18 @@ class State:
     def remember_key(self, access_key_id: str, account: str) -> None:
         with self.lock:
             self.key_accounts[access_key_id] = account
+
+    def remember_role(self, access_key_id: str, role_arn: str) -> None:
+        with self.lock:
+            self.key_roles[access_key_id] = role_arn
+
+    def role_of_key(self, access_key_id: str) -> Optional[str]:
+        with self.lock:
+            return self.key_roles.get(access_key_id)
+
+    def quicksight_account(self, account: str) -> Dict[str, Any]:
+        """The account's QuickSight objects (call with the lock held)."""
+        return self.quicksight.setdefault(account, {"DataSources": {}, "DataSets": {}, "Ingestions": []})
 
     def account_of_key(self, access_key_id: str) -> Optional[str]:
         with self.lock:
@@ -237,6 +288,12 @@ class AwMoto:
             return self.describe_instance_patch_states(environ, start_response)
         if target == SSM_TARGET_PREFIX + "ListResourceComplianceSummaries":
             return self.list_resource_compliance_summaries(environ, start_response)
+
+        if not target:
+            _, service = _credential_scope(environ)
+            match = QS_PATH_RE.match(path) if service == "quicksight" else None
+            if match is not None:
+                return self.quicksight(environ, start_response, match)
 
         if not target and environ.get("REQUEST_METHOD") in ("POST", "GET"):
             params = self.query_params(environ)
@@ -336,6 +393,9 @@ class AwMoto:
                 return send("400 Bad Request", {"error": "expected a JSON array of objects"})
             self.state.set_fixtures(route, account, [_normalise(route, item) for item in items])
             return send("204 No Content")
+        if route == "quicksight" and method == "GET":
+            with self.state.lock:
+                return send("200 OK", json.loads(json.dumps(self.state.quicksight)))
         if route == "calls" and method == "GET":
             return send("200 OK", self.state.snapshot_calls())
         if route == "calls" and method == "DELETE":
@@ -466,6 +526,163 @@ class AwMoto:
             },
         )
 
+    # ---- QuickSight ---------------------------------------------------------
+    def quicksight(self, environ: Dict[str, Any], start_response: StartResponse, match: "re.Match[str]") -> Any:
+        method = environ.get("REQUEST_METHOD", "GET")
+        account, kind = match.group("account"), match.group("kind")
+        object_id, ingestion_id = match.group("id"), match.group("ingestion")
+        operation = {
+            ("data-sources", "POST", False, False): "CreateDataSource",
+            ("data-sources", "PUT", True, False): "UpdateDataSource",
+            ("data-sources", "GET", True, False): "DescribeDataSource",
+            ("data-sets", "POST", False, False): "CreateDataSet",
+            ("data-sets", "PUT", True, False): "UpdateDataSet",
+            ("data-sets", "GET", True, False): "DescribeDataSet",
+            ("data-sets", "PUT", True, True): "CreateIngestion",
+            ("data-sets", "GET", True, True): "DescribeIngestion",
+        }.get((kind, method, object_id is not None, ingestion_id is not None))
+        if operation is None:
+            return self.moto_app(environ, start_response)
+        try:
+            params = self.json_params(environ)
+        except ValueError:
+            return self.json_error(start_response, "400 Bad Request", "InvalidParameterValueException", "invalid JSON body")
+        caller_account = self.account(environ)
+        self.state.record(operation, dict(params, Account=account, Id=object_id, IngestionId=ingestion_id))
+
+        access_key, _ = _credential_scope(environ)
+        role_arn = self.state.role_of_key(access_key or "") or ""
+        if account != caller_account or "NoQuickSight" in role_arn:
+            who = role_arn or f"arn:aws:iam::{caller_account}:user/moto"
+            return self.json_error(
+                start_response, "403 Forbidden", "AccessDeniedException",
+                f"User: {who} is not authorized to perform: quicksight:{operation} on account {account}",
+            )
+
+        now = datetime.datetime.now(datetime.timezone.utc).timestamp()
+        region = self.region(environ)
+        arn_base = f"arn:aws:quicksight:{region}:{account}"
+        request_id = str(uuid.uuid4())
+
+        def ok(status: str, payload: Dict[str, Json]) -> List[bytes]:
+            payload = dict(payload, RequestId=request_id)
+            return self.respond(
+                start_response, status, json.dumps(payload).encode(), "application/json",
+                [("x-amzn-RequestId", request_id)],
+            )
+
+        def error(status: str, code: str, message: str) -> List[bytes]:
+            return self.json_error(start_response, status, code, message)
+
+        with self.state.lock:
+            objects = self.state.quicksight_account(account)
+            if kind == "data-sources":
+                sources = objects["DataSources"]
+                if operation == "CreateDataSource":
+                    source_id = params.get("DataSourceId")
+                    if not source_id or not params.get("Name") or not params.get("Type"):
+                        return error("400 Bad Request", "InvalidParameterValueException",
+                                     "DataSourceId, Name and Type are required")
+                    if source_id in sources:
+                        return error("409 Conflict", "ResourceExistsException",
+                                     f"DataSource {source_id} already exists")
+                    sources[source_id] = {
+                        "Arn": f"{arn_base}:datasource/{source_id}", "DataSourceId": source_id,
+                        "Name": params["Name"], "Type": params["Type"],
+                        "DataSourceParameters": params.get("DataSourceParameters"),
+                        "Status": "CREATION_SUCCESSFUL", "CreatedTime": now, "LastUpdatedTime": now,
+                    }
+                    return ok("202 Accepted", {"Arn": sources[source_id]["Arn"], "DataSourceId": source_id,
+                                               "CreationStatus": "CREATION_SUCCESSFUL"})
+                source = sources.get(object_id or "")
+                if source is None:
+                    return error("404 Not Found", "ResourceNotFoundException", f"DataSource {object_id} not found")
+                if operation == "UpdateDataSource":
+                    if not params.get("Name"):
+                        return error("400 Bad Request", "InvalidParameterValueException", "Name is required")
+                    source.update(Name=params["Name"], LastUpdatedTime=now, Status="UPDATE_SUCCESSFUL",
+                                  DataSourceParameters=params.get("DataSourceParameters",
+                                                                  source["DataSourceParameters"]))
+                    return ok("202 Accepted", {"Arn": source["Arn"], "DataSourceId": object_id,
+                                               "UpdateStatus": "UPDATE_SUCCESSFUL"})
+                return ok("200 OK", {"DataSource": source})
+
+            data_sets = objects["DataSets"]
+            if operation in ("CreateDataSet", "UpdateDataSet"):
+                data_set_id = params.get("DataSetId") if operation == "CreateDataSet" else object_id
+                if operation == "CreateDataSet" and data_set_id in data_sets:
+                    return error("409 Conflict", "ResourceExistsException", f"DataSet {data_set_id} already exists")
+                if operation == "UpdateDataSet" and data_set_id not in data_sets:
+                    return error("404 Not Found", "ResourceNotFoundException", f"DataSet {data_set_id} not found")
+                problem = self.check_data_set(params, objects["DataSources"])
+                if problem:
+                    return error("400 Bad Request", "InvalidParameterValueException", problem)
+                previous = data_sets.get(data_set_id or "", {})
+                data_sets[data_set_id] = {
+                    "Arn": f"{arn_base}:dataset/{data_set_id}", "DataSetId": data_set_id,
+                    "Name": params["Name"], "ImportMode": params["ImportMode"],
+                    "PhysicalTableMap": params["PhysicalTableMap"],
+                    "LogicalTableMap": params.get("LogicalTableMap"),
+                    "CreatedTime": previous.get("CreatedTime", now), "LastUpdatedTime": now,
+                }
+                status = "201 Created" if operation == "CreateDataSet" else "200 OK"
+                return ok(status, {"Arn": data_sets[data_set_id]["Arn"], "DataSetId": data_set_id})
+            data_set = data_sets.get(object_id or "")
+            if data_set is None:
+                return error("404 Not Found", "ResourceNotFoundException", f"DataSet {object_id} not found")
+            if operation == "DescribeDataSet":
+                return ok("200 OK", {"DataSet": data_set})
+            ingestions = objects["Ingestions"]
+            known = [i for i in ingestions if i["DataSetId"] == object_id and i["IngestionId"] == ingestion_id]
+            if operation == "CreateIngestion":
+                if known:
+                    return error("409 Conflict", "ResourceExistsException", f"Ingestion {ingestion_id} already exists")
+                ingestion = {
+                    "Arn": f"{data_set['Arn']}/ingestion/{ingestion_id}", "IngestionId": ingestion_id,
+                    "DataSetId": object_id, "IngestionStatus": "COMPLETED", "CreatedTime": now,
+                    "RequestSource": "MANUAL", "RequestType": params.get("IngestionType") or "FULL_REFRESH",
+                }
+                ingestions.append(ingestion)
+                return ok("201 Created", {"Arn": ingestion["Arn"], "IngestionId": ingestion_id,
+                                          "IngestionStatus": "INITIALIZED"})
+            if not known:
+                return error("404 Not Found", "ResourceNotFoundException", f"Ingestion {ingestion_id} not found")
+            shown = {k: v for k, v in known[0].items() if k != "DataSetId"}
+            return ok("200 OK", {"Ingestion": shown})
+
+    @staticmethod
+    def check_data_set(params: Dict[str, Json], sources: Dict[str, Dict[str, Json]]) -> Optional[str]:
+        """What is wrong with a CreateDataSet/UpdateDataSet body, if anything."""
+        if not params.get("Name") or params.get("ImportMode") not in ("SPICE", "DIRECT_QUERY"):
+            return "Name and ImportMode (SPICE or DIRECT_QUERY) are required"
+        tables = params.get("PhysicalTableMap")
+        if not isinstance(tables, dict) or not tables:
+            return "PhysicalTableMap is required"
+        known_arns = {source["Arn"] for source in sources.values()}
+        for table_id, table in tables.items():
+            s3 = (table or {}).get("S3Source")
+            if s3 is None:
+                continue
+            if s3.get("DataSourceArn") not in known_arns:
+                return f"PhysicalTable {table_id}: data source {s3.get('DataSourceArn')} does not exist"
+            settings = s3.get("UploadSettings") or {}
+            columns = s3.get("InputColumns") or []
+            if not columns:
+                return f"PhysicalTable {table_id}: InputColumns is required"
+            if settings.get("Format", "CSV") != "JSON" and any(c.get("Type") != "STRING" for c in columns):
+                return f"PhysicalTable {table_id}: only STRING input columns are supported for files that aren't JSON"
+        for table_id, table in (params.get("LogicalTableMap") or {}).items():
+            source = (table or {}).get("Source") or {}
+            if source.get("PhysicalTableId") and source["PhysicalTableId"] not in tables:
+                return f"LogicalTable {table_id}: unknown PhysicalTableId {source['PhysicalTableId']}"
+        return None
+
+    @staticmethod
+    def region(environ: Dict[str, Any]) -> str:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        match = re.search(r"Credential=[^/,\s]+/[^/]+/([^/]+)/", auth)
+        return match.group(1) if match else "us-east-1"
+
     # ---- STS ----------------------------------------------------------------
     def assume_role(
         self, environ: Dict[str, Any], params: Dict[str, str]
@@ -525,6 +742,7 @@ class AwMoto:
         key = re.search(rb"<AccessKeyId>\s*([^<\s]+)\s*</AccessKeyId>", body)
         if status.startswith("200") and match and key:
             self.state.remember_key(key.group(1).decode(), match.group(1))
+            self.state.remember_role(key.group(1).decode(), role_arn)
         headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
         start_response(status, headers, captured.get("exc_info"))

@@ -8,7 +8,9 @@ API; then per-account fixtures (roles assumed in 111111111111 and 222222222222
 each get their own instances, patch states and compliance summaries, a third
 account the default ones), DescribeInstancePatchStates and
 ListResourceComplianceSummaries (InstanceIds, the ComplianceType filter,
-pagination); stops the server and exits non-zero on any failure.
+pagination); QuickSight data sources, data sets and ingestions (create,
+ResourceExistsException, update, describe, the other account's AccessDenied,
+GET /_aw/quicksight); stops the server and exits non-zero on any failure.
 
 Run with the venv's python:  /var/tmp/aw-venv/bin/python tests/moto/check_aw_moto.py
 """
@@ -224,8 +226,12 @@ def run_checks(endpoint: str) -> None:
     status, calls = http("GET", endpoint + "/_aw/calls")
     check(status == 200, "GET /_aw/calls answers 200", status)
     check(
-        sorted(calls) == ["AssumeRole", "CreateActivation", "DescribeInstanceInformation",
-                          "DescribeInstancePatchStates", "ListResourceComplianceSummaries"],
+        sorted(calls) == sorted([
+            "AssumeRole", "CreateActivation", "DescribeInstanceInformation",
+            "DescribeInstancePatchStates", "ListResourceComplianceSummaries",
+            "CreateDataSource", "UpdateDataSource", "DescribeDataSource", "CreateDataSet",
+            "UpdateDataSet", "DescribeDataSet", "CreateIngestion", "DescribeIngestion",
+        ]),
         "calls keys",
         calls,
     )
@@ -494,6 +500,82 @@ def run_account_checks(endpoint: str) -> None:
     check(empty == [], "DELETE without ?account clears the default", empty)
 
 
+def run_quicksight_checks(endpoint: str) -> None:
+    """QuickSight data sources, data sets and ingestions, per account, through an assumed role."""
+    sts = client("sts", endpoint)
+    creds = sts.assume_role(
+        RoleArn="arn:aws:iam::555555555555:role/Export", RoleSessionName="aw-export", ExternalId="ext-42"
+    )["Credentials"]
+    as_role = {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
+    qs = client("quicksight", endpoint, **as_role)
+    account = "555555555555"
+    params = {"S3Parameters": {"ManifestFileLocation": {"Bucket": "b", "Key": "m.json"}}}
+
+    def code_of(call: Any) -> str:
+        try:
+            call()
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+        return "no error"
+
+    made = qs.create_data_source(
+        AwsAccountId=account, DataSourceId="ds", Name="n", Type="S3", DataSourceParameters=params
+    )
+    check(made["Arn"] == f"arn:aws:quicksight:{REGION}:{account}:datasource/ds", "CreateDataSource ARN", made)
+    check(
+        code_of(lambda: qs.create_data_source(
+            AwsAccountId=account, DataSourceId="ds", Name="n", Type="S3", DataSourceParameters=params
+        )) == "ResourceExistsException",
+        "CreateDataSource twice: ResourceExistsException",
+    )
+    qs.update_data_source(AwsAccountId=account, DataSourceId="ds", Name="renamed", DataSourceParameters=params)
+    described = qs.describe_data_source(AwsAccountId=account, DataSourceId="ds")["DataSource"]
+    check(described["Name"] == "renamed", "UpdateDataSource then DescribeDataSource", described)
+    table = {"t": {"S3Source": {"DataSourceArn": made["Arn"], "InputColumns": [{"Name": "a", "Type": "STRING"}]}}}
+    qs.create_data_set(AwsAccountId=account, DataSetId="set", Name="n", ImportMode="SPICE", PhysicalTableMap=table)
+    check(
+        code_of(lambda: qs.create_data_set(
+            AwsAccountId=account, DataSetId="set", Name="n", ImportMode="SPICE", PhysicalTableMap=table
+        )) == "ResourceExistsException",
+        "CreateDataSet twice: ResourceExistsException",
+    )
+    typed = {"t": {"S3Source": {"DataSourceArn": made["Arn"], "InputColumns": [{"Name": "a", "Type": "INTEGER"}]}}}
+    check(
+        code_of(lambda: qs.update_data_set(
+            AwsAccountId=account, DataSetId="set", Name="n", ImportMode="SPICE", PhysicalTableMap=typed
+        )) == "InvalidParameterValueException",
+        "UpdateDataSet with a non-STRING CSV input column: InvalidParameterValueException",
+    )
+    qs.update_data_set(AwsAccountId=account, DataSetId="set", Name="n2", ImportMode="SPICE", PhysicalTableMap=table)
+    check(
+        qs.describe_data_set(AwsAccountId=account, DataSetId="set")["DataSet"]["Name"] == "n2",
+        "UpdateDataSet then DescribeDataSet",
+    )
+    started = qs.create_ingestion(AwsAccountId=account, DataSetId="set", IngestionId="i1")
+    check(started["IngestionId"] == "i1", "CreateIngestion", started)
+    check(
+        qs.describe_ingestion(AwsAccountId=account, DataSetId="set", IngestionId="i1")["Ingestion"]["IngestionStatus"]
+        == "COMPLETED",
+        "DescribeIngestion: COMPLETED",
+    )
+    check(
+        code_of(lambda: qs.describe_data_set(AwsAccountId="123456789012", DataSetId="set"))
+        == "AccessDeniedException",
+        "QuickSight in another account: AccessDeniedException",
+    )
+    status, objects = http("GET", endpoint + "/_aw/quicksight")
+    check(
+        status == 200 and sorted(objects[account]["DataSets"]) == ["set"]
+        and len(objects[account]["Ingestions"]) == 1,
+        "GET /_aw/quicksight shows the account's objects",
+        objects,
+    )
+
+
 def main() -> int:
     port = free_port()
     proc = subprocess.Popen(
@@ -520,6 +602,7 @@ def main() -> int:
     try:
         run_checks(f"http://127.0.0.1:{port}")
         run_account_checks(f"http://127.0.0.1:{port}")
+        run_quicksight_checks(f"http://127.0.0.1:{port}")
     except Exception as err:  # an unexpected exception is a failure too
         import traceback
 

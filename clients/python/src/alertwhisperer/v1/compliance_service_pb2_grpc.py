@@ -110,9 +110,9 @@ class ComplianceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportComplianceDataset(self, request, context):
-        """Writes the latest snapshot rows and a per-company scorecard as CSVs to S3, each with a
-        QuickSight S3 manifest, then creates or updates (idempotently) a QuickSight data source and
-        data set for each and starts their ingestions.
+        """Writes a company's latest snapshot rows and its KPI scorecard as CSVs to S3 in the company's
+        account, each with a QuickSight S3 manifest, then creates or updates (idempotently) a
+        QuickSight data source and data set for each and starts their ingestions.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

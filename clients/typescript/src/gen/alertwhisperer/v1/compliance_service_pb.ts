@@ -262,28 +262,28 @@ export const GetComplianceTrendResponseSchema: GenMessage<GetComplianceTrendResp
   messageDesc(file_alertwhisperer_v1_compliance_service, 7);
 
 /**
- * Request of ExportComplianceDataset. S3 and QuickSight are those of the MSP's own AWS account
- * (server configuration).
+ * Request of ExportComplianceDataset. The export writes to S3 and QuickSight in the company's own
+ * AWS account, through the company's role (TenantService.SetAwsRole), like the other AWS calls.
  *
  * @generated from message alertwhisperer.v1.ExportComplianceDatasetRequest
  */
 export type ExportComplianceDatasetRequest = Message<"alertwhisperer.v1.ExportComplianceDatasetRequest"> & {
   /**
-   * Company id; empty for every company the caller may see.
+   * Company id; required.
    *
    * @generated from field: string company_id = 1;
    */
   companyId: string;
 
   /**
-   * S3 bucket to write to; empty for the configured one.
+   * S3 bucket (in the company's account) to write to; required.
    *
    * @generated from field: string s3_bucket = 2;
    */
   s3Bucket: string;
 
   /**
-   * Key prefix to write under, e.g. "exports/compliance/"; empty for the configured one.
+   * Key prefix to write under, e.g. "exports/compliance/"; empty for "alert-whisperer/".
    *
    * @generated from field: string s3_prefix = 3;
    */
@@ -389,15 +389,15 @@ export type ExportComplianceDatasetResponse = Message<"alertwhisperer.v1.ExportC
   s3Bucket: string;
 
   /**
-   * The compliance snapshot dataset: one row per instance of each company's latest snapshot.
+   * The compliance snapshot dataset: one row per instance of the company's latest snapshot.
    *
    * @generated from field: alertwhisperer.v1.ExportedDataset snapshot = 2;
    */
   snapshot?: ExportedDataset | undefined;
 
   /**
-   * The scorecard dataset: one row per company with noise reduction, MTTA, MTTR, self-healed %
-   * and compliance %.
+   * The scorecard dataset: one row for the company with noise reduction, MTTA, MTTR,
+   * self-healed % and compliance %.
    *
    * @generated from field: alertwhisperer.v1.ExportedDataset scorecard = 3;
    */
@@ -473,9 +473,9 @@ export const ComplianceService: GenService<{
     output: typeof GetComplianceTrendResponseSchema;
   },
   /**
-   * Writes the latest snapshot rows and a per-company scorecard as CSVs to S3, each with a
-   * QuickSight S3 manifest, then creates or updates (idempotently) a QuickSight data source and
-   * data set for each and starts their ingestions.
+   * Writes a company's latest snapshot rows and its KPI scorecard as CSVs to S3 in the company's
+   * account, each with a QuickSight S3 manifest, then creates or updates (idempotently) a
+   * QuickSight data source and data set for each and starts their ingestions.
    *
    * @generated from rpc alertwhisperer.v1.ComplianceService.ExportComplianceDataset
    */
