@@ -1,15 +1,32 @@
-//! Load generator: drives a running Alert Whisperer with signed single-alert
-//! webhooks and/or gRPC batches over many connections, and prints alerts/s and
-//! latency percentiles. See docs/benchmarks.md.
+//! Load generator: drives a running Alert Whisperer and prints what it
+//! measured. See docs/benchmarks.md.
+//!
+//! - `--mode webhook` / `--mode grpc`: ingestion throughput (signed single-alert
+//!   webhooks, or gRPC batches) over many connections: alerts/s and latency.
+//! - `--mode watch`: alert-to-stream latency: `--watchers` open WatchIncidents
+//!   streams while alerts arrive at a steady `--rate`; every incident event a
+//!   stream receives is timed against the send time of the alert that caused it
+//!   (carried in the alert message, which becomes the incident summary), and
+//!   every stream is checked for missing, repeated or reordered sequences.
+//! - `--mode storm`: noise reduction on a generated storm with a known answer:
+//!   the generator models the expected outcome of every alert, the incidents and
+//!   the noise reduction, sends the storm, and compares with the server's
+//!   answers, GetKpis, GetNoiseStats and ListIncidents.
 //!
 //! ```sh
 //! cargo run --release --example loadgen -- --url http://127.0.0.1:8080 \
 //!     --token awo_... --mode webhook --connections 64 --seconds 20
+//! cargo run --release --example loadgen -- --token awo_... --mode watch \
+//!     --watchers 100 --rate 500 --connections 8 --assets 200 --seconds 20
+//! cargo run --release --example loadgen -- --token awo_... --mode storm
 //! ```
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alert_whisperer::proto::v1;
 use anyhow::{Context, bail};
@@ -24,6 +41,10 @@ enum Mode {
     Webhook,
     /// gRPC IngestAlerts batches.
     Grpc,
+    /// Alert-to-stream latency with many open WatchIncidents streams.
+    Watch,
+    /// Noise reduction of a generated storm with a known answer.
+    Storm,
 }
 
 /// Drives a running server and prints throughput and latency.
@@ -59,9 +80,41 @@ struct Args {
     /// PID of the server, to report its peak resident memory (VmHWM).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Open WatchIncidents streams, spread over the companies (watch mode).
+    #[arg(long, default_value_t = 100)]
+    watchers: usize,
+    /// Alerts per second to send, paced by a ticker per connection (watch mode).
+    #[arg(long, default_value_t = 500)]
+    rate: u64,
+    /// Alerts per IngestAlert(s) request (watch mode): 1 sends IngestAlert.
+    #[arg(long, default_value_t = 1)]
+    alerts_per_request: usize,
+    /// Storm: assets per ordinary signature (keep below the storm threshold).
+    #[arg(long, default_value_t = 4)]
+    storm_assets: usize,
+    /// Storm: ordinary signatures.
+    #[arg(long, default_value_t = 10)]
+    storm_signatures: usize,
+    /// Storm: distinct alerts (dedup keys) per asset and signature and wave (at least 2).
+    #[arg(long, default_value_t = 10)]
+    storm_alerts: usize,
+    /// Storm: exact repeats (same dedup key) per asset and signature and wave.
+    #[arg(long, default_value_t = 5)]
+    storm_repeats: usize,
+    /// Storm: assets of the one storming signature (at or above the storm threshold
+    /// makes a storm parent per wave; 0 for none).
+    #[arg(long, default_value_t = 7)]
+    storm_fanout: usize,
+    /// Storm: waves, each a correlation window plus 5 minutes after the previous one.
+    #[arg(long, default_value_t = 2)]
+    storm_waves: usize,
+    /// Storm: retried deliveries (same delivery id) per wave.
+    #[arg(long, default_value_t = 10)]
+    storm_retries: usize,
 }
 
 struct Company {
+    id: String,
     key: String,
     secret: Option<String>,
 }
@@ -98,13 +151,13 @@ fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
     request
 }
 
-async fn setup(args: &Args) -> anyhow::Result<Vec<Company>> {
+async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
     let mut tenants = v1::tenant_service_client::TenantServiceClient::connect(args.url.clone())
         .await
         .context("connect")?;
     let run = rand::rng().random::<u32>();
     let mut companies = Vec::new();
-    for n in 0..args.companies {
+    for n in 0..count {
         let created = tenants
             .create_company(authed(
                 &args.token,
@@ -122,7 +175,9 @@ async fn setup(args: &Args) -> anyhow::Result<Vec<Company>> {
                 tenants
                     .enable_hmac(authed(
                         &args.token,
-                        v1::EnableHmacRequest { company_id: id },
+                        v1::EnableHmacRequest {
+                            company_id: id.clone(),
+                        },
                     ))
                     .await
                     .context("enable hmac")?
@@ -133,6 +188,7 @@ async fn setup(args: &Args) -> anyhow::Result<Vec<Company>> {
             None
         };
         companies.push(Company {
+            id: id.clone(),
             key: created.api_key_secret,
             secret,
         });
@@ -278,7 +334,12 @@ async fn main() -> anyhow::Result<()> {
     if args.connections == 0 || args.companies == 0 {
         bail!("--connections and --companies must be at least 1");
     }
-    let companies = setup(&args).await?;
+    match args.mode {
+        Mode::Watch => return watch::run(&args, &setup(&args, args.companies).await?).await,
+        Mode::Storm => return storm::run(&args).await,
+        Mode::Webhook | Mode::Grpc => {}
+    }
+    let companies = setup(&args, args.companies).await?;
     println!(
         "loadgen: mode={:?} connections={} seconds={} companies={} assets/company={}{}",
         args.mode,
@@ -288,7 +349,7 @@ async fn main() -> anyhow::Result<()> {
         args.assets,
         match args.mode {
             Mode::Grpc => format!(" batch={}", args.batch),
-            Mode::Webhook => format!(" signed={}", !args.unsigned),
+            _ => format!(" signed={}", !args.unsigned),
         }
     );
     let started = Instant::now();
@@ -303,7 +364,7 @@ async fn main() -> anyhow::Result<()> {
                 args.assets,
                 deadline,
             )),
-            Mode::Grpc => tokio::spawn(grpc_worker(
+            _ => tokio::spawn(grpc_worker(
                 args.url.clone(),
                 company.key.clone(),
                 args.assets,
@@ -344,4 +405,978 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn timestamp_ms(ms: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: i32::try_from(ms.rem_euclid(1000) * 1_000_000).unwrap(),
+    }
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+async fn channel(url: &str) -> anyhow::Result<tonic::transport::Channel> {
+    Ok(tonic::transport::Channel::from_shared(url.to_owned())?
+        .tcp_nodelay(true)
+        .connect()
+        .await?)
+}
+
+fn keyed<T>(key: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("x-api-key", MetadataValue::try_from(key).unwrap());
+    request
+}
+
+/// `--mode watch`: alert-to-stream latency and stream completeness.
+mod watch {
+    use super::*;
+    use tokio_util::sync::CancellationToken;
+    use v1::IncidentEventKind as Kind;
+    use v1::watch_incidents_response::Payload;
+
+    /// What one stream saw.
+    struct StreamReport {
+        company: usize,
+        start: u64,
+        /// Sequences in arrival order.
+        sequences: Vec<u64>,
+        /// Alert-to-event latency of the events an alert caused directly.
+        latencies_us: Vec<u32>,
+        /// Serials of the alerts whose events this stream saw.
+        serials: HashSet<u64>,
+        kinds: BTreeMap<i32, u64>,
+        error: Option<String>,
+    }
+
+    /// What the senders saw.
+    #[derive(Default)]
+    struct SendReport {
+        sent: u64,
+        errors: u64,
+        outcomes: BTreeMap<i32, u64>,
+        latencies_us: Vec<u32>,
+        /// (company, serial) of the alerts that opened, joined or repeated in an incident.
+        incident_alerts: Vec<(usize, u64)>,
+    }
+
+    /// The token every alert message starts with: "lg <sent µs since t0> <serial> ".
+    fn token_of(summary: &str) -> Option<(u64, u64)> {
+        let mut parts = summary.strip_prefix("lg ")?.split(' ');
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    }
+
+    async fn open(
+        url: &str,
+        token: &str,
+        company_id: &str,
+    ) -> anyhow::Result<(tonic::Streaming<v1::WatchIncidentsResponse>, u64)> {
+        let mut client =
+            v1::incident_service_client::IncidentServiceClient::new(channel(url).await?);
+        let mut stream = client
+            .watch_incidents(authed(
+                token,
+                v1::WatchIncidentsRequest {
+                    company_id: company_id.to_owned(),
+                    after_sequence: None,
+                    ..Default::default()
+                },
+            ))
+            .await?
+            .into_inner();
+        match stream.message().await?.and_then(|m| m.payload) {
+            Some(Payload::Heartbeat(heartbeat)) => Ok((stream, heartbeat.sequence)),
+            other => bail!("the first message of a stream is not a heartbeat: {other:?}"),
+        }
+    }
+
+    async fn read(
+        mut stream: tonic::Streaming<v1::WatchIncidentsResponse>,
+        company: usize,
+        start: u64,
+        t0: Instant,
+        progress: Arc<AtomicU64>,
+        stop: CancellationToken,
+    ) -> StreamReport {
+        let mut report = StreamReport {
+            company,
+            start,
+            sequences: Vec::new(),
+            latencies_us: Vec::new(),
+            serials: HashSet::new(),
+            kinds: BTreeMap::new(),
+            error: None,
+        };
+        loop {
+            let message = tokio::select! {
+                () = stop.cancelled() => break,
+                message = stream.message() => message,
+            };
+            let received_us = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let event = match message {
+                Ok(Some(v1::WatchIncidentsResponse {
+                    payload: Some(Payload::Event(event)),
+                })) => event,
+                Ok(Some(_)) => continue,
+                Ok(None) => {
+                    report.error = Some("the stream ended".to_owned());
+                    break;
+                }
+                Err(status) => {
+                    report.error = Some(status.to_string());
+                    break;
+                }
+            };
+            report.sequences.push(event.sequence);
+            progress.fetch_max(event.sequence, Ordering::Relaxed);
+            *report.kinds.entry(event.kind).or_default() += 1;
+            let caused = [Kind::Created, Kind::AlertAdded, Kind::AlertRepeated]
+                .iter()
+                .any(|kind| *kind as i32 == event.kind);
+            if caused
+                && let Some((sent_us, serial)) =
+                    event.incident.as_ref().and_then(|i| token_of(&i.summary))
+            {
+                report.serials.insert(serial);
+                report
+                    .latencies_us
+                    .push(u32::try_from(received_us.saturating_sub(sent_us)).unwrap_or(u32::MAX));
+            }
+        }
+        report
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        url: String,
+        key: String,
+        company: usize,
+        assets: usize,
+        per_second: f64,
+        per_request: usize,
+        t0: Instant,
+        deadline: Instant,
+        serials: Arc<AtomicU64>,
+    ) -> SendReport {
+        let client = v1::ingest_service_client::IngestServiceClient::new(
+            channel(&url).await.expect("connect"),
+        );
+        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut rng = StdRng::from_os_rng();
+        let mut inflight = tokio::task::JoinSet::new();
+        let mut report = SendReport::default();
+        loop {
+            ticker.tick().await;
+            if Instant::now() >= deadline {
+                break;
+            }
+            let sent_us = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let batch: Vec<(u64, v1::AlertInput)> = (0..per_request)
+                .map(|_| {
+                    let serial = serials.fetch_add(1, Ordering::Relaxed);
+                    let asset = rng.random_range(0..assets);
+                    (
+                        serial,
+                        v1::AlertInput {
+                            asset: format!("srv-{asset:05}.client.example"),
+                            signature: SIGNATURES[rng.random_range(0..SIGNATURES.len())].to_owned(),
+                            severity: rng.random_range(1..=5),
+                            message: format!(
+                                "lg {sent_us} {serial} check failed on srv-{asset:05}"
+                            ),
+                            tool_source: TOOLS[rng.random_range(0..TOOLS.len())].to_owned(),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect();
+            let mut client = client.clone();
+            let key = key.clone();
+            inflight.spawn(async move {
+                let (serials, alerts): (Vec<u64>, Vec<v1::AlertInput>) = batch.into_iter().unzip();
+                let started = Instant::now();
+                let results = if alerts.len() == 1 {
+                    let alert = alerts.into_iter().next();
+                    client
+                        .ingest_alert(keyed(&key, v1::IngestAlertRequest { alert }))
+                        .await
+                        .map(|r| r.into_inner().result.into_iter().collect::<Vec<_>>())
+                } else {
+                    client
+                        .ingest_alerts(keyed(&key, v1::IngestAlertsRequest { alerts }))
+                        .await
+                        .map(|r| r.into_inner().results)
+                };
+                (serials, results, started.elapsed())
+            });
+            // Collect finished requests as we go, so the set stays small.
+            while let Some(done) = inflight.try_join_next() {
+                tally(&mut report, company, done.unwrap());
+            }
+        }
+        while let Some(done) = inflight.join_next().await {
+            tally(&mut report, company, done.unwrap());
+        }
+        report
+    }
+
+    fn tally(
+        report: &mut SendReport,
+        company: usize,
+        (serials, results, elapsed): (
+            Vec<u64>,
+            Result<Vec<v1::IngestResult>, tonic::Status>,
+            Duration,
+        ),
+    ) {
+        report.sent += serials.len() as u64;
+        match results {
+            Ok(results) => {
+                report
+                    .latencies_us
+                    .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
+                for (serial, result) in serials.iter().zip(&results) {
+                    *report.outcomes.entry(result.outcome).or_default() += 1;
+                    let opened_or_joined = [
+                        v1::AlertOutcome::NewIncident,
+                        v1::AlertOutcome::Correlated,
+                        v1::AlertOutcome::Deduplicated,
+                    ]
+                    .iter()
+                    .any(|o| *o as i32 == result.outcome);
+                    if opened_or_joined {
+                        report.incident_alerts.push((company, *serial));
+                    }
+                }
+            }
+            Err(_) => report.errors += serials.len() as u64,
+        }
+    }
+
+    fn kind_name(kind: i32) -> String {
+        Kind::try_from(kind).map_or_else(
+            |_| kind.to_string(),
+            |k| {
+                k.as_str_name()
+                    .trim_start_matches("INCIDENT_EVENT_KIND_")
+                    .to_lowercase()
+            },
+        )
+    }
+
+    pub(super) async fn run(args: &Args, companies: &[Company]) -> anyhow::Result<()> {
+        if args.rate == 0 || args.alerts_per_request == 0 || args.watchers == 0 {
+            bail!("--rate, --alerts-per-request and --watchers must be at least 1");
+        }
+        println!(
+            "loadgen: mode=watch watchers={} companies={} rate={} alerts/s connections={} alerts/request={} seconds={} assets/company={}",
+            args.watchers,
+            companies.len(),
+            args.rate,
+            args.connections,
+            args.alerts_per_request,
+            args.seconds,
+            args.assets
+        );
+        // Open every stream (each on its own connection, like one dashboard
+        // each) and read its first heartbeat before any alert is sent.
+        let opened = futures::future::join_all((0..args.watchers).map(|n| {
+            let company = n % companies.len();
+            let (url, token, id) = (&args.url, &args.token, &companies[company].id);
+            async move { open(url, token, id).await.map(|opened| (company, opened)) }
+        }))
+        .await;
+        let t0 = Instant::now();
+        let stop = CancellationToken::new();
+        let mut readers = Vec::new();
+        let mut progress = Vec::new();
+        for opened in opened {
+            let (company, (stream, start)) = opened.context("open a WatchIncidents stream")?;
+            let seen = Arc::new(AtomicU64::new(start));
+            progress.push((company, seen.clone()));
+            readers.push(tokio::spawn(read(
+                stream,
+                company,
+                start,
+                t0,
+                seen,
+                stop.clone(),
+            )));
+        }
+        println!("{} streams open", readers.len());
+
+        let deadline = t0 + Duration::from_secs(args.seconds);
+        let serials = Arc::new(AtomicU64::new(0));
+        let per_connection =
+            args.rate as f64 / args.alerts_per_request as f64 / args.connections as f64;
+        let senders: Vec<_> = (0..args.connections)
+            .map(|n| {
+                let company = n % companies.len();
+                tokio::spawn(send(
+                    args.url.clone(),
+                    companies[company].key.clone(),
+                    company,
+                    args.assets,
+                    per_connection,
+                    args.alerts_per_request,
+                    t0,
+                    deadline,
+                    serials.clone(),
+                ))
+            })
+            .collect();
+        let mut sent = SendReport::default();
+        for sender in senders {
+            let report = sender.await?;
+            sent.sent += report.sent;
+            sent.errors += report.errors;
+            for (outcome, n) in report.outcomes {
+                *sent.outcomes.entry(outcome).or_default() += n;
+            }
+            sent.latencies_us.extend(report.latencies_us);
+            sent.incident_alerts.extend(report.incident_alerts);
+        }
+        let send_seconds = t0.elapsed().as_secs_f64();
+
+        // Every answer came after its alerts were correlated, so the log
+        // heads now cover every event they caused: a fresh stream's first
+        // heartbeat tells each company's head.
+        let mut heads = Vec::new();
+        for company in companies {
+            heads.push(open(&args.url, &args.token, &company.id).await?.1);
+        }
+        let drain_started = Instant::now();
+        let drain_limit = Duration::from_secs(30);
+        loop {
+            let behind = progress
+                .iter()
+                .filter(|(company, seen)| seen.load(Ordering::Relaxed) < heads[*company])
+                .count();
+            if behind == 0 || drain_started.elapsed() > drain_limit {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let drain = drain_started.elapsed();
+        stop.cancel();
+        let mut streams = Vec::new();
+        for reader in readers {
+            streams.push(reader.await?);
+        }
+
+        // Ingestion side.
+        sent.latencies_us.sort_unstable();
+        let outcome_names: Vec<String> = sent
+            .outcomes
+            .iter()
+            .map(|(outcome, n)| {
+                let name = v1::AlertOutcome::try_from(*outcome).map_or_else(
+                    |_| outcome.to_string(),
+                    |o| {
+                        o.as_str_name()
+                            .trim_start_matches("ALERT_OUTCOME_")
+                            .to_lowercase()
+                    },
+                );
+                format!("{name} {n}")
+            })
+            .collect();
+        println!(
+            "alerts sent: {} in {:.1} s = {:.0} alerts/s ({} errors); outcomes: {}",
+            sent.sent,
+            send_seconds,
+            sent.sent as f64 / send_seconds,
+            sent.errors,
+            outcome_names.join(", ")
+        );
+        println!(
+            "ingest request latency (answer after commit and correlation): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            percentile(&sent.latencies_us, 0.50),
+            percentile(&sent.latencies_us, 0.99),
+            percentile(&sent.latencies_us, 1.0)
+        );
+
+        // Stream side.
+        let mut latencies: Vec<u32> = Vec::new();
+        let mut kinds: BTreeMap<i32, u64> = BTreeMap::new();
+        let (mut missing, mut repeated, mut reordered, mut incomplete) = (0u64, 0u64, 0u64, 0);
+        let mut errors = Vec::new();
+        let mut per_stream: Vec<u64> = Vec::new();
+        let mut expected_serials: HashMap<usize, HashSet<u64>> = HashMap::new();
+        for (company, serial) in &sent.incident_alerts {
+            expected_serials
+                .entry(*company)
+                .or_default()
+                .insert(*serial);
+        }
+        let mut unseen_alerts = 0u64;
+        for stream in &streams {
+            let head = heads[stream.company];
+            let mut seen = HashSet::new();
+            let mut previous = stream.start;
+            for &sequence in &stream.sequences {
+                if sequence <= previous {
+                    reordered += 1;
+                }
+                previous = previous.max(sequence);
+                if !seen.insert(sequence) {
+                    repeated += 1;
+                }
+            }
+            let stream_missing = (stream.start + 1..=head)
+                .filter(|s| !seen.contains(s))
+                .count() as u64;
+            if stream_missing > 0 {
+                incomplete += 1;
+            }
+            missing += stream_missing;
+            if let Some(error) = &stream.error {
+                errors.push(error.clone());
+            }
+            per_stream.push(stream.sequences.len() as u64);
+            latencies.extend(&stream.latencies_us);
+            for (kind, n) in &stream.kinds {
+                *kinds.entry(*kind).or_default() += n;
+            }
+            if let Some(expected) = expected_serials.get(&stream.company) {
+                unseen_alerts += expected.difference(&stream.serials).count() as u64;
+            }
+        }
+        latencies.sort_unstable();
+        per_stream.sort_unstable();
+        let events: u64 = heads.iter().zip(companies).map(|(head, _)| *head).sum();
+        println!(
+            "event log: {} events over {} companies (heads {}..{}); per stream received min {} / median {} / max {}; streams caught up {:.2} s after the last answer",
+            events,
+            companies.len(),
+            heads.iter().min().unwrap(),
+            heads.iter().max().unwrap(),
+            per_stream.first().unwrap_or(&0),
+            per_stream.get(per_stream.len() / 2).unwrap_or(&0),
+            per_stream.last().unwrap_or(&0),
+            drain.as_secs_f64()
+        );
+        println!(
+            "events received by all streams: {} ({})",
+            kinds.values().sum::<u64>(),
+            kinds
+                .iter()
+                .map(|(kind, n)| format!("{} {n}", kind_name(*kind)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "alert-to-stream latency over {} created/alert_added/alert_repeated events on {} streams: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            latencies.len(),
+            streams.len(),
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.90),
+            percentile(&latencies, 0.99),
+            percentile(&latencies, 1.0)
+        );
+        println!(
+            "completeness: {} of {} streams received every sequence from their start to the company's head; missing {}, repeated {}, out of order {}; alerts whose event a stream of their company did not see: {}{}",
+            streams.len() - incomplete,
+            streams.len(),
+            missing,
+            repeated,
+            reordered,
+            unseen_alerts,
+            if errors.is_empty() {
+                String::new()
+            } else {
+                format!("; stream errors: {} (first: {})", errors.len(), errors[0])
+            }
+        );
+        if let Some(pid) = args.server_pid {
+            match peak_rss_mb(pid) {
+                Some(mb) => println!("server peak RSS (VmHWM): {mb:.0} MB"),
+                None => println!("server peak RSS: cannot read /proc/{pid}/status"),
+            }
+        }
+        if missing > 0 || repeated > 0 || reordered > 0 || unseen_alerts > 0 || !errors.is_empty() {
+            bail!("some stream missed, repeated or reordered events");
+        }
+        Ok(())
+    }
+}
+
+/// `--mode storm`: noise reduction of a generated storm with a known answer.
+mod storm {
+    use super::*;
+    use v1::AlertOutcome as Outcome;
+
+    /// One generated alert and what the model says becomes of it.
+    struct Planned {
+        input: v1::AlertInput,
+        expected: Outcome,
+    }
+
+    /// The model's answer.
+    #[derive(Default)]
+    struct Expected {
+        /// Trigger events received (repeats count, retried deliveries and resolves do not).
+        alerts: i64,
+        incidents: i64,
+        storm_parents: i64,
+        storm_children: i64,
+        deduplicated: i64,
+        correlated: i64,
+    }
+
+    fn noise_reduction(incidents: i64, alerts: i64) -> f64 {
+        if alerts == 0 {
+            0.0
+        } else {
+            (1.0 - incidents as f64 / alerts as f64) * 100.0
+        }
+    }
+
+    /// Generates the storm. Per wave, every (asset, signature) pair gets
+    /// `storm_alerts` distinct alerts (distinct dedup keys: the first opens an
+    /// incident, the others join it), then `storm_repeats` repeats of its first
+    /// alert (same dedup key: deduplicated), then a resolve of its last alert
+    /// (the incident stays open: other alerts still fire). Alerts of a wave
+    /// span 4 minutes, inside the window; waves are the window plus 5 minutes
+    /// apart, so each wave opens new incidents. Ordinary signatures have fewer
+    /// assets than the storm threshold; the storming signature has
+    /// `storm_fanout` assets and, at or above the threshold, one storm parent
+    /// per wave. Some triggers are delivered twice with the same delivery id.
+    fn generate(
+        args: &Args,
+        window_ms: i64,
+        storm_min_assets: Option<usize>,
+    ) -> (Vec<Planned>, Expected) {
+        let spread_ms: i64 = 4 * 60_000;
+        let gap_ms = window_ms + 5 * 60_000;
+        let waves = i64::try_from(args.storm_waves).unwrap();
+        let base = now_ms() - waves * (spread_ms + gap_ms) - 10 * 60_000;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for s in 0..args.storm_signatures {
+            for a in 0..args.storm_assets {
+                pairs.push((format!("host-{a:02}"), format!("sig_{s:02}")));
+            }
+        }
+        for m in 0..args.storm_fanout {
+            pairs.push((format!("fan-{m:02}"), "link_down".to_owned()));
+        }
+        let (k, r) = (args.storm_alerts, args.storm_repeats);
+        let rounds = i64::try_from(k + r).unwrap();
+        let mut expected = Expected::default();
+        let mut plan: Vec<(i64, Planned)> = Vec::new();
+        for wave in 0..args.storm_waves {
+            let start = base + i64::try_from(wave).unwrap() * (spread_ms + gap_ms);
+            let mut triggers = Vec::new();
+            for round in 0..k + r {
+                for (p, (asset, signature)) in pairs.iter().enumerate() {
+                    let p_ms = i64::try_from(p).unwrap();
+                    let at = start + i64::try_from(round).unwrap() * spread_ms / rounds + p_ms;
+                    let (alert, outcome) = if round < k {
+                        (
+                            round,
+                            if round == 0 {
+                                Outcome::NewIncident
+                            } else {
+                                Outcome::Correlated
+                            },
+                        )
+                    } else {
+                        (0, Outcome::Deduplicated)
+                    };
+                    let input = v1::AlertInput {
+                        asset: asset.clone(),
+                        signature: signature.clone(),
+                        severity: v1::Severity::Medium as i32,
+                        message: format!("{signature} on {asset}, wave {wave}, alert {alert}"),
+                        tool_source: TOOLS[round % TOOLS.len()].to_owned(),
+                        occur_time: Some(timestamp_ms(at)),
+                        dedup_key: format!("w{wave}|p{p}|a{alert}"),
+                        delivery_id: format!("w{wave}|p{p}|r{round}"),
+                        ..Default::default()
+                    };
+                    triggers.push(plan.len());
+                    plan.push((
+                        at,
+                        Planned {
+                            input,
+                            expected: outcome,
+                        },
+                    ));
+                }
+            }
+            for (p, (asset, signature)) in pairs.iter().enumerate() {
+                let at = start + spread_ms + i64::try_from(p).unwrap();
+                plan.push((
+                    at,
+                    Planned {
+                        input: v1::AlertInput {
+                            asset: asset.clone(),
+                            signature: signature.clone(),
+                            severity: v1::Severity::Medium as i32,
+                            message: format!("{signature} on {asset} cleared"),
+                            tool_source: TOOLS[0].to_owned(),
+                            occur_time: Some(timestamp_ms(at)),
+                            action: v1::AlertAction::Resolve as i32,
+                            dedup_key: format!("w{wave}|p{p}|a{}", k - 1),
+                            delivery_id: format!("w{wave}|p{p}|resolve"),
+                            ..Default::default()
+                        },
+                        expected: Outcome::Resolved,
+                    },
+                ));
+            }
+            // Retried deliveries: an exact copy (same delivery id) right after
+            // the original.
+            for n in 0..args.storm_retries.min(triggers.len()) {
+                let original = triggers[n * triggers.len() / args.storm_retries.max(1)];
+                let (at, copy) = (plan[original].0, plan[original].1.input.clone());
+                plan.push((
+                    at,
+                    Planned {
+                        input: copy,
+                        expected: Outcome::Duplicate,
+                    },
+                ));
+            }
+            let pairs_n = i64::try_from(pairs.len()).unwrap();
+            let (k_n, r_n) = (i64::try_from(k).unwrap(), i64::try_from(r).unwrap());
+            expected.alerts += pairs_n * (k_n + r_n);
+            expected.correlated += pairs_n * (k_n - 1);
+            expected.deduplicated += pairs_n * r_n;
+            expected.incidents += pairs_n;
+            if storm_min_assets.is_some_and(|min| args.storm_fanout >= min) {
+                expected.incidents += 1;
+                expected.storm_parents += 1;
+                expected.storm_children += i64::try_from(args.storm_fanout).unwrap();
+            }
+        }
+        // Event-time order; a stable sort keeps each retry after its original.
+        plan.sort_by_key(|(at, _)| *at);
+        (plan.into_iter().map(|(_, p)| p).collect(), expected)
+    }
+
+    struct Check {
+        failed: bool,
+    }
+
+    impl Check {
+        fn row(
+            &mut self,
+            what: &str,
+            expected: impl std::fmt::Display,
+            measured: impl std::fmt::Display,
+        ) {
+            let (e, m) = (expected.to_string(), measured.to_string());
+            let ok = e == m;
+            self.failed |= !ok;
+            println!(
+                "  {what:<44} {e:>10} {m:>10}  {}",
+                if ok { "ok" } else { "MISMATCH" }
+            );
+        }
+    }
+
+    pub(super) async fn run(args: &Args) -> anyhow::Result<()> {
+        if args.storm_alerts < 2 {
+            bail!("--storm-alerts must be at least 2 (the model keeps every incident open)");
+        }
+        let company = setup(args, 1)
+            .await?
+            .into_iter()
+            .next()
+            .context("company")?;
+        let started_ms = now_ms();
+        let chan = channel(&args.url).await?;
+        let mut correlation =
+            v1::correlation_service_client::CorrelationServiceClient::new(chan.clone());
+        let mut incidents = v1::incident_service_client::IncidentServiceClient::new(chan.clone());
+        let mut ingest = v1::ingest_service_client::IngestServiceClient::new(chan);
+        let config = correlation
+            .get_correlation_config(authed(
+                &args.token,
+                v1::GetCorrelationConfigRequest {
+                    company_id: company.id.clone(),
+                },
+            ))
+            .await?
+            .into_inner()
+            .config
+            .context("config")?;
+        let window = config.window.context("window")?;
+        let window_ms = window.seconds * 1000 + i64::from(window.nanos / 1_000_000);
+        let storm = config
+            .storm_grouping
+            .filter(|s| s.enabled)
+            .map(|s| usize::try_from(s.min_assets).unwrap());
+        if storm.is_some_and(|min| args.storm_assets >= min) {
+            bail!(
+                "--storm-assets {} reaches the storm threshold {:?}: the model does not cover storms of ordinary signatures",
+                args.storm_assets,
+                storm
+            );
+        }
+        let (plan, expected) = generate(args, window_ms, storm);
+        println!(
+            "loadgen: mode=storm company {}: window {} min, storm grouping {}; {} waves × ({} assets × {} signatures + {} assets of one storming signature) × ({} alerts + {} repeats), 1 resolve per pair and wave, {} retried deliveries per wave: {} requests in batches of {}",
+            company.id,
+            window_ms / 60_000,
+            storm.map_or("off".to_owned(), |min| format!("from {min} assets")),
+            args.storm_waves,
+            args.storm_assets,
+            args.storm_signatures,
+            args.storm_fanout,
+            args.storm_alerts,
+            args.storm_repeats,
+            args.storm_retries,
+            plan.len(),
+            args.batch.min(1000),
+        );
+
+        let sending = Instant::now();
+        let mut check = Check { failed: false };
+        let mut measured_outcomes: BTreeMap<i32, i64> = BTreeMap::new();
+        let mut wrong = Vec::new();
+        for chunk in plan.chunks(args.batch.clamp(1, 1000)) {
+            let results = ingest
+                .ingest_alerts(keyed(
+                    &company.key,
+                    v1::IngestAlertsRequest {
+                        alerts: chunk.iter().map(|p| p.input.clone()).collect(),
+                    },
+                ))
+                .await?
+                .into_inner()
+                .results;
+            for (planned, result) in chunk.iter().zip(&results) {
+                *measured_outcomes.entry(result.outcome).or_default() += 1;
+                if result.outcome != planned.expected as i32 && wrong.len() < 5 {
+                    wrong.push(format!(
+                        "{} {} key {}: expected {}, got {:?} ({})",
+                        planned.input.asset,
+                        planned.input.signature,
+                        planned.input.dedup_key,
+                        planned.expected.as_str_name(),
+                        Outcome::try_from(result.outcome),
+                        result.reason
+                    ));
+                }
+            }
+        }
+        let send_seconds = sending.elapsed().as_secs_f64();
+        let mut expected_outcomes: BTreeMap<i32, i64> = BTreeMap::new();
+        for planned in &plan {
+            *expected_outcomes
+                .entry(planned.expected as i32)
+                .or_default() += 1;
+        }
+
+        let start_time = Some(timestamp_ms(started_ms - 60_000));
+        let noise = correlation
+            .get_noise_stats(authed(
+                &args.token,
+                v1::GetNoiseStatsRequest {
+                    company_id: company.id.clone(),
+                    start_time,
+                    end_time: None,
+                },
+            ))
+            .await?
+            .into_inner();
+        let kpis = incidents
+            .get_kpis(authed(
+                &args.token,
+                v1::GetKpisRequest {
+                    company_id: company.id.clone(),
+                    start_time,
+                    end_time: None,
+                },
+            ))
+            .await?
+            .into_inner()
+            .total
+            .context("kpis")?;
+        let mut listed = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = incidents
+                .list_incidents(authed(
+                    &args.token,
+                    v1::ListIncidentsRequest {
+                        company_ids: vec![company.id.clone()],
+                        page_size: 500,
+                        page_token: page_token.clone(),
+                        ..Default::default()
+                    },
+                ))
+                .await?
+                .into_inner();
+            listed.extend(page.incidents);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+        let parents: Vec<&v1::Incident> = listed
+            .iter()
+            .filter(|i| i.child_incident_count > 0)
+            .collect();
+        let children = listed
+            .iter()
+            .filter(|i| !i.parent_incident_id.is_empty())
+            .count();
+        let per_pair = i64::try_from(args.storm_alerts + args.storm_repeats).unwrap();
+        let wrong_counts = listed
+            .iter()
+            .filter(|i| i.child_incident_count == 0 && i.alert_count != per_pair)
+            .count();
+        let wrong_parent_counts = parents
+            .iter()
+            .filter(|p| {
+                p.alert_count != i64::from(p.child_incident_count) * per_pair
+                    || usize::try_from(p.child_incident_count).unwrap() != args.storm_fanout
+            })
+            .count();
+        let resolved = listed
+            .iter()
+            .filter(|i| i.status == v1::IncidentStatus::Resolved as i32)
+            .count();
+
+        let expected_nr = noise_reduction(expected.incidents, expected.alerts);
+        println!("sent in {send_seconds:.2} s; expected (generator's model) vs measured (server):");
+        println!("  {:<44} {:>10} {:>10}", "", "expected", "measured");
+        for outcome in [
+            Outcome::NewIncident,
+            Outcome::Correlated,
+            Outcome::Deduplicated,
+            Outcome::Resolved,
+            Outcome::Duplicate,
+        ] {
+            check.row(
+                &format!(
+                    "answers {}",
+                    outcome.as_str_name().trim_start_matches("ALERT_OUTCOME_")
+                ),
+                expected_outcomes.get(&(outcome as i32)).unwrap_or(&0),
+                measured_outcomes.get(&(outcome as i32)).unwrap_or(&0),
+            );
+        }
+        check.row(
+            "answers of any other outcome",
+            0,
+            measured_outcomes
+                .iter()
+                .filter(|(o, _)| !expected_outcomes.contains_key(o))
+                .map(|(_, n)| n)
+                .sum::<i64>(),
+        );
+        check.row(
+            "GetNoiseStats alert_count",
+            expected.alerts,
+            noise.alert_count,
+        );
+        check.row(
+            "GetNoiseStats incident_count",
+            expected.incidents,
+            noise.incident_count,
+        );
+        check.row(
+            "GetNoiseStats noise_reduction_pct",
+            format!("{expected_nr:.4}"),
+            format!("{:.4}", noise.noise_reduction_pct),
+        );
+        check.row(
+            "GetNoiseStats deduplicated_alert_count",
+            expected.deduplicated,
+            noise.deduplicated_alert_count,
+        );
+        check.row(
+            "GetNoiseStats correlated_alert_count",
+            expected.correlated,
+            noise.correlated_alert_count,
+        );
+        check.row(
+            "GetNoiseStats storm_incident_count",
+            expected.storm_parents,
+            noise.storm_incident_count,
+        );
+        check.row(
+            "GetNoiseStats uncorrelated/silenced/inhibited/flapping",
+            "0/0/0/0",
+            format!(
+                "{}/{}/{}/{}",
+                noise.uncorrelated_alert_count,
+                noise.silenced_alert_count,
+                noise.inhibited_alert_count,
+                noise.flapping_incident_count
+            ),
+        );
+        check.row(
+            "GetKpis raw_alert_count",
+            expected.alerts,
+            kpis.raw_alert_count,
+        );
+        check.row(
+            "GetKpis incident_count",
+            expected.incidents,
+            kpis.incident_count,
+        );
+        check.row(
+            "GetKpis noise_reduction_pct",
+            format!("{expected_nr:.4}"),
+            format!("{:.4}", kpis.noise_reduction_pct),
+        );
+        check.row(
+            "GetKpis open/resolved",
+            format!("{}/0", expected.incidents),
+            format!("{}/{}", kpis.open_count, kpis.resolved_count),
+        );
+        check.row("ListIncidents incidents", expected.incidents, listed.len());
+        check.row(
+            "ListIncidents storm parents / children",
+            format!("{}/{}", expected.storm_parents, expected.storm_children),
+            format!("{}/{}", parents.len(), children),
+        );
+        check.row("ListIncidents resolved", 0, resolved);
+        check.row(
+            &format!("incidents whose alert_count is not {per_pair}"),
+            0,
+            wrong_counts,
+        );
+        check.row(
+            "storm parents with wrong children or alert_count",
+            0,
+            wrong_parent_counts,
+        );
+        for line in &wrong {
+            println!("  wrong outcome: {line}");
+        }
+        println!(
+            "noise reduction: expected {:.2}% ({} incidents from {} alerts), measured {:.2}% (GetKpis) — {}",
+            expected_nr,
+            expected.incidents,
+            expected.alerts,
+            kpis.noise_reduction_pct,
+            if check.failed {
+                "DOES NOT MATCH"
+            } else {
+                "matches exactly"
+            }
+        );
+        if check.failed {
+            bail!("the server's figures differ from the generator's model");
+        }
+        Ok(())
+    }
 }

@@ -709,7 +709,7 @@ impl World {
         self.reprioritize(incident_id);
         if let Some(parent_id) = parent {
             if let Some(parent) = self.incidents.get_mut(&parent_id) {
-                parent.alert_count += 1;
+                parent.alert_count += if new_alert { alert.count } else { 1 };
                 parent.last_alert_at = parent.last_alert_at.max(event.occurred_at_ms);
                 parent.severity = parent.severity.max(event.severity);
                 parent.tools.insert(event.tool_source.clone());

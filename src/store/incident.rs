@@ -753,6 +753,11 @@ impl Store {
                                 .is_in(chunk.iter().map(|s| (**s).to_owned())),
                         )
                         .filter(incident::Column::LastAlertAt.gte(earliest))
+                        // Storm parents and the incidents not folded yet: the
+                        // children of a storm (thousands in a big one) are not
+                        // needed to decide, and loading them made each pass
+                        // cost as much as the storm was large.
+                        .filter(incident::Column::ParentIncidentId.is_null())
                         .all(txn)
                         .await?,
                 );
