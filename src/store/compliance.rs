@@ -37,6 +37,21 @@ impl Store {
         let snapshot = compliance_snapshot::Entity::insert(snapshot)
             .exec_with_returning(&txn)
             .await?;
+        // Row ids are UUIDv7, ordered by creation within the process, and
+        // ListInstanceCompliance pages by id: assigning them in the order the
+        // API promises (most critical patches missing first, then instance id)
+        // makes that the page order.
+        rows.sort_by_cached_key(|row| {
+            (
+                std::cmp::Reverse(
+                    row.critical_non_compliant
+                        .clone()
+                        .take()
+                        .unwrap_or_default(),
+                ),
+                row.instance_id.clone().take().unwrap_or_default(),
+            )
+        });
         for row in &mut rows {
             row.id = Set(new_id());
             row.snapshot_id = Set(snapshot.id.clone());

@@ -163,6 +163,39 @@ async fn sync_summarises_each_company_and_keeps_history() {
     assert_eq!(db2.operation, v1::PatchOperation::Scan as i32);
     assert_eq!(db2.baseline_id, "pb-0123456789abcdef0");
 
+    // Pages list the most critical patches missing first, then by instance id.
+    let mut order = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_instance_compliance(authed(
+                &server.admin_token,
+                v1::ListInstanceComplianceRequest {
+                    company_id: a.id.clone(),
+                    page_size: 2,
+                    page_token: page_token.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        order.extend(page.instances.into_iter().map(|i| i.instance_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(
+        order,
+        [
+            "mi-0000000000000000d",
+            "mi-0000000000000000a",
+            "mi-0000000000000000b",
+            "mi-0000000000000000c"
+        ]
+    );
+
     // A second sync adds history: two points in the trend.
     client
         .sync_compliance(authed(
