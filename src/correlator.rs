@@ -198,24 +198,49 @@ impl Correlator {
                     .or_default()
                     .push(request);
             }
-            for (company_id, requests) in by_company {
-                self.serve_company(&company_id, requests).await;
-            }
+            self.serve_round(by_company).await;
         }
     }
 
-    async fn serve_company(&self, company_id: &str, requests: Vec<Request>) {
+    /// One round: a pass for every company with waiting requests in one
+    /// transaction (one commit for all), then the rest of any company with
+    /// more pending than a pass takes; on an error, company by company.
+    async fn serve_round(&self, by_company: BTreeMap<String, Vec<Request>>) {
+        let companies: Vec<String> = by_company.keys().cloned().collect();
         let mut outcomes: HashMap<String, EventOutcome> = HashMap::new();
-        match self.run_passes(company_id, PassMode::Auto).await {
-            Ok(total) => {
-                for result in &total.results {
-                    outcomes.insert(result.event_id.clone(), outcome_of(result));
+        let mut record = |results: &[crate::domain::engine::EventResult]| {
+            for result in results {
+                outcomes.insert(result.event_id.clone(), outcome_of(result));
+            }
+        };
+        match self.store.correlate_round(&companies, PassMode::Auto).await {
+            Ok(passes) => {
+                for (company_id, pass) in passes {
+                    self.after_pass(&company_id, &pass);
+                    record(&pass.results);
+                    if pass.more {
+                        match self.run_passes(&company_id, PassMode::Auto).await {
+                            Ok(rest) => record(&rest.results),
+                            Err(error) => {
+                                tracing::warn!(%error, company_id, "correlation pass failed; the sweep retries it")
+                            }
+                        }
+                    }
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, company_id, "correlation pass failed; the sweep retries it");
+                tracing::warn!(%error, "correlation round failed; correlating company by company");
+                for company_id in &companies {
+                    match self.run_passes(company_id, PassMode::Auto).await {
+                        Ok(total) => record(&total.results),
+                        Err(error) => {
+                            tracing::warn!(%error, company_id, "correlation pass failed; the sweep retries it")
+                        }
+                    }
+                }
             }
         }
+        let requests: Vec<Request> = by_company.into_values().flatten().collect();
         // Events another replica (or an earlier pass) correlated.
         let missing: Vec<String> = requests
             .iter()

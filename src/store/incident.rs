@@ -623,13 +623,45 @@ impl Store {
     /// transaction under the company's lock.
     pub async fn correlate_pass(&self, company_id: &str, mode: PassMode) -> Result<PassOutcome> {
         let txn = self.connection().begin().await?;
-        let base = lock_company(&txn, company_id).await?;
+        let outcome = self.pass_in(&txn, company_id, mode).await?;
+        txn.commit().await?;
+        Ok(outcome)
+    }
+
+    /// One pass for each of several companies in one transaction: one commit
+    /// (one fsync on SQLite) for the round instead of one per company. The
+    /// companies' locks are taken in id order, so concurrent rounds on other
+    /// replicas cannot deadlock.
+    pub async fn correlate_round(
+        &self,
+        company_ids: &[String],
+        mode: PassMode,
+    ) -> Result<Vec<(String, PassOutcome)>> {
+        let mut companies = company_ids.to_vec();
+        companies.sort();
+        companies.dedup();
+        let txn = self.connection().begin().await?;
+        let mut outcomes = Vec::with_capacity(companies.len());
+        for company_id in companies {
+            let outcome = self.pass_in(&txn, &company_id, mode).await?;
+            outcomes.push((company_id, outcome));
+        }
+        txn.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn pass_in(
+        &self,
+        txn: &DatabaseTransaction,
+        company_id: &str,
+        mode: PassMode,
+    ) -> Result<PassOutcome> {
+        let base = lock_company(txn, company_id).await?;
         let config = correlation_config::Entity::find_by_id(company_id.to_owned())
-            .one(&txn)
+            .one(txn)
             .await?;
         let settings = settings_of(config.as_ref());
         if mode == PassMode::Auto && !settings.auto_correlate {
-            txn.commit().await?;
             return Ok(PassOutcome {
                 sequence: base,
                 skipped: true,
@@ -643,13 +675,12 @@ impl Store {
             .order_by_asc(alert_event::Column::DedupKey)
             .order_by_asc(alert_event::Column::Action)
             .limit(PASS_EVENTS + 1)
-            .all(&txn)
+            .all(txn)
             .await?;
         let more = u64::try_from(pending.len()).unwrap_or(u64::MAX) > PASS_EVENTS;
         let mut pending = pending;
         pending.truncate(usize::try_from(PASS_EVENTS).unwrap_or(usize::MAX));
         if pending.is_empty() {
-            txn.commit().await?;
             return Ok(PassOutcome {
                 sequence: base,
                 ..PassOutcome::default()
@@ -665,17 +696,16 @@ impl Store {
         let earliest = events.first().map_or(now, |e| e.2.occurred_at_ms) - window;
 
         let mut world = World::new(company_id, settings.clone(), now, Box::new(new_id));
-        let (silences, inhibitions) = self.suppression_rules(&txn, company_id, earliest).await?;
+        let (silences, inhibitions) = self.suppression_rules(txn, company_id, earliest).await?;
         world.silences = silences;
         world.inhibitions = inhibitions;
-        self.load_world(&txn, &mut world, &events, earliest).await?;
+        self.load_world(txn, &mut world, &events, earliest).await?;
         for (id, received_at, event) in &events {
             world.apply(id, *received_at, event);
         }
         let outcome = self
-            .save_world(&txn, company_id, base, &world, &pending, now)
+            .save_world(txn, company_id, base, &world, &pending, now)
             .await?;
-        txn.commit().await?;
         Ok(PassOutcome { more, ..outcome })
     }
 
