@@ -25,7 +25,6 @@ pub const SESSION_NAME: &str = "alert-whisperer";
 pub struct Aws {
     base: Option<SdkConfig>,
     region: String,
-    ssm: Mutex<HashMap<String, aws_sdk_ssm::Client>>,
     /// Per company and role: the base configuration with that role's
     /// credentials (one credentials cache shared by its S3 and QuickSight clients).
     roles: Mutex<HashMap<String, SdkConfig>>,
@@ -124,7 +123,6 @@ impl Aws {
         Self {
             base,
             region: config.aws_region.clone(),
-            ssm: Mutex::new(HashMap::new()),
             roles: Mutex::new(HashMap::new()),
         }
     }
@@ -148,38 +146,11 @@ impl Aws {
         })
     }
 
-    /// An SSM client acting in the company's account through its role.
+    /// An SSM client acting in the company's account through its role (the
+    /// credentials cache is shared with the company's other clients).
     pub async fn ssm(&self, role: &CompanyRole) -> Result<aws_sdk_ssm::Client> {
-        let base = self.base()?;
-        let key = format!(
-            "{}\n{}\n{}",
-            role.company_id, role.role_arn, role.external_id
-        );
-        if let Some(client) = self
-            .ssm
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
-        {
-            return Ok(client.clone());
-        }
-        let provider = AssumeRoleProvider::builder(role.role_arn.clone())
-            .external_id(role.external_id.clone())
-            .session_name(SESSION_NAME)
-            .session_length(SESSION_LENGTH)
-            .configure(base)
-            .build()
-            .await;
-        let client = aws_sdk_ssm::Client::from_conf(
-            aws_sdk_ssm::config::Builder::from(base)
-                .credentials_provider(provider)
-                .build(),
-        );
-        self.ssm
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(key, client.clone());
-        Ok(client)
+        let config = self.role_config(role).await?;
+        Ok(aws_sdk_ssm::Client::new(&config))
     }
 }
 

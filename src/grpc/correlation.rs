@@ -740,15 +740,11 @@ impl CorrelationService for CorrelationHandler {
             .map(|t| timestamp_ms("end_time", t))
             .transpose()?
             .unwrap_or_else(now_ms);
-        let companies = if body.company_id.is_empty() {
-            self.state.store.company_ids(&operator.scope).await?
-        } else {
-            self.state
-                .store
-                .get_company(&operator.scope, &body.company_id)
-                .await?;
-            vec![body.company_id.clone()]
-        };
+        let companies = self
+            .state
+            .store
+            .requested_companies(&operator.scope, &body.company_id)
+            .await?;
         let counts = self
             .state
             .store

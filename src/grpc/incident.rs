@@ -597,15 +597,11 @@ impl IncidentService for IncidentHandler {
         if start >= end {
             return Err(Error::invalid("start_time", "must be before end_time").into());
         }
-        let companies = if body.company_id.is_empty() {
-            self.state.store.company_ids(&operator.scope).await?
-        } else {
-            self.state
-                .store
-                .get_company(&operator.scope, &body.company_id)
-                .await?;
-            vec![body.company_id.clone()]
-        };
+        let companies = self
+            .state
+            .store
+            .requested_companies(&operator.scope, &body.company_id)
+            .await?;
         let sums = self
             .state
             .store

@@ -1419,6 +1419,21 @@ impl Store {
             })
     }
 
+    /// The companies a request names: `company_id` (NOT_FOUND outside the
+    /// scope), or every company in scope when it is empty.
+    pub async fn requested_companies(
+        &self,
+        scope: &Scope,
+        company_id: &str,
+    ) -> Result<Vec<String>> {
+        if company_id.is_empty() {
+            self.company_ids(scope).await
+        } else {
+            find_company(self.connection(), scope, company_id).await?;
+            Ok(vec![company_id.to_owned()])
+        }
+    }
+
     /// Every company id in scope (for totals over all companies).
     pub async fn company_ids(&self, scope: &Scope) -> Result<Vec<String>> {
         use super::entity::company;

@@ -19,7 +19,7 @@ async fn client(server: &TestServer) -> Client {
     v1::correlation_service_client::CorrelationServiceClient::new(server.channel().await)
 }
 
-async fn token(server: &TestServer, role: OperatorRole, companies: &[&str]) -> String {
+pub(crate) async fn token(server: &TestServer, role: OperatorRole, companies: &[&str]) -> String {
     server
         .tenant()
         .await

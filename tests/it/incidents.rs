@@ -144,25 +144,6 @@ async fn set_config(
         .expect("update config");
 }
 
-async fn operator_token(server: &TestServer, role: OperatorRole, companies: &[&str]) -> String {
-    server
-        .tenant()
-        .await
-        .create_operator_token(authed(
-            &server.admin_token,
-            v1::CreateOperatorTokenRequest {
-                name: "t".to_owned(),
-                role: role.into(),
-                company_ids: companies.iter().map(|c| (*c).to_owned()).collect(),
-                ttl: None,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .token
-}
-
 /// 4 assets × 3 signatures, 5 distinct alerts per pair in each of two waves
 /// 25 minutes apart (the window is 10): 24 incidents of 5 alerts, 80 % noise
 /// reduction. Sent from three connections at once in uneven batches; the
@@ -694,7 +675,7 @@ async fn incident_lifecycle_is_recorded_on_the_timeline(backend: Backend) {
     .await;
     assert!(none.is_empty());
     // A viewer reads but cannot act.
-    let viewer = operator_token(&server, OperatorRole::Viewer, &[]).await;
+    let viewer = crate::correlation::token(&server, OperatorRole::Viewer, &[]).await;
     let denied = client
         .acknowledge_incident(authed(
             &viewer,
@@ -720,7 +701,7 @@ async fn every_incident_rpc_refuses_another_tenants_ids(backend: Backend) {
     .await;
     let incident_id = result[0].incident_id.clone();
     let alert_id = result[0].alert_id.clone();
-    let other = operator_token(&server, OperatorRole::Admin, &[&globex.id]).await;
+    let other = crate::correlation::token(&server, OperatorRole::Admin, &[&globex.id]).await;
     let mut incidents = Incidents::new(server.channel().await);
     let mut correlation = Correlation::new(server.channel().await);
     let id = || incident_id.clone();
