@@ -53,16 +53,33 @@ impl std::fmt::Debug for Request {
     }
 }
 
+/// The engine's deciding (last) reason, in words.
+fn deciding_reason(decisions: &[crate::domain::incident::Decision]) -> String {
+    decisions
+        .last()
+        .map(|d| d.reason.clone())
+        .unwrap_or_default()
+}
+
 fn outcome_of(result: &crate::domain::engine::EventResult) -> EventOutcome {
     EventOutcome {
         alert_id: result.alert_id.clone(),
         outcome: result.outcome,
         incident_id: result.incident_id.clone(),
-        reason: result
-            .decisions
-            .last()
-            .map(|d| d.reason.clone())
-            .unwrap_or_default(),
+        reason: deciding_reason(&result.decisions),
+    }
+}
+
+impl EventOutcome {
+    /// What a stored outcome row says (an event correlated by another pass or replica).
+    pub fn from_row(row: crate::store::entity::alert_outcome::Model) -> Self {
+        let reason = deciding_reason(&crate::store::incident::decisions_of(&row));
+        Self {
+            alert_id: row.alert_id,
+            outcome: Outcome::from_i16(row.outcome).unwrap_or(Outcome::Stored),
+            incident_id: row.incident_id,
+            reason,
+        }
     }
 }
 
@@ -252,19 +269,7 @@ impl Correlator {
             match self.store.event_outcomes(&missing).await {
                 Ok(rows) => {
                     for row in rows {
-                        let decisions = crate::store::incident::decisions_of(&row);
-                        outcomes.insert(
-                            row.event_id.clone(),
-                            EventOutcome {
-                                alert_id: row.alert_id,
-                                outcome: Outcome::from_i16(row.outcome).unwrap_or(Outcome::Stored),
-                                incident_id: row.incident_id,
-                                reason: decisions
-                                    .last()
-                                    .map(|d| d.reason.clone())
-                                    .unwrap_or_default(),
-                            },
-                        );
+                        outcomes.insert(row.event_id.clone(), EventOutcome::from_row(row));
                     }
                 }
                 Err(error) => tracing::warn!(%error, "cannot read alert outcomes"),

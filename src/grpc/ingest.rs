@@ -5,7 +5,6 @@ use tonic::{Request, Response, Status};
 use super::{AppState, ingest_caller};
 use crate::auth::IngestCaller;
 use crate::correlator::EventOutcome;
-use crate::domain::incident::Outcome;
 use crate::domain::ingest::validate_batch;
 use crate::error::{Error, Result};
 use crate::proto::v1::{self, AlertOutcome, ingest_service_server::IngestService};
@@ -79,15 +78,7 @@ pub async fn ingest_alerts(
         .collect();
     if !retried.is_empty() {
         for row in state.store.event_outcomes(&retried).await? {
-            outcomes.insert(
-                row.event_id.clone(),
-                EventOutcome {
-                    alert_id: row.alert_id,
-                    outcome: Outcome::Duplicate,
-                    incident_id: row.incident_id,
-                    reason: String::new(),
-                },
-            );
+            outcomes.insert(row.event_id.clone(), EventOutcome::from_row(row));
         }
     }
     Ok(stored

@@ -981,7 +981,7 @@ async fn watcher_that_reconnects_with_after_sequence_receives_every_event_once(b
     );
     assert!(all.windows(2).all(|w| w[0] < w[1]));
 
-    // Filters: only this incident's changes; a heartbeat tells the position.
+    // A position beyond the log's end is refused.
     let beyond = client
         .watch_incidents(authed(
             &server.admin_token,
