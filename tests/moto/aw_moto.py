@@ -9,7 +9,9 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
 
 * a control API under ``/_aw/`` (moto routes nothing there).  Fixture kinds
   KIND = instances | patch_states | compliance_summaries, each a JSON array of
-  objects with AWS's field names (dates as epoch seconds, ISO 8601 accepted):
+  objects with AWS's field names (dates as epoch seconds, ISO 8601 accepted; an
+  instance may also carry "Tags": {"KEY": "VALUE", ...} (or AWS's [{"Key", "Value"}]
+  list), used by SendCommand's tag targets and left out of DescribeInstanceInformation):
     POST   /_aw/KIND[?account=123456789012]
                            -> replaces that account's fixtures of KIND (without
                               ?account: the default ones, answered to every account
@@ -24,10 +26,13 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
     GET    /_aw/calls      -> {"AssumeRole": [...], "CreateActivation": [...],
                                "DescribeInstanceInformation": [...],
                                "DescribeInstancePatchStates": [...],
-                               "ListResourceComplianceSummaries": [...]}, in arrival
-                              order; the last two carry the request's parameters plus
+                               "ListResourceComplianceSummaries": [...],
+                               the Run Command and QuickSight operations below: [...]},
+                              in arrival order; DescribeInstancePatchStates,
+                              ListResourceComplianceSummaries and the Run Command and
+                              QuickSight calls carry the request's parameters plus
                               "Account", the account the call was answered for
-    DELETE /_aw/calls      -> forgets the recorded calls; 204
+    DELETE /_aw/calls      -> forgets the recorded calls (every key above); 204
   A malformed ?account (not 12 digits) or body answers 400.
 * The account of an SSM request: the access key id of its SigV4 Authorization
   header, mapped to the account of the RoleArn it was issued for when AssumeRole
@@ -44,6 +49,119 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
   EQUAL (the default) or NOT_EQUAL are applied, other filters recorded only;
   MaxResults/NextToken as above).
 * SSM CreateActivation (fresh uuid4 ActivationId, 20-char alphanumeric code).
+* SSM Run Command (moto's own always reports Success and has no
+  ListCommandInvocations): SendCommand, GetCommandInvocation,
+  ListCommandInvocations, ListCommands and CancelCommand, per account (the
+  caller's, as above); a command of another account does not exist for the caller.
+  Every call is recorded in /_aw/calls under its operation with the request body
+  plus "Account"; SendCommand's also with "RoleArn" (the ARN of the role whose
+  AssumeRole handed out the caller's key, else null).
+  - SendCommand: DocumentName is required (else 400 ValidationException); exactly
+    one of InstanceIds and Targets (neither or both: 400 InvalidParameters; a
+    repeated instance id: 400 DuplicateInstanceId). InstanceIds are taken as given
+    (not checked against the fixtures). Targets are resolved against the
+    account's `instances` fixtures (its own, else the default ones): Key
+    "InstanceIds" selects its Values ("*": every fixture instance), "tag:NAME" the
+    instances whose Tags[NAME] is one of the Values, "tag-key" those having one of
+    the Values as a tag key; several targets must all hold; any other key is 400
+    InvalidParameters. Resolving to no instance is fine (TargetCount 0, Status
+    Success at once). A caller whose role ARN contains "NoRunCommand" gets 400
+    AccessDeniedException ("User: ROLE_ARN is not authorized to perform:
+    ssm:SendCommand on resource: ...") and nothing is created (the call is still
+    recorded). The answer is {"Command": {...}} with every field of the model's
+    Command except TriggeredAlarms: a uuid4 CommandId, DocumentVersion (default
+    "$DEFAULT"), Comment (default ""), Parameters, InstanceIds and Targets as sent
+    (InstanceIds [] when sent by Targets and vice versa), RequestedDateTime (epoch
+    seconds) and ExpiresAfter (RequestedDateTime + TimeoutSeconds), TimeoutSeconds
+    (default 3600; outside 30..2592000: 400 ValidationException), MaxConcurrency
+    (default "50"), MaxErrors (default "0"), TargetCount (resolved instances),
+    OutputS3*/ServiceRole ("" unless sent), NotificationConfig and
+    CloudWatchOutputConfig (empty ones unless sent), Status/StatusDetails "Pending"
+    and zero counts (Status "Success" when TargetCount is 0). One invocation per
+    resolved instance is created at once, taking its outcome from the outcome table
+    (below).
+  - Invocation outcome: Status (Pending | InProgress | Delayed | Success | Failed |
+    TimedOut | Cancelled; default Success), StatusDetails (default by Status:
+    Success, Failed, ExecutionTimedOut, InProgress, Delayed, Cancelled, Pending),
+    ResponseCode (default 0 for Success, 1 for Failed, -1 otherwise),
+    StandardOutputContent and StandardErrorContent (default ""), PendingPolls
+    (default 0): while n > 0 the invocation is reported InProgress / StatusDetails
+    "InProgress" / ResponseCode -1 / empty output / no end time, and each
+    GetCommandInvocation on it (only that call) counts n down after answering; so
+    the first n GetCommandInvocation calls answer InProgress, and once they are made
+    every read (GetCommandInvocation call n+1, ListCommandInvocations, ListCommands,
+    GET /_aw/commands) reports the outcome.
+    Pending, InProgress and Delayed stay as they are until POST /_aw/invocations
+    or CancelCommand changes them. Once no poll is pending, the outcome's
+    StandardOutputContent/StandardErrorContent are answered whatever its Status.
+  - A command's Status follows its invocations' reported statuses: InProgress while
+    any is Pending, InProgress or Delayed; else Success when all succeeded (or there
+    are none); else the first of Failed, TimedOut, Cancelled that any has.
+    StatusDetails is that status's default above; CompletedCount counts terminal
+    invocations (Success, Failed, TimedOut, Cancelled), ErrorCount the Failed and
+    TimedOut ones (TimedOut with StatusDetails "DeliveryTimedOut" counting in
+    DeliveryTimedOutCount instead).
+  - GetCommandInvocation(CommandId, InstanceId, PluginName optional): CommandId,
+    InstanceId, Comment, DocumentName, DocumentVersion, PluginName
+    ("aws:runPowerShellScript" when DocumentName contains "PowerShell", else
+    "aws:runShellScript"; another PluginName asked for: 400 InvalidPluginName),
+    ResponseCode, Status, StatusDetails, StandardOutputContent,
+    StandardErrorContent, StandardOutputUrl "", StandardErrorUrl "",
+    CloudWatchOutputConfig, and, STRINGS as the model has them (not timestamps):
+    ExecutionStartDateTime (the command's RequestedDateTime as ISO 8601 UTC with
+    milliseconds, e.g. "2026-01-01T00:00:00.123Z"; "" while Pending or Delayed),
+    ExecutionEndDateTime (when the reported status turned terminal, same format;
+    "" before) and ExecutionElapsedTime ("PT<seconds>.<ms>S", end - start, or
+    now - start while running; "" while Pending or Delayed). Unknown command,
+    another account's command, or an instance it was not sent to: 400
+    InvocationDoesNotExist.
+  - ListCommandInvocations(CommandId, InstanceId, Details, MaxResults, NextToken;
+    Filters recorded, not applied): the invocations of CommandId (unknown: 400
+    InvalidCommandId) or of all the account's commands, optionally only
+    InstanceId's, in send order then instance order. Each: CommandId, InstanceId,
+    InstanceName (the fixture's ComputerName, else ""), Comment, DocumentName,
+    DocumentVersion, RequestedDateTime (epoch seconds), Status, StatusDetails,
+    TraceOutput "", StandardOutputUrl "", StandardErrorUrl "", ServiceRole,
+    NotificationConfig, CloudWatchOutputConfig and CommandPlugins: [] unless
+    Details is true, then one plugin {Name, Status (Delayed shown as Pending, the
+    plugin enum having no Delayed), StatusDetails, ResponseCode,
+    ResponseStartDateTime and ResponseFinishDateTime (epoch seconds, each only when
+    known as above), Output (stdout, plus "\\n----------ERROR-------\\n" and stderr
+    when there is stderr, cut to 2500 chars), StandardOutputUrl "",
+    StandardErrorUrl "", OutputS3Region, OutputS3BucketName, OutputS3KeyPrefix}.
+    MaxResults (default 50) / NextToken as for DescribeInstanceInformation.
+  - ListCommands(CommandId, InstanceId, MaxResults, NextToken; Filters recorded,
+    not applied): the account's commands in send order (only CommandId's, unknown:
+    400 InvalidCommandId; only those with an invocation on InstanceId), each the
+    Command object with its current Status and counts; pages as above.
+  - CancelCommand(CommandId, InstanceIds optional): every invocation (of those
+    instances, or all) not reported terminal becomes Cancelled at once
+    (StatusDetails "Cancelled", ResponseCode -1, PendingPolls 0, output kept);
+    terminal ones are untouched. Answers {}. Unknown command: 400 InvalidCommandId;
+    an instance the command was not sent to: 400 InvalidInstanceId.
+  Control API for Run Command:
+    POST   /_aw/invocation_outcomes  {"INSTANCE_ID or *": {outcome fields}, ...}
+                           -> replaces the outcome table, 204 (an unknown field, a
+                              wrong type or an unknown Status: 400). SendCommand
+                              gives each new invocation its instance's entry, else
+                              "*"'s, else the default outcome (Success, code 0, no
+                              output); later changes of the table don't touch
+                              existing invocations
+    GET    /_aw/invocation_outcomes  -> the table (200, object)
+    DELETE /_aw/invocation_outcomes  -> empties the table; 204
+    POST   /_aw/invocations  {"CommandId": ..., "InstanceId": ..., outcome fields}
+                           -> sets those fields of that invocation's outcome (a new
+                              Status brings its default StatusDetails and ResponseCode
+                              unless given too; the end time is stamped when the
+                              reported status turns terminal); 204; unknown invocation
+                              (of any account): 404 {"error": ...}; bad body: 400
+    GET    /_aw/commands   -> {ACCOUNT: [{Command object as ListCommands answers it,
+                               "Invocations": [{GetCommandInvocation's answer (PluginName
+                               etc.), "InstanceName", "RequestedDateTime",
+                               "PendingPolls" (the polls still to answer InProgress)}]}]},
+                              read without counting any poll down
+    DELETE /_aw/commands   -> forgets every account's commands (not the outcome
+                              table); 204
 * QuickSight data sources, data sets and ingestions (moto 5.2 has no
   UpdateDataSet, DescribeDataSet, DescribeIngestion, and never answers
   ResourceExistsException), emulated per account, requests signed for
@@ -121,6 +239,22 @@ QS_PATH_RE = re.compile(
     r"(?:/(?P<id>[^/]+)(?:/ingestions/(?P<ingestion>[^/]+))?)?$"
 )
 ALNUM = string.ascii_letters + string.digits
+RUN_COMMAND_OPERATIONS = (
+    "SendCommand", "GetCommandInvocation", "ListCommandInvocations", "ListCommands", "CancelCommand",
+)
+RUN_COMMAND_PAGE_SIZE = 50  # the most CommandMaxResults allows
+INVOCATION_STATUSES = ("Pending", "InProgress", "Delayed", "Success", "Failed", "TimedOut", "Cancelled")
+TERMINAL_STATUSES = ("Success", "Failed", "TimedOut", "Cancelled")
+DEFAULT_STATUS_DETAILS = {
+    "Pending": "Pending", "InProgress": "InProgress", "Delayed": "Delayed", "Success": "Success",
+    "Failed": "Failed", "TimedOut": "ExecutionTimedOut", "Cancelled": "Cancelled",
+}
+DEFAULT_RESPONSE_CODES = {"Success": 0, "Failed": 1}  # every other status: -1
+OUTCOME_FIELDS: Dict[str, type] = {
+    "Status": str, "StatusDetails": str, "ResponseCode": int,
+    "StandardOutputContent": str, "StandardErrorContent": str, "PendingPolls": int,
+}
+PLUGIN_OUTPUT_LIMIT = 2500  # CommandPlugin.Output's documented size
 
 Json = Any
 StartResponse = Callable[..., Any]
@@ -142,6 +276,11 @@ class State:
         self.key_roles: Dict[str, str] = {}
         # account -> {"DataSources": {id: obj}, "DataSets": {id: obj}, "Ingestions": [obj]}
         self.quicksight: Dict[str, Dict[str, Any]] = {}
+        # account -> commands sent by SendCommand, in arrival order; each a dict of the
+        # Command fields that never change plus "Invocations": [invocation record]
+        self.commands: Dict[str, List[Dict[str, Any]]] = {}
+        # instance id or "*" -> the outcome an invocation created by SendCommand takes
+        self.invocation_outcomes: Dict[str, Dict[str, Json]] = {}
 
     @staticmethod
     def _empty_calls() -> Dict[str, List[Dict[str, Json]]]:
@@ -152,6 +291,7 @@ class State:
             "DescribeInstancePatchStates": [],
             "ListResourceComplianceSummaries": [],
             **{operation: [] for operation in QUICKSIGHT_OPERATIONS},
+            **{operation: [] for operation in RUN_COMMAND_OPERATIONS},
         }
 
     def record(self, operation: str, params: Dict[str, Json]) -> None:
@@ -226,6 +366,9 @@ def _normalise(kind: str, item: Dict[str, Json]) -> Dict[str, Json]:
         for field in DATE_FIELDS:
             if field in item:
                 item[field] = _epoch(item[field])
+        tags = item.get("Tags")
+        if isinstance(tags, list):  # AWS's [{"Key": k, "Value": v}] form is accepted too
+            item["Tags"] = {t.get("Key"): t.get("Value") for t in tags if isinstance(t, dict)}
     elif kind == "patch_states":
         for field in PATCH_DATE_FIELDS:
             if field in item:
@@ -266,6 +409,209 @@ def _credential_scope(environ: Dict[str, Any]) -> Tuple[Optional[str], Optional[
     return match.group(1), match.group(2).lower()
 
 
+# ---- SSM Run Command: invocation records and their views -------------------------
+# An invocation record (held in State.commands under its command's "Invocations") is
+# {"InstanceId", "InstanceName", "Status", "StatusDetails", "ResponseCode",
+#  "StandardOutputContent", "StandardErrorContent", "PendingPolls", "StartedAt", "EndedAt"}:
+# the outcome the invocation ends with, the GetCommandInvocation calls still to be answered
+# "InProgress", and epoch seconds (EndedAt None until the reported status is terminal).
+
+
+def _now() -> float:
+    """The current time as epoch seconds, to the millisecond like AWS."""
+    return round(datetime.datetime.now(datetime.timezone.utc).timestamp(), 3)
+
+
+def _iso(moment: Optional[float]) -> str:
+    """GetCommandInvocation's StringDateTime: ISO 8601 UTC with milliseconds, "" for none."""
+    if moment is None:
+        return ""
+    when = datetime.datetime.fromtimestamp(moment, datetime.timezone.utc)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _plugin_name(document_name: str) -> str:
+    """The one plugin of a Run Command document, as AWS names it."""
+    return "aws:runPowerShellScript" if "powershell" in document_name.lower() else "aws:runShellScript"
+
+
+def _check_outcome(entry: Json) -> Optional[str]:
+    """What is wrong with an invocation outcome object (every field optional), if anything."""
+    if not isinstance(entry, dict):
+        return "an outcome must be a JSON object"
+    for field, value in entry.items():
+        kind = OUTCOME_FIELDS.get(field)
+        if kind is None:
+            return f"unknown outcome field {field!r} (known: {', '.join(OUTCOME_FIELDS)})"
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"outcome field {field} must be a {'string' if kind is str else 'integer'}"
+    if "Status" in entry and entry["Status"] not in INVOCATION_STATUSES:
+        return f"Status must be one of {', '.join(INVOCATION_STATUSES)}"
+    if entry.get("PendingPolls", 0) < 0:
+        return "PendingPolls must not be negative"
+    return None
+
+
+def _reported(invocation: Dict[str, Any]) -> Tuple[str, str, int]:
+    """(Status, StatusDetails, ResponseCode) as answered now: in progress while polls are pending."""
+    if invocation["PendingPolls"] > 0:
+        return "InProgress", DEFAULT_STATUS_DETAILS["InProgress"], -1
+    return invocation["Status"], invocation["StatusDetails"], invocation["ResponseCode"]
+
+
+def _settle(invocation: Dict[str, Any], now: float) -> None:
+    """Stamp the end time when the reported status turns terminal; clear it when it is not."""
+    if _reported(invocation)[0] in TERMINAL_STATUSES:
+        if invocation["EndedAt"] is None:
+            invocation["EndedAt"] = now
+    else:
+        invocation["EndedAt"] = None
+
+
+def _apply_outcome(invocation: Dict[str, Any], outcome: Dict[str, Json], now: float) -> None:
+    """Set the outcome fields OUTCOME names; a new Status brings its default details and code."""
+    if "Status" in outcome:
+        status = outcome["Status"]
+        invocation["Status"] = status
+        invocation["StatusDetails"] = DEFAULT_STATUS_DETAILS[status]
+        invocation["ResponseCode"] = DEFAULT_RESPONSE_CODES.get(status, -1)
+    for field in ("StatusDetails", "ResponseCode", "StandardOutputContent", "StandardErrorContent", "PendingPolls"):
+        if field in outcome:
+            invocation[field] = outcome[field]
+    _settle(invocation, now)
+
+
+def _new_invocation(instance_id: str, instance_name: str, outcome: Dict[str, Json], now: float) -> Dict[str, Any]:
+    """An invocation started at NOW that ends with OUTCOME (by default: Success, code 0, no output)."""
+    invocation: Dict[str, Any] = {
+        "InstanceId": instance_id, "InstanceName": instance_name, "Status": "Success",
+        "StatusDetails": "Success", "ResponseCode": 0, "StandardOutputContent": "",
+        "StandardErrorContent": "", "PendingPolls": 0, "StartedAt": now, "EndedAt": None,
+    }
+    _apply_outcome(invocation, dict({"Status": "Success"}, **outcome), now)
+    return invocation
+
+
+def _execution_times(invocation: Dict[str, Any], now: float) -> Tuple[Optional[float], Optional[float]]:
+    """(start, end) as epoch seconds: no start while Pending or Delayed, no end until terminal."""
+    status = _reported(invocation)[0]
+    if status in ("Pending", "Delayed"):
+        return None, None
+    return invocation["StartedAt"], invocation["EndedAt"] if status in TERMINAL_STATUSES else None
+
+
+def _invocation_result(command: Dict[str, Any], invocation: Dict[str, Any], now: float) -> Dict[str, Json]:
+    """GetCommandInvocation's answer for INVOCATION (its dates are ISO 8601 strings, per the model)."""
+    status, details, code = _reported(invocation)
+    start, end = _execution_times(invocation, now)
+    elapsed = "" if start is None else f"PT{max(0.0, (end if end is not None else now) - start):.3f}S"
+    shown = invocation["PendingPolls"] == 0  # the outcome's output is not reported while polls are pending
+    return {
+        "CommandId": command["CommandId"], "InstanceId": invocation["InstanceId"],
+        "Comment": command["Comment"], "DocumentName": command["DocumentName"],
+        "DocumentVersion": command["DocumentVersion"], "PluginName": _plugin_name(command["DocumentName"]),
+        "ResponseCode": code, "ExecutionStartDateTime": _iso(start), "ExecutionElapsedTime": elapsed,
+        "ExecutionEndDateTime": _iso(end), "Status": status, "StatusDetails": details,
+        "StandardOutputContent": invocation["StandardOutputContent"] if shown else "",
+        "StandardOutputUrl": "",
+        "StandardErrorContent": invocation["StandardErrorContent"] if shown else "",
+        "StandardErrorUrl": "",
+        "CloudWatchOutputConfig": command["CloudWatchOutputConfig"],
+    }
+
+
+def _invocation_item(command: Dict[str, Any], invocation: Dict[str, Any], details: bool, now: float) -> Dict[str, Json]:
+    """ListCommandInvocations' CommandInvocation; CommandPlugins filled in only with DETAILS."""
+    status, status_details, code = _reported(invocation)
+    plugins: List[Dict[str, Json]] = []
+    if details:
+        start, end = _execution_times(invocation, now)
+        output = ""
+        if invocation["PendingPolls"] == 0:
+            output = invocation["StandardOutputContent"]
+            if invocation["StandardErrorContent"]:
+                output += "\n----------ERROR-------\n" + invocation["StandardErrorContent"]
+        plugin: Dict[str, Json] = {
+            "Name": _plugin_name(command["DocumentName"]),
+            "Status": "Pending" if status == "Delayed" else status,  # CommandPluginStatus has no Delayed
+            "StatusDetails": status_details, "ResponseCode": code,
+            "Output": output[:PLUGIN_OUTPUT_LIMIT], "StandardOutputUrl": "", "StandardErrorUrl": "",
+            "OutputS3Region": command["OutputS3Region"], "OutputS3BucketName": command["OutputS3BucketName"],
+            "OutputS3KeyPrefix": command["OutputS3KeyPrefix"],
+        }
+        if start is not None:
+            plugin["ResponseStartDateTime"] = start
+        if end is not None:
+            plugin["ResponseFinishDateTime"] = end
+        plugins.append(plugin)
+    return {
+        "CommandId": command["CommandId"], "InstanceId": invocation["InstanceId"],
+        "InstanceName": invocation["InstanceName"], "Comment": command["Comment"],
+        "DocumentName": command["DocumentName"], "DocumentVersion": command["DocumentVersion"],
+        "RequestedDateTime": command["RequestedDateTime"], "Status": status, "StatusDetails": status_details,
+        "TraceOutput": "", "StandardOutputUrl": "", "StandardErrorUrl": "", "CommandPlugins": plugins,
+        "ServiceRole": command["ServiceRole"], "NotificationConfig": command["NotificationConfig"],
+        "CloudWatchOutputConfig": command["CloudWatchOutputConfig"],
+    }
+
+
+def _command_item(command: Dict[str, Any]) -> Dict[str, Json]:
+    """The Command object, its Status and counts following its invocations' reported statuses."""
+    statuses = [_reported(i)[:2] for i in command["Invocations"]]
+    plain = [s for s, _ in statuses]
+    if any(s not in TERMINAL_STATUSES for s in plain):
+        status = "InProgress"
+    elif all(s == "Success" for s in plain):
+        status = "Success"  # also with no invocations at all
+    else:
+        status = next(s for s in ("Failed", "TimedOut", "Cancelled") if s in plain)
+    item = {k: v for k, v in command.items() if k != "Invocations"}
+    item.update(
+        Status=status,
+        StatusDetails=DEFAULT_STATUS_DETAILS[status],
+        CompletedCount=sum(1 for s in plain if s in TERMINAL_STATUSES),
+        ErrorCount=sum(1 for s, d in statuses if s == "Failed" or (s == "TimedOut" and d != "DeliveryTimedOut")),
+        DeliveryTimedOutCount=sum(1 for s, d in statuses if s == "TimedOut" and d == "DeliveryTimedOut"),
+    )
+    return item
+
+
+def _resolve_targets(targets: List[Json], instances: List[Dict[str, Json]]) -> Tuple[List[str], Optional[str]]:
+    """The instance ids SendCommand's TARGETS select among the account's INSTANCES, or an error.
+
+    Key "InstanceIds" selects its Values as given ("*": every instance), "tag:NAME" the
+    instances whose Tags[NAME] is one of the Values, "tag-key" those having one of the
+    Values as a tag key; several targets must all hold.
+    """
+    all_ids = [i["InstanceId"] for i in instances if isinstance(i.get("InstanceId"), str)]
+    tags_of = {i["InstanceId"]: i.get("Tags") for i in instances if isinstance(i.get("InstanceId"), str)}
+    chosen: Optional[List[str]] = None
+    tests: List[Callable[[Dict[str, Json]], bool]] = []
+    for target in targets:
+        if not isinstance(target, dict):
+            return [], "Each target must be an object with Key and Values."
+        key, values = target.get("Key"), target.get("Values")
+        if not isinstance(key, str) or not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return [], "Each target needs a Key and a list of string Values."
+        if key.lower() == "instanceids":
+            named = all_ids if "*" in values else list(dict.fromkeys(values))
+            chosen = named if chosen is None else [i for i in chosen if i in named]
+        elif key.startswith("tag:"):
+            tests.append(lambda tags, name=key[4:], wanted=values: tags.get(name) in wanted)
+        elif key == "tag-key":
+            tests.append(lambda tags, wanted=values: any(name in tags for name in wanted))
+        else:
+            return [], f"Target key {key} is not supported by aw_moto (InstanceIds, tag:<key> and tag-key are)."
+    candidates = all_ids if chosen is None else chosen
+    resolved = []
+    for instance_id in candidates:
+        tags = tags_of.get(instance_id)
+        tags = tags if isinstance(tags, dict) else {}
+        if all(test(tags) for test in tests):
+            resolved.append(instance_id)
+    return resolved, None
+
+
 class AwMoto:
     """WSGI middleware in front of moto's DomainDispatcherApplication."""
 
@@ -288,6 +634,8 @@ class AwMoto:
             return self.describe_instance_patch_states(environ, start_response)
         if target == SSM_TARGET_PREFIX + "ListResourceComplianceSummaries":
             return self.list_resource_compliance_summaries(environ, start_response)
+        if target.startswith(SSM_TARGET_PREFIX) and target[len(SSM_TARGET_PREFIX):] in RUN_COMMAND_OPERATIONS:
+            return self.run_command(environ, start_response, target[len(SSM_TARGET_PREFIX):])
 
         if not target:
             _, service = _credential_scope(environ)
@@ -393,6 +741,70 @@ class AwMoto:
                 return send("400 Bad Request", {"error": "expected a JSON array of objects"})
             self.state.set_fixtures(route, account, [_normalise(route, item) for item in items])
             return send("204 No Content")
+        if route == "invocation_outcomes" and method in ("POST", "GET", "DELETE"):
+            if method == "GET":
+                with self.state.lock:
+                    return send("200 OK", json.loads(json.dumps(self.state.invocation_outcomes)))
+            if method == "DELETE":
+                with self.state.lock:
+                    self.state.invocation_outcomes = {}
+                return send("204 No Content")
+            try:
+                table = json.loads(_read_body(environ) or b"null")
+            except ValueError as err:
+                return send("400 Bad Request", {"error": f"invalid JSON: {err}"})
+            if not isinstance(table, dict):
+                return send("400 Bad Request", {"error": "expected a JSON object: instance id or \"*\" -> outcome"})
+            for instance_id, outcome in table.items():
+                problem = _check_outcome(outcome)
+                if problem:
+                    return send("400 Bad Request", {"error": f"{instance_id}: {problem}"})
+            with self.state.lock:
+                self.state.invocation_outcomes = table
+            return send("204 No Content")
+        if route == "invocations" and method == "POST":
+            try:
+                body = json.loads(_read_body(environ) or b"null")
+            except ValueError as err:
+                return send("400 Bad Request", {"error": f"invalid JSON: {err}"})
+            if not isinstance(body, dict) or not isinstance(body.get("CommandId"), str) \
+                    or not isinstance(body.get("InstanceId"), str):
+                return send("400 Bad Request", {"error": "expected an object with CommandId and InstanceId"})
+            outcome = {k: v for k, v in body.items() if k not in ("CommandId", "InstanceId")}
+            problem = _check_outcome(outcome)
+            if problem:
+                return send("400 Bad Request", {"error": problem})
+            with self.state.lock:
+                invocation = next((
+                    i for commands in self.state.commands.values() for c in commands
+                    if c["CommandId"] == body["CommandId"] for i in c["Invocations"]
+                    if i["InstanceId"] == body["InstanceId"]
+                ), None)
+                if invocation is not None:
+                    _apply_outcome(invocation, outcome, _now())
+            if invocation is None:
+                return send("404 Not Found", {"error": f"no invocation of command {body['CommandId']} "
+                                                       f"on instance {body['InstanceId']}"})
+            return send("204 No Content")
+        if route == "commands" and method == "GET":
+            now = _now()
+            with self.state.lock:
+                shown = {
+                    account: [
+                        dict(_command_item(c), Invocations=[
+                            dict(_invocation_result(c, i, now), InstanceName=i["InstanceName"],
+                                 RequestedDateTime=c["RequestedDateTime"], PendingPolls=i["PendingPolls"])
+                            for i in c["Invocations"]
+                        ])
+                        for c in commands
+                    ]
+                    for account, commands in self.state.commands.items()
+                }
+                return send("200 OK", json.loads(json.dumps(shown)))
+        if route == "commands" and method == "DELETE":
+            with self.state.lock:
+                self.state.commands = {}
+            return send("204 No Content")
         if route == "quicksight" and method == "GET":
             with self.state.lock:
                 return send("200 OK", json.loads(json.dumps(self.state.quicksight)))
@@ -414,10 +826,16 @@ class AwMoto:
         self.state.record("DescribeInstanceInformation", params)
 
         instances = self.state.get_fixtures("instances", self.account(environ))
-        return self.paginated(start_response, params, instances, "InstanceInformationList")
+        shown = [{k: v for k, v in i.items() if k != "Tags"} for i in instances]
+        return self.paginated(start_response, params, shown, "InstanceInformationList")
 
     def paginated(
-        self, start_response: StartResponse, params: Dict[str, Json], items: List[Dict[str, Json]], list_key: str
+        self,
+        start_response: StartResponse,
+        params: Dict[str, Json],
+        items: List[Dict[str, Json]],
+        list_key: str,
+        default_size: int = DEFAULT_PAGE_SIZE,
     ) -> Any:
         """One page of ITEMS under LIST_KEY, by MaxResults and a NextToken holding the next index."""
         start = 0
@@ -429,7 +847,7 @@ class AwMoto:
                 )
             start = int(token)
         max_results = params.get("MaxResults")
-        page_size = DEFAULT_PAGE_SIZE
+        page_size = default_size
         if max_results is not None:
             if not isinstance(max_results, int) or isinstance(max_results, bool) or max_results < 1:
                 return self.json_error(
@@ -525,6 +943,220 @@ class AwMoto:
                 "ActivationCode": "".join(secrets.choice(ALNUM) for _ in range(20)),
             },
         )
+
+    # ---- SSM Run Command --------------------------------------------------------
+    def run_command(self, environ: Dict[str, Any], start_response: StartResponse, operation: str) -> Any:
+        """SendCommand, GetCommandInvocation, ListCommandInvocations, ListCommands, CancelCommand."""
+        try:
+            params = self.json_params(environ)
+        except ValueError:
+            return self.json_error(start_response, "400 Bad Request", "SerializationException", "invalid JSON body")
+        account = self.account(environ)
+        access_key, _ = _credential_scope(environ)
+        role_arn = self.state.role_of_key(access_key or "")
+        recorded = dict(params, Account=account)
+        if operation == "SendCommand":
+            recorded["RoleArn"] = role_arn
+        self.state.record(operation, recorded)
+
+        if operation == "SendCommand":
+            return self.send_command(environ, start_response, params, account, role_arn)
+        command_id = params.get("CommandId")
+        if command_id is not None and not isinstance(command_id, str):
+            return self.validation_error(start_response, "commandId")
+        if operation == "GetCommandInvocation":
+            return self.get_command_invocation(start_response, params, account)
+        if operation == "ListCommandInvocations":
+            return self.list_command_invocations(start_response, params, account)
+        if operation == "ListCommands":
+            return self.list_commands(start_response, params, account)
+        return self.cancel_command(start_response, params, account)
+
+    def validation_error(self, start_response: StartResponse, member: str) -> List[bytes]:
+        return self.json_error(
+            start_response, "400 Bad Request", "ValidationException",
+            f"1 validation error detected: Value at '{member}' failed to satisfy constraint",
+        )
+
+    def find_command(self, account: str, command_id: Any) -> Optional[Dict[str, Any]]:
+        """The account's command COMMAND_ID (call with the lock held)."""
+        return next((c for c in self.state.commands.get(account, []) if c["CommandId"] == command_id), None)
+
+    def send_command(
+        self,
+        environ: Dict[str, Any],
+        start_response: StartResponse,
+        params: Dict[str, Json],
+        account: str,
+        role_arn: Optional[str],
+    ) -> Any:
+        def invalid(code: str, message: str) -> List[bytes]:
+            return self.json_error(start_response, "400 Bad Request", code, message)
+
+        document = params.get("DocumentName")
+        if role_arn and "NoRunCommand" in role_arn:
+            name = document if isinstance(document, str) else ""
+            owner = "" if name.startswith("AWS-") else account
+            resource = name if name.startswith("arn:") else f"arn:aws:ssm:{self.region(environ)}:{owner}:document/{name}"
+            return invalid(
+                "AccessDeniedException",
+                f"User: {role_arn} is not authorized to perform: ssm:SendCommand on resource: {resource} "
+                "because no identity-based policy allows the ssm:SendCommand action",
+            )
+        if not isinstance(document, str) or not document:
+            return invalid("ValidationException", "1 validation error detected: Value null at 'documentName' "
+                                                  "failed to satisfy constraint: Member must not be null")
+        instance_ids = params.get("InstanceIds") or []
+        targets = params.get("Targets") or []
+        if not isinstance(instance_ids, list) or not all(isinstance(i, str) and i for i in instance_ids):
+            return self.validation_error(start_response, "instanceIds")
+        if not isinstance(targets, list):
+            return self.validation_error(start_response, "targets")
+        if instance_ids and targets:
+            return invalid("InvalidParameters", "InstanceIds and Targets can't both be specified.")
+        if not instance_ids and not targets:
+            return invalid("InvalidParameters", "Either InstanceIds or Targets must be specified.")
+        if len(set(instance_ids)) != len(instance_ids):
+            return invalid("DuplicateInstanceId", "Instance Id is duplicated in the request.")
+        timeout = params.get("TimeoutSeconds", 3600)
+        if not isinstance(timeout, int) or isinstance(timeout, bool) or not 30 <= timeout <= 2592000:
+            return self.validation_error(start_response, "timeoutSeconds")
+
+        fixtures = self.state.get_fixtures("instances", account)
+        if instance_ids:
+            resolved = list(instance_ids)
+        else:
+            resolved, problem = _resolve_targets(targets, fixtures)
+            if problem:
+                return invalid("InvalidParameters", problem)
+        host_names = {f.get("InstanceId"): f.get("ComputerName") or "" for f in fixtures}
+
+        now = _now()
+        command: Dict[str, Any] = {
+            "CommandId": str(uuid.uuid4()),
+            "DocumentName": document,
+            "DocumentVersion": params.get("DocumentVersion") or "$DEFAULT",
+            "Comment": params.get("Comment") or "",
+            "ExpiresAfter": now + timeout,
+            "Parameters": params.get("Parameters") or {},
+            "InstanceIds": instance_ids,
+            "Targets": targets,
+            "RequestedDateTime": now,
+            "OutputS3Region": params.get("OutputS3Region") or "",
+            "OutputS3BucketName": params.get("OutputS3BucketName") or "",
+            "OutputS3KeyPrefix": params.get("OutputS3KeyPrefix") or "",
+            "MaxConcurrency": params.get("MaxConcurrency") or "50",
+            "MaxErrors": params.get("MaxErrors") or "0",
+            "TargetCount": len(resolved),
+            "ServiceRole": params.get("ServiceRoleArn") or "",
+            "NotificationConfig": params.get("NotificationConfig")
+            or {"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""},
+            "CloudWatchOutputConfig": params.get("CloudWatchOutputConfig")
+            or {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False},
+            "TimeoutSeconds": timeout,
+        }
+        if params.get("AlarmConfiguration"):
+            command["AlarmConfiguration"] = params["AlarmConfiguration"]
+        with self.state.lock:
+            outcomes = self.state.invocation_outcomes
+            command["Invocations"] = [
+                _new_invocation(i, host_names.get(i, ""), outcomes.get(i, outcomes.get("*", {})), now)
+                for i in resolved
+            ]
+            self.state.commands.setdefault(account, []).append(command)
+            answer = json.loads(json.dumps(_command_item(command)))
+        if resolved:  # as AWS: the command is only just queued
+            answer.update(Status="Pending", StatusDetails="Pending", CompletedCount=0, ErrorCount=0,
+                          DeliveryTimedOutCount=0)
+        return self.json_response(start_response, {"Command": answer})
+
+    def get_command_invocation(self, start_response: StartResponse, params: Dict[str, Json], account: str) -> Any:
+        command_id, instance_id, plugin = params.get("CommandId"), params.get("InstanceId"), params.get("PluginName")
+        if not command_id:
+            return self.validation_error(start_response, "commandId")
+        if not isinstance(instance_id, str) or not instance_id:
+            return self.validation_error(start_response, "instanceId")
+        now = _now()
+        with self.state.lock:
+            command = self.find_command(account, command_id)
+            invocation = next((i for i in (command or {}).get("Invocations", []) if i["InstanceId"] == instance_id),
+                              None)
+            if command is None or invocation is None:
+                return self.json_error(
+                    start_response, "400 Bad Request", "InvocationDoesNotExist",
+                    f"Command {command_id} has no invocation for instance {instance_id}.",
+                )
+            if plugin is not None and plugin != _plugin_name(command["DocumentName"]):
+                return self.json_error(start_response, "400 Bad Request", "InvalidPluginName",
+                                       f"The plugin name {plugin} is not valid.")
+            answer = json.loads(json.dumps(_invocation_result(command, invocation, now)))
+            if invocation["PendingPolls"] > 0:
+                invocation["PendingPolls"] -= 1
+                _settle(invocation, now)
+        return self.json_response(start_response, answer)
+
+    def list_command_invocations(self, start_response: StartResponse, params: Dict[str, Json], account: str) -> Any:
+        command_id, instance_id = params.get("CommandId"), params.get("InstanceId")
+        details = params.get("Details") is True
+        now = _now()
+        with self.state.lock:
+            if command_id:
+                command = self.find_command(account, command_id)
+                if command is None:
+                    return self.json_error(start_response, "400 Bad Request", "InvalidCommandId",
+                                           f"Command {command_id} does not exist.")
+                commands = [command]
+            else:
+                commands = self.state.commands.get(account, [])
+            items = json.loads(json.dumps([
+                _invocation_item(c, i, details, now)
+                for c in commands for i in c["Invocations"]
+                if instance_id in (None, "") or i["InstanceId"] == instance_id
+            ]))
+        return self.paginated(start_response, params, items, "CommandInvocations", RUN_COMMAND_PAGE_SIZE)
+
+    def list_commands(self, start_response: StartResponse, params: Dict[str, Json], account: str) -> Any:
+        command_id, instance_id = params.get("CommandId"), params.get("InstanceId")
+        with self.state.lock:
+            if command_id:
+                command = self.find_command(account, command_id)
+                if command is None:
+                    return self.json_error(start_response, "400 Bad Request", "InvalidCommandId",
+                                           f"Command {command_id} does not exist.")
+                commands = [command]
+            else:
+                commands = self.state.commands.get(account, [])
+            items = json.loads(json.dumps([
+                _command_item(c) for c in commands
+                if instance_id in (None, "") or any(i["InstanceId"] == instance_id for i in c["Invocations"])
+            ]))
+        return self.paginated(start_response, params, items, "Commands", RUN_COMMAND_PAGE_SIZE)
+
+    def cancel_command(self, start_response: StartResponse, params: Dict[str, Json], account: str) -> Any:
+        command_id, instance_ids = params.get("CommandId"), params.get("InstanceIds")
+        if not command_id:
+            return self.validation_error(start_response, "commandId")
+        if instance_ids is not None and not (
+            isinstance(instance_ids, list) and all(isinstance(i, str) for i in instance_ids)
+        ):
+            return self.validation_error(start_response, "instanceIds")
+        now = _now()
+        with self.state.lock:
+            command = self.find_command(account, command_id)
+            if command is None:
+                return self.json_error(start_response, "400 Bad Request", "InvalidCommandId",
+                                       f"Command {command_id} does not exist.")
+            known = {i["InstanceId"] for i in command["Invocations"]}
+            unknown = [i for i in instance_ids or [] if i not in known]
+            if unknown:
+                return self.json_error(start_response, "400 Bad Request", "InvalidInstanceId",
+                                       f"Command {command_id} was not sent to {', '.join(unknown)}.")
+            for invocation in command["Invocations"]:
+                if instance_ids and invocation["InstanceId"] not in instance_ids:
+                    continue
+                if _reported(invocation)[0] not in TERMINAL_STATUSES:
+                    _apply_outcome(invocation, {"Status": "Cancelled", "PendingPolls": 0}, now)
+        return self.json_response(start_response, {})
 
     # ---- QuickSight ---------------------------------------------------------
     def quicksight(self, environ: Dict[str, Any], start_response: StartResponse, match: "re.Match[str]") -> Any:

@@ -10,7 +10,15 @@ account the default ones), DescribeInstancePatchStates and
 ListResourceComplianceSummaries (InstanceIds, the ComplianceType filter,
 pagination); QuickSight data sources, data sets and ingestions (create,
 ResourceExistsException, update, describe, the other account's AccessDenied,
-GET /_aw/quicksight); stops the server and exits non-zero on any failure.
+GET /_aw/quicksight); SSM Run Command through assumed roles (SendCommand by
+InstanceIds and by tag targets on Tags fixtures, invocation outcomes Success /
+Failed / InProgress / Delayed with ResponseCode, stderr and PendingPolls, the
+command_executed waiter, POST /_aw/invocations, GetCommandInvocation's string
+dates, ListCommandInvocations with Details and pages, ListCommands, CancelCommand,
+InvocationDoesNotExist / InvalidCommandId / InvalidParameters, another account
+seeing nothing, the NoRunCommand role's AccessDeniedException, /_aw/commands and
+the recorded calls with Account and RoleArn); stops the server and exits non-zero
+on any failure.
 
 Run with the venv's python:  /var/tmp/aw-venv/bin/python tests/moto/check_aw_moto.py
 """
@@ -220,7 +228,7 @@ def run_checks(endpoint: str) -> None:
     check(any(b["Name"] == "aw-check" for b in s3.list_buckets()["Buckets"]), "moto S3 passthrough")
     cmd = ssm.send_command(InstanceIds=["i-0123456789abcdef0"], DocumentName="AWS-RunShellScript",
                            Parameters={"commands": ["df -h"]})
-    check(bool(cmd["Command"]["CommandId"]), "moto SSM SendCommand passthrough", cmd)
+    check(bool(cmd["Command"]["CommandId"]), "SSM SendCommand (emulated) answers a CommandId", cmd)
 
     # --- recorded calls --------------------------------------------------------
     status, calls = http("GET", endpoint + "/_aw/calls")
@@ -231,6 +239,7 @@ def run_checks(endpoint: str) -> None:
             "DescribeInstancePatchStates", "ListResourceComplianceSummaries",
             "CreateDataSource", "UpdateDataSource", "DescribeDataSource", "CreateDataSet",
             "UpdateDataSet", "DescribeDataSet", "CreateIngestion", "DescribeIngestion",
+            "SendCommand", "GetCommandInvocation", "ListCommandInvocations", "ListCommands", "CancelCommand",
         ]),
         "calls keys",
         calls,
@@ -576,6 +585,325 @@ def run_quicksight_checks(endpoint: str) -> None:
     )
 
 
+RC_ACCOUNT = "444444444444"
+RC_OTHER_ACCOUNT = "666666666666"
+RC_ROLE = f"arn:aws:iam::{RC_ACCOUNT}:role/RunCommand"
+RC_OTHER_ROLE = f"arn:aws:iam::{RC_OTHER_ACCOUNT}:role/RunCommand"
+RC_DENIED_ROLE = f"arn:aws:iam::{RC_ACCOUNT}:role/NoRunCommand"
+WEB_PROD, DB_PROD, WEB_DEV = "mi-00000000000000r01", "mi-00000000000000r02", "mi-00000000000000r03"
+RC_INSTANCES = [
+    dict(instance(WEB_PROD, "web-prod"), ComputerName="web-prod.acme.example", Tags={"env": "prod", "role": "web"}),
+    dict(instance(DB_PROD, "db-prod"), ComputerName="db-prod.acme.example", Tags={"env": "prod", "role": "db"}),
+    dict(instance(WEB_DEV, "web-dev"), Tags=[{"Key": "env", "Value": "dev"}, {"Key": "role", "Value": "web"}]),
+]
+UUID4_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+ISO_MS_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
+def run_run_command_checks(endpoint: str) -> None:
+    """SSM Run Command through assumed roles: outcomes, polls, targets, cancel, accounts, calls."""
+    sts = client("sts", endpoint)
+
+    def ssm_as(role_arn: str) -> Any:
+        c = sts.assume_role(RoleArn=role_arn, RoleSessionName="aw-run")["Credentials"]
+        return client("ssm", endpoint, aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                      aws_session_token=c["SessionToken"])
+
+    def error_of(call: Any) -> dict:
+        try:
+            call()
+        except ClientError as err:
+            return dict(err.response["Error"], HTTPStatusCode=err.response["ResponseMetadata"]["HTTPStatusCode"])
+        return {"Code": "no error"}
+
+    def invocation(command_id: str, instance_id: str) -> dict:
+        return ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
+
+    def statuses(command_id: str) -> dict:
+        listed = ssm.list_command_invocations(CommandId=command_id)["CommandInvocations"]
+        return {i["InstanceId"]: i["Status"] for i in listed}
+
+    ssm = ssm_as(RC_ROLE)
+    ssm_other = ssm_as(RC_OTHER_ROLE)
+    ssm_denied = ssm_as(RC_DENIED_ROLE)
+    statuses_of_resets = [http("DELETE", endpoint + "/_aw/calls")[0], http("DELETE", endpoint + "/_aw/commands")[0]]
+    check(statuses_of_resets == [204, 204], "DELETE /_aw/calls and /_aw/commands answer 204", statuses_of_resets)
+    _, commands = http("GET", endpoint + "/_aw/commands")
+    check(commands == {}, "DELETE /_aw/commands forgets every command (incl. the first part's)", commands)
+    check(http("POST", f"{endpoint}/_aw/instances?account={RC_ACCOUNT}", RC_INSTANCES)[0] == 204,
+          "instances fixtures with Tags accepted")
+    infos = ssm.describe_instance_information()["InstanceInformationList"]
+    check(ids(infos) == ids(RC_INSTANCES) and all("Tags" not in i for i in infos),
+          "DescribeInstanceInformation leaves Tags out", infos)
+
+    # --- the outcome table ------------------------------------------------------------
+    outcomes = {
+        WEB_PROD: {"Status": "Success", "StandardOutputContent": "ok\n", "PendingPolls": 2},
+        DB_PROD: {"Status": "Failed", "ResponseCode": 2, "StandardOutputContent": "partial",
+                  "StandardErrorContent": "boom"},
+        "*": {"Status": "InProgress"},
+    }
+    check(http("POST", endpoint + "/_aw/invocation_outcomes", outcomes)[0] == 204,
+          "POST /_aw/invocation_outcomes answers 204")
+    check(http("GET", endpoint + "/_aw/invocation_outcomes") == (200, outcomes), "GET /_aw/invocation_outcomes")
+    for bad in ({"*": {"Stat": "Success"}}, {"*": {"Status": "Done"}}, {"*": {"ResponseCode": "0"}},
+                {"*": {"PendingPolls": -1}}, ["not", "an", "object"]):
+        status, _ = http("POST", endpoint + "/_aw/invocation_outcomes", bad)
+        check(status == 400, f"POST /_aw/invocation_outcomes rejects {bad!r}", status)
+    check(http("GET", endpoint + "/_aw/invocation_outcomes")[1] == outcomes, "a rejected table leaves the old one")
+
+    # --- SendCommand by InstanceIds ---------------------------------------------------
+    before = datetime.datetime.now(datetime.timezone.utc)
+    sent = ssm.send_command(
+        InstanceIds=[WEB_PROD, DB_PROD], DocumentName="AWS-RunShellScript", Comment="aw check",
+        Parameters={"commands": ["uptime"], "executionTimeout": ["300"]}, TimeoutSeconds=600,
+        MaxConcurrency="1", MaxErrors="1",
+    )["Command"]
+    cid = sent["CommandId"]
+    check(bool(re.fullmatch(UUID4_RE, cid)), "SendCommand CommandId is a uuid4", cid)
+    want = {"DocumentName": "AWS-RunShellScript", "DocumentVersion": "$DEFAULT", "Comment": "aw check",
+            "Parameters": {"commands": ["uptime"], "executionTimeout": ["300"]}, "InstanceIds": [WEB_PROD, DB_PROD],
+            "Targets": [], "Status": "Pending", "StatusDetails": "Pending", "TimeoutSeconds": 600,
+            "MaxConcurrency": "1", "MaxErrors": "1", "TargetCount": 2, "CompletedCount": 0, "ErrorCount": 0,
+            "DeliveryTimedOutCount": 0}
+    check({k: sent.get(k) for k in want} == want, "SendCommand answers the model's Command", sent)
+    requested = sent["RequestedDateTime"]
+    check(isinstance(requested, datetime.datetime)
+          and before - datetime.timedelta(seconds=2) <= requested <= before + datetime.timedelta(seconds=5)
+          and sent["ExpiresAfter"] - requested == datetime.timedelta(seconds=600),
+          "RequestedDateTime and ExpiresAfter are timestamps", (requested, sent.get("ExpiresAfter")))
+
+    # WEB_PROD: the first 2 GetCommandInvocation calls answer InProgress (ListCommandInvocations doesn't count)
+    for poll in (1, 2):
+        check(statuses(cid)[WEB_PROD] == "InProgress", f"ListCommandInvocations before poll {poll}: InProgress")
+        check(ssm.list_commands(CommandId=cid)["Commands"][0]["Status"] == "InProgress",
+              f"the command is InProgress while an invocation is (before poll {poll})")
+        got = invocation(cid, WEB_PROD)
+        check((got["Status"], got["StatusDetails"], got["ResponseCode"], got["ExecutionEndDateTime"],
+               got["StandardOutputContent"]) == ("InProgress", "InProgress", -1, "", ""),
+              f"PendingPolls: GetCommandInvocation poll {poll} answers InProgress", got)
+    check(statuses(cid)[WEB_PROD] == "Success", "ListCommandInvocations after the 2 polls: the outcome")
+    got = invocation(cid, WEB_PROD)
+    check((got["Status"], got["StatusDetails"], got["ResponseCode"], got["StandardOutputContent"],
+           got["StandardErrorContent"]) == ("Success", "Success", 0, "ok\n", ""),
+          "PendingPolls: poll 3 answers the outcome", got)
+    check(all(isinstance(got[k], str) for k in ("ExecutionStartDateTime", "ExecutionEndDateTime",
+                                                 "ExecutionElapsedTime"))
+          and bool(re.fullmatch(ISO_MS_RE, got["ExecutionStartDateTime"]))
+          and bool(re.fullmatch(ISO_MS_RE, got["ExecutionEndDateTime"]))
+          and got["ExecutionStartDateTime"] <= got["ExecutionEndDateTime"]
+          and bool(re.fullmatch(r"PT\d+\.\d{3}S", got["ExecutionElapsedTime"])),
+          "GetCommandInvocation dates are ISO 8601 strings, elapsed a duration", got)
+    check((got["CommandId"], got["InstanceId"], got["Comment"], got["DocumentName"], got["DocumentVersion"],
+           got["PluginName"], got["StandardOutputUrl"], got["StandardErrorUrl"])
+          == (cid, WEB_PROD, "aw check", "AWS-RunShellScript", "$DEFAULT", "aws:runShellScript", "", ""),
+          "GetCommandInvocation fields", got)
+    check(invocation(cid, WEB_PROD)["ExecutionEndDateTime"] == got["ExecutionEndDateTime"],
+          "the end time stays put")
+    failed = invocation(cid, DB_PROD)
+    check((failed["Status"], failed["StatusDetails"], failed["ResponseCode"], failed["StandardOutputContent"],
+           failed["StandardErrorContent"]) == ("Failed", "Failed", 2, "partial", "boom"),
+          "Failed outcome with ResponseCode and stderr", failed)
+    check(error_of(lambda: ssm.get_command_invocation(CommandId=cid, InstanceId=DB_PROD, PluginName="aws:runScript"))
+          .get("Code") == "InvalidPluginName", "GetCommandInvocation with another PluginName: InvalidPluginName")
+    command = ssm.list_commands(CommandId=cid)["Commands"][0]
+    check((command["Status"], command["StatusDetails"], command["CompletedCount"], command["ErrorCount"],
+           command["TargetCount"]) == ("Failed", "Failed", 2, 1, 2),
+          "ListCommands: the command Failed as one invocation did", command)
+
+    # ListCommandInvocations with and without Details, pages
+    detailed = ssm.list_command_invocations(CommandId=cid, Details=True)["CommandInvocations"]
+    check(ids(detailed) == [WEB_PROD, DB_PROD], "ListCommandInvocations lists the command's instances", detailed)
+    db = detailed[1]
+    check((db["InstanceName"], db["Status"], db["StatusDetails"], db["Comment"], db["DocumentName"],
+           db["RequestedDateTime"]) == ("db-prod.acme.example", "Failed", "Failed", "aw check", "AWS-RunShellScript",
+                                        requested), "CommandInvocation fields", db)
+    plugin = db["CommandPlugins"][0] if len(db["CommandPlugins"]) == 1 else {}
+    check((plugin.get("Name"), plugin.get("Status"), plugin.get("ResponseCode"), plugin.get("Output"))
+          == ("aws:runShellScript", "Failed", 2, "partial\n----------ERROR-------\nboom")
+          and isinstance(plugin.get("ResponseStartDateTime"), datetime.datetime)
+          and isinstance(plugin.get("ResponseFinishDateTime"), datetime.datetime),
+          "Details: one CommandPlugin with output and timestamps", plugin)
+    check(detailed[0]["CommandPlugins"][0]["Output"] == "ok\n", "Details: stdout only without stderr", detailed[0])
+    plain = ssm.list_command_invocations(CommandId=cid)["CommandInvocations"]
+    check(all(i["CommandPlugins"] == [] for i in plain), "no Details: CommandPlugins empty", plain)
+    page1 = ssm.list_command_invocations(CommandId=cid, MaxResults=1)
+    page2 = ssm.list_command_invocations(CommandId=cid, MaxResults=1, NextToken=page1.get("NextToken", ""))
+    check(ids(page1["CommandInvocations"]) == [WEB_PROD] and page1.get("NextToken") == "1"
+          and ids(page2["CommandInvocations"]) == [DB_PROD] and "NextToken" not in page2,
+          "ListCommandInvocations pages by MaxResults/NextToken", (page1, page2))
+    one = ssm.list_command_invocations(CommandId=cid, InstanceId=DB_PROD)["CommandInvocations"]
+    check(ids(one) == [DB_PROD], "ListCommandInvocations InstanceId narrows", one)
+
+    # the waiter SDK users poll with: in progress for 2 polls, then Success
+    http("POST", endpoint + "/_aw/invocation_outcomes", {"*": {"PendingPolls": 2, "StandardOutputContent": "x"}})
+    waited = ssm.send_command(InstanceIds=[WEB_DEV], DocumentName="AWS-RunShellScript")["Command"]["CommandId"]
+    ssm.get_waiter("command_executed").wait(CommandId=waited, InstanceId=WEB_DEV,
+                                            WaiterConfig={"Delay": 0, "MaxAttempts": 4})
+    check(invocation(waited, WEB_DEV)["StandardOutputContent"] == "x", "command_executed waiter: Success after polls")
+
+    # --- Targets by tags; InProgress until POST /_aw/invocations ------------------------
+    http("POST", endpoint + "/_aw/invocation_outcomes", {"*": {"Status": "InProgress"}})
+    targets = [{"Key": "tag:env", "Values": ["prod"]}, {"Key": "tag:role", "Values": ["web", "api"]}]
+    tagged = ssm.send_command(Targets=targets, DocumentName="AWS-RunShellScript",
+                              Parameters={"commands": ["true"]})["Command"]
+    tid = tagged["CommandId"]
+    check((tagged["TargetCount"], tagged["Targets"], tagged["InstanceIds"], tagged["Status"])
+          == (1, targets, [], "Pending"), "SendCommand by two tag targets: both must hold", tagged)
+    check(statuses(tid) == {WEB_PROD: "InProgress"}, "the tagged command's invocation is InProgress")
+    running = invocation(tid, WEB_PROD)
+    check(running["ExecutionEndDateTime"] == "" and re.fullmatch(ISO_MS_RE, running["ExecutionStartDateTime"])
+          and running["ResponseCode"] == -1, "InProgress: started, no end time, ResponseCode -1", running)
+    status, _ = http("POST", endpoint + "/_aw/invocations",
+                     {"CommandId": tid, "InstanceId": WEB_PROD, "Status": "Success", "StandardOutputContent": "done"})
+    check(status == 204, "POST /_aw/invocations answers 204", status)
+    done = invocation(tid, WEB_PROD)
+    check((done["Status"], done["StatusDetails"], done["ResponseCode"], done["StandardOutputContent"])
+          == ("Success", "Success", 0, "done") and bool(re.fullmatch(ISO_MS_RE, done["ExecutionEndDateTime"])),
+          "POST /_aw/invocations finishes the invocation", done)
+    check(ssm.list_commands(CommandId=tid)["Commands"][0]["Status"] == "Success", "the tagged command Succeeded")
+    for body, code in (({"CommandId": tid, "InstanceId": DB_PROD, "Status": "Success"}, 404),
+                       ({"CommandId": "nope", "InstanceId": WEB_PROD}, 404),
+                       ({"CommandId": tid, "InstanceId": WEB_PROD, "Status": "Finished"}, 400),
+                       ({"InstanceId": WEB_PROD}, 400)):
+        check(http("POST", endpoint + "/_aw/invocations", body)[0] == code,
+              f"POST /_aw/invocations {body} answers {code}")
+    every = ssm.send_command(Targets=[{"Key": "tag:env", "Values": ["prod", "dev"]}],
+                             DocumentName="AWS-RunShellScript")["Command"]
+    check(every["TargetCount"] == 3, "a tag target with two values (incl. AWS's Tags list form)", every)
+    keyed = ssm.send_command(Targets=[{"Key": "tag-key", "Values": ["role"]}, {"Key": "InstanceIds",
+                                                                            "Values": [WEB_DEV, "mi-unknown"]}],
+                             DocumentName="AWS-RunShellScript")["Command"]
+    check(keyed["TargetCount"] == 1, "tag-key and InstanceIds targets together", keyed)
+    nothing = ssm.send_command(Targets=[{"Key": "tag:env", "Values": ["staging"]}],
+                               DocumentName="AWS-RunShellScript")["Command"]
+    check((nothing["TargetCount"], nothing["Status"]) == (0, "Success"), "no instance matches: Success at once",
+          nothing)
+    check(ssm.list_command_invocations(CommandId=nothing["CommandId"])["CommandInvocations"] == [],
+          "no instance matches: no invocations")
+
+    # --- CancelCommand ---------------------------------------------------------------------
+    http("POST", endpoint + "/_aw/invocation_outcomes", {DB_PROD: {"Status": "Success"}, "*": {"Status": "Delayed"}})
+    cancel = ssm.send_command(InstanceIds=[WEB_PROD, DB_PROD, WEB_DEV],
+                              DocumentName="AWS-RunPowerShellScript")["Command"]["CommandId"]
+    delayed = invocation(cancel, WEB_PROD)
+    check((delayed["Status"], delayed["StatusDetails"], delayed["ExecutionStartDateTime"], delayed["PluginName"])
+          == ("Delayed", "Delayed", "", "aws:runPowerShellScript"), "Delayed: not started; PowerShell plugin", delayed)
+    ssm.cancel_command(CommandId=cancel, InstanceIds=[WEB_DEV])
+    check(statuses(cancel) == {WEB_PROD: "Delayed", DB_PROD: "Success", WEB_DEV: "Cancelled"},
+          "CancelCommand with InstanceIds cancels only those", statuses(cancel))
+    answer = ssm.cancel_command(CommandId=cancel)
+    check({k: v for k, v in answer.items() if k != "ResponseMetadata"} == {}, "CancelCommand answers {}", answer)
+    check(statuses(cancel) == {WEB_PROD: "Cancelled", DB_PROD: "Success", WEB_DEV: "Cancelled"},
+          "CancelCommand cancels what is not terminal, keeps the rest", statuses(cancel))
+    gone = invocation(cancel, WEB_PROD)
+    check((gone["StatusDetails"], gone["ResponseCode"]) == ("Cancelled", -1) and gone["ExecutionEndDateTime"] != "",
+          "a cancelled invocation", gone)
+    check(ssm.list_commands(CommandId=cancel)["Commands"][0]["Status"] == "Cancelled", "the command is Cancelled")
+    check(error_of(lambda: ssm.cancel_command(CommandId="00000000-0000-4000-8000-000000000000")).get("Code")
+          == "InvalidCommandId", "CancelCommand of an unknown command: InvalidCommandId")
+    check(error_of(lambda: ssm.cancel_command(CommandId=cancel, InstanceIds=["mi-unknown"])).get("Code")
+          == "InvalidInstanceId", "CancelCommand of an instance not targeted: InvalidInstanceId")
+
+    # --- errors -----------------------------------------------------------------------------
+    missing = error_of(lambda: ssm.get_command_invocation(CommandId="00000000-0000-4000-8000-000000000000",
+                                                          InstanceId=WEB_PROD))
+    check((missing.get("Code"), missing.get("HTTPStatusCode")) == ("InvocationDoesNotExist", 400),
+          "GetCommandInvocation of an unknown command: InvocationDoesNotExist", missing)
+    check(error_of(lambda: invocation(cid, WEB_DEV)).get("Code") == "InvocationDoesNotExist",
+          "GetCommandInvocation of an instance not targeted: InvocationDoesNotExist")
+    check(error_of(lambda: ssm.list_command_invocations(CommandId="00000000-0000-4000-8000-000000000000"))
+          .get("Code") == "InvalidCommandId", "ListCommandInvocations of an unknown command: InvalidCommandId")
+    for what, kwargs in (("neither InstanceIds nor Targets", {}),
+                         ("both InstanceIds and Targets", {"InstanceIds": [WEB_PROD], "Targets": targets}),
+                         ("an unsupported target key",
+                          {"Targets": [{"Key": "resource-groups:Name", "Values": ["g"]}]})):
+        err = error_of(lambda: ssm.send_command(DocumentName="AWS-RunShellScript", **kwargs))
+        check((err.get("Code"), err.get("HTTPStatusCode")) == ("InvalidParameters", 400),
+              f"SendCommand with {what}: InvalidParameters", err)
+    check(error_of(lambda: ssm.send_command(DocumentName="AWS-RunShellScript", InstanceIds=[WEB_PROD, WEB_PROD]))
+          .get("Code") == "DuplicateInstanceId", "SendCommand with a repeated instance: DuplicateInstanceId")
+
+    # --- another account sees none of it; NoRunCommand is denied ---------------------------
+    check(error_of(lambda: ssm_other.get_command_invocation(CommandId=cid, InstanceId=WEB_PROD)).get("Code")
+          == "InvocationDoesNotExist", "another account: GetCommandInvocation InvocationDoesNotExist")
+    check(error_of(lambda: ssm_other.list_command_invocations(CommandId=cid)).get("Code") == "InvalidCommandId",
+          "another account: ListCommandInvocations InvalidCommandId")
+    check(ssm_other.list_commands()["Commands"] == [] and ssm_other.list_command_invocations()["CommandInvocations"]
+          == [], "another account lists no commands")
+    check(error_of(lambda: ssm_other.cancel_command(CommandId=cid)).get("Code") == "InvalidCommandId",
+          "another account: CancelCommand InvalidCommandId")
+    denied = error_of(lambda: ssm_denied.send_command(InstanceIds=[WEB_PROD], DocumentName="AWS-RunShellScript"))
+    check((denied.get("Code"), denied.get("HTTPStatusCode")) == ("AccessDeniedException", 400)
+          and denied.get("Message", "").startswith(f"User: {RC_DENIED_ROLE} is not authorized to perform: "
+                                                   "ssm:SendCommand on resource: "),
+          "NoRunCommand role: AccessDeniedException", denied)
+
+    # --- ListCommands, GET /_aw/commands --------------------------------------------------
+    listed = ssm.list_commands()["Commands"]
+    sent_ids = [cid, waited, tid, every["CommandId"], keyed["CommandId"], nothing["CommandId"], cancel]
+    check(ids(listed, "CommandId") == sent_ids, "ListCommands: the account's commands in send order",
+          ids(listed, "CommandId"))
+    paged = [c for page in ssm.get_paginator("list_commands").paginate(PaginationConfig={"PageSize": 3})
+             for c in ids(page["Commands"], "CommandId")]
+    check(paged == sent_ids, "ListCommands paginator walks all pages", paged)
+    check(ids(ssm.list_commands(InstanceId=DB_PROD)["Commands"], "CommandId") == [cid, every["CommandId"], cancel],
+          "ListCommands InstanceId narrows")
+    check(error_of(lambda: ssm.list_commands(CommandId="00000000-0000-4000-8000-000000000000")).get("Code")
+          == "InvalidCommandId", "ListCommands of an unknown command: InvalidCommandId")
+    _, commands = http("GET", endpoint + "/_aw/commands")
+    mine = commands.get(RC_ACCOUNT, [])
+    check(sorted(commands) == [RC_ACCOUNT] and ids(mine, "CommandId") == sent_ids,
+          "GET /_aw/commands: only the account's commands (none for the denied call)", sorted(commands))
+    first = mine[0] if mine else {}
+    check(first.get("Status") == "Failed" and isinstance(first.get("RequestedDateTime"), (int, float))
+          and first.get("Parameters") == want["Parameters"]
+          and [(i["InstanceId"], i["Status"], i["ResponseCode"], i["PendingPolls"], i["InstanceName"])
+               for i in first.get("Invocations", [])]
+          == [(WEB_PROD, "Success", 0, 0, "web-prod.acme.example"), (DB_PROD, "Failed", 2, 0, "db-prod.acme.example")],
+          "GET /_aw/commands shows the command and its invocations", first)
+
+    # --- recorded calls ----------------------------------------------------------------------
+    _, calls = http("GET", endpoint + "/_aw/calls")
+    sends = calls.get("SendCommand", [])
+    check(sends[:1] == [{
+        "InstanceIds": [WEB_PROD, DB_PROD], "DocumentName": "AWS-RunShellScript", "Comment": "aw check",
+        "Parameters": {"commands": ["uptime"], "executionTimeout": ["300"]}, "TimeoutSeconds": 600,
+        "MaxConcurrency": "1", "MaxErrors": "1", "Account": RC_ACCOUNT, "RoleArn": RC_ROLE,
+    }], "SendCommand recorded with its body, Account and RoleArn", sends[:1])
+    check(sends[-1] == {"InstanceIds": [WEB_PROD], "DocumentName": "AWS-RunShellScript", "Account": RC_ACCOUNT,
+                        "RoleArn": RC_DENIED_ROLE}, "the denied SendCommand is recorded too", sends[-1:])
+    gci = calls.get("GetCommandInvocation", [])
+    check(gci[:1] == [{"CommandId": cid, "InstanceId": WEB_PROD, "Account": RC_ACCOUNT}]
+          and {"CommandId": cid, "InstanceId": WEB_PROD, "Account": RC_OTHER_ACCOUNT} in gci,
+          "GetCommandInvocation recorded with Account", gci[:1])
+    check(calls.get("ListCommandInvocations", [])[:1] == [{"CommandId": cid, "Account": RC_ACCOUNT}]
+          and {"CommandId": cid, "Details": True, "Account": RC_ACCOUNT} in calls["ListCommandInvocations"],
+          "ListCommandInvocations recorded", calls.get("ListCommandInvocations", [])[:2])
+    check(calls.get("ListCommands", [])[:1] == [{"CommandId": cid, "Account": RC_ACCOUNT}],
+          "ListCommands recorded", calls.get("ListCommands", [])[:1])
+    check(calls.get("CancelCommand", [])[:2] == [
+        {"CommandId": cancel, "InstanceIds": [WEB_DEV], "Account": RC_ACCOUNT},
+        {"CommandId": cancel, "Account": RC_ACCOUNT}], "CancelCommand recorded", calls.get("CancelCommand", [])[:2])
+    http("DELETE", endpoint + "/_aw/calls")
+    _, calls = http("GET", endpoint + "/_aw/calls")
+    check(all(calls.get(op) == [] for op in ("SendCommand", "GetCommandInvocation", "ListCommandInvocations",
+                                             "ListCommands", "CancelCommand")),
+          "DELETE /_aw/calls resets the Run Command calls", calls)
+
+    # --- resets ----------------------------------------------------------------------------------
+    resets = [http("DELETE", endpoint + "/_aw/invocation_outcomes")[0], http("DELETE", endpoint + "/_aw/commands")[0]]
+    check(resets == [204, 204] and http("GET", endpoint + "/_aw/invocation_outcomes")[1] == {}
+          and http("GET", endpoint + "/_aw/commands")[1] == {} and ssm.list_commands()["Commands"] == [],
+          "DELETE /_aw/invocation_outcomes and /_aw/commands reset", resets)
+    fresh = ssm.send_command(InstanceIds=[WEB_PROD], DocumentName="AWS-RunShellScript")["Command"]["CommandId"]
+    default = invocation(fresh, WEB_PROD)
+    check((default["Status"], default["ResponseCode"], default["StandardOutputContent"],
+           default["StandardErrorContent"]) == ("Success", 0, "", ""), "no outcome table: Success, code 0", default)
+    http("DELETE", endpoint + "/_aw/commands")
+    http("DELETE", f"{endpoint}/_aw/instances?account={RC_ACCOUNT}")
+
+
 def main() -> int:
     port = free_port()
     proc = subprocess.Popen(
@@ -603,6 +931,7 @@ def main() -> int:
         run_checks(f"http://127.0.0.1:{port}")
         run_account_checks(f"http://127.0.0.1:{port}")
         run_quicksight_checks(f"http://127.0.0.1:{port}")
+        run_run_command_checks(f"http://127.0.0.1:{port}")
     except Exception as err:  # an unexpected exception is a failure too
         import traceback
 
