@@ -63,6 +63,9 @@ pub struct Config {
     /// Seconds between sweeps that correlate alert events left pending (after a
     /// crash, or by a replica that stopped); 1–3600.
     pub correlation_sweep_seconds: u64,
+    /// Runbook executions of one company that may run at once (sent to SSM and
+    /// unfinished); more wait queued. 1–100.
+    pub max_running_executions_per_company: u64,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (overridden by `RUST_LOG`).
     pub log_filter: String,
     /// Log output format: `text` or `json`.
@@ -108,6 +111,7 @@ impl Default for Config {
             compliance_sync_interval_seconds: 21_600,
             watch_heartbeat_seconds: 15,
             correlation_sweep_seconds: 5,
+            max_running_executions_per_company: 3,
             log_filter: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -231,6 +235,11 @@ impl Config {
         if !(1..=3600).contains(&self.correlation_sweep_seconds) {
             return Err(ConfigError(
                 "correlation_sweep_seconds: must be between 1 and 3600".to_owned(),
+            ));
+        }
+        if !(1..=100).contains(&self.max_running_executions_per_company) {
+            return Err(ConfigError(
+                "max_running_executions_per_company: must be between 1 and 100".to_owned(),
             ));
         }
         if !(1..=10).contains(&self.aws_max_attempts) {

@@ -12,6 +12,7 @@ pub mod correlator;
 pub mod dashboard;
 pub mod domain;
 pub mod error;
+pub mod executor;
 pub mod feed;
 pub mod grpc;
 pub mod ingest;

@@ -45,11 +45,17 @@ struct CompanyLabels {
     company_id: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
 /// The registry and the metrics recorded by the server.
 pub struct Metrics {
     registry: Registry,
     correlated: Family<OutcomeLabels, Counter>,
     incidents_created: Family<CompanyLabels, Counter>,
+    executions_finished: Family<StatusLabels, Counter>,
     time_to_acknowledge: Histogram,
     time_to_resolve: Histogram,
     requests: Family<RpcLabels, Counter>,
@@ -114,6 +120,12 @@ impl Metrics {
             "Incidents opened by correlation (storm parents included), by company",
             incidents_created.clone(),
         );
+        let executions_finished = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "runbook_executions_finished",
+            "Runbook executions that reached a terminal status, by status",
+            executions_finished.clone(),
+        );
         // 1 s to about 4.5 days.
         let time_to_acknowledge = Histogram::new(exponential_buckets(1.0, 2.0, 19));
         registry.register(
@@ -131,6 +143,7 @@ impl Metrics {
             registry,
             correlated,
             incidents_created,
+            executions_finished,
             time_to_acknowledge,
             time_to_resolve,
             requests,
@@ -180,6 +193,15 @@ impl Metrics {
                 company_id: company_id.to_owned(),
             })
             .inc_by(count);
+    }
+
+    /// Counts a runbook execution that finished with `status`.
+    pub fn record_execution(&self, status: &str) {
+        self.executions_finished
+            .get_or_create(&StatusLabels {
+                status: status.replace(' ', "_"),
+            })
+            .inc();
     }
 
     /// Observes an incident's first acknowledgement, `ms` after its creation.

@@ -94,15 +94,25 @@ impl Server {
             std::time::Duration::from_secs(config.correlation_sweep_seconds),
             shutdown.clone(),
         )?;
+        let aws = Arc::new(crate::aws::Aws::from_config(&config).await);
+        let executor = crate::executor::Executor::start(
+            store.clone(),
+            aws.clone(),
+            hub.clone(),
+            metrics.clone(),
+            config.max_running_executions_per_company,
+            shutdown.clone(),
+        );
         let state = AppState {
             store,
+            executor,
             master_key,
             ingest,
             correlator,
             hub,
             heartbeat: std::time::Duration::from_secs(config.watch_heartbeat_seconds),
             sns: Arc::new(SnsVerifier::new(options.sns_certificates)),
-            aws: Arc::new(crate::aws::Aws::from_config(&config).await),
+            aws,
             metrics,
             shutdown,
         };

@@ -3,6 +3,7 @@
 pub mod compliance;
 pub mod correlation;
 pub mod engine;
+pub mod execution;
 pub mod incident;
 pub mod ingest;
 pub mod runbook;

@@ -304,7 +304,7 @@ pub fn built_in_runbooks() -> Vec<(&'static str, RunbookSpec)> {
             "builtin-log-rotation",
             common(
                 "Log rotation",
-                "Forces logrotate for a runaway log and compresses what it rotated.",
+                "Rotates a runaway log in place: copies it aside, truncates it (the writer keeps its file handle) and compresses the copy.",
                 vec![parameter(
                     "log_path",
                     true,

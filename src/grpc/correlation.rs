@@ -142,7 +142,12 @@ const CONFIG_FIELDS: &[&str] = &[
     "asset_criticality",
 ];
 
-fn matchers_of(field: &str, matchers: &[v1::Matcher], required: bool) -> Result<Vec<Matcher>> {
+/// Validated matchers of a request (`field` names them in errors).
+pub(crate) fn matchers_of(
+    field: &str,
+    matchers: &[v1::Matcher],
+    required: bool,
+) -> Result<Vec<Matcher>> {
     if required && matchers.is_empty() {
         return Err(Error::invalid(field, "at least one matcher is required"));
     }
@@ -172,9 +177,13 @@ fn matchers_of(field: &str, matchers: &[v1::Matcher], required: bool) -> Result<
 }
 
 fn matcher_messages(json: &str) -> Vec<v1::Matcher> {
-    serde_json::from_str::<Vec<Matcher>>(json)
-        .unwrap_or_default()
-        .into_iter()
+    matcher_messages_of(&serde_json::from_str::<Vec<Matcher>>(json).unwrap_or_default())
+}
+
+/// The proto form of matchers.
+pub(crate) fn matcher_messages_of(matchers: &[Matcher]) -> Vec<v1::Matcher> {
+    matchers
+        .iter()
         .map(|matcher| v1::Matcher {
             name: matcher.reference.as_text(),
             operator: match matcher.op {
@@ -184,7 +193,7 @@ fn matcher_messages(json: &str) -> Vec<v1::Matcher> {
                 MatchOp::NotRegex => v1::MatchOperator::NotRegex,
             }
             .into(),
-            value: matcher.value,
+            value: matcher.value.clone(),
         })
         .collect()
 }

@@ -1,12 +1,10 @@
 //! IncidentService: list, get and work incidents, KPIs, and WatchIncidents.
 
-use std::pin::Pin;
-
-use futures::Stream;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
 use super::convert::{duration_ms, optional_timestamp, required_id, timestamp, timestamp_ms};
+use super::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
 use super::{AppState, operator};
 use crate::domain::engine::pick_technician;
 use crate::domain::incident::{AlertRecord, EventKind, Incident, IncidentStatus, KpiSums, Kpis};
@@ -16,10 +14,6 @@ use crate::proto::v1::{self, incident_service_server::IncidentService};
 use crate::store::incident::{IncidentChange, IncidentFilter, StoredEvent};
 use crate::store::{Page, now_ms};
 
-/// Events read from the log per query while a stream catches up.
-const WATCH_BATCH: u64 = 256;
-/// Messages buffered per stream; a slower client is fed from the log.
-const WATCH_BUFFER: usize = 32;
 const MAX_TEXT: usize = 4096;
 
 /// The IncidentService handler.
@@ -178,6 +172,12 @@ fn text_of(field: &str, value: &str, required: bool) -> Result<String> {
     Ok(value.to_owned())
 }
 
+fn incident_heartbeat(beat: v1::Heartbeat) -> v1::WatchIncidentsResponse {
+    v1::WatchIncidentsResponse {
+        payload: Some(v1::watch_incidents_response::Payload::Heartbeat(beat)),
+    }
+}
+
 /// What a WatchIncidents stream sends.
 #[derive(Debug, Clone)]
 struct WatchFilter {
@@ -195,84 +195,6 @@ impl WatchFilter {
             && (self.incident_id.is_empty() || self.incident_id == incident.id)
     }
 }
-
-fn heartbeat(sequence: i64) -> v1::WatchIncidentsResponse {
-    v1::WatchIncidentsResponse {
-        payload: Some(v1::watch_incidents_response::Payload::Heartbeat(
-            v1::Heartbeat {
-                time: Some(timestamp(now_ms())),
-                sequence: u64::try_from(sequence).unwrap_or(0),
-            },
-        )),
-    }
-}
-
-/// Feeds one stream from the log: read everything after `last`, then wait for
-/// the hub (or the heartbeat, which also re-reads in case a wake-up was lost).
-/// The bounded channel makes a slow client fall behind in the log, not in memory.
-async fn feed_stream(
-    state: AppState,
-    company_id: String,
-    mut last: i64,
-    filter: WatchFilter,
-    tx: mpsc::Sender<Result<v1::WatchIncidentsResponse, Status>>,
-) {
-    let mut wake = state.hub.subscribe(&company_id);
-    let mut idle = tokio::time::interval_at(
-        tokio::time::Instant::now() + state.heartbeat,
-        state.heartbeat,
-    );
-    loop {
-        wake.borrow_and_update();
-        loop {
-            let events = match state
-                .store
-                .events_after(&company_id, last, WATCH_BATCH)
-                .await
-            {
-                Ok(events) => events,
-                Err(error) => {
-                    let _ = tx.send(Err(error.into())).await;
-                    return;
-                }
-            };
-            let full = u64::try_from(events.len()).unwrap_or(0) == WATCH_BATCH;
-            for event in events {
-                last = event.sequence;
-                if filter.matches(&event.incident) {
-                    let message = v1::WatchIncidentsResponse {
-                        payload: Some(v1::watch_incidents_response::Payload::Event(feed_message(
-                            &event,
-                        ))),
-                    };
-                    if tx.send(Ok(message)).await.is_err() {
-                        return;
-                    }
-                    idle.reset();
-                }
-            }
-            if !full {
-                break;
-            }
-        }
-        tokio::select! {
-            () = state.shutdown.cancelled() => return,
-            () = tx.closed() => return,
-            changed = wake.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
-            _ = idle.tick() => {
-                if tx.send(Ok(heartbeat(last))).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-type WatchStream = Pin<Box<dyn Stream<Item = Result<v1::WatchIncidentsResponse, Status>> + Send>>;
 
 impl IncidentHandler {
     async fn change(
@@ -622,7 +544,7 @@ impl IncidentService for IncidentHandler {
     async fn watch_incidents(
         &self,
         request: Request<v1::WatchIncidentsRequest>,
-    ) -> Result<Response<WatchStream>, Status> {
+    ) -> Result<Response<WatchStream<v1::WatchIncidentsResponse>>, Status> {
         let operator = operator(&request)?;
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?.to_owned();
@@ -636,42 +558,47 @@ impl IncidentService for IncidentHandler {
             asset: body.asset.clone(),
             incident_id: body.incident_id.clone(),
         };
-        let head = self.state.store.head_sequence(&company_id).await?;
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
-        let start = match body.after_sequence {
-            None => {
-                tx.send(Ok(heartbeat(head)))
-                    .await
-                    .map_err(|_| Error::Internal("stream closed".to_owned()))?;
-                head
-            }
-            Some(0) => 0,
-            Some(after) => {
-                let after = i64::try_from(after)
-                    .map_err(|_| Error::invalid("after_sequence", "out of range"))?;
-                if after > head {
-                    return Err(Error::invalid(
-                        "after_sequence",
-                        format!(
-                            "{after} is beyond the log's last sequence {head} for this company"
-                        ),
-                    )
-                    .into());
-                }
-                let oldest = self.state.store.oldest_sequence(&company_id).await?;
-                if after < head && oldest.is_some_and(|oldest| oldest > after + 1) {
-                    return Err(Status::out_of_range(format!(
-                        "the log no longer holds the events after {after}; list incidents again and watch from a fresh stream's first heartbeat"
-                    )));
-                }
-                after
+        let start = start_position(
+            &self.state,
+            &company_id,
+            body.after_sequence,
+            &tx,
+            incident_heartbeat,
+            "list incidents",
+        )
+        .await?;
+        let state = self.state.clone();
+        let read = move |after: i64| {
+            let state = state.clone();
+            let company_id = company_id.clone();
+            let filter = filter.clone();
+            async move {
+                Ok(state
+                    .store
+                    .events_after(&company_id, after, WATCH_BATCH)
+                    .await?
+                    .into_iter()
+                    .map(|event| {
+                        let message =
+                            filter
+                                .matches(&event.incident)
+                                .then(|| v1::WatchIncidentsResponse {
+                                    payload: Some(v1::watch_incidents_response::Payload::Event(
+                                        feed_message(&event),
+                                    )),
+                                });
+                        (event.sequence, message)
+                    })
+                    .collect())
             }
         };
-        tokio::spawn(feed_stream(
+        tokio::spawn(follow(
             self.state.clone(),
-            company_id,
+            body.company_id,
             start,
-            filter,
+            read,
+            incident_heartbeat,
             tx,
         ));
         Ok(Response::new(Box::pin(

@@ -6,8 +6,10 @@ pub(crate) mod convert;
 pub mod correlation;
 pub mod incident;
 pub mod ingest;
+pub(crate) mod remediation;
 pub mod runbook;
 pub mod tenant;
+pub(crate) mod watch;
 
 use std::sync::Arc;
 
@@ -34,6 +36,8 @@ pub struct AppState {
     pub ingest: Arc<crate::ingest::Ingestor>,
     /// Correlates committed alerts into incidents.
     pub correlator: crate::correlator::Correlator,
+    /// Wakes the runbook executor.
+    pub executor: crate::executor::ExecutorHandle,
     /// Wakes WatchIncidents streams when a company's event log grows.
     pub hub: Arc<crate::feed::Hub>,
     /// Heartbeat interval of idle watch streams.

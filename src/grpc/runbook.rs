@@ -1,13 +1,13 @@
-//! RunbookService. Implemented so far: the runbook catalogue (built-in and
-//! custom runbooks), onboarding a company's servers to Systems Manager
-//! (CreateHybridActivation) and listing its managed instances, both in the
-//! company's AWS account through its role. Remediation rules and executions
-//! answer UNIMPLEMENTED until they land.
+//! RunbookService: the runbook catalogue (built-in and custom runbooks),
+//! onboarding a company's servers to Systems Manager (CreateHybridActivation)
+//! and listing its managed instances, both in the company's AWS account
+//! through its role; remediation rules and executions are in `remediation`.
 
 use tonic::{Request, Response, Status};
 
 use super::convert::{duration, required_id, timestamp, timestamp_ms};
-use super::{AppState, operator};
+use super::watch::WatchStream;
+use super::{AppState, operator, remediation};
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::runbook::{Parameter, ParameterType, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
@@ -56,7 +56,8 @@ fn parameter_of(message: &v1::RunbookParameter, index: usize) -> Result<Paramete
     })
 }
 
-fn targets_of(message: Option<&v1::RunbookTargets>) -> Targets {
+/// Targets of a request.
+pub(crate) fn targets_of(message: Option<&v1::RunbookTargets>) -> Targets {
     message.map_or_else(Targets::default, |targets| Targets {
         instance_ids: targets.instance_ids.clone(),
         tags: targets
@@ -148,7 +149,8 @@ fn parameter_message(parameter: &Parameter) -> v1::RunbookParameter {
     }
 }
 
-fn targets_message(targets: &Targets) -> v1::RunbookTargets {
+/// The proto form of targets.
+pub(crate) fn targets_message(targets: &Targets) -> v1::RunbookTargets {
     v1::RunbookTargets {
         instance_ids: targets.instance_ids.clone(),
         tags: targets
@@ -416,6 +418,13 @@ impl RunbookService for RunbookHandler {
         operator.require(Role::Admin)?;
         let body = request.into_inner();
         let id = required_id("runbook_id", &body.runbook_id)?;
+        self.state.store.get_runbook(&operator.scope, id).await?;
+        if let Some(user) = self.state.store.runbook_in_use(id).await? {
+            return Err(Error::FailedPrecondition(format!(
+                "runbook {id} is used by {user}; delete the rule (or let the execution finish) first"
+            ))
+            .into());
+        }
         self.state
             .store
             .delete_runbook(
@@ -595,5 +604,105 @@ impl RunbookService for RunbookHandler {
             region: self.state.aws.region().to_owned(),
             expire_time: Some(timestamp(expire_ms)),
         }))
+    }
+
+    async fn create_remediation_rule(
+        &self,
+        request: Request<v1::CreateRemediationRuleRequest>,
+    ) -> Result<Response<v1::CreateRemediationRuleResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::create_rule(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_remediation_rules(
+        &self,
+        request: Request<v1::ListRemediationRulesRequest>,
+    ) -> Result<Response<v1::ListRemediationRulesResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::list_rules(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn delete_remediation_rule(
+        &self,
+        request: Request<v1::DeleteRemediationRuleRequest>,
+    ) -> Result<Response<v1::DeleteRemediationRuleResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::delete_rule(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn execute_runbook(
+        &self,
+        request: Request<v1::ExecuteRunbookRequest>,
+    ) -> Result<Response<v1::ExecuteRunbookResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::execute(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn approve_execution(
+        &self,
+        request: Request<v1::ApproveExecutionRequest>,
+    ) -> Result<Response<v1::ApproveExecutionResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::approve(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn reject_execution(
+        &self,
+        request: Request<v1::RejectExecutionRequest>,
+    ) -> Result<Response<v1::RejectExecutionResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::reject(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn cancel_execution(
+        &self,
+        request: Request<v1::CancelExecutionRequest>,
+    ) -> Result<Response<v1::CancelExecutionResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::cancel(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_execution(
+        &self,
+        request: Request<v1::GetExecutionRequest>,
+    ) -> Result<Response<v1::GetExecutionResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::get(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_executions(
+        &self,
+        request: Request<v1::ListExecutionsRequest>,
+    ) -> Result<Response<v1::ListExecutionsResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::list(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn watch_executions(
+        &self,
+        request: Request<v1::WatchExecutionsRequest>,
+    ) -> Result<Response<WatchStream<v1::WatchExecutionsResponse>>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            remediation::watch(&self.state, &operator, request.into_inner()).await?,
+        ))
     }
 }

@@ -15,6 +15,7 @@ use super::entity::{
     alert, alert_event, alert_outcome, correlation_config, incident, incident_event,
     incident_sequence, inhibition_rule, silence, technician,
 };
+use super::execution::RemediationPlan;
 use super::tenant::find_company;
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::{AlertRef, CorrelationSettings, MATCHER_FIELDS, Matcher};
@@ -387,7 +388,7 @@ async fn upsert_alerts(txn: &DatabaseTransaction, alerts: &[&AlertRecord]) -> Re
 /// On PostgreSQL the upsert holds the row lock until the transaction ends, so
 /// every change of one company's incidents is serialised across replicas; on
 /// SQLite it makes the transaction a writer from its first statement.
-async fn lock_company(txn: &DatabaseTransaction, company_id: &str) -> Result<i64> {
+pub(super) async fn lock_company(txn: &DatabaseTransaction, company_id: &str) -> Result<i64> {
     let statement = Query::insert()
         .into_table(incident_sequence::Entity)
         .columns([
@@ -417,7 +418,7 @@ async fn lock_company(txn: &DatabaseTransaction, company_id: &str) -> Result<i64
 
 /// Appends feed entries to the log with sequences after `base`; answers the
 /// last sequence and the entries' ids.
-async fn append_events(
+pub(super) async fn append_events(
     txn: &DatabaseTransaction,
     backend: DbBackend,
     company_id: &str,
@@ -703,8 +704,41 @@ impl Store {
         for (id, received_at, event) in &events {
             world.apply(id, *received_at, event);
         }
+        // Each opened incident with its first alert, for the remediation rules.
+        let mut first_alerts: HashMap<&str, &AlertRecord> = HashMap::new();
+        if world
+            .feed
+            .iter()
+            .any(|entry| entry.kind == EventKind::Created)
+        {
+            for alert in world.changed_alerts() {
+                if let Some(id) = alert.incident_id.as_deref() {
+                    first_alerts
+                        .entry(id)
+                        .and_modify(|first| {
+                            if (alert.occurred_at, &alert.id) < (first.occurred_at, &first.id) {
+                                *first = alert;
+                            }
+                        })
+                        .or_insert(alert);
+                }
+            }
+        }
+        let opened: Vec<(&Incident, &AlertRecord)> = world
+            .feed
+            .iter()
+            .filter(|entry| entry.kind == EventKind::Created && !entry.incident.is_storm_parent)
+            .filter_map(|entry| {
+                first_alerts
+                    .get(entry.incident.id.as_str())
+                    .map(|alert| (&entry.incident, *alert))
+            })
+            .collect();
+        let plan = self
+            .plan_remediations(txn, company_id, &opened, now)
+            .await?;
         let outcome = self
-            .save_world(txn, company_id, base, &world, &pending, now)
+            .save_world(txn, company_id, base, &world, (&pending, &plan), now)
             .await?;
         Ok(PassOutcome { more, ..outcome })
     }
@@ -837,7 +871,7 @@ impl Store {
         company_id: &str,
         base: i64,
         world: &World,
-        pending: &[alert_event::Model],
+        (pending, plan): (&[alert_event::Model], &RemediationPlan),
         now: i64,
     ) -> Result<PassOutcome> {
         let incidents: Vec<&Incident> = world.changed_incidents().collect();
@@ -892,6 +926,11 @@ impl Store {
         }
         let (sequence, _) =
             append_events(txn, self.backend(), company_id, base, &world.feed).await?;
+        let (sequence, _) =
+            append_events(txn, self.backend(), company_id, sequence, &plan.notes).await?;
+        let sequence = self
+            .insert_planned(txn, company_id, sequence, &plan.executions, now)
+            .await?;
         Ok(PassOutcome {
             results: world.results.clone(),
             sequence,
@@ -1150,16 +1189,26 @@ impl Store {
             .map_or(0, |row| row.sequence))
     }
 
-    /// The oldest sequence the log still holds for a company.
+    /// The oldest sequence the company's log (incident and execution events)
+    /// still holds.
     pub async fn oldest_sequence(&self, company_id: &str) -> Result<Option<i64>> {
-        Ok(incident_event::Entity::find()
+        let incidents = incident_event::Entity::find()
             .select_only()
             .column(incident_event::Column::Sequence)
             .filter(incident_event::Column::CompanyId.eq(company_id))
             .order_by_asc(incident_event::Column::Sequence)
             .into_tuple::<i64>()
             .one(self.connection())
-            .await?)
+            .await?;
+        let executions = super::entity::execution_event::Entity::find()
+            .select_only()
+            .column(super::entity::execution_event::Column::Sequence)
+            .filter(super::entity::execution_event::Column::CompanyId.eq(company_id))
+            .order_by_asc(super::entity::execution_event::Column::Sequence)
+            .into_tuple::<i64>()
+            .one(self.connection())
+            .await?;
+        Ok(incidents.into_iter().chain(executions).min())
     }
 
     /// KPI sums per company over `[start, end)`: trigger events received, and

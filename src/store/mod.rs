@@ -6,6 +6,7 @@
 pub mod compliance;
 pub mod correlation;
 pub mod entity;
+pub mod execution;
 pub mod incident;
 pub mod ingest;
 pub mod runbook;

@@ -1,0 +1,1005 @@
+//! Runbook executions and auto-remediation rules: statuses, parameter
+//! templates, what is sent to SSM, and how invocation results add up. Pure:
+//! the store persists these, the executor drives them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::correlation::{AlertFields, AlertRef, MATCHER_FIELDS, Matcher, all_match};
+use super::incident::AlertRecord;
+use super::runbook::{ParameterType, RunbookSpec, Targets};
+use crate::error::{Error, Result};
+
+/// Default cooldown per asset and runbook.
+pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30 * 60);
+/// Longest cooldown.
+pub const MAX_COOLDOWN: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Default approval timeout.
+pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Shortest approval timeout.
+pub const MIN_APPROVAL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest approval timeout.
+pub const MAX_APPROVAL_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Most stdout kept per invocation (SSM's own inline limit).
+pub const MAX_STDOUT: usize = 24_000;
+/// Most stderr kept per invocation.
+pub const MAX_STDERR: usize = 8_000;
+/// First pause between two polls of a running command.
+pub const FIRST_POLL: Duration = Duration::from_millis(500);
+/// Longest pause between two polls of a running command.
+pub const MAX_POLL: Duration = Duration::from_secs(30);
+/// How long past its timeout a command is tracked before it counts as timed
+/// out on our side (SSM's own timeout normally ends it first).
+pub const TRACKING_GRACE: Duration = Duration::from_secs(300);
+
+/// Where an execution is (the proto `ExecutionStatus` numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ExecStatus {
+    /// Waiting for approval.
+    PendingApproval = 1,
+    /// Waiting to be sent.
+    Queued = 2,
+    /// Sent; invocations in progress.
+    Running = 3,
+    /// Cancel requested.
+    Cancelling = 4,
+    /// Every invocation succeeded.
+    Succeeded = 5,
+    /// An invocation failed, or SSM refused the command.
+    Failed = 6,
+    /// An invocation timed out.
+    TimedOut = 7,
+    /// Cancelled.
+    Cancelled = 8,
+    /// Rejected by a person.
+    Rejected = 9,
+    /// Not approved in time.
+    Expired = 10,
+}
+
+impl ExecStatus {
+    /// The stored (and proto) number.
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+
+    /// From the stored (or proto) number.
+    pub fn from_i16(value: i16) -> Option<Self> {
+        use ExecStatus::*;
+        Some(match value {
+            1 => PendingApproval,
+            2 => Queued,
+            3 => Running,
+            4 => Cancelling,
+            5 => Succeeded,
+            6 => Failed,
+            7 => TimedOut,
+            8 => Cancelled,
+            9 => Rejected,
+            10 => Expired,
+            _ => return None,
+        })
+    }
+
+    /// Whether nothing more happens to it.
+    pub fn is_terminal(self) -> bool {
+        self.as_i16() >= ExecStatus::Succeeded.as_i16()
+    }
+
+    /// Lower-case name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PendingApproval => "pending approval",
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Cancelling => "cancelling",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed out",
+            Self::Cancelled => "cancelled",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Every non-terminal status (the ones that count as unfinished).
+    pub const UNFINISHED: [ExecStatus; 4] = [
+        ExecStatus::PendingApproval,
+        ExecStatus::Queued,
+        ExecStatus::Running,
+        ExecStatus::Cancelling,
+    ];
+}
+
+/// What started an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Trigger {
+    /// ExecuteRunbook.
+    Manual,
+    /// A remediation rule.
+    Rule,
+}
+
+/// Auto or approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Runs at once.
+    Auto,
+    /// Waits for ApproveExecution.
+    Approval,
+}
+
+/// An SSM invocation status (the proto `InvocationStatus` numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvStatus {
+    /// Not delivered yet.
+    Pending = 1,
+    /// Running.
+    InProgress = 2,
+    /// The agent will retry.
+    Delayed = 3,
+    /// Success.
+    Succeeded = 4,
+    /// Failed (also Undeliverable, Terminated).
+    Failed = 5,
+    /// Timed out.
+    TimedOut = 6,
+    /// Cancelling.
+    Cancelling = 7,
+    /// Cancelled.
+    Cancelled = 8,
+}
+
+impl InvStatus {
+    /// From SSM's status text (CommandInvocationStatus / its StatusDetails).
+    pub fn from_ssm(status: &str) -> Self {
+        match status {
+            "Pending" => Self::Pending,
+            "InProgress" => Self::InProgress,
+            "Delayed" => Self::Delayed,
+            "Success" => Self::Succeeded,
+            "TimedOut" | "DeliveryTimedOut" | "ExecutionTimedOut" => Self::TimedOut,
+            "Cancelling" => Self::Cancelling,
+            "Cancelled" => Self::Cancelled,
+            // Failed, Undeliverable, Terminated, InvalidPlatform, AccessDenied…
+            _ => Self::Failed,
+        }
+    }
+
+    /// Whether SSM is done with it.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::Failed | Self::TimedOut | Self::Cancelled
+        )
+    }
+
+    /// Name for messages, as SSM spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::InProgress => "InProgress",
+            Self::Delayed => "Delayed",
+            Self::Succeeded => "Success",
+            Self::Failed => "Failed",
+            Self::TimedOut => "TimedOut",
+            Self::Cancelling => "Cancelling",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+}
+
+/// What happened to an execution (the proto `ExecutionEventKind` numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExecEventKind {
+    /// Created.
+    Created = 1,
+    /// Approved.
+    Approved = 2,
+    /// Rejected.
+    Rejected = 3,
+    /// Approval expired.
+    Expired = 4,
+    /// Sent to SSM.
+    Started = 5,
+    /// An invocation changed.
+    InvocationUpdated = 6,
+    /// Cancel requested.
+    CancelRequested = 7,
+    /// Succeeded.
+    Succeeded = 8,
+    /// Failed.
+    Failed = 9,
+    /// Timed out.
+    TimedOut = 10,
+    /// Cancelled.
+    Cancelled = 11,
+}
+
+impl ExecEventKind {
+    /// The stored (and proto) number.
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+
+    /// From the stored number.
+    pub fn from_i16(value: i16) -> Option<Self> {
+        use ExecEventKind::*;
+        Some(match value {
+            1 => Created,
+            2 => Approved,
+            3 => Rejected,
+            4 => Expired,
+            5 => Started,
+            6 => InvocationUpdated,
+            7 => CancelRequested,
+            8 => Succeeded,
+            9 => Failed,
+            10 => TimedOut,
+            11 => Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// The event that ends an execution in `status`.
+    pub fn finishing(status: ExecStatus) -> Self {
+        match status {
+            ExecStatus::Succeeded => Self::Succeeded,
+            ExecStatus::TimedOut => Self::TimedOut,
+            ExecStatus::Cancelled => Self::Cancelled,
+            ExecStatus::Rejected => Self::Rejected,
+            ExecStatus::Expired => Self::Expired,
+            _ => Self::Failed,
+        }
+    }
+}
+
+/// The fields of the alert behind a rule execution, kept for templates and
+/// the silence guard.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertView {
+    /// Asset.
+    pub asset: String,
+    /// Signature.
+    pub signature: String,
+    /// Severity name.
+    pub severity: String,
+    /// Tool.
+    pub tool_source: String,
+    /// Message.
+    pub message: String,
+    /// Dedup key.
+    pub dedup_key: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl From<&AlertRecord> for AlertView {
+    fn from(alert: &AlertRecord) -> Self {
+        Self {
+            asset: alert.asset.clone(),
+            signature: alert.signature.clone(),
+            severity: alert.severity.name().to_owned(),
+            tool_source: alert.tool_source.clone(),
+            message: alert.message.clone(),
+            dedup_key: alert.dedup_key.clone(),
+            labels: alert.labels.clone(),
+        }
+    }
+}
+
+impl AlertFields for AlertView {
+    fn value_of(&self, reference: &AlertRef) -> String {
+        match reference {
+            AlertRef::Asset => self.asset.clone(),
+            AlertRef::Signature => self.signature.clone(),
+            AlertRef::Severity => self.severity.clone(),
+            AlertRef::ToolSource => self.tool_source.clone(),
+            AlertRef::Message => self.message.clone(),
+            AlertRef::DedupKey => self.dedup_key.clone(),
+            AlertRef::Label(name) => self.labels.get(name).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// An auto-remediation rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleSpec {
+    /// Display name.
+    pub name: String,
+    /// Conditions on the incident's first alert.
+    pub matchers: Vec<Matcher>,
+    /// Runbook.
+    pub runbook_id: String,
+    /// Parameter name → template.
+    pub parameter_templates: BTreeMap<String, String>,
+    /// Targets with templates; None for the runbook's or the alert's asset.
+    pub targets: Option<Targets>,
+    /// Auto or approval.
+    pub mode: Mode,
+    /// Cooldown per asset and runbook (seconds; 0 for none).
+    pub cooldown_seconds: u64,
+    /// How long an approval waits (seconds).
+    pub approval_timeout_seconds: u64,
+    /// Who created it.
+    pub created_by: String,
+}
+
+impl RuleSpec {
+    /// Restores compiled matchers after reading the stored JSON.
+    pub fn restored(mut self) -> Self {
+        self.matchers = self.matchers.into_iter().map(Matcher::restored).collect();
+        self
+    }
+
+    /// Whether the rule applies to an alert.
+    pub fn matches(&self, alert: &AlertView) -> bool {
+        all_match(&self.matchers, alert)
+    }
+
+    /// Checks the rule against its runbook: templates parse and name known
+    /// parameters; durations are in range.
+    pub fn validate(&self, runbook: &RunbookSpec) -> Result<()> {
+        crate::domain::tenant::validate_name("name", &self.name)?;
+        if self.matchers.is_empty() || self.matchers.len() > 32 {
+            return Err(Error::invalid("matchers", "1 to 32 matchers are required"));
+        }
+        for (name, template) in &self.parameter_templates {
+            let field = format!("parameter_templates[{name}]");
+            if !runbook.parameters.iter().any(|p| &p.name == name) {
+                return Err(Error::invalid(
+                    &field,
+                    format!(
+                        "runbook {:?} has no parameter {name:?} (it has: {})",
+                        runbook.name,
+                        runbook
+                            .parameters
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            check_template(&field, template)?;
+        }
+        if let Some(targets) = &self.targets {
+            for (index, id) in targets.instance_ids.iter().enumerate() {
+                check_template(&format!("targets.instance_ids[{index}]"), id)?;
+            }
+            for (index, (_, values)) in targets.tags.iter().enumerate() {
+                for value in values {
+                    check_template(&format!("targets.tags[{index}].values"), value)?;
+                }
+            }
+            let mut plain = targets.clone();
+            // Templated ids are checked once rendered.
+            plain.instance_ids.retain(|id| !id.contains("{{"));
+            let probe = RunbookSpec {
+                targets: plain,
+                ..runbook.clone()
+            };
+            probe.validate()?;
+        }
+        if self.cooldown_seconds > MAX_COOLDOWN.as_secs() {
+            return Err(Error::invalid("cooldown", "must be at most 7 days"));
+        }
+        if self.approval_timeout_seconds < MIN_APPROVAL_TIMEOUT.as_secs()
+            || self.approval_timeout_seconds > MAX_APPROVAL_TIMEOUT.as_secs()
+        {
+            return Err(Error::invalid(
+                "approval_timeout",
+                "must be between 1 minute and 7 days",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One piece of a template: text or a `{{reference}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Field(AlertRef),
+    IncidentId,
+}
+
+fn parse_template(template: &str) -> std::result::Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        if start > 0 {
+            pieces.push(Piece::Text(rest[..start].to_owned()));
+        }
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| format!("{{{{ without }}}} in {template:?}"))?;
+        let reference = after[..end].trim();
+        if reference == "incident_id" {
+            pieces.push(Piece::IncidentId);
+        } else {
+            pieces.push(Piece::Field(AlertRef::parse(reference, MATCHER_FIELDS)?));
+        }
+        rest = &after[end + 2..];
+    }
+    if rest.contains("}}") {
+        return Err(format!("}}}} without {{{{ in {template:?}"));
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest.to_owned()));
+    }
+    Ok(pieces)
+}
+
+/// Checks a template's syntax and references.
+pub fn check_template(field: &str, template: &str) -> Result<()> {
+    if template.len() > 4096 {
+        return Err(Error::invalid(field, "must be at most 4096 bytes"));
+    }
+    parse_template(template)
+        .map(|_| ())
+        .map_err(|why| Error::invalid(field, why))
+}
+
+/// Renders a (checked) template for an alert and incident.
+pub fn render(template: &str, alert: &AlertView, incident_id: &str) -> String {
+    let Ok(pieces) = parse_template(template) else {
+        return template.to_owned();
+    };
+    pieces
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => text,
+            Piece::Field(reference) => alert.value_of(&reference),
+            Piece::IncidentId => incident_id.to_owned(),
+        })
+        .collect()
+}
+
+/// Parameter values for a run: `given` values checked, defaults filled in,
+/// required ones present. `field` prefixes error fields (e.g. "parameters").
+pub fn resolve_parameters(
+    field: &str,
+    runbook: &RunbookSpec,
+    given: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
+    if let Some(unknown) = given
+        .keys()
+        .find(|name| !runbook.parameters.iter().any(|p| &p.name == *name))
+    {
+        return Err(Error::invalid(
+            &format!("{field}[{unknown}]"),
+            format!("runbook {:?} has no such parameter", runbook.name),
+        ));
+    }
+    let mut values = BTreeMap::new();
+    for parameter in &runbook.parameters {
+        let value = given
+            .get(&parameter.name)
+            .filter(|value| !value.is_empty())
+            .cloned()
+            .unwrap_or_else(|| parameter.default_value.clone());
+        if value.is_empty() {
+            if parameter.required {
+                return Err(Error::invalid(
+                    &format!("{field}[{}]", parameter.name),
+                    "is required and has no default",
+                ));
+            }
+            continue;
+        }
+        parameter
+            .check_value(&value)
+            .map_err(|why| Error::invalid(&format!("{field}[{}]", parameter.name), why))?;
+        values.insert(parameter.name.clone(), value);
+    }
+    Ok(values)
+}
+
+/// Quotes a value for a POSIX shell.
+pub fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// The SSM `Parameters` of a run: built-in runbooks send our script as
+/// AWS-RunShellScript's `commands`; custom ones send their values (a string
+/// list as a JSON array or comma-separated).
+pub fn ssm_parameters(
+    runbook_id: &str,
+    runbook: &RunbookSpec,
+    values: &BTreeMap<String, String>,
+) -> BTreeMap<String, Vec<String>> {
+    let value = |name: &str| values.get(name).cloned().unwrap_or_default();
+    let script: Option<Vec<String>> = match runbook_id {
+        "builtin-disk-cleanup" => Some(vec![
+            "set -u".to_owned(),
+            format!("MP={}", shell_quote(&value("mount_point"))),
+            "echo before; df -P \"$MP\" | tail -n 1".to_owned(),
+            "(command -v apt-get >/dev/null && apt-get clean) || (command -v yum >/dev/null && yum clean all) || true".to_owned(),
+            format!(
+                "(command -v journalctl >/dev/null && journalctl --vacuum-size={}) || true",
+                shell_quote(&value("journal_max_size"))
+            ),
+            "find \"$MP\" -xdev -path '*/log/*' -type f -name '*.[0-9].gz' -mtime +7 -delete 2>/dev/null || true".to_owned(),
+            "find /tmp /var/tmp -xdev -type f -mtime +7 -delete 2>/dev/null || true".to_owned(),
+            "echo after; df -P \"$MP\" | tail -n 1".to_owned(),
+        ]),
+        "builtin-service-restart" => {
+            let service = shell_quote(&value("service_name"));
+            Some(vec![
+                "set -eu".to_owned(),
+                format!("systemctl restart {service}"),
+                "sleep 2".to_owned(),
+                format!("systemctl is-active {service}"),
+            ])
+        }
+        // The pattern allows only [A-Za-z0-9_./*-]: safe to leave unquoted
+        // so that the shell expands the glob.
+        "builtin-log-rotation" => Some(vec![
+            "set -u".to_owned(),
+            "rotated=0".to_owned(),
+            format!("for f in {}; do", value("log_path")),
+            "  [ -f \"$f\" ] || continue".to_owned(),
+            "  ts=$(date +%Y%m%d%H%M%S)".to_owned(),
+            "  cp -p \"$f\" \"$f.$ts\" && : > \"$f\" && gzip -f \"$f.$ts\" && rotated=$((rotated+1)) && echo \"rotated $f\"".to_owned(),
+            "done".to_owned(),
+            "echo \"$rotated file(s) rotated\"".to_owned(),
+        ]),
+        _ => None,
+    };
+    if let Some(commands) = script {
+        // AWS-RunShellScript's own run-time limit; SendCommand's
+        // TimeoutSeconds only bounds delivery.
+        return BTreeMap::from([
+            ("commands".to_owned(), commands),
+            (
+                "executionTimeout".to_owned(),
+                vec![runbook.timeout.as_secs().to_string()],
+            ),
+        ]);
+    }
+    runbook
+        .parameters
+        .iter()
+        .filter_map(|parameter| {
+            let value = values.get(&parameter.name)?;
+            let list = if parameter.kind == ParameterType::StringList {
+                serde_json::from_str::<Vec<String>>(value).unwrap_or_else(|_| {
+                    value
+                        .split(',')
+                        .map(|part| part.trim().to_owned())
+                        .collect()
+                })
+            } else {
+                vec![value.clone()]
+            };
+            Some((parameter.name.clone(), list))
+        })
+        .collect()
+}
+
+/// One instance's run of the command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// Instance id.
+    pub instance_id: String,
+    /// Status.
+    pub status: InvStatus,
+    /// SSM StatusDetails.
+    pub status_details: String,
+    /// Exit code; -1 while none.
+    pub response_code: i32,
+    /// Standard output (bounded).
+    pub stdout: String,
+    /// Whether stdout was cut.
+    pub stdout_truncated: bool,
+    /// Standard error (bounded).
+    pub stderr: String,
+    /// Whether stderr was cut.
+    pub stderr_truncated: bool,
+    /// Started (ms).
+    pub start_at: Option<i64>,
+    /// Ended (ms).
+    pub end_at: Option<i64>,
+}
+
+impl Invocation {
+    /// A fresh, pending invocation.
+    pub fn pending(instance_id: &str) -> Self {
+        Self {
+            instance_id: instance_id.to_owned(),
+            status: InvStatus::Pending,
+            status_details: "Pending".to_owned(),
+            response_code: -1,
+            stdout: String::new(),
+            stdout_truncated: false,
+            stderr: String::new(),
+            stderr_truncated: false,
+            start_at: None,
+            end_at: None,
+        }
+    }
+
+    /// One line for the feed, e.g. "i-0abc: Success (exit 0)".
+    pub fn summary(&self) -> String {
+        let mut text = format!("{}: {}", self.instance_id, self.status.name());
+        if self.status.is_terminal() && self.response_code >= 0 {
+            text.push_str(&format!(" (exit {})", self.response_code));
+        }
+        if !self.status_details.is_empty() && self.status_details != self.status.name() {
+            text.push_str(&format!(", {}", self.status_details));
+        }
+        text
+    }
+}
+
+/// Cuts text to at most `limit` characters; answers whether it cut.
+pub fn bounded(text: &str, limit: usize) -> (String, bool) {
+    if text.chars().count() <= limit {
+        (text.to_owned(), false)
+    } else {
+        (text.chars().take(limit).collect(), true)
+    }
+}
+
+/// A runbook execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Execution {
+    /// Id.
+    pub id: String,
+    /// Company.
+    pub company_id: String,
+    /// Runbook.
+    pub runbook_id: String,
+    /// Runbook name when requested.
+    pub runbook_name: String,
+    /// SSM document.
+    pub document_name: String,
+    /// SSM document version.
+    pub document_version: String,
+    /// Rule that created it.
+    pub rule_id: Option<String>,
+    /// Incident it remediates.
+    pub incident_id: Option<String>,
+    /// Asset.
+    pub asset: String,
+    /// What started it.
+    pub trigger: Trigger,
+    /// Status.
+    pub status: ExecStatus,
+    /// Why it is in its status.
+    pub status_reason: String,
+    /// Parameter values.
+    pub parameters: BTreeMap<String, String>,
+    /// What goes to SSM as Parameters.
+    pub ssm_parameters: BTreeMap<String, Vec<String>>,
+    /// Targets.
+    pub targets: Targets,
+    /// Per-instance timeout (seconds).
+    pub timeout_seconds: u64,
+    /// SSM MaxConcurrency.
+    pub max_concurrency: String,
+    /// SSM MaxErrors.
+    pub max_errors: String,
+    /// SSM command id; "" until sent.
+    pub command_id: String,
+    /// Role assumed to send it.
+    pub assumed_role_arn: String,
+    /// Per-instance runs, by instance id.
+    pub invocations: Vec<Invocation>,
+    /// Who requested it.
+    pub requested_by: String,
+    /// Who approved it.
+    pub approved_by: String,
+    /// Who rejected it.
+    pub rejected_by: String,
+    /// Who cancelled it.
+    pub cancelled_by: String,
+    /// Requester's note.
+    pub comment: String,
+    /// When a pending approval expires (ms).
+    pub approval_expires_at: Option<i64>,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Sent (ms).
+    pub started_at: Option<i64>,
+    /// Finished (ms).
+    pub ended_at: Option<i64>,
+    /// Last change (ms).
+    pub updated_at: i64,
+    /// The alert behind a rule execution (templates, silence guard).
+    pub alert: Option<AlertView>,
+    /// Pause before the next poll (ms).
+    pub poll_interval_ms: i64,
+    /// Whether its effect on the incident has been written.
+    pub incident_done: bool,
+}
+
+impl Execution {
+    /// Whether a finished execution still owes its incident an update.
+    pub fn owes_incident(&self) -> bool {
+        self.status.is_terminal()
+            && self.incident_id.is_some()
+            && !self.incident_done
+            && self.started_at.is_some()
+    }
+
+    /// Sets the invocations from SSM, sorted by instance id; answers the ones
+    /// that changed.
+    pub fn merge_invocations(&mut self, fresh: Vec<Invocation>) -> Vec<Invocation> {
+        let mut changed = Vec::new();
+        for invocation in fresh {
+            match self
+                .invocations
+                .iter_mut()
+                .find(|known| known.instance_id == invocation.instance_id)
+            {
+                Some(known) if *known == invocation => {}
+                Some(known) => {
+                    *known = invocation.clone();
+                    changed.push(invocation);
+                }
+                None => {
+                    self.invocations.push(invocation.clone());
+                    changed.push(invocation);
+                }
+            }
+        }
+        self.invocations
+            .sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
+        changed
+    }
+
+    /// The terminal status the invocations add up to, once all are terminal:
+    /// cancelled if a cancel was asked for, else failed if any failed, else
+    /// timed out if any timed out, else succeeded.
+    pub fn outcome(&self) -> Option<ExecStatus> {
+        if !self.invocations.iter().all(|i| i.status.is_terminal()) {
+            return None;
+        }
+        let any = |status: InvStatus| self.invocations.iter().any(|i| i.status == status);
+        Some(
+            if self.status == ExecStatus::Cancelling || any(InvStatus::Cancelled) {
+                ExecStatus::Cancelled
+            } else if any(InvStatus::Failed) {
+                ExecStatus::Failed
+            } else if any(InvStatus::TimedOut) {
+                ExecStatus::TimedOut
+            } else {
+                ExecStatus::Succeeded
+            },
+        )
+    }
+
+    /// A reason for a finished run, naming the instances that did not succeed.
+    pub fn outcome_reason(&self) -> String {
+        let bad: Vec<String> = self
+            .invocations
+            .iter()
+            .filter(|i| i.status != InvStatus::Succeeded)
+            .map(Invocation::summary)
+            .collect();
+        if bad.is_empty() {
+            format!(
+                "{} instance(s) succeeded (SSM command {})",
+                self.invocations.len(),
+                self.command_id
+            )
+        } else {
+            bad.join("; ")
+        }
+    }
+
+    /// The next poll pause after a poll that did (or did not) see a change.
+    pub fn next_poll(&mut self, changed: bool) -> i64 {
+        let first = i64::try_from(FIRST_POLL.as_millis()).unwrap_or(500);
+        let max = i64::try_from(MAX_POLL.as_millis()).unwrap_or(30_000);
+        self.poll_interval_ms = if changed || self.poll_interval_ms <= 0 {
+            first
+        } else {
+            (self.poll_interval_ms * 2).min(max)
+        };
+        self.poll_interval_ms
+    }
+}
+
+/// Renders a rule's targets for an alert; None when the rule sets none.
+pub fn render_targets(targets: &Targets, alert: &AlertView, incident_id: &str) -> Targets {
+    Targets {
+        instance_ids: targets
+            .instance_ids
+            .iter()
+            .map(|id| render(id, alert, incident_id))
+            .filter(|id| !id.is_empty())
+            .collect(),
+        tags: targets
+            .tags
+            .iter()
+            .map(|(key, values)| {
+                (
+                    key.clone(),
+                    values
+                        .iter()
+                        .map(|value| render(value, alert, incident_id))
+                        .collect(),
+                )
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::correlation::MatchOp;
+    use crate::domain::runbook::built_in_runbooks;
+
+    fn alert() -> AlertView {
+        AlertView {
+            asset: "i-0123456789abcdef0".into(),
+            signature: "disk_full".into(),
+            severity: "critical".into(),
+            tool_source: "datadog".into(),
+            message: "disk / at 97%".into(),
+            dedup_key: "dk".into(),
+            labels: BTreeMap::from([("mountpoint".into(), "/var".into())]),
+        }
+    }
+
+    #[test]
+    fn templates_render_fields_labels_and_the_incident() {
+        let text = render(
+            "{{ asset }} {{labels.mountpoint}} {{labels.missing}}|{{incident_id}}",
+            &alert(),
+            "inc-1",
+        );
+        assert_eq!(text, "i-0123456789abcdef0 /var |inc-1");
+        assert!(check_template("t", "{{labels.x}}").is_ok());
+        let error = check_template("t", "{{hostname}}").expect_err("unknown field");
+        assert!(error.to_string().contains("hostname"), "{error}");
+        assert!(check_template("t", "{{asset").is_err());
+        assert!(check_template("t", "asset}}").is_err());
+    }
+
+    #[test]
+    fn parameters_take_defaults_and_refuse_bad_or_missing_values() {
+        let (_, disk) = built_in_runbooks().remove(0);
+        let values = resolve_parameters("parameters", &disk, &BTreeMap::new()).expect("defaults");
+        assert_eq!(values["mount_point"], "/");
+        assert_eq!(values["journal_max_size"], "500M");
+        let bad = BTreeMap::from([("mount_point".to_owned(), "/var; rm -rf /".to_owned())]);
+        let error = resolve_parameters("parameters", &disk, &bad).expect_err("pattern");
+        assert!(
+            error.to_string().starts_with("parameters[mount_point]"),
+            "{error}"
+        );
+        let unknown = BTreeMap::from([("nope".to_owned(), "1".to_owned())]);
+        assert!(resolve_parameters("parameters", &disk, &unknown).is_err());
+        let (_, restart) = built_in_runbooks().remove(1);
+        let error =
+            resolve_parameters("parameters", &restart, &BTreeMap::new()).expect_err("required");
+        assert!(error.to_string().contains("service_name"), "{error}");
+    }
+
+    #[test]
+    fn built_in_scripts_quote_their_values() {
+        let (id, restart) = built_in_runbooks().remove(1);
+        let values = BTreeMap::from([("service_name".to_owned(), "nginx".to_owned())]);
+        let sent = ssm_parameters(id, &restart, &values);
+        let commands = &sent["commands"];
+        assert!(commands.contains(&"systemctl restart 'nginx'".to_owned()));
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+    }
+
+    #[test]
+    fn invocations_add_up_to_an_outcome() {
+        let mut execution = sample_execution();
+        execution.status = ExecStatus::Running;
+        let mut a = Invocation::pending("i-a");
+        let mut b = Invocation::pending("i-b");
+        assert_eq!(
+            execution
+                .merge_invocations(vec![b.clone(), a.clone()])
+                .len(),
+            2
+        );
+        assert_eq!(execution.invocations[0].instance_id, "i-a");
+        assert_eq!(execution.outcome(), None);
+        a.status = InvStatus::Succeeded;
+        b.status = InvStatus::TimedOut;
+        assert_eq!(execution.merge_invocations(vec![a.clone()]).len(), 1);
+        assert!(execution.merge_invocations(vec![a.clone()]).is_empty());
+        execution.merge_invocations(vec![b.clone()]);
+        assert_eq!(execution.outcome(), Some(ExecStatus::TimedOut));
+        b.status = InvStatus::Failed;
+        execution.merge_invocations(vec![b]);
+        assert_eq!(execution.outcome(), Some(ExecStatus::Failed));
+        execution.status = ExecStatus::Cancelling;
+        assert_eq!(execution.outcome(), Some(ExecStatus::Cancelled));
+    }
+
+    #[test]
+    fn polling_backs_off_and_resets_on_change() {
+        let mut execution = sample_execution();
+        assert_eq!(execution.next_poll(false), 500);
+        assert_eq!(execution.next_poll(false), 1000);
+        assert_eq!(execution.next_poll(false), 2000);
+        for _ in 0..10 {
+            execution.next_poll(false);
+        }
+        assert_eq!(execution.poll_interval_ms, 30_000);
+        assert_eq!(execution.next_poll(true), 500);
+    }
+
+    #[test]
+    fn rules_match_and_validate_against_their_runbook() {
+        let (_, disk) = built_in_runbooks().remove(0);
+        let mut rule = RuleSpec {
+            name: "disk".into(),
+            matchers: vec![
+                Matcher::new("matchers[0]", "signature", MatchOp::Equal, "disk_full").expect("m"),
+            ],
+            runbook_id: "builtin-disk-cleanup".into(),
+            parameter_templates: BTreeMap::from([(
+                "mount_point".into(),
+                "{{labels.mountpoint}}".into(),
+            )]),
+            targets: None,
+            mode: Mode::Auto,
+            cooldown_seconds: 1800,
+            approval_timeout_seconds: 3600,
+            created_by: "t".into(),
+        };
+        rule.validate(&disk).expect("valid");
+        assert!(rule.matches(&alert()));
+        let mut other = alert();
+        other.signature = "cpu".into();
+        assert!(!rule.matches(&other));
+        rule.parameter_templates
+            .insert("service".into(), "{{asset}}".into());
+        let error = rule.validate(&disk).expect_err("unknown parameter");
+        assert!(error.to_string().contains("no parameter"), "{error}");
+    }
+
+    fn sample_execution() -> Execution {
+        Execution {
+            id: "e".into(),
+            company_id: "c".into(),
+            runbook_id: "r".into(),
+            runbook_name: "R".into(),
+            document_name: "AWS-RunShellScript".into(),
+            document_version: "$DEFAULT".into(),
+            rule_id: None,
+            incident_id: None,
+            asset: String::new(),
+            trigger: Trigger::Manual,
+            status: ExecStatus::Queued,
+            status_reason: String::new(),
+            parameters: BTreeMap::new(),
+            ssm_parameters: BTreeMap::new(),
+            targets: Targets::default(),
+            timeout_seconds: 600,
+            max_concurrency: "10".into(),
+            max_errors: "0".into(),
+            command_id: String::new(),
+            assumed_role_arn: String::new(),
+            invocations: Vec::new(),
+            requested_by: String::new(),
+            approved_by: String::new(),
+            rejected_by: String::new(),
+            cancelled_by: String::new(),
+            comment: String::new(),
+            approval_expires_at: None,
+            created_at: 0,
+            started_at: None,
+            ended_at: None,
+            updated_at: 0,
+            alert: None,
+            poll_interval_ms: 0,
+            incident_done: false,
+        }
+    }
+}

@@ -1,0 +1,702 @@
+//! The runbook executor: one task per server that moves executions along.
+//!
+//! It looks at the executions that are due (an indexed `next_check_at`),
+//! oldest first: it expires approvals nobody gave in time, sends queued
+//! commands through SSM Run Command in the company's account (within the
+//! company's concurrency limit, and never to an asset under a silence), polls
+//! sent commands' invocations with backoff (ListCommandInvocations, then
+//! GetCommandInvocation per unfinished instance) until they finish, and
+//! finally writes the result into the incident: a successful rule run
+//! resolves it as self-healed, a failed one raises its priority and assigns
+//! it. Everything it knows is in the database, so after a restart it simply
+//! carries on; replicas share the work through compare-and-set on each row.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::{Aws, CompanyRole, aws_error};
+use crate::domain::engine::pick_technician;
+use crate::domain::execution::{
+    ExecEventKind, ExecStatus, Execution, InvStatus, Invocation, MAX_STDERR, MAX_STDOUT,
+    TRACKING_GRACE, Trigger, bounded,
+};
+use crate::domain::incident::{EventKind, IncidentStatus};
+use crate::error::{Error, Result};
+use crate::feed::Hub;
+use crate::metrics::Metrics;
+use crate::store::execution::{ExecChange, Versioned};
+use crate::store::incident::IncidentChange;
+use crate::store::{Scope, Store, now_ms};
+
+/// Who the executor acts as in logs and timelines.
+pub const ACTOR: &str = "system";
+/// Longest sleep between two looks at the due executions.
+const IDLE: Duration = Duration::from_secs(1);
+/// How long a claimed send may stay without a command id before it is
+/// declared lost (the server stopped between claiming and recording it).
+const LOST_SEND_MS: i64 = 120_000;
+/// How long a queued execution waits before it looks for a free slot again.
+const SLOT_RETRY_MS: i64 = 2_000;
+/// Executions handled per look.
+const BATCH: u64 = 50;
+
+/// The executor's handle: wakes it when something became due.
+#[derive(Debug, Clone)]
+pub struct ExecutorHandle {
+    wake: Arc<Notify>,
+}
+
+impl ExecutorHandle {
+    /// Makes the executor look at the due executions now.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// A handle that wakes nothing (tests of the gRPC layer without an executor).
+    pub fn detached() -> Self {
+        Self {
+            wake: Arc::new(Notify::new()),
+        }
+    }
+}
+
+/// The runbook executor.
+pub struct Executor {
+    store: Store,
+    aws: Arc<Aws>,
+    hub: Arc<Hub>,
+    metrics: Arc<Metrics>,
+    max_running: u64,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("max_running", &self.max_running)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Executor {
+    /// Starts the executor task; it stops on `shutdown`.
+    pub fn start(
+        store: Store,
+        aws: Arc<Aws>,
+        hub: Arc<Hub>,
+        metrics: Arc<Metrics>,
+        max_running: u64,
+        shutdown: CancellationToken,
+    ) -> ExecutorHandle {
+        let handle = ExecutorHandle {
+            wake: Arc::new(Notify::new()),
+        };
+        let executor = Self {
+            store,
+            aws,
+            hub,
+            metrics,
+            max_running,
+        };
+        let wake = handle.wake.clone();
+        tokio::spawn(async move {
+            loop {
+                let pause = match executor.round().await {
+                    Ok(pause) => pause,
+                    Err(error) => {
+                        tracing::warn!(%error, "runbook executor round failed");
+                        IDLE
+                    }
+                };
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(pause) => {}
+                }
+            }
+        });
+        handle
+    }
+
+    /// Handles what is due; answers how long to sleep.
+    async fn round(&self) -> Result<Duration> {
+        let now = now_ms();
+        let due = self.store.due_executions(now, BATCH).await?;
+        let full = u64::try_from(due.len()).unwrap_or(0) >= BATCH;
+        for item in due {
+            let id = item.execution.id.clone();
+            if let Err(error) = self.step(item).await {
+                tracing::warn!(execution = %id, %error, "runbook execution step failed");
+            }
+        }
+        if full {
+            return Ok(Duration::ZERO);
+        }
+        let next = self.store.next_due().await?;
+        let now = now_ms();
+        Ok(next.map_or(IDLE, |at| {
+            Duration::from_millis(u64::try_from((at - now).clamp(10, 1000)).unwrap_or(1000))
+        }))
+    }
+
+    async fn step(&self, item: Versioned) -> Result<()> {
+        let Versioned {
+            mut execution,
+            version,
+        } = item;
+        let now = now_ms();
+        match execution.status {
+            ExecStatus::PendingApproval => {
+                let expires = execution.approval_expires_at.unwrap_or(now);
+                execution.updated_at = now;
+                if expires > now {
+                    return self.save(version, &execution, Vec::new()).await;
+                }
+                execution.status = ExecStatus::Expired;
+                execution.ended_at = Some(now);
+                execution.approval_expires_at = None;
+                execution.status_reason =
+                    "nobody approved it before the approval timeout".to_owned();
+                self.metrics.record_execution(execution.status.name());
+                self.save(
+                    version,
+                    &execution,
+                    vec![ExecChange::new(
+                        ExecEventKind::Expired,
+                        ACTOR,
+                        "approval expired",
+                    )],
+                )
+                .await
+            }
+            ExecStatus::Queued => self.send(version, execution, now).await,
+            ExecStatus::Running | ExecStatus::Cancelling if execution.command_id.is_empty() => {
+                if execution.started_at.unwrap_or(now) > now - LOST_SEND_MS {
+                    execution.updated_at = now;
+                    execution.poll_interval_ms = SLOT_RETRY_MS;
+                    return self.save(version, &execution, Vec::new()).await;
+                }
+                self.finish(
+                    version,
+                    execution,
+                    ExecStatus::Failed,
+                    "the server stopped while sending the command; it may or may not have reached SSM (look for the comment with this execution's id in SSM Run Command history)".to_owned(),
+                    now,
+                )
+                .await
+            }
+            ExecStatus::Running | ExecStatus::Cancelling => {
+                self.poll(version, execution, now).await
+            }
+            _ if execution.owes_incident() => self.apply_to_incident(version, execution).await,
+            _ => {
+                execution.updated_at = now;
+                self.save(version, &execution, Vec::new()).await
+            }
+        }
+    }
+
+    /// Writes a change; a lost compare-and-set means another replica moved it.
+    async fn save(
+        &self,
+        version: i64,
+        execution: &Execution,
+        changes: Vec<ExecChange>,
+    ) -> Result<()> {
+        if let Some(sequence) = self
+            .store
+            .update_execution(version, execution, &changes)
+            .await?
+            && !changes.is_empty()
+        {
+            self.hub.publish(&execution.company_id, sequence);
+        }
+        Ok(())
+    }
+
+    async fn finish(
+        &self,
+        version: i64,
+        mut execution: Execution,
+        status: ExecStatus,
+        reason: String,
+        now: i64,
+    ) -> Result<()> {
+        execution.status = status;
+        execution.status_reason = reason.clone();
+        execution.ended_at = Some(now);
+        execution.updated_at = now;
+        self.metrics.record_execution(status.name());
+        self.save(
+            version,
+            &execution,
+            vec![ExecChange::new(
+                ExecEventKind::finishing(status),
+                ACTOR,
+                reason,
+            )],
+        )
+        .await
+    }
+
+    async fn send(&self, version: i64, mut execution: Execution, now: i64) -> Result<()> {
+        execution.updated_at = now;
+        if execution.trigger == Trigger::Rule
+            && let Some(silence) = self.store.execution_silenced(&execution, now).await?
+        {
+            // A guardrail, not a failed remediation: it never ran.
+            execution.status = ExecStatus::Cancelled;
+            execution.ended_at = Some(now);
+            execution.status_reason = format!(
+                "not sent: {} is under silence {silence} (maintenance)",
+                execution.asset
+            );
+            return self.not_sent(version, execution).await;
+        }
+        // Without AWS or a role nothing can be sent: not a failed remediation.
+        let ssm = match self.client(&execution).await {
+            Ok(client) => client,
+            Err(error) => {
+                execution.status = ExecStatus::Cancelled;
+                execution.ended_at = Some(now);
+                execution.status_reason = format!("not sent: {error}");
+                return self.not_sent(version, execution).await;
+            }
+        };
+        let running = self.store.running_count(&execution.company_id).await?;
+        if running >= self.max_running {
+            let reason = format!(
+                "waiting for a slot: {running} of the company's {} concurrent executions are running",
+                self.max_running
+            );
+            execution.poll_interval_ms = SLOT_RETRY_MS;
+            execution.status_reason = reason;
+            return self.save(version, &execution, Vec::new()).await;
+        }
+        // Claim it: only the replica whose compare-and-set wins sends.
+        execution.status = ExecStatus::Running;
+        execution.status_reason = "sending".to_owned();
+        execution.started_at = Some(now);
+        execution.poll_interval_ms = LOST_SEND_MS;
+        if self
+            .store
+            .update_execution(version, &execution, &[])
+            .await?
+            .is_none()
+        {
+            return Ok(());
+        }
+        let version = version + 1;
+        match self.send_command(&ssm, &mut execution).await {
+            Ok(()) => {
+                let now = now_ms();
+                execution.updated_at = now;
+                execution.status_reason = String::new();
+                execution.next_poll(true);
+                let message = format!(
+                    "sent as SSM command {} ({} {}) under {}",
+                    execution.command_id,
+                    execution.document_name,
+                    execution.document_version,
+                    execution.assumed_role_arn
+                );
+                self.save(
+                    version,
+                    &execution,
+                    vec![ExecChange::new(ExecEventKind::Started, ACTOR, message)],
+                )
+                .await
+            }
+            Err(error) => {
+                self.finish(
+                    version,
+                    execution,
+                    ExecStatus::Failed,
+                    error.to_string(),
+                    now_ms(),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Records an execution a guardrail stopped before it was sent.
+    async fn not_sent(&self, version: i64, execution: Execution) -> Result<()> {
+        self.metrics.record_execution(execution.status.name());
+        let reason = execution.status_reason.clone();
+        self.save(
+            version,
+            &execution,
+            vec![ExecChange::new(ExecEventKind::Cancelled, ACTOR, reason)],
+        )
+        .await
+    }
+
+    /// The company's role and an SSM client acting through it.
+    async fn client(&self, execution: &Execution) -> Result<(CompanyRole, aws_sdk_ssm::Client)> {
+        let role = self.role_of(execution).await?;
+        let ssm = self.aws.ssm(&role).await?;
+        Ok((role, ssm))
+    }
+
+    async fn role_of(&self, execution: &Execution) -> Result<CompanyRole> {
+        let company = self
+            .store
+            .get_company(&Scope::All, &execution.company_id)
+            .await?;
+        CompanyRole::of(&company)
+    }
+
+    async fn send_command(
+        &self,
+        (role, ssm): &(CompanyRole, aws_sdk_ssm::Client),
+        execution: &mut Execution,
+    ) -> Result<()> {
+        let mut call = ssm
+            .send_command()
+            .document_name(&execution.document_name)
+            .document_version(&execution.document_version)
+            .timeout_seconds(i32::try_from(execution.timeout_seconds).unwrap_or(i32::MAX))
+            .max_concurrency(&execution.max_concurrency)
+            .max_errors(&execution.max_errors)
+            .comment(format!("alert-whisperer execution {}", execution.id))
+            .set_parameters(Some(execution.ssm_parameters.clone().into_iter().collect()));
+        if execution.targets.instance_ids.is_empty() {
+            for (key, values) in &execution.targets.tags {
+                call = call.targets(
+                    aws_sdk_ssm::types::Target::builder()
+                        .key(format!("tag:{key}"))
+                        .set_values(Some(values.clone()))
+                        .build(),
+                );
+            }
+        } else {
+            call = call.set_instance_ids(Some(execution.targets.instance_ids.clone()));
+        }
+        let answer = call
+            .send()
+            .await
+            .map_err(|error| aws_error("ssm:SendCommand", role, error))?;
+        let command = answer
+            .command()
+            .ok_or_else(|| Error::Upstream("SSM SendCommand answered no command".to_owned()))?;
+        execution.command_id = command.command_id().unwrap_or_default().to_owned();
+        execution.assumed_role_arn = role.role_arn.clone();
+        let fresh = execution
+            .targets
+            .instance_ids
+            .iter()
+            .map(|id| Invocation::pending(id))
+            .collect();
+        execution.merge_invocations(fresh);
+        Ok(())
+    }
+
+    async fn poll(&self, version: i64, mut execution: Execution, now: i64) -> Result<()> {
+        let fresh = match self.fetch_invocations(&execution).await {
+            Ok(fresh) => fresh,
+            Err(error) => {
+                // AWS trouble: try again later, but not forever.
+                tracing::warn!(execution = %execution.id, %error, "polling SSM failed");
+                Vec::new()
+            }
+        };
+        let changed = execution.merge_invocations(fresh);
+        let mut changes: Vec<ExecChange> = changed
+            .iter()
+            .map(|invocation| {
+                ExecChange::new(
+                    ExecEventKind::InvocationUpdated,
+                    ACTOR,
+                    invocation.summary(),
+                )
+            })
+            .collect();
+        execution.next_poll(!changes.is_empty());
+        execution.updated_at = now;
+        let deadline = execution.started_at.unwrap_or(now)
+            + i64::try_from(execution.timeout_seconds).unwrap_or(0) * 1000
+            + i64::try_from(TRACKING_GRACE.as_millis()).unwrap_or(0);
+        let outcome = if execution.invocations.is_empty() {
+            None
+        } else {
+            execution.outcome()
+        };
+        if let Some(status) = outcome {
+            let reason = execution.outcome_reason();
+            execution.status = status;
+            execution.status_reason.clone_from(&reason);
+            execution.ended_at = Some(now);
+            self.metrics.record_execution(status.name());
+            changes.push(ExecChange::new(
+                ExecEventKind::finishing(status),
+                ACTOR,
+                reason,
+            ));
+        } else if execution.invocations.is_empty() && self.no_targets(&execution).await? {
+            return self
+                .finish(
+                    version,
+                    execution,
+                    ExecStatus::Failed,
+                    "the targets matched no managed instance".to_owned(),
+                    now,
+                )
+                .await;
+        } else if now > deadline {
+            let status = if execution.status == ExecStatus::Cancelling {
+                ExecStatus::Cancelled
+            } else {
+                ExecStatus::TimedOut
+            };
+            let reason = format!(
+                "SSM reported no end within the runbook's timeout ({} s) plus {} s; CancelCommand sent",
+                execution.timeout_seconds,
+                TRACKING_GRACE.as_secs()
+            );
+            // Best effort: stop whatever still runs on the instances.
+            if let Ok((role, ssm)) = self.client(&execution).await
+                && let Err(error) = ssm
+                    .cancel_command()
+                    .command_id(&execution.command_id)
+                    .send()
+                    .await
+            {
+                tracing::warn!(execution = %execution.id, error = %aws_error("ssm:CancelCommand", &role, error), "cancelling a timed-out command failed");
+            }
+            return self.finish(version, execution, status, reason, now).await;
+        }
+        self.save(version, &execution, changes).await
+    }
+
+    /// Whether SSM finished a command that had no instance to run on.
+    async fn no_targets(&self, execution: &Execution) -> Result<bool> {
+        let role = self.role_of(execution).await?;
+        let ssm = self.aws.ssm(&role).await?;
+        let answer = ssm
+            .list_commands()
+            .command_id(&execution.command_id)
+            .send()
+            .await
+            .map_err(|error| aws_error("ssm:ListCommands", &role, error))?;
+        Ok(answer.commands().first().is_some_and(|command| {
+            command.target_count() == 0
+                && !matches!(
+                    command.status(),
+                    Some(
+                        aws_sdk_ssm::types::CommandStatus::Pending
+                            | aws_sdk_ssm::types::CommandStatus::InProgress
+                    )
+                )
+        }))
+    }
+
+    /// The command's invocations as SSM reports them now: the instance list
+    /// from ListCommandInvocations, then GetCommandInvocation (status, exit
+    /// code, output) for each instance not finished yet.
+    async fn fetch_invocations(&self, execution: &Execution) -> Result<Vec<Invocation>> {
+        let role = self.role_of(execution).await?;
+        let ssm = self.aws.ssm(&role).await?;
+        let mut instances = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let answer = ssm
+                .list_command_invocations()
+                .command_id(&execution.command_id)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|error| aws_error("ssm:ListCommandInvocations", &role, error))?;
+            for invocation in answer.command_invocations() {
+                if let Some(id) = invocation.instance_id() {
+                    instances.push(id.to_owned());
+                }
+            }
+            token = answer.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        for known in &execution.invocations {
+            if !instances.contains(&known.instance_id) {
+                instances.push(known.instance_id.clone());
+            }
+        }
+        let mut fresh = Vec::new();
+        for instance_id in instances {
+            if execution
+                .invocations
+                .iter()
+                .any(|known| known.instance_id == instance_id && known.status.is_terminal())
+            {
+                continue;
+            }
+            let answer = match ssm
+                .get_command_invocation()
+                .command_id(&execution.command_id)
+                .instance_id(&instance_id)
+                .send()
+                .await
+            {
+                Ok(answer) => answer,
+                // Right after SendCommand the invocation may not exist yet.
+                Err(error) if error.code() == Some("InvocationDoesNotExist") => {
+                    fresh.push(Invocation::pending(&instance_id));
+                    continue;
+                }
+                Err(error) => {
+                    return Err(aws_error("ssm:GetCommandInvocation", &role, error));
+                }
+            };
+            let status = InvStatus::from_ssm(
+                answer
+                    .status()
+                    .map(aws_sdk_ssm::types::CommandInvocationStatus::as_str)
+                    .unwrap_or("Pending"),
+            );
+            let (stdout, stdout_truncated) = bounded(
+                answer.standard_output_content().unwrap_or_default(),
+                MAX_STDOUT,
+            );
+            let (stderr, stderr_truncated) = bounded(
+                answer.standard_error_content().unwrap_or_default(),
+                MAX_STDERR,
+            );
+            fresh.push(Invocation {
+                instance_id,
+                status,
+                status_details: answer.status_details().unwrap_or_default().to_owned(),
+                response_code: answer.response_code(),
+                stdout,
+                stdout_truncated,
+                stderr,
+                stderr_truncated,
+                start_at: parse_time(answer.execution_start_date_time()),
+                end_at: parse_time(answer.execution_end_date_time()),
+            });
+        }
+        Ok(fresh)
+    }
+
+    /// Writes a finished execution's result into its incident, once.
+    async fn apply_to_incident(&self, version: i64, mut execution: Execution) -> Result<()> {
+        let Some(incident_id) = execution.incident_id.clone() else {
+            return Ok(());
+        };
+        let actor = format!("execution:{}", execution.id);
+        let status = execution.status;
+        let rule = execution.trigger == Trigger::Rule;
+        let summary = format!(
+            "runbook {:?} {} (SSM command {}, execution {})",
+            execution.runbook_name,
+            status.name(),
+            if execution.command_id.is_empty() {
+                "not sent"
+            } else {
+                &execution.command_id
+            },
+            execution.id
+        );
+        let failed = matches!(status, ExecStatus::Failed | ExecStatus::TimedOut);
+        let (settings, technicians) = if failed {
+            (
+                self.store.settings_for(&execution.company_id).await?,
+                self.store
+                    .technician_loads(&Scope::All, &execution.company_id)
+                    .await?,
+            )
+        } else {
+            (
+                crate::domain::correlation::CorrelationSettings::default(),
+                Vec::new(),
+            )
+        };
+        let reason = execution.status_reason.clone();
+        let result = self
+            .store
+            .change_incident(&Scope::All, &incident_id, &actor, |incident, now| {
+                let mut changes = Vec::new();
+                match status {
+                    ExecStatus::Succeeded => {
+                        changes.push(IncidentChange {
+                            kind: EventKind::RemediationSucceeded,
+                            message: summary.clone(),
+                        });
+                        if rule && incident.is_open() {
+                            incident.status = IncidentStatus::Resolved;
+                            incident.resolved_at = Some(now);
+                            incident.self_healed = true;
+                            incident.resolution = format!("Self-healed by {summary}");
+                            changes.push(IncidentChange {
+                                kind: EventKind::Resolved,
+                                message: format!("resolved: self-healed by {summary}"),
+                            });
+                        }
+                    }
+                    _ if failed => {
+                        changes.push(IncidentChange {
+                            kind: EventKind::RemediationFailed,
+                            message: format!("{summary}: {reason}"),
+                        });
+                        if incident.is_open() {
+                            incident.remediation_failed = true;
+                            if let Some(before) = incident.reprioritize(&settings.asset_criticality)
+                            {
+                                changes.push(IncidentChange {
+                                    kind: EventKind::PriorityChanged,
+                                    message: format!(
+                                        "priority P{before} → P{} (remediation failed)",
+                                        incident.priority
+                                    ),
+                                });
+                            }
+                            if incident.assigned_technician_id.is_none()
+                                && let Some(technician) = pick_technician(&technicians, incident)
+                            {
+                                incident.assigned_technician_id = Some(technician.id.clone());
+                                changes.push(IncidentChange {
+                                    kind: EventKind::Assigned,
+                                    message: format!(
+                                        "assigned to {} automatically after the failed remediation",
+                                        technician.name
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(changes)
+            })
+            .await;
+        match result {
+            Ok((incident, events)) => {
+                if let Some(last) = events.last() {
+                    self.hub.publish(&incident.company_id, last.sequence);
+                }
+                for event in &events {
+                    if event.kind == EventKind::Resolved {
+                        self.metrics.record_resolved(event.at - incident.created_at);
+                    }
+                }
+            }
+            // The incident is gone (or never visible): nothing to write.
+            Err(Error::NotFound(_)) => {}
+            Err(error) => return Err(error),
+        }
+        execution.incident_done = true;
+        execution.updated_at = now_ms();
+        self.save(version, &execution, Vec::new()).await
+    }
+}
+
+/// SSM's invocation times ("2026-11-27T03:00:00.123Z"); None when empty.
+fn parse_time(text: Option<&str>) -> Option<i64> {
+    let text = text.filter(|t| !t.is_empty())?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|time| time.timestamp_millis())
+}

@@ -1,0 +1,760 @@
+//! RunbookService's remediation half: auto-remediation rules, executions
+//! (manual runs, approval, rejection, cancel), and WatchExecutions. The
+//! executor (`crate::executor`) does the AWS work of sending and tracking.
+
+use std::collections::BTreeMap;
+
+use tokio::sync::mpsc;
+use tonic::Status;
+
+use super::AppState;
+use super::convert::{duration, optional_timestamp, required_id, timestamp, timestamp_ms};
+use super::correlation::{matcher_messages_of, matchers_of};
+use super::runbook::{targets_message, targets_of};
+use super::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
+use crate::auth::Operator;
+use crate::aws::{CompanyRole, aws_error};
+use crate::domain::execution::{
+    DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecEventKind, ExecStatus, Execution, InvStatus,
+    Invocation, Mode, RuleSpec, Trigger, resolve_parameters, ssm_parameters,
+};
+use crate::domain::runbook::RunbookSpec;
+use crate::domain::tenant::Role;
+use crate::error::{Error, Result};
+use crate::proto::v1;
+use crate::store::execution::{ExecChange, ExecutionFilter, RuleRow, StoredExecEvent};
+use crate::store::runbook::spec_of;
+use crate::store::tenant::Audit;
+use crate::store::{Page, new_id, now_ms};
+
+const MAX_TEXT: usize = 4096;
+
+fn invocation_message(invocation: &Invocation, with_output: bool) -> v1::CommandInvocation {
+    v1::CommandInvocation {
+        instance_id: invocation.instance_id.clone(),
+        status: match invocation.status {
+            InvStatus::Pending => v1::InvocationStatus::Pending,
+            InvStatus::InProgress => v1::InvocationStatus::InProgress,
+            InvStatus::Delayed => v1::InvocationStatus::Delayed,
+            InvStatus::Succeeded => v1::InvocationStatus::Succeeded,
+            InvStatus::Failed => v1::InvocationStatus::Failed,
+            InvStatus::TimedOut => v1::InvocationStatus::TimedOut,
+            InvStatus::Cancelling => v1::InvocationStatus::Cancelling,
+            InvStatus::Cancelled => v1::InvocationStatus::Cancelled,
+        }
+        .into(),
+        status_details: invocation.status_details.clone(),
+        response_code: invocation.response_code,
+        stdout: if with_output {
+            invocation.stdout.clone()
+        } else {
+            String::new()
+        },
+        stdout_truncated: invocation.stdout_truncated,
+        stderr: if with_output {
+            invocation.stderr.clone()
+        } else {
+            String::new()
+        },
+        stderr_truncated: invocation.stderr_truncated,
+        start_time: optional_timestamp(invocation.start_at),
+        end_time: optional_timestamp(invocation.end_at),
+    }
+}
+
+/// The proto form of an execution (`with_output`: invocation stdout/stderr).
+pub(crate) fn execution_message(execution: &Execution, with_output: bool) -> v1::Execution {
+    v1::Execution {
+        id: execution.id.clone(),
+        company_id: execution.company_id.clone(),
+        runbook_id: execution.runbook_id.clone(),
+        runbook_name: execution.runbook_name.clone(),
+        document_name: execution.document_name.clone(),
+        document_version: execution.document_version.clone(),
+        rule_id: execution.rule_id.clone().unwrap_or_default(),
+        incident_id: execution.incident_id.clone().unwrap_or_default(),
+        asset: execution.asset.clone(),
+        trigger: match execution.trigger {
+            Trigger::Manual => v1::ExecutionTrigger::Manual,
+            Trigger::Rule => v1::ExecutionTrigger::Rule,
+        }
+        .into(),
+        status: i32::from(execution.status.as_i16()),
+        status_reason: execution.status_reason.clone(),
+        parameters: execution.parameters.clone().into_iter().collect(),
+        targets: Some(targets_message(&execution.targets)),
+        command_id: execution.command_id.clone(),
+        assumed_role_arn: execution.assumed_role_arn.clone(),
+        invocations: execution
+            .invocations
+            .iter()
+            .map(|invocation| invocation_message(invocation, with_output))
+            .collect(),
+        requested_by: execution.requested_by.clone(),
+        approved_by: execution.approved_by.clone(),
+        rejected_by: execution.rejected_by.clone(),
+        cancelled_by: execution.cancelled_by.clone(),
+        approval_expire_time: if execution.status == ExecStatus::PendingApproval {
+            optional_timestamp(execution.approval_expires_at)
+        } else {
+            None
+        },
+        create_time: Some(timestamp(execution.created_at)),
+        start_time: optional_timestamp(execution.started_at),
+        end_time: optional_timestamp(execution.ended_at),
+        update_time: Some(timestamp(execution.updated_at)),
+    }
+}
+
+fn rule_message(rule: &RuleRow) -> v1::RemediationRule {
+    v1::RemediationRule {
+        id: rule.id.clone(),
+        company_id: rule.company_id.clone(),
+        name: rule.spec.name.clone(),
+        matchers: matcher_messages_of(&rule.spec.matchers),
+        runbook_id: rule.spec.runbook_id.clone(),
+        parameter_templates: rule.spec.parameter_templates.clone().into_iter().collect(),
+        targets: rule.spec.targets.as_ref().map(targets_message),
+        mode: match rule.spec.mode {
+            Mode::Auto => v1::RemediationMode::Auto,
+            Mode::Approval => v1::RemediationMode::Approval,
+        }
+        .into(),
+        cooldown: prost_types::Duration::try_from(std::time::Duration::from_secs(
+            rule.spec.cooldown_seconds,
+        ))
+        .ok(),
+        approval_timeout: prost_types::Duration::try_from(std::time::Duration::from_secs(
+            rule.spec.approval_timeout_seconds,
+        ))
+        .ok(),
+        created_by: rule.spec.created_by.clone(),
+        create_time: Some(timestamp(rule.created_at)),
+    }
+}
+
+fn feed_message(event: &StoredExecEvent) -> v1::ExecutionFeedEvent {
+    v1::ExecutionFeedEvent {
+        sequence: u64::try_from(event.sequence).unwrap_or(0),
+        company_id: event.execution.company_id.clone(),
+        kind: i32::from(event.kind.as_i16()),
+        execution: Some(execution_message(&event.execution, true)),
+        actor: event.actor.clone(),
+        message: event.message.clone(),
+        time: Some(timestamp(event.at)),
+    }
+}
+
+fn statuses_of(field: &str, values: &[i32]) -> Result<Vec<i16>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            i16::try_from(*value)
+                .ok()
+                .and_then(ExecStatus::from_i16)
+                .map(ExecStatus::as_i16)
+                .ok_or_else(|| {
+                    Error::invalid(&format!("{field}[{index}]"), "is not an execution status")
+                })
+        })
+        .collect()
+}
+
+fn text_of(field: &str, value: &str, required: bool) -> Result<String> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if value.chars().count() > MAX_TEXT {
+        return Err(Error::invalid(field, "must be at most 4096 characters"));
+    }
+    Ok(value.to_owned())
+}
+
+fn optional(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// CreateRemediationRule.
+pub(crate) async fn create_rule(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::CreateRemediationRuleRequest,
+) -> Result<v1::CreateRemediationRuleResponse> {
+    operator.require(Role::Technician)?;
+    let company_id = required_id("company_id", &body.company_id)?;
+    let runbook_id = required_id("runbook_id", &body.runbook_id)?;
+    let mode = match v1::RemediationMode::try_from(body.mode) {
+        Ok(v1::RemediationMode::Auto) => Mode::Auto,
+        Ok(v1::RemediationMode::Approval) => Mode::Approval,
+        _ => return Err(Error::invalid("mode", "must be auto or approval")),
+    };
+    let cooldown = match &body.cooldown {
+        Some(value) => duration("cooldown", value)?,
+        None => DEFAULT_COOLDOWN,
+    };
+    let approval_timeout = match &body.approval_timeout {
+        Some(value) => duration("approval_timeout", value)?,
+        None => DEFAULT_APPROVAL_TIMEOUT,
+    };
+    let spec = RuleSpec {
+        name: body.name.trim().to_owned(),
+        matchers: matchers_of("matchers", &body.matchers, true)?,
+        runbook_id: runbook_id.to_owned(),
+        parameter_templates: body.parameter_templates.into_iter().collect(),
+        targets: body
+            .targets
+            .as_ref()
+            .map(|targets| targets_of(Some(targets))),
+        mode,
+        cooldown_seconds: cooldown.as_secs(),
+        approval_timeout_seconds: approval_timeout.as_secs(),
+        created_by: operator.actor(),
+    };
+    let rule = state
+        .store
+        .create_rule(
+            &Audit::new(operator.actor(), "RunbookService.CreateRemediationRule"),
+            &operator.scope,
+            company_id,
+            spec,
+        )
+        .await?;
+    Ok(v1::CreateRemediationRuleResponse {
+        remediation_rule: Some(rule_message(&rule)),
+    })
+}
+
+/// ListRemediationRules.
+pub(crate) async fn list_rules(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::ListRemediationRulesRequest,
+) -> Result<v1::ListRemediationRulesResponse> {
+    let page = Page::new(body.page_size, &body.page_token)?;
+    let (rules, next_page_token) = state
+        .store
+        .list_rules(
+            &operator.scope,
+            optional(&body.company_id).as_deref(),
+            optional(&body.runbook_id).as_deref(),
+            &page,
+        )
+        .await?;
+    Ok(v1::ListRemediationRulesResponse {
+        remediation_rules: rules.iter().map(rule_message).collect(),
+        next_page_token,
+    })
+}
+
+/// DeleteRemediationRule.
+pub(crate) async fn delete_rule(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::DeleteRemediationRuleRequest,
+) -> Result<v1::DeleteRemediationRuleResponse> {
+    operator.require(Role::Technician)?;
+    let id = required_id("remediation_rule_id", &body.remediation_rule_id)?;
+    state
+        .store
+        .delete_rule(
+            &Audit::new(operator.actor(), "RunbookService.DeleteRemediationRule"),
+            &operator.scope,
+            id,
+        )
+        .await?;
+    Ok(v1::DeleteRemediationRuleResponse {})
+}
+
+/// ExecuteRunbook.
+pub(crate) async fn execute(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::ExecuteRunbookRequest,
+) -> Result<v1::ExecuteRunbookResponse> {
+    operator.require(Role::Technician)?;
+    let company_id = required_id("company_id", &body.company_id)?;
+    let runbook_id = required_id("runbook_id", &body.runbook_id)?;
+    let comment = text_of("comment", &body.comment, false)?;
+    let company = state.store.get_company(&operator.scope, company_id).await?;
+    let runbook = state.store.get_runbook(&operator.scope, runbook_id).await?;
+    if runbook
+        .company_id
+        .as_deref()
+        .is_some_and(|owner| owner != company_id)
+    {
+        return Err(Error::NotFound(format!("runbook {runbook_id}")));
+    }
+    let spec = spec_of(&runbook);
+    let given: BTreeMap<String, String> = body.parameters.into_iter().collect();
+    let values = resolve_parameters("parameters", &spec, &given)?;
+    let targets = match &body.targets {
+        Some(targets) => targets_of(Some(targets)),
+        None if !spec.targets.instance_ids.is_empty() || !spec.targets.tags.is_empty() => {
+            spec.targets.clone()
+        }
+        None => {
+            return Err(Error::invalid(
+                "targets",
+                format!(
+                    "is required: runbook {:?} has no default targets",
+                    spec.name
+                ),
+            ));
+        }
+    };
+    if targets.instance_ids.is_empty() && targets.tags.is_empty() {
+        return Err(Error::invalid(
+            "targets",
+            "name at least one instance id or tag selector",
+        ));
+    }
+    if !targets.instance_ids.is_empty() && !targets.tags.is_empty() {
+        return Err(Error::invalid(
+            "targets",
+            "set instance_ids or tags, not both",
+        ));
+    }
+    RunbookSpec {
+        targets: targets.clone(),
+        ..spec.clone()
+    }
+    .validate()?;
+    let incident = match optional(&body.incident_id) {
+        Some(incident_id) => {
+            let incident = state
+                .store
+                .get_incident(&operator.scope, &incident_id)
+                .await?;
+            if incident.company_id != company_id {
+                return Err(Error::NotFound(format!("incident {incident_id}")));
+            }
+            Some(incident)
+        }
+        None => None,
+    };
+    // Refuse now what the executor could only fail later.
+    if !state.aws.is_configured() {
+        return Err(Error::FailedPrecondition(
+            "AWS is not configured on this server: set aws_region (ALERT_WHISPERER_AWS_REGION) and base credentials".to_owned(),
+        ));
+    }
+    CompanyRole::of(&company)?;
+    let now = now_ms();
+    let execution = Execution {
+        id: new_id(),
+        company_id: company_id.to_owned(),
+        runbook_id: runbook.id.clone(),
+        runbook_name: spec.name.clone(),
+        document_name: spec.document_name.clone(),
+        document_version: spec.document_version.clone(),
+        rule_id: None,
+        incident_id: incident.as_ref().map(|incident| incident.id.clone()),
+        asset: incident.as_ref().map_or_else(
+            || targets.instance_ids.first().cloned().unwrap_or_default(),
+            |incident| incident.asset.clone(),
+        ),
+        trigger: Trigger::Manual,
+        status: ExecStatus::Queued,
+        status_reason: String::new(),
+        ssm_parameters: ssm_parameters(&runbook.id, &spec, &values),
+        parameters: values,
+        targets,
+        timeout_seconds: spec.timeout.as_secs(),
+        max_concurrency: spec.max_concurrency.clone(),
+        max_errors: spec.max_errors.clone(),
+        command_id: String::new(),
+        assumed_role_arn: String::new(),
+        invocations: Vec::new(),
+        requested_by: operator.actor(),
+        approved_by: String::new(),
+        rejected_by: String::new(),
+        cancelled_by: String::new(),
+        comment: comment.clone(),
+        approval_expires_at: None,
+        created_at: now,
+        started_at: None,
+        ended_at: None,
+        updated_at: now,
+        alert: None,
+        poll_interval_ms: 0,
+        incident_done: false,
+    };
+    let message = if comment.is_empty() {
+        "requested by hand".to_owned()
+    } else {
+        format!("requested by hand: {comment}")
+    };
+    let sequence = state
+        .store
+        .insert_execution(
+            &execution,
+            ExecChange::new(ExecEventKind::Created, &operator.actor(), message),
+        )
+        .await?;
+    state.hub.publish(company_id, sequence);
+    state.executor.wake();
+    audit(
+        state,
+        operator,
+        "RunbookService.ExecuteRunbook",
+        &execution,
+        &comment,
+    )
+    .await?;
+    Ok(v1::ExecuteRunbookResponse {
+        execution: Some(execution_message(&execution, true)),
+    })
+}
+
+/// Records a person's action on an execution in the audit log.
+async fn audit(
+    state: &AppState,
+    operator: &Operator,
+    action: &'static str,
+    execution: &Execution,
+    note: &str,
+) -> Result<()> {
+    state
+        .store
+        .record_audit(
+            &Audit::new(operator.actor(), action),
+            Some(&execution.company_id),
+            "execution",
+            &execution.id,
+            serde_json::json!({
+                "runbook_id": execution.runbook_id,
+                "incident_id": execution.incident_id,
+                "status": execution.status.name(),
+                "note": note,
+            }),
+        )
+        .await
+}
+
+/// Applies a person's change to an execution at the version read; a
+/// concurrent change answers ABORTED-like FAILED_PRECONDITION to retry.
+async fn change(
+    state: &AppState,
+    operator: &Operator,
+    id: &str,
+    apply: impl FnOnce(&mut Execution, i64) -> Result<ExecChange>,
+) -> Result<Execution> {
+    let current = state.store.get_execution(&operator.scope, id).await?;
+    let mut execution = current.execution;
+    let now = now_ms();
+    let change = apply(&mut execution, now)?;
+    execution.updated_at = now;
+    let sequence = state
+        .store
+        .update_execution(current.version, &execution, &[change])
+        .await?
+        .ok_or_else(|| {
+            Error::FailedPrecondition(format!(
+                "execution {id} changed while this request was handled; read it again and retry"
+            ))
+        })?;
+    state.hub.publish(&execution.company_id, sequence);
+    state.executor.wake();
+    Ok(execution)
+}
+
+fn pending_approval(execution: &Execution, now: i64) -> Result<()> {
+    if execution.status != ExecStatus::PendingApproval {
+        return Err(Error::FailedPrecondition(format!(
+            "execution {} is {}, not waiting for approval",
+            execution.id,
+            execution.status.name()
+        )));
+    }
+    if execution.approval_expires_at.is_some_and(|at| at <= now) {
+        return Err(Error::FailedPrecondition(format!(
+            "the approval of execution {} has expired",
+            execution.id
+        )));
+    }
+    Ok(())
+}
+
+/// ApproveExecution.
+pub(crate) async fn approve(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::ApproveExecutionRequest,
+) -> Result<v1::ApproveExecutionResponse> {
+    operator.require(Role::Technician)?;
+    let id = required_id("execution_id", &body.execution_id)?;
+    let comment = text_of("comment", &body.comment, false)?;
+    let actor = operator.actor();
+    let execution = change(state, operator, id, |execution, now| {
+        pending_approval(execution, now)?;
+        execution.status = ExecStatus::Queued;
+        execution.approved_by.clone_from(&actor);
+        execution.approval_expires_at = None;
+        execution.status_reason = String::new();
+        execution.poll_interval_ms = 0;
+        Ok(ExecChange::new(
+            ExecEventKind::Approved,
+            &actor,
+            if comment.is_empty() {
+                "approved".to_owned()
+            } else {
+                format!("approved: {comment}")
+            },
+        ))
+    })
+    .await?;
+    audit(
+        state,
+        operator,
+        "RunbookService.ApproveExecution",
+        &execution,
+        &body.comment,
+    )
+    .await?;
+    Ok(v1::ApproveExecutionResponse {
+        execution: Some(execution_message(&execution, true)),
+    })
+}
+
+/// RejectExecution.
+pub(crate) async fn reject(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::RejectExecutionRequest,
+) -> Result<v1::RejectExecutionResponse> {
+    operator.require(Role::Technician)?;
+    let id = required_id("execution_id", &body.execution_id)?;
+    let reason = text_of("reason", &body.reason, true)?;
+    let actor = operator.actor();
+    let execution = change(state, operator, id, |execution, now| {
+        pending_approval(execution, now)?;
+        execution.status = ExecStatus::Rejected;
+        execution.rejected_by.clone_from(&actor);
+        execution.approval_expires_at = None;
+        execution.status_reason.clone_from(&reason);
+        execution.ended_at = Some(now);
+        Ok(ExecChange::new(
+            ExecEventKind::Rejected,
+            &actor,
+            format!("rejected: {reason}"),
+        ))
+    })
+    .await?;
+    state.metrics.record_execution(execution.status.name());
+    audit(
+        state,
+        operator,
+        "RunbookService.RejectExecution",
+        &execution,
+        &body.reason,
+    )
+    .await?;
+    Ok(v1::RejectExecutionResponse {
+        execution: Some(execution_message(&execution, true)),
+    })
+}
+
+/// CancelExecution: before sending it ends at once; once sent SSM
+/// CancelCommand is asked and the executor sees the invocations stop.
+pub(crate) async fn cancel(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::CancelExecutionRequest,
+) -> Result<v1::CancelExecutionResponse> {
+    operator.require(Role::Technician)?;
+    let id = required_id("execution_id", &body.execution_id)?;
+    let reason = text_of("reason", &body.reason, false)?;
+    let actor = operator.actor();
+    let current = state.store.get_execution(&operator.scope, id).await?;
+    let sent = match current.execution.status {
+        ExecStatus::PendingApproval | ExecStatus::Queued => false,
+        ExecStatus::Running if !current.execution.command_id.is_empty() => true,
+        ExecStatus::Running => {
+            return Err(Error::FailedPrecondition(format!(
+                "execution {id} is being sent to SSM right now; cancel it again in a moment"
+            )));
+        }
+        status => {
+            return Err(Error::FailedPrecondition(format!(
+                "execution {id} is {} and cannot be cancelled",
+                status.name()
+            )));
+        }
+    };
+    if sent {
+        let company = state
+            .store
+            .get_company(&operator.scope, &current.execution.company_id)
+            .await?;
+        let role = CompanyRole::of(&company)?;
+        let ssm = state.aws.ssm(&role).await?;
+        ssm.cancel_command()
+            .command_id(&current.execution.command_id)
+            .send()
+            .await
+            .map_err(|error| aws_error("ssm:CancelCommand", &role, error))?;
+    }
+    let execution = change(state, operator, id, |execution, now| {
+        execution.cancelled_by.clone_from(&actor);
+        let why = if reason.is_empty() {
+            format!("cancelled by {actor}")
+        } else {
+            format!("cancelled by {actor}: {reason}")
+        };
+        execution.status_reason.clone_from(&why);
+        if sent {
+            execution.status = ExecStatus::Cancelling;
+            execution.next_poll(true);
+            Ok(ExecChange::new(
+                ExecEventKind::CancelRequested,
+                &actor,
+                format!("SSM CancelCommand sent; {why}"),
+            ))
+        } else {
+            execution.status = ExecStatus::Cancelled;
+            execution.approval_expires_at = None;
+            execution.ended_at = Some(now);
+            Ok(ExecChange::new(ExecEventKind::Cancelled, &actor, why))
+        }
+    })
+    .await?;
+    if execution.status == ExecStatus::Cancelled {
+        state.metrics.record_execution(execution.status.name());
+    }
+    audit(
+        state,
+        operator,
+        "RunbookService.CancelExecution",
+        &execution,
+        &body.reason,
+    )
+    .await?;
+    Ok(v1::CancelExecutionResponse {
+        execution: Some(execution_message(&execution, true)),
+    })
+}
+
+/// GetExecution.
+pub(crate) async fn get(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::GetExecutionRequest,
+) -> Result<v1::GetExecutionResponse> {
+    let id = required_id("execution_id", &body.execution_id)?;
+    let current = state.store.get_execution(&operator.scope, id).await?;
+    Ok(v1::GetExecutionResponse {
+        execution: Some(execution_message(&current.execution, true)),
+    })
+}
+
+/// ListExecutions.
+pub(crate) async fn list(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::ListExecutionsRequest,
+) -> Result<v1::ListExecutionsResponse> {
+    let page = Page::new(body.page_size, &body.page_token)?;
+    let filter = ExecutionFilter {
+        company_id: optional(&body.company_id),
+        statuses: statuses_of("statuses", &body.statuses)?,
+        runbook_id: optional(&body.runbook_id),
+        rule_id: optional(&body.rule_id),
+        incident_id: optional(&body.incident_id),
+        created_after: body
+            .start_time
+            .as_ref()
+            .map(|time| timestamp_ms("start_time", time))
+            .transpose()?,
+        created_before: body
+            .end_time
+            .as_ref()
+            .map(|time| timestamp_ms("end_time", time))
+            .transpose()?,
+    };
+    let (executions, next_page_token) = state
+        .store
+        .list_executions(&operator.scope, &filter, &page)
+        .await?;
+    Ok(v1::ListExecutionsResponse {
+        executions: executions
+            .iter()
+            .map(|execution| execution_message(execution, false))
+            .collect(),
+        next_page_token,
+    })
+}
+
+fn execution_heartbeat(beat: v1::Heartbeat) -> v1::WatchExecutionsResponse {
+    v1::WatchExecutionsResponse {
+        payload: Some(v1::watch_executions_response::Payload::Heartbeat(beat)),
+    }
+}
+
+/// WatchExecutions.
+pub(crate) async fn watch(
+    state: &AppState,
+    operator: &Operator,
+    body: v1::WatchExecutionsRequest,
+) -> std::result::Result<WatchStream<v1::WatchExecutionsResponse>, Status> {
+    let company_id = required_id("company_id", &body.company_id)?.to_owned();
+    state
+        .store
+        .get_company(&operator.scope, &company_id)
+        .await?;
+    let statuses = statuses_of("statuses", &body.statuses)?;
+    let incident_id = body.incident_id.trim().to_owned();
+    let execution_id = body.execution_id.trim().to_owned();
+    let (tx, rx) = mpsc::channel(WATCH_BUFFER);
+    let start = start_position(
+        state,
+        &company_id,
+        body.after_sequence,
+        &tx,
+        execution_heartbeat,
+        "list executions",
+    )
+    .await?;
+    let reader = state.clone();
+    let company = company_id.clone();
+    let read = move |after: i64| {
+        let state = reader.clone();
+        let company_id = company.clone();
+        let statuses = statuses.clone();
+        let incident_id = incident_id.clone();
+        let execution_id = execution_id.clone();
+        async move {
+            Ok(state
+                .store
+                .execution_events_after(&company_id, after, WATCH_BATCH)
+                .await?
+                .into_iter()
+                .map(|event| {
+                    let execution = &event.execution;
+                    let wanted = (statuses.is_empty()
+                        || statuses.contains(&execution.status.as_i16()))
+                        && (incident_id.is_empty()
+                            || execution.incident_id.as_deref() == Some(incident_id.as_str()))
+                        && (execution_id.is_empty() || execution.id == execution_id);
+                    let message = wanted.then(|| v1::WatchExecutionsResponse {
+                        payload: Some(v1::watch_executions_response::Payload::Event(feed_message(
+                            &event,
+                        ))),
+                    });
+                    (event.sequence, message)
+                })
+                .collect())
+        }
+    };
+    tokio::spawn(follow(
+        state.clone(),
+        company_id,
+        start,
+        read,
+        execution_heartbeat,
+        tx,
+    ));
+    Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)))
+}
