@@ -45,6 +45,21 @@ impl Moto {
         }
     }
 
+    /// The server's base URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Reads from the extension's control API (e.g. `/_aw/commands`).
+    pub(crate) async fn get(&self, path: &str) -> serde_json::Value {
+        reqwest::get(format!("{}{path}", self.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Posts fixtures to the extension's control API (e.g. `/_aw/instances?account=…`).
     pub(crate) async fn post(&self, path: &str, body: serde_json::Value) {
         let response = reqwest::Client::new()
@@ -60,7 +75,7 @@ impl Moto {
         self.post("/_aw/instances", instances).await;
     }
 
-    async fn calls(&self) -> serde_json::Value {
+    pub(crate) async fn calls(&self) -> serde_json::Value {
         reqwest::get(format!("{}/_aw/calls", self.url))
             .await
             .unwrap()

@@ -12,6 +12,7 @@ mod export;
 mod harness;
 mod incidents;
 mod ingest;
+mod remediation;
 mod runbooks;
 mod server;
 mod tenancy;
