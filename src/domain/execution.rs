@@ -718,7 +718,74 @@ pub struct Execution {
     pub incident_done: bool,
 }
 
+/// What a new execution runs, and for whom.
+#[derive(Debug)]
+pub struct NewExecution<'a> {
+    /// Id (a fresh UUIDv7).
+    pub id: String,
+    /// Company.
+    pub company_id: &'a str,
+    /// Runbook id.
+    pub runbook_id: &'a str,
+    /// Runbook definition (copied into the execution).
+    pub runbook: &'a RunbookSpec,
+    /// Checked parameter values.
+    pub values: BTreeMap<String, String>,
+    /// Targets.
+    pub targets: Targets,
+    /// Who asks.
+    pub requested_by: String,
+    /// When (ms).
+    pub now: i64,
+}
+
 impl Execution {
+    /// A queued manual execution (callers adjust trigger, rule, incident,
+    /// asset and status).
+    pub fn queued(new: NewExecution<'_>) -> Self {
+        Self {
+            id: new.id,
+            company_id: new.company_id.to_owned(),
+            runbook_id: new.runbook_id.to_owned(),
+            runbook_name: new.runbook.name.clone(),
+            document_name: new.runbook.document_name.clone(),
+            document_version: new.runbook.document_version.clone(),
+            rule_id: None,
+            incident_id: None,
+            asset: new
+                .targets
+                .instance_ids
+                .first()
+                .cloned()
+                .unwrap_or_default(),
+            trigger: Trigger::Manual,
+            status: ExecStatus::Queued,
+            status_reason: String::new(),
+            ssm_parameters: ssm_parameters(new.runbook_id, new.runbook, &new.values),
+            parameters: new.values,
+            targets: new.targets,
+            timeout_seconds: new.runbook.timeout.as_secs(),
+            max_concurrency: new.runbook.max_concurrency.clone(),
+            max_errors: new.runbook.max_errors.clone(),
+            command_id: String::new(),
+            assumed_role_arn: String::new(),
+            invocations: Vec::new(),
+            requested_by: new.requested_by,
+            approved_by: String::new(),
+            rejected_by: String::new(),
+            cancelled_by: String::new(),
+            comment: String::new(),
+            approval_expires_at: None,
+            created_at: new.now,
+            started_at: None,
+            ended_at: None,
+            updated_at: new.now,
+            alert: None,
+            poll_interval_ms: 0,
+            incident_done: false,
+        }
+    }
+
     /// Whether a finished execution still owes its incident an update.
     pub fn owes_incident(&self) -> bool {
         self.status.is_terminal()
@@ -965,41 +1032,16 @@ mod tests {
     }
 
     fn sample_execution() -> Execution {
-        Execution {
+        let (id, runbook) = built_in_runbooks().remove(1);
+        Execution::queued(NewExecution {
             id: "e".into(),
-            company_id: "c".into(),
-            runbook_id: "r".into(),
-            runbook_name: "R".into(),
-            document_name: "AWS-RunShellScript".into(),
-            document_version: "$DEFAULT".into(),
-            rule_id: None,
-            incident_id: None,
-            asset: String::new(),
-            trigger: Trigger::Manual,
-            status: ExecStatus::Queued,
-            status_reason: String::new(),
-            parameters: BTreeMap::new(),
-            ssm_parameters: BTreeMap::new(),
+            company_id: "c",
+            runbook_id: id,
+            runbook: &runbook,
+            values: BTreeMap::new(),
             targets: Targets::default(),
-            timeout_seconds: 600,
-            max_concurrency: "10".into(),
-            max_errors: "0".into(),
-            command_id: String::new(),
-            assumed_role_arn: String::new(),
-            invocations: Vec::new(),
-            requested_by: String::new(),
-            approved_by: String::new(),
-            rejected_by: String::new(),
-            cancelled_by: String::new(),
-            comment: String::new(),
-            approval_expires_at: None,
-            created_at: 0,
-            started_at: None,
-            ended_at: None,
-            updated_at: 0,
-            alert: None,
-            poll_interval_ms: 0,
-            incident_done: false,
-        }
+            requested_by: "t".into(),
+            now: 0,
+        })
     }
 }

@@ -84,6 +84,19 @@ fn json_value(value: serde_json::Value) -> prost_types::Value {
     prost_types::Value { kind: Some(kind) }
 }
 
+/// A trimmed free text of at most 4,096 characters for `field`; empty only
+/// when not `required`.
+pub(crate) fn text_of(field: &str, value: &str, required: bool) -> Result<String> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if value.chars().count() > 4096 {
+        return Err(Error::invalid(field, "must be at most 4096 characters"));
+    }
+    Ok(value.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,9 @@
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
-use super::convert::{duration_ms, optional_timestamp, required_id, timestamp, timestamp_ms};
+use super::convert::{
+    duration_ms, optional_timestamp, required_id, text_of, timestamp, timestamp_ms,
+};
 use super::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
 use super::{AppState, operator};
 use crate::domain::engine::pick_technician;
@@ -13,8 +15,6 @@ use crate::error::{Error, Result};
 use crate::proto::v1::{self, incident_service_server::IncidentService};
 use crate::store::incident::{IncidentChange, IncidentFilter, StoredEvent};
 use crate::store::{Page, now_ms};
-
-const MAX_TEXT: usize = 4096;
 
 /// The IncidentService handler.
 #[derive(Debug, Clone)]
@@ -159,17 +159,6 @@ fn statuses_of(field: &str, values: &[i32]) -> Result<Vec<i16>> {
                 })
         })
         .collect()
-}
-
-fn text_of(field: &str, value: &str, required: bool) -> Result<String> {
-    let value = value.trim();
-    if required && value.is_empty() {
-        return Err(Error::invalid(field, "is required"));
-    }
-    if value.chars().count() > MAX_TEXT {
-        return Err(Error::invalid(field, "must be at most 4096 characters"));
-    }
-    Ok(value.to_owned())
 }
 
 fn incident_heartbeat(beat: v1::Heartbeat) -> v1::WatchIncidentsResponse {

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tonic::Status;
 
 use super::AppState;
-use super::convert::{duration, optional_timestamp, required_id, timestamp, timestamp_ms};
+use super::convert::{duration, optional_timestamp, required_id, text_of, timestamp, timestamp_ms};
 use super::correlation::{matcher_messages_of, matchers_of};
 use super::runbook::{targets_message, targets_of};
 use super::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
@@ -16,7 +16,7 @@ use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::execution::{
     DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecEventKind, ExecStatus, Execution, InvStatus,
-    Invocation, Mode, RuleSpec, Trigger, resolve_parameters, ssm_parameters,
+    Invocation, Mode, NewExecution, RuleSpec, Trigger, resolve_parameters,
 };
 use crate::domain::runbook::RunbookSpec;
 use crate::domain::tenant::Role;
@@ -26,8 +26,6 @@ use crate::store::execution::{ExecChange, ExecutionFilter, RuleRow, StoredExecEv
 use crate::store::runbook::spec_of;
 use crate::store::tenant::Audit;
 use crate::store::{Page, new_id, now_ms};
-
-const MAX_TEXT: usize = 4096;
 
 fn invocation_message(invocation: &Invocation, with_output: bool) -> v1::CommandInvocation {
     v1::CommandInvocation {
@@ -159,17 +157,6 @@ fn statuses_of(field: &str, values: &[i32]) -> Result<Vec<i16>> {
                 })
         })
         .collect()
-}
-
-fn text_of(field: &str, value: &str, required: bool) -> Result<String> {
-    let value = value.trim();
-    if required && value.is_empty() {
-        return Err(Error::invalid(field, "is required"));
-    }
-    if value.chars().count() > MAX_TEXT {
-        return Err(Error::invalid(field, "must be at most 4096 characters"));
-    }
-    Ok(value.to_owned())
 }
 
 fn optional(value: &str) -> Option<String> {
@@ -343,45 +330,21 @@ pub(crate) async fn execute(
     }
     CompanyRole::of(&company)?;
     let now = now_ms();
-    let execution = Execution {
+    let mut execution = Execution::queued(NewExecution {
         id: new_id(),
-        company_id: company_id.to_owned(),
-        runbook_id: runbook.id.clone(),
-        runbook_name: spec.name.clone(),
-        document_name: spec.document_name.clone(),
-        document_version: spec.document_version.clone(),
-        rule_id: None,
-        incident_id: incident.as_ref().map(|incident| incident.id.clone()),
-        asset: incident.as_ref().map_or_else(
-            || targets.instance_ids.first().cloned().unwrap_or_default(),
-            |incident| incident.asset.clone(),
-        ),
-        trigger: Trigger::Manual,
-        status: ExecStatus::Queued,
-        status_reason: String::new(),
-        ssm_parameters: ssm_parameters(&runbook.id, &spec, &values),
-        parameters: values,
+        company_id,
+        runbook_id: &runbook.id,
+        runbook: &spec,
+        values,
         targets,
-        timeout_seconds: spec.timeout.as_secs(),
-        max_concurrency: spec.max_concurrency.clone(),
-        max_errors: spec.max_errors.clone(),
-        command_id: String::new(),
-        assumed_role_arn: String::new(),
-        invocations: Vec::new(),
         requested_by: operator.actor(),
-        approved_by: String::new(),
-        rejected_by: String::new(),
-        cancelled_by: String::new(),
-        comment: comment.clone(),
-        approval_expires_at: None,
-        created_at: now,
-        started_at: None,
-        ended_at: None,
-        updated_at: now,
-        alert: None,
-        poll_interval_ms: 0,
-        incident_done: false,
-    };
+        now,
+    });
+    if let Some(incident) = &incident {
+        execution.incident_id = Some(incident.id.clone());
+        execution.asset.clone_from(&incident.asset);
+    }
+    execution.comment.clone_from(&comment);
     let message = if comment.is_empty() {
         "requested by hand".to_owned()
     } else {

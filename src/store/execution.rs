@@ -24,8 +24,8 @@ use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::{Matcher, SilenceState, all_match, silence_state};
 use crate::domain::engine::FeedEntry;
 use crate::domain::execution::{
-    AlertView, ExecEventKind, ExecStatus, Execution, Mode, RuleSpec, Trigger, render,
-    render_targets, resolve_parameters, ssm_parameters,
+    AlertView, ExecEventKind, ExecStatus, Execution, Mode, NewExecution, RuleSpec, Trigger, render,
+    render_targets, resolve_parameters,
 };
 use crate::domain::incident::{AlertRecord, EventKind, Incident};
 use crate::error::{Error, Result};
@@ -553,50 +553,27 @@ impl Store {
                 let approval = rule.spec.mode == Mode::Approval;
                 let approval_ms =
                     i64::try_from(rule.spec.approval_timeout_seconds).unwrap_or(3600) * 1000;
-                let execution = Execution {
+                let mut execution = Execution::queued(NewExecution {
                     id: new_id(),
-                    company_id: company_id.to_owned(),
-                    runbook_id: runbook.id.clone(),
-                    runbook_name: spec.name.clone(),
-                    document_name: spec.document_name.clone(),
-                    document_version: spec.document_version.clone(),
-                    rule_id: Some(rule.id.clone()),
-                    incident_id: Some(incident.id.clone()),
-                    asset: incident.asset.clone(),
-                    trigger: Trigger::Rule,
-                    status: if approval {
-                        ExecStatus::PendingApproval
-                    } else {
-                        ExecStatus::Queued
-                    },
-                    status_reason: if approval {
-                        format!("waiting for approval (rule {:?})", rule.spec.name)
-                    } else {
-                        String::new()
-                    },
-                    ssm_parameters: ssm_parameters(&runbook.id, &spec, &values),
-                    parameters: values,
+                    company_id,
+                    runbook_id: &runbook.id,
+                    runbook: &spec,
+                    values,
                     targets,
-                    timeout_seconds: spec.timeout.as_secs(),
-                    max_concurrency: spec.max_concurrency.clone(),
-                    max_errors: spec.max_errors.clone(),
-                    command_id: String::new(),
-                    assumed_role_arn: String::new(),
-                    invocations: Vec::new(),
                     requested_by: actor.clone(),
-                    approved_by: String::new(),
-                    rejected_by: String::new(),
-                    cancelled_by: String::new(),
-                    comment: String::new(),
-                    approval_expires_at: approval.then_some(now + approval_ms),
-                    created_at: now,
-                    started_at: None,
-                    ended_at: None,
-                    updated_at: now,
-                    alert: Some(view.clone()),
-                    poll_interval_ms: 0,
-                    incident_done: false,
-                };
+                    now,
+                });
+                execution.rule_id = Some(rule.id.clone());
+                execution.incident_id = Some(incident.id.clone());
+                execution.asset.clone_from(&incident.asset);
+                execution.trigger = Trigger::Rule;
+                execution.alert = Some(view.clone());
+                if approval {
+                    execution.status = ExecStatus::PendingApproval;
+                    execution.status_reason =
+                        format!("waiting for approval (rule {:?})", rule.spec.name);
+                    execution.approval_expires_at = Some(now + approval_ms);
+                }
                 plan.notes.push(FeedEntry {
                     kind: EventKind::RemediationRequested,
                     actor: actor.clone(),
@@ -671,50 +648,24 @@ impl Store {
         execution_row(execution, next_check(execution, now), 0)?
             .insert(&txn)
             .await?;
-        let mut sequence = base;
-        if let Some(incident_id) = &execution.incident_id {
-            let notes = incident_notes(
-                &txn,
-                incident_id,
-                &execution.company_id,
-                &[(
-                    EventKind::RemediationRequested,
-                    change.actor.clone(),
-                    if execution.comment.is_empty() {
-                        format!(
-                            "{} requested runbook {:?} (execution {})",
-                            change.actor, execution.runbook_name, execution.id
-                        )
-                    } else {
-                        format!(
-                            "{} requested runbook {:?} (execution {}): {}",
-                            change.actor, execution.runbook_name, execution.id, execution.comment
-                        )
-                    },
-                )],
-                now,
-            )
+        let note = (
+            EventKind::RemediationRequested,
+            change.actor.clone(),
+            if execution.comment.is_empty() {
+                format!(
+                    "{} requested runbook {:?} (execution {})",
+                    change.actor, execution.runbook_name, execution.id
+                )
+            } else {
+                format!(
+                    "{} requested runbook {:?} (execution {}): {}",
+                    change.actor, execution.runbook_name, execution.id, execution.comment
+                )
+            },
+        );
+        let sequence = self
+            .append_change(&txn, execution, &[note], &[change], base, now)
             .await?;
-            sequence = append_events(
-                &txn,
-                self.backend(),
-                &execution.company_id,
-                sequence,
-                &notes,
-            )
-            .await?
-            .0;
-        }
-        let sequence = append_exec_events(
-            &txn,
-            self.backend(),
-            &execution.company_id,
-            sequence,
-            execution,
-            &[change],
-            now,
-        )
-        .await?;
         txn.commit().await?;
         Ok(sequence)
     }
@@ -807,37 +758,56 @@ impl Store {
             txn.rollback().await?;
             return Ok(None);
         }
+        let notes: Vec<(EventKind, String, String)> = changes
+            .iter()
+            .filter_map(|change| {
+                incident_kind(change.kind).map(|kind| {
+                    (
+                        kind,
+                        change.actor.clone(),
+                        format!(
+                            "Runbook {:?} (execution {}): {}",
+                            execution.runbook_name, execution.id, change.message
+                        ),
+                    )
+                })
+            })
+            .collect();
+        let sequence = self
+            .append_change(&txn, execution, &notes, changes, base, now)
+            .await?;
+        txn.commit().await?;
+        Ok(Some(sequence))
+    }
+
+    /// Appends an execution change after `base`: the incident timeline
+    /// entries it mirrors (if it has an incident), then its own events.
+    /// Answers the last sequence.
+    async fn append_change(
+        &self,
+        txn: &DatabaseTransaction,
+        execution: &Execution,
+        notes: &[(EventKind, String, String)],
+        changes: &[ExecChange],
+        base: i64,
+        now: i64,
+    ) -> Result<i64> {
         let mut sequence = base;
         if let Some(incident_id) = &execution.incident_id {
-            let notes: Vec<(EventKind, String, String)> = changes
-                .iter()
-                .filter_map(|change| {
-                    incident_kind(change.kind).map(|kind| {
-                        (
-                            kind,
-                            change.actor.clone(),
-                            format!(
-                                "Runbook {:?} (execution {}): {}",
-                                execution.runbook_name, execution.id, change.message
-                            ),
-                        )
-                    })
-                })
-                .collect();
-            let notes =
-                incident_notes(&txn, incident_id, &execution.company_id, &notes, now).await?;
+            let entries =
+                incident_notes(txn, incident_id, &execution.company_id, notes, now).await?;
             sequence = append_events(
-                &txn,
+                txn,
                 self.backend(),
                 &execution.company_id,
                 sequence,
-                &notes,
+                &entries,
             )
             .await?
             .0;
         }
-        let sequence = append_exec_events(
-            &txn,
+        append_exec_events(
+            txn,
             self.backend(),
             &execution.company_id,
             sequence,
@@ -845,9 +815,7 @@ impl Store {
             changes,
             now,
         )
-        .await?;
-        txn.commit().await?;
-        Ok(Some(sequence))
+        .await
     }
 
     /// Executions the executor should look at now (oldest due first).
