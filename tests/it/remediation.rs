@@ -545,7 +545,7 @@ async fn expire_approval(server: &TestServer, execution_id: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_command_leaves_the_incident_open_raised_and_assigned() {
+async fn failed_or_timed_out_command_leaves_the_incident_open_raised_and_assigned() {
     let moto = Moto::start().await;
     let server = server(&moto, Backend::Sqlite, 3).await;
     let acme = company(&server, "Acme").await;
@@ -570,8 +570,11 @@ async fn failed_command_leaves_the_incident_open_raised_and_assigned() {
     create_rule(&server, disk_rule(&acme.id, RemediationMode::Auto)).await;
     moto.post(
         "/_aw/invocation_outcomes",
-        serde_json::json!({"*": {"Status": "Failed", "ResponseCode": 2,
-            "StandardErrorContent": "find: '/var/log': Permission denied"}}),
+        serde_json::json!({
+            WEB: {"Status": "Failed", "ResponseCode": 2,
+                  "StandardErrorContent": "find: '/var/log': Permission denied"},
+            DB: {"Status": "TimedOut", "PendingPolls": 1}
+        }),
     )
     .await;
     let incident_id = disk_full(&server, &acme, WEB, Severity::Medium).await;
@@ -606,9 +609,28 @@ async fn failed_command_leaves_the_incident_open_raised_and_assigned() {
         found.priority_reasons
     );
     assert_eq!(found.assigned_technician_id, tech.id);
+
+    // A command that times out counts as a failed remediation too.
+    let slow = disk_full(&server, &acme, DB, Severity::Medium).await;
+    let execution = execution_for(&server, &slow).await.unwrap();
+    let timed_out = wait_status(&server, &execution.id, ExecutionStatus::TimedOut).await;
+    assert_eq!(
+        timed_out.invocations[0].status,
+        v1::InvocationStatus::TimedOut as i32
+    );
+    let after = wait_timeline(&server, &slow, IncidentEventKind::RemediationFailed).await;
+    let found = after.incident.unwrap();
+    assert_eq!(found.status, IncidentStatus::Open as i32);
+    assert!(
+        found
+            .priority_reasons
+            .iter()
+            .any(|r| r.contains("runbook run failed"))
+    );
+
     let figures = kpis(&server, &acme.id).await;
     assert_eq!(figures.self_healed_count, 0);
-    assert_eq!(figures.open_count, 1);
+    assert_eq!(figures.open_count, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
