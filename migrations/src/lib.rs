@@ -14,6 +14,7 @@ mod m20261126_000004_runbooks;
 mod m20261126_000005_compliance;
 mod m20261127_000006_incidents;
 mod m20261127_000007_remediation;
+mod m20261127_000008_pending_indexes;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_compliance::Migration),
             Box::new(m20261127_000006_incidents::Migration),
             Box::new(m20261127_000007_remediation::Migration),
+            Box::new(m20261127_000008_pending_indexes::Migration),
         ]
     }
 }
