@@ -826,12 +826,26 @@ impl World {
             child.tools.clone(),
             child.asset.clone(),
         );
-        self.record(
-            child_id,
-            EventKind::Grouped,
-            "system",
-            format!("folded under storm incident {parent_id}"),
-        );
+        // A new incident folded at once gets one Created entry that already
+        // names its parent, not two entries with the same moment.
+        let child = child.clone();
+        match self.feed.last_mut() {
+            Some(last)
+                if last.kind == EventKind::Created
+                    && last.incident.id == child_id
+                    && last.at == self.now =>
+            {
+                last.message
+                    .push_str(&format!("; folded under storm incident {parent_id}"));
+                last.incident = child;
+            }
+            _ => self.record(
+                child_id,
+                EventKind::Grouped,
+                "system",
+                format!("folded under storm incident {parent_id}"),
+            ),
+        }
         if let Some(parent) = self.incidents.get_mut(parent_id) {
             parent.child_incident_count += 1;
             parent.open_child_count += 1;

@@ -250,6 +250,31 @@ fn storms_fold_under_one_parent() {
             Some(parent.id.as_str())
         );
     }
+    // Members that were open before the storm get a Grouped entry; the one
+    // opened straight into it has a single Created entry naming its parent.
+    let fourth_id = fourth.incident_id.clone().expect("id");
+    let entries: Vec<&FeedEntry> = w
+        .feed
+        .iter()
+        .filter(|entry| entry.incident.id == fourth_id)
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].kind, EventKind::Created);
+    assert!(
+        entries[0].message.contains(&parent.id),
+        "{}",
+        entries[0].message
+    );
+    assert_eq!(
+        entries[0].incident.parent_incident_id.as_deref(),
+        Some(parent.id.as_str())
+    );
+    let first_id = a.incident_id.clone().expect("id");
+    assert!(
+        w.feed
+            .iter()
+            .any(|entry| entry.incident.id == first_id && entry.kind == EventKind::Grouped)
+    );
     // Another signature does not join the storm.
     let other = fire(&mut w, "e5", "web-01", "disk_full", 3 * MIN);
     let other = w
