@@ -83,6 +83,7 @@ impl Server {
             shutdown.clone(),
         )
         .await?;
+        spawn_checkpoints(store.clone(), shutdown.clone());
         let hub = Arc::new(crate::feed::Hub::new());
         crate::feed::spawn_listener(&store, hub.clone(), shutdown.clone());
         // The correlator gets a connection of its own: its passes are serial,
@@ -343,4 +344,26 @@ async fn metrics_text(State(state): State<AppState>) -> axum::response::Response
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// Checkpoints SQLite's write-ahead log every second in the background, so
+/// that commits on the ingest and correlation paths rarely have to.
+fn spawn_checkpoints(store: Store, shutdown: CancellationToken) {
+    if store.backend() != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = every.tick() => {
+                    if let Err(error) = store.checkpoint().await {
+                        tracing::warn!(%error, "WAL checkpoint failed");
+                    }
+                }
+            }
+        }
+    });
 }
