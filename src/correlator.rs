@@ -230,7 +230,15 @@ impl Correlator {
                 outcomes.insert(result.event_id.clone(), outcome_of(result));
             }
         };
-        match self.store.correlate_round(&companies, PassMode::Auto).await {
+        let started = std::time::Instant::now();
+        let round = self.store.correlate_round(&companies, PassMode::Auto).await;
+        tracing::debug!(
+            companies = companies.len(),
+            requests = by_company.values().map(Vec::len).sum::<usize>(),
+            round_us = started.elapsed().as_micros(),
+            "correlation round"
+        );
+        match round {
             Ok(passes) => {
                 for (company_id, pass) in passes {
                     self.after_pass(&company_id, &pass);

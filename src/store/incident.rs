@@ -647,7 +647,12 @@ impl Store {
             let outcome = self.pass_in(&txn, &company_id, mode).await?;
             outcomes.push((company_id, outcome));
         }
+        let committing = std::time::Instant::now();
         txn.commit().await?;
+        tracing::debug!(
+            commit_us = committing.elapsed().as_micros(),
+            "correlation round committed"
+        );
         Ok(outcomes)
     }
 
@@ -657,6 +662,7 @@ impl Store {
         company_id: &str,
         mode: PassMode,
     ) -> Result<PassOutcome> {
+        let started = std::time::Instant::now();
         let base = lock_company(txn, company_id).await?;
         let config = correlation_config::Entity::find_by_id(company_id.to_owned())
             .one(txn)
@@ -687,6 +693,7 @@ impl Store {
                 ..PassOutcome::default()
             });
         }
+        let prepared = started.elapsed();
         let now = now_ms();
         let mut events: Vec<(String, i64, AlertEvent)> = pending
             .iter()
@@ -701,9 +708,11 @@ impl Store {
         world.silences = silences;
         world.inhibitions = inhibitions;
         self.load_world(txn, &mut world, &events, earliest).await?;
+        let loaded = started.elapsed();
         for (id, received_at, event) in &events {
             world.apply(id, *received_at, event);
         }
+        let applied = started.elapsed();
         // Each opened incident with its first alert, for the remediation rules.
         let mut first_alerts: HashMap<&str, &AlertRecord> = HashMap::new();
         if world
@@ -737,9 +746,21 @@ impl Store {
         let plan = self
             .plan_remediations(txn, company_id, &opened, now)
             .await?;
+        let planned = started.elapsed();
         let outcome = self
             .save_world(txn, company_id, base, &world, (&pending, &plan), now)
             .await?;
+        tracing::debug!(
+            company_id,
+            events = events.len(),
+            log_entries = outcome.events_appended,
+            prepare_us = prepared.as_micros(),
+            load_us = (loaded - prepared).as_micros(),
+            engine_us = (applied - loaded).as_micros(),
+            rules_us = (planned - applied).as_micros(),
+            save_us = (started.elapsed() - planned).as_micros(),
+            "correlation pass"
+        );
         Ok(PassOutcome { more, ..outcome })
     }
 
