@@ -397,31 +397,34 @@ async fn audit(
         .await
 }
 
-/// Applies a person's change to an execution at the version read; a
-/// concurrent change answers ABORTED-like FAILED_PRECONDITION to retry.
+/// Applies a person's change to an execution at the version read. If the
+/// executor moved it in the meantime, the change is decided again on the
+/// fresh state (a few times) rather than failing the request.
 async fn change(
     state: &AppState,
     operator: &Operator,
     id: &str,
-    apply: impl FnOnce(&mut Execution, i64) -> Result<ExecChange>,
+    apply: impl Fn(&mut Execution, i64) -> Result<ExecChange>,
 ) -> Result<Execution> {
-    let current = state.store.get_execution(&operator.scope, id).await?;
-    let mut execution = current.execution;
-    let now = now_ms();
-    let change = apply(&mut execution, now)?;
-    execution.updated_at = now;
-    let sequence = state
-        .store
-        .update_execution(current.version, &execution, &[change])
-        .await?
-        .ok_or_else(|| {
-            Error::FailedPrecondition(format!(
-                "execution {id} changed while this request was handled; read it again and retry"
-            ))
-        })?;
-    state.hub.publish(&execution.company_id, sequence);
-    state.executor.wake();
-    Ok(execution)
+    for _ in 0..5 {
+        let current = state.store.get_execution(&operator.scope, id).await?;
+        let mut execution = current.execution;
+        let now = now_ms();
+        let change = apply(&mut execution, now)?;
+        execution.updated_at = now;
+        if let Some(sequence) = state
+            .store
+            .update_execution(current.version, &execution, &[change])
+            .await?
+        {
+            state.hub.publish(&execution.company_id, sequence);
+            state.executor.wake();
+            return Ok(execution);
+        }
+    }
+    Err(Error::FailedPrecondition(format!(
+        "execution {id} kept changing while this request was handled; read it again and retry"
+    )))
 }
 
 fn pending_approval(execution: &Execution, now: i64) -> Result<()> {
@@ -561,6 +564,22 @@ pub(crate) async fn cancel(
             .map_err(|error| aws_error("ssm:CancelCommand", &role, error))?;
     }
     let execution = change(state, operator, id, |execution, now| {
+        if execution.status.is_terminal() {
+            return Err(Error::FailedPrecondition(format!(
+                "execution {id} is {} and cannot be cancelled",
+                execution.status.name()
+            )));
+        }
+        if !sent
+            && !matches!(
+                execution.status,
+                ExecStatus::PendingApproval | ExecStatus::Queued
+            )
+        {
+            return Err(Error::FailedPrecondition(format!(
+                "execution {id} was sent to SSM meanwhile; cancel it again to stop the command"
+            )));
+        }
         execution.cancelled_by.clone_from(&actor);
         let why = if reason.is_empty() {
             format!("cancelled by {actor}")
