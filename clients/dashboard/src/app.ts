@@ -11,11 +11,12 @@ import {
 import type { AlertWhispererClient, Company } from "./api.js";
 import type { Ctx, View } from "./context.js";
 import { h, mount } from "./dom.js";
-import { LiveFeed } from "./live.js";
+import { ExecutionFeed, LiveFeed } from "./live.js";
 import type { StreamStatus } from "./live.js";
 import { companiesView } from "./views/companies.js";
 import { companyView } from "./views/company.js";
 import { complianceView } from "./views/compliance.js";
+import { executionView, executionsView } from "./views/executions.js";
 import { incidentView } from "./views/incident.js";
 import { incidentsView } from "./views/incidents.js";
 import { overviewView } from "./views/overview.js";
@@ -95,6 +96,7 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
   let view: View | undefined;
   let stopped = false;
   const feed = new LiveFeed(client);
+  const executionFeed = new ExecutionFeed(client);
 
   const nav = h("nav", { "aria-label": "Main" });
   const select = h("select", { id: "company-select", testid: "company-select" });
@@ -113,6 +115,7 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
     stopped = true;
     view?.dispose();
     feed.stop();
+    executionFeed.stop();
     storeToken(null);
     window.removeEventListener("hashchange", route);
     signInPage(message);
@@ -154,10 +157,23 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
     return ids.slice(0, cap);
   };
 
+  /** Opens the streams of the kind the current view follows, and closes the other kind's. */
+  const watchStreams = () => {
+    const ids = streamIds();
+    if (view?.streams === "executions") {
+      feed.watch([]);
+      executionFeed.watch(ids);
+    } else {
+      executionFeed.watch([]);
+      feed.watch(ids);
+    }
+  };
+
   const ctx: Ctx = {
     client,
     token,
     feed,
+    executionFeed,
     companies: () => companies,
     companyName: (id) => companies.find((c) => c.id === id)?.name ?? id,
     scope: () => scope,
@@ -167,17 +183,16 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
       scope = id;
       sessionStorage.setItem(SCOPE_KEY, id);
       select.value = id;
-      feed.watch(streamIds());
       render();
     },
     pinStream: (id) => {
       pinned = id;
-      feed.watch(streamIds());
+      watchStreams();
     },
     refreshCompanies: async () => {
       companies = await listAllCompanies(client);
       fillSelect();
-      feed.watch(streamIds());
+      watchStreams();
     },
     notify: (text) => notice(text, "info"),
     fail: (error, what) => {
@@ -200,7 +215,10 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
   select.addEventListener("change", () => ctx.setScope(select.value));
   fillSelect();
 
-  const showStatus = (statuses: StreamStatus[]) => {
+  const showStatus = () => {
+    // Only one kind of feed has streams at a time (see watchStreams).
+    const kind = executionFeed.statuses().length > 0 ? "executions" : "incidents";
+    const statuses: StreamStatus[] = kind === "executions" ? executionFeed.statuses() : feed.statuses();
     let text: string;
     let state: string;
     if (statuses.length === 0) {
@@ -219,19 +237,22 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
     live.textContent = text;
     live.dataset.state = state;
     live.title = statuses
-      .map((s) => `${ctx.companyName(s.companyId)}: ${s.state}${s.lastError ? ` (${s.lastError})` : ""}`)
+      .map((s) => `${ctx.companyName(s.companyId)} (${kind}): ${s.state}${s.lastError ? ` (${s.lastError})` : ""}`)
       .join("\n");
   };
-  feed.subscribe({
-    status: showStatus,
-    unauthenticated: () => signOut("The server refused the token. Sign in again."),
-  });
-  showStatus([]);
+  for (const f of [feed, executionFeed] as const) {
+    f.subscribe({
+      status: showStatus,
+      unauthenticated: () => signOut("The server refused the token. Sign in again."),
+    });
+  }
+  showStatus();
 
   const links: Array<[string, string]> = [
     ["#/overview", "Overview"],
     ["#/incidents", "Incidents"],
     ["#/companies", "Companies"],
+    ["#/executions", "Executions"],
     ["#/compliance", "Compliance"],
   ];
   mount(
@@ -274,14 +295,18 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
       else a.removeAttribute("aria-current");
     }
     const decoded = id ? decodeURIComponent(id) : "";
-    if (section === "incidents" && decoded) view = incidentView(ctx, decoded);
-    else if (section === "incidents") view = incidentsView(ctx);
-    else if (section === "companies" && decoded) view = companyView(ctx, decoded);
-    else if (section === "companies") view = companiesView(ctx);
-    else if (section === "compliance") view = complianceView(ctx);
-    else view = overviewView(ctx);
-    feed.watch(streamIds());
-    mount(main, view.element);
+    let next: View;
+    if (section === "incidents" && decoded) next = incidentView(ctx, decoded);
+    else if (section === "incidents") next = incidentsView(ctx);
+    else if (section === "companies" && decoded) next = companyView(ctx, decoded);
+    else if (section === "companies") next = companiesView(ctx);
+    else if (section === "executions" && decoded) next = executionView(ctx, decoded);
+    else if (section === "executions") next = executionsView(ctx);
+    else if (section === "compliance") next = complianceView(ctx);
+    else next = overviewView(ctx);
+    view = next;
+    watchStreams();
+    mount(main, next.element);
     const heading = main.querySelector("h1");
     document.title = `${heading?.textContent ?? "Dashboard"} · Alert Whisperer`;
   }

@@ -1,12 +1,15 @@
 // What every view gets from the shell.
 import type { AlertWhispererClient, Company } from "./api.js";
-import type { LiveFeed } from "./live.js";
+import type { ExecutionFeed, LiveFeed } from "./live.js";
 
 export interface Ctx {
   client: AlertWhispererClient;
   /** The operator token (for the plain-HTTP routes, e.g. the CSV report). */
   token: string;
+  /** WatchIncidents streams: open while the view is an incidents view (the default). */
   feed: LiveFeed;
+  /** WatchExecutions streams: open while the view says `streams: "executions"`. */
+  executionFeed: ExecutionFeed;
   /** Companies the token can see, oldest first. */
   companies(): Company[];
   companyName(id: string): string;
@@ -15,7 +18,7 @@ export interface Ctx {
   /** Ids of the companies in scope. */
   scopeIds(): string[];
   setScope(companyId: string): void;
-  /** Keeps a company's stream open while a view needs it (e.g. an incident's page). */
+  /** Keeps a company's stream open while a view needs it (e.g. an incident's or execution's page). */
   pinStream(companyId: string | undefined): void;
   refreshCompanies(): Promise<void>;
   notify(message: string): void;
@@ -25,6 +28,12 @@ export interface Ctx {
 
 export interface View {
   element: HTMLElement;
+  /**
+   * Which feed the view follows for the companies in scope (and the pinned one): incident
+   * events (the default) or execution events. Only one kind is open at a time, so that the
+   * streams stay within the few HTTP/1.1 connections a browser allows per origin.
+   */
+  streams?: "incidents" | "executions";
   /** Stops the view's subscriptions. */
   dispose(): void;
 }

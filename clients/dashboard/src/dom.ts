@@ -59,6 +59,18 @@ export function mount(parent: Element, ...children: Child[]): void {
   append(parent, children);
 }
 
+/**
+ * mount(), then gives the focus back to the element that had it if it is still inside `parent`
+ * (views re-render with the same form controls, which lose the focus when moved).
+ */
+export function remount(parent: Element, ...children: Child[]): void {
+  const focused = document.activeElement;
+  mount(parent, ...children);
+  if (focused instanceof HTMLElement && focused !== document.activeElement && parent.contains(focused)) {
+    focused.focus({ preventScroll: true });
+  }
+}
+
 /** Calls `fn` once, `wait` ms after the last of a burst of calls. */
 export function debounce(fn: () => void, wait: number): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,9 +1,10 @@
-// Live incident feed: one WatchIncidents server stream (grpc-web) per company. Each stream
-// remembers the last sequence it saw (events and heartbeats carry one) and, when it fails or
-// ends (a server restart, a network drop), reconnects by itself with exponential backoff,
-// resuming with after_sequence = that sequence so that no event is lost.
+// Live feeds: one server stream (grpc-web) per company, of incidents (WatchIncidents, LiveFeed)
+// or of runbook executions (WatchExecutions, ExecutionFeed); both have the same resumable
+// design. Each stream remembers the last sequence it saw (events and heartbeats carry one) and,
+// when it fails or ends (a server restart, a network drop), reconnects by itself with
+// exponential backoff, resuming with after_sequence = that sequence so that no event is lost.
 import { Code, ConnectError, errorText } from "./api.js";
-import type { AlertWhispererClient, IncidentFeedEvent } from "./api.js";
+import type { AlertWhispererClient, ExecutionFeedEvent, IncidentFeedEvent } from "./api.js";
 
 export type StreamState = "connecting" | "live" | "retrying" | "unavailable";
 
@@ -17,9 +18,9 @@ export interface StreamStatus {
   retryAt: number;
 }
 
-export interface FeedListener {
-  /** An incident change. */
-  event?(event: IncidentFeedEvent): void;
+export interface FeedListener<E = IncidentFeedEvent> {
+  /** A change: of an incident (LiveFeed) or of an execution (ExecutionFeed). */
+  event?(event: E): void;
   /**
    * The stream of a company (re)started from a position the views may not hold (first start,
    * or after OUT_OF_RANGE): views showing that company should list again.
@@ -47,16 +48,29 @@ export function backoffMs(attempt: number): number {
   return Math.round(base * (0.5 + Math.random() * 0.5));
 }
 
-export class LiveFeed {
-  private readonly streams = new Map<string, Stream>();
-  private readonly listeners = new Set<FeedListener>();
+/** One message of a company's stream: an event or a heartbeat, both with a sequence. */
+export interface FeedMessage<E extends { sequence: bigint }> {
+  payload: { case: "event"; value: E } | { case: "heartbeat"; value: { sequence: bigint } } | { case: undefined; value?: undefined };
+}
 
-  constructor(private readonly client: AlertWhispererClient) {
+/** Opens one company's stream from `afterSequence` (undefined: live, from a first heartbeat). */
+export type OpenStream<E extends { sequence: bigint }> = (
+  companyId: string,
+  afterSequence: bigint | undefined,
+  options: { signal: AbortSignal; onHeader: () => void },
+) => AsyncIterable<FeedMessage<E>>;
+
+/** Per-company streams of events `E` with resume, backoff and restart after OUT_OF_RANGE. */
+export class StreamFeed<E extends { sequence: bigint }> {
+  private readonly streams = new Map<string, Stream>();
+  private readonly listeners = new Set<FeedListener<E>>();
+
+  constructor(private readonly open: OpenStream<E>) {
     // Back online: skip the backoff waits. (Guarded: the unit test runs this under Node.)
     if (typeof window !== "undefined") window.addEventListener("online", () => this.retryNow());
   }
 
-  subscribe(listener: FeedListener): () => void {
+  subscribe(listener: FeedListener<E>): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -111,13 +125,10 @@ export class LiveFeed {
       const resume = stream.status.sequence;
       let first = true;
       try {
-        const messages = this.client.incidents.watchIncidents(
-          { companyId, afterSequence: resume },
-          {
-            signal,
-            onHeader: () => this.setState(stream, "live", ""),
-          },
-        );
+        const messages = this.open(companyId, resume, {
+          signal,
+          onHeader: () => this.setState(stream, "live", ""),
+        });
         for await (const message of messages) {
           stream.attempt = 0;
           const payload = message.payload;
@@ -185,5 +196,23 @@ export class LiveFeed {
   private emitStatus(): void {
     const statuses = this.statuses();
     for (const l of this.listeners) l.status?.(statuses);
+  }
+}
+
+/** The incident feed: WatchIncidents per company. */
+export class LiveFeed extends StreamFeed<IncidentFeedEvent> {
+  constructor(client: AlertWhispererClient) {
+    super((companyId, afterSequence, options) =>
+      client.incidents.watchIncidents({ companyId, afterSequence }, options),
+    );
+  }
+}
+
+/** The runbook execution feed: WatchExecutions per company (unfiltered; views filter). */
+export class ExecutionFeed extends StreamFeed<ExecutionFeedEvent> {
+  constructor(client: AlertWhispererClient) {
+    super((companyId, afterSequence, options) =>
+      client.runbooks.watchExecutions({ companyId, afterSequence }, options),
+    );
   }
 }

@@ -8,18 +8,30 @@
 // the incident appears in the open page without a reload; acknowledge it in the UI; its status
 // becomes acknowledged; the overview's KPI charts show the company's bars, and a second alert's
 // event refreshes them; the Compliance view of the company renders, and Sync answers that the
-// company has no AWS role (FAILED_PRECONDITION). Screenshots (overview.png, compliance.png) go
-// to $AW_TEST_OUTPUT (default clients/dashboard/test-output).
+// company has no AWS role (FAILED_PRECONDITION). Then, with $AW_MOTO_URL (the server's AWS
+// endpoint, the repo's moto emulator; scripts/test-clients starts both): give the company an AWS
+// role through the API and make moto keep invocations in progress; on the incident page "Run
+// runbook" refuses the built-in Service restart without its service_name (INVALID_ARGUMENT),
+// then runs it with nginx on an instance; the Executions page shows it running with a command
+// id, Cancel ends it cancelled (WatchExecutions, no reload); an approval-mode rule's executions
+// appear live, Reject asks for a reason, Approve runs one (cancelled in turn); the first run's
+// page and the incident's list show its outcome. Screenshots (overview.png, compliance.png, executions.png) go to
+// $AW_TEST_OUTPUT (default clients/dashboard/test-output).
 import assert from "node:assert/strict";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
+import * as esbuild from "esbuild";
 import { chromium } from "playwright-core";
 
 const baseUrl = process.env.AW_URL;
 const token = process.env.AW_TOKEN;
 if (!baseUrl || !token) throw new Error("set AW_URL and AW_TOKEN");
+// The server's AWS endpoint (moto with tests/moto/aw_moto.py); without it the runbook steps are
+// left out.
+const motoUrl = process.env.AW_MOTO_URL ?? "";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.resolve(process.env.AW_TEST_OUTPUT ?? path.join(here, "..", "test-output"));
 const executablePath = process.env.AW_CHROMIUM ?? "/usr/bin/chromium";
@@ -27,7 +39,42 @@ const INCIDENT_TIMEOUT_MS = Number(process.env.AW_INCIDENT_TIMEOUT_MS ?? 20_000)
 
 await mkdir(outDir, { recursive: true });
 // From an earlier run.
-for (const name of ["failure.png", "compliance.png"]) await rm(path.join(outDir, name), { force: true });
+for (const name of ["failure.png", "compliance.png", "executions.png"]) await rm(path.join(outDir, name), { force: true });
+
+/**
+ * The generated TypeScript client (clients/typescript/src), bundled by esbuild for Node as the
+ * dashboard bundles it, for the calls this test makes itself (e.g. SetAwsRole).
+ */
+async function loadClient() {
+  const root = path.join(here, "..");
+  const dir = await mkdtemp(path.join(os.tmpdir(), "aw-dashboard-test-"));
+  const out = path.join(dir, "client.mjs");
+  await esbuild.build({
+    absWorkingDir: root,
+    stdin: { contents: 'export { createClient } from "../typescript/src/index.ts";', resolveDir: root, loader: "ts" },
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    outfile: out,
+    logLevel: "warning",
+    plugins: [
+      {
+        // As in build.mjs: the runtime packages from this package's node_modules.
+        name: "own-node-modules",
+        setup(build) {
+          build.onResolve({ filter: /^@(bufbuild|connectrpc)\// }, async (args) => {
+            if (args.pluginData === "own") return undefined;
+            return build.resolve(args.path, { kind: args.kind, resolveDir: root, pluginData: "own" });
+          });
+        },
+      },
+    ],
+  });
+  const module = await import(pathToFileURL(out).href);
+  await rm(dir, { recursive: true, force: true });
+  return module.createClient(baseUrl, token);
+}
+const api = await loadClient();
 
 const browser = await chromium.launch({
   executablePath,
@@ -239,6 +286,176 @@ await step("the Compliance view of the test company renders; Sync answers FAILED
   const shot = path.join(outDir, "compliance.png");
   await page.screenshot({ path: shot, fullPage: true });
   console.log(`    compliance screenshot: ${shot}`);
+});
+
+// Runbooks, against moto (the server's AWS endpoint).
+const INSTANCE_ID = "i-0123456789abcdef0";
+const EXECUTION_TIMEOUT_MS = Number(process.env.AW_EXECUTION_TIMEOUT_MS ?? 20_000);
+let executionId = "";
+const executionRow = () => page.locator(`[data-testid="execution-row"][data-execution-id="${executionId}"]`);
+async function runbookStep(name, fn) {
+  if (!motoUrl) {
+    results.push({ name, status: "skipped" });
+    console.log(`  - ${name}: skipped (set AW_MOTO_URL to the server's moto endpoint)`);
+    return;
+  }
+  await step(name, fn);
+}
+
+await runbookStep("give the company an AWS role (SetAwsRole); moto keeps invocations in progress", async () => {
+  const answer = await api.tenants.setAwsRole({
+    companyId,
+    roleArn: "arn:aws:iam::111111111111:role/AlertWhisperer",
+    externalId: "ext-1",
+  });
+  assert.equal(answer.company?.id, companyId);
+  const response = await fetch(`${motoUrl}/_aw/invocation_outcomes`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ "*": { Status: "InProgress" } }),
+  });
+  assert.equal(response.status, 204, await response.text());
+});
+
+await runbookStep("Run runbook on the incident page: a missing parameter is refused, then Service restart runs", async () => {
+  await page.evaluate((id) => (window.location.hash = `#/incidents/${encodeURIComponent(id)}`), incidentId);
+  await page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`).waitFor();
+  await byTestId("incident-executions-empty").waitFor({ timeout: 10_000 });
+  await page.locator('[data-testid="runbook-select"] option[value="builtin-service-restart"]').waitFor({ state: "attached", timeout: 10_000 });
+  await byTestId("runbook-select").selectOption("builtin-service-restart");
+  const serviceName = byTestId("runbook-param-service_name");
+  await serviceName.waitFor();
+  assert.equal(await serviceName.inputValue(), "", "service_name has no default");
+  // The target is prefilled with the incident's asset (a host name here, not an instance id).
+  assert.equal(await byTestId("runbook-target").inputValue(), "web-01");
+  await byTestId("runbook-target").fill(INSTANCE_ID);
+  // Without service_name: the server's INVALID_ARGUMENT, naming the field.
+  await byTestId("runbook-run").click();
+  const error = byTestId("runbook-error");
+  await error.waitFor({ timeout: 10_000 });
+  const text = (await error.textContent()) ?? "";
+  assert.match(text, /INVALID_ARGUMENT/, text);
+  assert.match(text, /service_name/, text);
+  await serviceName.fill("nginx");
+  await byTestId("runbook-comment").fill("restart from the dashboard test");
+  await byTestId("runbook-run").click();
+  const created = byTestId("runbook-created");
+  await created.waitFor({ timeout: 10_000 });
+  executionId = (await created.getAttribute("data-execution-id")) ?? "";
+  assert.ok(executionId);
+  assert.ok(((await created.textContent()) ?? "").includes(INSTANCE_ID));
+  // The incident's executions list it.
+  await page.locator(`[data-testid="incident-execution-row"][data-execution-id="${executionId}"]`).waitFor({ timeout: 10_000 });
+});
+
+await runbookStep("the Executions page shows it running with a command id, live (WatchExecutions)", async () => {
+  const navigations = [];
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) navigations.push(frame.url());
+  });
+  await byTestId("nav-executions").click();
+  await page.locator(`[data-testid="executions"][data-company-id="${companyId}"]`).waitFor();
+  await byTestId("execution-filter-status").selectOption("");
+  await executionRow().waitFor({ timeout: 10_000 });
+  // Manual runs are sent at once; moto keeps the invocation in progress.
+  await page.locator(`[data-testid="execution-row"][data-execution-id="${executionId}"][data-status="running"]`).waitFor({ timeout: EXECUTION_TIMEOUT_MS });
+  const commandId = executionRow().locator('[data-testid="execution-command-id"]');
+  await commandId.waitFor({ timeout: EXECUTION_TIMEOUT_MS });
+  assert.match((await commandId.getAttribute("data-command-id")) ?? "", /^[0-9a-f-]{36}$/);
+  const row = (await executionRow().textContent()) ?? "";
+  assert.ok(row.includes("Service restart"), row);
+  assert.ok(row.includes("manual"), row);
+  await executionRow().locator('[data-testid="execution-cancel"]').waitFor();
+  assert.equal(await executionRow().locator('[data-testid="execution-approve"]').count(), 0);
+  // The header follows the company's execution stream.
+  await page.locator('[data-testid="live-status"][data-state="live"]').waitFor({ timeout: 10_000 });
+  assert.deepEqual(navigations.filter((u) => !u.includes("#")), [], "the page reloaded");
+});
+
+await runbookStep("Cancel ends it cancelled without a reload", async () => {
+  await executionRow().locator('[data-testid="execution-cancel"]').click();
+  // CancelCommand is sent and the executor polls until the invocation stops: the last change
+  // comes by the WatchExecutions stream.
+  await page.locator(`[data-testid="execution-row"][data-execution-id="${executionId}"][data-status="cancelled"]`).waitFor({ timeout: EXECUTION_TIMEOUT_MS });
+  assert.equal(await executionRow().locator('[data-testid="execution-cancel"]').count(), 0);
+  assert.equal(await byTestId("executions-error").count(), 0, "no API error shown");
+});
+
+await runbookStep("a rule's executions wait for approval and appear live; Reject needs a reason; Approve runs one, Cancel stops it", async () => {
+  // An approval-mode rule (through the API): alerts with signature service_down ask to restart
+  // nginx on the instance.
+  const rule = await api.runbooks.createRemediationRule({
+    companyId,
+    name: "Restart nginx when it is down (dashboard test)",
+    matchers: [{ name: "signature", operator: 1 /* EQUAL */, value: "service_down" }],
+    runbookId: "builtin-service-restart",
+    parameterTemplates: { service_name: "nginx" },
+    targets: { instanceIds: [INSTANCE_ID] },
+    mode: 2 /* APPROVAL */,
+    cooldown: { seconds: 0n, nanos: 0 },
+  });
+  assert.ok(rule.remediationRule?.id);
+  // Two incidents (two assets), each with its execution waiting for approval, while the page
+  // is open.
+  for (const asset of ["web-02", "web-03"]) {
+    const response = await fetch(`${baseUrl}/api/webhooks/alerts`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": apiKey },
+      body: JSON.stringify({
+        asset_name: asset,
+        signature: "service_down",
+        severity: "high",
+        message: `nginx is down on ${asset} (dashboard test)`,
+        tool_source: "dashboard-test",
+      }),
+    });
+    assert.equal(response.status, 202, await response.text());
+  }
+  const pending = page.locator('[data-testid="execution-row"][data-status="pending approval"]');
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="execution-row"][data-status="pending approval"]').length === 2,
+    null,
+    { timeout: EXECUTION_TIMEOUT_MS },
+  );
+  const [approveId, rejectId] = await pending.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-execution-id")));
+  const rowOf = (id) => page.locator(`[data-testid="execution-row"][data-execution-id="${id}"]`);
+  assert.ok(((await rowOf(rejectId).textContent()) ?? "").includes("rule"));
+
+  // Reject: the reason field; without a reason nothing is sent and the page says so.
+  await rowOf(rejectId).locator('[data-testid="execution-reject"]').click();
+  await rowOf(rejectId).locator('[data-testid="execution-reject-confirm"]').click();
+  await page.locator('[data-testid="executions-error"]', { hasText: "give a reason" }).waitFor();
+  await rowOf(rejectId).locator('[data-testid="execution-reject-reason"]').fill("not now (dashboard test)");
+  await rowOf(rejectId).locator('[data-testid="execution-reject-confirm"]').click();
+  await page.locator(`[data-testid="execution-row"][data-execution-id="${rejectId}"][data-status="rejected"]`).waitFor({ timeout: 10_000 });
+  assert.equal(await byTestId("executions-error").count(), 0, "the error is gone after the rejection");
+
+  // Approve: queued, then sent (moto keeps it in progress).
+  await rowOf(approveId).locator('[data-testid="execution-approve"]').click();
+  await page.locator(`[data-testid="execution-row"][data-execution-id="${approveId}"][data-status="running"] [data-testid="execution-command-id"]`).waitFor({ timeout: EXECUTION_TIMEOUT_MS });
+  const shot = path.join(outDir, "executions.png");
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`    executions screenshot: ${shot}`);
+  await rowOf(approveId).locator('[data-testid="execution-cancel"]').click();
+  await page.locator(`[data-testid="execution-row"][data-execution-id="${approveId}"][data-status="cancelled"]`).waitFor({ timeout: EXECUTION_TIMEOUT_MS });
+});
+
+await runbookStep("the execution's page shows the instance's invocation; the incident lists it cancelled", async () => {
+  await executionRow().locator('[data-testid="execution-link"]').click();
+  await page.locator(`[data-testid="execution-detail"][data-execution-id="${executionId}"]`).waitFor();
+  const invocation = page.locator(`[data-testid="invocation-row"][data-instance-id="${INSTANCE_ID}"]`);
+  await invocation.waitFor({ timeout: 10_000 });
+  assert.equal((await invocation.locator('[data-testid="invocation-status"]').textContent())?.trim(), "cancelled");
+  assert.equal((await page.locator('[data-testid="execution-detail"] [data-testid="execution-status"]').first().textContent())?.trim(), "cancelled");
+  assert.ok(((await page.locator('[data-testid="execution-parameters"]').textContent()) ?? "").includes("nginx"));
+  await page.locator(`[data-testid="invocation-output"][data-instance-id="${INSTANCE_ID}"]`).waitFor();
+  // Back to the incident: its list and timeline have the outcome.
+  await page.locator('[data-testid="execution-incident-link"]').click();
+  await page.locator(`[data-testid="incident-detail"][data-incident-id="${incidentId}"]`).waitFor();
+  await page
+    .locator(`[data-testid="incident-execution-row"][data-execution-id="${executionId}"] [data-testid="execution-status"][data-status="cancelled"]`)
+    .waitFor({ timeout: 10_000 });
+  await page.locator('[data-testid="timeline-entry"][data-kind="remediation failed"]').first().waitFor({ timeout: 10_000 });
 });
 
 // Always: the overview of the test company, for a person to look at.

@@ -1,5 +1,5 @@
 // Unit test of the live feed's reconnection (src/live.ts) under Node, with a fake
-// IncidentService: after a failure the stream comes back by itself, resuming with
+// IncidentService (and RunbookService for the execution feed): after a failure the stream comes back by itself, resuming with
 // after_sequence = the last sequence it saw (of an event or a heartbeat); after OUT_OF_RANGE it
 // restarts from the live position and asks the views to list again.
 //
@@ -22,7 +22,7 @@ async function loadModules() {
   await esbuild.build({
     absWorkingDir: root,
     stdin: {
-      contents: 'export { LiveFeed, backoffMs } from "./src/live.ts"; export { Code, ConnectError } from "@connectrpc/connect";',
+      contents: 'export { ExecutionFeed, LiveFeed, backoffMs } from "./src/live.ts"; export { Code, ConnectError } from "@connectrpc/connect";',
       resolveDir: root,
       loader: "ts",
     },
@@ -49,7 +49,7 @@ async function loadModules() {
   return modules;
 }
 
-const { LiveFeed, backoffMs, Code, ConnectError } = await loadModules();
+const { ExecutionFeed, LiveFeed, backoffMs, Code, ConnectError } = await loadModules();
 
 const heartbeat = (sequence) => ({ payload: { case: "heartbeat", value: { sequence } } });
 const event = (sequence, id) => ({
@@ -177,4 +177,42 @@ test("watch() stops the streams of companies no longer wanted", async () => {
   await waitFor(() => aborted.length === 1, "the c1 stream to be aborted");
   feed.stop();
   await waitFor(() => aborted.length === 2, "the c2 stream to be aborted");
+});
+
+test("ExecutionFeed resumes WatchExecutions the same way", async () => {
+  const requests = [];
+  const script = [
+    async function* () {
+      yield heartbeat(4n);
+      yield { payload: { case: "event", value: { sequence: 6n, companyId: "c1", execution: { id: "x1", companyId: "c1" } } } };
+      throw new ConnectError("server went away", Code.Unavailable);
+    },
+    async function* (signal) {
+      yield heartbeat(6n);
+      await hang(signal);
+    },
+  ];
+  const client = {
+    runbooks: {
+      watchExecutions(request, options) {
+        requests.push({ companyId: request.companyId, afterSequence: request.afterSequence });
+        const play = script[Math.min(requests.length - 1, script.length - 1)];
+        return (async function* () {
+          options?.onHeader?.(new Headers());
+          yield* play(options.signal);
+        })();
+      },
+    },
+  };
+  const feed = new ExecutionFeed(client);
+  const events = [];
+  feed.subscribe({ event: (e) => events.push(e.execution.id) });
+  feed.watch(["c1"]);
+  await waitFor(() => requests.length >= 2 && feed.statuses()[0].state === "live", "the resumed stream");
+  assert.deepEqual(requests, [
+    { companyId: "c1", afterSequence: undefined },
+    { companyId: "c1", afterSequence: 6n },
+  ]);
+  assert.deepEqual(events, ["x1"]);
+  feed.stop();
 });

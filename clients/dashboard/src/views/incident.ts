@@ -1,6 +1,7 @@
 // One incident: GetIncident (alerts, timeline) and the actions acknowledge, assign, resolve,
-// reopen and comment. Its company's stream stays open while the page shows; events of this
-// incident fetch it again.
+// reopen and comment; its runbook executions and "Run runbook" (incident-runbooks.ts). Its
+// company's stream stays open while the page shows; events of this incident fetch it (and its
+// executions) again.
 import {
   IncidentEventKind,
   IncidentStatus,
@@ -10,8 +11,9 @@ import {
 } from "../api.js";
 import type { Alert, GetIncidentResponse, Incident, IncidentEvent, Technician } from "../api.js";
 import type { Ctx, View } from "../context.js";
-import { debounce, field, h, mount } from "../dom.js";
+import { debounce, field, h, mount, remount } from "../dom.js";
 import { pageHeader, placeholder, priorityBadge, statusBadge, timeElement } from "./common.js";
+import { incidentRunbooks } from "./incident-runbooks.js";
 
 const alertStatusNames: Record<number, string> = { 1: "firing", 2: "acknowledged", 3: "resolved" };
 
@@ -38,6 +40,8 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
   const resolution = h("textarea", { rows: "2", maxlength: "4096", required: true, testid: "resolve-text" });
   const reason = h("textarea", { rows: "2", maxlength: "4096", testid: "reopen-text" });
   const comment = h("textarea", { rows: "2", maxlength: "4096", required: true, testid: "comment-text" });
+
+  const runbooks = incidentRunbooks(ctx, incidentId);
 
   const technicianName = (id: string) => {
     if (!id) return "unassigned";
@@ -250,7 +254,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     if (incident.parentIncidentId) {
       facts.push(["Storm parent", h("a", { href: `#/incidents/${encodeURIComponent(incident.parentIncidentId)}` }, incident.parentIncidentId)]);
     }
-    mount(
+    remount(
       body,
       pageHeader(
         incident.summary || `${incident.asset} · ${incident.signature}`,
@@ -271,6 +275,8 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
         ),
         actions(incident),
       ),
+      runbooks.list,
+      runbooks.form,
       alertsTable(data.alerts, data.alertsTruncated),
       timeline(data.timeline),
     );
@@ -283,6 +289,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
       loadError = "";
       const companyId = data.incident?.companyId;
       if (companyId) ctx.pinStream(companyId);
+      if (data.incident) runbooks.setIncident(data.incident);
     } catch (error) {
       loadError = `Cannot load the incident: ${errorText(error)}`;
     }
