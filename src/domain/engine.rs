@@ -148,6 +148,9 @@ pub struct World {
     parents: HashMap<String, Vec<String>>,
     dirty_alerts: BTreeSet<String>,
     dirty_incidents: BTreeSet<String>,
+    /// Children folded into each storm parent since the last `finish`:
+    /// (child id, asset), written as one GROUPED entry per parent.
+    folded: BTreeMap<String, Vec<(String, String)>>,
     /// Incident changes, in order.
     pub feed: Vec<FeedEntry>,
     /// One result per applied event, in order.
@@ -209,6 +212,7 @@ impl World {
             parents: HashMap::new(),
             dirty_alerts: BTreeSet::new(),
             dirty_incidents: BTreeSet::new(),
+            folded: BTreeMap::new(),
             feed: Vec::new(),
             results: Vec::new(),
             suppressions: BTreeMap::new(),
@@ -855,13 +859,37 @@ impl World {
             parent.tools.extend(tools);
             parent.index_text(&[&asset]);
         }
-        self.record(
-            parent_id,
-            EventKind::Grouped,
-            "system",
-            format!("incident {child_id} on {asset} folded in"),
-        );
+        // One GROUPED entry per parent and pass (`finish`), not one per
+        // child: in a storm that halves what the event log has to write.
+        self.dirty_incidents.insert(parent_id.to_owned());
+        self.folded
+            .entry(parent_id.to_owned())
+            .or_default()
+            .push((child_id.to_owned(), asset));
         self.reprioritize(parent_id);
+    }
+
+    /// Ends a batch of events: writes one GROUPED entry per storm parent
+    /// that gained children, naming them (the first 20). Call it after the
+    /// last `apply` of a pass, before reading `feed`.
+    pub fn finish(&mut self) {
+        for (parent_id, children) in std::mem::take(&mut self.folded) {
+            let named: Vec<String> = children
+                .iter()
+                .take(20)
+                .map(|(child, asset)| format!("{child} on {asset}"))
+                .collect();
+            let message = match children.len() {
+                1 => format!("incident {} folded in", named[0]),
+                n if n <= 20 => format!("{n} incidents folded in: {}", named.join(", ")),
+                n => format!(
+                    "{n} incidents folded in: {}, and {} more",
+                    named.join(", "),
+                    n - 20
+                ),
+            };
+            self.record(&parent_id, EventKind::Grouped, "system", message);
+        }
     }
 
     fn auto_assign(&mut self, incident_id: &str) {

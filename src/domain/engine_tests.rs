@@ -275,6 +275,20 @@ fn storms_fold_under_one_parent() {
             .iter()
             .any(|entry| entry.incident.id == first_id && entry.kind == EventKind::Grouped)
     );
+    // The parent gets one GROUPED entry per batch naming what joined.
+    w.finish();
+    let grouped: Vec<&FeedEntry> = w
+        .feed
+        .iter()
+        .filter(|entry| entry.incident.id == parent.id && entry.kind == EventKind::Grouped)
+        .collect();
+    assert_eq!(grouped.len(), 1, "{grouped:?}");
+    assert!(
+        grouped[0].message.starts_with("4 incidents folded in"),
+        "{}",
+        grouped[0].message
+    );
+    assert_eq!(grouped[0].incident.child_incident_count, 4);
     // Another signature does not join the storm.
     let other = fire(&mut w, "e5", "web-01", "disk_full", 3 * MIN);
     let other = w

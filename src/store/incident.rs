@@ -712,6 +712,7 @@ impl Store {
         for (id, received_at, event) in &events {
             world.apply(id, *received_at, event);
         }
+        world.finish();
         let applied = started.elapsed();
         // Each opened incident with its first alert, for the remediation rules.
         let mut first_alerts: HashMap<&str, &AlertRecord> = HashMap::new();
