@@ -55,13 +55,6 @@ impl ExecutorHandle {
     pub fn wake(&self) {
         self.wake.notify_one();
     }
-
-    /// A handle that wakes nothing (tests of the gRPC layer without an executor).
-    pub fn detached() -> Self {
-        Self {
-            wake: Arc::new(Notify::new()),
-        }
-    }
 }
 
 /// The runbook executor.

@@ -869,6 +869,33 @@ impl World {
         self.reprioritize(parent_id);
     }
 
+    /// The incidents opened since this world was loaded (storm parents left
+    /// out), each with its first alert: what remediation rules look at.
+    pub fn opened_incidents(&self) -> Vec<(&Incident, &AlertRecord)> {
+        let mut first_alerts: HashMap<&str, &AlertRecord> = HashMap::new();
+        for alert in self.changed_alerts() {
+            if let Some(id) = alert.incident_id.as_deref() {
+                first_alerts
+                    .entry(id)
+                    .and_modify(|first| {
+                        if (alert.occurred_at, &alert.id) < (first.occurred_at, &first.id) {
+                            *first = alert;
+                        }
+                    })
+                    .or_insert(alert);
+            }
+        }
+        self.feed
+            .iter()
+            .filter(|entry| entry.kind == EventKind::Created && !entry.incident.is_storm_parent)
+            .filter_map(|entry| {
+                first_alerts
+                    .get(entry.incident.id.as_str())
+                    .map(|alert| (&entry.incident, *alert))
+            })
+            .collect()
+    }
+
     /// Ends a batch of events: writes one GROUPED entry per storm parent
     /// that gained children, naming them (the first 20). Call it after the
     /// last `apply` of a pass, before reading `feed`.

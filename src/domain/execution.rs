@@ -873,7 +873,8 @@ impl Execution {
     }
 }
 
-/// Renders a rule's targets for an alert; None when the rule sets none.
+/// Renders a rule's target templates for an alert and incident (empty
+/// rendered instance ids are dropped).
 pub fn render_targets(targets: &Targets, alert: &AlertView, incident_id: &str) -> Targets {
     Targets {
         instance_ids: targets

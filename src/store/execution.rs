@@ -22,12 +22,12 @@ use super::runbook::spec_of;
 use super::tenant::{Audit, find_company};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::{Matcher, SilenceState, all_match, silence_state};
-use crate::domain::engine::FeedEntry;
+use crate::domain::engine::{FeedEntry, World};
 use crate::domain::execution::{
     AlertView, ExecEventKind, ExecStatus, Execution, Mode, NewExecution, RuleSpec, Trigger, render,
     render_targets, resolve_parameters,
 };
-use crate::domain::incident::{AlertRecord, EventKind, Incident};
+use crate::domain::incident::EventKind;
 use crate::error::{Error, Result};
 
 /// A stored remediation rule.
@@ -443,11 +443,15 @@ impl Store {
         &self,
         txn: &DatabaseTransaction,
         company_id: &str,
-        opened: &[(&Incident, &AlertRecord)],
+        world: &World,
         now: i64,
     ) -> Result<RemediationPlan> {
         let mut plan = RemediationPlan::default();
-        if opened.is_empty() {
+        if !world
+            .feed
+            .iter()
+            .any(|entry| entry.kind == EventKind::Created)
+        {
             return Ok(plan);
         }
         let rules = remediation_rule::Entity::find()
@@ -460,8 +464,8 @@ impl Store {
         }
         let rules: Vec<RuleRow> = rules.into_iter().map(rule_of).collect::<Result<_>>()?;
         let mut runbooks = BTreeMap::new();
-        for (incident, alert) in opened {
-            let view = AlertView::from(*alert);
+        for (incident, alert) in world.opened_incidents() {
+            let view = AlertView::from(alert);
             for rule in rules.iter().filter(|rule| rule.spec.matches(&view)) {
                 let actor = format!("rule:{}", rule.id);
                 let note = |message: String| FeedEntry {

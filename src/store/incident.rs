@@ -714,39 +714,7 @@ impl Store {
         }
         world.finish();
         let applied = started.elapsed();
-        // Each opened incident with its first alert, for the remediation rules.
-        let mut first_alerts: HashMap<&str, &AlertRecord> = HashMap::new();
-        if world
-            .feed
-            .iter()
-            .any(|entry| entry.kind == EventKind::Created)
-        {
-            for alert in world.changed_alerts() {
-                if let Some(id) = alert.incident_id.as_deref() {
-                    first_alerts
-                        .entry(id)
-                        .and_modify(|first| {
-                            if (alert.occurred_at, &alert.id) < (first.occurred_at, &first.id) {
-                                *first = alert;
-                            }
-                        })
-                        .or_insert(alert);
-                }
-            }
-        }
-        let opened: Vec<(&Incident, &AlertRecord)> = world
-            .feed
-            .iter()
-            .filter(|entry| entry.kind == EventKind::Created && !entry.incident.is_storm_parent)
-            .filter_map(|entry| {
-                first_alerts
-                    .get(entry.incident.id.as_str())
-                    .map(|alert| (&entry.incident, *alert))
-            })
-            .collect();
-        let plan = self
-            .plan_remediations(txn, company_id, &opened, now)
-            .await?;
+        let plan = self.plan_remediations(txn, company_id, &world, now).await?;
         let planned = started.elapsed();
         let outcome = self
             .save_world(txn, company_id, base, &world, (&pending, &plan), now)

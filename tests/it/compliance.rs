@@ -329,28 +329,7 @@ async fn compliance_rpcs_refuse_other_companies_and_viewers_cannot_sync() {
         "arn:aws:iam::222222222222:role/AlertWhisperer",
     )
     .await;
-    let token = |role: OperatorRole, companies: Vec<String>| {
-        let server = &server;
-        async move {
-            server
-                .tenant()
-                .await
-                .create_operator_token(authed(
-                    &server.admin_token,
-                    v1::CreateOperatorTokenRequest {
-                        name: "t".to_owned(),
-                        role: role.into(),
-                        company_ids: companies,
-                        ttl: None,
-                    },
-                ))
-                .await
-                .unwrap()
-                .into_inner()
-                .token
-        }
-    };
-    let limited = token(OperatorRole::Admin, vec![a.id.clone()]).await;
+    let limited = crate::correlation::token(&server, OperatorRole::Admin, &[&a.id]).await;
     let mut client: Client =
         v1::compliance_service_client::ComplianceServiceClient::new(server.channel().await);
     let codes = vec![
@@ -415,7 +394,7 @@ async fn compliance_rpcs_refuse_other_companies_and_viewers_cannot_sync() {
         .into_inner()
         .results;
     assert!(results.is_empty(), "{results:?}");
-    let viewer = token(OperatorRole::Viewer, vec![]).await;
+    let viewer = crate::correlation::token(&server, OperatorRole::Viewer, &[]).await;
     let error = client
         .sync_compliance(authed(&viewer, v1::SyncComplianceRequest::default()))
         .await

@@ -604,32 +604,10 @@ async fn export_errors_name_what_is_wrong() {
         assert!(error.message().contains(field), "{}", error.message());
     }
 
-    let limited_token = |role: OperatorRole| {
-        let server = &server;
-        let companies = vec![a.id.clone()];
-        async move {
-            server
-                .tenant()
-                .await
-                .create_operator_token(authed(
-                    &server.admin_token,
-                    v1::CreateOperatorTokenRequest {
-                        name: "t".to_owned(),
-                        role: role.into(),
-                        company_ids: companies,
-                        ttl: None,
-                    },
-                ))
-                .await
-                .unwrap()
-                .into_inner()
-                .token
-        }
-    };
-    let technician = limited_token(OperatorRole::Technician).await;
+    let technician = crate::correlation::token(&server, OperatorRole::Technician, &[&a.id]).await;
     let error = export(technician, export_request(&b.id, "a-exports")).await;
     assert_eq!(error.code(), Code::NotFound, "another tenant's company");
-    let viewer = limited_token(OperatorRole::Viewer).await;
+    let viewer = crate::correlation::token(&server, OperatorRole::Viewer, &[&a.id]).await;
     let error = export(viewer, export_request(&a.id, "a-exports")).await;
     assert_eq!(error.code(), Code::PermissionDenied);
 }
