@@ -281,22 +281,16 @@ impl IncidentService for IncidentHandler {
             n if n < 0 => return Err(Error::invalid("max_alerts", "must not be negative").into()),
             n => u64::try_from(n).unwrap_or(1000).min(1000),
         };
-        let incident = self
+        let view = self
             .state
             .store
-            .get_incident(&operator.scope, incident_id)
+            .incident_view(&operator.scope, incident_id, max_alerts)
             .await?;
-        let (alerts, alerts_truncated) = self
-            .state
-            .store
-            .incident_alerts(incident_id, max_alerts)
-            .await?;
-        let timeline = self.state.store.incident_timeline(incident_id).await?;
         Ok(Response::new(v1::GetIncidentResponse {
-            incident: Some(incident_message(&incident)),
-            alerts: alerts.iter().map(alert_message).collect(),
-            alerts_truncated,
-            timeline: timeline.iter().map(timeline_message).collect(),
+            incident: Some(incident_message(&view.incident)),
+            alerts: view.alerts.iter().map(alert_message).collect(),
+            alerts_truncated: view.alerts_truncated,
+            timeline: view.timeline.iter().map(timeline_message).collect(),
         }))
     }
 

@@ -35,6 +35,30 @@ const ROWS_PER_INSERT: usize = 400;
 /// The PostgreSQL channel that announces new incident events to replicas.
 pub const NOTIFY_CHANNEL: &str = "aw_incident_events";
 
+/// An incident as `GetIncident` shows it (see [`Store::incident_view`]).
+#[derive(Debug, Clone)]
+pub struct IncidentView {
+    pub incident: Incident,
+    /// Latest first.
+    pub alerts: Vec<AlertRecord>,
+    pub alerts_truncated: bool,
+    /// Oldest first (at most the newest 5,000 entries).
+    pub timeline: Vec<StoredEvent>,
+}
+
+async fn find_incident(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    incident_id: &str,
+) -> Result<Incident> {
+    incident::Entity::find_by_id(incident_id.to_owned())
+        .filter(scope.condition(incident::Column::CompanyId))
+        .one(db)
+        .await?
+        .map(incident_of)
+        .ok_or_else(|| Error::NotFound(format!("incident {incident_id}")))
+}
+
 /// Whether a pass runs because alerts arrived or because someone asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassMode {
@@ -1066,42 +1090,46 @@ impl Store {
 
     /// An incident the caller may see.
     pub async fn get_incident(&self, scope: &Scope, incident_id: &str) -> Result<Incident> {
-        incident::Entity::find_by_id(incident_id.to_owned())
-            .filter(scope.condition(incident::Column::CompanyId))
-            .one(self.connection())
-            .await?
-            .map(incident_of)
-            .ok_or_else(|| Error::NotFound(format!("incident {incident_id}")))
+        find_incident(self.connection(), scope, incident_id).await
     }
 
-    /// An incident's alerts, latest first; answers whether more exist.
-    pub async fn incident_alerts(
+    /// An incident with its latest alerts (at most `max_alerts`, and whether
+    /// more exist) and its timeline, all read from one snapshot, so the
+    /// incident's status always agrees with its timeline.
+    pub async fn incident_view(
         &self,
+        scope: &Scope,
         incident_id: &str,
-        limit: u64,
-    ) -> Result<(Vec<AlertRecord>, bool)> {
+        max_alerts: u64,
+    ) -> Result<IncidentView> {
+        let txn = self.snapshot().await?;
+        let incident = find_incident(&txn, scope, incident_id).await?;
         let mut rows = alert::Entity::find()
             .filter(alert::Column::IncidentId.eq(incident_id))
             .order_by_desc(alert::Column::LastOccurredAt)
             .order_by_desc(alert::Column::Id)
-            .limit(limit + 1)
-            .all(self.connection())
+            .limit(max_alerts + 1)
+            .all(&txn)
             .await?;
-        let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        Ok((rows.into_iter().map(alert_of).collect(), more))
-    }
-
-    /// An incident's timeline, oldest first (at most the newest 5,000 entries).
-    pub async fn incident_timeline(&self, incident_id: &str) -> Result<Vec<StoredEvent>> {
-        let mut rows = incident_event::Entity::find()
+        let alerts_truncated = u64::try_from(rows.len()).unwrap_or(u64::MAX) > max_alerts;
+        rows.truncate(usize::try_from(max_alerts).unwrap_or(usize::MAX));
+        let mut events = incident_event::Entity::find()
             .filter(incident_event::Column::IncidentId.eq(incident_id))
             .order_by_desc(incident_event::Column::Sequence)
             .limit(5000)
-            .all(self.connection())
+            .all(&txn)
             .await?;
-        rows.reverse();
-        rows.into_iter().map(stored_event_of).collect()
+        txn.commit().await?;
+        events.reverse();
+        Ok(IncidentView {
+            incident,
+            alerts: rows.into_iter().map(alert_of).collect(),
+            alerts_truncated,
+            timeline: events
+                .into_iter()
+                .map(stored_event_of)
+                .collect::<Result<_>>()?,
+        })
     }
 
     /// One page of incidents, newest first.

@@ -19,7 +19,10 @@ use migrations::Migrator;
 use migrations::sea_orm_migration::MigratorTrait;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, IsolationLevel, TransactionTrait,
+};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -138,6 +141,22 @@ impl Store {
     /// The underlying connection.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// A read-only transaction whose reads all see one snapshot: REPEATABLE
+    /// READ on PostgreSQL; on SQLite (WAL) any transaction reads one snapshot
+    /// from its first read on.
+    pub async fn snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
+        if self.backend() == DbBackend::Postgres {
+            self.db
+                .begin_with_config(
+                    Some(IsolationLevel::RepeatableRead),
+                    Some(AccessMode::ReadOnly),
+                )
+                .await
+        } else {
+            self.db.begin().await
+        }
     }
 
     /// The database backend in use.

@@ -27,6 +27,7 @@ crate::on_both_backends!(
     alerts_committed_before_a_crash_are_correlated_after_restart,
     correlate_now_and_preview_work_while_auto_correlate_is_off,
     flapping_incident_stays_open_then_settles_after_a_quiet_window,
+    get_incident_status_always_agrees_with_its_timeline,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -1349,3 +1350,110 @@ async fn flapping_incident_stays_open_then_settles_after_a_quiet_window(backend:
         assert!(kinds.contains(&(kind as i32)), "{kind:?} in {kinds:?}");
     }
 }
+
+/// GetIncident reads the incident, its alerts and its timeline from one
+/// snapshot: while other requests acknowledge and resolve incidents, no
+/// answer shows a status its timeline does not explain, or a timeline entry
+/// its status has not caught up with.
+async fn get_incident_status_always_agrees_with_its_timeline(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let token = server.admin_token.clone();
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        let result = send(
+            &server,
+            &acme.key,
+            vec![alert(
+                &format!("web-{n:02}"),
+                &format!("sig_{n}"),
+                "",
+                now_ms(),
+            )],
+        )
+        .await;
+        ids.push(result[0].incident_id.clone());
+    }
+    let has = |timeline: &[v1::IncidentEvent], kind: IncidentEventKind| {
+        timeline.iter().any(|event| event.kind == kind as i32)
+    };
+    let mut views = 0;
+    for incident_id in ids {
+        let channel = server.channel().await;
+        let writer = {
+            let (channel, token, incident_id) =
+                (channel.clone(), token.clone(), incident_id.clone());
+            tokio::spawn(async move {
+                let mut client = Incidents::new(channel);
+                for n in 0..4 {
+                    client
+                        .add_comment(authed(
+                            &token,
+                            v1::AddCommentRequest {
+                                incident_id: incident_id.clone(),
+                                text: format!("note {n}"),
+                            },
+                        ))
+                        .await
+                        .expect("comment");
+                }
+                client
+                    .acknowledge_incident(authed(
+                        &token,
+                        v1::AcknowledgeIncidentRequest {
+                            incident_id: incident_id.clone(),
+                            comment: "on it".to_owned(),
+                        },
+                    ))
+                    .await
+                    .expect("acknowledge");
+                client
+                    .resolve_incident(authed(
+                        &token,
+                        v1::ResolveIncidentRequest {
+                            incident_id: incident_id.clone(),
+                            resolution: "done".to_owned(),
+                        },
+                    ))
+                    .await
+                    .expect("resolve");
+            })
+        };
+        let mut client = Incidents::new(channel);
+        loop {
+            let view = client
+                .get_incident(authed(
+                    &token,
+                    v1::GetIncidentRequest {
+                        incident_id: incident_id.clone(),
+                        max_alerts: 0,
+                    },
+                ))
+                .await
+                .expect("get")
+                .into_inner();
+            views += 1;
+            let status = view.incident.unwrap().status;
+            let acknowledged = has(&view.timeline, IncidentEventKind::Acknowledged);
+            let resolved = has(&view.timeline, IncidentEventKind::Resolved);
+            assert_eq!(
+                status == IncidentStatus::Resolved as i32,
+                resolved,
+                "status {status} against timeline {:?}",
+                view.timeline
+            );
+            assert_eq!(
+                status != IncidentStatus::Open as i32,
+                acknowledged,
+                "status {status} against timeline {:?}",
+                view.timeline
+            );
+            if resolved {
+                break;
+            }
+        }
+        writer.await.unwrap();
+    }
+    assert!(views >= 12);
+}
+
