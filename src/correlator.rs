@@ -61,16 +61,17 @@ fn deciding_reason(decisions: &[crate::domain::incident::Decision]) -> String {
         .unwrap_or_default()
 }
 
-fn outcome_of(result: &crate::domain::engine::EventResult) -> EventOutcome {
-    EventOutcome {
-        alert_id: result.alert_id.clone(),
-        outcome: result.outcome,
-        incident_id: result.incident_id.clone(),
-        reason: deciding_reason(&result.decisions),
-    }
-}
-
 impl EventOutcome {
+    /// What a pass decided for one event.
+    pub fn of(result: &crate::domain::engine::EventResult) -> Self {
+        Self {
+            alert_id: result.alert_id.clone(),
+            outcome: result.outcome,
+            incident_id: result.incident_id.clone(),
+            reason: deciding_reason(&result.decisions),
+        }
+    }
+
     /// What a stored outcome row says (an event correlated by another pass or replica).
     pub fn from_row(row: crate::store::entity::alert_outcome::Model) -> Self {
         let reason = deciding_reason(&crate::store::incident::decisions_of(&row));
@@ -156,7 +157,8 @@ impl Correlator {
         }
     }
 
-    fn after_pass(&self, company_id: &str, pass: &PassOutcome) {
+    /// Tells the streams and the metrics what a committed pass did.
+    pub fn after_pass(&self, company_id: &str, pass: &PassOutcome) {
         if pass.events_appended > 0 {
             self.hub.publish(company_id, pass.sequence);
         }
@@ -227,7 +229,7 @@ impl Correlator {
         let mut outcomes: HashMap<String, EventOutcome> = HashMap::new();
         let mut record = |results: &[crate::domain::engine::EventResult]| {
             for result in results {
-                outcomes.insert(result.event_id.clone(), outcome_of(result));
+                outcomes.insert(result.event_id.clone(), EventOutcome::of(result));
             }
         };
         let started = std::time::Instant::now();

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::IngestCaller;
 use crate::config::Config;
+use crate::correlator::{Correlator, EventOutcome};
 use crate::error::{Error, Result};
 use crate::secrets::{MasterKey, hash_credential};
 use crate::store::Store;
@@ -29,7 +30,21 @@ const MAX_CACHE_ENTRIES: usize = 10_000;
 
 struct Job {
     batch: IngestBatch,
-    reply: oneshot::Sender<Result<BatchOutcome>>,
+    reply: oneshot::Sender<Result<Ingested>>,
+}
+
+/// What the writer did with one batch.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    /// Stored (or a replay).
+    pub outcome: BatchOutcome,
+    /// What correlation made of the batch's new events when the writer
+    /// correlated them in its commit; `None` when it did not (the caller then
+    /// asks the correlator). Events missing from it are still pending.
+    pub correlated: Option<HashMap<String, EventOutcome>>,
+    /// Whether the company's pass was skipped (auto-correlate is off): its
+    /// events stay pending and there is nothing to ask the correlator.
+    pub correlation_off: bool,
 }
 
 type Cached<T> = Mutex<HashMap<String, (Instant, T)>>;
@@ -74,11 +89,13 @@ fn remember<T>(cache: &Cached<T>, key: String, value: T) {
 }
 
 impl Ingestor {
-    /// Starts the group-commit writer and the replay-record pruner.
+    /// Starts the group-commit writer (which correlates what it commits, and
+    /// tells `correlator`'s listeners) and the replay-record pruner.
     pub async fn start(
         store: Store,
         master_key: MasterKey,
         config: &Config,
+        correlator: Correlator,
         shutdown: CancellationToken,
     ) -> Result<Arc<Self>> {
         let (jobs, receiver) = mpsc::channel(4096);
@@ -92,7 +109,7 @@ impl Ingestor {
             .map_err(|error| Error::Internal(format!("cannot start the ingest writer: {error}")))?;
         std::thread::Builder::new()
             .name("ingest-writer".to_owned())
-            .spawn(move || runtime.block_on(write_groups(writer_store, receiver)))
+            .spawn(move || runtime.block_on(write_groups(writer_store, correlator, receiver)))
             .map_err(|error| {
                 Error::Internal(format!("cannot start the ingest writer thread: {error}"))
             })?;
@@ -196,8 +213,9 @@ impl Ingestor {
         }
     }
 
-    /// Commits the batch (together with concurrent ones) and answers what became of it.
-    pub async fn ingest(&self, mut batch: IngestBatch) -> Result<BatchOutcome> {
+    /// Commits the batch (together with concurrent ones), correlating it in
+    /// the same transaction, and answers what became of it.
+    pub async fn ingest(&self, mut batch: IngestBatch) -> Result<Ingested> {
         batch.touch_api_key = {
             let mut touched = self
                 .key_touched
@@ -228,7 +246,7 @@ impl Ingestor {
 /// A group on its way from the builder to the committer.
 struct Group {
     batches: Vec<IngestBatch>,
-    replies: Vec<oneshot::Sender<Result<BatchOutcome>>>,
+    replies: Vec<oneshot::Sender<Result<Ingested>>>,
     prepared: Result<PreparedGroup>,
     rows: usize,
 }
@@ -237,9 +255,9 @@ struct Group {
 /// statements overlaps the database committing this one. Stage one takes every
 /// request waiting in the queue (up to a bound) and builds one group; stage two
 /// commits each group in one transaction, so one fsync serves many requests.
-async fn write_groups(store: Store, mut receiver: mpsc::Receiver<Job>) {
+async fn write_groups(store: Store, correlator: Correlator, mut receiver: mpsc::Receiver<Job>) {
     let (groups, ready) = mpsc::channel::<Group>(1);
-    let committer = tokio::spawn(commit_groups(store.clone(), ready));
+    let committer = tokio::spawn(commit_groups(store.clone(), correlator, ready));
     while let Some(first) = receiver.recv().await {
         // Wait until the committer has taken the previous group: meanwhile more
         // requests queue up, so groups grow with the load instead of splitting.
@@ -271,7 +289,7 @@ async fn write_groups(store: Store, mut receiver: mpsc::Receiver<Job>) {
     let _ = committer.await;
 }
 
-async fn commit_groups(store: Store, mut ready: mpsc::Receiver<Group>) {
+async fn commit_groups(store: Store, correlator: Correlator, mut ready: mpsc::Receiver<Group>) {
     while let Some(group) = ready.recv().await {
         let Group {
             batches,
@@ -281,7 +299,7 @@ async fn commit_groups(store: Store, mut ready: mpsc::Receiver<Group>) {
         } = group;
         let started = Instant::now();
         let result = match prepared {
-            Ok(prepared) => store.commit_group(&batches, prepared).await,
+            Ok(prepared) => store.commit_group_correlated(&batches, prepared).await,
             Err(error) => Err(error),
         };
         tracing::debug!(
@@ -291,29 +309,72 @@ async fn commit_groups(store: Store, mut ready: mpsc::Receiver<Group>) {
             "group commit"
         );
         match result {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
+            Ok((outcomes, passes)) => {
+                let mut decided: HashMap<String, EventOutcome> = HashMap::new();
+                let mut off = std::collections::HashSet::new();
+                for (company_id, pass) in &passes {
+                    correlator.after_pass(company_id, pass);
+                    if pass.skipped {
+                        off.insert(company_id.as_str());
+                    }
+                    for result in &pass.results {
+                        decided.insert(result.event_id.clone(), EventOutcome::of(result));
+                    }
                 }
-            }
-            Err(error) if batches.len() > 1 => {
-                // One request must not fail its neighbours: retry each alone.
-                tracing::warn!(%error, requests = batches.len(), "group commit failed; committing requests one by one");
-                for (batch, reply) in batches.into_iter().zip(replies) {
-                    let outcome = store
-                        .insert_batches(std::slice::from_ref(&batch))
-                        .await
-                        .and_then(|mut outcomes| {
-                            outcomes
-                                .pop()
-                                .ok_or_else(|| Error::Internal("no outcome for a batch".to_owned()))
-                        });
-                    let _ = reply.send(outcome);
+                for ((batch, reply), outcome) in batches.iter().zip(replies).zip(outcomes) {
+                    let correlated = match &outcome {
+                        BatchOutcome::Stored(events) => events
+                            .iter()
+                            .filter(|event| !event.duplicate)
+                            .filter_map(|event| {
+                                decided.remove(&event.id).map(|o| (event.id.clone(), o))
+                            })
+                            .collect(),
+                        BatchOutcome::Replay => HashMap::new(),
+                    };
+                    let _ = reply.send(Ok(Ingested {
+                        outcome,
+                        correlated: Some(correlated),
+                        correlation_off: off.contains(batch.company_id.as_str()),
+                    }));
                 }
             }
             Err(error) => {
-                for reply in replies {
-                    let _ = reply.send(Err(Error::Internal(format!("ingest commit: {error}"))));
+                // Commit without correlating (the callers then ask the
+                // correlator); one request must not fail its neighbours, so
+                // on a second failure each is retried alone.
+                tracing::warn!(%error, requests = batches.len(), "group commit with correlation failed; committing without it");
+                let uncorrelated = |outcome: BatchOutcome| Ingested {
+                    outcome,
+                    correlated: None,
+                    correlation_off: false,
+                };
+                match store.insert_batches(&batches).await {
+                    Ok(outcomes) => {
+                        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                            let _ = reply.send(Ok(uncorrelated(outcome)));
+                        }
+                    }
+                    Err(error) if batches.len() > 1 => {
+                        tracing::warn!(%error, requests = batches.len(), "group commit failed; committing requests one by one");
+                        for (batch, reply) in batches.into_iter().zip(replies) {
+                            let outcome = store
+                                .insert_batches(std::slice::from_ref(&batch))
+                                .await
+                                .and_then(|mut outcomes| {
+                                    outcomes.pop().ok_or_else(|| {
+                                        Error::Internal("no outcome for a batch".to_owned())
+                                    })
+                                });
+                            let _ = reply.send(outcome.map(uncorrelated));
+                        }
+                    }
+                    Err(error) => {
+                        for reply in replies {
+                            let _ =
+                                reply.send(Err(Error::Internal(format!("ingest commit: {error}"))));
+                        }
+                    }
                 }
             }
         }

@@ -76,18 +76,12 @@ impl Server {
         let initial_admin_token = bootstrap_admin_token(&store).await?;
         let metrics = Arc::new(Metrics::new(crate::proto::method_paths()));
         let shutdown = CancellationToken::new();
-        let ingest = crate::ingest::Ingestor::start(
-            store.clone(),
-            master_key.clone(),
-            &config,
-            shutdown.clone(),
-        )
-        .await?;
         spawn_checkpoints(store.clone(), shutdown.clone());
         let hub = Arc::new(crate::feed::Hub::new());
         crate::feed::spawn_listener(&store, hub.clone(), shutdown.clone());
-        // The correlator gets a connection of its own: its passes are serial,
-        // and on SQLite the same connection keeps its page cache warm.
+        // The ingest writer correlates what it commits; the correlator (the
+        // sweep, CorrelateNow, and what the writer could not correlate) gets a
+        // connection of its own, which keeps its page cache warm on SQLite.
         let correlator = crate::correlator::Correlator::start(
             Store::connect_with_pool(&config, 1).await?,
             hub.clone(),
@@ -95,6 +89,14 @@ impl Server {
             std::time::Duration::from_secs(config.correlation_sweep_seconds),
             shutdown.clone(),
         )?;
+        let ingest = crate::ingest::Ingestor::start(
+            store.clone(),
+            master_key.clone(),
+            &config,
+            correlator.clone(),
+            shutdown.clone(),
+        )
+        .await?;
         let aws = Arc::new(crate::aws::Aws::from_config(&config).await);
         let executor = crate::executor::Executor::start(
             store.clone(),

@@ -52,7 +52,7 @@ pub async fn ingest_alerts(
             touch_api_key: false,
         })
         .await?;
-    let stored = match outcome {
+    let stored = match outcome.outcome {
         BatchOutcome::Stored(stored) => stored,
         BatchOutcome::Replay => {
             return Err(Error::CredentialRejected {
@@ -62,15 +62,19 @@ pub async fn ingest_alerts(
             });
         }
     };
-    // Correlate the new events (with whatever else is pending for the
-    // company) and answer what became of each; retries answer with the first
-    // delivery's alert and incident.
+    // The writer correlated the new events in its commit (with whatever else
+    // was pending for the company); whatever it could not (a failed pass, more
+    // pending than a pass takes) the correlator does now. Retries answer with
+    // the first delivery's alert and incident.
+    let mut outcomes = outcome.correlated.unwrap_or_default();
     let fresh: Vec<String> = stored
         .iter()
-        .filter(|event| !event.duplicate)
+        .filter(|event| !event.duplicate && !outcomes.contains_key(&event.id))
         .map(|event| event.id.clone())
         .collect();
-    let mut outcomes = state.correlator.correlate(&caller.company_id, fresh).await;
+    if !fresh.is_empty() && !outcome.correlation_off {
+        outcomes.extend(state.correlator.correlate(&caller.company_id, fresh).await);
+    }
     let retried: Vec<String> = stored
         .iter()
         .filter(|event| event.duplicate && !outcomes.contains_key(&event.id))

@@ -680,7 +680,7 @@ impl Store {
         Ok(outcomes)
     }
 
-    async fn pass_in(
+    pub(super) async fn pass_in(
         &self,
         txn: &DatabaseTransaction,
         company_id: &str,

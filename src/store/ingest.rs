@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::entity::{alert_event, api_key, sns_subscription};
+use super::incident::{PassMode, PassOutcome};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::ingest::AlertEvent;
 use crate::error::{Error, Result};
@@ -299,6 +300,43 @@ impl Store {
         let outcomes = commit_group_in(&txn, self.backend(), batches, prepared).await?;
         txn.commit().await?;
         Ok(outcomes)
+    }
+
+    /// Commits a group and, in the same transaction, a correlation pass for
+    /// each company that got new events (locks in id order): one commit serves
+    /// both, and on SQLite the ingest writer is the only writer the hot path
+    /// has (two writers took turns on the database lock, sleeping in SQLite's
+    /// busy handler). Answers the batches' outcomes and the passes.
+    pub async fn commit_group_correlated(
+        &self,
+        batches: &[IngestBatch],
+        prepared: PreparedGroup,
+    ) -> Result<(Vec<BatchOutcome>, Vec<(String, PassOutcome)>)> {
+        let txn = self.connection().begin().await?;
+        let outcomes = commit_group_in(&txn, self.backend(), batches, prepared).await?;
+        let mut companies: Vec<&str> = batches
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, outcome)| {
+                matches!(outcome, BatchOutcome::Stored(events) if events.iter().any(|e| !e.duplicate))
+            })
+            .map(|(batch, _)| batch.company_id.as_str())
+            .collect();
+        companies.sort_unstable();
+        companies.dedup();
+        let mut passes = Vec::with_capacity(companies.len());
+        for company_id in companies {
+            let pass = self.pass_in(&txn, company_id, PassMode::Auto).await?;
+            passes.push((company_id.to_owned(), pass));
+        }
+        let committing = std::time::Instant::now();
+        txn.commit().await?;
+        tracing::debug!(
+            companies = passes.len(),
+            commit_us = committing.elapsed().as_micros(),
+            "group committed and correlated"
+        );
+        Ok((outcomes, passes))
     }
 }
 

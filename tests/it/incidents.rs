@@ -28,6 +28,7 @@ crate::on_both_backends!(
     correlate_now_and_preview_work_while_auto_correlate_is_off,
     flapping_incident_stays_open_then_settles_after_a_quiet_window,
     get_incident_status_always_agrees_with_its_timeline,
+    a_backlog_larger_than_one_pass_is_correlated_before_the_answer,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -1457,3 +1458,64 @@ async fn get_incident_status_always_agrees_with_its_timeline(backend: Backend) {
     assert!(views >= 12);
 }
 
+/// The ingest writer correlates what it commits in the same transaction, one
+/// pass (at most 2,000 events) per company. A backlog that auto-correlate left
+/// pending is bigger than that; the new alert, the latest of all, is not in
+/// the writer's pass, so the request hands it to the correlator, and the
+/// answer still says what became of it. The backlog ends correlated too.
+async fn a_backlog_larger_than_one_pass_is_correlated_before_the_answer(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let off = |auto_correlate: bool| v1::CorrelationConfig {
+        auto_correlate,
+        ..Default::default()
+    };
+    set_config(&server, &acme.id, off(false), &["auto_correlate"]).await;
+    let base = now_ms() - 30 * 60_000;
+    for chunk in 0..3 {
+        let alerts = (0..800)
+            .map(|n| {
+                let n = chunk * 800 + n;
+                alert(&format!("host-{n}"), "backlog", "", base + n)
+            })
+            .collect();
+        let results = send(&server, &acme.key, alerts).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| r.outcome == AlertOutcome::Stored as i32),
+            "auto-correlate is off: stored, not correlated"
+        );
+    }
+    set_config(&server, &acme.id, off(true), &["auto_correlate"]).await;
+    let results = send(
+        &server,
+        &acme.key,
+        vec![alert("web-01", "latest", "", now_ms())],
+    )
+    .await;
+    assert_eq!(
+        results[0].outcome,
+        AlertOutcome::NewIncident as i32,
+        "{results:?}"
+    );
+    assert!(!results[0].incident_id.is_empty());
+    let backlog = list(
+        &server,
+        &server.admin_token,
+        v1::ListIncidentsRequest {
+            company_ids: vec![acme.id.clone()],
+            query: "backlog".to_owned(),
+            ..Default::default()
+        },
+    )
+    .await;
+    // 2,400 assets of one signature inside the window: incidents folded
+    // under a storm parent, which counts its children's alerts again.
+    let alerts: i64 = backlog
+        .iter()
+        .filter(|i| i.child_incident_count == 0)
+        .map(|i| i.alert_count)
+        .sum();
+    assert_eq!(alerts, 2400, "every backlog alert correlated");
+}
