@@ -435,6 +435,38 @@ impl Store {
             .map(|row| format!("execution {}", row.id)))
     }
 
+    /// The remediation rules of the companies whose passes opened incidents
+    /// (rules act only on new incidents), by company, in id order.
+    pub(super) async fn rules_for_new_incidents(
+        &self,
+        txn: &DatabaseTransaction,
+        worlds: &[&World],
+    ) -> Result<BTreeMap<String, Vec<remediation_rule::Model>>> {
+        let companies: Vec<String> = worlds
+            .iter()
+            .filter(|world| {
+                world
+                    .feed
+                    .iter()
+                    .any(|entry| entry.kind == EventKind::Created)
+            })
+            .map(|world| world.company_id.clone())
+            .collect();
+        let mut rules: BTreeMap<String, Vec<remediation_rule::Model>> = BTreeMap::new();
+        if companies.is_empty() {
+            return Ok(rules);
+        }
+        for row in remediation_rule::Entity::find()
+            .filter(remediation_rule::Column::CompanyId.is_in(companies))
+            .order_by_asc(remediation_rule::Column::Id)
+            .all(txn)
+            .await?
+        {
+            rules.entry(row.company_id.clone()).or_default().push(row);
+        }
+        Ok(rules)
+    }
+
     /// Decides, inside a correlation pass, what the company's rules do for
     /// the incidents it opened: one execution per matching rule (queued, or
     /// waiting for approval), unless a guardrail or a missing parameter
@@ -444,21 +476,10 @@ impl Store {
         txn: &DatabaseTransaction,
         company_id: &str,
         world: &World,
+        rules: Vec<remediation_rule::Model>,
         now: i64,
     ) -> Result<RemediationPlan> {
         let mut plan = RemediationPlan::default();
-        if !world
-            .feed
-            .iter()
-            .any(|entry| entry.kind == EventKind::Created)
-        {
-            return Ok(plan);
-        }
-        let rules = remediation_rule::Entity::find()
-            .filter(remediation_rule::Column::CompanyId.eq(company_id))
-            .order_by_asc(remediation_rule::Column::Id)
-            .all(txn)
-            .await?;
         if rules.is_empty() {
             return Ok(plan);
         }

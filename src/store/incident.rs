@@ -440,6 +440,169 @@ pub(super) async fn lock_company(txn: &DatabaseTransaction, company_id: &str) ->
     Ok(row.try_get::<i64>("", "sequence")?)
 }
 
+/// Takes the locks of several companies (sorted, distinct) in one statement,
+/// in that order; answers each one's last sequence (see [`lock_company`]).
+async fn lock_companies(
+    txn: &DatabaseTransaction,
+    companies: &[&str],
+) -> Result<HashMap<String, i64>> {
+    let mut statement = Query::insert();
+    statement
+        .into_table(incident_sequence::Entity)
+        .columns([
+            incident_sequence::Column::CompanyId,
+            incident_sequence::Column::Sequence,
+        ])
+        .on_conflict(
+            OnConflict::column(incident_sequence::Column::CompanyId)
+                .value(
+                    incident_sequence::Column::Sequence,
+                    Expr::col((
+                        incident_sequence::Entity,
+                        incident_sequence::Column::Sequence,
+                    )),
+                )
+                .to_owned(),
+        )
+        .returning(Query::returning().columns([
+            incident_sequence::Column::CompanyId,
+            incident_sequence::Column::Sequence,
+        ]));
+    for company_id in companies {
+        statement.values_panic([(*company_id).into(), 0i64.into()]);
+    }
+    txn.query_all(&statement)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<String>("", "company_id")?,
+                row.try_get::<i64>("", "sequence")?,
+            ))
+        })
+        .collect()
+}
+
+/// Incidents by id (any company: the ids come from the caller's own rows).
+async fn incidents_by_id(
+    txn: &DatabaseTransaction,
+    ids: Vec<String>,
+) -> Result<HashMap<String, incident::Model>> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for row in incident::Entity::find()
+            .filter(incident::Column::Id.is_in(chunk.iter().cloned()))
+            .all(txn)
+            .await?
+        {
+            found.insert(row.id.clone(), row);
+        }
+    }
+    Ok(found)
+}
+
+/// One company's share of [`Store::correlate_companies`].
+struct CompanyPass {
+    /// The company's last sequence when the pass took its lock.
+    base: i64,
+    /// Whether more events were pending than the pass took.
+    more: bool,
+    /// The first event's time minus the window: nothing older can matter.
+    earliest: i64,
+    /// The aggregation keys of the events.
+    keys: BTreeSet<String>,
+    world: World,
+    pending: Vec<alert_event::Model>,
+    /// (event id, received at, event), in engine order.
+    events: Vec<(String, i64, AlertEvent)>,
+}
+
+/// Incident-log rows being built for one insert, for one or more companies.
+#[derive(Default)]
+struct LogRows {
+    rows: Vec<incident_event::ActiveModel>,
+    ids: Vec<String>,
+}
+
+impl LogRows {
+    /// Adds feed entries of a company after sequence `base`; answers the last.
+    fn add(&mut self, company_id: &str, base: i64, feed: &[FeedEntry]) -> Result<i64> {
+        let mut sequence = base;
+        for entry in feed {
+            sequence += 1;
+            let id = new_id();
+            self.ids.push(id.clone());
+            self.rows.push(incident_event::ActiveModel {
+                id: Set(id),
+                company_id: Set(company_id.to_owned()),
+                sequence: Set(sequence),
+                incident_id: Set(entry.incident.id.clone()),
+                kind: Set(entry.kind.as_i16()),
+                actor: Set(entry.actor.chars().take(512).collect()),
+                message: Set(entry.message.clone()),
+                created_at: Set(entry.at),
+                snapshot: Set(to_json(&entry.incident)?),
+            });
+        }
+        Ok(sequence)
+    }
+
+    async fn insert(mut self, txn: &DatabaseTransaction) -> Result<Vec<String>> {
+        while !self.rows.is_empty() {
+            let rest = self.rows.split_off(self.rows.len().min(ROWS_PER_INSERT));
+            incident_event::Entity::insert_many(std::mem::replace(&mut self.rows, rest))
+                .exec(txn)
+                .await?;
+        }
+        Ok(self.ids)
+    }
+}
+
+/// Records the companies' new log heads (one statement) and, on PostgreSQL,
+/// announces them to every replica's listener at commit.
+async fn set_heads(
+    txn: &DatabaseTransaction,
+    backend: DbBackend,
+    heads: &[(&str, i64)],
+) -> Result<()> {
+    if heads.is_empty() {
+        return Ok(());
+    }
+    let mut statement = Query::insert();
+    statement
+        .into_table(incident_sequence::Entity)
+        .columns([
+            incident_sequence::Column::CompanyId,
+            incident_sequence::Column::Sequence,
+        ])
+        .on_conflict(
+            OnConflict::column(incident_sequence::Column::CompanyId)
+                .update_column(incident_sequence::Column::Sequence)
+                .to_owned(),
+        );
+    for (company_id, sequence) in heads {
+        statement.values_panic([(*company_id).into(), (*sequence).into()]);
+    }
+    txn.execute(&statement).await?;
+    if backend == DbBackend::Postgres {
+        let calls: Vec<String> = (0..heads.len())
+            .map(|i| format!("pg_notify(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(heads.len() * 2);
+        for (company_id, sequence) in heads {
+            values.push(NOTIFY_CHANNEL.into());
+            values.push(format!("{company_id}:{sequence}").into());
+        }
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT {}", calls.join(", ")),
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Appends feed entries to the log with sequences after `base`; answers the
 /// last sequence and the entries' ids.
 pub(super) async fn append_events(
@@ -452,48 +615,10 @@ pub(super) async fn append_events(
     if feed.is_empty() {
         return Ok((base, Vec::new()));
     }
-    let mut sequence = base;
-    let mut rows = Vec::with_capacity(feed.len());
-    let mut ids = Vec::with_capacity(feed.len());
-    for entry in feed {
-        sequence += 1;
-        let id = new_id();
-        ids.push(id.clone());
-        rows.push(incident_event::ActiveModel {
-            id: Set(id),
-            company_id: Set(company_id.to_owned()),
-            sequence: Set(sequence),
-            incident_id: Set(entry.incident.id.clone()),
-            kind: Set(entry.kind.as_i16()),
-            actor: Set(entry.actor.chars().take(512).collect()),
-            message: Set(entry.message.clone()),
-            created_at: Set(entry.at),
-            snapshot: Set(to_json(&entry.incident)?),
-        });
-    }
-    while !rows.is_empty() {
-        let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
-        incident_event::Entity::insert_many(std::mem::replace(&mut rows, rest))
-            .exec(txn)
-            .await?;
-    }
-    incident_sequence::Entity::update_many()
-        .col_expr(incident_sequence::Column::Sequence, Expr::value(sequence))
-        .filter(incident_sequence::Column::CompanyId.eq(company_id))
-        .exec(txn)
-        .await?;
-    if backend == DbBackend::Postgres {
-        // Delivered at commit, to every replica's listener.
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [
-                NOTIFY_CHANNEL.into(),
-                format!("{company_id}:{sequence}").into(),
-            ],
-        ))
-        .await?;
-    }
+    let mut log = LogRows::default();
+    let sequence = log.add(company_id, base, feed)?;
+    let ids = log.insert(txn).await?;
+    set_heads(txn, backend, &[(company_id, sequence)]).await?;
     Ok((sequence, ids))
 }
 
@@ -648,7 +773,12 @@ impl Store {
     /// transaction under the company's lock.
     pub async fn correlate_pass(&self, company_id: &str, mode: PassMode) -> Result<PassOutcome> {
         let txn = self.connection().begin().await?;
-        let outcome = self.pass_in(&txn, company_id, mode).await?;
+        let outcome = self
+            .correlate_companies(&txn, &[company_id.to_owned()], mode)
+            .await?
+            .pop()
+            .map(|(_, outcome)| outcome)
+            .unwrap_or_default();
         txn.commit().await?;
         Ok(outcome)
     }
@@ -662,15 +792,8 @@ impl Store {
         company_ids: &[String],
         mode: PassMode,
     ) -> Result<Vec<(String, PassOutcome)>> {
-        let mut companies = company_ids.to_vec();
-        companies.sort();
-        companies.dedup();
         let txn = self.connection().begin().await?;
-        let mut outcomes = Vec::with_capacity(companies.len());
-        for company_id in companies {
-            let outcome = self.pass_in(&txn, &company_id, mode).await?;
-            outcomes.push((company_id, outcome));
-        }
+        let outcomes = self.correlate_companies(&txn, company_ids, mode).await?;
         let committing = std::time::Instant::now();
         txn.commit().await?;
         tracing::debug!(
@@ -680,103 +803,225 @@ impl Store {
         Ok(outcomes)
     }
 
-    pub(super) async fn pass_in(
+    /// A correlation pass for each of `company_ids` inside `txn`, answered in
+    /// company id order. Each company's pass decides exactly as if it ran
+    /// alone: its lock, its settings, at most [`PASS_EVENTS`] of its pending
+    /// events (event time, dedup key, action), only the state those events
+    /// can touch. But every step is one statement for all the companies
+    /// (their locks, settings, pending events, rules, the alerts and incidents
+    /// to load, every write), not one per company: statements, each a round
+    /// trip to the database thread, are what a pass of a few events costs.
+    pub(super) async fn correlate_companies(
         &self,
         txn: &DatabaseTransaction,
-        company_id: &str,
+        company_ids: &[String],
         mode: PassMode,
-    ) -> Result<PassOutcome> {
+    ) -> Result<Vec<(String, PassOutcome)>> {
         let started = std::time::Instant::now();
-        let base = lock_company(txn, company_id).await?;
-        let config = correlation_config::Entity::find_by_id(company_id.to_owned())
-            .one(txn)
-            .await?;
-        let settings = settings_of(config.as_ref());
-        if mode == PassMode::Auto && !settings.auto_correlate {
-            return Ok(PassOutcome {
-                sequence: base,
-                skipped: true,
-                ..PassOutcome::default()
-            });
+        let mut companies: Vec<&str> = company_ids.iter().map(String::as_str).collect();
+        companies.sort_unstable();
+        companies.dedup();
+        if companies.is_empty() {
+            return Ok(Vec::new());
         }
-        let pending = alert_event::Entity::find()
+        let bases = lock_companies(txn, &companies).await?;
+        let base_of = |company_id: &str| bases.get(company_id).copied().unwrap_or(0);
+        let configs: HashMap<String, correlation_config::Model> =
+            correlation_config::Entity::find()
+                .filter(
+                    correlation_config::Column::CompanyId
+                        .is_in(companies.iter().map(|c| (*c).to_owned())),
+                )
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|row| (row.company_id.clone(), row))
+                .collect();
+        let mut outcomes: BTreeMap<String, PassOutcome> = BTreeMap::new();
+        let mut active: Vec<(&str, CorrelationSettings)> = Vec::new();
+        for company_id in &companies {
+            let settings = settings_of(configs.get(*company_id));
+            if mode == PassMode::Auto && !settings.auto_correlate {
+                outcomes.insert(
+                    (*company_id).to_owned(),
+                    PassOutcome {
+                        sequence: base_of(company_id),
+                        skipped: true,
+                        ..PassOutcome::default()
+                    },
+                );
+            } else {
+                active.push((company_id, settings));
+            }
+        }
+        if active.is_empty() {
+            return Ok(outcomes.into_iter().collect());
+        }
+
+        // Pending events: at most PASS_EVENTS per company. One query with a
+        // limit of PASS_EVENTS per company; if even that is reached (a
+        // backlog), every company counts as having more, so its callers run
+        // further passes.
+        let limit = PASS_EVENTS * u64::try_from(active.len()).unwrap_or(u64::MAX / PASS_EVENTS) + 1;
+        let rows = alert_event::Entity::find()
             .filter(alert_event::Column::CorrelatedAt.is_null())
-            .filter(alert_event::Column::CompanyId.eq(company_id))
+            .filter(
+                alert_event::Column::CompanyId.is_in(active.iter().map(|(c, _)| (*c).to_owned())),
+            )
+            .order_by_asc(alert_event::Column::CompanyId)
             .order_by_asc(alert_event::Column::OccurredAt)
             .order_by_asc(alert_event::Column::DedupKey)
             .order_by_asc(alert_event::Column::Action)
-            .limit(PASS_EVENTS + 1)
+            .limit(limit)
             .all(txn)
             .await?;
-        let more = u64::try_from(pending.len()).unwrap_or(u64::MAX) > PASS_EVENTS;
-        let mut pending = pending;
-        pending.truncate(usize::try_from(PASS_EVENTS).unwrap_or(usize::MAX));
-        if pending.is_empty() {
-            return Ok(PassOutcome {
-                sequence: base,
-                ..PassOutcome::default()
+        let truncated = u64::try_from(rows.len()).unwrap_or(u64::MAX) >= limit;
+        let mut pending_of: HashMap<String, Vec<alert_event::Model>> = HashMap::new();
+        for row in rows {
+            pending_of
+                .entry(row.company_id.clone())
+                .or_default()
+                .push(row);
+        }
+        let now = now_ms();
+        let per_pass = usize::try_from(PASS_EVENTS).unwrap_or(usize::MAX);
+        let mut passes: Vec<CompanyPass> = Vec::new();
+        for (company_id, settings) in active {
+            let mut pending = pending_of.remove(company_id).unwrap_or_default();
+            let more = truncated || pending.len() > per_pass;
+            pending.truncate(per_pass);
+            if pending.is_empty() {
+                outcomes.insert(
+                    company_id.to_owned(),
+                    PassOutcome {
+                        sequence: base_of(company_id),
+                        more,
+                        ..PassOutcome::default()
+                    },
+                );
+                continue;
+            }
+            let mut events: Vec<(String, i64, AlertEvent)> = pending
+                .iter()
+                .map(|row| (row.id.clone(), row.received_at, event_of(row)))
+                .collect();
+            events.sort_by(|a, b| event_order(&a.2, &b.2));
+            let window = i64::try_from(settings.window.as_millis()).unwrap_or(i64::MAX);
+            let earliest = events.first().map_or(now, |e| e.2.occurred_at_ms) - window;
+            let keys = events
+                .iter()
+                .map(|e| settings.aggregation_key.value_for(&e.2))
+                .collect();
+            passes.push(CompanyPass {
+                base: base_of(company_id),
+                more,
+                earliest,
+                keys,
+                world: World::new(company_id, settings, now, Box::new(new_id)),
+                pending,
+                events,
             });
         }
-        let prepared = started.elapsed();
-        let now = now_ms();
-        let mut events: Vec<(String, i64, AlertEvent)> = pending
-            .iter()
-            .map(|row| (row.id.clone(), row.received_at, event_of(row)))
-            .collect();
-        events.sort_by(|a, b| event_order(&a.2, &b.2));
-        let window = i64::try_from(settings.window.as_millis()).unwrap_or(i64::MAX);
-        let earliest = events.first().map_or(now, |e| e.2.occurred_at_ms) - window;
-
-        let mut world = World::new(company_id, settings.clone(), now, Box::new(new_id));
-        let (silences, inhibitions) = self.suppression_rules(txn, company_id, earliest).await?;
-        world.silences = silences;
-        world.inhibitions = inhibitions;
-        self.load_world(txn, &mut world, &events, earliest).await?;
-        let loaded = started.elapsed();
-        for (id, received_at, event) in &events {
-            world.apply(id, *received_at, event);
+        if passes.is_empty() {
+            return Ok(outcomes.into_iter().collect());
         }
-        world.finish();
+        let prepared = started.elapsed();
+        self.load_worlds(txn, &mut passes).await?;
+        let loaded = started.elapsed();
+        for pass in &mut passes {
+            for (id, received_at, event) in &pass.events {
+                pass.world.apply(id, *received_at, event);
+            }
+            pass.world.finish();
+        }
         let applied = started.elapsed();
-        let plan = self.plan_remediations(txn, company_id, &world, now).await?;
+        let worlds: Vec<&World> = passes.iter().map(|pass| &pass.world).collect();
+        let mut rules = self.rules_for_new_incidents(txn, &worlds).await?;
+        let mut plans = Vec::with_capacity(passes.len());
+        for pass in &passes {
+            let company_rules = rules.remove(&pass.world.company_id).unwrap_or_default();
+            plans.push(
+                self.plan_remediations(
+                    txn,
+                    &pass.world.company_id,
+                    &pass.world,
+                    company_rules,
+                    now,
+                )
+                .await?,
+            );
+        }
         let planned = started.elapsed();
-        let outcome = self
-            .save_world(txn, company_id, base, &world, (&pending, &plan), now)
-            .await?;
+        let saved = self.save_worlds(txn, &passes, &plans, now).await?;
         tracing::debug!(
-            company_id,
-            events = events.len(),
-            log_entries = outcome.events_appended,
+            companies = passes.len(),
+            events = passes.iter().map(|p| p.events.len()).sum::<usize>(),
+            log_entries = saved.iter().map(|o| o.events_appended).sum::<usize>(),
             prepare_us = prepared.as_micros(),
             load_us = (loaded - prepared).as_micros(),
             engine_us = (applied - loaded).as_micros(),
             rules_us = (planned - applied).as_micros(),
             save_us = (started.elapsed() - planned).as_micros(),
-            "correlation pass"
+            "correlation passes"
         );
-        Ok(PassOutcome { more, ..outcome })
+        for (pass, outcome) in passes.iter().zip(saved) {
+            outcomes.insert(pass.world.company_id.clone(), outcome);
+        }
+        Ok(outcomes.into_iter().collect())
     }
 
-    async fn load_world(
+    /// Loads into each pass's world the state its events can touch: its
+    /// silences and inhibition rules, the alerts the events can repeat,
+    /// resolve or inherit flapping history from, the open incidents they can
+    /// join or count for a storm, those alerts' incidents, the storm parents,
+    /// and the on-duty technicians. Each query covers every pass; the rows are
+    /// then given to the passes whose own conditions they meet.
+    async fn load_worlds(
         &self,
         txn: &DatabaseTransaction,
-        world: &mut World,
-        events: &[(String, i64, AlertEvent)],
-        earliest: i64,
+        passes: &mut [CompanyPass],
     ) -> Result<()> {
-        let company_id = world.company_id.clone();
-        let dedup_keys: BTreeSet<&str> = events.iter().map(|e| e.2.dedup_key.as_str()).collect();
-        let keys: BTreeSet<String> = events
-            .iter()
-            .map(|e| world.settings.aggregation_key.value_for(&e.2))
-            .collect();
-        let signatures: BTreeSet<&str> = events.iter().map(|e| e.2.signature.as_str()).collect();
+        let all: Vec<String> = passes.iter().map(|p| p.world.company_id.clone()).collect();
+        let earliest = passes.iter().map(|p| p.earliest).min().unwrap_or(0);
+        let silences = silence::Entity::find()
+            .filter(silence::Column::CompanyId.is_in(all.clone()))
+            .filter(silence::Column::EndsAt.gt(earliest))
+            .order_by_asc(silence::Column::Id)
+            .all(txn)
+            .await?;
+        let inhibitions = inhibition_rule::Entity::find()
+            .filter(inhibition_rule::Column::CompanyId.is_in(all.clone()))
+            .order_by_asc(inhibition_rule::Column::Id)
+            .all(txn)
+            .await?;
+        for pass in passes.iter_mut() {
+            let company_id = pass.world.company_id.clone();
+            pass.world.silences = silences_of(
+                silences
+                    .iter()
+                    .filter(|row| row.company_id == company_id && row.ends_at > pass.earliest)
+                    .cloned()
+                    .collect(),
+            );
+            pass.world.inhibitions = inhibitions_of(
+                inhibitions
+                    .iter()
+                    .filter(|row| row.company_id == company_id)
+                    .cloned()
+                    .collect(),
+            );
+        }
+
         // Alerts the events can repeat, resolve or inherit flapping history from.
-        let mut alerts = Vec::new();
+        let dedup_keys: BTreeSet<&str> = passes
+            .iter()
+            .flat_map(|p| p.events.iter().map(|e| e.2.dedup_key.as_str()))
+            .collect();
+        let mut alert_rows = Vec::new();
         for chunk in dedup_keys.iter().collect::<Vec<_>>().chunks(500) {
-            alerts.extend(
+            alert_rows.extend(
                 alert::Entity::find()
-                    .filter(alert::Column::CompanyId.eq(&company_id))
+                    .filter(alert::Column::CompanyId.is_in(all.clone()))
                     .filter(alert::Column::DedupKey.is_in(chunk.iter().map(|k| (**k).to_owned())))
                     .filter(
                         alert::Column::Status
@@ -787,50 +1032,97 @@ impl Store {
                     .await?,
             );
         }
-        if !world.inhibitions.is_empty() {
-            // Any firing alert may inhibit.
-            alerts.extend(
-                alert::Entity::find()
-                    .filter(alert::Column::CompanyId.eq(&company_id))
-                    .filter(alert::Column::Status.ne(AlertStatus::Resolved.as_i16()))
-                    .all(txn)
-                    .await?,
-            );
-        }
-        alerts.sort_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
-        alerts.dedup_by(|a, b| a.id == b.id);
-        let mut incident_ids: BTreeSet<String> = alerts
+        let inhibiting: Vec<String> = passes
             .iter()
-            .filter_map(|a| a.incident_id.clone())
+            .filter(|p| !p.world.inhibitions.is_empty())
+            .map(|p| p.world.company_id.clone())
             .collect();
-        for row in alerts {
-            world.load_alert(alert_of(row));
+        let mut firing_rows = Vec::new();
+        if !inhibiting.is_empty() {
+            // Any firing alert may inhibit.
+            firing_rows = alert::Entity::find()
+                .filter(alert::Column::CompanyId.is_in(inhibiting))
+                .filter(alert::Column::Status.ne(AlertStatus::Resolved.as_i16()))
+                .all(txn)
+                .await?;
         }
+        let mut incident_ids: Vec<BTreeSet<String>> = Vec::with_capacity(passes.len());
+        for pass in passes.iter_mut() {
+            let company_id = pass.world.company_id.clone();
+            let keys: BTreeSet<&str> = pass.events.iter().map(|e| e.2.dedup_key.as_str()).collect();
+            let mut alerts: Vec<&alert::Model> = alert_rows
+                .iter()
+                .filter(|row| {
+                    row.company_id == company_id
+                        && keys.contains(row.dedup_key.as_str())
+                        && (row.status != AlertStatus::Resolved.as_i16()
+                            || row.resolved_at.is_some_and(|at| at >= pass.earliest))
+                })
+                .collect();
+            if !pass.world.inhibitions.is_empty() {
+                alerts.extend(
+                    firing_rows
+                        .iter()
+                        .filter(|row| row.company_id == company_id),
+                );
+            }
+            alerts.sort_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
+            alerts.dedup_by(|a, b| a.id == b.id);
+            incident_ids.push(
+                alerts
+                    .iter()
+                    .filter_map(|a| a.incident_id.clone())
+                    .collect(),
+            );
+            for row in alerts {
+                pass.world.load_alert(alert_of(row.clone()));
+            }
+        }
+
         // Open incidents the events can join, or count for a storm.
-        let mut incidents = Vec::new();
+        let keys: BTreeSet<&str> = passes
+            .iter()
+            .flat_map(|p| p.keys.iter().map(String::as_str))
+            .collect();
+        let mut incident_rows = Vec::new();
         for chunk in keys.iter().collect::<Vec<_>>().chunks(500) {
-            incidents.extend(
+            incident_rows.extend(
                 incident::Entity::find()
-                    .filter(incident::Column::CompanyId.eq(&company_id))
+                    .filter(incident::Column::CompanyId.is_in(all.clone()))
                     .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
                     .filter(
-                        incident::Column::AggregationKey.is_in(chunk.iter().map(|k| (*k).clone())),
+                        incident::Column::AggregationKey
+                            .is_in(chunk.iter().map(|k| (**k).to_owned())),
                     )
                     .all(txn)
                     .await?,
             );
         }
-        if world.settings.storm_enabled {
+        let storming: Vec<&CompanyPass> = passes
+            .iter()
+            .filter(|p| p.world.settings.storm_enabled)
+            .collect();
+        let mut storm_rows = Vec::new();
+        if !storming.is_empty() {
+            let companies: Vec<String> = storming
+                .iter()
+                .map(|p| p.world.company_id.clone())
+                .collect();
+            let since = storming.iter().map(|p| p.earliest).min().unwrap_or(0);
+            let signatures: BTreeSet<&str> = storming
+                .iter()
+                .flat_map(|p| p.events.iter().map(|e| e.2.signature.as_str()))
+                .collect();
             for chunk in signatures.iter().collect::<Vec<_>>().chunks(500) {
-                incidents.extend(
+                storm_rows.extend(
                     incident::Entity::find()
-                        .filter(incident::Column::CompanyId.eq(&company_id))
+                        .filter(incident::Column::CompanyId.is_in(companies.clone()))
                         .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
                         .filter(
                             incident::Column::Signature
                                 .is_in(chunk.iter().map(|s| (**s).to_owned())),
                         )
-                        .filter(incident::Column::LastAlertAt.gte(earliest))
+                        .filter(incident::Column::LastAlertAt.gte(since))
                         // Storm parents and the incidents not folded yet: the
                         // children of a storm (thousands in a big one) are not
                         // needed to decide, and loading them made each pass
@@ -841,70 +1133,122 @@ impl Store {
                 );
             }
         }
-        for row in &incidents {
-            incident_ids.remove(&row.id);
+        let mut loaded: Vec<Vec<incident::Model>> = Vec::with_capacity(passes.len());
+        for pass in passes.iter() {
+            let company_id = &pass.world.company_id;
+            let mut rows: Vec<incident::Model> = incident_rows
+                .iter()
+                .filter(|row| {
+                    row.company_id == *company_id && pass.keys.contains(&row.aggregation_key)
+                })
+                .cloned()
+                .collect();
+            if pass.world.settings.storm_enabled {
+                let signatures: BTreeSet<&str> =
+                    pass.events.iter().map(|e| e.2.signature.as_str()).collect();
+                rows.extend(
+                    storm_rows
+                        .iter()
+                        .filter(|row| {
+                            row.company_id == *company_id
+                                && signatures.contains(row.signature.as_str())
+                                && row.last_alert_at >= pass.earliest
+                        })
+                        .cloned(),
+                );
+            }
+            loaded.push(rows);
         }
-        let ids: Vec<String> = incident_ids.into_iter().collect();
-        for chunk in ids.chunks(500) {
-            incidents.extend(
-                incident::Entity::find()
-                    .filter(incident::Column::Id.is_in(chunk.iter().cloned()))
-                    .all(txn)
-                    .await?,
+        // The incidents of the loaded alerts, then the storm parents of
+        // loaded children, each one query for every pass.
+        let mut missing = BTreeSet::new();
+        for (ids, rows) in incident_ids.iter_mut().zip(&loaded) {
+            for row in rows {
+                ids.remove(&row.id);
+            }
+            missing.extend(ids.iter().cloned());
+        }
+        let by_id = incidents_by_id(txn, missing.into_iter().collect()).await?;
+        for (rows, ids) in loaded.iter_mut().zip(&incident_ids) {
+            rows.extend(ids.iter().filter_map(|id| by_id.get(id).cloned()));
+        }
+        let mut parents = BTreeSet::new();
+        for rows in &loaded {
+            let have: BTreeSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            parents.extend(
+                rows.iter()
+                    .filter_map(|r| r.parent_incident_id.clone())
+                    .filter(|id| !have.contains(id.as_str())),
             );
         }
-        // Storm parents of loaded children.
-        let loaded: BTreeSet<String> = incidents.iter().map(|i| i.id.clone()).collect();
-        let parents: Vec<String> = incidents
+        let parent_rows = incidents_by_id(txn, parents.into_iter().collect()).await?;
+        for rows in &mut loaded {
+            let have: BTreeSet<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let wanted: BTreeSet<String> = rows
+                .iter()
+                .filter_map(|r| r.parent_incident_id.clone())
+                .filter(|id| !have.contains(id))
+                .collect();
+            rows.extend(wanted.iter().filter_map(|id| parent_rows.get(id).cloned()));
+        }
+        for (pass, rows) in passes.iter_mut().zip(loaded) {
+            for row in rows {
+                pass.world.load_incident(incident_of(row));
+            }
+        }
+        let assigning: Vec<String> = passes
             .iter()
-            .filter_map(|i| i.parent_incident_id.clone())
-            .filter(|id| !loaded.contains(id))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
+            .filter(|p| p.world.settings.auto_assign)
+            .map(|p| p.world.company_id.clone())
             .collect();
-        if !parents.is_empty() {
-            incidents.extend(
-                incident::Entity::find()
-                    .filter(incident::Column::Id.is_in(parents))
-                    .all(txn)
-                    .await?,
-            );
-        }
-        for row in incidents {
-            world.load_incident(incident_of(row));
-        }
-        if world.settings.auto_assign {
-            world.technicians = technician_loads(txn, &company_id).await?;
+        if !assigning.is_empty() {
+            let mut loads = technician_loads_of(txn, &assigning).await?;
+            for pass in passes.iter_mut() {
+                if pass.world.settings.auto_assign {
+                    pass.world.technicians =
+                        loads.remove(&pass.world.company_id).unwrap_or_default();
+                }
+            }
         }
         Ok(())
     }
 
-    async fn save_world(
+    /// Writes what the passes decided, each kind of row in one statement for
+    /// every pass: incidents, alerts, outcomes, the events' correlated marks,
+    /// the log entries with each company's sequences, then (rare) the planned
+    /// executions. Answers each pass's outcome, in order.
+    async fn save_worlds(
         &self,
         txn: &DatabaseTransaction,
-        company_id: &str,
-        base: i64,
-        world: &World,
-        (pending, plan): (&[alert_event::Model], &RemediationPlan),
+        passes: &[CompanyPass],
+        plans: &[RemediationPlan],
         now: i64,
-    ) -> Result<PassOutcome> {
-        let incidents: Vec<&Incident> = world.changed_incidents().collect();
+    ) -> Result<Vec<PassOutcome>> {
+        let incidents: Vec<&Incident> = passes
+            .iter()
+            .flat_map(|p| p.world.changed_incidents())
+            .collect();
         upsert_incidents(txn, &incidents).await?;
-        let alerts: Vec<&AlertRecord> = world.changed_alerts().collect();
+        let alerts: Vec<&AlertRecord> = passes
+            .iter()
+            .flat_map(|p| p.world.changed_alerts())
+            .collect();
         upsert_alerts(txn, &alerts).await?;
-        let mut outcomes = Vec::with_capacity(world.results.len());
-        for result in &world.results {
-            outcomes.push(alert_outcome::ActiveModel {
-                event_id: Set(result.event_id.clone()),
-                company_id: Set(company_id.to_owned()),
-                alert_id: Set(result.alert_id.clone()),
-                incident_id: Set(result.incident_id.clone()),
-                outcome: Set(result.outcome.as_i16()),
-                aggregation_key: Set(result.aggregation_key.clone()),
-                suppressed_by_id: Set(result.suppressed_by_id.clone()),
-                decisions: Set(to_json(&result.decisions)?),
-                correlated_at: Set(now),
-            });
+        let mut outcomes = Vec::new();
+        for pass in passes {
+            for result in &pass.world.results {
+                outcomes.push(alert_outcome::ActiveModel {
+                    event_id: Set(result.event_id.clone()),
+                    company_id: Set(pass.world.company_id.clone()),
+                    alert_id: Set(result.alert_id.clone()),
+                    incident_id: Set(result.incident_id.clone()),
+                    outcome: Set(result.outcome.as_i16()),
+                    aggregation_key: Set(result.aggregation_key.clone()),
+                    suppressed_by_id: Set(result.suppressed_by_id.clone()),
+                    decisions: Set(to_json(&result.decisions)?),
+                    correlated_at: Set(now),
+                });
+            }
         }
         while !outcomes.is_empty() {
             let rest = outcomes.split_off(outcomes.len().min(ROWS_PER_INSERT));
@@ -912,7 +1256,10 @@ impl Store {
                 .exec(txn)
                 .await?;
         }
-        let ids: Vec<String> = pending.iter().map(|row| row.id.clone()).collect();
+        let ids: Vec<String> = passes
+            .iter()
+            .flat_map(|p| p.pending.iter().map(|row| row.id.clone()))
+            .collect();
         for chunk in ids.chunks(500) {
             alert_event::Entity::update_many()
                 .col_expr(alert_event::Column::CorrelatedAt, Expr::value(now))
@@ -920,58 +1267,74 @@ impl Store {
                 .exec(txn)
                 .await?;
         }
-        for (id, count) in &world.suppressions {
-            silence::Entity::update_many()
-                .col_expr(
-                    silence::Column::SuppressedCount,
-                    Expr::col(silence::Column::SuppressedCount).add(*count),
-                )
-                .filter(silence::Column::Id.eq(id))
-                .exec(txn)
-                .await?;
-            inhibition_rule::Entity::update_many()
-                .col_expr(
-                    inhibition_rule::Column::SuppressedCount,
-                    Expr::col(inhibition_rule::Column::SuppressedCount).add(*count),
-                )
-                .filter(inhibition_rule::Column::Id.eq(id))
-                .exec(txn)
-                .await?;
+        for pass in passes {
+            for (id, count) in &pass.world.suppressions {
+                silence::Entity::update_many()
+                    .col_expr(
+                        silence::Column::SuppressedCount,
+                        Expr::col(silence::Column::SuppressedCount).add(*count),
+                    )
+                    .filter(silence::Column::Id.eq(id))
+                    .exec(txn)
+                    .await?;
+                inhibition_rule::Entity::update_many()
+                    .col_expr(
+                        inhibition_rule::Column::SuppressedCount,
+                        Expr::col(inhibition_rule::Column::SuppressedCount).add(*count),
+                    )
+                    .filter(inhibition_rule::Column::Id.eq(id))
+                    .exec(txn)
+                    .await?;
+            }
         }
-        let (sequence, _) =
-            append_events(txn, self.backend(), company_id, base, &world.feed).await?;
-        let (sequence, _) =
-            append_events(txn, self.backend(), company_id, sequence, &plan.notes).await?;
-        let sequence = self
-            .insert_planned(txn, company_id, sequence, &plan.executions, now)
-            .await?;
-        Ok(PassOutcome {
-            results: world.results.clone(),
-            sequence,
-            events_appended: world.feed.len(),
-            incidents_created: world
-                .feed
-                .iter()
-                .filter(|f| f.kind == EventKind::Created)
-                .count(),
-            more: false,
-            skipped: false,
-            resolved_after_ms: world
-                .feed
-                .iter()
-                .filter(|f| f.kind == EventKind::Resolved)
-                .map(|f| f.at - f.incident.created_at)
-                .collect(),
-            acknowledged_after_ms: world
-                .feed
-                .iter()
-                .filter(|f| {
-                    f.kind == EventKind::Acknowledged
-                        && f.incident.first_acknowledged_at == Some(f.at)
-                })
-                .map(|f| f.at - f.incident.created_at)
-                .collect(),
-        })
+        // The log: every pass's entries (then its rules' notes) after its
+        // company's sequence, in one insert; then the companies' heads.
+        let mut log = LogRows::default();
+        let mut heads = Vec::with_capacity(passes.len());
+        for (pass, plan) in passes.iter().zip(plans) {
+            let sequence = log.add(&pass.world.company_id, pass.base, &pass.world.feed)?;
+            let sequence = log.add(&pass.world.company_id, sequence, &plan.notes)?;
+            heads.push((pass.world.company_id.as_str(), pass.base, sequence));
+        }
+        log.insert(txn).await?;
+        let moved: Vec<(&str, i64)> = heads
+            .iter()
+            .filter(|(_, base, sequence)| sequence > base)
+            .map(|(company_id, _, sequence)| (*company_id, *sequence))
+            .collect();
+        set_heads(txn, self.backend(), &moved).await?;
+        let mut answers = Vec::with_capacity(passes.len());
+        for ((pass, plan), (company_id, _, sequence)) in passes.iter().zip(plans).zip(&heads) {
+            let sequence = if plan.executions.is_empty() {
+                *sequence
+            } else {
+                self.insert_planned(txn, company_id, *sequence, &plan.executions, now)
+                    .await?
+            };
+            let feed = &pass.world.feed;
+            answers.push(PassOutcome {
+                results: pass.world.results.clone(),
+                sequence,
+                events_appended: feed.len(),
+                incidents_created: feed.iter().filter(|f| f.kind == EventKind::Created).count(),
+                more: pass.more,
+                skipped: false,
+                resolved_after_ms: feed
+                    .iter()
+                    .filter(|f| f.kind == EventKind::Resolved)
+                    .map(|f| f.at - f.incident.created_at)
+                    .collect(),
+                acknowledged_after_ms: feed
+                    .iter()
+                    .filter(|f| {
+                        f.kind == EventKind::Acknowledged
+                            && f.incident.first_acknowledged_at == Some(f.at)
+                    })
+                    .map(|f| f.at - f.incident.created_at)
+                    .collect(),
+            });
+        }
+        Ok(answers)
     }
 
     /// The stored outcomes of events (of events another pass or replica correlated).
@@ -1520,20 +1883,34 @@ async fn technician_loads(
     db: &impl ConnectionTrait,
     company_id: &str,
 ) -> Result<Vec<TechnicianLoad>> {
+    Ok(technician_loads_of(db, &[company_id.to_owned()])
+        .await?
+        .remove(company_id)
+        .unwrap_or_default())
+}
+
+/// The on-duty technicians of several companies with their open incidents,
+/// by company (two statements for all of them).
+async fn technician_loads_of(
+    db: &impl ConnectionTrait,
+    companies: &[String],
+) -> Result<HashMap<String, Vec<TechnicianLoad>>> {
     let technicians = technician::Entity::find()
-        .filter(technician::Column::CompanyId.eq(company_id))
+        .filter(technician::Column::CompanyId.is_in(companies.iter().cloned()))
         .filter(technician::Column::OnDuty.eq(true))
         .order_by_asc(technician::Column::Id)
         .all(db)
         .await?;
+    let mut loads: HashMap<String, Vec<TechnicianLoad>> = HashMap::new();
     if technicians.is_empty() {
-        return Ok(Vec::new());
+        return Ok(loads);
     }
+    let staffed: BTreeSet<String> = technicians.iter().map(|t| t.company_id.clone()).collect();
     let counts: HashMap<String, i64> = incident::Entity::find()
         .select_only()
         .column(incident::Column::AssignedTechnicianId)
         .column_as(incident::Column::Id.count(), "n")
-        .filter(incident::Column::CompanyId.eq(company_id))
+        .filter(incident::Column::CompanyId.is_in(staffed))
         .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
         .filter(incident::Column::AssignedTechnicianId.is_not_null())
         .group_by(incident::Column::AssignedTechnicianId)
@@ -1543,21 +1920,23 @@ async fn technician_loads(
         .into_iter()
         .filter_map(|(id, n)| id.map(|id| (id, n)))
         .collect();
-    Ok(technicians
-        .into_iter()
-        .map(|tech| TechnicianLoad {
-            open_incidents: counts.get(&tech.id).copied().unwrap_or(0),
-            skills: json_vec::<String>(&tech.skills)
-                .into_iter()
-                .map(|skill| skill.to_lowercase())
-                .collect(),
-            name: tech.name,
-            id: tech.id,
-        })
-        .collect())
+    for tech in technicians {
+        loads
+            .entry(tech.company_id.clone())
+            .or_default()
+            .push(TechnicianLoad {
+                open_incidents: counts.get(&tech.id).copied().unwrap_or(0),
+                skills: json_vec::<String>(&tech.skills)
+                    .into_iter()
+                    .map(|skill| skill.to_lowercase())
+                    .collect(),
+                name: tech.name,
+                id: tech.id,
+            });
+    }
+    Ok(loads)
 }
 
-/// Decisions of an event as stored.
 pub fn decisions_of(outcome: &alert_outcome::Model) -> Vec<Decision> {
     json_vec(&outcome.decisions)
 }

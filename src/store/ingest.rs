@@ -314,21 +314,17 @@ impl Store {
     ) -> Result<(Vec<BatchOutcome>, Vec<(String, PassOutcome)>)> {
         let txn = self.connection().begin().await?;
         let outcomes = commit_group_in(&txn, self.backend(), batches, prepared).await?;
-        let mut companies: Vec<&str> = batches
+        let companies: Vec<String> = batches
             .iter()
             .zip(&outcomes)
             .filter(|(_, outcome)| {
                 matches!(outcome, BatchOutcome::Stored(events) if events.iter().any(|e| !e.duplicate))
             })
-            .map(|(batch, _)| batch.company_id.as_str())
+            .map(|(batch, _)| batch.company_id.clone())
             .collect();
-        companies.sort_unstable();
-        companies.dedup();
-        let mut passes = Vec::with_capacity(companies.len());
-        for company_id in companies {
-            let pass = self.pass_in(&txn, company_id, PassMode::Auto).await?;
-            passes.push((company_id.to_owned(), pass));
-        }
+        let passes = self
+            .correlate_companies(&txn, &companies, PassMode::Auto)
+            .await?;
         let committing = std::time::Instant::now();
         txn.commit().await?;
         tracing::debug!(

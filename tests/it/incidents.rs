@@ -29,6 +29,7 @@ crate::on_both_backends!(
     flapping_incident_stays_open_then_settles_after_a_quiet_window,
     get_incident_status_always_agrees_with_its_timeline,
     a_backlog_larger_than_one_pass_is_correlated_before_the_answer,
+    one_round_for_several_companies_keeps_each_to_its_own_rules_and_state,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -1518,4 +1519,163 @@ async fn a_backlog_larger_than_one_pass_is_correlated_before_the_answer(backend:
         .map(|i| i.alert_count)
         .sum();
     assert_eq!(alerts, 2400, "every backlog alert correlated");
+}
+
+/// A round correlates several companies with one statement per step for all
+/// of them. Three companies get the very same alerts (same assets,
+/// signatures, dedup keys and aggregation keys) but different rules: a
+/// silence in the first, an inhibition rule in the second, a 5-minute window
+/// (not 10) in the third. One round over the three must decide for each exactly by its
+/// own rules and state, and give each its own log sequences from 1.
+async fn one_round_for_several_companies_keeps_each_to_its_own_rules_and_state(backend: Backend) {
+    use alert_whisperer::domain::incident::Outcome;
+    use alert_whisperer::store::incident::PassMode;
+
+    let server = TestServer::start(backend).await;
+    let silenced = tenant(&server, "Silenced").await;
+    let inhibited = tenant(&server, "Inhibited").await;
+    let narrow = tenant(&server, "Narrow").await;
+    let mut correlation = Correlation::new(server.channel().await);
+    let matcher = |name: &str, operator: MatchOperator, value: &str| v1::Matcher {
+        name: name.to_owned(),
+        operator: operator.into(),
+        value: value.to_owned(),
+    };
+    correlation
+        .create_silence(authed(
+            &server.admin_token,
+            v1::CreateSilenceRequest {
+                company_id: silenced.id.clone(),
+                matchers: vec![matcher("asset", MatchOperator::Equal, "web-01")],
+                start_time: ts(now_ms() - 3_600_000),
+                end_time: ts(now_ms() + 3_600_000),
+                comment: "patching".to_owned(),
+            },
+        ))
+        .await
+        .unwrap();
+    correlation
+        .create_inhibition_rule(authed(
+            &server.admin_token,
+            v1::CreateInhibitionRuleRequest {
+                company_id: inhibited.id.clone(),
+                source_matchers: vec![matcher("signature", MatchOperator::Equal, "host_down")],
+                target_matchers: vec![matcher("signature", MatchOperator::NotEqual, "host_down")],
+                equal: vec!["asset".to_owned()],
+                comment: "host down hides its services".to_owned(),
+            },
+        ))
+        .await
+        .unwrap();
+    let t = now_ms() - 10 * 60_000;
+    let alerts = || {
+        vec![
+            alert("web-01", "disk_full", "", t),
+            alert("db-01", "host_down", "", t + 1),
+            alert("db-01", "mysql_down", "", t + 2),
+            alert("web-02", "cpu", "c1", t),
+            alert("web-02", "cpu", "c2", t + 7 * 60_000),
+        ]
+    };
+    let mut events = Vec::new();
+    for company in [&silenced, &inhibited, &narrow] {
+        let config = v1::CorrelationConfig {
+            auto_correlate: false,
+            ..Default::default()
+        };
+        set_config(&server, &company.id, config, &["auto_correlate"]).await;
+        let results = send(&server, &company.key, alerts()).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| r.outcome == AlertOutcome::Stored as i32)
+        );
+        events.push(results.into_iter().map(|r| r.alert_id).collect::<Vec<_>>());
+        let config = v1::CorrelationConfig {
+            auto_correlate: true,
+            window: Some(prost_types::Duration {
+                seconds: if company.id == narrow.id { 300 } else { 600 },
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        set_config(&server, &company.id, config, &["auto_correlate", "window"]).await;
+    }
+    let store = Store::connect(&server.config).await.unwrap();
+    let ids = vec![narrow.id.clone(), silenced.id.clone(), inhibited.id.clone()];
+    let round = store.correlate_round(&ids, PassMode::Auto).await.unwrap();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(
+        round.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        sorted,
+        "one outcome per company, in id order"
+    );
+    use Outcome::{Correlated, NewIncident, SuppressedByInhibition, SuppressedBySilence};
+    let expected = [
+        (
+            &silenced,
+            [
+                SuppressedBySilence,
+                NewIncident,
+                NewIncident,
+                NewIncident,
+                Correlated,
+            ],
+            3,
+        ),
+        (
+            &inhibited,
+            [
+                NewIncident,
+                NewIncident,
+                SuppressedByInhibition,
+                NewIncident,
+                Correlated,
+            ],
+            3,
+        ),
+        (
+            &narrow,
+            [
+                NewIncident,
+                NewIncident,
+                NewIncident,
+                NewIncident,
+                NewIncident,
+            ],
+            5,
+        ),
+    ];
+    for ((company, outcomes, incidents), event_ids) in expected.iter().zip(&events) {
+        let pass = &round.iter().find(|(id, _)| *id == company.id).unwrap().1;
+        assert!(!pass.skipped && !pass.more);
+        let got: Vec<Outcome> = event_ids
+            .iter()
+            .map(|id| {
+                pass.results
+                    .iter()
+                    .find(|r| r.event_id == *id)
+                    .unwrap_or_else(|| panic!("no result for event {id} of {}", company.id))
+                    .outcome
+            })
+            .collect();
+        assert_eq!(got, outcomes.to_vec(), "company {}", company.id);
+        assert_eq!(pass.results.len(), 5, "only its own events");
+        let listed = company_incidents(&server, company).await;
+        assert_eq!(listed.len(), *incidents, "company {}", company.id);
+        // Its log: sequences 1..=head, one CREATED per incident.
+        assert_eq!(pass.incidents_created, *incidents);
+        assert_eq!(
+            store.head_sequence(&company.id).await.unwrap(),
+            pass.sequence
+        );
+        let log = store.events_after(&company.id, 0, 1000).await.unwrap();
+        let sequences: Vec<i64> = log.iter().map(|e| e.sequence).collect();
+        assert_eq!(sequences, (1..=pass.sequence).collect::<Vec<_>>());
+        assert!(
+            log.iter()
+                .all(|e| listed.iter().any(|i| i.id == e.incident_id))
+        );
+    }
 }
