@@ -593,3 +593,69 @@ async fn query_string_api_key_is_never_logged() {
     );
     assert!(!logs.contains(&key), "the api key leaked into the logs");
 }
+
+/// sqlx 0.9.0 stopped setting TCP_NODELAY (see vendor/README.md); without it
+/// every statement longer than one segment waits about 40 ms for the
+/// database's delayed ACK. Every socket this process holds to the test
+/// PostgreSQL server, the running server's pools among them, has it set.
+#[tokio::test]
+async fn postgres_sockets_have_nagle_off() {
+    use std::os::fd::FromRawFd;
+    let Some(url) = crate::harness::postgres_url() else {
+        eprintln!("TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    let authority = url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let port: u16 = match host_port.rsplit_once(':') {
+        Some((_, port)) => port.parse().expect("port"),
+        None => 5432,
+    };
+    if host_port.starts_with('%') || host_port.starts_with('/') {
+        eprintln!("TEST_DATABASE_URL uses a Unix socket: skipped");
+        return;
+    }
+    let server = TestServer::start(Backend::Postgres).await;
+    // A request that reaches the database, so the pools hold connections.
+    let _ = server
+        .tenant()
+        .await
+        .list_companies(authed(
+            &server.admin_token,
+            v1::ListCompaniesRequest::default(),
+        ))
+        .await
+        .expect("list companies");
+    let mut checked = 0;
+    for entry in std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd") {
+        let entry = entry.expect("fd entry");
+        let is_socket = std::fs::read_link(entry.path())
+            .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if !is_socket {
+            continue;
+        }
+        // SAFETY: the fd is only borrowed: ManuallyDrop never closes it.
+        let stream = std::mem::ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(fd) });
+        let Ok(peer) = stream.peer_addr() else {
+            continue;
+        };
+        if peer.port() != port {
+            continue;
+        }
+        let nodelay = stream.nodelay().expect("getsockopt TCP_NODELAY");
+        assert!(nodelay, "database socket fd {fd} to {peer} has Nagle on");
+        checked += 1;
+    }
+    assert!(checked > 0, "no socket to port {port} found");
+}
