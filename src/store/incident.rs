@@ -413,31 +413,10 @@ async fn upsert_alerts(txn: &DatabaseTransaction, alerts: &[&AlertRecord]) -> Re
 /// every change of one company's incidents is serialised across replicas; on
 /// SQLite it makes the transaction a writer from its first statement.
 pub(super) async fn lock_company(txn: &DatabaseTransaction, company_id: &str) -> Result<i64> {
-    let statement = Query::insert()
-        .into_table(incident_sequence::Entity)
-        .columns([
-            incident_sequence::Column::CompanyId,
-            incident_sequence::Column::Sequence,
-        ])
-        .values_panic([company_id.into(), 0i64.into()])
-        .on_conflict(
-            OnConflict::column(incident_sequence::Column::CompanyId)
-                .value(
-                    incident_sequence::Column::Sequence,
-                    Expr::col((
-                        incident_sequence::Entity,
-                        incident_sequence::Column::Sequence,
-                    )),
-                )
-                .to_owned(),
-        )
-        .returning_col(incident_sequence::Column::Sequence)
-        .to_owned();
-    let row = txn
-        .query_one(&statement)
+    lock_companies(txn, &[company_id])
         .await?
-        .ok_or_else(|| Error::Internal("the sequence upsert returned no row".to_owned()))?;
-    Ok(row.try_get::<i64>("", "sequence")?)
+        .remove(company_id)
+        .ok_or_else(|| Error::Internal("the sequence upsert returned no row".to_owned()))
 }
 
 /// Takes the locks of several companies (sorted, distinct) in one statement,
