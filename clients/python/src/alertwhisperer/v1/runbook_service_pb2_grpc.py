@@ -33,8 +33,9 @@ class RunbookServiceStub:
     Every RPC needs an operator bearer token. Reads need any role; changes, executions and
     approvals need admin or technician. A company, runbook, rule or execution the caller may not
     see answers NOT_FOUND. AWS-backed RPCs answer FAILED_PRECONDITION, saying what is missing,
-    when AWS is not configured or the company has no role, and PERMISSION_DENIED naming the role
-    when AWS refuses it.
+    when AWS is not configured or the company has no role, and also FAILED_PRECONDITION, naming
+    the role and the refused action, when AWS refuses the role (the company's AWS set-up must
+    change, not the caller's token).
     """
 
     def __init__(self, channel):
@@ -138,8 +139,9 @@ class RunbookServiceServicer:
     Every RPC needs an operator bearer token. Reads need any role; changes, executions and
     approvals need admin or technician. A company, runbook, rule or execution the caller may not
     see answers NOT_FOUND. AWS-backed RPCs answer FAILED_PRECONDITION, saying what is missing,
-    when AWS is not configured or the company has no role, and PERMISSION_DENIED naming the role
-    when AWS refuses it.
+    when AWS is not configured or the company has no role, and also FAILED_PRECONDITION, naming
+    the role and the refused action, when AWS refuses the role (the company's AWS set-up must
+    change, not the caller's token).
     """
 
     def CreateRunbook(self, request, context):
@@ -368,8 +370,9 @@ class RunbookService:
     Every RPC needs an operator bearer token. Reads need any role; changes, executions and
     approvals need admin or technician. A company, runbook, rule or execution the caller may not
     see answers NOT_FOUND. AWS-backed RPCs answer FAILED_PRECONDITION, saying what is missing,
-    when AWS is not configured or the company has no role, and PERMISSION_DENIED naming the role
-    when AWS refuses it.
+    when AWS is not configured or the company has no role, and also FAILED_PRECONDITION, naming
+    the role and the refused action, when AWS refuses the role (the company's AWS set-up must
+    change, not the caller's token).
     """
 
     @staticmethod

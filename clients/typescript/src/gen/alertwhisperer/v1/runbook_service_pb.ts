@@ -437,7 +437,7 @@ export type CreateRemediationRuleRequest = Message<"alertwhisperer.v1.CreateReme
   runbookId: string;
 
   /**
-   * Parameter name → value template, e.g. {"mountPoint": "{{labels.mountpoint}}"} (see RemediationRule).
+   * Parameter name → value template, e.g. {"mount_point": "{{labels.mountpoint}}"} (see RemediationRule).
    *
    * @generated from field: map<string, string> parameter_templates = 5;
    */
@@ -1256,8 +1256,9 @@ export const ListManagedInstancesResponseSchema: GenMessage<ListManagedInstances
  * Every RPC needs an operator bearer token. Reads need any role; changes, executions and
  * approvals need admin or technician. A company, runbook, rule or execution the caller may not
  * see answers NOT_FOUND. AWS-backed RPCs answer FAILED_PRECONDITION, saying what is missing,
- * when AWS is not configured or the company has no role, and PERMISSION_DENIED naming the role
- * when AWS refuses it.
+ * when AWS is not configured or the company has no role, and also FAILED_PRECONDITION, naming
+ * the role and the refused action, when AWS refuses the role (the company's AWS set-up must
+ * change, not the caller's token).
  *
  * @generated from service alertwhisperer.v1.RunbookService
  */
