@@ -240,8 +240,12 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
     /// Id.
+    // The event log stores snapshots without the ids (the log row has
+    // them) and without fields at their defaults: a third of each row.
+    #[serde(default, skip_serializing)]
     pub id: String,
     /// Company.
+    #[serde(default, skip_serializing)]
     pub company_id: String,
     /// Aggregation key value.
     pub aggregation_key: String,
@@ -266,22 +270,31 @@ pub struct Incident {
     /// Highest severity.
     pub severity: AlertSeverity,
     /// Assigned technician.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_technician_id: Option<String>,
     /// Storm parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_incident_id: Option<String>,
     /// Whether it is a storm parent.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub is_storm_parent: bool,
     /// Children folded under it.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub child_incident_count: i32,
     /// Children not resolved.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub open_child_count: i32,
     /// Flapping.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub flapping: bool,
     /// Resolved by a runbook.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub self_healed: bool,
     /// A runbook run for it failed.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub remediation_failed: bool,
     /// How it was resolved.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub resolution: String,
     /// Lower-case assets, signatures and messages of its alerts (for search).
     #[serde(skip)]
@@ -293,13 +306,24 @@ pub struct Incident {
     /// Created (ms).
     pub created_at: i64,
     /// Last acknowledged (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledged_at: Option<i64>,
     /// First acknowledged (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_acknowledged_at: Option<i64>,
     /// Resolved (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<i64>,
     /// Last change (ms).
     pub updated_at: i64,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+fn is_zero(value: &i32) -> bool {
+    *value == 0
 }
 
 /// Longest search text kept per incident.
@@ -604,6 +628,82 @@ impl KpiSums {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn open_incident() -> Incident {
+        Incident {
+            id: "i-1".to_owned(),
+            company_id: "c-1".to_owned(),
+            aggregation_key: "web-01|disk_full".to_owned(),
+            asset: "web-01".to_owned(),
+            signature: "disk_full".to_owned(),
+            summary: "/var is 97% full".to_owned(),
+            status: IncidentStatus::Open,
+            priority: 3,
+            priority_reasons: vec!["severity high".to_owned()],
+            alert_count: 1,
+            firing_alert_count: 1,
+            tools: BTreeSet::from(["datadog".to_owned()]),
+            severity: AlertSeverity::High,
+            assigned_technician_id: None,
+            parent_incident_id: None,
+            is_storm_parent: false,
+            child_incident_count: 0,
+            open_child_count: 0,
+            flapping: false,
+            self_healed: false,
+            remediation_failed: false,
+            resolution: String::new(),
+            search_text: String::new(),
+            first_alert_at: 1,
+            last_alert_at: 2,
+            created_at: 3,
+            acknowledged_at: None,
+            first_acknowledged_at: None,
+            resolved_at: None,
+            updated_at: 4,
+        }
+    }
+
+    /// The log's snapshot leaves out the ids (its row has them) and fields
+    /// at their defaults, and reads back to the same incident once the ids
+    /// are restored; so does a snapshot with every field set.
+    #[test]
+    fn log_snapshots_leave_out_ids_and_defaults_and_read_back_whole() {
+        let plain = open_incident();
+        let mut busy = open_incident();
+        busy.status = IncidentStatus::Resolved;
+        busy.assigned_technician_id = Some("t-1".to_owned());
+        busy.parent_incident_id = Some("p-1".to_owned());
+        busy.is_storm_parent = true;
+        busy.child_incident_count = 7;
+        busy.open_child_count = 2;
+        busy.flapping = true;
+        busy.self_healed = true;
+        busy.remediation_failed = true;
+        busy.resolution = "cleaned /var".to_owned();
+        busy.acknowledged_at = Some(5);
+        busy.first_acknowledged_at = Some(5);
+        busy.resolved_at = Some(6);
+        let text = serde_json::to_string(&plain).expect("serialises");
+        for left_out in [
+            "\"id\"",
+            "company_id",
+            "null",
+            "false",
+            "resolution",
+            "open_child_count",
+        ] {
+            assert!(!text.contains(left_out), "{left_out} in {text}");
+        }
+        for incident in [plain, busy] {
+            let text = serde_json::to_string(&incident).expect("serialises");
+            let mut back: Incident = serde_json::from_str(&text).expect("parses");
+            assert!(back.id.is_empty() && back.company_id.is_empty());
+            back.id.clone_from(&incident.id);
+            back.company_id.clone_from(&incident.company_id);
+            assert_eq!(back, incident);
+        }
+    }
 
     fn inputs(severity: AlertSeverity) -> PriorityInputs {
         PriorityInputs {

@@ -310,8 +310,11 @@ pub fn event_of(row: &alert_event::Model) -> AlertEvent {
 }
 
 fn stored_event_of(row: incident_event::Model) -> Result<StoredEvent> {
-    let incident: Incident = serde_json::from_str(&row.snapshot)
+    let mut incident: Incident = serde_json::from_str(&row.snapshot)
         .map_err(|error| Error::Internal(format!("incident event {}: {error}", row.id)))?;
+    // Snapshots leave out the ids the row carries.
+    incident.id.clone_from(&row.incident_id);
+    incident.company_id.clone_from(&row.company_id);
     Ok(StoredEvent {
         sequence: row.sequence,
         id: row.id,
