@@ -38,9 +38,11 @@ pub const NOTIFY_CHANNEL: &str = "aw_incident_events";
 /// An incident as `GetIncident` shows it (see [`Store::incident_view`]).
 #[derive(Debug, Clone)]
 pub struct IncidentView {
+    /// The incident.
     pub incident: Incident,
-    /// Latest first.
+    /// Its latest alerts, latest first.
     pub alerts: Vec<AlertRecord>,
+    /// Whether it has more alerts than were asked for.
     pub alerts_truncated: bool,
     /// Oldest first (at most the newest 5,000 entries).
     pub timeline: Vec<StoredEvent>,

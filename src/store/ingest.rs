@@ -305,8 +305,8 @@ impl Store {
     /// Commits a group and, in the same transaction, a correlation pass for
     /// each company that got new events (locks in id order): one commit serves
     /// both, and on SQLite the ingest writer is the only writer the hot path
-    /// has (two writers took turns on the database lock, sleeping in SQLite's
-    /// busy handler). Answers the batches' outcomes and the passes.
+    /// has (the writer and the correlator used to take turns on the database
+    /// lock). Answers the batches' outcomes and the passes.
     pub async fn commit_group_correlated(
         &self,
         batches: &[IngestBatch],
