@@ -424,12 +424,11 @@ pub(super) async fn lock_company(txn: &DatabaseTransaction, company_id: &str) ->
         .ok_or_else(|| Error::Internal("the sequence upsert returned no row".to_owned()))
 }
 
-/// Takes the locks of several companies (sorted, distinct) in one statement,
-/// in that order; answers each one's last sequence (see [`lock_company`]).
-async fn lock_companies(
-    txn: &DatabaseTransaction,
-    companies: &[&str],
-) -> Result<HashMap<String, i64>> {
+/// An upsert of `incident_sequences` rows (company, sequence).
+fn sequence_upsert<'a>(
+    rows: impl Iterator<Item = (&'a str, i64)>,
+    on_conflict: OnConflict,
+) -> sea_orm::sea_query::InsertStatement {
     let mut statement = Query::insert();
     statement
         .into_table(incident_sequence::Entity)
@@ -437,24 +436,34 @@ async fn lock_companies(
             incident_sequence::Column::CompanyId,
             incident_sequence::Column::Sequence,
         ])
-        .on_conflict(
-            OnConflict::column(incident_sequence::Column::CompanyId)
-                .value(
-                    incident_sequence::Column::Sequence,
-                    Expr::col((
-                        incident_sequence::Entity,
-                        incident_sequence::Column::Sequence,
-                    )),
-                )
-                .to_owned(),
-        )
-        .returning(Query::returning().columns([
-            incident_sequence::Column::CompanyId,
-            incident_sequence::Column::Sequence,
-        ]));
-    for company_id in companies {
-        statement.values_panic([(*company_id).into(), 0i64.into()]);
+        .on_conflict(on_conflict);
+    for (company_id, sequence) in rows {
+        statement.values_panic([company_id.into(), sequence.into()]);
     }
+    statement
+}
+
+/// Takes the locks of several companies (sorted, distinct) in one statement,
+/// in that order; answers each one's last sequence (see [`lock_company`]).
+async fn lock_companies(
+    txn: &DatabaseTransaction,
+    companies: &[&str],
+) -> Result<HashMap<String, i64>> {
+    // Setting the sequence to itself: a write that takes the row's lock.
+    let keep = OnConflict::column(incident_sequence::Column::CompanyId)
+        .value(
+            incident_sequence::Column::Sequence,
+            Expr::col((
+                incident_sequence::Entity,
+                incident_sequence::Column::Sequence,
+            )),
+        )
+        .to_owned();
+    let mut statement = sequence_upsert(companies.iter().map(|c| (*c, 0)), keep);
+    statement.returning(Query::returning().columns([
+        incident_sequence::Column::CompanyId,
+        incident_sequence::Column::Sequence,
+    ]));
     txn.query_all(&statement)
         .await?
         .into_iter()
@@ -552,21 +561,12 @@ async fn set_heads(
     if heads.is_empty() {
         return Ok(());
     }
-    let mut statement = Query::insert();
-    statement
-        .into_table(incident_sequence::Entity)
-        .columns([
-            incident_sequence::Column::CompanyId,
-            incident_sequence::Column::Sequence,
-        ])
-        .on_conflict(
-            OnConflict::column(incident_sequence::Column::CompanyId)
-                .update_column(incident_sequence::Column::Sequence)
-                .to_owned(),
-        );
-    for (company_id, sequence) in heads {
-        statement.values_panic([(*company_id).into(), (*sequence).into()]);
-    }
+    let statement = sequence_upsert(
+        heads.iter().copied(),
+        OnConflict::column(incident_sequence::Column::CompanyId)
+            .update_column(incident_sequence::Column::Sequence)
+            .to_owned(),
+    );
     txn.execute(&statement).await?;
     if backend == DbBackend::Postgres {
         let calls: Vec<String> = (0..heads.len())
