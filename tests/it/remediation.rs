@@ -86,6 +86,21 @@ async fn create_rule(
         .unwrap()
 }
 
+/// An INVALID_ARGUMENT whose message starts with the field's name.
+fn assert_refused_naming(error: &tonic::Status, field: &str) {
+    assert_eq!(
+        error.code(),
+        Code::InvalidArgument,
+        "{field}: {}",
+        error.message()
+    );
+    assert!(
+        error.message().starts_with(field),
+        "{field}: {}",
+        error.message()
+    );
+}
+
 /// Sends one disk_full alert for `asset` and answers the incident it opened.
 async fn disk_full(
     server: &TestServer,
@@ -930,17 +945,7 @@ async fn bad_rules_and_runs_are_refused_with_the_field_named() {
             .create_remediation_rule(authed(&server.admin_token, request))
             .await
             .expect_err(field);
-        assert_eq!(
-            error.code(),
-            Code::InvalidArgument,
-            "{field}: {}",
-            error.message()
-        );
-        assert!(
-            error.message().starts_with(field),
-            "{field}: {}",
-            error.message()
-        );
+        assert_refused_naming(&error, field);
     }
     let run = |parameters: HashMap<String, String>, targets: Option<v1::RunbookTargets>| {
         v1::ExecuteRunbookRequest {
@@ -986,17 +991,7 @@ async fn bad_rules_and_runs_are_refused_with_the_field_named() {
             .execute_runbook(authed(&server.admin_token, request))
             .await
             .expect_err(field);
-        assert_eq!(
-            error.code(),
-            Code::InvalidArgument,
-            "{field}: {}",
-            error.message()
-        );
-        assert!(
-            error.message().starts_with(field),
-            "{field}: {}",
-            error.message()
-        );
+        assert_refused_naming(&error, field);
     }
     assert!(
         executions(&server, v1::ListExecutionsRequest::default())

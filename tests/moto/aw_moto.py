@@ -982,6 +982,14 @@ class AwMoto:
         """The account's command COMMAND_ID (call with the lock held)."""
         return next((c for c in self.state.commands.get(account, []) if c["CommandId"] == command_id), None)
 
+    def selected_commands(self, account: str, command_id: Any) -> Optional[List[Dict[str, Any]]]:
+        """The account's commands, or only COMMAND_ID when given; None if that one does not exist
+        (call with the lock held)."""
+        if not command_id:
+            return self.state.commands.get(account, [])
+        command = self.find_command(account, command_id)
+        return None if command is None else [command]
+
     def send_command(
         self,
         environ: Dict[str, Any],
@@ -1100,14 +1108,10 @@ class AwMoto:
         details = params.get("Details") is True
         now = _now()
         with self.state.lock:
-            if command_id:
-                command = self.find_command(account, command_id)
-                if command is None:
-                    return self.json_error(start_response, "400 Bad Request", "InvalidCommandId",
-                                           f"Command {command_id} does not exist.")
-                commands = [command]
-            else:
-                commands = self.state.commands.get(account, [])
+            commands = self.selected_commands(account, command_id)
+            if commands is None:
+                return self.json_error(start_response, "400 Bad Request", "InvalidCommandId",
+                                       f"Command {command_id} does not exist.")
             items = json.loads(json.dumps([
                 _invocation_item(c, i, details, now)
                 for c in commands for i in c["Invocations"]
@@ -1118,14 +1122,10 @@ class AwMoto:
     def list_commands(self, start_response: StartResponse, params: Dict[str, Json], account: str) -> Any:
         command_id, instance_id = params.get("CommandId"), params.get("InstanceId")
         with self.state.lock:
-            if command_id:
-                command = self.find_command(account, command_id)
-                if command is None:
-                    return self.json_error(start_response, "400 Bad Request", "InvalidCommandId",
-                                           f"Command {command_id} does not exist.")
-                commands = [command]
-            else:
-                commands = self.state.commands.get(account, [])
+            commands = self.selected_commands(account, command_id)
+            if commands is None:
+                return self.json_error(start_response, "400 Bad Request", "InvalidCommandId",
+                                       f"Command {command_id} does not exist.")
             items = json.loads(json.dumps([
                 _command_item(c) for c in commands
                 if instance_id in (None, "") or any(i["InstanceId"] == instance_id for i in c["Invocations"])
