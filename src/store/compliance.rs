@@ -60,7 +60,7 @@ impl Store {
         while !rows.is_empty() {
             let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
             instance_compliance::Entity::insert_many(std::mem::replace(&mut rows, rest))
-                .exec(&txn)
+                .exec_without_returning(&txn)
                 .await?;
         }
         txn.commit().await?;

@@ -189,7 +189,9 @@ async fn append_exec_events(
             snapshot: Set(snapshot.clone()),
         });
     }
-    execution_event::Entity::insert_many(rows).exec(txn).await?;
+    execution_event::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
     incident_sequence::Entity::update_many()
         .col_expr(incident_sequence::Column::Sequence, Expr::value(sequence))
         .filter(incident_sequence::Column::CompanyId.eq(company_id))

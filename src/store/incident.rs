@@ -389,7 +389,7 @@ async fn upsert_incidents(txn: &DatabaseTransaction, incidents: &[&Incident]) ->
                     .update_columns(INCIDENT_UPDATE_COLUMNS)
                     .to_owned(),
             )
-            .exec(txn)
+            .exec_without_returning(txn)
             .await?;
     }
     Ok(())
@@ -407,7 +407,7 @@ async fn upsert_alerts(txn: &DatabaseTransaction, alerts: &[&AlertRecord]) -> Re
                     .update_columns(ALERT_UPDATE_COLUMNS)
                     .to_owned(),
             )
-            .exec(txn)
+            .exec_without_returning(txn)
             .await?;
     }
     Ok(())
@@ -544,7 +544,7 @@ impl LogRows {
         while !self.rows.is_empty() {
             let rest = self.rows.split_off(self.rows.len().min(ROWS_PER_INSERT));
             incident_event::Entity::insert_many(std::mem::replace(&mut self.rows, rest))
-                .exec(txn)
+                .exec_without_returning(txn)
                 .await?;
         }
         Ok(self.ids)
@@ -1237,7 +1237,7 @@ impl Store {
         while !outcomes.is_empty() {
             let rest = outcomes.split_off(outcomes.len().min(ROWS_PER_INSERT));
             alert_outcome::Entity::insert_many(std::mem::replace(&mut outcomes, rest))
-                .exec(txn)
+                .exec_without_returning(txn)
                 .await?;
         }
         let ids: Vec<String> = passes
