@@ -15,6 +15,7 @@ mod m20261126_000005_compliance;
 mod m20261127_000006_incidents;
 mod m20261127_000007_remediation;
 mod m20261127_000008_pending_indexes;
+mod m20261127_000009_delivery_index;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_incidents::Migration),
             Box::new(m20261127_000007_remediation::Migration),
             Box::new(m20261127_000008_pending_indexes::Migration),
+            Box::new(m20261127_000009_delivery_index::Migration),
         ]
     }
 }

@@ -173,6 +173,41 @@ async fn grpc_batch_is_stored_and_retries_are_idempotent(backend: Backend) {
     assert_eq!(disk.delivery_id.as_deref(), Some("delivery-7"));
     assert_eq!(disk.source, "grpc");
     assert!(disk.correlated_at.is_some(), "correlated before the answer");
+
+    // The delivery-id index that recognised the retry holds only events that
+    // carry a delivery id (the other two wrote no entry there).
+    let definition = delivery_index_definition(&server)
+        .await
+        .to_lowercase()
+        .replace('"', "");
+    assert!(
+        definition.contains("where") && definition.contains("delivery_id is not null"),
+        "{definition}"
+    );
+}
+
+/// The SQL that defines the `alert_events` delivery-id index, as the backend reports it.
+async fn delivery_index_definition(server: &TestServer) -> String {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let store = alert_whisperer::store::Store::connect(&server.config)
+        .await
+        .expect("store");
+    let backend = store.backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT indexdef AS definition FROM pg_indexes \
+         WHERE indexname = 'idx_alert_events_company_delivery_id' AND schemaname = current_schema()"
+    } else {
+        "SELECT sql AS definition FROM sqlite_master \
+         WHERE name = 'idx_alert_events_company_delivery_id'"
+    };
+    store
+        .connection()
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await
+        .expect("index definition")
+        .expect("the index exists")
+        .try_get::<String>("", "definition")
+        .expect("definition")
 }
 
 async fn invalid_batch_names_each_bad_field_and_stores_nothing(backend: Backend) {
