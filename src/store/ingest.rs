@@ -181,9 +181,9 @@ enum WebhookSignatures {
     ExpiresAt,
 }
 
-/// The event rows of a group, with their INSERT statements built ahead of the
-/// transaction (building them costs about as much as running them, so the
-/// writer builds the next group while the database commits this one).
+/// The event rows of a group, with their INSERT statements built before the
+/// transaction begins (by the writer's collecting stage), so the transaction
+/// holds the database only for running them.
 #[derive(Debug)]
 pub struct PreparedGroup {
     rows: Vec<PreparedRow>,
