@@ -16,6 +16,7 @@ mod m20261127_000006_incidents;
 mod m20261127_000007_remediation;
 mod m20261127_000008_pending_indexes;
 mod m20261127_000009_delivery_index;
+mod m20261127_000010_signature_index;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_remediation::Migration),
             Box::new(m20261127_000008_pending_indexes::Migration),
             Box::new(m20261127_000009_delivery_index::Migration),
+            Box::new(m20261127_000010_signature_index::Migration),
         ]
     }
 }

@@ -476,6 +476,51 @@ async fn lock_companies(
         .collect()
 }
 
+/// The alerts a pass's events can repeat, resolve or inherit flapping history
+/// from: by dedup key, firing or resolved since `earliest`.
+fn alerts_by_dedup_key(
+    companies: Vec<String>,
+    dedup_keys: Vec<String>,
+    earliest: i64,
+) -> sea_orm::Select<alert::Entity> {
+    alert::Entity::find()
+        .filter(alert::Column::CompanyId.is_in(companies))
+        .filter(alert::Column::DedupKey.is_in(dedup_keys))
+        .filter(
+            alert::Column::Status
+                .ne(AlertStatus::Resolved.as_i16())
+                .or(alert::Column::ResolvedAt.gte(earliest)),
+        )
+}
+
+/// The open incidents a pass's events can join: by aggregation key.
+fn open_incidents_by_key(
+    companies: Vec<String>,
+    keys: Vec<String>,
+) -> sea_orm::Select<incident::Entity> {
+    incident::Entity::find()
+        .filter(incident::Column::CompanyId.is_in(companies))
+        .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
+        .filter(incident::Column::AggregationKey.is_in(keys))
+}
+
+/// The open incidents that count for a storm of the signatures: storm parents
+/// and the incidents not folded yet, with an alert since `since`. The
+/// children of a storm (thousands in a big one) are not needed to decide, and
+/// loading them made each pass cost as much as the storm was large.
+fn storm_candidates(
+    companies: Vec<String>,
+    signatures: Vec<String>,
+    since: i64,
+) -> sea_orm::Select<incident::Entity> {
+    incident::Entity::find()
+        .filter(incident::Column::CompanyId.is_in(companies))
+        .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
+        .filter(incident::Column::Signature.is_in(signatures))
+        .filter(incident::Column::LastAlertAt.gte(since))
+        .filter(incident::Column::ParentIncidentId.is_null())
+}
+
 /// Incidents by id (any company: the ids come from the caller's own rows).
 async fn incidents_by_id(
     txn: &DatabaseTransaction,
@@ -1004,16 +1049,13 @@ impl Store {
         let mut alert_rows = Vec::new();
         for chunk in dedup_keys.iter().collect::<Vec<_>>().chunks(500) {
             alert_rows.extend(
-                alert::Entity::find()
-                    .filter(alert::Column::CompanyId.is_in(all.clone()))
-                    .filter(alert::Column::DedupKey.is_in(chunk.iter().map(|k| (**k).to_owned())))
-                    .filter(
-                        alert::Column::Status
-                            .ne(AlertStatus::Resolved.as_i16())
-                            .or(alert::Column::ResolvedAt.gte(earliest)),
-                    )
-                    .all(txn)
-                    .await?,
+                alerts_by_dedup_key(
+                    all.clone(),
+                    chunk.iter().map(|k| (**k).to_owned()).collect(),
+                    earliest,
+                )
+                .all(txn)
+                .await?,
             );
         }
         let inhibiting: Vec<String> = passes
@@ -1071,15 +1113,12 @@ impl Store {
         let mut incident_rows = Vec::new();
         for chunk in keys.iter().collect::<Vec<_>>().chunks(500) {
             incident_rows.extend(
-                incident::Entity::find()
-                    .filter(incident::Column::CompanyId.is_in(all.clone()))
-                    .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
-                    .filter(
-                        incident::Column::AggregationKey
-                            .is_in(chunk.iter().map(|k| (**k).to_owned())),
-                    )
-                    .all(txn)
-                    .await?,
+                open_incidents_by_key(
+                    all.clone(),
+                    chunk.iter().map(|k| (**k).to_owned()).collect(),
+                )
+                .all(txn)
+                .await?,
             );
         }
         let storming: Vec<&CompanyPass> = passes
@@ -1099,21 +1138,13 @@ impl Store {
                 .collect();
             for chunk in signatures.iter().collect::<Vec<_>>().chunks(500) {
                 storm_rows.extend(
-                    incident::Entity::find()
-                        .filter(incident::Column::CompanyId.is_in(companies.clone()))
-                        .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
-                        .filter(
-                            incident::Column::Signature
-                                .is_in(chunk.iter().map(|s| (**s).to_owned())),
-                        )
-                        .filter(incident::Column::LastAlertAt.gte(since))
-                        // Storm parents and the incidents not folded yet: the
-                        // children of a storm (thousands in a big one) are not
-                        // needed to decide, and loading them made each pass
-                        // cost as much as the storm was large.
-                        .filter(incident::Column::ParentIncidentId.is_null())
-                        .all(txn)
-                        .await?,
+                    storm_candidates(
+                        companies.clone(),
+                        chunk.iter().map(|s| (**s).to_owned()).collect(),
+                        since,
+                    )
+                    .all(txn)
+                    .await?,
                 );
             }
         }
@@ -1923,4 +1954,73 @@ async fn technician_loads_of(
 
 pub fn decisions_of(outcome: &alert_outcome::Model) -> Vec<Decision> {
     json_vec(&outcome.decisions)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::QueryTrait;
+
+    use super::*;
+
+    /// SQLite's plan for a statement, one line per step.
+    async fn plan(store: &Store, statement: Statement) -> Vec<String> {
+        let explain = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!("EXPLAIN QUERY PLAN {}", statement.sql),
+            statement.values.map(|v| v.0).unwrap_or_default(),
+        );
+        store
+            .connection()
+            .query_all_raw(explain)
+            .await
+            .expect("plan")
+            .iter()
+            .map(|row| row.try_get::<String>("", "detail").expect("detail"))
+            .collect()
+    }
+
+    // Correlation must cost O(1) per alert in the number of stored alerts and
+    // open incidents: each lookup of a pass is an index search, never a scan.
+    #[tokio::test]
+    async fn correlation_lookups_search_their_indexes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = crate::config::Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Default::default()
+        }
+        .validated()
+        .expect("config");
+        let store = Store::connect(&config).await.expect("store");
+        store.migrate().await.expect("migrate");
+        let companies = vec!["c1".to_owned(), "c2".to_owned()];
+        let two = |a: &str, b: &str| vec![a.to_owned(), b.to_owned()];
+        let lookups = [
+            (
+                alerts_by_dedup_key(companies.clone(), two("k1", "k2"), 5).build(DbBackend::Sqlite),
+                "idx_alerts_company_dedup",
+            ),
+            (
+                open_incidents_by_key(companies.clone(), two("a|s", "b|s"))
+                    .build(DbBackend::Sqlite),
+                "idx_incidents_company_key",
+            ),
+            (
+                storm_candidates(companies.clone(), two("cpu", "disk"), 5).build(DbBackend::Sqlite),
+                "idx_incidents_company_signature_roots",
+            ),
+        ];
+        for (statement, index) in lookups {
+            let steps = plan(&store, statement).await;
+            assert!(
+                steps
+                    .iter()
+                    .any(|step| step.starts_with("SEARCH") && step.contains(index)),
+                "{index} not searched: {steps:?}"
+            );
+            assert!(
+                !steps.iter().any(|step| step.starts_with("SCAN")),
+                "a scan: {steps:?}"
+            );
+        }
+    }
 }
