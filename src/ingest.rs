@@ -253,12 +253,16 @@ struct Group {
 
 /// The group-commit writer. Stage one takes every request waiting in the
 /// queue (up to a bound) and builds one group; stage two commits each group in
-/// one transaction, so one fsync serves many requests. Stage one collects only
-/// once the committer has finished the previous group: requests that arrive
-/// meanwhile all go into the next group. (Collecting as soon as the committer
-/// took a group, and building ahead, split the requests in flight over three
-/// groups instead of two; each group commit writes every page it touches
-/// whole, so smaller groups wrote more pages per alert.)
+/// one transaction, so one fsync serves many requests.
+///
+/// Stage one starts a group as soon as the committer has taken the previous
+/// one, so that building its statements overlaps the commit (for large
+/// batches that is most of the gain), then tops it up with the requests that
+/// arrived meanwhile once the committer has finished. Without the top-up the
+/// requests in flight split over three groups (committing, built and waiting,
+/// queued) instead of two: 22 requests per group at 64 webhook connections
+/// instead of 32, and each commit has fixed costs and writes every page it
+/// touches whole, so smaller groups cost more per alert.
 async fn write_groups(store: Store, correlator: Correlator, mut receiver: mpsc::Receiver<Job>) {
     let (groups, ready) = mpsc::channel::<Group>(1);
     let free = Arc::new(tokio::sync::Semaphore::new(1));
@@ -269,38 +273,60 @@ async fn write_groups(store: Store, correlator: Correlator, mut receiver: mpsc::
         Arc::clone(&free),
     ));
     while let Some(first) = receiver.recv().await {
-        // Wait until the committer has finished the previous group: meanwhile
-        // more requests queue up, so groups grow with the load.
+        // Wait until the committer has taken the previous group.
+        let Ok(slot) = groups.reserve().await else {
+            break;
+        };
+        let mut rows = first.batch.events.len();
+        let mut jobs = vec![first];
+        take_waiting(&mut receiver, &mut jobs, &mut rows);
+        let (mut batches, mut replies) = split_jobs(jobs);
+        let mut prepared = store.prepare_group(&batches);
+        // Then until it has finished it, and top up.
         let Ok(permit) = free.acquire().await else {
             break;
         };
         permit.forget();
-        let mut rows = first.batch.events.len();
-        let mut jobs = vec![first];
-        while rows < MAX_GROUP_ROWS && jobs.len() < MAX_GROUP_JOBS {
-            match receiver.try_recv() {
-                Ok(job) => {
-                    rows += job.batch.events.len();
-                    jobs.push(job);
+        let mut more = Vec::new();
+        take_waiting(&mut receiver, &mut more, &mut rows);
+        if !more.is_empty() {
+            let (more_batches, more_replies) = split_jobs(more);
+            prepared = match (prepared, store.prepare_group(&more_batches)) {
+                (Ok(mut group), Ok(extra)) => {
+                    group.append(extra, batches.len());
+                    Ok(group)
                 }
-                Err(_) => break,
-            }
+                (Err(error), _) | (_, Err(error)) => Err(error),
+            };
+            batches.extend(more_batches);
+            replies.extend(more_replies);
         }
-        let (batches, replies): (Vec<IngestBatch>, Vec<_>) =
-            jobs.into_iter().map(|job| (job.batch, job.reply)).unzip();
-        let prepared = store.prepare_group(&batches);
-        let group = Group {
+        slot.send(Group {
             batches,
             replies,
             prepared,
             rows,
-        };
-        if groups.send(group).await.is_err() {
-            break;
-        }
+        });
     }
     drop(groups);
     let _ = committer.await;
+}
+
+/// Moves waiting requests into `jobs` while the group's bounds allow.
+fn take_waiting(receiver: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>, rows: &mut usize) {
+    while *rows < MAX_GROUP_ROWS && jobs.len() < MAX_GROUP_JOBS {
+        match receiver.try_recv() {
+            Ok(job) => {
+                *rows += job.batch.events.len();
+                jobs.push(job);
+            }
+            Err(_) => break,
+        }
+    }
+}
+
+fn split_jobs(jobs: Vec<Job>) -> (Vec<IngestBatch>, Vec<oneshot::Sender<Result<Ingested>>>) {
+    jobs.into_iter().map(|job| (job.batch, job.reply)).unzip()
 }
 
 async fn commit_groups(

@@ -181,9 +181,9 @@ enum WebhookSignatures {
     ExpiresAt,
 }
 
-/// The event rows of a group, with their INSERT statements built before the
-/// transaction begins (by the writer's collecting stage), so the transaction
-/// holds the database only for running them.
+/// The event rows of a group, with their INSERT statements built ahead of the
+/// transaction (building them costs about as much as running them, so the
+/// writer builds the next group while the database commits this one).
 #[derive(Debug)]
 pub struct PreparedGroup {
     rows: Vec<PreparedRow>,
@@ -280,6 +280,19 @@ impl PreparedGroup {
             statements,
             excluded,
         })
+    }
+}
+
+impl PreparedGroup {
+    /// Adds the rows and statements of `other`, built for batches that follow
+    /// this group's `batch_offset` batches.
+    pub fn append(&mut self, other: PreparedGroup, batch_offset: usize) {
+        self.rows.extend(other.rows.into_iter().map(|mut row| {
+            row.batch += batch_offset;
+            row
+        }));
+        self.statements.extend(other.statements);
+        self.excluded.extend(other.excluded);
     }
 }
 
@@ -539,6 +552,54 @@ async fn commit_group_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ingest::{AlertEventAction, AlertSeverity};
+
+    fn batch(company: &str, events: usize) -> IngestBatch {
+        IngestBatch {
+            company_id: company.to_owned(),
+            api_key_id: format!("key-{company}"),
+            source: "grpc",
+            events: (0..events)
+                .map(|i| AlertEvent {
+                    asset: format!("host-{i}"),
+                    signature: "cpu".to_owned(),
+                    severity: AlertSeverity::High,
+                    message: String::new(),
+                    tool_source: "datadog".to_owned(),
+                    labels: std::collections::BTreeMap::new(),
+                    occurred_at_ms: 1_000 + i64::try_from(i).unwrap_or(0),
+                    action: AlertEventAction::Trigger,
+                    dedup_key: format!("host-{i}|cpu"),
+                    external_id: String::new(),
+                    link: String::new(),
+                    delivery_id: None,
+                })
+                .collect(),
+            signature: None,
+            touch_api_key: false,
+        }
+    }
+
+    #[test]
+    fn an_appended_group_commits_like_one_built_whole() {
+        let batches = vec![batch("a", 3), batch("b", 20), batch("c", 1)];
+        let mut group =
+            PreparedGroup::new(DbBackend::Sqlite, &batches[..1], vec![false]).expect("first");
+        let rest =
+            PreparedGroup::new(DbBackend::Sqlite, &batches[1..], vec![false; 2]).expect("rest");
+        group.append(rest, 1);
+        let whole = PreparedGroup::new(DbBackend::Sqlite, &batches, vec![false; 3]).expect("whole");
+        let of = |g: &PreparedGroup| {
+            g.rows
+                .iter()
+                .map(|row| (row.batch, row.idempotency_key.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of(&group), of(&whole), "rows keep their batch and order");
+        assert_eq!(group.excluded, vec![false; 3]);
+        let counted: usize = group.statements.iter().map(|(_, rows)| rows).sum();
+        assert_eq!(counted, 24, "the statements insert every row once");
+    }
 
     #[test]
     fn statements_use_few_distinct_sizes() {
