@@ -1284,22 +1284,27 @@ impl Store {
         }
         for pass in passes {
             for (id, count) in &pass.world.suppressions {
-                silence::Entity::update_many()
-                    .col_expr(
-                        silence::Column::SuppressedCount,
-                        Expr::col(silence::Column::SuppressedCount).add(*count),
-                    )
-                    .filter(silence::Column::Id.eq(id))
-                    .exec(txn)
-                    .await?;
-                inhibition_rule::Entity::update_many()
-                    .col_expr(
-                        inhibition_rule::Column::SuppressedCount,
-                        Expr::col(inhibition_rule::Column::SuppressedCount).add(*count),
-                    )
-                    .filter(inhibition_rule::Column::Id.eq(id))
-                    .exec(txn)
-                    .await?;
+                // The suppressing rule is one of the pass's silences or one of
+                // its inhibition rules: one update, on its own table.
+                if pass.world.silences.iter().any(|rule| rule.id == *id) {
+                    silence::Entity::update_many()
+                        .col_expr(
+                            silence::Column::SuppressedCount,
+                            Expr::col(silence::Column::SuppressedCount).add(*count),
+                        )
+                        .filter(silence::Column::Id.eq(id))
+                        .exec(txn)
+                        .await?;
+                } else {
+                    inhibition_rule::Entity::update_many()
+                        .col_expr(
+                            inhibition_rule::Column::SuppressedCount,
+                            Expr::col(inhibition_rule::Column::SuppressedCount).add(*count),
+                        )
+                        .filter(inhibition_rule::Column::Id.eq(id))
+                        .exec(txn)
+                        .await?;
+                }
             }
         }
         // The log: every pass's entries (then its rules' notes) after its

@@ -469,6 +469,19 @@ async fn silences_and_inhibition_suppress_and_explain_says_why(backend: Backend)
         .unwrap()
         .into_inner();
     assert_eq!(listed.silences[0].suppressed_alert_count, 1);
+    let rules = correlation
+        .list_inhibition_rules(authed(
+            &server.admin_token,
+            v1::ListInhibitionRulesRequest {
+                company_id: acme.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .inhibition_rules;
+    assert_eq!(rules[0].suppressed_alert_count, 1);
 }
 
 async fn incident_lifecycle_is_recorded_on_the_timeline(backend: Backend) {
