@@ -17,6 +17,7 @@ mod m20261127_000007_remediation;
 mod m20261127_000008_pending_indexes;
 mod m20261127_000009_delivery_index;
 mod m20261127_000010_signature_index;
+mod m20261127_000011_technician_loads;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_pending_indexes::Migration),
             Box::new(m20261127_000009_delivery_index::Migration),
             Box::new(m20261127_000010_signature_index::Migration),
+            Box::new(m20261127_000011_technician_loads::Migration),
         ]
     }
 }

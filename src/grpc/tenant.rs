@@ -85,6 +85,7 @@ fn technician_message(model: technician::Model) -> v1::Technician {
         name: model.name,
         email: model.email,
         on_duty: model.on_duty,
+        open_incident_count: model.open_incident_count,
         create_time: Some(timestamp(model.created_at)),
         update_time: Some(timestamp(model.updated_at)),
     }

@@ -638,6 +638,7 @@ impl Store {
             email: Set(new.email.clone()),
             skills: Set(to_json(&new.skills)?),
             on_duty: Set(new.on_duty),
+            open_incident_count: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
         }

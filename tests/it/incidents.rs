@@ -30,6 +30,7 @@ crate::on_both_backends!(
     get_incident_status_always_agrees_with_its_timeline,
     a_backlog_larger_than_one_pass_is_correlated_before_the_answer,
     one_round_for_several_companies_keeps_each_to_its_own_rules_and_state,
+    auto_assign_balances_by_open_incident_counts_the_database_keeps,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -1691,4 +1692,202 @@ async fn one_round_for_several_companies_keeps_each_to_its_own_rules_and_state(b
                 .all(|e| listed.iter().any(|i| i.id == e.incident_id))
         );
     }
+}
+
+/// Each technician's open incidents as the API shows them (by name), and
+/// checks them against a count of the incidents themselves.
+async fn open_counts(server: &TestServer, company: &Tenant) -> Vec<(String, i64)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let technicians = server
+        .tenant()
+        .await
+        .list_technicians(authed(
+            &server.admin_token,
+            v1::ListTechniciansRequest {
+                company_id: company.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("list technicians")
+        .into_inner()
+        .technicians;
+    let store = Store::connect(&server.config).await.expect("store");
+    let counted = store
+        .connection()
+        .query_all_raw(Statement::from_string(
+            store.backend(),
+            "SELECT t.id AS id, (SELECT COUNT(*) FROM incidents i \
+             WHERE i.assigned_technician_id = t.id AND i.status <> 3) AS n \
+             FROM technicians t",
+        ))
+        .await
+        .expect("count");
+    for tech in &technicians {
+        let row = counted
+            .iter()
+            .find(|row| row.try_get::<String>("", "id").expect("id") == tech.id)
+            .expect("the technician's row");
+        assert_eq!(
+            tech.open_incident_count,
+            row.try_get::<i64>("", "n").expect("n"),
+            "{}'s kept count differs from the incidents",
+            tech.name
+        );
+    }
+    technicians
+        .into_iter()
+        .map(|tech| (tech.name, tech.open_incident_count))
+        .collect()
+}
+
+/// Automatic assignment reads each technician's open-incident count from the
+/// technician's row, which triggers keep as incidents are created assigned,
+/// resolved (by an RPC and by their alert), reassigned and reopened; the
+/// migration's backfill recounts the same after a down and up.
+async fn auto_assign_balances_by_open_incident_counts_the_database_keeps(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    set_config(
+        &server,
+        &acme.id,
+        v1::CorrelationConfig {
+            auto_assign: true,
+            ..Default::default()
+        },
+        &["auto_assign"],
+    )
+    .await;
+    let mut ids = Vec::new();
+    for (name, email) in [("Ada", "ada@example.com"), ("Bob", "bob@example.com")] {
+        let tech = server
+            .tenant()
+            .await
+            .create_technician(authed(
+                &server.admin_token,
+                v1::CreateTechnicianRequest {
+                    company_id: acme.id.clone(),
+                    name: name.to_owned(),
+                    email: email.to_owned(),
+                    skills: vec![],
+                    on_duty: true,
+                },
+            ))
+            .await
+            .expect("technician")
+            .into_inner()
+            .technician
+            .expect("technician");
+        assert_eq!(tech.open_incident_count, 0);
+        ids.push(tech.id);
+    }
+    let (ada, bob) = (ids[0].clone(), ids[1].clone());
+    assert!(ada < bob, "ties go to the lower id");
+    let fire = |n: usize| {
+        alert(
+            &format!("h{n}"),
+            &format!("sig_{n}"),
+            &format!("k{n}"),
+            now_ms(),
+        )
+    };
+    let mut assigned = Vec::new();
+    for n in 1..=3 {
+        let result = send(&server, &acme.key, vec![fire(n)]).await;
+        assert_eq!(result[0].outcome, AlertOutcome::NewIncident as i32);
+        let incident = Incidents::new(server.channel().await)
+            .get_incident(authed(
+                &server.admin_token,
+                v1::GetIncidentRequest {
+                    incident_id: result[0].incident_id.clone(),
+                    max_alerts: 0,
+                },
+            ))
+            .await
+            .expect("get")
+            .into_inner()
+            .incident
+            .expect("incident");
+        assigned.push((incident.id, incident.assigned_technician_id));
+    }
+    // Ada (0, lower id), Bob (0 against Ada's 1), Ada (1 against 1).
+    let owners: Vec<&str> = assigned.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(owners, [ada.as_str(), bob.as_str(), ada.as_str()]);
+    assert_eq!(
+        open_counts(&server, &acme).await,
+        [("Ada".to_owned(), 2), ("Bob".to_owned(), 1)]
+    );
+
+    let mut client = Incidents::new(server.channel().await);
+    let token = &server.admin_token;
+    client
+        .resolve_incident(authed(
+            token,
+            v1::ResolveIncidentRequest {
+                incident_id: assigned[0].0.clone(),
+                resolution: "done".to_owned(),
+            },
+        ))
+        .await
+        .expect("resolve");
+    client
+        .assign_incident(authed(
+            token,
+            v1::AssignIncidentRequest {
+                incident_id: assigned[1].0.clone(),
+                technician_id: ada.clone(),
+                auto_assign: false,
+            },
+        ))
+        .await
+        .expect("reassign");
+    assert_eq!(
+        open_counts(&server, &acme).await,
+        [("Ada".to_owned(), 2), ("Bob".to_owned(), 0)]
+    );
+    // Bob has fewer open incidents now, so the next one is his.
+    let fourth = send(&server, &acme.key, vec![fire(4)]).await;
+    assert_eq!(
+        open_counts(&server, &acme).await,
+        [("Ada".to_owned(), 2), ("Bob".to_owned(), 1)]
+    );
+    // Its alert resolving resolves it (auto-resolve), in the correlation pass.
+    let mut resolve = fire(4);
+    resolve.action = AlertAction::Resolve.into();
+    let resolved = send(&server, &acme.key, vec![resolve]).await;
+    assert_eq!(resolved[0].incident_id, fourth[0].incident_id);
+    client
+        .reopen_incident(authed(
+            token,
+            v1::ReopenIncidentRequest {
+                incident_id: assigned[0].0.clone(),
+                reason: "back".to_owned(),
+            },
+        ))
+        .await
+        .expect("reopen");
+    assert_eq!(
+        open_counts(&server, &acme).await,
+        [("Ada".to_owned(), 3), ("Bob".to_owned(), 0)]
+    );
+
+    // The migration's backfill counts what the triggers kept.
+    let store = Store::connect(&server.config).await.expect("store");
+    use migrations::sea_orm_migration::MigratorTrait;
+    migrations::Migrator::down(store.connection(), Some(1))
+        .await
+        .expect("down");
+    migrations::Migrator::up(store.connection(), None)
+        .await
+        .expect("up");
+    assert_eq!(
+        open_counts(&server, &acme).await,
+        [("Ada".to_owned(), 3), ("Bob".to_owned(), 0)]
+    );
+    let fifth = send(&server, &acme.key, vec![fire(5)]).await;
+    assert_eq!(fifth[0].outcome, AlertOutcome::NewIncident as i32);
+    assert_eq!(
+        open_counts(&server, &acme).await,
+        [("Ada".to_owned(), 3), ("Bob".to_owned(), 1)]
+    );
 }

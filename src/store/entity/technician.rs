@@ -19,6 +19,9 @@ pub struct Model {
     pub skills: String,
     /// On duty for automatic assignment.
     pub on_duty: bool,
+    /// Open (not resolved) incidents assigned to them, kept by triggers on
+    /// `incidents` (migration 11); automatic assignment reads it.
+    pub open_incident_count: i64,
     /// Creation time.
     pub created_at: i64,
     /// Last change.

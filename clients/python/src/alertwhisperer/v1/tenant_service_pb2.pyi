@@ -297,7 +297,7 @@ class SetAwsRoleResponse(_message.Message):
     def __init__(self, company: _Optional[_Union[Company, _Mapping]] = ...) -> None: ...
 
 class Technician(_message.Message):
-    __slots__ = ("id", "company_id", "name", "email", "skills", "on_duty", "create_time", "update_time")
+    __slots__ = ("id", "company_id", "name", "email", "skills", "on_duty", "create_time", "update_time", "open_incident_count")
     ID_FIELD_NUMBER: _ClassVar[int]
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -306,6 +306,7 @@ class Technician(_message.Message):
     ON_DUTY_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OPEN_INCIDENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     name: str
@@ -314,7 +315,8 @@ class Technician(_message.Message):
     on_duty: bool
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., on_duty: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    open_incident_count: int
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., on_duty: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., open_incident_count: _Optional[int] = ...) -> None: ...
 
 class CreateTechnicianRequest(_message.Message):
     __slots__ = ("company_id", "name", "email", "skills", "on_duty")
