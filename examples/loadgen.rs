@@ -77,6 +77,10 @@ struct Args {
     /// Send webhooks unsigned (HMAC disabled).
     #[arg(long)]
     unsigned: bool,
+    /// On-duty technicians per company; with any, automatic assignment is
+    /// turned on, so every new incident is assigned in its correlation pass.
+    #[arg(long, default_value_t = 0)]
+    technicians: usize,
     /// PID of the server, to report its peak resident memory (VmHWM).
     #[arg(long)]
     server_pid: Option<u32>,
@@ -187,6 +191,9 @@ async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
         } else {
             None
         };
+        if args.technicians > 0 {
+            staff(args, &mut tenants, &id).await?;
+        }
         companies.push(Company {
             id: id.clone(),
             key: created.api_key_secret,
@@ -194,6 +201,49 @@ async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
         });
     }
     Ok(companies)
+}
+
+/// Creates `--technicians` on-duty technicians for the company and turns on
+/// automatic assignment.
+async fn staff(
+    args: &Args,
+    tenants: &mut v1::tenant_service_client::TenantServiceClient<tonic::transport::Channel>,
+    company_id: &str,
+) -> anyhow::Result<()> {
+    for n in 0..args.technicians {
+        tenants
+            .create_technician(authed(
+                &args.token,
+                v1::CreateTechnicianRequest {
+                    company_id: company_id.to_owned(),
+                    name: format!("Technician {n}"),
+                    email: format!("tech{n}@example.com"),
+                    skills: vec![],
+                    on_duty: true,
+                },
+            ))
+            .await
+            .context("create technician")?;
+    }
+    v1::correlation_service_client::CorrelationServiceClient::connect(args.url.clone())
+        .await
+        .context("connect")?
+        .update_correlation_config(authed(
+            &args.token,
+            v1::UpdateCorrelationConfigRequest {
+                config: Some(v1::CorrelationConfig {
+                    company_id: company_id.to_owned(),
+                    auto_assign: true,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["auto_assign".to_owned()],
+                }),
+            },
+        ))
+        .await
+        .context("turn on automatic assignment")?;
+    Ok(())
 }
 
 fn seed_body(rng: &mut impl Rng, assets: usize) -> String {
