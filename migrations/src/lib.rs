@@ -18,6 +18,7 @@ mod m20261127_000008_pending_indexes;
 mod m20261127_000009_delivery_index;
 mod m20261127_000010_signature_index;
 mod m20261127_000011_technician_loads;
+mod m20261127_000012_inhibition_sources;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_delivery_index::Migration),
             Box::new(m20261127_000010_signature_index::Migration),
             Box::new(m20261127_000011_technician_loads::Migration),
+            Box::new(m20261127_000012_inhibition_sources::Migration),
         ]
     }
 }

@@ -246,6 +246,7 @@ impl Store {
             created_by: Set(audit.actor.clone()),
             created_at: Set(now_ms()),
             suppressed_count: Set(0),
+            sources_indexed: Set(false),
         }
         .insert(&txn)
         .await?;
@@ -300,6 +301,7 @@ impl Store {
         find_company(&txn, scope, &current.company_id)
             .await
             .map_err(|_| Error::NotFound(format!("inhibition rule {id}")))?;
+        super::inhibition::forget_rule(&txn, id).await?;
         inhibition_rule::Entity::delete_by_id(id.to_owned())
             .exec(&txn)
             .await?;

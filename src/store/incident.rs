@@ -16,9 +16,12 @@ use super::entity::{
     incident_sequence, inhibition_rule, silence, technician,
 };
 use super::execution::RemediationPlan;
+use super::inhibition::equal_key;
 use super::tenant::find_company;
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
-use crate::domain::correlation::{AlertRef, CorrelationSettings, MATCHER_FIELDS, Matcher};
+use crate::domain::correlation::{
+    AlertRef, CorrelationSettings, MATCHER_FIELDS, Matcher, all_match,
+};
 use crate::domain::engine::{
     EventResult, FeedEntry, InhibitionRule, SilenceRule, TechnicianLoad, World, event_order,
 };
@@ -1058,20 +1061,57 @@ impl Store {
                 .await?,
             );
         }
-        let inhibiting: Vec<String> = passes
+        // Alerts that may inhibit: only those indexed under the rules and
+        // equal values the events' alerts could be inhibited by (rules not
+        // indexed yet are indexed first, once).
+        let new_rules: Vec<(String, InhibitionRule)> = inhibitions
             .iter()
-            .filter(|p| !p.world.inhibitions.is_empty())
-            .map(|p| p.world.company_id.clone())
+            .filter(|row| !row.sources_indexed)
+            .flat_map(|row| {
+                inhibitions_of(vec![row.clone()])
+                    .into_iter()
+                    .map(|rule| (row.company_id.clone(), rule))
+            })
             .collect();
-        let mut firing_rows = Vec::new();
-        if !inhibiting.is_empty() {
-            // Any firing alert may inhibit.
-            firing_rows = alert::Entity::find()
-                .filter(alert::Column::CompanyId.is_in(inhibiting))
-                .filter(alert::Column::Status.ne(AlertStatus::Resolved.as_i16()))
-                .all(txn)
-                .await?;
+        super::inhibition::index_new_rules(txn, &new_rules).await?;
+        let mut source_keys: BTreeSet<(String, String)> = BTreeSet::new();
+        for pass in passes.iter() {
+            if pass.world.inhibitions.is_empty() {
+                continue;
+            }
+            for (_, _, event) in &pass.events {
+                if event.action != AlertEventAction::Trigger {
+                    continue;
+                }
+                // The alert the event makes: a new one with the event's
+                // fields, or a repeat of a stored one (its fields, with the
+                // event's message and severity).
+                let repeats: Vec<AlertRecord> = alert_rows
+                    .iter()
+                    .filter(|row| {
+                        row.company_id == pass.world.company_id && row.dedup_key == event.dedup_key
+                    })
+                    .map(|row| {
+                        let mut record = alert_of(row.clone());
+                        record.message.clone_from(&event.message);
+                        record.severity = event.severity;
+                        record
+                    })
+                    .collect();
+                for rule in &pass.world.inhibitions {
+                    if all_match(&rule.target, event) {
+                        source_keys.insert((rule.id.clone(), equal_key(rule, event)));
+                    }
+                    for record in &repeats {
+                        if all_match(&rule.target, record) {
+                            source_keys.insert((rule.id.clone(), equal_key(rule, record)));
+                        }
+                    }
+                }
+            }
         }
+        let source_keys: Vec<(String, String)> = source_keys.into_iter().collect();
+        let firing_rows = super::inhibition::source_alerts(txn, &source_keys).await?;
         let mut incident_ids: Vec<BTreeSet<String>> = Vec::with_capacity(passes.len());
         for pass in passes.iter_mut() {
             let company_id = pass.world.company_id.clone();
@@ -1249,6 +1289,18 @@ impl Store {
             .flat_map(|p| p.world.changed_alerts())
             .collect();
         upsert_alerts(txn, &alerts).await?;
+        let changed: Vec<(&str, &[InhibitionRule], Vec<&AlertRecord>)> = passes
+            .iter()
+            .filter(|p| !p.world.inhibitions.is_empty())
+            .map(|p| {
+                (
+                    p.world.company_id.as_str(),
+                    p.world.inhibitions.as_slice(),
+                    p.world.changed_alerts().collect(),
+                )
+            })
+            .collect();
+        super::inhibition::reindex(txn, &changed).await?;
         let mut outcomes = Vec::new();
         for pass in passes {
             for result in &pass.world.results {
@@ -1410,7 +1462,9 @@ impl Store {
             })
             .collect();
         if was_open && !incident.is_open() {
-            // Resolving an incident resolves its alerts: a repeat opens anew.
+            // Resolving an incident resolves its alerts: a repeat opens anew,
+            // and they inhibit no more.
+            super::inhibition::forget_alerts_of_incident(&txn, incident_id).await?;
             alert::Entity::update_many()
                 .col_expr(
                     alert::Column::Status,
@@ -1996,6 +2050,14 @@ mod tests {
             (
                 storm_candidates(companies.clone(), two("cpu", "disk"), 5).build(DbBackend::Sqlite),
                 "idx_incidents_company_signature_roots",
+            ),
+            (
+                super::super::inhibition::sources_under(&[
+                    ("r1".to_owned(), "[\"db-01\"]".to_owned()),
+                    ("r2".to_owned(), "[\"db-02\"]".to_owned()),
+                ])
+                .build(DbBackend::Sqlite),
+                "sqlite_autoindex_inhibition_sources_1",
             ),
         ];
         for (statement, index) in lookups {

@@ -9,6 +9,7 @@ pub mod entity;
 pub mod execution;
 pub mod incident;
 pub mod ingest;
+mod inhibition;
 pub mod runbook;
 pub mod tenant;
 

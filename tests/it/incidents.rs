@@ -31,6 +31,7 @@ crate::on_both_backends!(
     a_backlog_larger_than_one_pass_is_correlated_before_the_answer,
     one_round_for_several_companies_keeps_each_to_its_own_rules_and_state,
     auto_assign_balances_by_open_incident_counts_the_database_keeps,
+    inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -1889,5 +1890,157 @@ async fn auto_assign_balances_by_open_incident_counts_the_database_keeps(backend
     assert_eq!(
         open_counts(&server, &acme).await,
         [("Ada".to_owned(), 3), ("Bob".to_owned(), 1)]
+    );
+}
+
+/// The alert ids `inhibition_sources` holds for a rule, sorted, and whether
+/// the rule is marked indexed.
+async fn indexed_sources(server: &TestServer, rule_id: &str) -> (Vec<String>, bool) {
+    use sea_orm::{ConnectionTrait, Statement, Value};
+    let store = Store::connect(&server.config).await.expect("store");
+    let backend = store.backend();
+    let placeholder = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let rows = store
+        .connection()
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT alert_id FROM inhibition_sources WHERE rule_id = {placeholder}"),
+            [Value::from(rule_id.to_owned())],
+        ))
+        .await
+        .expect("sources");
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "alert_id").expect("alert_id"))
+        .collect();
+    ids.sort();
+    let indexed = store
+        .connection()
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT sources_indexed FROM inhibition_rules WHERE id = {placeholder}"),
+            [Value::from(rule_id.to_owned())],
+        ))
+        .await
+        .expect("rule")
+        .is_some_and(|row| row.try_get::<bool>("", "sources_indexed").expect("flag"));
+    (ids, indexed)
+}
+
+/// A pass finds an inhibiting alert through `inhibition_sources` (migration
+/// 12), not by loading every firing alert: a source that fired before the
+/// rule existed (indexed by the first pass that loads the rule), one that
+/// fires later, in another request; a source inhibits only targets with its
+/// equal values, and stops when its alert resolves or its incident is
+/// resolved; a deleted rule leaves no rows. Only sources are indexed.
+async fn inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let fire = |asset: &str, signature: &str| alert(asset, signature, "", now_ms());
+    let one = |asset: &str, signature: &str| vec![fire(asset, signature)];
+    // Fired before the rule exists; an unrelated alert fires too.
+    let early = send(&server, &acme.key, one("db-01", "host_down")).await;
+    send(&server, &acme.key, one("web-09", "disk_full")).await;
+    let matcher = |name: &str, operator: MatchOperator, value: &str| v1::Matcher {
+        name: name.to_owned(),
+        operator: operator.into(),
+        value: value.to_owned(),
+    };
+    let mut correlation = Correlation::new(server.channel().await);
+    let rule = correlation
+        .create_inhibition_rule(authed(
+            &server.admin_token,
+            v1::CreateInhibitionRuleRequest {
+                company_id: acme.id.clone(),
+                source_matchers: vec![matcher("signature", MatchOperator::Equal, "host_down")],
+                target_matchers: vec![matcher("signature", MatchOperator::NotEqual, "host_down")],
+                equal: vec!["asset".to_owned()],
+                comment: "host down hides its services".to_owned(),
+            },
+        ))
+        .await
+        .expect("rule")
+        .into_inner()
+        .inhibition_rule
+        .expect("rule");
+    assert_eq!(indexed_sources(&server, &rule.id).await, (vec![], false));
+
+    let outcome = |results: Vec<v1::IngestResult>| results[0].outcome;
+    let inhibited = AlertOutcome::SuppressedByInhibition as i32;
+    let opened = AlertOutcome::NewIncident as i32;
+    assert_eq!(
+        outcome(send(&server, &acme.key, one("db-01", "mysql_down")).await),
+        inhibited
+    );
+    assert_eq!(
+        indexed_sources(&server, &rule.id).await,
+        (vec![early[0].alert_id.clone()], true)
+    );
+
+    let later = send(&server, &acme.key, one("db-02", "host_down")).await;
+    assert_eq!(
+        outcome(send(&server, &acme.key, one("db-02", "mysql_down")).await),
+        inhibited
+    );
+    assert_eq!(
+        outcome(send(&server, &acme.key, one("db-03", "mysql_down")).await),
+        opened
+    );
+    let mut both = vec![early[0].alert_id.clone(), later[0].alert_id.clone()];
+    both.sort();
+    assert_eq!(indexed_sources(&server, &rule.id).await, (both, true));
+
+    // The source's own resolve ends it.
+    let mut resolve = fire("db-02", "host_down");
+    resolve.action = AlertAction::Resolve.into();
+    send(&server, &acme.key, vec![resolve]).await;
+    assert_eq!(
+        outcome(send(&server, &acme.key, one("db-02", "nginx_down")).await),
+        opened
+    );
+    assert_eq!(
+        indexed_sources(&server, &rule.id).await,
+        (vec![early[0].alert_id.clone()], true)
+    );
+
+    // Resolving the source's incident resolves the source.
+    Incidents::new(server.channel().await)
+        .resolve_incident(authed(
+            &server.admin_token,
+            v1::ResolveIncidentRequest {
+                incident_id: early[0].incident_id.clone(),
+                resolution: "rebooted".to_owned(),
+            },
+        ))
+        .await
+        .expect("resolve");
+    assert_eq!(indexed_sources(&server, &rule.id).await, (vec![], true));
+    assert_eq!(
+        outcome(send(&server, &acme.key, one("db-01", "nginx_down")).await),
+        opened
+    );
+
+    let last = send(&server, &acme.key, one("db-04", "host_down")).await;
+    assert_eq!(
+        indexed_sources(&server, &rule.id).await,
+        (vec![last[0].alert_id.clone()], true)
+    );
+    correlation
+        .delete_inhibition_rule(authed(
+            &server.admin_token,
+            v1::DeleteInhibitionRuleRequest {
+                inhibition_rule_id: rule.id.clone(),
+            },
+        ))
+        .await
+        .expect("delete");
+    assert!(indexed_sources(&server, &rule.id).await.0.is_empty());
+    assert_eq!(
+        outcome(send(&server, &acme.key, one("db-04", "mysql_down")).await),
+        opened
     );
 }
