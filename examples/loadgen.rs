@@ -81,6 +81,10 @@ struct Args {
     /// turned on, so every new incident is assigned in its correlation pass.
     #[arg(long, default_value_t = 0)]
     technicians: usize,
+    /// Give each company an inhibition rule: a firing `service_down` on an
+    /// asset suppresses the asset's other alerts.
+    #[arg(long)]
+    inhibit: bool,
     /// PID of the server, to report its peak resident memory (VmHWM).
     #[arg(long)]
     server_pid: Option<u32>,
@@ -194,6 +198,9 @@ async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
         if args.technicians > 0 {
             staff(args, &mut tenants, &id).await?;
         }
+        if args.inhibit {
+            inhibit(args, &id).await?;
+        }
         companies.push(Company {
             id: id.clone(),
             key: created.api_key_secret,
@@ -243,6 +250,31 @@ async fn staff(
         ))
         .await
         .context("turn on automatic assignment")?;
+    Ok(())
+}
+
+/// The `--inhibit` rule: `service_down` on an asset inhibits its other alerts.
+async fn inhibit(args: &Args, company_id: &str) -> anyhow::Result<()> {
+    let matcher = |operator: v1::MatchOperator| v1::Matcher {
+        name: "signature".to_owned(),
+        operator: operator.into(),
+        value: "service_down".to_owned(),
+    };
+    v1::correlation_service_client::CorrelationServiceClient::connect(args.url.clone())
+        .await
+        .context("connect")?
+        .create_inhibition_rule(authed(
+            &args.token,
+            v1::CreateInhibitionRuleRequest {
+                company_id: company_id.to_owned(),
+                source_matchers: vec![matcher(v1::MatchOperator::Equal)],
+                target_matchers: vec![matcher(v1::MatchOperator::NotEqual)],
+                equal: vec!["asset".to_owned()],
+                comment: "load generator".to_owned(),
+            },
+        ))
+        .await
+        .context("create inhibition rule")?;
     Ok(())
 }
 
