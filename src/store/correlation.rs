@@ -301,6 +301,9 @@ impl Store {
         find_company(&txn, scope, &current.company_id)
             .await
             .map_err(|_| Error::NotFound(format!("inhibition rule {id}")))?;
+        // Under the company's lock, so that no pass that loaded the rule can
+        // index sources for it after its rows are gone.
+        super::incident::lock_company(&txn, &current.company_id).await?;
         super::inhibition::forget_rule(&txn, id).await?;
         inhibition_rule::Entity::delete_by_id(id.to_owned())
             .exec(&txn)

@@ -1075,6 +1075,13 @@ impl Store {
             .collect();
         super::inhibition::index_new_rules(txn, &new_rules).await?;
         let mut source_keys: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut by_dedup: HashMap<(&str, &str), Vec<&alert::Model>> = HashMap::new();
+        for row in &alert_rows {
+            by_dedup
+                .entry((row.company_id.as_str(), row.dedup_key.as_str()))
+                .or_default()
+                .push(row);
+        }
         for pass in passes.iter() {
             if pass.world.inhibitions.is_empty() {
                 continue;
@@ -1086,13 +1093,12 @@ impl Store {
                 // The alert the event makes: a new one with the event's
                 // fields, or a repeat of a stored one (its fields, with the
                 // event's message and severity).
-                let repeats: Vec<AlertRecord> = alert_rows
-                    .iter()
-                    .filter(|row| {
-                        row.company_id == pass.world.company_id && row.dedup_key == event.dedup_key
-                    })
+                let repeats: Vec<AlertRecord> = by_dedup
+                    .get(&(pass.world.company_id.as_str(), event.dedup_key.as_str()))
+                    .into_iter()
+                    .flatten()
                     .map(|row| {
-                        let mut record = alert_of(row.clone());
+                        let mut record = alert_of((*row).clone());
                         record.message.clone_from(&event.message);
                         record.severity = event.severity;
                         record

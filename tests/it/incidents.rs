@@ -126,6 +126,35 @@ async fn company_incidents(server: &TestServer, company: &Tenant) -> Vec<v1::Inc
     .await
 }
 
+fn matcher(name: &str, operator: MatchOperator, value: &str) -> v1::Matcher {
+    v1::Matcher {
+        name: name.to_owned(),
+        operator: operator.into(),
+        value: value.to_owned(),
+    }
+}
+
+/// The inhibition rule the tests use: a firing `host_down` on an asset
+/// inhibits the asset's other alerts.
+async fn host_down_rule(server: &TestServer, company_id: &str) -> v1::InhibitionRule {
+    Correlation::new(server.channel().await)
+        .create_inhibition_rule(authed(
+            &server.admin_token,
+            v1::CreateInhibitionRuleRequest {
+                company_id: company_id.to_owned(),
+                source_matchers: vec![matcher("signature", MatchOperator::Equal, "host_down")],
+                target_matchers: vec![matcher("signature", MatchOperator::NotEqual, "host_down")],
+                equal: vec!["asset".to_owned()],
+                comment: "host down hides its services".to_owned(),
+            },
+        ))
+        .await
+        .expect("inhibition rule")
+        .into_inner()
+        .inhibition_rule
+        .expect("inhibition rule")
+}
+
 async fn set_config(
     server: &TestServer,
     company_id: &str,
@@ -304,11 +333,6 @@ async fn silences_and_inhibition_suppress_and_explain_says_why(backend: Backend)
     let server = TestServer::start(backend).await;
     let acme = tenant(&server, "Acme").await;
     let mut correlation = Correlation::new(server.channel().await);
-    let matcher = |name: &str, operator: MatchOperator, value: &str| v1::Matcher {
-        name: name.to_owned(),
-        operator: operator.into(),
-        value: value.to_owned(),
-    };
     let silence = correlation
         .create_silence(authed(
             &server.admin_token,
@@ -325,22 +349,7 @@ async fn silences_and_inhibition_suppress_and_explain_says_why(backend: Backend)
         .into_inner()
         .silence
         .unwrap();
-    let rule = correlation
-        .create_inhibition_rule(authed(
-            &server.admin_token,
-            v1::CreateInhibitionRuleRequest {
-                company_id: acme.id.clone(),
-                source_matchers: vec![matcher("signature", MatchOperator::Equal, "host_down")],
-                target_matchers: vec![matcher("signature", MatchOperator::NotEqual, "host_down")],
-                equal: vec!["asset".to_owned()],
-                comment: "host down hides its services".to_owned(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .inhibition_rule
-        .unwrap();
+    let rule = host_down_rule(&server, &acme.id).await;
     let t = now_ms() - 60_000;
     let results = send(
         &server,
@@ -1551,11 +1560,6 @@ async fn one_round_for_several_companies_keeps_each_to_its_own_rules_and_state(b
     let inhibited = tenant(&server, "Inhibited").await;
     let narrow = tenant(&server, "Narrow").await;
     let mut correlation = Correlation::new(server.channel().await);
-    let matcher = |name: &str, operator: MatchOperator, value: &str| v1::Matcher {
-        name: name.to_owned(),
-        operator: operator.into(),
-        value: value.to_owned(),
-    };
     correlation
         .create_silence(authed(
             &server.admin_token,
@@ -1569,19 +1573,7 @@ async fn one_round_for_several_companies_keeps_each_to_its_own_rules_and_state(b
         ))
         .await
         .unwrap();
-    correlation
-        .create_inhibition_rule(authed(
-            &server.admin_token,
-            v1::CreateInhibitionRuleRequest {
-                company_id: inhibited.id.clone(),
-                source_matchers: vec![matcher("signature", MatchOperator::Equal, "host_down")],
-                target_matchers: vec![matcher("signature", MatchOperator::NotEqual, "host_down")],
-                equal: vec!["asset".to_owned()],
-                comment: "host down hides its services".to_owned(),
-            },
-        ))
-        .await
-        .unwrap();
+    host_down_rule(&server, &inhibited.id).await;
     let t = now_ms() - 10 * 60_000;
     let alerts = || {
         vec![
@@ -1945,28 +1937,7 @@ async fn inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve
     // Fired before the rule exists; an unrelated alert fires too.
     let early = send(&server, &acme.key, one("db-01", "host_down")).await;
     send(&server, &acme.key, one("web-09", "disk_full")).await;
-    let matcher = |name: &str, operator: MatchOperator, value: &str| v1::Matcher {
-        name: name.to_owned(),
-        operator: operator.into(),
-        value: value.to_owned(),
-    };
-    let mut correlation = Correlation::new(server.channel().await);
-    let rule = correlation
-        .create_inhibition_rule(authed(
-            &server.admin_token,
-            v1::CreateInhibitionRuleRequest {
-                company_id: acme.id.clone(),
-                source_matchers: vec![matcher("signature", MatchOperator::Equal, "host_down")],
-                target_matchers: vec![matcher("signature", MatchOperator::NotEqual, "host_down")],
-                equal: vec!["asset".to_owned()],
-                comment: "host down hides its services".to_owned(),
-            },
-        ))
-        .await
-        .expect("rule")
-        .into_inner()
-        .inhibition_rule
-        .expect("rule");
+    let rule = host_down_rule(&server, &acme.id).await;
     assert_eq!(indexed_sources(&server, &rule.id).await, (vec![], false));
 
     let outcome = |results: Vec<v1::IngestResult>| results[0].outcome;
@@ -2029,7 +2000,7 @@ async fn inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve
         indexed_sources(&server, &rule.id).await,
         (vec![last[0].alert_id.clone()], true)
     );
-    correlation
+    Correlation::new(server.channel().await)
         .delete_inhibition_rule(authed(
             &server.admin_token,
             v1::DeleteInhibitionRuleRequest {
