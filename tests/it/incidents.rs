@@ -1687,6 +1687,25 @@ async fn one_round_for_several_companies_keeps_each_to_its_own_rules_and_state(b
     }
 }
 
+/// Rolls the schema back to just before migration `name`, then applies every
+/// migration from it on again: what upgrading a database from there runs.
+async fn upgrade_again_from(server: &TestServer, name: &str) {
+    use migrations::sea_orm_migration::MigratorTrait;
+    let all = migrations::Migrator::migrations();
+    let position = all
+        .iter()
+        .position(|migration| migration.name() == name)
+        .expect("the migration");
+    let store = Store::connect(&server.config).await.expect("store");
+    let steps = u32::try_from(all.len() - position).expect("steps");
+    migrations::Migrator::down(store.connection(), Some(steps))
+        .await
+        .expect("down");
+    migrations::Migrator::up(store.connection(), None)
+        .await
+        .expect("up");
+}
+
 /// Each technician's open incidents as the API shows them (by name), and
 /// checks them against a count of the incidents themselves.
 async fn open_counts(server: &TestServer, company: &Tenant) -> Vec<(String, i64)> {
@@ -1865,14 +1884,7 @@ async fn auto_assign_balances_by_open_incident_counts_the_database_keeps(backend
     );
 
     // The migration's backfill counts what the triggers kept.
-    let store = Store::connect(&server.config).await.expect("store");
-    use migrations::sea_orm_migration::MigratorTrait;
-    migrations::Migrator::down(store.connection(), Some(1))
-        .await
-        .expect("down");
-    migrations::Migrator::up(store.connection(), None)
-        .await
-        .expect("up");
+    upgrade_again_from(&server, "m20261127_000011_technician_loads").await;
     assert_eq!(
         open_counts(&server, &acme).await,
         [("Ada".to_owned(), 3), ("Bob".to_owned(), 0)]
@@ -1963,6 +1975,18 @@ async fn inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve
     );
     let mut both = vec![early[0].alert_id.clone(), later[0].alert_id.clone()];
     both.sort();
+    assert_eq!(
+        indexed_sources(&server, &rule.id).await,
+        (both.clone(), true)
+    );
+    // Upgrading a database that has rules and firing sources: the rule is
+    // indexed again by the first pass that loads it.
+    upgrade_again_from(&server, "m20261127_000012_inhibition_sources").await;
+    assert_eq!(indexed_sources(&server, &rule.id).await, (vec![], false));
+    assert_eq!(
+        outcome(send(&server, &acme.key, one("db-02", "redis_down")).await),
+        inhibited
+    );
     assert_eq!(indexed_sources(&server, &rule.id).await, (both, true));
 
     // The source's own resolve ends it.
