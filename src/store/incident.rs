@@ -1117,7 +1117,7 @@ impl Store {
             }
         }
         let source_keys: Vec<(String, String)> = source_keys.into_iter().collect();
-        let firing_rows = super::inhibition::source_alerts(txn, &source_keys).await?;
+        let firing_rows = super::inhibition::source_alerts(txn, &all, &source_keys).await?;
         let mut incident_ids: Vec<BTreeSet<String>> = Vec::with_capacity(passes.len());
         for pass in passes.iter_mut() {
             let company_id = pass.world.company_id.clone();
@@ -2058,10 +2058,13 @@ mod tests {
                 "idx_incidents_company_signature_roots",
             ),
             (
-                super::super::inhibition::sources_under(&[
-                    ("r1".to_owned(), "[\"db-01\"]".to_owned()),
-                    ("r2".to_owned(), "[\"db-02\"]".to_owned()),
-                ])
+                super::super::inhibition::sources_under(
+                    companies.clone(),
+                    &[
+                        ("r1".to_owned(), "[\"db-01\"]".to_owned()),
+                        ("r2".to_owned(), "[\"db-02\"]".to_owned()),
+                    ],
+                )
                 .build(DbBackend::Sqlite),
                 "sqlite_autoindex_inhibition_sources_1",
             ),

@@ -140,8 +140,12 @@ pub(super) async fn index_new_rules(
     Ok(())
 }
 
-/// The unresolved alerts indexed under any of `keys` (rule id, equal key).
-pub(super) fn sources_under(keys: &[(String, String)]) -> Select<alert::Entity> {
+/// The unresolved alerts of `companies` indexed under any of `keys` (rule id,
+/// equal key).
+pub(super) fn sources_under(
+    companies: Vec<String>,
+    keys: &[(String, String)],
+) -> Select<alert::Entity> {
     let mut any = Condition::any();
     for (rule_id, key) in keys {
         any = any.add(
@@ -161,16 +165,18 @@ pub(super) fn sources_under(keys: &[(String, String)]) -> Select<alert::Entity> 
             ),
         )
         .filter(alert::Column::Status.ne(AlertStatus::Resolved.as_i16()))
+        .filter(alert::Column::CompanyId.is_in(companies))
 }
 
 /// Loads [`sources_under`] for any number of keys.
 pub(super) async fn source_alerts(
     txn: &DatabaseTransaction,
+    companies: &[String],
     keys: &[(String, String)],
 ) -> Result<Vec<alert::Model>> {
     let mut rows = Vec::new();
     for chunk in keys.chunks(KEYS_PER_LOOKUP) {
-        rows.extend(sources_under(chunk).all(txn).await?);
+        rows.extend(sources_under(companies.to_vec(), chunk).all(txn).await?);
     }
     Ok(rows)
 }
