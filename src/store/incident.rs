@@ -1064,28 +1064,37 @@ impl Store {
         // Alerts that may inhibit: only those indexed under the rules and
         // equal values the events' alerts could be inhibited by (rules not
         // indexed yet are indexed first, once).
-        let new_rules: Vec<(String, InhibitionRule)> = inhibitions
+        let unindexed: BTreeSet<&str> = inhibitions
             .iter()
             .filter(|row| !row.sources_indexed)
-            .flat_map(|row| {
-                inhibitions_of(vec![row.clone()])
-                    .into_iter()
-                    .map(|rule| (row.company_id.clone(), rule))
+            .map(|row| row.id.as_str())
+            .collect();
+        let new_rules: Vec<(String, InhibitionRule)> = passes
+            .iter()
+            .flat_map(|p| {
+                p.world
+                    .inhibitions
+                    .iter()
+                    .filter(|rule| unindexed.contains(rule.id.as_str()))
+                    .map(|rule| (p.world.company_id.clone(), rule.clone()))
             })
             .collect();
         super::inhibition::index_new_rules(txn, &new_rules).await?;
+        let inhibiting: Vec<&CompanyPass> = passes
+            .iter()
+            .filter(|p| !p.world.inhibitions.is_empty())
+            .collect();
         let mut source_keys: BTreeSet<(String, String)> = BTreeSet::new();
         let mut by_dedup: HashMap<(&str, &str), Vec<&alert::Model>> = HashMap::new();
-        for row in &alert_rows {
-            by_dedup
-                .entry((row.company_id.as_str(), row.dedup_key.as_str()))
-                .or_default()
-                .push(row);
-        }
-        for pass in passes.iter() {
-            if pass.world.inhibitions.is_empty() {
-                continue;
+        if !inhibiting.is_empty() {
+            for row in &alert_rows {
+                by_dedup
+                    .entry((row.company_id.as_str(), row.dedup_key.as_str()))
+                    .or_default()
+                    .push(row);
             }
+        }
+        for pass in inhibiting {
             for (_, _, event) in &pass.events {
                 if event.action != AlertEventAction::Trigger {
                     continue;
