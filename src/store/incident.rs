@@ -2037,8 +2037,72 @@ mod tests {
             .collect()
     }
 
+    /// One table access a lookup must make: the index, and the key columns it
+    /// must be searched by (an equality on the key, not a range of a company).
+    struct Access {
+        sqlite: &'static str,
+        postgres: &'static str,
+        key: &'static [&'static str],
+    }
+
+    /// A pass's lookups by value (built for `backend`), each with every table
+    /// access it may make.
+    fn pass_lookups(backend: DbBackend) -> Vec<(Statement, Vec<Access>)> {
+        let companies = vec!["c1".to_owned(), "c2".to_owned()];
+        let two = |a: &str, b: &str| vec![a.to_owned(), b.to_owned()];
+        vec![
+            (
+                alerts_by_dedup_key(companies.clone(), two("k1", "k2"), 5).build(backend),
+                vec![Access {
+                    sqlite: "idx_alerts_company_dedup",
+                    postgres: "idx_alerts_company_dedup",
+                    key: &["company_id", "dedup_key"],
+                }],
+            ),
+            (
+                open_incidents_by_key(companies.clone(), two("a|s", "b|s")).build(backend),
+                vec![Access {
+                    sqlite: "idx_incidents_company_key",
+                    postgres: "idx_incidents_company_key",
+                    key: &["company_id", "aggregation_key"],
+                }],
+            ),
+            (
+                storm_candidates(companies.clone(), two("cpu", "disk"), 5).build(backend),
+                vec![Access {
+                    sqlite: "idx_incidents_company_signature_roots",
+                    postgres: "idx_incidents_company_signature_roots",
+                    key: &["company_id", "signature"],
+                }],
+            ),
+            (
+                super::super::inhibition::sources_under(
+                    companies,
+                    &[
+                        ("r1".to_owned(), "[\"db-01\"]".to_owned()),
+                        ("r2".to_owned(), "[\"db-02\"]".to_owned()),
+                    ],
+                )
+                .build(backend),
+                vec![
+                    Access {
+                        sqlite: "sqlite_autoindex_inhibition_sources_1",
+                        postgres: "inhibition_sources_pkey",
+                        key: &["rule_id", "equal_key"],
+                    },
+                    Access {
+                        sqlite: "sqlite_autoindex_alerts_1",
+                        postgres: "alerts_pkey",
+                        key: &["id"],
+                    },
+                ],
+            ),
+        ]
+    }
+
     // Correlation must cost O(1) per alert in the number of stored alerts and
-    // open incidents: each lookup of a pass is an index search, never a scan.
+    // open incidents: each lookup of a pass is an index search by its key,
+    // never a scan, and never a range that grows with the company.
     #[tokio::test]
     async fn correlation_lookups_search_their_indexes() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -2050,46 +2114,141 @@ mod tests {
         .expect("config");
         let store = Store::connect(&config).await.expect("store");
         store.migrate().await.expect("migrate");
-        let companies = vec!["c1".to_owned(), "c2".to_owned()];
-        let two = |a: &str, b: &str| vec![a.to_owned(), b.to_owned()];
-        let lookups = [
-            (
-                alerts_by_dedup_key(companies.clone(), two("k1", "k2"), 5).build(DbBackend::Sqlite),
-                "idx_alerts_company_dedup",
-            ),
-            (
-                open_incidents_by_key(companies.clone(), two("a|s", "b|s"))
-                    .build(DbBackend::Sqlite),
-                "idx_incidents_company_key",
-            ),
-            (
-                storm_candidates(companies.clone(), two("cpu", "disk"), 5).build(DbBackend::Sqlite),
-                "idx_incidents_company_signature_roots",
-            ),
-            (
-                super::super::inhibition::sources_under(
-                    companies.clone(),
-                    &[
-                        ("r1".to_owned(), "[\"db-01\"]".to_owned()),
-                        ("r2".to_owned(), "[\"db-02\"]".to_owned()),
-                    ],
-                )
-                .build(DbBackend::Sqlite),
-                "sqlite_autoindex_inhibition_sources_1",
-            ),
-        ];
-        for (statement, index) in lookups {
+        for (statement, accesses) in pass_lookups(DbBackend::Sqlite) {
             let steps = plan(&store, statement).await;
-            assert!(
-                steps
-                    .iter()
-                    .any(|step| step.starts_with("SEARCH") && step.contains(index)),
-                "{index} not searched: {steps:?}"
-            );
-            assert!(
-                !steps.iter().any(|step| step.starts_with("SCAN")),
-                "a scan: {steps:?}"
-            );
+            // Every table access is a SEARCH of an expected index, with an
+            // equality on each of its key columns.
+            let reads: Vec<&String> = steps
+                .iter()
+                .filter(|step| step.starts_with("SEARCH") || step.starts_with("SCAN"))
+                .collect();
+            assert!(!reads.is_empty(), "no table access: {steps:?}");
+            for read in &reads {
+                let fits = accesses.iter().any(|access| {
+                    read.starts_with("SEARCH")
+                        && read.contains(&format!("INDEX {} (", access.sqlite))
+                        && access
+                            .key
+                            .iter()
+                            .all(|column| read.contains(&format!("{column}=?")))
+                });
+                assert!(fits, "{read} is not a search by key: {steps:?}");
+            }
+            for access in &accesses {
+                assert!(
+                    reads.iter().any(|read| read.contains(access.sqlite)),
+                    "{} not used: {steps:?}",
+                    access.sqlite
+                );
+            }
         }
+    }
+
+    // The same lookups on PostgreSQL, over tables with the statistics of a
+    // busy database. Sequential scans are switched off for the session, so a
+    // lookup that still scans has no index that can serve it.
+    #[tokio::test]
+    async fn correlation_lookups_search_their_indexes_on_postgres() {
+        let Some(url) = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("TEST_DATABASE_URL is not set: skipped");
+            return;
+        };
+        let schema = format!("aw_plan_{}", uuid::Uuid::now_v7().simple());
+        let config = crate::config::Config {
+            database_url: url,
+            database_schema: schema.clone(),
+            ..Default::default()
+        }
+        .validated()
+        .expect("config");
+        let store = Store::connect(&config).await.expect("store");
+        store.migrate().await.expect("migrate");
+        // Rows and statistics like a busy database's (four companies, 50
+        // signatures, 20,000 incidents, alerts and index rows), so that the
+        // plans are the ones the planner would choose there. The foreign keys
+        // and triggers are off for the fill only.
+        let fill = store.connection().begin().await.expect("begin");
+        for sql in [
+            "SET LOCAL session_replication_role = replica",
+            "INSERT INTO incidents (id, company_id, aggregation_key, asset, signature, summary, \
+             status, priority, priority_reasons, alert_count, firing_alert_count, tools, severity, \
+             is_storm_parent, child_incident_count, open_child_count, flapping, self_healed, \
+             remediation_failed, resolution, search_text, first_alert_at, last_alert_at, \
+             created_at, updated_at) \
+             SELECT 'i' || g, 'c' || (g % 4), 'h' || g || '|s' || (g % 50), 'h' || g, \
+             's' || (g % 50), '', g % 4, 50, '[]', 1, 1, '[]', 2, false, 0, 0, false, false, \
+             false, '', '', g, g, g, g FROM generate_series(1, 20000) AS g",
+            "INSERT INTO alerts (id, company_id, dedup_key, aggregation_key, asset, signature, \
+             severity, message, tool_source, labels, occurred_at, received_at, last_occurred_at, \
+             status, count, external_id, link, outcome, flap_history) \
+             SELECT 'a' || g, 'c' || (g % 4), 'h' || g || '|s' || (g % 50), \
+             'h' || g || '|s' || (g % 50), 'h' || g, 's' || (g % 50), 2, '', 'tool', '{}', g, g, \
+             g, g % 4, 1, '', '', 1, '[]' FROM generate_series(1, 20000) AS g",
+            "INSERT INTO inhibition_sources (rule_id, equal_key, alert_id, company_id) \
+             SELECT 'r' || (g % 10), '[\"h' || g || '\"]', 'a' || g, 'c' || (g % 4) \
+             FROM generate_series(1, 20000) AS g",
+            "ANALYZE incidents",
+            "ANALYZE alerts",
+            "ANALYZE inhibition_sources",
+        ] {
+            fill.execute_unprepared(sql).await.expect(sql);
+        }
+        fill.commit().await.expect("commit");
+        let mut failures = Vec::new();
+        for (statement, accesses) in pass_lookups(DbBackend::Postgres) {
+            let txn = store.connection().begin().await.expect("begin");
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .expect("set");
+            let explain = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!("EXPLAIN {}", statement.sql),
+                statement.values.map(|v| v.0).unwrap_or_default(),
+            );
+            let steps: Vec<String> = txn
+                .query_all_raw(explain)
+                .await
+                .expect("plan")
+                .iter()
+                .map(|row| row.try_get_by_index::<String>(0).expect("line"))
+                .collect();
+            txn.rollback().await.expect("rollback");
+            // Every scan node reads an expected index, and its `Index Cond`
+            // (the next line) names each key column.
+            let mut used = Vec::new();
+            for (at, step) in steps.iter().enumerate() {
+                if !step.contains(" Scan") || step.contains("Bitmap Heap Scan") {
+                    continue;
+                }
+                let cond = steps.get(at + 1).map_or("", |next| next.trim());
+                let fits = accesses.iter().find(|access| {
+                    step.contains(&format!(" {} ", access.postgres))
+                        && step.contains("Index")
+                        && cond.starts_with("Index Cond:")
+                        && access.key.iter().all(|column| {
+                            cond.contains(&format!("({column})"))
+                                || cond.contains(&format!("({column} "))
+                        })
+                });
+                match fits {
+                    Some(access) => used.push(access.postgres),
+                    None => failures.push(format!("{step} is not a search by key: {steps:#?}")),
+                }
+            }
+            for access in &accesses {
+                if !used.contains(&access.postgres) {
+                    failures.push(format!("{} not used: {steps:#?}", access.postgres));
+                }
+            }
+        }
+        store
+            .connection()
+            .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .await
+            .expect("drop schema");
+        assert!(failures.is_empty(), "not an index search: {failures:#?}");
     }
 }

@@ -154,18 +154,25 @@ pub(super) fn sources_under(
                 .add(Expr::col(InhibitionSources::EqualKey).eq(key.clone())),
         );
     }
+    // The companies confine the index rows, not the alerts: a company filter
+    // on `alerts` let both planners read every unresolved alert of the
+    // companies (their company/status index) and test each against the
+    // index rows, which costs what the index is there to save.
     alert::Entity::find()
         .filter(
             alert::Column::Id.in_subquery(
                 Query::select()
                     .column(InhibitionSources::AlertId)
                     .from(InhibitionSources::Table)
-                    .cond_where(any)
+                    .cond_where(
+                        Condition::all()
+                            .add(Expr::col(InhibitionSources::CompanyId).is_in(companies))
+                            .add(any),
+                    )
                     .to_owned(),
             ),
         )
         .filter(alert::Column::Status.ne(AlertStatus::Resolved.as_i16()))
-        .filter(alert::Column::CompanyId.is_in(companies))
 }
 
 /// Loads [`sources_under`] for any number of keys.
