@@ -17,8 +17,9 @@ use crate::config::Config;
 use crate::correlator::{Correlator, EventOutcome};
 use crate::error::{Error, Result};
 use crate::secrets::{MasterKey, hash_credential};
-use crate::store::Store;
+use crate::store::incident::PassOutcome;
 use crate::store::ingest::{BatchOutcome, IngestBatch, PreparedGroup};
+use crate::store::{Store, WalSync};
 
 /// Most events one group commit takes.
 const MAX_GROUP_ROWS: usize = 4000;
@@ -102,14 +103,16 @@ impl Ingestor {
         // The writer runs on a thread of its own: on the shared runtime each of
         // its database round trips waited behind the request tasks (measured:
         // 0.3 ms per await under load), and the writer is the serial part.
-        let writer_store = Store::connect_with_pool(config, 1).await?;
+        let (writer_store, wal) = Store::connect_ingest_writer(config).await?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|error| Error::Internal(format!("cannot start the ingest writer: {error}")))?;
         std::thread::Builder::new()
             .name("ingest-writer".to_owned())
-            .spawn(move || runtime.block_on(write_groups(writer_store, correlator, receiver)))
+            .spawn(move || {
+                runtime.block_on(write_groups(writer_store, wal, correlator, receiver));
+            })
             .map_err(|error| {
                 Error::Internal(format!("cannot start the ingest writer thread: {error}"))
             })?;
@@ -253,7 +256,8 @@ struct Group {
 
 /// The group-commit writer. Stage one takes every request waiting in the
 /// queue (up to a bound) and builds one group; stage two commits each group in
-/// one transaction, so one fsync serves many requests.
+/// one transaction; stage three (on SQLite) syncs the log and answers, so one
+/// fsync serves many requests, and stage two need not wait for it.
 ///
 /// Stage one starts a group as soon as the committer has taken the previous
 /// one, so that building its statements overlaps the commit (for large
@@ -263,11 +267,17 @@ struct Group {
 /// queued) instead of two: 22 requests per group at 64 webhook connections
 /// instead of 32, and each commit has fixed costs and writes every page it
 /// touches whole, so smaller groups cost more per alert.
-async fn write_groups(store: Store, correlator: Correlator, mut receiver: mpsc::Receiver<Job>) {
+async fn write_groups(
+    store: Store,
+    wal: Option<WalSync>,
+    correlator: Correlator,
+    mut receiver: mpsc::Receiver<Job>,
+) {
     let (groups, ready) = mpsc::channel::<Group>(1);
     let free = Arc::new(tokio::sync::Semaphore::new(1));
     let committer = tokio::spawn(commit_groups(
         store.clone(),
+        wal,
         correlator,
         ready,
         Arc::clone(&free),
@@ -329,15 +339,33 @@ fn split_jobs(jobs: Vec<Job>) -> (Vec<IngestBatch>, Vec<oneshot::Sender<Result<I
     jobs.into_iter().map(|job| (job.batch, job.reply)).unzip()
 }
 
+/// What a committed group owes: its answers, and the passes to tell the
+/// streams and metrics about, once the commit is durable.
+struct Settled {
+    answers: Vec<(oneshot::Sender<Result<Ingested>>, Result<Ingested>)>,
+    passes: Vec<(String, PassOutcome)>,
+}
+
 async fn commit_groups(
     store: Store,
+    wal: Option<WalSync>,
     correlator: Correlator,
     mut ready: mpsc::Receiver<Group>,
     free: Arc<tokio::sync::Semaphore>,
 ) {
+    // Commits on SQLite do not wait for the disk; the syncer answers each
+    // group after an fsync of the log that covers it, while this task goes
+    // on with the next group. A bounded queue: a slow disk holds the writer.
+    let (settled, pending) = mpsc::channel::<Settled>(64);
+    let log = wal.map(|wal| Arc::new(wal) as Arc<dyn LogSync>);
+    let syncer = tokio::spawn(sync_and_answer(
+        log,
+        move |company_id: &str, pass: &PassOutcome| correlator.after_pass(company_id, pass),
+        pending,
+    ));
     while let Some(group) = ready.recv().await {
         // Whatever happens to this group, the builder may collect the next
-        // one once it is answered.
+        // one once it is committed.
         let _done = ReleaseOnDrop(&free);
         let Group {
             batches,
@@ -356,74 +384,161 @@ async fn commit_groups(
             elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             "group commit"
         );
-        match result {
-            Ok((outcomes, passes)) => {
-                let mut decided: HashMap<String, EventOutcome> = HashMap::new();
-                let mut off = std::collections::HashSet::new();
-                for (company_id, pass) in &passes {
-                    correlator.after_pass(company_id, pass);
-                    if pass.skipped {
-                        off.insert(company_id.as_str());
-                    }
-                    for result in &pass.results {
-                        decided.insert(result.event_id.clone(), EventOutcome::of(result));
-                    }
-                }
-                for ((batch, reply), outcome) in batches.iter().zip(replies).zip(outcomes) {
-                    let correlated = match &outcome {
-                        BatchOutcome::Stored(events) => events
-                            .iter()
-                            .filter(|event| !event.duplicate)
-                            .filter_map(|event| {
-                                decided.remove(&event.id).map(|o| (event.id.clone(), o))
-                            })
-                            .collect(),
-                        BatchOutcome::Replay => HashMap::new(),
-                    };
-                    let _ = reply.send(Ok(Ingested {
-                        outcome,
-                        correlated: Some(correlated),
-                        correlation_off: off.contains(batch.company_id.as_str()),
-                    }));
-                }
+        let done = match result {
+            Ok((outcomes, passes)) => Settled {
+                answers: correlated_answers(&batches, replies, outcomes, &passes),
+                passes,
+            },
+            Err(error) => Settled {
+                answers: commit_uncorrelated(&store, batches, replies, &error).await,
+                passes: Vec::new(),
+            },
+        };
+        if settled.send(done).await.is_err() {
+            break;
+        }
+    }
+    drop(settled);
+    let _ = syncer.await;
+}
+
+/// Each request's answer from a group committed with its correlation.
+fn correlated_answers(
+    batches: &[IngestBatch],
+    replies: Vec<oneshot::Sender<Result<Ingested>>>,
+    outcomes: Vec<BatchOutcome>,
+    passes: &[(String, PassOutcome)],
+) -> Vec<(oneshot::Sender<Result<Ingested>>, Result<Ingested>)> {
+    let mut decided: HashMap<String, EventOutcome> = HashMap::new();
+    let mut off = std::collections::HashSet::new();
+    for (company_id, pass) in passes {
+        if pass.skipped {
+            off.insert(company_id.as_str());
+        }
+        for result in &pass.results {
+            decided.insert(result.event_id.clone(), EventOutcome::of(result));
+        }
+    }
+    batches
+        .iter()
+        .zip(replies)
+        .zip(outcomes)
+        .map(|((batch, reply), outcome)| {
+            let correlated = match &outcome {
+                BatchOutcome::Stored(events) => events
+                    .iter()
+                    .filter(|event| !event.duplicate)
+                    .filter_map(|event| decided.remove(&event.id).map(|o| (event.id.clone(), o)))
+                    .collect(),
+                BatchOutcome::Replay => HashMap::new(),
+            };
+            let ingested = Ingested {
+                outcome,
+                correlated: Some(correlated),
+                correlation_off: off.contains(batch.company_id.as_str()),
+            };
+            (reply, Ok(ingested))
+        })
+        .collect()
+}
+
+/// Commits a group whose correlated commit failed without correlating it
+/// (the callers then ask the correlator); one request must not fail its
+/// neighbours, so on a second failure each is retried alone.
+async fn commit_uncorrelated(
+    store: &Store,
+    batches: Vec<IngestBatch>,
+    replies: Vec<oneshot::Sender<Result<Ingested>>>,
+    error: &Error,
+) -> Vec<(oneshot::Sender<Result<Ingested>>, Result<Ingested>)> {
+    tracing::warn!(%error, requests = batches.len(), "group commit with correlation failed; committing without it");
+    let uncorrelated = |outcome: BatchOutcome| Ingested {
+        outcome,
+        correlated: None,
+        correlation_off: false,
+    };
+    match store.insert_batches(&batches).await {
+        Ok(outcomes) => replies
+            .into_iter()
+            .zip(outcomes)
+            .map(|(reply, outcome)| (reply, Ok(uncorrelated(outcome))))
+            .collect(),
+        Err(error) if batches.len() > 1 => {
+            tracing::warn!(%error, requests = batches.len(), "group commit failed; committing requests one by one");
+            let mut answers = Vec::with_capacity(replies.len());
+            for (batch, reply) in batches.into_iter().zip(replies) {
+                let outcome = store
+                    .insert_batches(std::slice::from_ref(&batch))
+                    .await
+                    .and_then(|mut outcomes| {
+                        outcomes
+                            .pop()
+                            .ok_or_else(|| Error::Internal("no outcome for a batch".to_owned()))
+                    });
+                answers.push((reply, outcome.map(uncorrelated)));
             }
-            Err(error) => {
-                // Commit without correlating (the callers then ask the
-                // correlator); one request must not fail its neighbours, so
-                // on a second failure each is retried alone.
-                tracing::warn!(%error, requests = batches.len(), "group commit with correlation failed; committing without it");
-                let uncorrelated = |outcome: BatchOutcome| Ingested {
-                    outcome,
-                    correlated: None,
-                    correlation_off: false,
+            answers
+        }
+        Err(error) => replies
+            .into_iter()
+            .map(|reply| {
+                (
+                    reply,
+                    Err(Error::Internal(format!("ingest commit: {error}"))),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Makes the writer's commits durable (an `fsync` of SQLite's log); a trait
+/// so that tests can watch and fail it.
+trait LogSync: Send + Sync + 'static {
+    /// Blocks until everything committed before the call is on the disk.
+    fn sync(&self) -> std::io::Result<()>;
+}
+
+impl LogSync for WalSync {
+    fn sync(&self) -> std::io::Result<()> {
+        WalSync::sync(self)
+    }
+}
+
+/// Answers committed groups in order, each after an fsync of the log that
+/// covers it (one fsync for every group waiting), and tells the streams and
+/// metrics (`after_pass`) what their passes did. Without a log to sync
+/// (PostgreSQL) it answers at once.
+async fn sync_and_answer(
+    log: Option<Arc<dyn LogSync>>,
+    after_pass: impl Fn(&str, &PassOutcome),
+    mut pending: mpsc::Receiver<Settled>,
+) {
+    while let Some(first) = pending.recv().await {
+        let mut groups = vec![first];
+        while let Ok(next) = pending.try_recv() {
+            groups.push(next);
+        }
+        let synced = match log.clone() {
+            Some(log) => tokio::task::spawn_blocking(move || log.sync())
+                .await
+                .unwrap_or_else(|error| Err(std::io::Error::other(error))),
+            None => Ok(()),
+        };
+        if let Err(error) = &synced {
+            tracing::error!(%error, "cannot sync the write-ahead log; the committed alerts are not acknowledged");
+        }
+        for group in groups {
+            for (company_id, pass) in &group.passes {
+                after_pass(company_id, pass);
+            }
+            for (reply, answer) in group.answers {
+                let answer = match &synced {
+                    Ok(()) => answer,
+                    Err(error) => Err(Error::Internal(format!(
+                        "the alerts were committed but could not be made durable ({error}); retry the request"
+                    ))),
                 };
-                match store.insert_batches(&batches).await {
-                    Ok(outcomes) => {
-                        for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                            let _ = reply.send(Ok(uncorrelated(outcome)));
-                        }
-                    }
-                    Err(error) if batches.len() > 1 => {
-                        tracing::warn!(%error, requests = batches.len(), "group commit failed; committing requests one by one");
-                        for (batch, reply) in batches.into_iter().zip(replies) {
-                            let outcome = store
-                                .insert_batches(std::slice::from_ref(&batch))
-                                .await
-                                .and_then(|mut outcomes| {
-                                    outcomes.pop().ok_or_else(|| {
-                                        Error::Internal("no outcome for a batch".to_owned())
-                                    })
-                                });
-                            let _ = reply.send(outcome.map(uncorrelated));
-                        }
-                    }
-                    Err(error) => {
-                        for reply in replies {
-                            let _ =
-                                reply.send(Err(Error::Internal(format!("ingest commit: {error}"))));
-                        }
-                    }
-                }
+                let _ = reply.send(answer);
             }
         }
     }
@@ -450,5 +565,152 @@ async fn prune_replay_records(store: Store, shutdown: CancellationToken) {
             Ok(pruned) => tracing::debug!(pruned, "pruned expired webhook signatures"),
             Err(error) => tracing::warn!(%error, "cannot prune webhook signatures"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A log whose syncs wait for the test's permission and count themselves.
+    struct GatedLog {
+        gate: std::sync::Mutex<std::sync::mpsc::Receiver<std::io::Result<()>>>,
+        calls: AtomicUsize,
+    }
+
+    impl LogSync for GatedLog {
+        fn sync(&self) -> std::io::Result<()> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.gate
+                .lock()
+                .expect("gate")
+                .recv()
+                .unwrap_or_else(|_| Err(std::io::Error::other("gate closed")))
+        }
+    }
+
+    fn gated() -> (Arc<GatedLog>, std::sync::mpsc::Sender<std::io::Result<()>>) {
+        let (open, gate) = std::sync::mpsc::channel();
+        let log = Arc::new(GatedLog {
+            gate: std::sync::Mutex::new(gate),
+            calls: AtomicUsize::new(0),
+        });
+        (log, open)
+    }
+
+    fn settled() -> (Settled, oneshot::Receiver<Result<Ingested>>) {
+        let (reply, answer) = oneshot::channel();
+        let ingested = Ingested {
+            outcome: BatchOutcome::Replay,
+            correlated: None,
+            correlation_off: false,
+        };
+        let done = Settled {
+            answers: vec![(reply, Ok(ingested))],
+            passes: Vec::new(),
+        };
+        (done, answer)
+    }
+
+    async fn wait_for_calls(log: &GatedLog, calls: usize) {
+        for _ in 0..500 {
+            if log.calls.load(Ordering::SeqCst) >= calls {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        panic!("the log was not synced {calls} times");
+    }
+
+    #[tokio::test]
+    async fn committed_groups_are_answered_only_after_the_log_sync_and_share_it() {
+        let (log, open) = gated();
+        let (groups, pending) = mpsc::channel(8);
+        let syncer = tokio::spawn(sync_and_answer(
+            Some(log.clone() as Arc<dyn LogSync>),
+            |_: &str, _: &PassOutcome| {},
+            pending,
+        ));
+        let (first, mut first_answer) = settled();
+        groups.send(first).await.expect("send");
+        wait_for_calls(&log, 1).await;
+        // Two more groups commit while the first one's sync is running.
+        let (second, mut second_answer) = settled();
+        let (third, third_answer) = settled();
+        groups.send(second).await.expect("send");
+        groups.send(third).await.expect("send");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            first_answer.try_recv().is_err(),
+            "answered before its commit was synced"
+        );
+        open.send(Ok(())).expect("open");
+        assert!(first_answer.await.expect("answer").is_ok());
+        wait_for_calls(&log, 2).await;
+        assert!(
+            second_answer.try_recv().is_err(),
+            "a later group was answered by an earlier group's sync"
+        );
+        open.send(Ok(())).expect("open");
+        assert!(second_answer.await.expect("answer").is_ok());
+        assert!(third_answer.await.expect("answer").is_ok());
+        assert_eq!(
+            log.calls.load(Ordering::SeqCst),
+            2,
+            "the two groups that waited together share one sync"
+        );
+        drop(groups);
+        syncer.await.expect("syncer");
+    }
+
+    #[tokio::test]
+    async fn a_failed_log_sync_answers_an_error_not_ok() {
+        let (log, open) = gated();
+        let (groups, pending) = mpsc::channel(8);
+        let published = Arc::new(AtomicUsize::new(0));
+        let counted = published.clone();
+        let syncer = tokio::spawn(sync_and_answer(
+            Some(log as Arc<dyn LogSync>),
+            move |_: &str, _: &PassOutcome| {
+                counted.fetch_add(1, Ordering::SeqCst);
+            },
+            pending,
+        ));
+        let (mut group, answer) = settled();
+        group
+            .passes
+            .push(("company".to_owned(), PassOutcome::default()));
+        open.send(Err(std::io::Error::other("disk gone")))
+            .expect("open");
+        groups.send(group).await.expect("send");
+        let error = answer
+            .await
+            .expect("answer")
+            .expect_err("a commit that is not durable must not be acknowledged");
+        assert!(
+            matches!(&error, Error::Internal(message) if message.contains("disk gone") && message.contains("retry")),
+            "{error:?}"
+        );
+        // What was committed is visible to readers, so the streams hear of it.
+        assert_eq!(published.load(Ordering::SeqCst), 1);
+        drop(groups);
+        syncer.await.expect("syncer");
+    }
+
+    #[tokio::test]
+    async fn without_a_log_to_sync_groups_are_answered_at_once() {
+        let (groups, pending) = mpsc::channel(8);
+        let syncer = tokio::spawn(sync_and_answer(
+            None,
+            |_: &str, _: &PassOutcome| {},
+            pending,
+        ));
+        let (group, answer) = settled();
+        groups.send(group).await.expect("send");
+        assert!(answer.await.expect("answer").is_ok());
+        drop(groups);
+        syncer.await.expect("syncer");
     }
 }

@@ -13,6 +13,7 @@ mod inhibition;
 pub mod runbook;
 pub mod tenant;
 
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -77,6 +78,35 @@ impl Store {
     /// of one: the same SQLite connection every time keeps its page cache warm
     /// (a different pooled connection per commit re-read the changed pages).
     pub async fn connect_with_pool(config: &Config, max_connections: u32) -> Result<Self> {
+        Self::connect_with(config, max_connections, Synchronous::Full).await
+    }
+
+    /// Connects the ingest writer: one connection that, on SQLite, commits
+    /// without waiting for the disk (`synchronous=NORMAL`), and the [`WalSync`]
+    /// that makes its commits durable. The writer answers a group only after
+    /// `WalSync::sync` has returned, so an answered alert survives a power
+    /// loss as it does with `synchronous=FULL`; meanwhile the writer already
+    /// builds and commits the next group. `None` on PostgreSQL (its commits
+    /// wait for its own WAL flush).
+    pub async fn connect_ingest_writer(config: &Config) -> Result<(Self, Option<WalSync>)> {
+        if !config.is_sqlite() {
+            return Ok((Self::connect_with_pool(config, 1).await?, None));
+        }
+        let store = Self::connect_with(config, 1, Synchronous::Deferred).await?;
+        // The file sqlx opened; none for an in-memory database, whose
+        // commits have nothing to sync.
+        let database = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(&config.database_url)
+            .map_err(|error| Error::Internal(format!("database_url: {error}")))?
+            .get_filename()
+            .to_path_buf();
+        Ok((store, database.is_file().then(|| WalSync::new(database))))
+    }
+
+    async fn connect_with(
+        config: &Config,
+        max_connections: u32,
+        synchronous: Synchronous,
+    ) -> Result<Self> {
         if let Some(dir) = sqlite_parent_dir(&config.database_url).filter(|_| config.is_sqlite()) {
             std::fs::create_dir_all(&dir).map_err(|error| {
                 Error::Internal(format!("cannot create {}: {error}", dir.display()))
@@ -105,12 +135,15 @@ impl Store {
             // A pooled SQLite connection is a file handle that cannot go stale;
             // pinging it before every use cost a round trip per transaction.
             .test_before_acquire(!config.is_sqlite())
-            .map_sqlx_sqlite_opts(|options| {
+            .map_sqlx_sqlite_opts(move |options| {
                 // WAL lets readers run beside the writer; FULL makes a commit
                 // survive power loss, not only a process crash.
                 options
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
+                    .synchronous(match synchronous {
+                        Synchronous::Full => SqliteSynchronous::Full,
+                        Synchronous::Deferred => SqliteSynchronous::Normal,
+                    })
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .create_if_missing(true)
@@ -188,6 +221,51 @@ impl Store {
                 (migration.name().to_owned(), applied)
             })
             .collect())
+    }
+}
+
+/// How a connection's commits reach the disk.
+#[derive(Debug, Clone, Copy)]
+enum Synchronous {
+    /// Each commit waits for its `fsync` (`synchronous=FULL`).
+    Full,
+    /// Commits do not wait (`synchronous=NORMAL`); the caller syncs the WAL
+    /// through [`WalSync`] before it answers.
+    Deferred,
+}
+
+/// Makes what a SQLite connection with deferred syncs committed durable:
+/// `fsync` of the write-ahead log. One call covers every commit before it.
+#[derive(Debug, Clone)]
+pub struct WalSync {
+    database: std::path::PathBuf,
+    wal: std::path::PathBuf,
+}
+
+impl WalSync {
+    fn new(database: std::path::PathBuf) -> Self {
+        let mut wal = database.clone().into_os_string();
+        wal.push("-wal");
+        Self {
+            database,
+            wal: wal.into(),
+        }
+    }
+
+    /// Flushes the write-ahead log to the disk (blocking; run it off the
+    /// async threads). The log is opened by path each time, so a log that
+    /// SQLite deleted and created again is the one synced. Without a log
+    /// (SQLite removes it after a complete checkpoint when its last
+    /// connection closes) the commits are in the database file, which the
+    /// checkpoint synced; the file is synced again all the same.
+    pub fn sync(&self) -> std::io::Result<()> {
+        match std::fs::File::open(&self.wal) {
+            Ok(file) => file.sync_data(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::File::open(&self.database)?.sync_data()
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 
@@ -308,6 +386,55 @@ mod tests {
             Some(std::path::PathBuf::from("data"))
         );
         assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+    }
+
+    async fn synchronous_of(store: &Store) -> i64 {
+        let row = store
+            .connection()
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA synchronous",
+            ))
+            .await
+            .expect("pragma")
+            .expect("row");
+        row.try_get_by_index::<i64>(0).expect("value")
+    }
+
+    #[tokio::test]
+    async fn ingest_writer_defers_its_syncs_to_the_wal_sync_others_sync_each_commit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Default::default()
+        }
+        .validated()
+        .expect("config");
+        let store = Store::connect(&config).await.expect("store");
+        store.migrate().await.expect("migrate");
+        let (writer, wal) = Store::connect_ingest_writer(&config).await.expect("writer");
+        let wal = wal.expect("a file database has a log to sync");
+        // FULL (2) everywhere but on the writer, NORMAL (1) there.
+        assert_eq!(synchronous_of(&store).await, 2);
+        assert_eq!(synchronous_of(&writer).await, 1);
+        writer
+            .connection()
+            .execute_unprepared("CREATE TABLE synced (n INTEGER)")
+            .await
+            .expect("write");
+        assert_eq!(wal.wal, dir.path().join("alert-whisperer.db-wal"));
+        assert!(
+            wal.wal.is_file(),
+            "the commit went to the log that is synced"
+        );
+        wal.sync().expect("sync");
+
+        let memory = Config {
+            database_url: "sqlite::memory:".to_owned(),
+            ..config
+        };
+        let (_, none) = Store::connect_ingest_writer(&memory).await.expect("writer");
+        assert!(none.is_none(), "an in-memory database has nothing to sync");
     }
 
     #[test]
