@@ -2105,15 +2105,7 @@ mod tests {
     // never a scan, and never a range that grows with the company.
     #[tokio::test]
     async fn correlation_lookups_search_their_indexes() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = crate::config::Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Default::default()
-        }
-        .validated()
-        .expect("config");
-        let store = Store::connect(&config).await.expect("store");
-        store.migrate().await.expect("migrate");
+        let (_dir, _, store) = super::super::temp_sqlite_store().await;
         for (statement, accesses) in pass_lookups(DbBackend::Sqlite) {
             let steps = plan(&store, statement).await;
             // Every table access is a SEARCH of an expected index, with an

@@ -365,6 +365,22 @@ fn decode_page_token(token: &str) -> Result<String> {
     Ok(id)
 }
 
+/// A migrated store on a fresh SQLite file (default settings), for unit tests;
+/// the directory lives as long as the returned guard.
+#[cfg(test)]
+pub(crate) async fn temp_sqlite_store() -> (tempfile::TempDir, Config, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    }
+    .validated()
+    .expect("config");
+    let store = Store::connect(&config).await.expect("store");
+    store.migrate().await.expect("migrate");
+    (dir, config, store)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,15 +419,7 @@ mod tests {
 
     #[tokio::test]
     async fn ingest_writer_defers_its_syncs_to_the_wal_sync_others_sync_each_commit() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let config = Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Default::default()
-        }
-        .validated()
-        .expect("config");
-        let store = Store::connect(&config).await.expect("store");
-        store.migrate().await.expect("migrate");
+        let (dir, config, store) = temp_sqlite_store().await;
         let (writer, wal) = Store::connect_ingest_writer(&config).await.expect("writer");
         let wal = wal.expect("a file database has a log to sync");
         // FULL (2) everywhere but on the writer, NORMAL (1) there.
