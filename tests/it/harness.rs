@@ -166,6 +166,32 @@ impl TestServer {
     pub async fn tenant(&self) -> TenantServiceClient<Channel> {
         TenantServiceClient::new(self.channel().await)
     }
+
+    /// Creates an on-duty technician of `company_id` (as the admin).
+    pub async fn on_duty_technician(
+        &self,
+        company_id: &str,
+        name: &str,
+        email: &str,
+    ) -> alert_whisperer::proto::v1::Technician {
+        self.tenant()
+            .await
+            .create_technician(authed(
+                &self.admin_token,
+                alert_whisperer::proto::v1::CreateTechnicianRequest {
+                    company_id: company_id.to_owned(),
+                    name: name.to_owned(),
+                    email: email.to_owned(),
+                    skills: vec![],
+                    on_duty: true,
+                },
+            ))
+            .await
+            .expect("technician")
+            .into_inner()
+            .technician
+            .expect("technician")
+    }
 }
 
 impl Drop for TestServer {

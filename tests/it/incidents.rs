@@ -499,23 +499,8 @@ async fn incident_lifecycle_is_recorded_on_the_timeline(backend: Backend) {
     let server = TestServer::start(backend).await;
     let acme = tenant(&server, "Acme").await;
     let tech = server
-        .tenant()
-        .await
-        .create_technician(authed(
-            &server.admin_token,
-            v1::CreateTechnicianRequest {
-                company_id: acme.id.clone(),
-                name: "Ada".to_owned(),
-                email: "ada@example.com".to_owned(),
-                skills: vec![],
-                on_duty: true,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .technician
-        .unwrap();
+        .on_duty_technician(&acme.id, "Ada", "ada@example.com")
+        .await;
     let result = send(
         &server,
         &acme.key,
@@ -1772,24 +1757,7 @@ async fn auto_assign_balances_by_open_incident_counts_the_database_keeps(backend
     .await;
     let mut ids = Vec::new();
     for (name, email) in [("Ada", "ada@example.com"), ("Bob", "bob@example.com")] {
-        let tech = server
-            .tenant()
-            .await
-            .create_technician(authed(
-                &server.admin_token,
-                v1::CreateTechnicianRequest {
-                    company_id: acme.id.clone(),
-                    name: name.to_owned(),
-                    email: email.to_owned(),
-                    skills: vec![],
-                    on_duty: true,
-                },
-            ))
-            .await
-            .expect("technician")
-            .into_inner()
-            .technician
-            .expect("technician");
+        let tech = server.on_duty_technician(&acme.id, name, email).await;
         assert_eq!(tech.open_incident_count, 0);
         ids.push(tech.id);
     }

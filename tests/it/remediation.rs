@@ -565,23 +565,8 @@ async fn failed_or_timed_out_command_leaves_the_incident_open_raised_and_assigne
     let server = server(&moto, Backend::Sqlite, 3).await;
     let acme = company(&server, "Acme").await;
     let tech = server
-        .tenant()
-        .await
-        .create_technician(authed(
-            &server.admin_token,
-            v1::CreateTechnicianRequest {
-                company_id: acme.id.clone(),
-                name: "Ada".to_owned(),
-                email: "ada@example.com".to_owned(),
-                skills: vec![],
-                on_duty: true,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .technician
-        .unwrap();
+        .on_duty_technician(&acme.id, "Ada", "ada@example.com")
+        .await;
     create_rule(&server, disk_rule(&acme.id, RemediationMode::Auto)).await;
     moto.post(
         "/_aw/invocation_outcomes",
