@@ -236,36 +236,104 @@ enum Synchronous {
 
 /// Makes what a SQLite connection with deferred syncs committed durable:
 /// `fsync` of the write-ahead log. One call covers every commit before it.
-#[derive(Debug, Clone)]
+///
+/// The log (and the database file) stay open between calls. Linux reports a
+/// failed write-back to every file description that was open when it
+/// happened, on its next `fsync`, even if another one (SQLite's own, at a
+/// checkpoint) has seen the error already; a file opened afresh for each call
+/// could miss it and report success for pages that never reached the disk.
+#[derive(Debug)]
 pub struct WalSync {
     database: std::path::PathBuf,
     wal: std::path::PathBuf,
+    open: std::sync::Mutex<OpenFiles>,
+}
+
+#[derive(Debug, Default)]
+struct OpenFiles {
+    database: Option<std::fs::File>,
+    // The log, with its device and inode to notice a log created anew.
+    wal: Option<(std::fs::File, (u64, u64))>,
+}
+
+fn file_id(metadata: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (metadata.dev(), metadata.ino())
 }
 
 impl WalSync {
     fn new(database: std::path::PathBuf) -> Self {
         let mut wal = database.clone().into_os_string();
         wal.push("-wal");
-        Self {
+        let sync = Self {
             database,
             wal: wal.into(),
-        }
+            open: std::sync::Mutex::default(),
+        };
+        // Open both now, before the writer's first commit; a file that
+        // cannot be opened yet is opened by the first sync.
+        let mut open = sync
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.database = std::fs::File::open(&sync.database).ok();
+        open.wal = sync.open_wal().ok();
+        drop(open);
+        sync
+    }
+
+    fn open_wal(&self) -> std::io::Result<(std::fs::File, (u64, u64))> {
+        let file = std::fs::File::open(&self.wal)?;
+        let id = file_id(&file.metadata()?);
+        Ok((file, id))
     }
 
     /// Flushes the write-ahead log to the disk (blocking; run it off the
-    /// async threads). The log is opened by path each time, so a log that
-    /// SQLite deleted and created again is the one synced. Without a log
-    /// (SQLite removes it after a complete checkpoint when its last
-    /// connection closes) the commits are in the database file, which the
-    /// checkpoint synced; the file is synced again all the same.
+    /// async threads) through the file kept open. If SQLite has deleted the
+    /// log and created a new one (it deletes it after a complete checkpoint
+    /// when its last connection closes), the new one is opened. Without a
+    /// log the commits are in the database file, which the checkpoint
+    /// synced; the file is synced again all the same.
     pub fn sync(&self) -> std::io::Result<()> {
-        match std::fs::File::open(&self.wal) {
-            Ok(file) => file.sync_data(),
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match std::fs::metadata(&self.wal) {
+            Ok(metadata) => {
+                let current = file_id(&metadata);
+                if open.wal.as_ref().is_none_or(|(_, id)| *id != current) {
+                    open.wal = Some(self.open_wal()?);
+                }
+                let (file, _) = open
+                    .wal
+                    .as_ref()
+                    .ok_or_else(|| std::io::Error::other("the write-ahead log is not open"))?;
+                file.sync_data()
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::File::open(&self.database)?.sync_data()
+                if open.database.is_none() {
+                    open.database = Some(std::fs::File::open(&self.database)?);
+                }
+                let file = open
+                    .database
+                    .as_ref()
+                    .ok_or_else(|| std::io::Error::other("the database file is not open"))?;
+                file.sync_data()
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// The device and inode of the log file this syncs (for tests).
+    #[cfg(test)]
+    fn synced_log(&self) -> Option<(u64, u64)> {
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .wal
+            .as_ref()
+            .map(|(_, id)| *id)
     }
 }
 
@@ -436,6 +504,8 @@ mod tests {
             "the commit went to the log that is synced"
         );
         wal.sync().expect("sync");
+        let opened = wal.synced_log().expect("the log is kept open");
+        assert_eq!(opened, file_id(&std::fs::metadata(&wal.wal).expect("log")));
 
         let memory = Config {
             database_url: "sqlite::memory:".to_owned(),
@@ -443,6 +513,35 @@ mod tests {
         };
         let (_, none) = Store::connect_ingest_writer(&memory).await.expect("writer");
         assert!(none.is_none(), "an in-memory database has nothing to sync");
+    }
+
+    #[test]
+    fn wal_sync_keeps_the_log_open_and_follows_a_log_created_anew() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("db");
+        std::fs::write(&database, b"db").expect("database");
+        let wal_path = dir.path().join("db-wal");
+        // No log yet: the database file is synced.
+        let sync = WalSync::new(database);
+        assert_eq!(sync.synced_log(), None);
+        sync.sync().expect("sync without a log");
+
+        std::fs::write(&wal_path, b"first").expect("log");
+        sync.sync().expect("sync");
+        let first = sync.synced_log().expect("log opened");
+        assert_eq!(first, file_id(&std::fs::metadata(&wal_path).expect("log")));
+        // The same file stays open: no new open while the log is the same.
+        sync.sync().expect("sync again");
+        assert_eq!(sync.synced_log(), Some(first));
+
+        // Deleted and created again (a new inode while the old one is still
+        // held open): the new log is the one synced.
+        std::fs::remove_file(&wal_path).expect("remove");
+        std::fs::write(&wal_path, b"second").expect("new log");
+        let second = file_id(&std::fs::metadata(&wal_path).expect("log"));
+        assert_ne!(first, second, "a new file");
+        sync.sync().expect("sync the new log");
+        assert_eq!(sync.synced_log(), Some(second));
     }
 
     #[test]
