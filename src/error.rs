@@ -47,6 +47,11 @@ pub enum Error {
     /// An upstream service (AWS) failed; the message says which call and why.
     #[error("{0}")]
     Upstream(String),
+    /// The server cannot take this request now for a reason of its own (for
+    /// example, ingest stopped after its log could not be synced); logged,
+    /// and shown to the caller, who may retry elsewhere or later.
+    #[error("{0}")]
+    Unavailable(String),
     /// The database failed; logged in full, answered generically.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -79,6 +84,7 @@ impl Error {
             | Error::AlreadyExists(_)
             | Error::FailedPrecondition(_) => {}
             Error::Upstream(error) => tracing::warn!(%error, "upstream error"),
+            Error::Unavailable(error) => tracing::error!(%error, "unavailable"),
         }
     }
 
@@ -96,7 +102,8 @@ impl Error {
             | Error::NotFound(_)
             | Error::AlreadyExists(_)
             | Error::FailedPrecondition(_)
-            | Error::Upstream(_) => self.to_string(),
+            | Error::Upstream(_)
+            | Error::Unavailable(_) => self.to_string(),
         }
     }
 }
@@ -118,7 +125,7 @@ impl From<Error> for tonic::Status {
             Error::NotFound(_) => tonic::Code::NotFound,
             Error::AlreadyExists(_) => tonic::Code::AlreadyExists,
             Error::FailedPrecondition(_) => tonic::Code::FailedPrecondition,
-            Error::Upstream(_) => tonic::Code::Unavailable,
+            Error::Upstream(_) | Error::Unavailable(_) => tonic::Code::Unavailable,
             Error::Database(_) | Error::Internal(_) => tonic::Code::Internal,
         };
         tonic::Status::new(code, message)
@@ -155,6 +162,7 @@ impl IntoResponse for Error {
                 (http::StatusCode::PRECONDITION_FAILED, "failed_precondition")
             }
             Error::Upstream(_) => (http::StatusCode::BAD_GATEWAY, "upstream"),
+            Error::Unavailable(_) => (http::StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Database(_) | Error::Internal(_) => {
                 (http::StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

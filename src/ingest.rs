@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -61,6 +61,24 @@ pub struct Ingestor {
     // When each API key's last use was last written, to write it once a minute.
     key_touched: Mutex<HashMap<String, Instant>>,
     limiter: Option<DefaultKeyedRateLimiter<String>>,
+    // Set, once and for good, when the writer's log could not be synced.
+    stopped: Stopped,
+}
+
+/// Why ingest stopped, once it has: after a failed `fsync` the kernel may
+/// have dropped the log's unwritten pages, and a later `fsync` that succeeds
+/// says nothing about them, so nothing committed after the failure may be
+/// acknowledged until a restart recovers the log from the disk.
+type Stopped = Arc<OnceLock<String>>;
+
+/// The error for a request refused or left unacknowledged after ingest stopped.
+fn stopped_error(reason: &str) -> Error {
+    Error::Unavailable(format!(
+        "alert ingest has stopped: {reason}; the server must be restarted. Retry the \
+         request then or against another replica: an alert that was committed but not \
+         acknowledged is recognised as a duplicate (same delivery id, or same dedup key, \
+         time and action)"
+    ))
 }
 
 impl std::fmt::Debug for Ingestor {
@@ -97,6 +115,7 @@ impl Ingestor {
         master_key: MasterKey,
         config: &Config,
         correlator: Correlator,
+        log_sync: Option<Arc<dyn LogSync>>,
         shutdown: CancellationToken,
     ) -> Result<Arc<Self>> {
         let (jobs, receiver) = mpsc::channel(4096);
@@ -104,6 +123,9 @@ impl Ingestor {
         // its database round trips waited behind the request tasks (measured:
         // 0.3 ms per await under load), and the writer is the serial part.
         let (writer_store, wal) = Store::connect_ingest_writer(config).await?;
+        let log = log_sync.or_else(|| wal.map(|wal| Arc::new(wal) as Arc<dyn LogSync>));
+        let stopped = Stopped::default();
+        let writer_stopped = Arc::clone(&stopped);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -111,7 +133,13 @@ impl Ingestor {
         std::thread::Builder::new()
             .name("ingest-writer".to_owned())
             .spawn(move || {
-                runtime.block_on(write_groups(writer_store, wal, correlator, receiver));
+                runtime.block_on(write_groups(
+                    writer_store,
+                    log,
+                    writer_stopped,
+                    correlator,
+                    receiver,
+                ));
             })
             .map_err(|error| {
                 Error::Internal(format!("cannot start the ingest writer thread: {error}"))
@@ -130,7 +158,14 @@ impl Ingestor {
             cache_ttl: Duration::from_secs(config.ingest_credential_cache_seconds),
             key_touched: Mutex::new(HashMap::new()),
             limiter,
+            stopped,
         }))
+    }
+
+    /// Why ingest has stopped (its log could not be synced), if it has; the
+    /// server then refuses alerts and its health checks fail until restarted.
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.get().map(String::as_str)
     }
 
     /// The company and key id of an ingest API key, or UNAUTHENTICATED.
@@ -219,6 +254,9 @@ impl Ingestor {
     /// Commits the batch (together with concurrent ones), correlating it in
     /// the same transaction, and answers what became of it.
     pub async fn ingest(&self, mut batch: IngestBatch) -> Result<Ingested> {
+        if let Some(reason) = self.stopped() {
+            return Err(stopped_error(reason));
+        }
         batch.touch_api_key = {
             let mut touched = self
                 .key_touched
@@ -269,7 +307,8 @@ struct Group {
 /// touches whole, so smaller groups cost more per alert.
 async fn write_groups(
     store: Store,
-    wal: Option<WalSync>,
+    log: Option<Arc<dyn LogSync>>,
+    stopped: Stopped,
     correlator: Correlator,
     mut receiver: mpsc::Receiver<Job>,
 ) {
@@ -277,7 +316,8 @@ async fn write_groups(
     let free = Arc::new(tokio::sync::Semaphore::new(1));
     let committer = tokio::spawn(commit_groups(
         store.clone(),
-        wal,
+        log,
+        stopped,
         correlator,
         ready,
         Arc::clone(&free),
@@ -348,7 +388,8 @@ struct Settled {
 
 async fn commit_groups(
     store: Store,
-    wal: Option<WalSync>,
+    log: Option<Arc<dyn LogSync>>,
+    stopped: Stopped,
     correlator: Correlator,
     mut ready: mpsc::Receiver<Group>,
     free: Arc<tokio::sync::Semaphore>,
@@ -357,9 +398,9 @@ async fn commit_groups(
     // group after an fsync of the log that covers it, while this task goes
     // on with the next group. A bounded queue: a slow disk holds the writer.
     let (settled, pending) = mpsc::channel::<Settled>(64);
-    let log = wal.map(|wal| Arc::new(wal) as Arc<dyn LogSync>);
     let syncer = tokio::spawn(sync_and_answer(
         log,
+        stopped,
         move |company_id: &str, pass: &PassOutcome| correlator.after_pass(company_id, pass),
         pending,
     ));
@@ -492,8 +533,8 @@ async fn commit_uncorrelated(
 }
 
 /// Makes the writer's commits durable (an `fsync` of SQLite's log); a trait
-/// so that tests can watch and fail it.
-trait LogSync: Send + Sync + 'static {
+/// so that tests can watch and fail it (`ServerOptions::log_sync`).
+pub trait LogSync: Send + Sync + 'static {
     /// Blocks until everything committed before the call is on the disk.
     fn sync(&self) -> std::io::Result<()>;
 }
@@ -508,8 +549,13 @@ impl LogSync for WalSync {
 /// covers it (one fsync for every group waiting), and tells the streams and
 /// metrics (`after_pass`) what their passes did. Without a log to sync
 /// (PostgreSQL) it answers at once.
+///
+/// A failed fsync stops ingest for good (`stopped`): that group and every
+/// later one is answered UNAVAILABLE without another fsync, since one that
+/// succeeds after a failure does not prove the earlier pages reached the disk.
 async fn sync_and_answer(
     log: Option<Arc<dyn LogSync>>,
+    stopped: Stopped,
     after_pass: impl Fn(&str, &PassOutcome),
     mut pending: mpsc::Receiver<Settled>,
 ) {
@@ -518,15 +564,22 @@ async fn sync_and_answer(
         while let Ok(next) = pending.try_recv() {
             groups.push(next);
         }
-        let synced = match log.clone() {
-            Some(log) => tokio::task::spawn_blocking(move || log.sync())
-                .await
-                .unwrap_or_else(|error| Err(std::io::Error::other(error))),
-            None => Ok(()),
+        let synced = match (stopped.get(), log.clone()) {
+            (Some(reason), _) => Err(reason.clone()),
+            (None, Some(log)) => {
+                let result = tokio::task::spawn_blocking(move || log.sync())
+                    .await
+                    .unwrap_or_else(|error| Err(std::io::Error::other(error)));
+                result.map_err(|error| {
+                    let at = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let reason = format!("the write-ahead log could not be synced at {at} ({error})");
+                    tracing::error!(%error, "cannot sync the write-ahead log; ingest stops and no alert committed since the last sync is acknowledged; restart the server");
+                    stopped.get_or_init(|| reason).clone()
+                })
+            }
+            (None, None) => Ok(()),
         };
-        if let Err(error) = &synced {
-            tracing::error!(%error, "cannot sync the write-ahead log; the committed alerts are not acknowledged");
-        }
         for group in groups {
             for (company_id, pass) in &group.passes {
                 after_pass(company_id, pass);
@@ -534,9 +587,7 @@ async fn sync_and_answer(
             for (reply, answer) in group.answers {
                 let answer = match &synced {
                     Ok(()) => answer,
-                    Err(error) => Err(Error::Internal(format!(
-                        "the alerts were committed but could not be made durable ({error}); retry the request"
-                    ))),
+                    Err(reason) => Err(stopped_error(reason)),
                 };
                 let _ = reply.send(answer);
             }
@@ -630,6 +681,7 @@ mod tests {
         let (groups, pending) = mpsc::channel(8);
         let syncer = tokio::spawn(sync_and_answer(
             Some(log.clone() as Arc<dyn LogSync>),
+            Stopped::default(),
             |_: &str, _: &PassOutcome| {},
             pending,
         ));
@@ -666,13 +718,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_log_sync_answers_an_error_not_ok() {
+    async fn a_failed_log_sync_answers_unavailable_and_stops_ingest_for_good() {
         let (log, open) = gated();
         let (groups, pending) = mpsc::channel(8);
         let published = Arc::new(AtomicUsize::new(0));
         let counted = published.clone();
+        let stopped = Stopped::default();
         let syncer = tokio::spawn(sync_and_answer(
-            Some(log as Arc<dyn LogSync>),
+            Some(log.clone() as Arc<dyn LogSync>),
+            Arc::clone(&stopped),
             move |_: &str, _: &PassOutcome| {
                 counted.fetch_add(1, Ordering::SeqCst);
             },
@@ -689,12 +743,41 @@ mod tests {
             .await
             .expect("answer")
             .expect_err("a commit that is not durable must not be acknowledged");
+        let Error::Unavailable(message) = &error else {
+            panic!("expected UNAVAILABLE, got {error:?}");
+        };
         assert!(
-            matches!(&error, Error::Internal(message) if message.contains("disk gone") && message.contains("retry")),
-            "{error:?}"
+            message.contains("disk gone")
+                && message.contains("restart")
+                && message.contains("Retry"),
+            "the caller is told the cause and what to do: {message}"
+        );
+        // The message reaches the caller (it is not an internal error's "internal error").
+        let message = message.clone();
+        assert_eq!(tonic::Status::from(error).message(), message);
+        assert!(
+            stopped
+                .get()
+                .is_some_and(|reason| reason.contains("disk gone")),
+            "ingest is stopped with the cause"
         );
         // What was committed is visible to readers, so the streams hear of it.
         assert_eq!(published.load(Ordering::SeqCst), 1);
+
+        // A later group is not acknowledged, although a sync would now
+        // succeed: it is not even tried.
+        open.send(Ok(())).expect("open");
+        let (later, later_answer) = settled();
+        groups.send(later).await.expect("send");
+        assert!(matches!(
+            later_answer.await.expect("answer"),
+            Err(Error::Unavailable(_))
+        ));
+        assert_eq!(
+            log.calls.load(Ordering::SeqCst),
+            1,
+            "no sync after the failure"
+        );
         drop(groups);
         syncer.await.expect("syncer");
     }
@@ -704,6 +787,7 @@ mod tests {
         let (groups, pending) = mpsc::channel(8);
         let syncer = tokio::spawn(sync_and_answer(
             None,
+            Stopped::default(),
             |_: &str, _: &PassOutcome| {},
             pending,
         ));

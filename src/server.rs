@@ -27,12 +27,17 @@ use crate::webhook::sns::{AwsCertificateSource, CertificateSource, SnsVerifier};
 pub struct ServerOptions {
     /// Where SNS signing certificates come from (HTTPS from AWS by default).
     pub sns_certificates: Arc<dyn CertificateSource>,
+    /// Replaces what makes the ingest writer's commits durable (on SQLite, an
+    /// `fsync` of the write-ahead log) so that tests can make it fail;
+    /// `None`: the real one.
+    pub log_sync: Option<Arc<dyn crate::ingest::LogSync>>,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             sns_certificates: Arc::new(AwsCertificateSource::new()),
+            log_sync: None,
         }
     }
 }
@@ -94,6 +99,7 @@ impl Server {
             master_key.clone(),
             &config,
             correlator.clone(),
+            options.log_sync.clone(),
             shutdown.clone(),
         )
         .await?;
@@ -198,6 +204,12 @@ impl Server {
                 stopping.cancel();
             }
         });
+
+        tokio::spawn(report_stopped_ingest(
+            self.state.ingest.clone(),
+            self.health.clone(),
+            self.state.shutdown.clone(),
+        ));
 
         if self.state.aws.is_configured() && self.config.compliance_sync_interval_seconds > 0 {
             tokio::spawn(crate::compliance::sync_on_schedule(
@@ -316,13 +328,29 @@ async fn grpc_or_not_found(
     }
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// Liveness: fails once ingest has stopped (its log could not be synced),
+/// since only a restart recovers from that; a supervisor should restart us.
+async fn healthz(State(state): State<AppState>) -> axum::response::Response {
+    match state.ingest.stopped() {
+        Some(reason) => (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("ingest stopped: {reason}; restart the server\n"),
+        )
+            .into_response(),
+        None => "ok\n".into_response(),
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     if state.shutdown.is_cancelled() {
         return (http::StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    if let Some(reason) = state.ingest.stopped() {
+        return (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("ingest stopped: {reason}; restart the server\n"),
+        )
+            .into_response();
     }
     match state.store.ping().await {
         Ok(()) => "ready\n".into_response(),
@@ -346,6 +374,32 @@ async fn metrics_text(State(state): State<AppState>) -> axum::response::Response
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// Tells gRPC health checkers (the server as a whole and IngestService) that
+/// the server is no longer serving once ingest has stopped; `/healthz` and
+/// `/readyz` say so on their own.
+async fn report_stopped_ingest(
+    ingest: std::sync::Arc<crate::ingest::Ingestor>,
+    health: tonic_health::server::HealthReporter,
+    shutdown: CancellationToken,
+) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if ingest.stopped().is_some() {
+            for service in ["", "alertwhisperer.v1.IngestService"] {
+                health
+                    .set_service_status(service, tonic_health::ServingStatus::NotServing)
+                    .await;
+            }
+            return;
+        }
+    }
 }
 
 /// Checkpoints SQLite's write-ahead log every second in the background, so

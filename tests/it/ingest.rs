@@ -21,6 +21,174 @@ crate::on_both_backends!(
     hmac_rotation_accepts_both_secrets,
 );
 
+/// A log sync that works until the test makes it fail, and counts its calls.
+#[derive(Default)]
+struct FailingLog {
+    fail: std::sync::atomic::AtomicBool,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl alert_whisperer::ingest::LogSync for FailingLog {
+    fn sync(&self) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering;
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.fail.load(Ordering::SeqCst) {
+            Err(std::io::Error::other("injected write-back error"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// After a failed fsync of the log nothing is acknowledged any more (a later
+/// fsync that succeeds proves nothing about the earlier pages): the request
+/// and every later one get 503 / UNAVAILABLE naming the cause, the health
+/// checks fail, and after a restart ingest works again and a retry of the
+/// unacknowledged alert finds it committed.
+#[tokio::test]
+async fn a_failed_log_sync_stops_ingest_until_a_restart() {
+    use std::sync::atomic::Ordering;
+    use tonic_health::pb::health_check_response::ServingStatus;
+
+    let log = std::sync::Arc::new(FailingLog::default());
+    let options = alert_whisperer::ServerOptions {
+        log_sync: Some(log.clone()),
+        ..alert_whisperer::ServerOptions::default()
+    };
+    let server = TestServer::start_with(Backend::Sqlite, |_| {}, options).await;
+    let acme = tenant(&server, "Acme").await;
+    let accepted = post(&server, "/api/webhooks/alerts")
+        .header("content-type", "application/json")
+        .header("x-api-key", &acme.key)
+        .body(SEED_BODY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    assert!(
+        log.calls.load(Ordering::SeqCst) >= 1,
+        "the answer waited for a sync"
+    );
+
+    // The sync of the next group fails.
+    log.fail.store(true, Ordering::SeqCst);
+    let mut client = ingest_client(&server).await;
+    let mut unsynced = alert("db-01", "disk_full");
+    unsynced.delivery_id = "delivery-unsynced".to_owned();
+    let error = client
+        .ingest_alert(with_key(
+            &acme.key,
+            v1::IngestAlertRequest {
+                alert: Some(unsynced.clone()),
+            },
+        ))
+        .await
+        .expect_err("a commit that is not durable is not acknowledged");
+    assert_eq!(error.code(), Code::Unavailable, "{error:?}");
+    assert!(
+        error.message().contains("injected write-back error")
+            && error.message().contains("restart"),
+        "the caller is told why and what to do: {}",
+        error.message()
+    );
+    let calls_at_failure = log.calls.load(Ordering::SeqCst);
+
+    // Syncs would work again, but nothing is acknowledged until a restart.
+    log.fail.store(false, Ordering::SeqCst);
+    let refused = post(&server, "/api/webhooks/alerts")
+        .header("content-type", "application/json")
+        .header("x-api-key", &acme.key)
+        .body(SEED_BODY.replace("server-prod-01", "server-prod-02"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("injected write-back error")),
+        "{body}"
+    );
+    let again = client
+        .ingest_alert(with_key(
+            &acme.key,
+            v1::IngestAlertRequest {
+                alert: Some(alert("db-02", "disk_full")),
+            },
+        ))
+        .await
+        .expect_err("still stopped");
+    assert_eq!(again.code(), Code::Unavailable);
+    assert_eq!(
+        log.calls.load(Ordering::SeqCst),
+        calls_at_failure,
+        "no sync is tried after the failure"
+    );
+    for probe in ["/healthz", "/readyz"] {
+        let response = reqwest::get(format!("{}{probe}", server.url()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503, "{probe}");
+        assert!(
+            response.text().await.unwrap().contains("ingest stopped"),
+            "{probe}"
+        );
+    }
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let mut status = None;
+    for _ in 0..50 {
+        let answer = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: "alertwhisperer.v1.IngestService".to_owned(),
+            })
+            .await
+            .expect("health")
+            .into_inner()
+            .status;
+        status = Some(answer);
+        if answer == ServingStatus::NotServing as i32 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, Some(ServingStatus::NotServing as i32));
+    let stored = stored_events(&server, &acme.id).await;
+    assert_eq!(
+        stored.len(),
+        2,
+        "the first webhook and the unacknowledged commit; the refused ones stored nothing"
+    );
+
+    // A restart (the log sync works again) recovers: the unacknowledged alert
+    // was committed, so its retry is a duplicate of it; new alerts are taken.
+    let server = server.restart().await;
+    let mut client = ingest_client(&server).await;
+    let retry = client
+        .ingest_alert(with_key(
+            &acme.key,
+            v1::IngestAlertRequest {
+                alert: Some(unsynced),
+            },
+        ))
+        .await
+        .expect("ingest works after a restart")
+        .into_inner()
+        .result
+        .expect("result");
+    assert_eq!(retry.outcome, AlertOutcome::Duplicate as i32);
+    let committed = stored
+        .iter()
+        .find(|event| event.delivery_id.as_deref() == Some("delivery-unsynced"))
+        .expect("the unacknowledged alert was committed");
+    assert_eq!(retry.alert_id, committed.id);
+    let health_now = reqwest::get(format!("{}/healthz", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(health_now.status(), 200);
+}
+
 /// A company with its API key.
 pub(crate) struct Tenant {
     pub id: String,

@@ -362,6 +362,7 @@ async fn post_sns(server: &TestServer, key: &str, body: &str) -> reqwest::Respon
 async fn cloudwatch_alarms_through_signed_sns() {
     let options = ServerOptions {
         sns_certificates: Arc::new(FixtureCertificates),
+        ..ServerOptions::default()
     };
     let server = TestServer::start_with(Backend::Sqlite, |_| {}, options).await;
     let acme = tenant(&server, "Acme").await;
@@ -400,6 +401,7 @@ async fn cloudwatch_alarms_through_signed_sns() {
 async fn sns_subscription_confirmation_is_shown_to_operators() {
     let options = ServerOptions {
         sns_certificates: Arc::new(FixtureCertificates),
+        ..ServerOptions::default()
     };
     let server = TestServer::start_with(Backend::Sqlite, |_| {}, options).await;
     let acme = tenant(&server, "Acme").await;
