@@ -41,6 +41,10 @@ pub struct Config {
     /// How long API-key and HMAC-secret lookups are cached, in seconds (a revoked key
     /// or changed secret takes effect on other replicas within this time).
     pub ingest_credential_cache_seconds: u64,
+    /// Pin the ingest writer thread and its SQLite thread to one CPU (the last
+    /// one the process may use), so that their hand-offs do not wake another
+    /// core; no effect with a single CPU or on PostgreSQL.
+    pub ingest_writer_pin_cpu: bool,
     /// Largest webhook body accepted, in bytes; larger bodies get 413.
     pub webhook_max_body_bytes: usize,
     /// AWS region for SSM calls; empty disables everything AWS (those RPCs answer
@@ -102,6 +106,7 @@ impl Default for Config {
             ingest_rate_limit_per_second: 5_000,
             ingest_rate_limit_burst: 20_000,
             ingest_credential_cache_seconds: 5,
+            ingest_writer_pin_cpu: true,
             webhook_max_body_bytes: 1024 * 1024,
             aws_region: String::new(),
             aws_endpoint_url: String::new(),
