@@ -341,6 +341,10 @@ mod tests {
             let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
             assert_eq!(config.listen.port(), 9000);
             assert_eq!(config.shutdown_grace_seconds, 7);
+            assert!(config.ingest_writer_pin_cpu, "pinned by default");
+            jail.set_env("ALERT_WHISPERER_INGEST_WRITER_PIN_CPU", "false");
+            let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
+            assert!(!config.ingest_writer_pin_cpu);
 
             // The variable that names the config file is not a setting.
             jail.set_env("ALERT_WHISPERER_CONFIG", "aw.toml");

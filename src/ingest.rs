@@ -303,7 +303,7 @@ impl Ingestor {
 /// CPU the process may run on, when it may run on more than one. The ingest
 /// writer and its SQLite thread hand every statement to each other; on one
 /// core that is a context switch, across two it wakes the other core first
-/// (measured: +13 % signed webhooks on 2 cores). The request tasks and
+/// (measured: +14 % signed webhooks on 2 cores). The request tasks and
 /// everything else stay free to use every CPU.
 fn pin_to_last_cpu() -> Option<usize> {
     let cores = core_affinity::get_core_ids()?;
