@@ -14,6 +14,7 @@ use http_body::Frame;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -62,6 +63,7 @@ pub struct Metrics {
     latency: Family<MethodLabels, Histogram>,
     webhooks: Family<WebhookLabels, Counter>,
     webhook_latency: Family<MethodLabels, Histogram>,
+    ingest_stopped: Gauge,
     // Only methods of the served services are labels; anything else is "unknown",
     // so a client cannot grow the label set.
     known_methods: HashSet<String>,
@@ -139,8 +141,15 @@ impl Metrics {
             "Creation to resolution of incidents (MTTR = sum / count)",
             time_to_resolve.clone(),
         );
+        let ingest_stopped = Gauge::default();
+        registry.register(
+            "ingest_stopped",
+            "1 once alert ingest has stopped because its log could not be synced (restart the server), else 0",
+            ingest_stopped.clone(),
+        );
         Self {
             registry,
+            ingest_stopped,
             correlated,
             incidents_created,
             executions_finished,
@@ -214,6 +223,11 @@ impl Metrics {
     pub fn record_resolved(&self, ms: i64) {
         #[allow(clippy::cast_precision_loss)]
         self.time_to_resolve.observe(ms.max(0) as f64 / 1000.0);
+    }
+
+    /// Records that alert ingest has stopped (its log could not be synced).
+    pub fn record_ingest_stopped(&self) {
+        self.ingest_stopped.set(1);
     }
 
     /// The metrics in the Prometheus text exposition format.

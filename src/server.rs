@@ -207,6 +207,7 @@ impl Server {
 
         tokio::spawn(report_stopped_ingest(
             self.state.ingest.clone(),
+            self.state.metrics.clone(),
             self.health.clone(),
             self.state.shutdown.clone(),
         ));
@@ -377,10 +378,11 @@ async fn metrics_text(State(state): State<AppState>) -> axum::response::Response
 }
 
 /// Tells gRPC health checkers (the server as a whole and IngestService) that
-/// the server is no longer serving once ingest has stopped; `/healthz` and
-/// `/readyz` say so on their own.
+/// the server is no longer serving once ingest has stopped, and sets the
+/// `ingest_stopped` metric; `/healthz` and `/readyz` say so on their own.
 async fn report_stopped_ingest(
     ingest: std::sync::Arc<crate::ingest::Ingestor>,
+    metrics: std::sync::Arc<Metrics>,
     health: tonic_health::server::HealthReporter,
     shutdown: CancellationToken,
 ) {
@@ -392,6 +394,7 @@ async fn report_stopped_ingest(
             _ = every.tick() => {}
         }
         if ingest.stopped().is_some() {
+            metrics.record_ingest_stopped();
             for service in ["", "alertwhisperer.v1.IngestService"] {
                 health
                     .set_service_status(service, tonic_health::ServingStatus::NotServing)

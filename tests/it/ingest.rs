@@ -69,6 +69,16 @@ async fn a_failed_log_sync_stops_ingest_until_a_restart() {
         log.calls.load(Ordering::SeqCst) >= 1,
         "the answer waited for a sync"
     );
+    let metrics = reqwest::get(format!("{}/metrics", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("alertwhisperer_ingest_stopped 0"),
+        "{metrics}"
+    );
 
     // The sync of the next group fails.
     log.fail.store(true, Ordering::SeqCst);
@@ -154,6 +164,17 @@ async fn a_failed_log_sync_stops_ingest_until_a_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status, Some(ServingStatus::NotServing as i32));
+    // Set by the same watcher, before the health status.
+    let metrics = reqwest::get(format!("{}/metrics", server.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("alertwhisperer_ingest_stopped 1"),
+        "{metrics}"
+    );
     let stored = stored_events(&server, &acme.id).await;
     assert_eq!(
         stored.len(),
