@@ -48,8 +48,8 @@ pub enum Error {
     #[error("{0}")]
     Upstream(String),
     /// The server cannot take this request now for a reason of its own (for
-    /// example, ingest stopped after its log could not be synced); logged,
-    /// and shown to the caller, who may retry elsewhere or later.
+    /// example, ingest stopped after its log could not be synced); shown to
+    /// the caller, who may retry elsewhere or later.
     #[error("{0}")]
     Unavailable(String),
     /// The database failed; logged in full, answered generically.
@@ -84,7 +84,9 @@ impl Error {
             | Error::AlreadyExists(_)
             | Error::FailedPrecondition(_) => {}
             Error::Upstream(error) => tracing::warn!(%error, "upstream error"),
-            Error::Unavailable(error) => tracing::error!(%error, "unavailable"),
+            // The cause is logged once where it arises (ingest logs its stop
+            // at error); each refused request would flood the log.
+            Error::Unavailable(error) => tracing::debug!(%error, "unavailable"),
         }
     }
 
