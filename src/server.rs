@@ -329,29 +329,29 @@ async fn grpc_or_not_found(
     }
 }
 
-/// Liveness: fails once ingest has stopped (its log could not be synced),
-/// since only a restart recovers from that; a supervisor should restart us.
-async fn healthz(State(state): State<AppState>) -> axum::response::Response {
-    match state.ingest.stopped() {
-        Some(reason) => (
+/// 503 naming why, once ingest has stopped (its log could not be synced).
+fn ingest_stopped(state: &AppState) -> Option<axum::response::Response> {
+    state.ingest.stopped().map(|reason| {
+        (
             http::StatusCode::SERVICE_UNAVAILABLE,
             format!("ingest stopped: {reason}; restart the server\n"),
         )
-            .into_response(),
-        None => "ok\n".into_response(),
-    }
+            .into_response()
+    })
+}
+
+/// Liveness: fails once ingest has stopped, since only a restart recovers
+/// from that; a supervisor should restart us.
+async fn healthz(State(state): State<AppState>) -> axum::response::Response {
+    ingest_stopped(&state).unwrap_or_else(|| "ok\n".into_response())
 }
 
 async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     if state.shutdown.is_cancelled() {
         return (http::StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
-    if let Some(reason) = state.ingest.stopped() {
-        return (
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            format!("ingest stopped: {reason}; restart the server\n"),
-        )
-            .into_response();
+    if let Some(stopped) = ingest_stopped(&state) {
+        return stopped;
     }
     match state.store.ping().await {
         Ok(()) => "ready\n".into_response(),

@@ -163,6 +163,16 @@ impl TestServer {
             .expect("connect")
     }
 
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.url()))
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     pub async fn tenant(&self) -> TenantServiceClient<Channel> {
         TenantServiceClient::new(self.channel().await)
     }

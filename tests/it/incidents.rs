@@ -314,12 +314,7 @@ async fn storm_with_a_known_answer_gives_exactly_the_expected_incidents(backend:
     assert_eq!(kpis.open_count, 12);
     assert!(kpis.mttr.is_some());
 
-    let metrics = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(&format!(
             "alertwhisperer_incidents_created_total{{company_id=\"{}\"}} 24",

@@ -69,12 +69,7 @@ async fn a_failed_log_sync_stops_ingest_until_a_restart() {
         log.calls.load(Ordering::SeqCst) >= 1,
         "the answer waited for a sync"
     );
-    let metrics = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("alertwhisperer_ingest_stopped 0"),
         "{metrics}"
@@ -85,13 +80,7 @@ async fn a_failed_log_sync_stops_ingest_until_a_restart() {
     let mut client = ingest_client(&server).await;
     let mut unsynced = alert("db-01", "disk_full");
     unsynced.delivery_id = "delivery-unsynced".to_owned();
-    let error = client
-        .ingest_alert(with_key(
-            &acme.key,
-            v1::IngestAlertRequest {
-                alert: Some(unsynced.clone()),
-            },
-        ))
+    let error = ingest_one(&mut client, &acme.key, unsynced.clone())
         .await
         .expect_err("a commit that is not durable is not acknowledged");
     assert_eq!(error.code(), Code::Unavailable, "{error:?}");
@@ -121,13 +110,7 @@ async fn a_failed_log_sync_stops_ingest_until_a_restart() {
             .is_some_and(|m| m.contains("injected write-back error")),
         "{body}"
     );
-    let again = client
-        .ingest_alert(with_key(
-            &acme.key,
-            v1::IngestAlertRequest {
-                alert: Some(alert("db-02", "disk_full")),
-            },
-        ))
+    let again = ingest_one(&mut client, &acme.key, alert("db-02", "disk_full"))
         .await
         .expect_err("still stopped");
     assert_eq!(again.code(), Code::Unavailable);
@@ -165,12 +148,7 @@ async fn a_failed_log_sync_stops_ingest_until_a_restart() {
     }
     assert_eq!(status, Some(ServingStatus::NotServing as i32));
     // Set by the same watcher, before the health status.
-    let metrics = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("alertwhisperer_ingest_stopped 1"),
         "{metrics}"
@@ -186,18 +164,9 @@ async fn a_failed_log_sync_stops_ingest_until_a_restart() {
     // was committed, so its retry is a duplicate of it; new alerts are taken.
     let server = server.restart().await;
     let mut client = ingest_client(&server).await;
-    let retry = client
-        .ingest_alert(with_key(
-            &acme.key,
-            v1::IngestAlertRequest {
-                alert: Some(unsynced),
-            },
-        ))
+    let retry = ingest_one(&mut client, &acme.key, unsynced)
         .await
-        .expect("ingest works after a restart")
-        .into_inner()
-        .result
-        .expect("result");
+        .expect("ingest works after a restart");
     assert_eq!(retry.outcome, AlertOutcome::Duplicate as i32);
     let committed = stored
         .iter()
@@ -274,6 +243,21 @@ async fn ingest_client(
     v1::ingest_service_client::IngestServiceClient::new(server.channel().await)
 }
 
+/// Sends one alert with the company's key: its result, or the refusal.
+async fn ingest_one(
+    client: &mut v1::ingest_service_client::IngestServiceClient<tonic::transport::Channel>,
+    key: &str,
+    alert: v1::AlertInput,
+) -> Result<v1::IngestResult, tonic::Status> {
+    let answer = client
+        .ingest_alert(with_key(key, v1::IngestAlertRequest { alert: Some(alert) }))
+        .await?;
+    Ok(answer
+        .into_inner()
+        .result
+        .expect("an answer carries its result"))
+}
+
 async fn grpc_batch_is_stored_and_retries_are_idempotent(backend: Backend) {
     let server = TestServer::start(backend).await;
     let acme = tenant(&server, "Acme").await;
@@ -337,18 +321,9 @@ async fn grpc_batch_is_stored_and_retries_are_idempotent(backend: Backend) {
     // A retry recognised by its delivery id, even with another occurrence time.
     let mut redelivered = batch[2].clone();
     redelivered.occur_time = None;
-    let single = client
-        .ingest_alert(with_key(
-            &acme.key,
-            v1::IngestAlertRequest {
-                alert: Some(redelivered),
-            },
-        ))
+    let single = ingest_one(&mut client, &acme.key, redelivered)
         .await
-        .expect("redelivery")
-        .into_inner()
-        .result
-        .expect("result");
+        .expect("redelivery");
     assert_eq!(single.outcome, AlertOutcome::Duplicate as i32);
     assert_eq!(single.alert_id, first[2].alert_id);
 
@@ -552,12 +527,7 @@ async fn seed_webhook_accepts_query_and_header_keys(backend: Backend) {
     assert_eq!(events[1].asset, "server-prod-02");
 
     // Webhooks are counted by route and status; the query string is no label.
-    let metrics = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(
             "alertwhisperer_webhook_requests_total{route=\"/api/webhooks/alerts\",status=\"202\"} 2"
@@ -675,16 +645,13 @@ async fn webhook_refusals_store_nothing(backend: Backend) {
     assert_eq!(stored_events(&server, &acme.id).await.len(), 3);
 
     // gRPC shares the budget and answers RESOURCE_EXHAUSTED.
-    let error = ingest_client(&server)
-        .await
-        .ingest_alert(with_key(
-            &acme.key,
-            v1::IngestAlertRequest {
-                alert: Some(alert("x", "y")),
-            },
-        ))
-        .await
-        .expect_err("limited");
+    let error = ingest_one(
+        &mut ingest_client(&server).await,
+        &acme.key,
+        alert("x", "y"),
+    )
+    .await
+    .expect_err("limited");
     assert_eq!(error.code(), Code::ResourceExhausted);
 }
 

@@ -385,12 +385,7 @@ async fn auto_rule_heals_the_incident_through_ssm_under_the_company_role(backend
     assert_eq!(kinds[0], ExecutionEventKind::Created as i32);
     assert_eq!(kinds[1], ExecutionEventKind::Started as i32);
     assert!(kinds.contains(&(ExecutionEventKind::InvocationUpdated as i32)));
-    let metrics = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics
             .contains("alertwhisperer_runbook_executions_finished_total{status=\"succeeded\"} 1"),

@@ -152,14 +152,7 @@ async fn grpc_web_and_http_share_the_port() {
     assert!(trailer_text.contains("grpc-status:0"), "{trailer_text}");
 
     // The call shows up in /metrics by method and code.
-    let metrics = http
-        .get(format!("{}/metrics", server.url()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(
             "alertwhisperer_grpc_requests_total{method=\"alertwhisperer.v1.TenantService/ListCompanies\",code=\"OK\"} 1"
