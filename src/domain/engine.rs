@@ -717,7 +717,6 @@ impl World {
                 parent.last_alert_at = parent.last_alert_at.max(event.occurred_at_ms);
                 parent.severity = parent.severity.max(event.severity);
                 parent.tools.insert(event.tool_source.clone());
-                parent.index_text(&[&event.asset]);
                 parent.updated_at = self.now;
                 self.dirty_incidents.insert(parent_id.clone());
             }
@@ -857,7 +856,6 @@ impl World {
             parent.last_alert_at = parent.last_alert_at.max(last);
             parent.severity = parent.severity.max(severity);
             parent.tools.extend(tools);
-            parent.index_text(&[&asset]);
         }
         // One GROUPED entry per parent and pass (`finish`), not one per
         // child: in a storm that halves what the event log has to write.

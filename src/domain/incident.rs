@@ -296,7 +296,10 @@ pub struct Incident {
     /// How it was resolved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub resolution: String,
-    /// Lower-case assets, signatures and messages of its alerts (for search).
+    /// Lower-case assets, signatures and messages of its own alerts (for
+    /// search). A storm parent holds only its signature: a search finds it
+    /// through its children's texts (`Store::list_incidents`), so that its
+    /// row, rewritten for every group of child alerts, stays small.
     #[serde(skip)]
     pub search_text: String,
     /// First alert (ms).

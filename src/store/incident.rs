@@ -1612,7 +1612,23 @@ impl Store {
             query = query.filter(incident::Column::CreatedAt.lt(before));
         }
         for word in &filter.words {
-            query = query.filter(incident::Column::SearchText.contains(word));
+            // A storm parent's own text holds only its signature: it matches
+            // through its children's texts (their alerts are its alerts).
+            let mut children = Query::select();
+            children
+                .column(incident::Column::ParentIncidentId)
+                .from(incident::Entity)
+                .and_where(scope.condition(incident::Column::CompanyId))
+                .and_where(incident::Column::ParentIncidentId.is_not_null())
+                .and_where(incident::Column::SearchText.contains(word));
+            if !filter.company_ids.is_empty() {
+                children.and_where(incident::Column::CompanyId.is_in(filter.company_ids.clone()));
+            }
+            query = query.filter(
+                sea_orm::Condition::any()
+                    .add(incident::Column::SearchText.contains(word))
+                    .add(incident::Column::Id.in_subquery(children)),
+            );
         }
         if let Some(technician) = &filter.technician_id {
             query = query.filter(incident::Column::AssignedTechnicianId.eq(technician));

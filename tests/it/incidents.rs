@@ -32,6 +32,7 @@ crate::on_both_backends!(
     one_round_for_several_companies_keeps_each_to_its_own_rules_and_state,
     auto_assign_balances_by_open_incident_counts_the_database_keeps,
     inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve,
+    a_search_finds_a_storm_parent_through_its_childrens_alerts,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -2001,4 +2002,67 @@ async fn inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve
         outcome(send(&server, &acme.key, one("db-04", "mysql_down")).await),
         opened
     );
+}
+
+/// A storm parent's own search text is its signature; a search finds it
+/// through its children's alerts (assets, messages), every word in any of
+/// them, and only within the caller's companies.
+async fn a_search_finds_a_storm_parent_through_its_childrens_alerts(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let other = tenant(&server, "Other").await;
+    let at = now_ms() - 60_000;
+    let storm = |company: &str| -> Vec<v1::AlertInput> {
+        (1..=6)
+            .map(|n| {
+                let mut input = alert(
+                    &format!("db-{n}"),
+                    "replication_lag",
+                    &format!("db-{n}|lag"),
+                    at + n,
+                );
+                input.message = format!("lag on db-{n} ticket-{company}-{n}");
+                input
+            })
+            .collect()
+    };
+    send(&server, &acme.key, storm("acme")).await;
+    send(&server, &other.key, storm("other")).await;
+    let viewer = crate::correlation::token(&server, OperatorRole::Viewer, &[&acme.id]).await;
+    let search = |query: &str| {
+        list(
+            &server,
+            &viewer,
+            v1::ListIncidentsRequest {
+                query: query.to_owned(),
+                ..Default::default()
+            },
+        )
+    };
+    let all = search("").await;
+    let parents: Vec<&v1::Incident> = all.iter().filter(|i| i.child_incident_count > 0).collect();
+    assert_eq!(parents.len(), 1, "one storm in Acme: {all:?}");
+    let parent = parents[0].id.clone();
+    assert_eq!(parents[0].child_incident_count, 6);
+
+    // A child's asset: that child and its parent.
+    let found = search("DB-6").await;
+    let ids: BTreeSet<&str> = found.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(ids.contains(parent.as_str()));
+    assert!(found.iter().all(|i| i.company_id == acme.id));
+    // A word only in one child's message finds the parent too.
+    let found = search("ticket-acme-4").await;
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().any(|i| i.id == parent));
+    // Words from two children: only the parent holds both.
+    let found = search("db-2 ticket-acme-5").await;
+    assert_eq!(
+        found.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        vec![parent.as_str()]
+    );
+    // Another company's children name neither its parent nor ours here.
+    assert!(search("ticket-other-4").await.is_empty());
+    // A word in no alert finds nothing.
+    assert!(search("db-7").await.is_empty());
 }
