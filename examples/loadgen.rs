@@ -85,6 +85,12 @@ struct Args {
     /// asset suppresses the asset's other alerts.
     #[arg(long)]
     inhibit: bool,
+    /// Turn automatic correlation off for the companies: ingest then stores
+    /// the alerts pending without correlating them, which measures the
+    /// ingest path alone (signatures, replay records, the events' insert and
+    /// commit) without the correlation pass in the same transaction.
+    #[arg(long)]
+    manual_correlation: bool,
     /// PID of the server, to report its peak resident memory (VmHWM).
     #[arg(long)]
     server_pid: Option<u32>,
@@ -201,6 +207,9 @@ async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
         if args.inhibit {
             inhibit(args, &id).await?;
         }
+        if args.manual_correlation {
+            manual_correlation(args, &id).await?;
+        }
         companies.push(Company {
             id: id.clone(),
             key: created.api_key_secret,
@@ -232,25 +241,54 @@ async fn staff(
             .await
             .context("create technician")?;
     }
+    update_correlation(
+        args,
+        v1::CorrelationConfig {
+            company_id: company_id.to_owned(),
+            auto_assign: true,
+            ..Default::default()
+        },
+        "auto_assign",
+    )
+    .await
+    .context("turn on automatic assignment")
+}
+
+/// Changes one field (`path`) of a company's correlation config.
+async fn update_correlation(
+    args: &Args,
+    config: v1::CorrelationConfig,
+    path: &str,
+) -> anyhow::Result<()> {
     v1::correlation_service_client::CorrelationServiceClient::connect(args.url.clone())
         .await
         .context("connect")?
         .update_correlation_config(authed(
             &args.token,
             v1::UpdateCorrelationConfigRequest {
-                config: Some(v1::CorrelationConfig {
-                    company_id: company_id.to_owned(),
-                    auto_assign: true,
-                    ..Default::default()
-                }),
+                config: Some(config),
                 update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["auto_assign".to_owned()],
+                    paths: vec![path.to_owned()],
                 }),
             },
         ))
-        .await
-        .context("turn on automatic assignment")?;
+        .await?;
     Ok(())
+}
+
+/// `--manual-correlation`: the company's alerts are stored, not correlated.
+async fn manual_correlation(args: &Args, company_id: &str) -> anyhow::Result<()> {
+    update_correlation(
+        args,
+        v1::CorrelationConfig {
+            company_id: company_id.to_owned(),
+            auto_correlate: false,
+            ..Default::default()
+        },
+        "auto_correlate",
+    )
+    .await
+    .context("turn automatic correlation off")
 }
 
 /// The `--inhibit` rule: `service_down` on an asset inhibits its other alerts.
