@@ -45,6 +45,13 @@ pub struct Config {
     /// one the process may use), so that their hand-offs do not wake another
     /// core; no effect with a single CPU or on PostgreSQL.
     pub ingest_writer_pin_cpu: bool,
+    /// 0 (the default): the ingest writer correlates each group of requests in
+    /// the group's own commit, and answers name every alert's outcome and
+    /// incident. Above 0: answers come once the alerts are committed (outcome
+    /// `stored`), and the writer correlates them in rounds, at most this many
+    /// milliseconds after the first uncorrelated commit (1–10000): fewer,
+    /// larger passes, more alerts per second, answers without incidents.
+    pub ingest_correlation_delay_ms: u64,
     /// Largest webhook body accepted, in bytes; larger bodies get 413.
     pub webhook_max_body_bytes: usize,
     /// AWS region for SSM calls; empty disables everything AWS (those RPCs answer
@@ -107,6 +114,7 @@ impl Default for Config {
             ingest_rate_limit_burst: 20_000,
             ingest_credential_cache_seconds: 5,
             ingest_writer_pin_cpu: true,
+            ingest_correlation_delay_ms: 0,
             webhook_max_body_bytes: 1024 * 1024,
             aws_region: String::new(),
             aws_endpoint_url: String::new(),
@@ -219,6 +227,12 @@ impl Config {
         if self.ingest_credential_cache_seconds > 300 {
             return Err(ConfigError(
                 "ingest_credential_cache_seconds: must be at most 300".to_owned(),
+            ));
+        }
+        if self.ingest_correlation_delay_ms > 10_000 {
+            return Err(ConfigError(
+                "ingest_correlation_delay_ms: must be between 0 (correlate in the commit) and 10000"
+                    .to_owned(),
             ));
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.webhook_max_body_bytes) {
@@ -345,6 +359,20 @@ mod tests {
             jail.set_env("ALERT_WHISPERER_INGEST_WRITER_PIN_CPU", "false");
             let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
             assert!(!config.ingest_writer_pin_cpu);
+            assert_eq!(
+                config.ingest_correlation_delay_ms, 0,
+                "in the commit by default"
+            );
+            jail.set_env("ALERT_WHISPERER_INGEST_CORRELATION_DELAY_MS", "50");
+            let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
+            assert_eq!(config.ingest_correlation_delay_ms, 50);
+            jail.set_env("ALERT_WHISPERER_INGEST_CORRELATION_DELAY_MS", "10001");
+            let error = Config::load(Some(Path::new("aw.toml"))).expect_err("too long a delay");
+            assert!(
+                error.to_string().contains("ingest_correlation_delay_ms"),
+                "{error}"
+            );
+            jail.set_env("ALERT_WHISPERER_INGEST_CORRELATION_DELAY_MS", "0");
 
             // The variable that names the config file is not a setting.
             jail.set_env("ALERT_WHISPERER_CONFIG", "aw.toml");

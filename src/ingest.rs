@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::correlator::{Correlator, EventOutcome};
 use crate::error::{Error, Result};
 use crate::secrets::{MasterKey, hash_credential};
-use crate::store::incident::PassOutcome;
+use crate::store::incident::{PassMode, PassOutcome};
 use crate::store::ingest::{BatchOutcome, IngestBatch, PreparedGroup};
 use crate::store::{Store, WalSync};
 
@@ -46,6 +46,10 @@ pub struct Ingested {
     /// Whether the company's pass was skipped (auto-correlate is off): its
     /// events stay pending and there is nothing to ask the correlator.
     pub correlation_off: bool,
+    /// Whether the writer answered at commit and correlates the new events
+    /// in its next round (`ingest_correlation_delay_ms` above 0): there is
+    /// nothing to ask the correlator, and the answer cannot name incidents.
+    pub deferred: bool,
 }
 
 type Cached<T> = Mutex<HashMap<String, (Instant, T)>>;
@@ -132,6 +136,8 @@ impl Ingestor {
             .map_err(|error| Error::Internal(format!("cannot start the ingest writer: {error}")))?;
         let writer_config = config.clone();
         let pin = config.ingest_writer_pin_cpu && config.is_sqlite();
+        let defer = (config.ingest_correlation_delay_ms > 0)
+            .then(|| Duration::from_millis(config.ingest_correlation_delay_ms));
         let (connected, connection) = oneshot::channel::<Result<()>>();
         std::thread::Builder::new()
             .name("ingest-writer".to_owned())
@@ -150,7 +156,15 @@ impl Ingestor {
                         };
                     let _ = connected.send(Ok(()));
                     let log = log_sync.or_else(|| wal.map(|wal| Arc::new(wal) as Arc<dyn LogSync>));
-                    write_groups(writer_store, log, writer_stopped, correlator, receiver).await;
+                    write_groups(
+                        writer_store,
+                        log,
+                        writer_stopped,
+                        correlator,
+                        defer,
+                        receiver,
+                    )
+                    .await;
                 });
             })
             .map_err(|error| {
@@ -341,11 +355,16 @@ struct Group {
 /// queued) instead of two: 22 requests per group at 64 webhook connections
 /// instead of 32, and each commit has fixed costs and writes every page it
 /// touches whole, so smaller groups cost more per alert.
+///
+/// With `defer` (deferred correlation), stage two commits the groups without
+/// correlating them and correlates every company behind in a round at most
+/// `defer` after its first uncorrelated commit: fewer, larger passes.
 async fn write_groups(
     store: Store,
     log: Option<Arc<dyn LogSync>>,
     stopped: Stopped,
     correlator: Correlator,
+    defer: Option<Duration>,
     mut receiver: mpsc::Receiver<Job>,
 ) {
     let (groups, ready) = mpsc::channel::<Group>(1);
@@ -355,6 +374,7 @@ async fn write_groups(
         log,
         stopped,
         correlator,
+        defer,
         ready,
         Arc::clone(&free),
     ));
@@ -427,6 +447,7 @@ async fn commit_groups(
     log: Option<Arc<dyn LogSync>>,
     stopped: Stopped,
     correlator: Correlator,
+    defer: Option<Duration>,
     mut ready: mpsc::Receiver<Group>,
     free: Arc<tokio::sync::Semaphore>,
 ) {
@@ -436,47 +457,224 @@ async fn commit_groups(
     let (settled, pending) = mpsc::channel::<Settled>(64);
     let syncer = tokio::spawn(sync_and_answer(
         log,
-        stopped,
+        Arc::clone(&stopped),
         move |company_id: &str, pass: &PassOutcome| correlator.after_pass(company_id, pass),
         pending,
     ));
-    while let Some(group) = ready.recv().await {
-        // Whatever happens to this group, the builder may collect the next
-        // one once it is committed.
-        let _done = ReleaseOnDrop(&free);
-        let Group {
-            batches,
-            replies,
-            prepared,
-            rows,
-        } = group;
-        let started = Instant::now();
+    let mut behind = Behind::default();
+    loop {
+        // With deferred correlation, a round is due `defer` after the oldest
+        // uncorrelated commit, also when no further group arrives.
+        let due = defer.and_then(|delay| behind.due(delay));
+        let next = match due {
+            Some(due) => tokio::select! {
+                group = ready.recv() => group,
+                () = tokio::time::sleep_until(due.into()) => {
+                    if !correlate_behind(&store, &stopped, &mut behind, &settled).await {
+                        break;
+                    }
+                    continue;
+                }
+            },
+            None => ready.recv().await,
+        };
+        let Some(group) = next else {
+            break;
+        };
+        let done = commit_one(&store, group, defer.is_some(), &mut behind, &free).await;
+        if settled.send(done).await.is_err() {
+            break;
+        }
+        if due.is_some_and(|due| Instant::now() >= due)
+            && !correlate_behind(&store, &stopped, &mut behind, &settled).await
+        {
+            break;
+        }
+    }
+    // Whatever is still uncorrelated at shutdown is correlated by the
+    // correlator's sweep, here or after the restart.
+    drop(settled);
+    let _ = syncer.await;
+}
+
+/// Commits one group: with its correlation in the same transaction, or
+/// (`deferred`) without it, noting the companies whose new events wait for
+/// the next round. Answers what the group owes once the commit is durable.
+async fn commit_one(
+    store: &Store,
+    group: Group,
+    deferred: bool,
+    behind: &mut Behind,
+    free: &tokio::sync::Semaphore,
+) -> Settled {
+    // Whatever happens to this group, the builder may collect the next one
+    // once it is committed.
+    let _done = ReleaseOnDrop(free);
+    let Group {
+        batches,
+        replies,
+        prepared,
+        rows,
+    } = group;
+    let started = Instant::now();
+    if deferred {
+        let result = match prepared {
+            Ok(prepared) => store.commit_group(&batches, prepared).await,
+            Err(error) => Err(error),
+        };
+        log_group(&batches, rows, started);
+        match result {
+            Ok(outcomes) => {
+                behind.note(&batches, &outcomes);
+                Settled {
+                    answers: deferred_answers(replies, outcomes),
+                    passes: Vec::new(),
+                }
+            }
+            Err(error) => Settled {
+                answers: commit_uncorrelated(store, batches, replies, &error).await,
+                passes: Vec::new(),
+            },
+        }
+    } else {
         let result = match prepared {
             Ok(prepared) => store.commit_group_correlated(&batches, prepared).await,
             Err(error) => Err(error),
         };
-        tracing::debug!(
-            requests = batches.len(),
-            rows,
-            elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            "group commit"
-        );
-        let done = match result {
+        log_group(&batches, rows, started);
+        match result {
             Ok((outcomes, passes)) => Settled {
                 answers: correlated_answers(&batches, replies, outcomes, &passes),
                 passes,
             },
             Err(error) => Settled {
-                answers: commit_uncorrelated(&store, batches, replies, &error).await,
+                answers: commit_uncorrelated(store, batches, replies, &error).await,
                 passes: Vec::new(),
             },
-        };
-        if settled.send(done).await.is_err() {
-            break;
         }
     }
-    drop(settled);
-    let _ = syncer.await;
+}
+
+fn log_group(batches: &[IngestBatch], rows: usize, started: Instant) {
+    tracing::debug!(
+        requests = batches.len(),
+        rows,
+        elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "group commit"
+    );
+}
+
+/// The companies with events committed but not correlated yet (deferred
+/// correlation), and since when.
+#[derive(Debug, Default)]
+struct Behind {
+    companies: std::collections::BTreeSet<String>,
+    since: Option<Instant>,
+    // A company had more pending than its pass took: the next round is due at once.
+    again: bool,
+}
+
+impl Behind {
+    /// When the next round is due, if any company is behind.
+    fn due(&self, delay: Duration) -> Option<Instant> {
+        if self.companies.is_empty() {
+            None
+        } else if self.again {
+            Some(Instant::now())
+        } else {
+            self.since.map(|since| since + delay)
+        }
+    }
+
+    /// Notes the companies of a committed group that got new events.
+    fn note(&mut self, batches: &[IngestBatch], outcomes: &[BatchOutcome]) {
+        for (batch, outcome) in batches.iter().zip(outcomes) {
+            if matches!(outcome, BatchOutcome::Stored(events) if events.iter().any(|e| !e.duplicate))
+            {
+                self.companies.insert(batch.company_id.clone());
+                self.since.get_or_insert_with(Instant::now);
+            }
+        }
+    }
+}
+
+/// Each request's answer from a group committed without its correlation:
+/// stored, to be correlated in the writer's next round.
+fn deferred_answers(
+    replies: Vec<oneshot::Sender<Result<Ingested>>>,
+    outcomes: Vec<BatchOutcome>,
+) -> Vec<(oneshot::Sender<Result<Ingested>>, Result<Ingested>)> {
+    replies
+        .into_iter()
+        .zip(outcomes)
+        .map(|(reply, outcome)| {
+            let ingested = Ingested {
+                outcome,
+                correlated: None,
+                correlation_off: false,
+                deferred: true,
+            };
+            (reply, Ok(ingested))
+        })
+        .collect()
+}
+
+/// A deferred-correlation round: one pass for every company behind, in one
+/// transaction on the writer's own connection (SQLite has one writer; a
+/// second connection would take turns on its lock), then again for any
+/// company with more pending than a pass takes. A failed round is retried
+/// company by company; what still fails is left to the correlator's sweep.
+/// The passes reach the streams and metrics through the syncer, after the
+/// fsync that covers them. Answers false when the syncer has gone.
+async fn correlate_behind(
+    store: &Store,
+    stopped: &Stopped,
+    behind: &mut Behind,
+    settled: &mpsc::Sender<Settled>,
+) -> bool {
+    let companies: Vec<String> = std::mem::take(&mut behind.companies).into_iter().collect();
+    behind.since = None;
+    behind.again = false;
+    if companies.is_empty() || stopped.get().is_some() {
+        return true;
+    }
+    let started = Instant::now();
+    let passes = match store.correlate_round(&companies, PassMode::Auto).await {
+        Ok(passes) => passes,
+        Err(error) => {
+            tracing::warn!(%error, companies = companies.len(), "deferred correlation round failed; correlating company by company");
+            let mut passes = Vec::new();
+            for company_id in companies {
+                match store.correlate_pass(&company_id, PassMode::Auto).await {
+                    Ok(pass) => passes.push((company_id, pass)),
+                    Err(error) => {
+                        tracing::warn!(%error, company_id, "deferred correlation pass failed; the correlator's sweep retries it");
+                    }
+                }
+            }
+            passes
+        }
+    };
+    tracing::debug!(
+        companies = passes.len(),
+        events = passes.iter().map(|(_, p)| p.results.len()).sum::<usize>(),
+        round_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "deferred correlation round"
+    );
+    for (company_id, pass) in &passes {
+        if pass.more {
+            behind.companies.insert(company_id.clone());
+            behind.since.get_or_insert(started);
+            behind.again = true;
+        }
+    }
+    settled
+        .send(Settled {
+            answers: Vec::new(),
+            passes,
+        })
+        .await
+        .is_ok()
 }
 
 /// Each request's answer from a group committed with its correlation.
@@ -513,6 +711,7 @@ fn correlated_answers(
                 outcome,
                 correlated: Some(correlated),
                 correlation_off: off.contains(batch.company_id.as_str()),
+                deferred: false,
             };
             (reply, Ok(ingested))
         })
@@ -533,6 +732,7 @@ async fn commit_uncorrelated(
         outcome,
         correlated: None,
         correlation_off: false,
+        deferred: false,
     };
     match store.insert_batches(&batches).await {
         Ok(outcomes) => replies
@@ -693,6 +893,7 @@ mod tests {
             outcome: BatchOutcome::Replay,
             correlated: None,
             correlation_off: false,
+            deferred: false,
         };
         let done = Settled {
             answers: vec![(reply, Ok(ingested))],
@@ -858,6 +1059,67 @@ mod tests {
         .expect("thread");
         // Only the pinned thread and its children: the caller is untouched.
         assert_eq!(allowed_cpus(), outside);
+    }
+
+    fn batch_of(company_id: &str) -> IngestBatch {
+        IngestBatch {
+            company_id: company_id.to_owned(),
+            api_key_id: format!("key-{company_id}"),
+            source: "grpc",
+            events: Vec::new(),
+            signature: None,
+            touch_api_key: false,
+        }
+    }
+
+    fn stored(duplicates: &[bool]) -> BatchOutcome {
+        BatchOutcome::Stored(
+            duplicates
+                .iter()
+                .enumerate()
+                .map(|(n, &duplicate)| crate::store::ingest::StoredEvent {
+                    id: format!("event-{n}"),
+                    duplicate,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_round_is_due_for_companies_with_new_events_only() {
+        let delay = Duration::from_millis(200);
+        let mut behind = Behind::default();
+        assert_eq!(behind.due(delay), None, "nobody behind, no round");
+        let batches = [batch_of("a"), batch_of("b"), batch_of("c"), batch_of("d")];
+        let outcomes = [
+            stored(&[true, false]),
+            stored(&[true]),
+            BatchOutcome::Replay,
+            stored(&[]),
+        ];
+        let before = Instant::now();
+        behind.note(&batches, &outcomes);
+        let after = Instant::now();
+        assert_eq!(
+            behind
+                .companies
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["a"],
+            "retries, replays and empty batches leave nothing to correlate"
+        );
+        let due = behind.due(delay).expect("a round is due");
+        assert!(
+            due >= before + delay && due <= after + delay,
+            "due one delay after the first uncorrelated commit"
+        );
+        // A later commit does not push the round back.
+        behind.note(&[batch_of("b")], &[stored(&[false])]);
+        assert_eq!(behind.due(delay), Some(due));
+        // A pass that left more pending makes the next round due at once.
+        behind.again = true;
+        assert!(behind.due(delay).expect("due") <= Instant::now());
     }
 
     #[tokio::test]

@@ -72,7 +72,7 @@ pub async fn ingest_alerts(
         .filter(|event| !event.duplicate && !outcomes.contains_key(&event.id))
         .map(|event| event.id.clone())
         .collect();
-    if !fresh.is_empty() && !outcome.correlation_off {
+    if !fresh.is_empty() && !outcome.correlation_off && !outcome.deferred {
         outcomes.extend(state.correlator.correlate(&caller.company_id, fresh).await);
     }
     let retried: Vec<String> = stored
@@ -112,7 +112,7 @@ pub async fn ingest_alerts(
                     event.id.clone(),
                     AlertOutcome::Stored,
                     String::new(),
-                    "stored; it waits for correlation (auto-correlate is off, or it is queued)"
+                    "stored; it waits for correlation (auto-correlate is off, it is queued, or correlation is deferred)"
                         .to_owned(),
                 ),
             };

@@ -33,6 +33,7 @@ crate::on_both_backends!(
     auto_assign_balances_by_open_incident_counts_the_database_keeps,
     inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve,
     a_search_finds_a_storm_parent_through_its_childrens_alerts,
+    deferred_correlation_answers_at_commit_and_correlates_in_the_writers_next_round,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -907,27 +908,37 @@ async fn read_events(
     sequences
 }
 
-async fn watcher_that_reconnects_with_after_sequence_receives_every_event_once(backend: Backend) {
-    let server = TestServer::start(backend).await;
-    let acme = tenant(&server, "Acme").await;
-    let mut client = Incidents::new(server.channel().await);
-    let mut stream = client
+/// Opens a WatchIncidents stream of the company without `after_sequence` and
+/// reads its first message, which must be a heartbeat at the log's head;
+/// answers the stream and that head.
+async fn watch_from_head(
+    server: &TestServer,
+    company_id: &str,
+) -> (tonic::Streaming<v1::WatchIncidentsResponse>, u64) {
+    let mut stream = Incidents::new(server.channel().await)
         .watch_incidents(authed(
             &server.admin_token,
             v1::WatchIncidentsRequest {
-                company_id: acme.id.clone(),
+                company_id: company_id.to_owned(),
                 ..Default::default()
             },
         ))
         .await
         .unwrap()
         .into_inner();
-    // A stream opened without after_sequence starts with a heartbeat at the head.
     let first = stream.next().await.unwrap().unwrap();
     let Some(v1::watch_incidents_response::Payload::Heartbeat(heartbeat)) = first.payload else {
         panic!("first message must be a heartbeat: {first:?}");
     };
-    assert_eq!(heartbeat.sequence, 0);
+    (stream, heartbeat.sequence)
+}
+
+async fn watcher_that_reconnects_with_after_sequence_receives_every_event_once(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let mut client = Incidents::new(server.channel().await);
+    let (mut stream, head_at_open) = watch_from_head(&server, &acme.id).await;
+    assert_eq!(head_at_open, 0);
     // A storm from two senders while the watcher reads, drops and resumes.
     let storm = |lane: usize| {
         let key = acme.key.clone();
@@ -2065,4 +2076,109 @@ async fn a_search_finds_a_storm_parent_through_its_childrens_alerts(backend: Bac
     assert!(search("ticket-other-4").await.is_empty());
     // A word in no alert finds nothing.
     assert!(search("db-7").await.is_empty());
+}
+
+/// With `ingest_correlation_delay_ms` above 0 the writer answers once the
+/// alerts are committed (outcome STORED, no incident) and correlates them in
+/// its next round, for every company behind, each under its own state; the
+/// correlator's sweep is set to an hour, so the writer's round is what does
+/// it, also when no further request arrives. The round's log entries reach
+/// the live stream; a retry then answers with the first delivery's alert and
+/// incident; and an alert acknowledged just before a shutdown is correlated
+/// after the restart.
+async fn deferred_correlation_answers_at_commit_and_correlates_in_the_writers_next_round(
+    backend: Backend,
+) {
+    let server = TestServer::start_with(
+        backend,
+        |config| {
+            config.ingest_correlation_delay_ms = 200;
+            config.correlation_sweep_seconds = 3600;
+        },
+        alert_whisperer::ServerOptions::default(),
+    )
+    .await;
+    let acme = tenant(&server, "Acme").await;
+    let globex = tenant(&server, "Globex").await;
+    let (mut stream, head_at_open) = watch_from_head(&server, &acme.id).await;
+    assert_eq!(head_at_open, 0);
+
+    let at = now_ms() - 1_000;
+    let acme_alerts: Vec<v1::AlertInput> = (0..3)
+        .map(|n| alert("db-01", "disk_full", &format!("d{n}"), at + n))
+        .collect();
+    let results = send(&server, &acme.key, acme_alerts.clone()).await;
+    let globex_results = send(
+        &server,
+        &globex.key,
+        vec![alert("db-01", "disk_full", "d0", at)],
+    )
+    .await;
+    for result in results.iter().chain(&globex_results) {
+        assert_eq!(result.outcome, AlertOutcome::Stored as i32, "{result:?}");
+        assert!(result.incident_id.is_empty(), "{result:?}");
+        assert!(result.reason.contains("deferred"), "{result:?}");
+    }
+
+    // No further request: the round still comes, and its entries reach the stream.
+    // (Heartbeats every 15 s would keep `read_events` waiting: bound the whole wait.)
+    let seen = tokio::time::timeout(
+        Duration::from_secs(30),
+        read_events(&mut stream, |seen| !seen.is_empty()),
+    )
+    .await
+    .expect("the writer's round correlates without a further request");
+    assert_eq!(seen[0], 1, "the stream starts at the company's first entry");
+    let acme_incidents = company_incidents(&server, &acme).await;
+    assert_eq!(acme_incidents.len(), 1, "{acme_incidents:?}");
+    assert_eq!(acme_incidents[0].alert_count, 3);
+    let globex_incidents = company_incidents(&server, &globex).await;
+    assert_eq!(globex_incidents.len(), 1, "{globex_incidents:?}");
+    assert_eq!(
+        globex_incidents[0].alert_count, 1,
+        "each company correlated under its own state"
+    );
+    let store = Store::connect(&server.config).await.unwrap();
+    assert!(
+        store
+            .companies_with_pending_events()
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing left pending"
+    );
+
+    // A retry answers with what became of the first delivery.
+    let retry = send(&server, &acme.key, vec![acme_alerts[0].clone()]).await;
+    assert_eq!(
+        retry[0].outcome,
+        AlertOutcome::Duplicate as i32,
+        "{retry:?}"
+    );
+    assert_eq!(retry[0].incident_id, acme_incidents[0].id);
+
+    // Acknowledged just before a shutdown: correlated after the restart.
+    let late = send(
+        &server,
+        &acme.key,
+        vec![alert("web-07", "cpu_high", "late", now_ms())],
+    )
+    .await;
+    assert_eq!(late[0].outcome, AlertOutcome::Stored as i32);
+    drop(stream);
+    drop(store);
+    let server = server.restart().await;
+    let mut incidents = Vec::new();
+    for _ in 0..100 {
+        incidents = company_incidents(&server, &acme).await;
+        if incidents.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        incidents.len(),
+        2,
+        "the late alert is correlated after the restart: {incidents:?}"
+    );
 }
