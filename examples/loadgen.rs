@@ -1067,6 +1067,28 @@ mod storm {
         correlated: i64,
     }
 
+    /// Counts an alert's outcome, and notes (the first five) that differ from the model's.
+    fn tally(
+        measured: &mut BTreeMap<i32, i64>,
+        wrong: &mut Vec<String>,
+        planned: &Planned,
+        outcome: i32,
+        reason: &str,
+    ) {
+        *measured.entry(outcome).or_default() += 1;
+        if outcome != planned.expected as i32 && wrong.len() < 5 {
+            wrong.push(format!(
+                "{} {} key {}: expected {}, got {:?} ({})",
+                planned.input.asset,
+                planned.input.signature,
+                planned.input.dedup_key,
+                planned.expected.as_str_name(),
+                Outcome::try_from(outcome),
+                reason
+            ));
+        }
+    }
+
     fn noise_reduction(incidents: i64, alerts: i64) -> f64 {
         if alerts == 0 {
             0.0
@@ -1279,6 +1301,9 @@ mod storm {
         let mut check = Check { failed: false };
         let mut measured_outcomes: BTreeMap<i32, i64> = BTreeMap::new();
         let mut wrong = Vec::new();
+        // A server that defers correlation answers new alerts STORED: their
+        // outcomes are read through ExplainAlert once they are correlated.
+        let mut deferred: Vec<(&Planned, String)> = Vec::new();
         for chunk in plan.chunks(args.batch.clamp(1, 1000)) {
             let results = ingest
                 .ingest_alerts(keyed(
@@ -1291,21 +1316,60 @@ mod storm {
                 .into_inner()
                 .results;
             for (planned, result) in chunk.iter().zip(&results) {
-                *measured_outcomes.entry(result.outcome).or_default() += 1;
-                if result.outcome != planned.expected as i32 && wrong.len() < 5 {
-                    wrong.push(format!(
-                        "{} {} key {}: expected {}, got {:?} ({})",
-                        planned.input.asset,
-                        planned.input.signature,
-                        planned.input.dedup_key,
-                        planned.expected.as_str_name(),
-                        Outcome::try_from(result.outcome),
-                        result.reason
-                    ));
+                if result.outcome == Outcome::Stored as i32 && planned.expected != Outcome::Stored {
+                    deferred.push((planned, result.alert_id.clone()));
+                } else {
+                    tally(
+                        &mut measured_outcomes,
+                        &mut wrong,
+                        planned,
+                        result.outcome,
+                        &result.reason,
+                    );
                 }
             }
         }
         let send_seconds = sending.elapsed().as_secs_f64();
+        if !deferred.is_empty() {
+            println!(
+                "{} answers were STORED (the server defers correlation): reading each one's outcome through ExplainAlert once it is correlated",
+                deferred.len()
+            );
+            let deadline = Instant::now() + Duration::from_secs(60);
+            for (planned, alert_id) in deferred {
+                let explained = loop {
+                    let explained = correlation
+                        .explain_alert(authed(
+                            &args.token,
+                            v1::ExplainAlertRequest {
+                                alert_id: alert_id.clone(),
+                                ..Default::default()
+                            },
+                        ))
+                        .await?
+                        .into_inner();
+                    if explained.outcome != Outcome::Stored as i32 {
+                        break explained;
+                    }
+                    if Instant::now() > deadline {
+                        bail!("alert {alert_id} is still uncorrelated 60 s after the storm");
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                let reason = explained
+                    .decisions
+                    .last()
+                    .map(|d| d.reason.clone())
+                    .unwrap_or_default();
+                tally(
+                    &mut measured_outcomes,
+                    &mut wrong,
+                    planned,
+                    explained.outcome,
+                    &reason,
+                );
+            }
+        }
         let mut expected_outcomes: BTreeMap<i32, i64> = BTreeMap::new();
         for planned in &plan {
             *expected_outcomes
