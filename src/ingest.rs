@@ -517,51 +517,41 @@ async fn commit_one(
         rows,
     } = group;
     let started = Instant::now();
-    if deferred {
-        let result = match prepared {
-            Ok(prepared) => store.commit_group(&batches, prepared).await,
-            Err(error) => Err(error),
-        };
-        log_group(&batches, rows, started);
-        match result {
-            Ok(outcomes) => {
-                behind.note(&batches, &outcomes);
-                Settled {
-                    answers: deferred_answers(replies, outcomes),
-                    passes: Vec::new(),
-                }
-            }
-            Err(error) => Settled {
-                answers: commit_uncorrelated(store, batches, replies, &error).await,
-                passes: Vec::new(),
-            },
-        }
-    } else {
-        let result = match prepared {
-            Ok(prepared) => store.commit_group_correlated(&batches, prepared).await,
-            Err(error) => Err(error),
-        };
-        log_group(&batches, rows, started);
-        match result {
-            Ok((outcomes, passes)) => Settled {
-                answers: correlated_answers(&batches, replies, outcomes, &passes),
-                passes,
-            },
-            Err(error) => Settled {
-                answers: commit_uncorrelated(store, batches, replies, &error).await,
-                passes: Vec::new(),
-            },
-        }
-    }
-}
-
-fn log_group(batches: &[IngestBatch], rows: usize, started: Instant) {
+    // The passes when the group was correlated in its commit; None when deferred.
+    let result = match prepared {
+        Ok(prepared) if deferred => store
+            .commit_group(&batches, prepared)
+            .await
+            .map(|outcomes| (outcomes, None)),
+        Ok(prepared) => store
+            .commit_group_correlated(&batches, prepared)
+            .await
+            .map(|(outcomes, passes)| (outcomes, Some(passes))),
+        Err(error) => Err(error),
+    };
     tracing::debug!(
         requests = batches.len(),
         rows,
         elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "group commit"
     );
+    match result {
+        Ok((outcomes, Some(passes))) => Settled {
+            answers: correlated_answers(&batches, replies, outcomes, &passes),
+            passes,
+        },
+        Ok((outcomes, None)) => {
+            behind.note(&batches, &outcomes);
+            Settled {
+                answers: deferred_answers(replies, outcomes),
+                passes: Vec::new(),
+            }
+        }
+        Err(error) => Settled {
+            answers: commit_uncorrelated(store, batches, replies, &error).await,
+            passes: Vec::new(),
+        },
+    }
 }
 
 /// The companies with events committed but not correlated yet (deferred
@@ -589,8 +579,7 @@ impl Behind {
     /// Notes the companies of a committed group that got new events.
     fn note(&mut self, batches: &[IngestBatch], outcomes: &[BatchOutcome]) {
         for (batch, outcome) in batches.iter().zip(outcomes) {
-            if matches!(outcome, BatchOutcome::Stored(events) if events.iter().any(|e| !e.duplicate))
-            {
+            if outcome.has_new_events() {
                 self.companies.insert(batch.company_id.clone());
                 self.since.get_or_insert_with(Instant::now);
             }

@@ -68,6 +68,14 @@ pub enum BatchOutcome {
     Replay,
 }
 
+impl BatchOutcome {
+    /// Whether the batch stored an event that is not a retry: one that
+    /// correlation has still to decide.
+    pub fn has_new_events(&self) -> bool {
+        matches!(self, BatchOutcome::Stored(events) if events.iter().any(|e| !e.duplicate))
+    }
+}
+
 /// An SNS confirmation message to record.
 #[derive(Debug, Clone)]
 pub struct NewSnsConfirmation {
@@ -330,9 +338,7 @@ impl Store {
         let companies: Vec<String> = batches
             .iter()
             .zip(&outcomes)
-            .filter(|(_, outcome)| {
-                matches!(outcome, BatchOutcome::Stored(events) if events.iter().any(|e| !e.duplicate))
-            })
+            .filter(|(_, outcome)| outcome.has_new_events())
             .map(|(batch, _)| batch.company_id.clone())
             .collect();
         let passes = self
