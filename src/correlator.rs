@@ -86,12 +86,17 @@ impl EventOutcome {
 
 impl Correlator {
     /// Starts the correlator on its own thread (its database round trips do
-    /// not queue behind request tasks) and the periodic sweep.
+    /// not queue behind request tasks) and the periodic sweep. With
+    /// `leave_to_writer` (deferred correlation), the periodic sweeps after the
+    /// first leave events younger than that to the ingest writer's rounds, so
+    /// that the two do not take turns on the write lock for the same events;
+    /// the first sweep, at start, takes every pending event.
     pub fn start(
         store: Store,
         hub: Arc<Hub>,
         metrics: Arc<Metrics>,
         sweep_every: Duration,
+        leave_to_writer: Option<Duration>,
         shutdown: CancellationToken,
     ) -> Result<Self> {
         let (requests, receiver) = mpsc::channel(4096);
@@ -108,7 +113,9 @@ impl Correlator {
             .map_err(|error| Error::Internal(format!("cannot start the correlator: {error}")))?;
         std::thread::Builder::new()
             .name("correlator".to_owned())
-            .spawn(move || runtime.block_on(worker.run(receiver, sweep_every, shutdown)))
+            .spawn(move || {
+                runtime.block_on(worker.run(receiver, sweep_every, leave_to_writer, shutdown))
+            })
             .map_err(|error| {
                 Error::Internal(format!("cannot start the correlator thread: {error}"))
             })?;
@@ -183,9 +190,12 @@ impl Correlator {
         self,
         mut receiver: mpsc::Receiver<Request>,
         sweep_every: Duration,
+        leave_to_writer: Option<Duration>,
         shutdown: CancellationToken,
     ) {
         let mut sweep = tokio::time::interval(sweep_every);
+        // The first tick, at once, is the sweep at start: it takes everything.
+        let mut started = false;
         loop {
             let first = tokio::select! {
                 request = receiver.recv() => match request {
@@ -193,7 +203,11 @@ impl Correlator {
                     None => return,
                 },
                 _ = sweep.tick() => {
-                    self.sweep().await;
+                    let received_before = leave_to_writer
+                        .filter(|_| started)
+                        .map(|young| crate::store::now_ms().saturating_sub(duration_ms(young)));
+                    started = true;
+                    self.sweep(received_before).await;
                     continue;
                 }
                 () = shutdown.cancelled() => {
@@ -295,8 +309,15 @@ impl Correlator {
         }
     }
 
-    async fn sweep(&self) {
-        let companies = match self.store.companies_with_pending_events().await {
+    /// Correlates the pending events of every company with one received
+    /// before `received_before` (all of them without it), then settles quiet
+    /// flapping incidents.
+    async fn sweep(&self, received_before: Option<i64>) {
+        let companies = match self
+            .store
+            .companies_with_pending_events(received_before)
+            .await
+        {
             Ok(companies) => companies,
             Err(error) => {
                 tracing::warn!(%error, "cannot list companies with pending alerts");
@@ -329,4 +350,8 @@ impl Correlator {
             }
         }
     }
+}
+
+fn duration_ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
 };
 
 use super::correlation::settings_of;
@@ -717,12 +717,19 @@ impl Store {
         Ok((silences_of(silences), inhibitions_of(inhibitions)))
     }
 
-    /// Companies with pending (uncorrelated) alert events.
-    pub async fn companies_with_pending_events(&self) -> Result<Vec<String>> {
+    /// Companies with pending (uncorrelated) alert events; with
+    /// `received_before` (ms), only those with such an event received before it.
+    pub async fn companies_with_pending_events(
+        &self,
+        received_before: Option<i64>,
+    ) -> Result<Vec<String>> {
         Ok(alert_event::Entity::find()
             .select_only()
             .column(alert_event::Column::CompanyId)
             .filter(alert_event::Column::CorrelatedAt.is_null())
+            .apply_if(received_before, |query, before| {
+                query.filter(alert_event::Column::ReceivedAt.lt(before))
+            })
             .distinct()
             .into_tuple::<String>()
             .all(self.connection())
@@ -2032,8 +2039,6 @@ pub fn decisions_of(outcome: &alert_outcome::Model) -> Vec<Decision> {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::QueryTrait;
-
     use super::*;
 
     /// SQLite's plan for a statement, one line per step.

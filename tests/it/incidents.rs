@@ -34,6 +34,7 @@ crate::on_both_backends!(
     inhibition_finds_its_sources_through_the_index_as_they_fire_and_resolve,
     a_search_finds_a_storm_parent_through_its_childrens_alerts,
     deferred_correlation_answers_at_commit_and_correlates_in_the_writers_next_round,
+    with_deferred_correlation_the_periodic_sweep_leaves_young_events_to_the_writer,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -1015,18 +1016,23 @@ async fn watcher_that_reconnects_with_after_sequence_receives_every_event_once(b
     assert_eq!(beyond.code(), Code::InvalidArgument);
 }
 
-async fn alerts_committed_before_a_crash_are_correlated_after_restart(backend: Backend) {
+/// Commits `count` critical trigger events of one asset and signature for the
+/// company straight through the store, as the ingest writer commits them,
+/// but with no correlation pass or round to follow: as if the server died
+/// right after the commit, or its pass failed.
+async fn commit_behind_the_server(
+    store: &Store,
+    company: &Tenant,
+    asset: &str,
+    signature: &str,
+    count: i64,
+) {
     use alert_whisperer::domain::ingest::{AlertEvent, AlertEventAction, AlertSeverity};
     use alert_whisperer::store::ingest::IngestBatch;
-    let mut server = TestServer::start(backend).await;
-    let acme = tenant(&server, "Acme").await;
-    server.shutdown().await;
-    // As if the server died between the commit and the correlation pass.
-    let store = Store::connect(&server.config).await.unwrap();
     let api_key_id = store
         .list_api_keys(
             &alert_whisperer::store::Scope::All,
-            &acme.id,
+            &company.id,
             &alert_whisperer::store::Page::new(10, "").unwrap(),
             false,
         )
@@ -1035,17 +1041,17 @@ async fn alerts_committed_before_a_crash_are_correlated_after_restart(backend: B
         .0[0]
         .id
         .clone();
-    let events = (0..3)
+    let events = (0..count)
         .map(|n| AlertEvent {
-            asset: "web-01".to_owned(),
-            signature: "disk_full".to_owned(),
+            asset: asset.to_owned(),
+            signature: signature.to_owned(),
             severity: AlertSeverity::Critical,
-            message: "disk full".to_owned(),
+            message: format!("{signature} on {asset}"),
             tool_source: "zabbix".to_owned(),
             labels: Default::default(),
             occurred_at_ms: now_ms() - 1000 + n,
             action: AlertEventAction::Trigger,
-            dedup_key: format!("d{n}"),
+            dedup_key: format!("{asset}-{signature}-{n}"),
             external_id: String::new(),
             link: String::new(),
             delivery_id: None,
@@ -1053,7 +1059,7 @@ async fn alerts_committed_before_a_crash_are_correlated_after_restart(backend: B
         .collect();
     store
         .insert_batches(&[IngestBatch {
-            company_id: acme.id.clone(),
+            company_id: company.id.clone(),
             api_key_id,
             source: "grpc",
             events,
@@ -1062,6 +1068,15 @@ async fn alerts_committed_before_a_crash_are_correlated_after_restart(backend: B
         }])
         .await
         .unwrap();
+}
+
+async fn alerts_committed_before_a_crash_are_correlated_after_restart(backend: Backend) {
+    let mut server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    server.shutdown().await;
+    // As if the server died between the commit and the correlation pass.
+    let store = Store::connect(&server.config).await.unwrap();
+    commit_behind_the_server(&store, &acme, "web-01", "disk_full", 3).await;
     drop(store);
     let server = server.restart().await;
     let mut incidents = Vec::new();
@@ -2141,7 +2156,7 @@ async fn deferred_correlation_answers_at_commit_and_correlates_in_the_writers_ne
     let store = Store::connect(&server.config).await.unwrap();
     assert!(
         store
-            .companies_with_pending_events()
+            .companies_with_pending_events(None)
             .await
             .unwrap()
             .is_empty(),
@@ -2180,5 +2195,95 @@ async fn deferred_correlation_answers_at_commit_and_correlates_in_the_writers_ne
         incidents.len(),
         2,
         "the late alert is correlated after the restart: {incidents:?}"
+    );
+}
+
+/// Waits (at most 30 s) until the company has `count` incidents.
+async fn wait_for_incidents(
+    server: &TestServer,
+    company: &Tenant,
+    count: usize,
+) -> Vec<v1::Incident> {
+    let mut incidents = Vec::new();
+    for _ in 0..300 {
+        incidents = company_incidents(server, company).await;
+        if incidents.len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    incidents
+}
+
+/// With deferred correlation, the correlator's periodic sweep (every second
+/// here) leaves events younger than the delay and a second to the ingest
+/// writer's round, instead of taking them on its own connection; it still
+/// takes what the writer did not correlate once that is older.
+async fn with_deferred_correlation_the_periodic_sweep_leaves_young_events_to_the_writer(
+    backend: Backend,
+) {
+    let server = TestServer::start_with(
+        backend,
+        |config| {
+            config.ingest_correlation_delay_ms = 6_000;
+            config.correlation_sweep_seconds = 1;
+        },
+        alert_whisperer::ServerOptions::default(),
+    )
+    .await;
+    let acme = tenant(&server, "Acme").await;
+    let store = Store::connect(&server.config).await.unwrap();
+    let sent = std::time::Instant::now();
+    let results = send(
+        &server,
+        &acme.key,
+        vec![alert("db-01", "disk_full", "d0", now_ms() - 1_000)],
+    )
+    .await;
+    assert_eq!(
+        results[0].outcome,
+        AlertOutcome::Stored as i32,
+        "{results:?}"
+    );
+
+    // Two sweeps have run since, and the writer's round is not due before 6 s.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let pending = store.companies_with_pending_events(None).await.unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(6),
+        "the check ran before the writer's round was due"
+    );
+    assert_eq!(
+        pending,
+        vec![acme.id.clone()],
+        "the sweeps left the young event to the writer"
+    );
+
+    let incidents = wait_for_incidents(&server, &acme, 1).await;
+    assert_eq!(
+        incidents.len(),
+        1,
+        "the writer's round correlated it: {incidents:?}"
+    );
+    assert!(
+        sent.elapsed() >= Duration::from_secs(6),
+        "correlated by the writer's round, not earlier"
+    );
+
+    // Committed behind the writer (as after a failed round): the sweep takes
+    // it once it is older than the delay and a second.
+    commit_behind_the_server(&store, &acme, "web-02", "cpu_high", 1).await;
+    let incidents = wait_for_incidents(&server, &acme, 2).await;
+    assert_eq!(
+        incidents.len(),
+        2,
+        "the sweep correlated what the writer did not: {incidents:?}"
+    );
+    assert!(
+        store
+            .companies_with_pending_events(None)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
