@@ -2104,15 +2104,7 @@ async fn a_search_finds_a_storm_parent_through_its_childrens_alerts(backend: Bac
 async fn deferred_correlation_answers_at_commit_and_correlates_in_the_writers_next_round(
     backend: Backend,
 ) {
-    let server = TestServer::start_with(
-        backend,
-        |config| {
-            config.ingest_correlation_delay_ms = 200;
-            config.correlation_sweep_seconds = 3600;
-        },
-        alert_whisperer::ServerOptions::default(),
-    )
-    .await;
+    let server = start_deferred(backend, 200, 3600).await;
     let acme = tenant(&server, "Acme").await;
     let globex = tenant(&server, "Globex").await;
     let (mut stream, head_at_open) = watch_from_head(&server, &acme.id).await;
@@ -2215,6 +2207,20 @@ async fn wait_for_incidents(
     incidents
 }
 
+/// A server with deferred correlation at `delay_ms` and the correlator's
+/// sweep every `sweep_seconds`.
+async fn start_deferred(backend: Backend, delay_ms: u64, sweep_seconds: u64) -> TestServer {
+    TestServer::start_with(
+        backend,
+        move |config| {
+            config.ingest_correlation_delay_ms = delay_ms;
+            config.correlation_sweep_seconds = sweep_seconds;
+        },
+        alert_whisperer::ServerOptions::default(),
+    )
+    .await
+}
+
 /// With deferred correlation, the correlator's periodic sweep (every second
 /// here) leaves events younger than the delay and a second to the ingest
 /// writer's round, instead of taking them on its own connection; it still
@@ -2222,15 +2228,7 @@ async fn wait_for_incidents(
 async fn with_deferred_correlation_the_periodic_sweep_leaves_young_events_to_the_writer(
     backend: Backend,
 ) {
-    let server = TestServer::start_with(
-        backend,
-        |config| {
-            config.ingest_correlation_delay_ms = 6_000;
-            config.correlation_sweep_seconds = 1;
-        },
-        alert_whisperer::ServerOptions::default(),
-    )
-    .await;
+    let server = start_deferred(backend, 6_000, 1).await;
     let acme = tenant(&server, "Acme").await;
     let store = Store::connect(&server.config).await.unwrap();
     let sent = std::time::Instant::now();
