@@ -289,6 +289,13 @@ impl Config {
         Ok(self)
     }
 
+    /// The deferred-correlation delay: `None` when the ingest writer
+    /// correlates in each group's own commit (`ingest_correlation_delay_ms` 0).
+    pub fn correlation_delay(&self) -> Option<Duration> {
+        (self.ingest_correlation_delay_ms > 0)
+            .then(|| Duration::from_millis(self.ingest_correlation_delay_ms))
+    }
+
     /// Whether the database is SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")

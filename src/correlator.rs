@@ -205,7 +205,9 @@ impl Correlator {
                 _ = sweep.tick() => {
                     let received_before = leave_to_writer
                         .filter(|_| started)
-                        .map(|young| crate::store::now_ms().saturating_sub(duration_ms(young)));
+                        .map(|young| {
+                            crate::store::now_ms().saturating_sub(crate::grpc::convert::duration_ms(young))
+                        });
                     started = true;
                     self.sweep(received_before).await;
                     continue;
@@ -350,8 +352,4 @@ impl Correlator {
             }
         }
     }
-}
-
-fn duration_ms(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

@@ -136,8 +136,7 @@ impl Ingestor {
             .map_err(|error| Error::Internal(format!("cannot start the ingest writer: {error}")))?;
         let writer_config = config.clone();
         let pin = config.ingest_writer_pin_cpu && config.is_sqlite();
-        let defer = (config.ingest_correlation_delay_ms > 0)
-            .then(|| Duration::from_millis(config.ingest_correlation_delay_ms));
+        let defer = config.correlation_delay();
         let (connected, connection) = oneshot::channel::<Result<()>>();
         std::thread::Builder::new()
             .name("ingest-writer".to_owned())

@@ -95,9 +95,9 @@ impl Server {
             // With deferred correlation the writer's round comes at most the
             // delay after a commit; a second more covers a round that waits
             // for a long group. What is older than that, the sweep takes.
-            (config.ingest_correlation_delay_ms > 0).then(|| {
-                std::time::Duration::from_millis(config.ingest_correlation_delay_ms + 1000)
-            }),
+            config
+                .correlation_delay()
+                .map(|delay| delay + std::time::Duration::from_secs(1)),
             shutdown.clone(),
         )?;
         let ingest = crate::ingest::Ingestor::start(

@@ -1079,14 +1079,7 @@ async fn alerts_committed_before_a_crash_are_correlated_after_restart(backend: B
     commit_behind_the_server(&store, &acme, "web-01", "disk_full", 3).await;
     drop(store);
     let server = server.restart().await;
-    let mut incidents = Vec::new();
-    for _ in 0..100 {
-        incidents = company_incidents(&server, &acme).await;
-        if !incidents.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let incidents = wait_for_incidents(&server, &acme, 1).await;
     assert_eq!(
         incidents.len(),
         1,
@@ -2175,14 +2168,7 @@ async fn deferred_correlation_answers_at_commit_and_correlates_in_the_writers_ne
     drop(stream);
     drop(store);
     let server = server.restart().await;
-    let mut incidents = Vec::new();
-    for _ in 0..100 {
-        incidents = company_incidents(&server, &acme).await;
-        if incidents.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let incidents = wait_for_incidents(&server, &acme, 2).await;
     assert_eq!(
         incidents.len(),
         2,
