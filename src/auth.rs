@@ -58,6 +58,13 @@ pub struct IngestCaller {
     pub api_key_id: String,
 }
 
+impl IngestCaller {
+    /// The key's company: an authenticated identity's, so scoped.
+    pub fn company(&self) -> crate::store::ScopedCompany {
+        crate::store::ScopedCompany::system(self.company_id.clone())
+    }
+}
+
 /// Extracts the token from an `authorization: Bearer <token>` value.
 pub fn bearer_token(value: Option<&str>) -> Result<&str> {
     let value = value.ok_or_else(|| {

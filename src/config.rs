@@ -41,17 +41,31 @@ pub struct Config {
     /// How long API-key and HMAC-secret lookups are cached, in seconds (a revoked key
     /// or changed secret takes effect on other replicas within this time).
     pub ingest_credential_cache_seconds: u64,
-    /// Pin the ingest writer thread and its SQLite thread to one CPU (the last
-    /// one the process may use), so that their hand-offs do not wake another
-    /// core; no effect with a single CPU or on PostgreSQL.
+    /// Pin the ingest log's writer thread and its SQLite thread to one CPU
+    /// (the last one the process may use), so that their hand-offs do not
+    /// wake another core; no effect with a single CPU or on PostgreSQL.
     pub ingest_writer_pin_cpu: bool,
-    /// 0 (the default): the ingest writer correlates each group of requests in
-    /// the group's own commit, and answers name every alert's outcome and
-    /// incident. Above 0: answers come once the alerts are committed (outcome
-    /// `stored`), and the writer correlates them in rounds, at most this many
-    /// milliseconds after the first uncorrelated commit (1–10000): fewer,
-    /// larger passes, more alerts per second, answers without incidents.
-    pub ingest_correlation_delay_ms: u64,
+    /// SQLite only: the ingest log's file. Empty means beside the database
+    /// file, named after it with `-log` (`data/alert-whisperer-log.db`).
+    pub ingest_log_path: PathBuf,
+    /// How long a retried delivery is recognised as a duplicate of the first
+    /// (same delivery id, or same dedup key, occurrence time and action), in
+    /// seconds (60–604800).
+    pub ingest_idempotency_window_seconds: u64,
+    /// Bounds the memory of the idempotency window: a company's window also
+    /// ends after this many alerts per generation (two generations are
+    /// kept), 1000–10000000.
+    pub ingest_idempotency_keys: usize,
+    /// Most log entries (alert events and incident or execution log entries)
+    /// durable but not yet written into the tables; ingest waits while more
+    /// are (1000–100000000).
+    pub projector_max_lag: u64,
+    /// How long a read waits for the tables to reflect everything answered
+    /// before it, in milliseconds (0–60000).
+    pub read_wait_ms: u64,
+    /// A company whose state nothing used for this long is dropped from
+    /// memory (and loaded again when needed), in seconds; 0 keeps it.
+    pub resident_idle_seconds: u64,
     /// Largest webhook body accepted, in bytes; larger bodies get 413.
     pub webhook_max_body_bytes: usize,
     /// AWS region for SSM calls; empty disables everything AWS (those RPCs answer
@@ -114,7 +128,12 @@ impl Default for Config {
             ingest_rate_limit_burst: 20_000,
             ingest_credential_cache_seconds: 5,
             ingest_writer_pin_cpu: true,
-            ingest_correlation_delay_ms: 0,
+            ingest_log_path: PathBuf::new(),
+            ingest_idempotency_window_seconds: 3600,
+            ingest_idempotency_keys: 250_000,
+            projector_max_lag: 200_000,
+            read_wait_ms: 10_000,
+            resident_idle_seconds: 3600,
             webhook_max_body_bytes: 1024 * 1024,
             aws_region: String::new(),
             aws_endpoint_url: String::new(),
@@ -229,9 +248,29 @@ impl Config {
                 "ingest_credential_cache_seconds: must be at most 300".to_owned(),
             ));
         }
-        if self.ingest_correlation_delay_ms > 10_000 {
+        if !(60..=604_800).contains(&self.ingest_idempotency_window_seconds) {
             return Err(ConfigError(
-                "ingest_correlation_delay_ms: must be between 0 (correlate in the commit) and 10000"
+                "ingest_idempotency_window_seconds: must be between 60 and 604800".to_owned(),
+            ));
+        }
+        if !(1000..=10_000_000).contains(&self.ingest_idempotency_keys) {
+            return Err(ConfigError(
+                "ingest_idempotency_keys: must be between 1000 and 10000000".to_owned(),
+            ));
+        }
+        if !(1000..=100_000_000).contains(&self.projector_max_lag) {
+            return Err(ConfigError(
+                "projector_max_lag: must be between 1000 and 100000000".to_owned(),
+            ));
+        }
+        if self.read_wait_ms > 60_000 {
+            return Err(ConfigError(
+                "read_wait_ms: must be between 0 and 60000".to_owned(),
+            ));
+        }
+        if !self.ingest_log_path.as_os_str().is_empty() && !self.is_sqlite() {
+            return Err(ConfigError(
+                "ingest_log_path: only applies to SQLite (on PostgreSQL the log is a table)"
                     .to_owned(),
             ));
         }
@@ -289,11 +328,32 @@ impl Config {
         Ok(self)
     }
 
-    /// The deferred-correlation delay: `None` when the ingest writer
-    /// correlates in each group's own commit (`ingest_correlation_delay_ms` 0).
-    pub fn correlation_delay(&self) -> Option<Duration> {
-        (self.ingest_correlation_delay_ms > 0)
-            .then(|| Duration::from_millis(self.ingest_correlation_delay_ms))
+    /// The SQLite URL of the ingest log: `ingest_log_path`, or beside the
+    /// database file (`<name>-log.db`); in memory for an in-memory database.
+    pub fn ingest_log_url(&self) -> String {
+        if !self.ingest_log_path.as_os_str().is_empty() {
+            return format!("sqlite://{}?mode=rwc", self.ingest_log_path.display());
+        }
+        let path = self
+            .database_url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return "sqlite::memory:".to_owned();
+        }
+        let path = Path::new(path);
+        let stem = path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "alert-whisperer".to_owned());
+        let log = path.with_file_name(format!("{stem}-log.db"));
+        format!("sqlite://{}?mode=rwc", log.display())
+    }
+
+    /// How long a read waits for the projector.
+    pub fn read_wait(&self) -> Duration {
+        Duration::from_millis(self.read_wait_ms)
     }
 
     /// Whether the database is SQLite.
@@ -328,6 +388,11 @@ mod tests {
             "sqlite://data/alert-whisperer.db?mode=rwc"
         );
         assert_eq!(config.master_key_file, PathBuf::from("data/master.key"));
+        assert_eq!(
+            config.ingest_log_url(),
+            "sqlite://data/alert-whisperer-log.db?mode=rwc",
+            "the log lives beside the database"
+        );
     }
 
     #[test]
@@ -366,20 +431,23 @@ mod tests {
             jail.set_env("ALERT_WHISPERER_INGEST_WRITER_PIN_CPU", "false");
             let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
             assert!(!config.ingest_writer_pin_cpu);
-            assert_eq!(
-                config.ingest_correlation_delay_ms, 0,
-                "in the commit by default"
-            );
-            jail.set_env("ALERT_WHISPERER_INGEST_CORRELATION_DELAY_MS", "50");
+            assert_eq!(config.ingest_idempotency_window_seconds, 3600);
+            jail.set_env("ALERT_WHISPERER_INGEST_IDEMPOTENCY_WINDOW_SECONDS", "600");
             let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
-            assert_eq!(config.ingest_correlation_delay_ms, 50);
-            jail.set_env("ALERT_WHISPERER_INGEST_CORRELATION_DELAY_MS", "10001");
-            let error = Config::load(Some(Path::new("aw.toml"))).expect_err("too long a delay");
+            assert_eq!(config.ingest_idempotency_window_seconds, 600);
+            jail.set_env("ALERT_WHISPERER_INGEST_IDEMPOTENCY_WINDOW_SECONDS", "10");
+            let error = Config::load(Some(Path::new("aw.toml"))).expect_err("too short a window");
             assert!(
-                error.to_string().contains("ingest_correlation_delay_ms"),
+                error
+                    .to_string()
+                    .contains("ingest_idempotency_window_seconds"),
                 "{error}"
             );
-            jail.set_env("ALERT_WHISPERER_INGEST_CORRELATION_DELAY_MS", "0");
+            jail.set_env("ALERT_WHISPERER_INGEST_IDEMPOTENCY_WINDOW_SECONDS", "3600");
+            jail.set_env("ALERT_WHISPERER_PROJECTOR_MAX_LAG", "10");
+            let error = Config::load(Some(Path::new("aw.toml"))).expect_err("too small a lag");
+            assert!(error.to_string().contains("projector_max_lag"), "{error}");
+            jail.set_env("ALERT_WHISPERER_PROJECTOR_MAX_LAG", "200000");
 
             // The variable that names the config file is not a setting.
             jail.set_env("ALERT_WHISPERER_CONFIG", "aw.toml");

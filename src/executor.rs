@@ -19,17 +19,16 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::{Aws, CompanyRole, aws_error};
-use crate::domain::engine::pick_technician;
 use crate::domain::execution::{
     ExecEventKind, ExecStatus, Execution, InvStatus, Invocation, MAX_STDERR, MAX_STDOUT,
     TRACKING_GRACE, Trigger, bounded,
 };
-use crate::domain::incident::{EventKind, IncidentStatus};
+use crate::domain::lifecycle::{IncidentCommand, RemediationOutcome};
 use crate::error::{Error, Result};
-use crate::feed::Hub;
 use crate::metrics::Metrics;
-use crate::store::execution::{ExecChange, Versioned};
-use crate::store::incident::IncidentChange;
+use crate::owner::Owners;
+use crate::owner::command::ExecChange;
+use crate::store::execution::Versioned;
 use crate::store::{Scope, Store, now_ms};
 
 /// Who the executor acts as in logs and timelines.
@@ -51,6 +50,12 @@ pub struct ExecutorHandle {
 }
 
 impl ExecutorHandle {
+    /// A handle on `wake` (the projector wakes the executor through it when
+    /// execution rows reach the tables).
+    pub fn new(wake: Arc<Notify>) -> Self {
+        Self { wake }
+    }
+
     /// Makes the executor look at the due executions now.
     pub fn wake(&self) {
         self.wake.notify_one();
@@ -60,8 +65,8 @@ impl ExecutorHandle {
 /// The runbook executor.
 pub struct Executor {
     store: Store,
+    owners: Owners,
     aws: Arc<Aws>,
-    hub: Arc<Hub>,
     metrics: Arc<Metrics>,
     max_running: u64,
 }
@@ -75,22 +80,20 @@ impl std::fmt::Debug for Executor {
 }
 
 impl Executor {
-    /// Starts the executor task; it stops on `shutdown`.
+    /// Starts the executor task, woken through `handle`; it stops on `shutdown`.
     pub fn start(
         store: Store,
+        owners: Owners,
         aws: Arc<Aws>,
-        hub: Arc<Hub>,
         metrics: Arc<Metrics>,
         max_running: u64,
+        handle: ExecutorHandle,
         shutdown: CancellationToken,
     ) -> ExecutorHandle {
-        let handle = ExecutorHandle {
-            wake: Arc::new(Notify::new()),
-        };
         let executor = Self {
             store,
+            owners,
             aws,
-            hub,
             metrics,
             max_running,
         };
@@ -116,6 +119,8 @@ impl Executor {
 
     /// Handles what is due; answers how long to sleep.
     async fn round(&self) -> Result<Duration> {
+        // What the owners answered is in the tables the executor reads.
+        self.owners.read_barrier().await;
         let now = now_ms();
         let due = self.store.due_executions(now, BATCH).await?;
         let full = u64::try_from(due.len()).unwrap_or(0) >= BATCH;
@@ -199,14 +204,9 @@ impl Executor {
         execution: &Execution,
         changes: Vec<ExecChange>,
     ) -> Result<()> {
-        if let Some(sequence) = self
-            .store
-            .update_execution(version, execution, &changes)
-            .await?
-            && !changes.is_empty()
-        {
-            self.hub.publish(&execution.company_id, sequence);
-        }
+        self.owners
+            .update_execution(version, execution, changes, None)
+            .await?;
         Ok(())
     }
 
@@ -275,8 +275,8 @@ impl Executor {
         execution.started_at = Some(now);
         execution.poll_interval_ms = LOST_SEND_MS;
         if self
-            .store
-            .update_execution(version, &execution, &[])
+            .owners
+            .update_execution(version, &execution, Vec::new(), None)
             .await?
             .is_none()
         {
@@ -574,14 +574,15 @@ impl Executor {
         Ok(fresh)
     }
 
-    /// Writes a finished execution's result into its incident, once.
+    /// Writes a finished execution's result into its incident, once: the
+    /// incident's change and the execution's "done" mark are one decision
+    /// of the company's owner, logged as one record.
     async fn apply_to_incident(&self, version: i64, mut execution: Execution) -> Result<()> {
-        let Some(incident_id) = execution.incident_id.clone() else {
+        if execution.incident_id.is_none() {
             return Ok(());
-        };
+        }
         let actor = format!("execution:{}", execution.id);
         let status = execution.status;
-        let rule = execution.trigger == Trigger::Rule;
         let summary = format!(
             "runbook {:?} {} (SSM command {}, execution {})",
             execution.runbook_name,
@@ -593,96 +594,23 @@ impl Executor {
             },
             execution.id
         );
-        let failed = matches!(status, ExecStatus::Failed | ExecStatus::TimedOut);
-        let (settings, technicians) = if failed {
-            (
-                self.store.settings_for(&execution.company_id).await?,
-                self.store
-                    .technician_loads(&Scope::All, &execution.company_id)
-                    .await?,
-            )
-        } else {
-            (
-                crate::domain::correlation::CorrelationSettings::default(),
-                Vec::new(),
-            )
+        let outcome = match status {
+            ExecStatus::Succeeded => RemediationOutcome::Succeeded,
+            ExecStatus::Failed | ExecStatus::TimedOut => RemediationOutcome::Failed,
+            _ => RemediationOutcome::Ended,
         };
-        let reason = execution.status_reason.clone();
-        let result = self
-            .store
-            .change_incident(&Scope::All, &incident_id, &actor, |incident, now| {
-                let mut changes = Vec::new();
-                match status {
-                    ExecStatus::Succeeded => {
-                        changes.push(IncidentChange {
-                            kind: EventKind::RemediationSucceeded,
-                            message: summary.clone(),
-                        });
-                        if rule && incident.is_open() {
-                            incident.status = IncidentStatus::Resolved;
-                            incident.resolved_at = Some(now);
-                            incident.self_healed = true;
-                            incident.resolution = format!("Self-healed by {summary}");
-                            changes.push(IncidentChange {
-                                kind: EventKind::Resolved,
-                                message: format!("resolved: self-healed by {summary}"),
-                            });
-                        }
-                    }
-                    _ if failed => {
-                        changes.push(IncidentChange {
-                            kind: EventKind::RemediationFailed,
-                            message: format!("{summary}: {reason}"),
-                        });
-                        if incident.is_open() {
-                            incident.remediation_failed = true;
-                            if let Some(before) = incident.reprioritize(&settings.asset_criticality)
-                            {
-                                changes.push(IncidentChange {
-                                    kind: EventKind::PriorityChanged,
-                                    message: format!(
-                                        "priority P{before} → P{} (remediation failed)",
-                                        incident.priority
-                                    ),
-                                });
-                            }
-                            if incident.assigned_technician_id.is_none()
-                                && let Some(technician) = pick_technician(&technicians, incident)
-                            {
-                                incident.assigned_technician_id = Some(technician.id.clone());
-                                changes.push(IncidentChange {
-                                    kind: EventKind::Assigned,
-                                    message: format!(
-                                        "assigned to {} automatically after the failed remediation",
-                                        technician.name
-                                    ),
-                                });
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-                Ok(changes)
-            })
-            .await;
-        match result {
-            Ok((incident, events)) => {
-                if let Some(last) = events.last() {
-                    self.hub.publish(&incident.company_id, last.sequence);
-                }
-                for event in &events {
-                    if event.kind == EventKind::Resolved {
-                        self.metrics.record_resolved(event.at - incident.created_at);
-                    }
-                }
-            }
-            // The incident is gone (or never visible): nothing to write.
-            Err(Error::NotFound(_)) => {}
-            Err(error) => return Err(error),
-        }
+        let command = IncidentCommand::RemediationFinished {
+            outcome,
+            by_rule: execution.trigger == Trigger::Rule,
+            summary,
+            reason: execution.status_reason.clone(),
+        };
         execution.incident_done = true;
         execution.updated_at = now_ms();
-        self.save(version, &execution, Vec::new()).await
+        self.owners
+            .update_execution(version, &execution, Vec::new(), Some((actor, command)))
+            .await?;
+        Ok(())
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::Store;
-use crate::store::incident::NOTIFY_CHANNEL;
+use crate::store::event_log::NOTIFY_CHANNEL;
 
 /// The newest log sequence per company, as watch channels.
 #[derive(Debug, Default)]

@@ -27,10 +27,10 @@ use crate::webhook::sns::{AwsCertificateSource, CertificateSource, SnsVerifier};
 pub struct ServerOptions {
     /// Where SNS signing certificates come from (HTTPS from AWS by default).
     pub sns_certificates: Arc<dyn CertificateSource>,
-    /// Replaces what makes the ingest writer's commits durable (on SQLite, an
-    /// `fsync` of the write-ahead log) so that tests can make it fail;
+    /// Replaces what makes the ingest log's commits durable (on SQLite, an
+    /// `fsync` of its write-ahead log) so that tests can make it fail;
     /// `None`: the real one.
-    pub log_sync: Option<Arc<dyn crate::ingest::LogSync>>,
+    pub log_sync: Option<Arc<dyn crate::owner::log::LogSync>>,
 }
 
 impl Default for ServerOptions {
@@ -84,38 +84,35 @@ impl Server {
         spawn_checkpoints(store.clone(), shutdown.clone());
         let hub = Arc::new(crate::feed::Hub::new());
         crate::feed::spawn_listener(&store, hub.clone(), shutdown.clone());
-        // The ingest writer correlates what it commits; the correlator (the
-        // sweep, CorrelateNow, and what the writer could not correlate) gets a
-        // connection of its own, which keeps its page cache warm on SQLite.
-        let correlator = crate::correlator::Correlator::start(
-            Store::connect_with_pool(&config, 1).await?,
-            hub.clone(),
-            metrics.clone(),
-            std::time::Duration::from_secs(config.correlation_sweep_seconds),
-            // With deferred correlation the writer's round comes at most the
-            // delay after a commit; a second more covers a round that waits
-            // for a long group. What is older than that, the sweep takes.
-            config
-                .correlation_delay()
-                .map(|delay| delay + std::time::Duration::from_secs(1)),
-            shutdown.clone(),
-        )?;
+        let executor_wake = Arc::new(tokio::sync::Notify::new());
+        // Recovery first: every record of the ingest log after the tables'
+        // checkpoints is written into them before anything is served.
+        let owners = crate::owner::Owners::start(
+            &config,
+            crate::owner::Start {
+                store: store.clone(),
+                hub: hub.clone(),
+                metrics: metrics.clone(),
+                executor: executor_wake.clone(),
+                log_sync: options.log_sync.clone(),
+                shutdown: shutdown.clone(),
+            },
+        )
+        .await?;
         let ingest = crate::ingest::Ingestor::start(
             store.clone(),
             master_key.clone(),
             &config,
-            correlator.clone(),
-            options.log_sync.clone(),
             shutdown.clone(),
-        )
-        .await?;
+        );
         let aws = Arc::new(crate::aws::Aws::from_config(&config).await);
         let executor = crate::executor::Executor::start(
             store.clone(),
+            owners.clone(),
             aws.clone(),
-            hub.clone(),
             metrics.clone(),
             config.max_running_executions_per_company,
+            crate::executor::ExecutorHandle::new(executor_wake),
             shutdown.clone(),
         );
         let state = AppState {
@@ -123,7 +120,7 @@ impl Server {
             executor,
             master_key,
             ingest,
-            correlator,
+            owners,
             hub,
             heartbeat: std::time::Duration::from_secs(config.watch_heartbeat_seconds),
             sns: Arc::new(SnsVerifier::new(options.sns_certificates)),
@@ -166,6 +163,12 @@ impl Server {
             health,
             initial_admin_token,
         })
+    }
+
+    /// The owners of this server's companies (tests and tools drive them
+    /// directly).
+    pub fn owners(&self) -> crate::owner::Owners {
+        self.state.owners.clone()
     }
 
     /// The admin token created by this start, when the database had no operator token.
@@ -212,7 +215,7 @@ impl Server {
         });
 
         tokio::spawn(report_stopped_ingest(
-            self.state.ingest.clone(),
+            self.state.owners.clone(),
             self.state.metrics.clone(),
             self.health.clone(),
             self.state.shutdown.clone(),
@@ -337,7 +340,7 @@ async fn grpc_or_not_found(
 
 /// 503 naming why, once ingest has stopped (its log could not be synced).
 fn ingest_stopped(state: &AppState) -> Option<axum::response::Response> {
-    state.ingest.stopped().map(|reason| {
+    state.owners.stopped().map(|reason| {
         (
             http::StatusCode::SERVICE_UNAVAILABLE,
             format!("ingest stopped: {reason}; restart the server\n"),
@@ -387,7 +390,7 @@ async fn metrics_text(State(state): State<AppState>) -> axum::response::Response
 /// the server is no longer serving once ingest has stopped, and sets the
 /// `ingest_stopped` metric; `/healthz` and `/readyz` say so on their own.
 async fn report_stopped_ingest(
-    ingest: std::sync::Arc<crate::ingest::Ingestor>,
+    ingest: crate::owner::Owners,
     metrics: std::sync::Arc<Metrics>,
     health: tonic_health::server::HealthReporter,
     shutdown: CancellationToken,
@@ -412,7 +415,7 @@ async fn report_stopped_ingest(
 }
 
 /// Checkpoints SQLite's write-ahead log every second in the background, so
-/// that commits on the ingest and correlation paths rarely have to.
+/// that the projector's commits rarely have to.
 fn spawn_checkpoints(store: Store, shutdown: CancellationToken) {
     if store.backend() != sea_orm::DbBackend::Sqlite {
         return;

@@ -7,6 +7,7 @@
 pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
+mod ingest_log;
 mod m20261126_000001_tenancy;
 mod m20261126_000002_ingest;
 mod m20261126_000003_correlation_rules;
@@ -19,6 +20,7 @@ mod m20261127_000009_delivery_index;
 mod m20261127_000010_signature_index;
 mod m20261127_000011_technician_loads;
 mod m20261127_000012_inhibition_sources;
+mod m20261201_000013_resident_state;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -40,6 +42,20 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_signature_index::Migration),
             Box::new(m20261127_000011_technician_loads::Migration),
             Box::new(m20261127_000012_inhibition_sources::Migration),
+            Box::new(m20261201_000013_resident_state::Migration),
         ]
+    }
+}
+
+/// The migrations of the ingest-log file that an SQLite deployment keeps
+/// beside its database (on PostgreSQL the log is a table of the database,
+/// made by [`Migrator`]).
+#[derive(Debug)]
+pub struct LogMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for LogMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(ingest_log::Migration)]
     }
 }

@@ -19,13 +19,15 @@
 //! - a new incident whose signature has open incidents on `min_assets`
 //!   distinct assets within w is folded under one storm parent incident.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::domain::correlation::{AlertRef, CorrelationSettings, Matcher, all_match};
+use crate::domain::correlation::{AlertFields, AlertRef, CorrelationSettings, Matcher, all_match};
 use crate::domain::incident::{
     AlertRecord, AlertStatus, Decision, DecisionKind, EventKind, Incident, IncidentStatus, Outcome,
 };
 use crate::domain::ingest::{AlertEvent, AlertEventAction};
+use crate::domain::lifecycle::{self, IncidentCommand};
 
 /// A silence as the engine sees it.
 #[derive(Debug, Clone)]
@@ -93,7 +95,7 @@ pub fn pick_technician<'a>(
 }
 
 /// One change of an incident, for the timeline and the live feed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, BorshSerialize, BorshDeserialize)]
 pub struct FeedEntry {
     /// What happened.
     pub kind: EventKind,
@@ -108,7 +110,7 @@ pub struct FeedEntry {
 }
 
 /// What the engine did with one alert event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct EventResult {
     /// The event.
     pub event_id: String,
@@ -126,6 +128,21 @@ pub struct EventResult {
     pub decisions: Vec<Decision>,
 }
 
+/// What decisions changed (see [`World::take_changes`]).
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// Alerts created or changed, as they are now.
+    pub alerts: Vec<AlertRecord>,
+    /// Incidents created or changed, as they are now.
+    pub incidents: Vec<Incident>,
+    /// Timeline entries, in order.
+    pub feed: Vec<FeedEntry>,
+    /// One result per applied event, in order.
+    pub results: Vec<EventResult>,
+    /// Alerts suppressed per silence or inhibition rule id.
+    pub suppressions: BTreeMap<String, i64>,
+}
+
 /// The state a batch of events can touch, and what the batch changed.
 pub struct World {
     /// Company.
@@ -134,8 +151,9 @@ pub struct World {
     pub settings: CorrelationSettings,
     /// Silences of the company (any state; each is checked at event time).
     pub silences: Vec<SilenceRule>,
-    /// Inhibition rules.
-    pub inhibitions: Vec<InhibitionRule>,
+    /// Inhibition rules (set with [`World::set_inhibitions`], which indexes
+    /// the alerts under them).
+    inhibitions: Vec<InhibitionRule>,
     /// On-duty technicians (auto-assign).
     pub technicians: Vec<TechnicianLoad>,
     /// Processing time (ms): lifecycle timestamps.
@@ -144,8 +162,16 @@ pub struct World {
     latest_by_dedup: HashMap<String, String>,
     incidents: HashMap<String, Incident>,
     by_key: HashMap<String, Vec<String>>,
-    by_signature: HashMap<String, Vec<String>>,
+    /// Open, unparented incidents that are not storm parents, by signature,
+    /// ordered by their latest alert: what a storm counts.
+    roots: HashMap<String, BTreeSet<(i64, String)>>,
+    /// Where each incident stands in `roots`.
+    root_of: HashMap<String, (String, i64)>,
     parents: HashMap<String, Vec<String>>,
+    /// The alerts of each incident.
+    alerts_of: HashMap<String, BTreeSet<String>>,
+    /// Unresolved alerts that can inhibit others, per rule and equal key.
+    sources: SourceIndex,
     dirty_alerts: BTreeSet<String>,
     dirty_incidents: BTreeSet<String>,
     /// Children folded into each storm parent since the last `finish`:
@@ -167,6 +193,80 @@ impl std::fmt::Debug for World {
             .field("alerts", &self.alerts.len())
             .field("incidents", &self.incidents.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// An alert's key under an inhibition rule: its values of the rule's
+/// `equal` references (each with its length, so no two lists of values share
+/// a key). A target is inhibited only by sources with the same key.
+pub fn equal_key(rule: &InhibitionRule, alert: &impl AlertFields) -> String {
+    let mut key = String::new();
+    for reference in &rule.equal {
+        let value = alert.value_of(reference);
+        key.push_str(&value.len().to_string());
+        key.push(':');
+        key.push_str(&value);
+    }
+    key
+}
+
+/// The unresolved alerts that match an inhibition rule's source matchers, by
+/// rule and by their [`equal_key`], ordered by when they first fired: a
+/// target's sources are looked up, not searched for among every alert.
+#[derive(Debug, Default)]
+struct SourceIndex {
+    by_rule: HashMap<String, HashMap<String, BTreeSet<(i64, String)>>>,
+    /// Where each alert is indexed: (rule, key, first fired).
+    of_alert: HashMap<String, Vec<(String, String, i64)>>,
+}
+
+impl SourceIndex {
+    fn remove(&mut self, alert_id: &str) {
+        let Some(entries) = self.of_alert.remove(alert_id) else {
+            return;
+        };
+        for (rule, key, at) in entries {
+            if let Some(keys) = self.by_rule.get_mut(&rule)
+                && let Some(alerts) = keys.get_mut(&key)
+            {
+                alerts.remove(&(at, alert_id.to_owned()));
+                if alerts.is_empty() {
+                    keys.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Puts the alert (again) under every rule whose source matchers it
+    /// matches, or under none once it is resolved.
+    fn index(&mut self, rules: &[InhibitionRule], alert: &AlertRecord) {
+        self.remove(&alert.id);
+        if alert.status == AlertStatus::Resolved {
+            return;
+        }
+        let mut entries = Vec::new();
+        for rule in rules.iter().filter(|rule| all_match(&rule.source, alert)) {
+            let key = equal_key(rule, alert);
+            self.by_rule
+                .entry(rule.id.clone())
+                .or_default()
+                .entry(key.clone())
+                .or_default()
+                .insert((alert.occurred_at, alert.id.clone()));
+            entries.push((rule.id.clone(), key, alert.occurred_at));
+        }
+        if !entries.is_empty() {
+            self.of_alert.insert(alert.id.clone(), entries);
+        }
+    }
+
+    /// The alerts under a rule and key, first fired first.
+    fn under<'a>(&'a self, rule: &str, key: &str) -> impl Iterator<Item = &'a (i64, String)> {
+        self.by_rule
+            .get(rule)
+            .and_then(|keys| keys.get(key))
+            .into_iter()
+            .flatten()
     }
 }
 
@@ -208,8 +308,11 @@ impl World {
             latest_by_dedup: HashMap::new(),
             incidents: HashMap::new(),
             by_key: HashMap::new(),
-            by_signature: HashMap::new(),
+            roots: HashMap::new(),
+            root_of: HashMap::new(),
             parents: HashMap::new(),
+            alerts_of: HashMap::new(),
+            sources: SourceIndex::default(),
             dirty_alerts: BTreeSet::new(),
             dirty_incidents: BTreeSet::new(),
             folded: BTreeMap::new(),
@@ -234,7 +337,7 @@ impl World {
             self.latest_by_dedup
                 .insert(alert.dedup_key.clone(), alert.id.clone());
         }
-        self.alerts.insert(alert.id.clone(), alert);
+        self.put_alert(alert);
     }
 
     /// Loads a stored incident.
@@ -242,19 +345,95 @@ impl World {
         if self.incidents.contains_key(&incident.id) {
             return;
         }
-        let index = if incident.is_storm_parent {
-            self.parents.entry(incident.signature.clone()).or_default()
+        let id = incident.id.clone();
+        if incident.is_storm_parent {
+            self.parents
+                .entry(incident.signature.clone())
+                .or_default()
+                .push(id.clone());
         } else {
             self.by_key
                 .entry(incident.aggregation_key.clone())
                 .or_default()
-                .push(incident.id.clone());
-            self.by_signature
+                .push(id.clone());
+        }
+        self.incidents.insert(id.clone(), incident);
+        self.reindex(&id);
+    }
+
+    /// Stores an alert and keeps the indexes over alerts in step: its
+    /// incident's alert set and the inhibition sources.
+    fn put_alert(&mut self, alert: AlertRecord) {
+        let previous = self.alerts.get(&alert.id);
+        let moved = previous.and_then(|p| p.incident_id.clone());
+        if moved != alert.incident_id {
+            if let Some(old) = moved
+                && let Some(ids) = self.alerts_of.get_mut(&old)
+            {
+                ids.remove(&alert.id);
+                if ids.is_empty() {
+                    self.alerts_of.remove(&old);
+                }
+            }
+            if let Some(new) = &alert.incident_id {
+                self.alerts_of
+                    .entry(new.clone())
+                    .or_default()
+                    .insert(alert.id.clone());
+            }
+        }
+        if !self.inhibitions.is_empty() {
+            self.sources.index(&self.inhibitions, &alert);
+        }
+        self.alerts.insert(alert.id.clone(), alert);
+    }
+
+    /// Sets the inhibition rules and indexes every alert under them.
+    pub fn set_inhibitions(&mut self, rules: Vec<InhibitionRule>) {
+        self.inhibitions = rules;
+        self.sources = SourceIndex::default();
+        if !self.inhibitions.is_empty() {
+            for alert in self.alerts.values() {
+                self.sources.index(&self.inhibitions, alert);
+            }
+        }
+    }
+
+    /// The inhibition rules in force.
+    pub fn inhibitions(&self) -> &[InhibitionRule] {
+        &self.inhibitions
+    }
+
+    /// Notes that an incident changed: it is written back, and its place
+    /// among the storm roots follows its latest alert, status and parent.
+    fn mark(&mut self, incident_id: &str) {
+        self.dirty_incidents.insert(incident_id.to_owned());
+        self.reindex(incident_id);
+    }
+
+    fn reindex(&mut self, incident_id: &str) {
+        if let Some((signature, at)) = self.root_of.remove(incident_id)
+            && let Some(roots) = self.roots.get_mut(&signature)
+        {
+            roots.remove(&(at, incident_id.to_owned()));
+            if roots.is_empty() {
+                self.roots.remove(&signature);
+            }
+        }
+        let Some(incident) = self.incidents.get(incident_id) else {
+            return;
+        };
+        if incident.is_open() && !incident.is_storm_parent && incident.parent_incident_id.is_none()
+        {
+            self.roots
                 .entry(incident.signature.clone())
                 .or_default()
-        };
-        index.push(incident.id.clone());
-        self.incidents.insert(incident.id.clone(), incident);
+                .insert((incident.last_alert_at, incident_id.to_owned()));
+            self.root_of.insert(
+                incident_id.to_owned(),
+                (incident.signature.clone(), incident.last_alert_at),
+            );
+        }
     }
 
     /// Alerts created or changed.
@@ -321,7 +500,6 @@ impl World {
     fn record(&mut self, incident_id: &str, kind: EventKind, actor: &str, message: String) {
         if let Some(incident) = self.incidents.get_mut(incident_id) {
             incident.updated_at = self.now;
-            self.dirty_incidents.insert(incident_id.to_owned());
             self.feed.push(FeedEntry {
                 kind,
                 actor: actor.to_owned(),
@@ -329,6 +507,7 @@ impl World {
                 at: self.now,
                 incident: incident.clone(),
             });
+            self.mark(incident_id);
         }
     }
 
@@ -410,7 +589,7 @@ impl World {
         self.latest_by_dedup
             .insert(alert.dedup_key.clone(), alert.id.clone());
         self.dirty_alerts.insert(alert.id.clone());
-        self.alerts.insert(alert.id.clone(), alert);
+        self.put_alert(alert);
         (event_id.to_owned(), outcome, incident_id, suppressed_by)
     }
 
@@ -459,7 +638,7 @@ impl World {
             alert.suppressed_by_id.clone(),
         );
         self.dirty_alerts.insert(alert.id.clone());
-        self.alerts.insert(alert.id.clone(), alert);
+        self.put_alert(alert);
         result
     }
 
@@ -492,22 +671,19 @@ impl World {
             if !all_match(&rule.target, alert) {
                 continue;
             }
+            // The index holds the unresolved alerts matching the rule's
+            // source matchers under their equal values, oldest first: the
+            // first that fired at or before `t` under another dedup key is
+            // the earliest source.
+            let key = equal_key(rule, alert);
             let source = self
-                .alerts
-                .values()
-                .filter(|source| {
-                    source.status != AlertStatus::Resolved
-                        && source.dedup_key != alert.dedup_key
-                        && source.occurred_at <= t
-                        && all_match(&rule.source, *source)
-                        && rule.equal.iter().all(|reference| {
-                            crate::domain::correlation::AlertFields::value_of(*source, reference)
-                                == crate::domain::correlation::AlertFields::value_of(
-                                    alert, reference,
-                                )
-                        })
-                })
-                .min_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
+                .sources
+                .under(&rule.id, &key)
+                .take_while(|(at, _)| *at <= t)
+                .filter_map(|(_, id)| self.alerts.get(id))
+                .find(|source| {
+                    source.status != AlertStatus::Resolved && source.dedup_key != alert.dedup_key
+                });
             if let Some(source) = source {
                 decisions.push(Decision::new(
                     DecisionKind::Inhibition,
@@ -718,7 +894,7 @@ impl World {
                 parent.severity = parent.severity.max(event.severity);
                 parent.tools.insert(event.tool_source.clone());
                 parent.updated_at = self.now;
-                self.dirty_incidents.insert(parent_id.clone());
+                self.mark(&parent_id);
             }
             self.reprioritize(&parent_id);
         }
@@ -752,16 +928,12 @@ impl World {
             return;
         }
         let mut members: Vec<(String, String)> = self
-            .by_signature
+            .roots
             .get(&signature)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| self.incidents.get(id))
-                    .filter(|i| {
-                        i.is_open()
-                            && i.parent_incident_id.is_none()
-                            && i.last_alert_at >= t - window
-                    })
+            .map(|roots| {
+                roots
+                    .range((t.saturating_sub(window), String::new())..)
+                    .filter_map(|(_, id)| self.incidents.get(id))
                     .map(|i| (i.id.clone(), i.asset.clone()))
                     .collect()
             })
@@ -841,6 +1013,7 @@ impl World {
                 last.message
                     .push_str(&format!("; folded under storm incident {parent_id}"));
                 last.incident = child;
+                self.mark(child_id);
             }
             _ => self.record(
                 child_id,
@@ -859,7 +1032,7 @@ impl World {
         }
         // One GROUPED entry per parent and pass (`finish`), not one per
         // child: in a storm that halves what the event log has to write.
-        self.dirty_incidents.insert(parent_id.to_owned());
+        self.mark(parent_id);
         self.folded
             .entry(parent_id.to_owned())
             .or_default()
@@ -915,6 +1088,231 @@ impl World {
             };
             self.record(&parent_id, EventKind::Grouped, "system", message);
         }
+    }
+
+    /// Applies a change by a person, a tool or a runbook run to an incident
+    /// the world holds, at `self.now`: the incident, its timeline entries,
+    /// and, when it stops or starts being open, its alerts (resolving an
+    /// incident resolves them, so that the same alert firing again opens a
+    /// new incident and they inhibit no more) and its storm parent's count
+    /// of open children. Answers the incident after the change.
+    pub fn change_incident(
+        &mut self,
+        incident_id: &str,
+        actor: &str,
+        command: &IncidentCommand,
+    ) -> crate::error::Result<Incident> {
+        let mut incident = self
+            .incidents
+            .get(incident_id)
+            .cloned()
+            .ok_or_else(|| crate::error::Error::NotFound(format!("incident {incident_id}")))?;
+        let was_open = incident.is_open();
+        let changes = lifecycle::apply(
+            command,
+            &mut incident,
+            lifecycle::Context {
+                now: self.now,
+                criticality: &self.settings.asset_criticality,
+                technicians: &self.technicians,
+            },
+        )?;
+        if changes.is_empty() {
+            return Ok(incident);
+        }
+        incident.updated_at = self.now;
+        if was_open && !incident.is_open() {
+            self.resolve_alerts_of(incident_id);
+            incident.firing_alert_count = 0;
+        }
+        let parent = incident
+            .parent_incident_id
+            .clone()
+            .filter(|_| was_open != incident.is_open());
+        let opened = incident.is_open();
+        self.incidents
+            .insert(incident_id.to_owned(), incident.clone());
+        for (kind, message) in changes {
+            self.feed.push(FeedEntry {
+                kind,
+                actor: actor.to_owned(),
+                message,
+                at: self.now,
+                incident: incident.clone(),
+            });
+        }
+        self.mark(incident_id);
+        if let Some(parent_id) = parent
+            && let Some(parent) = self.incidents.get_mut(&parent_id)
+        {
+            parent.open_child_count += if opened { 1 } else { -1 };
+            parent.open_child_count = parent.open_child_count.max(0);
+            parent.updated_at = self.now;
+            self.mark(&parent_id);
+        }
+        Ok(incident)
+    }
+
+    /// Ends flapping at `self.now`: an open flapping incident whose alerts
+    /// have all resolved, and that has not changed for a whole window, stops
+    /// flapping (`FLAPPING_ENDED`) and, with auto-resolve, resolves. Answers
+    /// how many settled.
+    pub fn settle_flapping(&mut self) -> usize {
+        let window = window_ms(&self.settings);
+        let mut quiet: Vec<String> = self
+            .incidents
+            .values()
+            .filter(|incident| {
+                incident.flapping
+                    && incident.is_open()
+                    && incident.firing_alert_count == 0
+                    && incident.updated_at < self.now - window
+            })
+            .map(|incident| incident.id.clone())
+            .collect();
+        quiet.sort();
+        for id in &quiet {
+            if let Some(incident) = self.incidents.get_mut(id) {
+                incident.flapping = false;
+            }
+            let message = format!(
+                "no alert fired for {} minutes",
+                self.settings.window.as_secs() / 60
+            );
+            self.record(id, EventKind::FlappingEnded, "system", message);
+            if self.settings.auto_resolve {
+                self.resolve_incident(id, "flapping ended with all alerts resolved");
+            }
+        }
+        quiet.len()
+    }
+
+    /// Whether an incident is flapping, quiet and due to settle at `now`.
+    pub fn has_quiet_flapping(&self, now: i64) -> bool {
+        let window = window_ms(&self.settings);
+        self.incidents.values().any(|incident| {
+            incident.flapping
+                && incident.is_open()
+                && incident.firing_alert_count == 0
+                && incident.updated_at < now - window
+        })
+    }
+
+    /// Resolves every unresolved alert of an incident at `self.now`.
+    fn resolve_alerts_of(&mut self, incident_id: &str) {
+        let ids: Vec<String> = self
+            .alerts_of
+            .get(incident_id)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default();
+        for id in ids {
+            let Some(mut alert) = self.alerts.get(&id).cloned() else {
+                continue;
+            };
+            if alert.status == AlertStatus::Resolved {
+                continue;
+            }
+            alert.status = AlertStatus::Resolved;
+            alert.resolved_at = Some(self.now);
+            self.dirty_alerts.insert(id);
+            self.put_alert(alert);
+        }
+    }
+
+    /// Takes what the decisions since the last call changed: the alerts and
+    /// incidents as they are now, the timeline entries, the events' results
+    /// and the suppression counts. Call [`World::finish`] first.
+    pub fn take_changes(&mut self) -> Changes {
+        let alerts = std::mem::take(&mut self.dirty_alerts)
+            .into_iter()
+            .filter_map(|id| self.alerts.get(&id).cloned())
+            .collect();
+        let incidents = std::mem::take(&mut self.dirty_incidents)
+            .into_iter()
+            .filter_map(|id| self.incidents.get(&id).cloned())
+            .collect();
+        Changes {
+            alerts,
+            incidents,
+            feed: std::mem::take(&mut self.feed),
+            results: std::mem::take(&mut self.results),
+            suppressions: std::mem::take(&mut self.suppressions),
+        }
+    }
+
+    /// An alert by id.
+    pub fn alert(&self, id: &str) -> Option<&AlertRecord> {
+        self.alerts.get(id)
+    }
+
+    /// Every alert the world holds.
+    pub fn alerts(&self) -> impl Iterator<Item = &AlertRecord> {
+        self.alerts.values()
+    }
+
+    /// How many alerts and incidents the world holds.
+    pub fn size(&self) -> (usize, usize) {
+        (self.alerts.len(), self.incidents.len())
+    }
+
+    /// Drops an alert from memory (it stays in the tables): for a resolved
+    /// alert whose window has passed. The latest alert of its dedup key is
+    /// then none, as for an alert never seen.
+    pub fn forget_alert(&mut self, id: &str) {
+        let Some(alert) = self.alerts.remove(id) else {
+            return;
+        };
+        if self
+            .latest_by_dedup
+            .get(&alert.dedup_key)
+            .map(String::as_str)
+            == Some(id)
+        {
+            self.latest_by_dedup.remove(&alert.dedup_key);
+        }
+        if let Some(incident_id) = &alert.incident_id
+            && let Some(ids) = self.alerts_of.get_mut(incident_id)
+        {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.alerts_of.remove(incident_id);
+            }
+        }
+        self.sources.remove(id);
+        self.dirty_alerts.remove(id);
+    }
+
+    /// Drops an incident from memory (it stays in the tables): for a
+    /// resolved incident, which nothing joins any more.
+    pub fn forget_incident(&mut self, id: &str) {
+        let Some(incident) = self.incidents.remove(id) else {
+            return;
+        };
+        let index = if incident.is_storm_parent {
+            self.parents.get_mut(&incident.signature)
+        } else {
+            self.by_key.get_mut(&incident.aggregation_key)
+        };
+        if let Some(ids) = index {
+            ids.retain(|other| other != id);
+        }
+        if incident.is_storm_parent {
+            if self
+                .parents
+                .get(&incident.signature)
+                .is_some_and(Vec::is_empty)
+            {
+                self.parents.remove(&incident.signature);
+            }
+        } else if self
+            .by_key
+            .get(&incident.aggregation_key)
+            .is_some_and(Vec::is_empty)
+        {
+            self.by_key.remove(&incident.aggregation_key);
+        }
+        self.reindex(id);
+        self.dirty_incidents.remove(id);
     }
 
     fn auto_assign(&mut self, incident_id: &str) {
@@ -1001,7 +1399,7 @@ impl World {
             None,
         );
         self.dirty_alerts.insert(alert.id.clone());
-        self.alerts.insert(alert.id.clone(), alert);
+        self.put_alert(alert);
         result
     }
 
@@ -1042,7 +1440,7 @@ impl World {
         let cycles = alert.flap_history.len();
         self.dirty_alerts.insert(alert.id.clone());
         let incident_id = alert.incident_id.clone();
-        self.alerts.insert(alert.id.clone(), alert.clone());
+        self.put_alert(alert.clone());
         let Some(incident_id) = incident_id else {
             return result;
         };
@@ -1136,7 +1534,7 @@ impl World {
                 parent.updated_at = self.now;
                 parent.open_child_count == 0 && parent.is_open()
             });
-            self.dirty_incidents.insert(parent_id.clone());
+            self.mark(&parent_id);
             if done && self.settings.auto_resolve {
                 self.resolve_incident(&parent_id, "all incidents of the storm resolved");
             }

@@ -195,12 +195,12 @@ fn silences_apply_at_event_time_and_release_repeats_afterwards() {
 #[test]
 fn inhibition_suppresses_targets_while_the_source_fires() {
     let mut w = world(settings());
-    w.inhibitions.push(InhibitionRule {
+    w.set_inhibitions(vec![InhibitionRule {
         id: "inh-1".to_owned(),
         source: vec![Matcher::new("s", "signature", MatchOp::Equal, "host_down").expect("ok")],
         target: vec![Matcher::new("t", "signature", MatchOp::NotEqual, "host_down").expect("ok")],
         equal: vec![AlertRef::Asset],
-    });
+    }]);
     fire(&mut w, "e1", "web-01", "host_down", 0);
     let inhibited = fire(&mut w, "e2", "web-01", "nginx_down", MIN);
     assert_eq!(inhibited.outcome, Outcome::SuppressedByInhibition);

@@ -899,6 +899,20 @@ pub fn render_targets(targets: &Targets, alert: &AlertView, incident_id: &str) -
     }
 }
 
+/// The incident timeline kind that mirrors an execution event, if any.
+pub fn incident_kind(kind: ExecEventKind) -> Option<crate::domain::incident::EventKind> {
+    match kind {
+        ExecEventKind::Created => Some(crate::domain::incident::EventKind::RemediationRequested),
+        ExecEventKind::Started => Some(crate::domain::incident::EventKind::RemediationStarted),
+        // The proto's REMEDIATION_FAILED: "did not succeed" (the priority
+        // only rises for a failed or timed-out run, in the executor).
+        ExecEventKind::Rejected | ExecEventKind::Expired | ExecEventKind::Cancelled => {
+            Some(crate::domain::incident::EventKind::RemediationFailed)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Incidents and alerts as correlation leaves them: lifecycle states, the
 //! priority decision engine, outcomes and timeline kinds, and KPI arithmetic.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,10 @@ use crate::domain::correlation::{AlertFields, AlertRef, Criticality};
 use crate::domain::ingest::{AlertEvent, AlertSeverity};
 
 /// Where an incident is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[borsh(use_discriminant = true)]
 pub enum IncidentStatus {
     /// Nobody acknowledged it yet.
     Open = 1,
@@ -37,7 +41,10 @@ impl IncidentStatus {
 }
 
 /// An alert's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[borsh(use_discriminant = true)]
 pub enum AlertStatus {
     /// Firing.
     Firing = 1,
@@ -65,7 +72,19 @@ impl AlertStatus {
 }
 
 /// What became of an alert event (the proto `AlertOutcome` numbers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+#[borsh(use_discriminant = true)]
 pub enum Outcome {
     /// Stored, waiting for correlation.
     Stored = 1,
@@ -114,7 +133,19 @@ impl Outcome {
 }
 
 /// What happened to an incident (the proto `IncidentEventKind` numbers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+#[borsh(use_discriminant = true)]
 pub enum EventKind {
     /// Opened.
     Created = 1,
@@ -185,7 +216,10 @@ impl EventKind {
 }
 
 /// Which rule a correlation decision applied (the proto `DecisionKind` numbers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[borsh(use_discriminant = true)]
 pub enum DecisionKind {
     /// The aggregation key.
     AggregationKey = 1,
@@ -214,7 +248,7 @@ pub enum DecisionKind {
 }
 
 /// One step of the engine's reasoning about an alert event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Decision {
     /// The rule applied.
     pub kind: DecisionKind,
@@ -237,7 +271,7 @@ impl Decision {
 }
 
 /// An incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Incident {
     /// Id.
     // The event log stores snapshots without the ids (the log row has
@@ -455,7 +489,7 @@ pub fn assess_priority(inputs: &PriorityInputs) -> (u8, Vec<String>) {
 }
 
 /// A deduplicated alert.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct AlertRecord {
     /// Id (the creating event's).
     pub id: String,

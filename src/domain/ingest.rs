@@ -1,6 +1,7 @@
 //! Validation and normalisation of incoming alerts, shared by gRPC and webhooks.
 //! All-or-nothing: a batch with any invalid alert is refused whole.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
@@ -20,8 +21,20 @@ pub const MAX_FUTURE_SKEW_MS: i64 = 3_600_000;
 
 /// Alert severity, most severe last (ordered).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    BorshSerialize,
+    BorshDeserialize,
 )]
+#[borsh(use_discriminant = true)]
 pub enum AlertSeverity {
     /// Informational.
     Info = 1,
@@ -66,7 +79,8 @@ impl AlertSeverity {
 }
 
 /// What an alert event does to its alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize)]
+#[borsh(use_discriminant = true)]
 pub enum AlertEventAction {
     /// The alert fires (or fires again).
     Trigger = 1,
@@ -94,7 +108,7 @@ impl AlertEventAction {
 }
 
 /// A validated alert event, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct AlertEvent {
     /// The affected asset (host, service, instance).
     pub asset: String,

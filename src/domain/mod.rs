@@ -6,5 +6,7 @@ pub mod engine;
 pub mod execution;
 pub mod incident;
 pub mod ingest;
+pub mod lifecycle;
+pub mod remediation;
 pub mod runbook;
 pub mod tenant;

@@ -1,6 +1,10 @@
 //! The authentication layer of the gRPC router: operator bearer tokens for the
 //! control plane, API keys for IngestService; health and reflection need none.
 //! The identity goes into the request's extensions for the handlers.
+//!
+//! A control-plane call first waits for the tables to reflect everything the
+//! companies' owners answered before it (they are written behind the
+//! answers), so that what an answer or a stream named is there to be read.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -32,9 +36,11 @@ pub(crate) async fn authenticate(
             .await
             .map(|caller| request.extensions_mut().insert(caller).is_none())
     } else {
-        operator(&state, request.headers())
-            .await
-            .map(|operator| request.extensions_mut().insert(operator).is_none())
+        let operator = operator(&state, request.headers()).await;
+        if operator.is_ok() {
+            state.owners.read_barrier().await;
+        }
+        operator.map(|operator| request.extensions_mut().insert(operator).is_none())
     };
     match result {
         Ok(_) => next.run(request).await,

@@ -10,7 +10,9 @@ use super::convert::{duration, duration_ms, required_id, timestamp, timestamp_ms
 use crate::domain::engine::World;
 use crate::domain::incident::{Decision, DecisionKind, Incident, Outcome, noise_reduction_pct};
 use crate::domain::ingest::AlertEventAction;
-use crate::store::incident::{PassMode, decisions_of, event_of};
+use crate::owner::command::{Answer, Command, Reload};
+use crate::store::ScopedCompany;
+use crate::store::incident::{decisions_of, event_of};
 
 /// Longest PreviewCorrelation range.
 const PREVIEW_MAX_RANGE_MS: i64 = 31 * 24 * 3600 * 1000;
@@ -298,6 +300,13 @@ impl CorrelationService for CorrelationHandler {
                 &settings,
             )
             .await?;
+        self.state
+            .owners
+            .reload_company(
+                &ScopedCompany::system(company_id.to_owned()),
+                Reload::Settings,
+            )
+            .await?;
         Ok(Response::new(v1::UpdateCorrelationConfigResponse {
             config: Some(config_message(company_id, &settings, Some(&stored))),
         }))
@@ -341,6 +350,13 @@ impl CorrelationService for CorrelationHandler {
                 },
             )
             .await?;
+        self.state
+            .owners
+            .reload_company(
+                &ScopedCompany::system(created.company_id.clone()),
+                Reload::Suppression,
+            )
+            .await?;
         Ok(Response::new(v1::CreateSilenceResponse {
             silence: Some(silence_message(created)),
         }))
@@ -380,6 +396,13 @@ impl CorrelationService for CorrelationHandler {
                 &Audit::new(operator.actor(), "CorrelationService.DeleteSilence"),
                 &operator.scope,
                 id,
+            )
+            .await?;
+        self.state
+            .owners
+            .reload_company(
+                &ScopedCompany::system(ended.company_id.clone()),
+                Reload::Suppression,
             )
             .await?;
         Ok(Response::new(v1::DeleteSilenceResponse {
@@ -422,6 +445,13 @@ impl CorrelationService for CorrelationHandler {
                 },
             )
             .await?;
+        self.state
+            .owners
+            .reload_company(
+                &ScopedCompany::system(created.company_id.clone()),
+                Reload::Suppression,
+            )
+            .await?;
         Ok(Response::new(v1::CreateInhibitionRuleResponse {
             inhibition_rule: Some(inhibition_message(created)),
         }))
@@ -454,13 +484,18 @@ impl CorrelationService for CorrelationHandler {
         operator.require(Role::Technician)?;
         let body = request.into_inner();
         let id = required_id("inhibition_rule_id", &body.inhibition_rule_id)?;
-        self.state
+        let company = self
+            .state
             .store
             .delete_inhibition_rule(
                 &Audit::new(operator.actor(), "CorrelationService.DeleteInhibitionRule"),
                 &operator.scope,
                 id,
             )
+            .await?;
+        self.state
+            .owners
+            .reload_company(&company, Reload::Suppression)
             .await?;
         Ok(Response::new(v1::DeleteInhibitionRuleResponse {}))
     }
@@ -473,33 +508,36 @@ impl CorrelationService for CorrelationHandler {
         operator.require(Role::Technician)?;
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?;
-        self.state
-            .store
-            .get_company(&operator.scope, company_id)
-            .await?;
-        let total = self
+        let company = self
             .state
-            .correlator
-            .run_passes(company_id, PassMode::Manual)
+            .store
+            .scoped_company(&operator.scope, company_id)
             .await?;
-        let count = |wanted: &[Outcome]| {
-            i64::try_from(
-                total
-                    .results
-                    .iter()
-                    .filter(|r| wanted.contains(&r.outcome))
-                    .count(),
-            )
-            .unwrap_or(i64::MAX)
+        let answer = self
+            .state
+            .owners
+            .execute(&company, Command::CorrelatePending { manual: true })
+            .await?;
+        let Answer::Correlated {
+            results,
+            incidents_created,
+        } = answer
+        else {
+            return Err(
+                Error::Internal(format!("unexpected answer to CorrelateNow: {answer:?}")).into(),
+            );
         };
         Ok(Response::new(v1::CorrelateNowResponse {
-            alerts_processed: i64::try_from(total.results.len()).unwrap_or(i64::MAX),
-            incidents_created: i64::try_from(total.incidents_created).unwrap_or(i64::MAX),
-            alerts_correlated: count(&[Outcome::Correlated]),
-            alerts_suppressed: count(&[
-                Outcome::SuppressedBySilence,
-                Outcome::SuppressedByInhibition,
-            ]),
+            alerts_processed: i64::try_from(results.len()).unwrap_or(i64::MAX),
+            incidents_created,
+            alerts_correlated: crate::owner::counts(&results, &[Outcome::Correlated]),
+            alerts_suppressed: crate::owner::counts(
+                &results,
+                &[
+                    Outcome::SuppressedBySilence,
+                    Outcome::SuppressedByInhibition,
+                ],
+            ),
         }))
     }
 
@@ -575,10 +613,15 @@ impl CorrelationService for CorrelationHandler {
             )
             .into());
         }
+        let company = self
+            .state
+            .store
+            .scoped_company(&operator.scope, company_id)
+            .await?;
         let (silences, inhibitions) = self
             .state
             .store
-            .suppression_rules(self.state.store.connection(), company_id, i64::MIN)
+            .suppression_rules(&company, i64::MIN)
             .await?;
         let mut next = 0u64;
         let mut world = World::new(
@@ -591,7 +634,7 @@ impl CorrelationService for CorrelationHandler {
             }),
         );
         world.silences = silences;
-        world.inhibitions = inhibitions;
+        world.set_inhibitions(inhibitions);
         for (id, received_at, event) in &events {
             world.apply(id, *received_at, event);
         }
@@ -663,7 +706,11 @@ impl CorrelationService for CorrelationHandler {
             .store
             .explain_lookup(&operator.scope, by_id, by_key)
             .await?;
-        let settings = self.state.store.settings_for(&event.company_id).await?;
+        let settings = self
+            .state
+            .store
+            .company_settings(&ScopedCompany::system(event.company_id.clone()))
+            .await?;
         let window = duration_ms(settings.window);
         let (code, incident_id, key, decisions) = match &outcome {
             Some(row) => (
@@ -679,7 +726,7 @@ impl CorrelationService for CorrelationHandler {
                 vec![Decision::new(
                     DecisionKind::AutoCorrelateOff,
                     if settings.auto_correlate {
-                        "not correlated yet: it is queued for the next pass"
+                        "not correlated yet: auto-correlate was off when it arrived; it is correlated by the next sweep"
                     } else {
                         "auto-correlate is off for the company: it waits for CorrelateNow"
                     },

@@ -8,12 +8,13 @@ use super::convert::{
 };
 use super::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
 use super::{AppState, operator};
-use crate::domain::engine::pick_technician;
-use crate::domain::incident::{AlertRecord, EventKind, Incident, IncidentStatus, KpiSums, Kpis};
+use crate::domain::incident::{AlertRecord, Incident, IncidentStatus, KpiSums, Kpis};
+use crate::domain::lifecycle::{Assignee, IncidentCommand};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::proto::v1::{self, incident_service_server::IncidentService};
-use crate::store::incident::{IncidentChange, IncidentFilter, StoredEvent};
+use crate::store::event_log::{LogEntry, StoredEvent};
+use crate::store::incident::IncidentFilter;
 use crate::store::{Page, now_ms};
 
 /// The IncidentService handler.
@@ -186,36 +187,23 @@ impl WatchFilter {
 }
 
 impl IncidentHandler {
+    /// Has the incident's owner apply `command` (the incident's company is
+    /// checked against the caller's scope first).
     async fn change(
         &self,
         operator: &crate::auth::Operator,
         incident_id: &str,
-        change: impl FnOnce(&mut Incident, i64) -> Result<Vec<IncidentChange>>,
+        command: IncidentCommand,
     ) -> Result<(Incident, Vec<StoredEvent>)> {
-        let (incident, events) = self
+        let company = self
             .state
             .store
-            .change_incident(&operator.scope, incident_id, &operator.actor(), change)
+            .incident_company(&operator.scope, incident_id)
             .await?;
-        if let Some(last) = events.last() {
-            self.state.hub.publish(&incident.company_id, last.sequence);
-        }
-        for event in &events {
-            match event.kind {
-                EventKind::Acknowledged if incident.first_acknowledged_at == Some(event.at) => {
-                    self.state
-                        .metrics
-                        .record_acknowledged(event.at - incident.created_at);
-                }
-                EventKind::Resolved => {
-                    self.state
-                        .metrics
-                        .record_resolved(event.at - incident.created_at);
-                }
-                _ => {}
-            }
-        }
-        Ok((incident, events))
+        self.state
+            .owners
+            .change_incident(&company, incident_id, &operator.actor(), command)
+            .await
     }
 }
 
@@ -304,28 +292,11 @@ impl IncidentService for IncidentHandler {
         let incident_id = required_id("incident_id", &body.incident_id)?;
         let comment = text_of("comment", &body.comment, false)?;
         let (incident, _) = self
-            .change(&operator, incident_id, |incident, now| {
-                match incident.status {
-                    IncidentStatus::Resolved => Err(Error::FailedPrecondition(format!(
-                        "incident {} is resolved; reopen it first",
-                        incident.id
-                    ))),
-                    IncidentStatus::Acknowledged => Ok(Vec::new()),
-                    IncidentStatus::Open => {
-                        incident.status = IncidentStatus::Acknowledged;
-                        incident.acknowledged_at = Some(now);
-                        incident.first_acknowledged_at.get_or_insert(now);
-                        Ok(vec![IncidentChange {
-                            kind: EventKind::Acknowledged,
-                            message: if comment.is_empty() {
-                                "acknowledged".to_owned()
-                            } else {
-                                format!("acknowledged: {comment}")
-                            },
-                        }])
-                    }
-                }
-            })
+            .change(
+                &operator,
+                incident_id,
+                IncidentCommand::Acknowledge { comment },
+            )
             .await?;
         Ok(Response::new(v1::AcknowledgeIncidentResponse {
             incident: Some(incident_message(&incident)),
@@ -347,43 +318,30 @@ impl IncidentService for IncidentHandler {
             )
             .into());
         }
-        let current = self
-            .state
-            .store
-            .get_incident(&operator.scope, incident_id)
-            .await?;
-        let (technician_id, name, how) = if body.auto_assign {
-            let loads = self
+        let technician = if body.auto_assign {
+            None
+        } else {
+            let company = self
                 .state
                 .store
-                .technician_loads(&operator.scope, &current.company_id)
+                .incident_company(&operator.scope, incident_id)
                 .await?;
-            let chosen = pick_technician(&loads, &current).ok_or_else(|| {
-                Error::FailedPrecondition(format!(
-                    "nobody of company {} is on duty to assign automatically",
-                    current.company_id
-                ))
-            })?;
-            (chosen.id.clone(), chosen.name.clone(), "automatically ")
-        } else {
             let tech = self
                 .state
                 .store
-                .company_technician(&current.company_id, &body.technician_id)
+                .company_technician(&company, &body.technician_id)
                 .await?;
-            (tech.id, tech.name, "")
+            Some(Assignee {
+                id: tech.id,
+                name: tech.name,
+            })
         };
         let (incident, _) = self
-            .change(&operator, incident_id, |incident, _| {
-                if incident.assigned_technician_id.as_deref() == Some(technician_id.as_str()) {
-                    return Ok(Vec::new());
-                }
-                incident.assigned_technician_id = Some(technician_id.clone());
-                Ok(vec![IncidentChange {
-                    kind: EventKind::Assigned,
-                    message: format!("assigned {how}to {name} (technician:{technician_id})"),
-                }])
-            })
+            .change(
+                &operator,
+                incident_id,
+                IncidentCommand::Assign { technician },
+            )
             .await?;
         Ok(Response::new(v1::AssignIncidentResponse {
             incident: Some(incident_message(&incident)),
@@ -400,21 +358,11 @@ impl IncidentService for IncidentHandler {
         let incident_id = required_id("incident_id", &body.incident_id)?;
         let resolution = text_of("resolution", &body.resolution, true)?;
         let (incident, _) = self
-            .change(&operator, incident_id, |incident, now| {
-                if incident.status == IncidentStatus::Resolved {
-                    return Err(Error::FailedPrecondition(format!(
-                        "incident {} is already resolved",
-                        incident.id
-                    )));
-                }
-                incident.status = IncidentStatus::Resolved;
-                incident.resolved_at = Some(now);
-                incident.resolution.clone_from(&resolution);
-                Ok(vec![IncidentChange {
-                    kind: EventKind::Resolved,
-                    message: format!("resolved: {resolution}"),
-                }])
-            })
+            .change(
+                &operator,
+                incident_id,
+                IncidentCommand::Resolve { resolution },
+            )
             .await?;
         Ok(Response::new(v1::ResolveIncidentResponse {
             incident: Some(incident_message(&incident)),
@@ -431,25 +379,7 @@ impl IncidentService for IncidentHandler {
         let incident_id = required_id("incident_id", &body.incident_id)?;
         let reason = text_of("reason", &body.reason, false)?;
         let (incident, _) = self
-            .change(&operator, incident_id, |incident, _| {
-                if incident.status != IncidentStatus::Resolved {
-                    return Err(Error::FailedPrecondition(format!(
-                        "incident {} is not resolved",
-                        incident.id
-                    )));
-                }
-                incident.status = IncidentStatus::Open;
-                incident.resolved_at = None;
-                incident.resolution.clear();
-                Ok(vec![IncidentChange {
-                    kind: EventKind::Reopened,
-                    message: if reason.is_empty() {
-                        "reopened".to_owned()
-                    } else {
-                        format!("reopened: {reason}")
-                    },
-                }])
-            })
+            .change(&operator, incident_id, IncidentCommand::Reopen { reason })
             .await?;
         Ok(Response::new(v1::ReopenIncidentResponse {
             incident: Some(incident_message(&incident)),
@@ -466,12 +396,7 @@ impl IncidentService for IncidentHandler {
         let incident_id = required_id("incident_id", &body.incident_id)?;
         let text = text_of("text", &body.text, true)?;
         let (_, events) = self
-            .change(&operator, incident_id, |_, _| {
-                Ok(vec![IncidentChange {
-                    kind: EventKind::Commented,
-                    message: text.clone(),
-                }])
-            })
+            .change(&operator, incident_id, IncidentCommand::Comment { text })
             .await?;
         let event = events
             .first()
@@ -531,9 +456,10 @@ impl IncidentService for IncidentHandler {
         let operator = operator(&request)?;
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?.to_owned();
-        self.state
+        let company = self
+            .state
             .store
-            .get_company(&operator.scope, &company_id)
+            .scoped_company(&operator.scope, &company_id)
             .await?;
         let filter = WatchFilter {
             priorities: priorities_of("priorities", &body.priorities)?,
@@ -544,7 +470,7 @@ impl IncidentService for IncidentHandler {
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
         let start = start_position(
             &self.state,
-            &company_id,
+            &company,
             body.after_sequence,
             &tx,
             incident_heartbeat,
@@ -552,33 +478,37 @@ impl IncidentService for IncidentHandler {
         )
         .await?;
         let state = self.state.clone();
+        let read_company = company.clone();
         let read = move |after: i64| {
             let state = state.clone();
-            let company_id = company_id.clone();
+            let company = read_company.clone();
             let filter = filter.clone();
             async move {
                 Ok(state
-                    .store
-                    .events_after(&company_id, after, WATCH_BATCH)
+                    .owners
+                    .entries_after(&company, after, WATCH_BATCH, true)
                     .await?
                     .into_iter()
-                    .map(|event| {
-                        let message =
-                            filter
-                                .matches(&event.incident)
-                                .then(|| v1::WatchIncidentsResponse {
+                    .map(|entry| {
+                        let sequence = entry.sequence();
+                        let message = match entry {
+                            LogEntry::Incident(event) if filter.matches(&event.incident) => {
+                                Some(v1::WatchIncidentsResponse {
                                     payload: Some(v1::watch_incidents_response::Payload::Event(
                                         feed_message(&event),
                                     )),
-                                });
-                        (event.sequence, message)
+                                })
+                            }
+                            _ => None,
+                        };
+                        (sequence, message)
                     })
                     .collect())
             }
         };
         tokio::spawn(follow(
             self.state.clone(),
-            body.company_id,
+            company,
             start,
             read,
             incident_heartbeat,

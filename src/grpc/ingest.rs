@@ -4,11 +4,10 @@ use tonic::{Request, Response, Status};
 
 use super::{AppState, ingest_caller};
 use crate::auth::IngestCaller;
-use crate::correlator::EventOutcome;
 use crate::domain::ingest::validate_batch;
 use crate::error::{Error, Result};
+use crate::owner::command::{Answer, IngestBatch};
 use crate::proto::v1::{self, AlertOutcome, ingest_service_server::IngestService};
-use crate::store::ingest::{BatchOutcome, IngestBatch};
 use crate::store::now_ms;
 
 /// The IngestService handler.
@@ -25,8 +24,9 @@ impl IngestHandler {
 }
 
 /// Validates `alerts` (all or nothing), applies the company's rate limit and
-/// commits them durably; answers one result per alert, in order. `signature`
-/// is the webhook's HMAC signature with its expiry, recorded against replays.
+/// has the company's owner store and correlate them durably; answers one
+/// result per alert, in order. `signature` is the webhook's HMAC signature
+/// with its expiry, recorded against replays.
 pub async fn ingest_alerts(
     state: &AppState,
     caller: &IngestCaller,
@@ -41,89 +41,48 @@ pub async fn ingest_alerts(
         .check_rate(&caller.company_id, events.len())
         .map_err(Error::RateLimited)?;
     let dedup_keys: Vec<String> = events.iter().map(|e| e.dedup_key.clone()).collect();
-    let outcome = state
-        .ingest
-        .ingest(IngestBatch {
-            company_id: caller.company_id.clone(),
-            api_key_id: caller.api_key_id.clone(),
-            source,
-            events,
-            signature,
-            touch_api_key: false,
-        })
+    let company = caller.company();
+    let answer = state
+        .owners
+        .ingest(
+            &company,
+            IngestBatch {
+                company_id: caller.company_id.clone(),
+                api_key_id: caller.api_key_id.clone(),
+                source: source.to_owned(),
+                events,
+                signature,
+            },
+        )
         .await?;
-    let stored = match outcome.outcome {
-        BatchOutcome::Stored(stored) => stored,
-        BatchOutcome::Replay => {
+    let answers = match answer {
+        Answer::Ingested(answers) => answers,
+        Answer::Replay => {
             return Err(Error::CredentialRejected {
                 check: "signature",
                 reason: "replay",
                 message: "this signature was already used; sign every delivery anew".to_owned(),
             });
         }
-    };
-    // The writer correlated the new events in its commit (with whatever else
-    // was pending for the company); whatever it could not (a failed pass, more
-    // pending than a pass takes) the correlator does now. Retries answer with
-    // the first delivery's alert and incident.
-    let mut outcomes = outcome.correlated.unwrap_or_default();
-    let fresh: Vec<String> = stored
-        .iter()
-        .filter(|event| !event.duplicate && !outcomes.contains_key(&event.id))
-        .map(|event| event.id.clone())
-        .collect();
-    if !fresh.is_empty() && !outcome.correlation_off && !outcome.deferred {
-        outcomes.extend(state.correlator.correlate(&caller.company_id, fresh).await);
-    }
-    let retried: Vec<String> = stored
-        .iter()
-        .filter(|event| event.duplicate && !outcomes.contains_key(&event.id))
-        .map(|event| event.id.clone())
-        .collect();
-    if !retried.is_empty() {
-        for row in state.store.event_outcomes(&retried).await? {
-            outcomes.insert(row.event_id.clone(), EventOutcome::from_row(row));
+        other => {
+            return Err(Error::Internal(format!(
+                "unexpected answer to an ingest request: {other:?}"
+            )));
         }
-    }
-    Ok(stored
+    };
+    Ok(answers
         .into_iter()
         .zip(dedup_keys)
         .enumerate()
-        .map(|(index, (event, dedup_key))| {
-            let outcome = outcomes.remove(&event.id);
-            let (alert_id, code, incident_id, reason) = match (event.duplicate, outcome) {
-                (true, found) => (
-                    found
-                        .as_ref()
-                        .map_or_else(|| event.id.clone(), |o| o.alert_id.clone()),
-                    AlertOutcome::Duplicate,
-                    found.and_then(|o| o.incident_id).unwrap_or_default(),
-                    "a retry of an alert already stored; the ids are the first delivery's"
-                        .to_owned(),
-                ),
-                (false, Some(found)) => (
-                    found.alert_id,
-                    AlertOutcome::try_from(i32::from(found.outcome.as_i16()))
-                        .unwrap_or(AlertOutcome::Stored),
-                    found.incident_id.unwrap_or_default(),
-                    found.reason,
-                ),
-                (false, None) => (
-                    event.id.clone(),
-                    AlertOutcome::Stored,
-                    String::new(),
-                    "stored; it waits for correlation (auto-correlate is off, it is queued, or correlation is deferred)"
-                        .to_owned(),
-                ),
-            };
-            v1::IngestResult {
-                index: i32::try_from(index).unwrap_or(i32::MAX),
-                alert_id,
-                outcome: code.into(),
-                incident_id,
-                dedup_key,
-                reason,
-            }
+        .map(|(index, (answer, dedup_key))| v1::IngestResult {
+            index: i32::try_from(index).unwrap_or(i32::MAX),
+            alert_id: answer.alert_id,
+            outcome: AlertOutcome::try_from(i32::from(answer.outcome.as_i16()))
+                .unwrap_or(AlertOutcome::Stored)
+                .into(),
+            incident_id: answer.incident_id.unwrap_or_default(),
+            dedup_key,
+            reason: answer.reason,
         })
         .collect())
 }

@@ -32,10 +32,10 @@ pub struct AppState {
     pub store: Store,
     /// Encrypts and decrypts secrets at rest.
     pub master_key: MasterKey,
-    /// The ingest path (credential caches, rate limits, group commit).
+    /// The ingest path's checks (credential caches, rate limits).
     pub ingest: Arc<crate::ingest::Ingestor>,
-    /// Correlates committed alerts into incidents.
-    pub correlator: crate::correlator::Correlator,
+    /// The companies this server owns: every decision goes through them.
+    pub owners: crate::owner::Owners,
     /// Wakes the runbook executor.
     pub executor: crate::executor::ExecutorHandle,
     /// Wakes WatchIncidents streams when a company's event log grows.

@@ -21,8 +21,10 @@ use crate::domain::execution::{
 use crate::domain::runbook::RunbookSpec;
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
+use crate::owner::command::{ExecChange, Reload};
 use crate::proto::v1;
-use crate::store::execution::{ExecChange, ExecutionFilter, RuleRow, StoredExecEvent};
+use crate::store::event_log::{LogEntry, StoredExecEvent};
+use crate::store::execution::{ExecutionFilter, RuleRow};
 use crate::store::runbook::spec_of;
 use crate::store::tenant::Audit;
 use crate::store::{Page, new_id, now_ms};
@@ -209,6 +211,13 @@ pub(crate) async fn create_rule(
             spec,
         )
         .await?;
+    state
+        .owners
+        .reload_company(
+            &crate::store::ScopedCompany::system(rule.company_id.clone()),
+            Reload::Remediation,
+        )
+        .await?;
     Ok(v1::CreateRemediationRuleResponse {
         remediation_rule: Some(rule_message(&rule)),
     })
@@ -244,13 +253,17 @@ pub(crate) async fn delete_rule(
 ) -> Result<v1::DeleteRemediationRuleResponse> {
     operator.require(Role::Technician)?;
     let id = required_id("remediation_rule_id", &body.remediation_rule_id)?;
-    state
+    let company = state
         .store
         .delete_rule(
             &Audit::new(operator.actor(), "RunbookService.DeleteRemediationRule"),
             &operator.scope,
             id,
         )
+        .await?;
+    state
+        .owners
+        .reload_company(&company, Reload::Remediation)
         .await?;
     Ok(v1::DeleteRemediationRuleResponse {})
 }
@@ -350,15 +363,13 @@ pub(crate) async fn execute(
     } else {
         format!("requested by hand: {comment}")
     };
-    let sequence = state
-        .store
+    state
+        .owners
         .insert_execution(
             &execution,
             ExecChange::new(ExecEventKind::Created, &operator.actor(), message),
         )
         .await?;
-    state.hub.publish(company_id, sequence);
-    state.executor.wake();
     audit(
         state,
         operator,
@@ -407,18 +418,19 @@ async fn change(
     apply: impl Fn(&mut Execution, i64) -> Result<ExecChange>,
 ) -> Result<Execution> {
     for _ in 0..5 {
+        // A version the owner moved meanwhile is in the tables after this.
+        state.owners.read_barrier().await;
         let current = state.store.get_execution(&operator.scope, id).await?;
         let mut execution = current.execution;
         let now = now_ms();
         let change = apply(&mut execution, now)?;
         execution.updated_at = now;
-        if let Some(sequence) = state
-            .store
-            .update_execution(current.version, &execution, &[change])
+        if state
+            .owners
+            .update_execution(current.version, &execution, vec![change], None)
             .await?
+            .is_some()
         {
-            state.hub.publish(&execution.company_id, sequence);
-            state.executor.wake();
             return Ok(execution);
         }
     }
@@ -682,9 +694,9 @@ pub(crate) async fn watch(
     body: v1::WatchExecutionsRequest,
 ) -> std::result::Result<WatchStream<v1::WatchExecutionsResponse>, Status> {
     let company_id = required_id("company_id", &body.company_id)?.to_owned();
-    state
+    let company = state
         .store
-        .get_company(&operator.scope, &company_id)
+        .scoped_company(&operator.scope, &company_id)
         .await?;
     let statuses = statuses_of("statuses", &body.statuses)?;
     let incident_id = body.incident_id.trim().to_owned();
@@ -692,7 +704,7 @@ pub(crate) async fn watch(
     let (tx, rx) = mpsc::channel(WATCH_BUFFER);
     let start = start_position(
         state,
-        &company_id,
+        &company,
         body.after_sequence,
         &tx,
         execution_heartbeat,
@@ -700,39 +712,46 @@ pub(crate) async fn watch(
     )
     .await?;
     let reader = state.clone();
-    let company = company_id.clone();
+    let read_company = company.clone();
     let read = move |after: i64| {
         let state = reader.clone();
-        let company_id = company.clone();
+        let company = read_company.clone();
         let statuses = statuses.clone();
         let incident_id = incident_id.clone();
         let execution_id = execution_id.clone();
         async move {
             Ok(state
-                .store
-                .execution_events_after(&company_id, after, WATCH_BATCH)
+                .owners
+                .entries_after(&company, after, WATCH_BATCH, false)
                 .await?
                 .into_iter()
-                .map(|event| {
-                    let execution = &event.execution;
-                    let wanted = (statuses.is_empty()
-                        || statuses.contains(&execution.status.as_i16()))
-                        && (incident_id.is_empty()
-                            || execution.incident_id.as_deref() == Some(incident_id.as_str()))
-                        && (execution_id.is_empty() || execution.id == execution_id);
-                    let message = wanted.then(|| v1::WatchExecutionsResponse {
-                        payload: Some(v1::watch_executions_response::Payload::Event(feed_message(
-                            &event,
-                        ))),
-                    });
-                    (event.sequence, message)
+                .map(|entry| {
+                    let sequence = entry.sequence();
+                    let message = match entry {
+                        LogEntry::Execution(event) => {
+                            let execution = &event.execution;
+                            let wanted = (statuses.is_empty()
+                                || statuses.contains(&execution.status.as_i16()))
+                                && (incident_id.is_empty()
+                                    || execution.incident_id.as_deref()
+                                        == Some(incident_id.as_str()))
+                                && (execution_id.is_empty() || execution.id == execution_id);
+                            wanted.then(|| v1::WatchExecutionsResponse {
+                                payload: Some(v1::watch_executions_response::Payload::Event(
+                                    feed_message(&event),
+                                )),
+                            })
+                        }
+                        _ => None,
+                    };
+                    (sequence, message)
                 })
                 .collect())
         }
     };
     tokio::spawn(follow(
         state.clone(),
-        company_id,
+        company,
         start,
         read,
         execution_heartbeat,

@@ -405,6 +405,11 @@ impl RunbookService for RunbookHandler {
                 &spec,
             )
             .await?;
+        // Rules of any company may run it: their owners reload their rules.
+        self.state
+            .owners
+            .reload_all(crate::owner::command::Reload::Remediation)
+            .await?;
         Ok(Response::new(v1::UpdateRunbookResponse {
             runbook: Some(runbook_message(updated)),
         }))

@@ -1,6 +1,8 @@
 //! TenantService: companies, API keys, HMAC secrets, AWS roles, technicians,
 //! operator tokens and the audit log.
 
+use crate::owner::command::Reload;
+use crate::store::ScopedCompany;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
@@ -272,6 +274,10 @@ impl TenantService for TenantHandler {
             )
             .await?;
         self.state.ingest.invalidate_company(id);
+        self.state
+            .owners
+            .release_company(&ScopedCompany::system(id.to_owned()))
+            .await?;
         tracing::info!(company_id = %id, "company deleted");
         Ok(Response::new(v1::DeleteCompanyResponse {}))
     }
@@ -518,6 +524,13 @@ impl TenantService for TenantHandler {
                 new,
             )
             .await?;
+        self.state
+            .owners
+            .reload_company(
+                &ScopedCompany::system(created.company_id.clone()),
+                Reload::Technicians,
+            )
+            .await?;
         Ok(Response::new(v1::CreateTechnicianResponse {
             technician: Some(technician_message(created)),
         }))
@@ -572,6 +585,13 @@ impl TenantService for TenantHandler {
                 changes,
             )
             .await?;
+        self.state
+            .owners
+            .reload_company(
+                &ScopedCompany::system(updated.company_id.clone()),
+                Reload::Technicians,
+            )
+            .await?;
         Ok(Response::new(v1::UpdateTechnicianResponse {
             technician: Some(technician_message(updated)),
         }))
@@ -585,13 +605,18 @@ impl TenantService for TenantHandler {
         operator.require(Role::Admin)?;
         let body = request.into_inner();
         let id = required_id("technician_id", &body.technician_id)?;
-        self.state
+        let company = self
+            .state
             .store
             .delete_technician(
                 &audit(&operator, "TenantService.DeleteTechnician"),
                 &operator.scope,
                 id,
             )
+            .await?;
+        self.state
+            .owners
+            .reload_company(&company, Reload::Technicians)
             .await?;
         Ok(Response::new(v1::DeleteTechnicianResponse {}))
     }

@@ -2,6 +2,8 @@
 //! WatchExecutions: a company's event log (one sequence counter for incident
 //! and execution events) is read after a position, then followed live; the
 //! hub only wakes streams, and heartbeats re-read in case a wake-up was lost.
+//! Entries come from the company owner's memory while it holds them (they
+//! are durable before they get there), else from the tables.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,10 +16,10 @@ use super::AppState;
 use super::convert::timestamp;
 use crate::error::{Error, Result};
 use crate::proto::v1;
-use crate::store::now_ms;
+use crate::store::{ScopedCompany, now_ms};
 
 /// Log entries read per query.
-pub(crate) const WATCH_BATCH: u64 = 256;
+pub(crate) const WATCH_BATCH: usize = 256;
 /// Messages buffered per stream before it waits for the client.
 pub(crate) const WATCH_BUFFER: usize = 32;
 
@@ -37,13 +39,18 @@ pub(crate) fn heartbeat(sequence: i64) -> v1::Heartbeat {
 /// head, OUT_OF_RANGE when the log no longer holds what follows it.
 pub(crate) async fn start_position<T>(
     state: &AppState,
-    company_id: &str,
+    company: &ScopedCompany,
     after_sequence: Option<u64>,
     tx: &mpsc::Sender<Result<T, Status>>,
     beat: fn(v1::Heartbeat) -> T,
     relist: &str,
 ) -> std::result::Result<i64, Status> {
-    let head = state.store.head_sequence(company_id).await?;
+    let mut head = state.owners.head_sequence(company).await?;
+    if after_sequence.is_some_and(|after| i64::try_from(after).is_ok_and(|after| after > head)) {
+        // A sequence another server streamed may not be in the tables yet.
+        state.owners.read_barrier().await;
+        head = state.owners.head_sequence(company).await?;
+    }
     match after_sequence {
         None => {
             tx.send(Ok(beat(heartbeat(head))))
@@ -62,7 +69,7 @@ pub(crate) async fn start_position<T>(
                 )
                 .into());
             }
-            let oldest = state.store.oldest_sequence(company_id).await?;
+            let oldest = state.store.oldest_sequence(company).await?;
             if after < head && oldest.is_some_and(|oldest| oldest > after + 1) {
                 return Err(Status::out_of_range(format!(
                     "the log no longer holds the events after {after}; {relist} again and watch from a fresh stream's first heartbeat"
@@ -79,7 +86,7 @@ pub(crate) async fn start_position<T>(
 /// behind in the log, not in memory.
 pub(crate) async fn follow<T, F, Fut>(
     state: AppState,
-    company_id: String,
+    company: ScopedCompany,
     mut last: i64,
     read: F,
     beat: fn(v1::Heartbeat) -> T,
@@ -89,7 +96,7 @@ pub(crate) async fn follow<T, F, Fut>(
     F: Fn(i64) -> Fut + Send,
     Fut: Future<Output = Result<Vec<(i64, Option<T>)>>> + Send,
 {
-    let mut wake = state.hub.subscribe(&company_id);
+    let mut wake = state.hub.subscribe(company.id());
     let mut idle = tokio::time::interval_at(
         tokio::time::Instant::now() + state.heartbeat,
         state.heartbeat,
@@ -104,7 +111,7 @@ pub(crate) async fn follow<T, F, Fut>(
                     return;
                 }
             };
-            let full = u64::try_from(entries.len()).unwrap_or(0) == WATCH_BATCH;
+            let full = entries.len() == WATCH_BATCH;
             for (sequence, message) in entries {
                 last = sequence;
                 if let Some(message) = message {

@@ -1,8 +1,6 @@
 //! Patch compliance snapshots and their instance rows, scoped by company.
 
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entity::{compliance_snapshot, instance_compliance};
 use super::tenant::find_company;
@@ -21,7 +19,7 @@ impl Store {
         summary: &Summary,
         mut rows: Vec<instance_compliance::ActiveModel>,
     ) -> Result<compliance_snapshot::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let clamp = |value: i64| i32::try_from(value).unwrap_or(i32::MAX);
         let snapshot = compliance_snapshot::ActiveModel {
             id: Set(new_id()),

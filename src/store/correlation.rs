@@ -2,7 +2,6 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use super::entity::{correlation_config, inhibition_rule, silence};
@@ -67,7 +66,7 @@ impl Store {
         company_id: &str,
         settings: &CorrelationSettings,
     ) -> Result<correlation_config::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         find_company(&txn, scope, company_id).await?;
         let criticality: std::collections::BTreeMap<&String, i32> = settings
             .asset_criticality
@@ -128,7 +127,7 @@ impl Store {
         scope: &Scope,
         new: NewSilence,
     ) -> Result<silence::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         find_company(&txn, scope, &new.company_id).await?;
         let created = silence::ActiveModel {
             id: Set(new_id()),
@@ -193,7 +192,7 @@ impl Store {
         scope: &Scope,
         id: &str,
     ) -> Result<silence::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = silence::Entity::find_by_id(id.to_owned())
             .filter(scope.condition(silence::Column::CompanyId))
             .one(&txn)
@@ -234,7 +233,7 @@ impl Store {
         scope: &Scope,
         new: NewInhibitionRule,
     ) -> Result<inhibition_rule::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         find_company(&txn, scope, &new.company_id).await?;
         let created = inhibition_rule::ActiveModel {
             id: Set(new_id()),
@@ -246,7 +245,6 @@ impl Store {
             created_by: Set(audit.actor.clone()),
             created_at: Set(now_ms()),
             suppressed_count: Set(0),
-            sources_indexed: Set(false),
         }
         .insert(&txn)
         .await?;
@@ -291,8 +289,8 @@ impl Store {
         audit: &Audit,
         scope: &Scope,
         id: &str,
-    ) -> Result<()> {
-        let txn = self.connection().begin().await?;
+    ) -> Result<super::ScopedCompany> {
+        let txn = self.begin_write().await?;
         let current = inhibition_rule::Entity::find_by_id(id.to_owned())
             .filter(scope.condition(inhibition_rule::Column::CompanyId))
             .one(&txn)
@@ -301,10 +299,6 @@ impl Store {
         find_company(&txn, scope, &current.company_id)
             .await
             .map_err(|_| Error::NotFound(format!("inhibition rule {id}")))?;
-        // Under the company's lock, so that no pass that loaded the rule can
-        // index sources for it after its rows are gone.
-        super::incident::lock_company(&txn, &current.company_id).await?;
-        super::inhibition::forget_rule(&txn, id).await?;
         inhibition_rule::Entity::delete_by_id(id.to_owned())
             .exec(&txn)
             .await?;
@@ -318,7 +312,7 @@ impl Store {
             )
             .await?;
         txn.commit().await?;
-        Ok(())
+        Ok(super::ScopedCompany::system(current.company_id))
     }
 }
 

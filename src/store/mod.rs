@@ -6,10 +6,12 @@
 pub mod compliance;
 pub mod correlation;
 pub mod entity;
+pub mod event_log;
 pub mod execution;
 pub mod incident;
 pub mod ingest;
-mod inhibition;
+pub mod projection;
+pub mod resident;
 pub mod runbook;
 pub mod tenant;
 
@@ -61,6 +63,32 @@ impl Scope {
     }
 }
 
+/// A company id that a scope allowed, or that an authenticated identity
+/// carries (an ingest API key's company, the system acting for every
+/// company): what the finders of one company's rows take, so that none can
+/// be handed an id nobody checked.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ScopedCompany(String);
+
+impl ScopedCompany {
+    /// The id.
+    pub fn id(&self) -> &str {
+        &self.0
+    }
+
+    /// A company the system acts on for itself (the owner of the company,
+    /// its sweeps and the executor act for every company).
+    pub(crate) fn system(id: String) -> Self {
+        Self(id)
+    }
+}
+
+impl std::fmt::Display for ScopedCompany {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The database handle and the repositories over it.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -81,25 +109,46 @@ impl Store {
         Self::connect_with(config, max_connections, Synchronous::Full).await
     }
 
-    /// Connects the ingest writer: one connection that, on SQLite, commits
-    /// without waiting for the disk (`synchronous=NORMAL`), and the [`WalSync`]
-    /// that makes its commits durable. The writer answers a group only after
-    /// `WalSync::sync` has returned, so an answered alert survives a power
-    /// loss as it does with `synchronous=FULL`; meanwhile the writer already
-    /// builds and commits the next group. `None` on PostgreSQL (its commits
-    /// wait for its own WAL flush).
-    pub async fn connect_ingest_writer(config: &Config) -> Result<(Self, Option<WalSync>)> {
+    /// Connects the ingest log's writer. On SQLite the log is a file of its
+    /// own ([`Config::ingest_log_url`]), migrated here, on one connection that
+    /// commits without waiting for the disk (`synchronous=NORMAL`), with the
+    /// [`WalSync`] that makes its commits durable: the writer answers a group
+    /// only after `WalSync::sync` has returned, so an answered alert survives
+    /// a power loss as it does with `synchronous=FULL`, while the writer
+    /// already commits the next group. On PostgreSQL the log is a table of
+    /// the database (its commits wait for its own WAL flush): one connection
+    /// and no `WalSync`.
+    pub async fn connect_ingest_log(config: &Config) -> Result<(Self, Option<WalSync>)> {
         if !config.is_sqlite() {
             return Ok((Self::connect_with_pool(config, 1).await?, None));
         }
-        let store = Self::connect_with(config, 1, Synchronous::Deferred).await?;
+        let url = config.ingest_log_url();
+        let log_config = Config {
+            database_url: url.clone(),
+            ..config.clone()
+        };
+        let store = Self::connect_with(&log_config, 1, Synchronous::Deferred).await?;
+        migrations::LogMigrator::up(&store.db, None).await?;
         // The file sqlx opened; none for an in-memory database, whose
         // commits have nothing to sync.
-        let database = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(&config.database_url)
-            .map_err(|error| Error::Internal(format!("database_url: {error}")))?
+        let database = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+            .map_err(|error| Error::Internal(format!("ingest log url: {error}")))?
             .get_filename()
             .to_path_buf();
         Ok((store, database.is_file().then(|| WalSync::new(database))))
+    }
+
+    /// A reading connection to the ingest log (the projector's catch-up at
+    /// start, which runs beside the writer): on SQLite the log's own file.
+    pub async fn connect_ingest_log_reader(config: &Config) -> Result<Self> {
+        if !config.is_sqlite() {
+            return Self::connect_with_pool(config, 1).await;
+        }
+        let log_config = Config {
+            database_url: config.ingest_log_url(),
+            ..config.clone()
+        };
+        Self::connect_with(&log_config, 1, Synchronous::Full).await
     }
 
     async fn connect_with(
@@ -177,6 +226,24 @@ impl Store {
         &self.db
     }
 
+    /// A transaction that writes: on SQLite `BEGIN IMMEDIATE`, so that it
+    /// holds the write lock from its first statement. A deferred one that
+    /// reads first and writes after another connection committed fails with
+    /// `SQLITE_BUSY_SNAPSHOT` (the busy timeout cannot help it); an
+    /// immediate one waits for the lock instead.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        if self.backend() == DbBackend::Sqlite {
+            self.db
+                .begin_with_options(sea_orm::TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await
+        } else {
+            self.db.begin().await
+        }
+    }
+
     /// A read-only transaction whose reads all see one snapshot: REPEATABLE
     /// READ on PostgreSQL; on SQLite (WAL) any transaction reads one snapshot
     /// from its first read on.
@@ -191,6 +258,12 @@ impl Store {
         } else {
             self.db.begin().await
         }
+    }
+
+    /// The company, if `scope` allows it and it exists (NOT_FOUND otherwise).
+    pub async fn scoped_company(&self, scope: &Scope, company_id: &str) -> Result<ScopedCompany> {
+        tenant::find_company(self.connection(), scope, company_id).await?;
+        Ok(ScopedCompany(company_id.to_owned()))
     }
 
     /// The database backend in use.
@@ -486,9 +559,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn ingest_writer_defers_its_syncs_to_the_wal_sync_others_sync_each_commit() {
+    async fn the_ingest_log_defers_its_syncs_to_the_wal_sync_others_sync_each_commit() {
         let (dir, config, store) = temp_sqlite_store().await;
-        let (writer, wal) = Store::connect_ingest_writer(&config).await.expect("writer");
+        let (writer, wal) = Store::connect_ingest_log(&config).await.expect("writer");
         let wal = wal.expect("a file database has a log to sync");
         // FULL (2) everywhere but on the writer, NORMAL (1) there.
         assert_eq!(synchronous_of(&store).await, 2);
@@ -498,7 +571,8 @@ mod tests {
             .execute_unprepared("CREATE TABLE synced (n INTEGER)")
             .await
             .expect("write");
-        assert_eq!(wal.wal, dir.path().join("alert-whisperer.db-wal"));
+        // The log is a file of its own beside the database.
+        assert_eq!(wal.wal, dir.path().join("alert-whisperer-log.db-wal"));
         assert!(
             wal.wal.is_file(),
             "the commit went to the log that is synced"
@@ -511,7 +585,7 @@ mod tests {
             database_url: "sqlite::memory:".to_owned(),
             ..config
         };
-        let (_, none) = Store::connect_ingest_writer(&memory).await.expect("writer");
+        let (_, none) = Store::connect_ingest_log(&memory).await.expect("writer");
         assert!(none.is_none(), "an in-memory database has nothing to sync");
     }
 

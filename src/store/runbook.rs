@@ -4,7 +4,7 @@
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 
 use super::entity::runbook;
@@ -140,7 +140,7 @@ impl Store {
         company_id: &str,
         spec: &RunbookSpec,
     ) -> Result<runbook::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         find_company(&txn, scope, company_id).await?;
         let now = now_ms();
         let mut model = runbook::ActiveModel {
@@ -174,7 +174,7 @@ impl Store {
         id: &str,
         spec: &RunbookSpec,
     ) -> Result<runbook::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = self.get_runbook(scope, id).await?;
         let Some(company_id) = current.company_id.clone() else {
             return Err(Error::FailedPrecondition(format!(
@@ -200,7 +200,7 @@ impl Store {
 
     /// Deletes a custom runbook; built-ins are read-only.
     pub async fn delete_runbook(&self, audit: &Audit, scope: &Scope, id: &str) -> Result<()> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = self.get_runbook(scope, id).await?;
         let Some(company_id) = current.company_id.clone() else {
             return Err(Error::FailedPrecondition(format!(

@@ -5,7 +5,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use super::entity::{
@@ -160,7 +160,7 @@ impl Store {
         target_id: &str,
         details: serde_json::Value,
     ) -> Result<()> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         audit
             .record(&txn, company_id, target_type, target_id, details)
             .await?;
@@ -177,7 +177,7 @@ impl Store {
         new: NewCompany,
         key: &NewCredential,
     ) -> Result<(company::Model, api_key::Model)> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let now = now_ms();
         let company = company::ActiveModel {
             id: Set(new_id()),
@@ -267,7 +267,7 @@ impl Store {
         id: &str,
         changes: CompanyChanges,
     ) -> Result<company::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, id).await?;
         let mut model: company::ActiveModel = current.into();
         let details = serde_json::json!({
@@ -297,7 +297,7 @@ impl Store {
 
     /// Soft-deletes a company: it disappears from finders and its keys stop working.
     pub async fn delete_company(&self, audit: &Audit, scope: &Scope, id: &str) -> Result<()> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, id).await?;
         let now = now_ms();
         let mut model: company::ActiveModel = current.into();
@@ -320,7 +320,7 @@ impl Store {
         id: &str,
         role: Option<(String, String)>,
     ) -> Result<company::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, id).await?;
         let mut model: company::ActiveModel = current.into();
         let (arn, external_id) = role.unzip();
@@ -352,7 +352,7 @@ impl Store {
         label: &str,
         key: &NewCredential,
     ) -> Result<api_key::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         find_company(&txn, scope, company_id).await?;
         let created = insert_api_key(&txn, company_id, label, key, now_ms()).await?;
         audit
@@ -406,7 +406,7 @@ impl Store {
         company_id: &str,
         key_id: &str,
     ) -> Result<api_key::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let key = find_api_key(&txn, scope, company_id, key_id).await?;
         let prefix = key.prefix.clone();
         let mut model: api_key::ActiveModel = key.into();
@@ -435,7 +435,7 @@ impl Store {
         overlap_ms: i64,
         new_key: &NewCredential,
     ) -> Result<(api_key::Model, api_key::Model)> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let old = find_api_key(&txn, scope, company_id, key_id).await?;
         let now = now_ms();
         if !credential_active(old.revoked_at, old.expires_at, now) {
@@ -501,7 +501,7 @@ impl Store {
         nonce: Vec<u8>,
         ciphertext: Vec<u8>,
     ) -> Result<(company::Model, hmac_secret::Model)> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, company_id).await?;
         if current.hmac_enabled {
             return Err(Error::FailedPrecondition(
@@ -538,7 +538,7 @@ impl Store {
         nonce: Vec<u8>,
         ciphertext: Vec<u8>,
     ) -> Result<(hmac_secret::Model, Vec<hmac_secret::Model>)> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, company_id).await?;
         if !current.hmac_enabled {
             return Err(Error::FailedPrecondition(
@@ -587,7 +587,7 @@ impl Store {
         scope: &Scope,
         company_id: &str,
     ) -> Result<company::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, company_id).await?;
         hmac_secret::Entity::delete_many()
             .filter(hmac_secret::Column::CompanyId.eq(company_id))
@@ -613,7 +613,7 @@ impl Store {
     /// The secrets that verify now for a company, newest first (scoped by the
     /// company the caller authenticated as).
     pub async fn active_hmac_secrets(&self, company_id: &str) -> Result<Vec<hmac_secret::Model>> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let secrets = active_hmac_secrets_in(&txn, company_id, now_ms()).await?;
         txn.commit().await?;
         Ok(secrets)
@@ -628,7 +628,7 @@ impl Store {
         scope: &Scope,
         new: NewTechnician,
     ) -> Result<technician::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         find_company(&txn, scope, &new.company_id).await?;
         let now = now_ms();
         let created = technician::ActiveModel {
@@ -699,7 +699,7 @@ impl Store {
         id: &str,
         changes: TechnicianChanges,
     ) -> Result<technician::Model> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current = find_technician(&txn, scope, id).await?;
         let company_id = current.company_id.clone();
         let details = serde_json::json!({
@@ -733,8 +733,13 @@ impl Store {
     }
 
     /// Deletes a technician.
-    pub async fn delete_technician(&self, audit: &Audit, scope: &Scope, id: &str) -> Result<()> {
-        let txn = self.connection().begin().await?;
+    pub async fn delete_technician(
+        &self,
+        audit: &Audit,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<super::ScopedCompany> {
+        let txn = self.begin_write().await?;
         let current = find_technician(&txn, scope, id).await?;
         technician::Entity::delete_by_id(id.to_owned())
             .exec(&txn)
@@ -749,7 +754,7 @@ impl Store {
             )
             .await?;
         txn.commit().await?;
-        Ok(())
+        Ok(super::ScopedCompany::system(current.company_id))
     }
 
     // ---- operator tokens -------------------------------------------------
@@ -767,7 +772,7 @@ impl Store {
         expires_at: Option<i64>,
         token: &NewCredential,
     ) -> Result<OperatorTokenRecord> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         for (index, company_id) in company_ids.iter().enumerate() {
             find_company(&txn, scope, company_id)
                 .await
@@ -876,7 +881,7 @@ impl Store {
         scope: &Scope,
         id: &str,
     ) -> Result<OperatorTokenRecord> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let token = operator_token::Entity::find_by_id(id.to_owned())
             .one(&txn)
             .await?
@@ -991,7 +996,7 @@ fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-pub(super) async fn find_company(
+pub(crate) async fn find_company(
     db: &impl ConnectionTrait,
     scope: &Scope,
     id: &str,

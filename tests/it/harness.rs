@@ -24,11 +24,27 @@ pub fn postgres_url() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// With `AW_TEST_LOG` set (a log filter such as `warn`), the servers' logs
+/// go to the test output: what to look at when a test fails.
+fn log_when_asked() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("AW_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 /// A running server and what a test needs to talk to it.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub admin_token: String,
     pub config: Config,
+    /// The owners of the server's companies.
+    pub owners: alert_whisperer::owner::Owners,
     options: ServerOptions,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -77,6 +93,7 @@ impl TestServer {
         data_dir: std::sync::Arc<tempfile::TempDir>,
         schema: Option<String>,
     ) -> (TestServer, Option<String>) {
+        log_when_asked();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -85,6 +102,7 @@ impl TestServer {
             .await
             .expect("prepare");
         let token = server.initial_admin_token().map(str::to_owned);
+        let owners = server.owners();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server
@@ -99,6 +117,7 @@ impl TestServer {
                 addr,
                 admin_token: String::new(),
                 config,
+                owners,
                 options,
                 stop: Some(stop),
                 task: Some(task),
@@ -139,6 +158,15 @@ impl TestServer {
         assert!(token.is_none(), "a replica must not create an admin token");
         server.admin_token = self.admin_token.clone();
         server
+    }
+
+    /// The server's tables once they reflect everything it answered so far
+    /// (they are written behind the answers).
+    pub async fn store(&self) -> alert_whisperer::store::Store {
+        self.owners.read_barrier().await;
+        alert_whisperer::store::Store::connect(&self.config)
+            .await
+            .expect("store")
     }
 
     /// Stops the server and waits until `serve` has returned.

@@ -497,6 +497,19 @@ async fn accepted_alerts_survive_kill_9() {
     child.wait().await.unwrap();
     assert_eq!(accepted, 200);
 
+    // The answers came from the durable ingest log; a restart writes what
+    // the tables did not hold yet into them before it serves.
+    let mut restarted = binary()
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("ALERT_WHISPERER_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_until_healthy(port).await;
     let config = alert_whisperer::Config {
         data_dir: dir.path().join("data"),
         ..Default::default()
@@ -511,6 +524,7 @@ async fn accepted_alerts_survive_kill_9() {
         .await
         .unwrap();
     assert_eq!(events.len(), accepted, "every 202 is durable");
+    restarted.kill().await.unwrap();
 }
 
 /// The `?api_key=` of a webhook never reaches the logs, even at trace level.

@@ -26,9 +26,6 @@ pub struct Model {
     pub created_at: i64,
     /// Alerts suppressed so far.
     pub suppressed_count: i64,
-    /// Whether `inhibition_sources` holds the rule's source alerts (the first
-    /// correlation pass that loads the rule indexes them; migration 12).
-    pub sources_indexed: bool,
 }
 
 /// Relations of `inhibition_rules`.
