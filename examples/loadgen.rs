@@ -3,6 +3,11 @@
 //!
 //! - `--mode webhook` / `--mode grpc`: ingestion throughput (signed single-alert
 //!   webhooks, or gRPC batches) over many connections: alerts/s and latency.
+//! - `--mode batch`: the same over HTTP with `--batch` alerts per request, in
+//!   Alertmanager's webhook notification format (POST /api/webhooks/alertmanager).
+//! - `--target alertmanager` (webhook and batch modes): the same alert mix sent
+//!   to a Prometheus Alertmanager as its clients do (POST /api/v2/alerts, one
+//!   or `--batch` alerts per request), to compare with a peer; no `--token`.
 //! - `--mode watch`: alert-to-stream latency: `--watchers` open WatchIncidents
 //!   streams while alerts arrive at a steady `--rate`; every incident event a
 //!   stream receives is timed against the send time of the alert that caused it
@@ -19,6 +24,8 @@
 //! cargo run --release --example loadgen -- --token awo_... --mode watch \
 //!     --watchers 100 --rate 500 --connections 8 --assets 200 --seconds 20
 //! cargo run --release --example loadgen -- --token awo_... --mode storm
+//! cargo run --release --example loadgen -- --target alertmanager \
+//!     --url http://127.0.0.1:19093 --mode batch --batch 100 --connections 8
 //! ```
 
 #![allow(clippy::unwrap_used)]
@@ -41,21 +48,41 @@ enum Mode {
     Webhook,
     /// gRPC IngestAlerts batches.
     Grpc,
+    /// HTTP POSTs of `--batch` alerts: Alertmanager's webhook notification
+    /// format (POST /api/webhooks/alertmanager), or with `--target
+    /// alertmanager` Alertmanager's own POST /api/v2/alerts.
+    Batch,
     /// Alert-to-stream latency with many open WatchIncidents streams.
     Watch,
     /// Noise reduction of a generated storm with a known answer.
     Storm,
 }
 
+/// The server the load goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Target {
+    /// Alert Whisperer.
+    #[value(name = "alertwhisperer")]
+    AlertWhisperer,
+    /// Prometheus Alertmanager (webhook and batch modes only), for comparison:
+    /// the same alert mix as labels, no tenants, keys or signatures.
+    Alertmanager,
+}
+
 /// Drives a running server and prints throughput and latency.
 #[derive(Debug, Parser)]
+#[command(name = "loadgen")]
 struct Args {
     /// Server base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
-    /// An admin operator token (used to create the benchmark companies).
+    /// The server under load.
+    #[arg(long, value_enum, default_value_t = Target::AlertWhisperer)]
+    target: Target,
+    /// An admin operator token (used to create the benchmark companies);
+    /// required with `--target alertwhisperer`.
     #[arg(long, env = "AW_TOKEN")]
-    token: String,
+    token: Option<String>,
     /// What to send.
     #[arg(long, value_enum, default_value_t = Mode::Webhook)]
     mode: Mode,
@@ -65,7 +92,7 @@ struct Args {
     /// How long to send, in seconds.
     #[arg(long, default_value_t = 20)]
     seconds: u64,
-    /// Alerts per gRPC batch (grpc mode).
+    /// Alerts per gRPC batch (grpc mode) or per HTTP POST (batch mode).
     #[arg(long, default_value_t = 500)]
     batch: usize,
     /// Companies to spread the load over (each with its own key and HMAC secret).
@@ -74,7 +101,7 @@ struct Args {
     /// Distinct assets per company.
     #[arg(long, default_value_t = 5000)]
     assets: usize,
-    /// Send webhooks unsigned (HMAC disabled).
+    /// Send webhooks unsigned (HMAC disabled; webhook and batch modes).
     #[arg(long)]
     unsigned: bool,
     /// On-duty technicians per company; with any, automatic assignment is
@@ -127,8 +154,19 @@ struct Args {
     storm_retries: usize,
 }
 
+impl Args {
+    /// The admin token; empty with `--target alertmanager`, which needs none
+    /// (`main` checks that Alert Whisperer has one).
+    fn token(&self) -> &str {
+        self.token.as_deref().unwrap_or_default()
+    }
+}
+
+/// A benchmark company: Alert Whisperer's tenant, or with `--target
+/// alertmanager` only a name for the `company` label (empty id and key).
 struct Company {
     id: String,
+    name: String,
     key: String,
     secret: Option<String>,
 }
@@ -165,18 +203,37 @@ fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
     request
 }
 
+/// The names of a run's `count` benchmark companies.
+fn company_names(count: usize) -> Vec<String> {
+    let run = rand::rng().random::<u32>();
+    (0..count).map(|n| format!("bench-{run:08x}-{n}")).collect()
+}
+
+/// `--target alertmanager`: companies that are only names (Alertmanager has
+/// no tenants, keys or signatures).
+fn named_companies(count: usize) -> Vec<Company> {
+    company_names(count)
+        .into_iter()
+        .map(|name| Company {
+            id: String::new(),
+            name,
+            key: String::new(),
+            secret: None,
+        })
+        .collect()
+}
+
 async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
     let mut tenants = v1::tenant_service_client::TenantServiceClient::connect(args.url.clone())
         .await
         .context("connect")?;
-    let run = rand::rng().random::<u32>();
     let mut companies = Vec::new();
-    for n in 0..count {
+    for name in company_names(count) {
         let created = tenants
             .create_company(authed(
-                &args.token,
+                args.token(),
                 v1::CreateCompanyRequest {
-                    name: format!("bench-{run:08x}-{n}"),
+                    name: name.clone(),
                     ..Default::default()
                 },
             ))
@@ -184,11 +241,12 @@ async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
             .context("create company")?
             .into_inner();
         let id = created.company.context("company")?.id;
-        let secret = if args.mode == Mode::Webhook && !args.unsigned {
+        let signed = matches!(args.mode, Mode::Webhook | Mode::Batch) && !args.unsigned;
+        let secret = if signed {
             Some(
                 tenants
                     .enable_hmac(authed(
-                        &args.token,
+                        args.token(),
                         v1::EnableHmacRequest {
                             company_id: id.clone(),
                         },
@@ -212,6 +270,7 @@ async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
         }
         companies.push(Company {
             id: id.clone(),
+            name,
             key: created.api_key_secret,
             secret,
         });
@@ -229,7 +288,7 @@ async fn staff(
     for n in 0..args.technicians {
         tenants
             .create_technician(authed(
-                &args.token,
+                args.token(),
                 v1::CreateTechnicianRequest {
                     company_id: company_id.to_owned(),
                     name: format!("Technician {n}"),
@@ -264,7 +323,7 @@ async fn update_correlation(
         .await
         .context("connect")?
         .update_correlation_config(authed(
-            &args.token,
+            args.token(),
             v1::UpdateCorrelationConfigRequest {
                 config: Some(config),
                 update_mask: Some(prost_types::FieldMask {
@@ -302,7 +361,7 @@ async fn inhibit(args: &Args, company_id: &str) -> anyhow::Result<()> {
         .await
         .context("connect")?
         .create_inhibition_rule(authed(
-            &args.token,
+            args.token(),
             v1::CreateInhibitionRuleRequest {
                 company_id: company_id.to_owned(),
                 source_matchers: vec![matcher(v1::MatchOperator::Equal)],
@@ -316,62 +375,266 @@ async fn inhibit(args: &Args, company_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One random alert of the benchmark mix: `--assets` assets, 10 signatures,
+/// 5 severities, 5 tools, a message with a varying value.
+struct Sample {
+    asset: String,
+    signature: &'static str,
+    severity: &'static str,
+    message: String,
+    tool: &'static str,
+}
+
+impl Sample {
+    fn random(rng: &mut impl Rng, assets: usize) -> Self {
+        let asset = rng.random_range(0..assets);
+        Sample {
+            asset: format!("srv-{asset:05}.client.example"),
+            signature: SIGNATURES[rng.random_range(0..SIGNATURES.len())],
+            severity: SEVERITIES[rng.random_range(0..SEVERITIES.len())],
+            message: format!(
+                "check failed on srv-{asset:05}: value {}",
+                rng.random_range(0..1000)
+            ),
+            tool: TOOLS[rng.random_range(0..TOOLS.len())],
+        }
+    }
+
+    /// The alert's labels as Prometheus would send them.
+    fn labels(&self, company: &str) -> BTreeMap<&'static str, String> {
+        BTreeMap::from([
+            ("alertname", self.signature.to_owned()),
+            ("instance", self.asset.clone()),
+            ("severity", self.severity.to_owned()),
+            ("tool", self.tool.to_owned()),
+            ("company", company.to_owned()),
+        ])
+    }
+
+    fn generator_url(&self) -> String {
+        format!(
+            "http://prometheus.bench.example:9090/graph?g0.expr={}",
+            self.signature
+        )
+    }
+
+    /// An alert of Alertmanager's POST /api/v2/alerts, firing since `starts_at`.
+    fn posted(&self, company: &str, starts_at: &str) -> serde_json::Value {
+        serde_json::json!({
+            "labels": self.labels(company),
+            "annotations": { "summary": self.message },
+            "startsAt": starts_at,
+            "generatorURL": self.generator_url(),
+        })
+    }
+
+    /// An alert of Alertmanager's webhook notification, firing since `starts_at`.
+    fn notified(&self, company: &str, starts_at: &str) -> serde_json::Value {
+        let labels = self.labels(company);
+        serde_json::json!({
+            "status": "firing",
+            "fingerprint": fingerprint(&labels),
+            "labels": labels,
+            "annotations": { "summary": self.message },
+            "startsAt": starts_at,
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": self.generator_url(),
+        })
+    }
+}
+
 fn seed_body(rng: &mut impl Rng, assets: usize) -> String {
-    let asset = rng.random_range(0..assets);
+    let alert = Sample::random(rng, assets);
     serde_json::json!({
-        "asset_name": format!("srv-{asset:05}.client.example"),
-        "signature": SIGNATURES[rng.random_range(0..SIGNATURES.len())],
-        "severity": SEVERITIES[rng.random_range(0..SEVERITIES.len())],
-        "message": format!("check failed on srv-{asset:05}: value {}", rng.random_range(0..1000)),
-        "tool_source": TOOLS[rng.random_range(0..TOOLS.len())],
+        "asset_name": alert.asset,
+        "signature": alert.signature,
+        "severity": alert.severity,
+        "message": alert.message,
+        "tool_source": alert.tool,
     })
     .to_string()
 }
 
-async fn webhook_worker(
-    url: String,
-    company: (String, Option<String>),
-    assets: usize,
-    deadline: Instant,
-) -> Tally {
+/// Alertmanager's webhook notification (version 4) of `alerts`, all firing,
+/// grouped by company.
+fn notification_body(company: &str, alerts: &[Sample]) -> String {
+    let starts_at = rfc3339(now_ms());
+    let alerts: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|alert| alert.notified(company, &starts_at))
+        .collect();
+    serde_json::json!({
+        "version": "4",
+        "groupKey": format!("{{}}:{{company=\"{company}\"}}"),
+        "truncatedAlerts": 0,
+        "status": "firing",
+        "receiver": "alert-whisperer",
+        "groupLabels": { "company": company },
+        "commonLabels": common(alerts.iter().map(|alert| &alert["labels"])),
+        "commonAnnotations": common(alerts.iter().map(|alert| &alert["annotations"])),
+        "externalURL": "http://alertmanager.bench.example:9093",
+        "alerts": alerts,
+    })
+    .to_string()
+}
+
+/// Alertmanager's POST /api/v2/alerts of `alerts`, all firing since now.
+fn posted_body(company: &str, alerts: &[Sample]) -> String {
+    let starts_at = rfc3339(now_ms());
+    serde_json::Value::from_iter(alerts.iter().map(|alert| alert.posted(company, &starts_at)))
+        .to_string()
+}
+
+/// The entries that all the objects share, name and value (a notification's
+/// `commonLabels` and `commonAnnotations`).
+fn common<'a>(
+    mut objects: impl Iterator<Item = &'a serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut shared = objects
+        .next()
+        .and_then(serde_json::Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for object in objects {
+        shared.retain(|name, value| object.get(name) == Some(value));
+    }
+    shared
+}
+
+/// Alertmanager's fingerprint of a label set, as it sends it in a
+/// notification: FNV-1a 64 over the labels sorted by name, each name and
+/// value followed by the byte 0xff.
+fn fingerprint(labels: &BTreeMap<&str, String>) -> String {
+    let mut hash: u64 = 14_695_981_039_346_656_037;
+    let mut add = |bytes: &[u8]| {
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(1_099_511_628_211);
+        }
+    };
+    for (name, value) in labels {
+        add(name.as_bytes());
+        add(&[0xff]);
+        add(value.as_bytes());
+        add(&[0xff]);
+    }
+    format!("{hash:016x}")
+}
+
+/// A time as RFC 3339 in UTC with milliseconds, as Alertmanager writes it.
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// What an HTTP request of the webhook and batch modes carries.
+#[derive(Debug, Clone, Copy)]
+enum Payload {
+    /// One alert in the seed format (POST /api/webhooks/alerts).
+    Seed,
+    /// Alertmanager's webhook notification (POST /api/webhooks/alertmanager).
+    Notification,
+    /// A JSON array of alerts for Alertmanager's POST /api/v2/alerts.
+    Posted,
+}
+
+/// What one HTTP worker sends: where, what, and as which company.
+struct HttpLoad {
+    endpoint: String,
+    payload: Payload,
+    /// Alerts per request.
+    alerts: usize,
+    /// The company's name, for the `company` label.
+    company: String,
+    /// The company's API key and HMAC secret; none for Alertmanager.
+    credentials: Option<(String, Option<String>)>,
+    /// The status of an accepted request: 202 here, 200 from Alertmanager.
+    accepted: u16,
+}
+
+impl HttpLoad {
+    /// The load of `--target` and `--mode` (webhook or batch) for one company.
+    fn new(args: &Args, company: &Company) -> Self {
+        let ours = args.target == Target::AlertWhisperer;
+        let (path, payload, alerts) = match (args.target, args.mode) {
+            (Target::AlertWhisperer, Mode::Webhook) => ("/api/webhooks/alerts", Payload::Seed, 1),
+            (Target::AlertWhisperer, _) => (
+                "/api/webhooks/alertmanager",
+                Payload::Notification,
+                args.batch,
+            ),
+            (Target::Alertmanager, Mode::Webhook) => ("/api/v2/alerts", Payload::Posted, 1),
+            (Target::Alertmanager, _) => ("/api/v2/alerts", Payload::Posted, args.batch),
+        };
+        HttpLoad {
+            endpoint: format!("{}{path}", args.url),
+            payload,
+            alerts,
+            company: company.name.clone(),
+            credentials: ours.then(|| (company.key.clone(), company.secret.clone())),
+            accepted: if ours { 202 } else { 200 },
+        }
+    }
+
+    /// A new request body of random alerts.
+    fn body(&self, rng: &mut impl Rng, assets: usize) -> String {
+        match self.payload {
+            Payload::Seed => seed_body(rng, assets),
+            Payload::Notification => notification_body(&self.company, &self.samples(rng, assets)),
+            Payload::Posted => posted_body(&self.company, &self.samples(rng, assets)),
+        }
+    }
+
+    /// A request's worth of random alerts.
+    fn samples(&self, rng: &mut impl Rng, assets: usize) -> Vec<Sample> {
+        (0..self.alerts)
+            .map(|_| Sample::random(rng, assets))
+            .collect()
+    }
+}
+
+/// Signs a webhook like a company with HMAC enabled: X-Timestamp and
+/// X-Signature over the body.
+fn sign(request: reqwest::RequestBuilder, secret: &str, body: &str) -> reqwest::RequestBuilder {
+    let timestamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    request.header("x-timestamp", timestamp.to_string()).header(
+        "x-signature",
+        alert_whisperer::webhook::signature::sign(secret.as_bytes(), timestamp, body.as_bytes()),
+    )
+}
+
+/// Sends `load` until the deadline, one request at a time.
+async fn http_worker(load: HttpLoad, assets: usize, deadline: Instant) -> Tally {
     // One connection per worker, like one sender per connection.
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(1)
         .build()
         .unwrap();
-    let endpoint = format!("{url}/api/webhooks/alerts");
     let mut rng = StdRng::from_os_rng();
     let mut tally = Tally::default();
     while Instant::now() < deadline {
-        let body = seed_body(&mut rng, assets);
+        let body = load.body(&mut rng, assets);
         let mut request = http
-            .post(&endpoint)
-            .header("content-type", "application/json")
-            .header("x-api-key", &company.0);
-        if let Some(secret) = &company.1 {
-            let timestamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs() as i64;
-            request = request.header("x-timestamp", timestamp.to_string()).header(
-                "x-signature",
-                alert_whisperer::webhook::signature::sign(
-                    secret.as_bytes(),
-                    timestamp,
-                    body.as_bytes(),
-                ),
-            );
+            .post(&load.endpoint)
+            .header("content-type", "application/json");
+        if let Some((key, secret)) = &load.credentials {
+            request = request.header("x-api-key", key);
+            if let Some(secret) = secret {
+                request = sign(request, secret, &body);
+            }
         }
         let started = Instant::now();
         let result = request.body(body).send().await;
         let elapsed = started.elapsed();
         match result {
-            Ok(response) if response.status() == 202 => {
+            Ok(response) if response.status() == load.accepted => {
                 let text = response.text().await.unwrap_or_default();
-                tally.alerts += 1;
-                if text.contains("\"duplicate\"") {
-                    tally.duplicates += 1;
-                }
+                tally.alerts += load.alerts as u64;
+                tally.duplicates += text.matches("\"duplicate\"").count() as u64;
                 tally
                     .latencies_us
                     .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
@@ -448,18 +711,59 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// Refuses what the target cannot do; exits with a usage error.
+fn check_target(args: &Args) {
+    use clap::CommandFactory;
+    use clap::error::ErrorKind;
+    let refusal = match args.target {
+        Target::AlertWhisperer if args.token.is_none() => Some((
+            ErrorKind::MissingRequiredArgument,
+            "--token (or AW_TOKEN) is required with --target alertwhisperer",
+        )),
+        Target::Alertmanager if !matches!(args.mode, Mode::Webhook | Mode::Batch) => Some((
+            ErrorKind::ArgumentConflict,
+            "--target alertmanager takes --mode webhook or --mode batch",
+        )),
+        _ => None,
+    };
+    if let Some((kind, message)) = refusal {
+        Args::command().error(kind, message).exit();
+    }
+}
+
+/// The run's settings beyond the common ones, for the first line of the report.
+fn describe(args: &Args) -> String {
+    let ours = args.target == Target::AlertWhisperer;
+    let mut text = String::new();
+    if matches!(args.mode, Mode::Grpc | Mode::Batch) {
+        text += &format!(" batch={}", args.batch);
+    }
+    if ours && matches!(args.mode, Mode::Webhook | Mode::Batch) {
+        text += &format!(" signed={}", !args.unsigned);
+    }
+    if !ours {
+        text += " target=alertmanager";
+    }
+    text
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    check_target(&args);
     if args.connections == 0 || args.companies == 0 {
         bail!("--connections and --companies must be at least 1");
     }
     match args.mode {
         Mode::Watch => return watch::run(&args, &setup(&args, args.companies).await?).await,
         Mode::Storm => return storm::run(&args).await,
-        Mode::Webhook | Mode::Grpc => {}
+        Mode::Batch if args.batch == 0 => bail!("--batch must be at least 1"),
+        Mode::Webhook | Mode::Grpc | Mode::Batch => {}
     }
-    let companies = setup(&args, args.companies).await?;
+    let companies = match args.target {
+        Target::AlertWhisperer => setup(&args, args.companies).await?,
+        Target::Alertmanager => named_companies(args.companies),
+    };
     println!(
         "loadgen: mode={:?} connections={} seconds={} companies={} assets/company={}{}",
         args.mode,
@@ -467,10 +771,7 @@ async fn main() -> anyhow::Result<()> {
         args.seconds,
         args.companies,
         args.assets,
-        match args.mode {
-            Mode::Grpc => format!(" batch={}", args.batch),
-            _ => format!(" signed={}", !args.unsigned),
-        }
+        describe(&args)
     );
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
@@ -478,17 +779,16 @@ async fn main() -> anyhow::Result<()> {
     for n in 0..args.connections {
         let company = &companies[n % companies.len()];
         workers.push(match args.mode {
-            Mode::Webhook => tokio::spawn(webhook_worker(
-                args.url.clone(),
-                (company.key.clone(), company.secret.clone()),
-                args.assets,
-                deadline,
-            )),
-            _ => tokio::spawn(grpc_worker(
+            Mode::Grpc => tokio::spawn(grpc_worker(
                 args.url.clone(),
                 company.key.clone(),
                 args.assets,
                 args.batch,
+                deadline,
+            )),
+            _ => tokio::spawn(http_worker(
+                HttpLoad::new(&args, company),
+                args.assets,
                 deadline,
             )),
         });
@@ -814,7 +1114,7 @@ mod watch {
         // each) and read its first heartbeat before any alert is sent.
         let opened = futures::future::join_all((0..args.watchers).map(|n| {
             let company = n % companies.len();
-            let (url, token, id) = (&args.url, &args.token, &companies[company].id);
+            let (url, token, id) = (&args.url, args.token(), &companies[company].id);
             async move { open(url, token, id).await.map(|opened| (company, opened)) }
         }))
         .await;
@@ -875,7 +1175,7 @@ mod watch {
         // heartbeat tells each company's head.
         let mut heads = Vec::new();
         for company in companies {
-            heads.push(open(&args.url, &args.token, &company.id).await?.1);
+            heads.push(open(&args.url, args.token(), &company.id).await?.1);
         }
         let drain_started = Instant::now();
         let drain_limit = Duration::from_secs(30);
@@ -1258,7 +1558,7 @@ mod storm {
         let mut ingest = v1::ingest_service_client::IngestServiceClient::new(chan);
         let config = correlation
             .get_correlation_config(authed(
-                &args.token,
+                args.token(),
                 v1::GetCorrelationConfigRequest {
                     company_id: company.id.clone(),
                 },
@@ -1340,7 +1640,7 @@ mod storm {
                 let explained = loop {
                     let explained = correlation
                         .explain_alert(authed(
-                            &args.token,
+                            args.token(),
                             v1::ExplainAlertRequest {
                                 alert_id: alert_id.clone(),
                                 ..Default::default()
@@ -1380,7 +1680,7 @@ mod storm {
         let start_time = Some(timestamp_ms(started_ms - 60_000));
         let noise = correlation
             .get_noise_stats(authed(
-                &args.token,
+                args.token(),
                 v1::GetNoiseStatsRequest {
                     company_id: company.id.clone(),
                     start_time,
@@ -1391,7 +1691,7 @@ mod storm {
             .into_inner();
         let kpis = incidents
             .get_kpis(authed(
-                &args.token,
+                args.token(),
                 v1::GetKpisRequest {
                     company_id: company.id.clone(),
                     start_time,
@@ -1407,7 +1707,7 @@ mod storm {
         loop {
             let page = incidents
                 .list_incidents(authed(
-                    &args.token,
+                    args.token(),
                     v1::ListIncidentsRequest {
                         company_ids: vec![company.id.clone()],
                         page_size: 500,
