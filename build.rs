@@ -5,12 +5,9 @@ use std::path::PathBuf;
 
 use prost::Message;
 
-fn main() -> anyhow::Result<()> {
-    let proto_root = PathBuf::from("proto");
-    let package_dir = proto_root.join("alertwhisperer/v1");
-    println!("cargo:rerun-if-changed={}", proto_root.display());
-
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&package_dir)?
+/// The `.proto` files of one package directory, sorted.
+fn protos(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "proto"))
@@ -19,17 +16,27 @@ fn main() -> anyhow::Result<()> {
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }
+    Ok(files)
+}
 
-    let descriptors = protox::compile(&files, [&proto_root])?;
+fn main() -> anyhow::Result<()> {
+    let proto_root = PathBuf::from("proto");
+    println!("cargo:rerun-if-changed={}", proto_root.display());
+    let public = protos(&proto_root.join("alertwhisperer/v1"))?;
+    let internal = protos(&proto_root.join("alertwhisperer/internal/v1"))?;
+
+    // Reflection describes the public API only; the replicas' internal
+    // service is generated but not listed.
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(
         out_dir.join("alertwhisperer_descriptor.bin"),
-        descriptors.encode_to_vec(),
+        protox::compile(&public, [&proto_root])?.encode_to_vec(),
     )?;
 
+    let all: Vec<PathBuf> = public.into_iter().chain(internal).collect();
     tonic_prost_build::configure()
         // RPCs that a later issue implements answer UNIMPLEMENTED through these defaults.
         .generate_default_stubs(true)
-        .compile_fds(descriptors)?;
+        .compile_fds(protox::compile(&all, [&proto_root])?)?;
     Ok(())
 }

@@ -66,6 +66,13 @@ pub struct Config {
     /// A company whose state nothing used for this long is dropped from
     /// memory (and loaded again when needed), in seconds; 0 keeps it.
     pub resident_idle_seconds: u64,
+    /// PostgreSQL replicas: the URL other replicas reach this one at to
+    /// forward requests for the companies it owns; empty means
+    /// `http://<listen>` (a wildcard listen address becomes 127.0.0.1).
+    pub advertise_url: String,
+    /// PostgreSQL replicas: how long a company's lease lasts unless renewed,
+    /// in seconds (2–60); a replica that dies is taken over after it.
+    pub lease_seconds: u64,
     /// Largest webhook body accepted, in bytes; larger bodies get 413.
     pub webhook_max_body_bytes: usize,
     /// AWS region for SSM calls; empty disables everything AWS (those RPCs answer
@@ -134,6 +141,8 @@ impl Default for Config {
             projector_max_lag: 200_000,
             read_wait_ms: 10_000,
             resident_idle_seconds: 3600,
+            advertise_url: String::new(),
+            lease_seconds: 5,
             webhook_max_body_bytes: 1024 * 1024,
             aws_region: String::new(),
             aws_endpoint_url: String::new(),
@@ -268,6 +277,21 @@ impl Config {
                 "read_wait_ms: must be between 0 and 60000".to_owned(),
             ));
         }
+        if !(2..=60).contains(&self.lease_seconds) {
+            return Err(ConfigError(
+                "lease_seconds: must be between 2 and 60".to_owned(),
+            ));
+        }
+        if !self.advertise_url.is_empty()
+            && self
+                .advertise_url
+                .parse::<http::Uri>()
+                .map_or(true, |uri| uri.scheme().is_none() || uri.host().is_none())
+        {
+            return Err(ConfigError(
+                "advertise_url: must be an absolute URL such as http://10.0.0.5:8080".to_owned(),
+            ));
+        }
         if !self.ingest_log_path.as_os_str().is_empty() && !self.is_sqlite() {
             return Err(ConfigError(
                 "ingest_log_path: only applies to SQLite (on PostgreSQL the log is a table)"
@@ -349,6 +373,20 @@ impl Config {
             .unwrap_or_else(|| "alert-whisperer".to_owned());
         let log = path.with_file_name(format!("{stem}-log.db"));
         format!("sqlite://{}?mode=rwc", log.display())
+    }
+
+    /// Where other replicas reach this one (`advertise_url`, or derived
+    /// from `listen`).
+    pub fn advertise_url(&self) -> String {
+        if !self.advertise_url.is_empty() {
+            return self.advertise_url.trim_end_matches('/').to_owned();
+        }
+        let host = if self.listen.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            self.listen.ip()
+        };
+        format!("http://{}", SocketAddr::new(host, self.listen.port()))
     }
 
     /// How long a read waits for the projector.

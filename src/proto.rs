@@ -14,6 +14,14 @@ pub mod alertwhisperer {
     pub mod v1 {
         tonic::include_proto!("alertwhisperer.v1");
     }
+
+    /// What replicas ask each other (not part of the public API).
+    pub mod internal {
+        /// Version 1.
+        pub mod v1 {
+            tonic::include_proto!("alertwhisperer.internal.v1");
+        }
+    }
 }
 
 pub use alertwhisperer::v1;

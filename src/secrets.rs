@@ -24,6 +24,8 @@ const DISPLAY_PREFIX_LEN: usize = 12;
 #[derive(Clone)]
 pub struct MasterKey {
     cipher: ChaCha20Poly1305,
+    /// What replicas present to each other (see [`MasterKey::replica_token`]).
+    replica_token: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -59,9 +61,25 @@ impl MasterKey {
 
     /// A key from raw bytes.
     pub fn from_bytes(key: &[u8; 32]) -> Self {
+        use hmac::{Hmac, KeyInit as _, Mac};
+        let token = Hmac::<sha2::Sha256>::new_from_slice(key)
+            .map(|mut mac| {
+                mac.update(b"alert-whisperer/replica-token/v1");
+                hex::encode(mac.finalize().into_bytes())
+            })
+            .unwrap_or_default();
         Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(key)),
+            replica_token: token.into(),
         }
+    }
+
+    /// The token replicas of one deployment present to each other when one
+    /// forwards a request to the owner of a company: derived from the master
+    /// key they share, so it needs no configuration of its own and never
+    /// reveals the key.
+    pub fn replica_token(&self) -> &str {
+        &self.replica_token
     }
 
     /// Encrypts `plaintext`, bound to `context` (e.g. the company id), answering (nonce, ciphertext).

@@ -95,6 +95,7 @@ impl Server {
                 metrics: metrics.clone(),
                 executor: executor_wake.clone(),
                 log_sync: options.log_sync.clone(),
+                replica_token: master_key.replica_token().to_owned(),
                 shutdown: shutdown.clone(),
             },
         )
@@ -243,6 +244,7 @@ impl Server {
             stopping.cancelled().await;
             tokio::time::sleep(grace).await;
         };
+        let owners = self.state.owners.clone();
         tokio::select! {
             result = serve => {
                 result.map_err(|error| Error::Internal(format!("server: {error}")))?;
@@ -252,16 +254,22 @@ impl Server {
                 tracing::warn!(grace_seconds = grace.as_secs(), "calls still running after the grace period; stopping anyway");
             }
         }
+        // Other replicas may take this one's companies at once.
+        owners.release_all().await;
         Ok(())
     }
 }
 
 /// Binds the configured address, prints the first admin token if one was
 /// created, and serves until SIGINT or SIGTERM.
-pub async fn run(config: Config) -> Result<()> {
+pub async fn run(mut config: Config) -> Result<()> {
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|error| Error::Internal(format!("cannot listen on {}: {error}", config.listen)))?;
+    // The port actually bound (for `listen = …:0`): what replicas advertise.
+    if let Ok(bound) = listener.local_addr() {
+        config.listen = bound;
+    }
     let server = Server::prepare(config).await?;
     if let Some(token) = server.initial_admin_token() {
         // Printed once, never logged: only its hash is stored.

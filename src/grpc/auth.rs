@@ -43,7 +43,17 @@ pub(crate) async fn authenticate(
         operator.map(|operator| request.extensions_mut().insert(operator).is_none())
     };
     match result {
-        Ok(_) => next.run(request).await,
+        Ok(_) => {
+            // What the call does on its behalf (a forward to another
+            // replica) keeps its deadline.
+            let deadline = request
+                .headers()
+                .get("grpc-timeout")
+                .and_then(|value| value.to_str().ok())
+                .and_then(crate::owner::deadline::parse_grpc_timeout)
+                .map(|timeout| tokio::time::Instant::now() + timeout);
+            crate::owner::deadline::within(deadline, next.run(request)).await
+        }
         Err(error) => tonic::Status::from(error).into_http::<Body>(),
     }
 }

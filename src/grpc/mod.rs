@@ -7,6 +7,7 @@ pub mod correlation;
 pub mod incident;
 pub mod ingest;
 pub(crate) mod remediation;
+pub mod replica;
 pub mod runbook;
 pub mod tenant;
 pub(crate) mod watch;
@@ -111,7 +112,12 @@ pub(crate) fn router(
         ))
         .add_service(v1::compliance_service_server::ComplianceServiceServer::new(
             compliance::ComplianceHandler::new(state.clone()),
-        ));
+        ))
+        .add_service(
+            crate::proto::alertwhisperer::internal::v1::replica_service_server::ReplicaServiceServer::new(
+                replica::ReplicaHandler::new(state.clone()),
+            ),
+        );
 
     let mut router = routes
         .into_axum_router()

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -111,6 +111,8 @@ pub(crate) struct Writer {
     /// Checks, inside each append, that this replica still owns every
     /// company of the group (PostgreSQL replicas; `None` on one server).
     pub fence: Option<Arc<dyn super::Fence>>,
+    /// Cancelled when the owners are gone: the writer stops.
+    pub closed: tokio_util::sync::CancellationToken,
 }
 
 impl Writer {
@@ -127,7 +129,14 @@ impl Writer {
             to_sync,
         ));
         let mut lsn = 0u64;
-        while let Some(first) = messages.recv().await {
+        loop {
+            let first = tokio::select! {
+                message = messages.recv() => match message {
+                    Some(message) => message,
+                    None => break,
+                },
+                () = self.closed.cancelled() => break,
+            };
             let mut group = Vec::new();
             let mut prunes = Vec::new();
             let mut bytes = 0usize;
@@ -204,20 +213,37 @@ impl Writer {
         if let Some(fence) = &self.fence
             && !group.is_empty()
         {
-            let companies: Vec<&str> = group.iter().map(|s| s.record.company_id.as_str()).collect();
+            let companies: Vec<(&str, i64)> = group
+                .iter()
+                .map(|s| (s.record.company_id.as_str(), s.resident.epoch))
+                .collect();
             fence.check(&txn, &companies).await?;
         }
-        let appended_at = now_ms();
+        // On PostgreSQL the time of the append is the database's, so that
+        // replicas compare it with one clock (the cross-replica read barrier).
+        let appended_at: Expr = match self.log.backend() {
+            DbBackend::Postgres => {
+                Expr::cust("(extract(epoch from clock_timestamp()) * 1000)::bigint")
+            }
+            _ => Expr::value(now_ms()),
+        };
         for chunk in group.chunks(ROWS_PER_INSERT) {
-            let rows = chunk.iter().map(|submission| ingest_log::ActiveModel {
-                company_id: Set(submission.record.company_id.clone()),
-                position: Set(submission.record.position),
-                appended_at: Set(appended_at),
-                payload: Set(submission.bytes.clone()),
-            });
-            ingest_log::Entity::insert_many(rows)
-                .exec_without_returning(&txn)
-                .await?;
+            let mut insert = Query::insert();
+            insert.into_table(ingest_log::Entity).columns([
+                ingest_log::Column::CompanyId,
+                ingest_log::Column::Position,
+                ingest_log::Column::AppendedAt,
+                ingest_log::Column::Payload,
+            ]);
+            for submission in chunk {
+                insert.values_panic([
+                    Expr::value(submission.record.company_id.clone()),
+                    Expr::value(submission.record.position),
+                    appended_at.clone(),
+                    Expr::value(submission.bytes.clone()),
+                ]);
+            }
+            txn.execute(&insert).await?;
         }
         for (company_id, position) in prunes {
             let statement = Query::delete()

@@ -21,7 +21,9 @@
 //! and companies are then loaded from the tables as they are used. See
 //! docs/architecture.md.
 
+pub(crate) mod cluster;
 pub mod command;
+pub mod deadline;
 pub(crate) mod load;
 pub mod log;
 pub(crate) mod projector;
@@ -56,12 +58,13 @@ use crate::store::{ScopedCompany, Store, now_ms};
 /// Pending events one decision takes (CorrelateNow takes them in pages).
 pub const PASS_EVENTS: u64 = 2000;
 
-/// Checks inside an append that this replica still owns the companies
-/// (PostgreSQL replicas: the lease epochs); an error refuses the group.
+/// Checks inside an append that this replica still owns the companies at
+/// the epochs their states were loaded at (PostgreSQL replicas: the leases);
+/// an error refuses the group.
 #[tonic::async_trait]
 pub trait Fence: Send + Sync + 'static {
-    /// Fails unless every company is still this replica's.
-    async fn check(&self, txn: &DatabaseTransaction, companies: &[&str]) -> Result<()>;
+    /// Fails unless every (company, epoch) is still this replica's.
+    async fn check(&self, txn: &DatabaseTransaction, companies: &[(&str, i64)]) -> Result<()>;
 }
 
 /// How far the log is durable and projected, in group commits, and how
@@ -131,6 +134,14 @@ impl Progress {
     }
 }
 
+/// Where a company's decisions are made.
+enum Route {
+    /// Here.
+    Local(Arc<Resident>),
+    /// At the replica advertised at this address.
+    Remote(String),
+}
+
 /// What the owners are configured with.
 #[derive(Debug, Clone)]
 struct Settings {
@@ -158,6 +169,17 @@ struct Inner {
     hub: Arc<Hub>,
     metrics: Arc<Metrics>,
     stopped: Stopped,
+    /// With replicas on PostgreSQL: leases and forwarding.
+    cluster: Option<Arc<cluster::Cluster>>,
+    /// Cancelled when the last handle goes: the writer's and the projector's
+    /// threads (and their connections) end with the owners.
+    closed: CancellationToken,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.closed.cancel();
+    }
 }
 
 impl std::fmt::Debug for Owners {
@@ -178,6 +200,8 @@ pub struct Start {
     pub executor: Arc<Notify>,
     /// Replaces what makes the log's commits durable (tests).
     pub log_sync: Option<Arc<dyn log::LogSync>>,
+    /// The token replicas present to each other (from the master key).
+    pub replica_token: String,
     /// Stops the background tasks.
     pub shutdown: CancellationToken,
 }
@@ -202,9 +226,29 @@ impl Owners {
         }
         let (writer_tx, writer_rx) = mpsc::unbounded_channel();
         let (projector_tx, projector_rx) = mpsc::unbounded_channel();
+        let closed = CancellationToken::new();
         let projector_store = Store::connect_with_pool(config, 1).await?;
+        // On PostgreSQL several replicas may share the database: companies
+        // are owned through leases, and every append is fenced by them.
+        let cluster = (!config.is_sqlite()).then(|| {
+            Arc::new(cluster::Cluster::new(
+                start.store.clone(),
+                config.advertise_url(),
+                Duration::from_secs(config.lease_seconds),
+                &start.replica_token,
+            ))
+        });
+        let fence: Option<Arc<dyn Fence>> = cluster.as_ref().map(|cluster| {
+            Arc::new(cluster::LeaseFence {
+                replica_id: cluster.replica_id.clone(),
+            }) as Arc<dyn Fence>
+        });
+        if let Some(cluster) = &cluster {
+            tracing::info!(replica_id = %cluster.replica_id, address = %config.advertise_url(), "replica on a shared database: companies are owned through leases");
+        }
         spawn_thread("ingest-log", {
             let config = config.clone();
+            let closed = closed.clone();
             let stopped = stopped.clone();
             let progress = progress.clone();
             let log_sync = start.log_sync.clone();
@@ -229,7 +273,8 @@ impl Owners {
                     stopped,
                     progress,
                     projector: projector_tx,
-                    fence: None,
+                    fence,
+                    closed,
                 }
                 .run(writer_rx)
                 .await;
@@ -256,6 +301,8 @@ impl Owners {
             hub: start.hub,
             metrics: start.metrics,
             stopped,
+            cluster,
+            closed: closed.clone(),
         });
         spawn_thread("projector", {
             let progress = progress.clone();
@@ -266,13 +313,17 @@ impl Owners {
                     progress,
                     log: writer_tx,
                     executor,
+                    closed,
                 }
                 .run(projector_rx)
                 .await;
             }
         })?;
         let owners = Self { inner };
-        tokio::spawn(owners.clone().sweep(start.shutdown));
+        tokio::spawn(owners.clone().sweep(start.shutdown.clone()));
+        if owners.inner.cluster.is_some() {
+            tokio::spawn(owners.clone().renew(start.shutdown));
+        }
         Ok(owners)
     }
 
@@ -284,39 +335,128 @@ impl Owners {
 
     /// Waits until the tables reflect everything answered before the call
     /// (at most `read_wait_ms`): reads call it first, so that an id an
-    /// answer or a stream gave is found.
+    /// answer or a stream gave is found. With replicas, what the others
+    /// answered too.
     pub async fn read_barrier(&self) {
-        if !self
-            .inner
-            .progress
-            .caught_up(self.inner.settings.read_wait)
-            .await
-        {
+        let wait = self.inner.settings.read_wait;
+        if !self.inner.progress.caught_up(wait).await {
             tracing::warn!(
                 backlog = self.inner.progress.backlog(),
                 "a read did not wait for the projector any longer"
             );
         }
+        if let Some(cluster) = &self.inner.cluster {
+            match cluster.barrier(wait).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        "a read did not wait for the other replicas' projectors any longer"
+                    )
+                }
+                Err(error) => tracing::warn!(%error, "cannot see how far the replicas projected"),
+            }
+        }
     }
 
-    /// Decides `command` for `company`, logs it durably and answers.
+    /// Whether `token` is this deployment's cluster token (forwarded calls).
+    pub fn accepts_replica_token(&self, token: &str) -> bool {
+        self.inner
+            .cluster
+            .as_ref()
+            .is_some_and(|cluster| cluster.accepts(token))
+    }
+
+    /// Decides `command` for `company` where its owner is (this replica, or
+    /// the one it is forwarded to), logged durably, and answers.
     pub async fn execute(&self, company: &ScopedCompany, command: Command) -> Result<Answer> {
         if let Some(reason) = self.stopped()
             && matches!(command, Command::Ingest(_))
         {
             return Err(log::stopped_error(reason));
         }
-        // A state dropped after a failed append is loaded again once.
-        for attempt in 0..2 {
-            let resident = self.resident(company).await?;
-            match self.run(&resident, company, command.clone()).await {
-                Err(Error::Unavailable(_)) if attempt == 0 && resident.is_invalid() => continue,
-                result => return result,
+        let deadline = deadline::current();
+        let mut dropped = 0;
+        loop {
+            match self.route(company).await? {
+                Route::Local(resident) => match self.run(&resident, company, command.clone()).await
+                {
+                    // A state dropped after a failed append (or a lost
+                    // lease) is loaded again, or the request goes where
+                    // the company is now.
+                    Err(Error::Unavailable(_)) if dropped < 2 && resident.is_invalid() => {
+                        dropped += 1;
+                    }
+                    result => return result,
+                },
+                Route::Remote(address) => {
+                    let Some(cluster) = &self.inner.cluster else {
+                        return Err(Error::Internal(
+                            "a remote owner without a cluster".to_owned(),
+                        ));
+                    };
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    if left.is_zero() {
+                        return Err(Error::Unavailable(format!(
+                            "the owner of company {company} did not answer in time; retry"
+                        )));
+                    }
+                    match cluster
+                        .forward(&address, company.id(), &command, left)
+                        .await
+                    {
+                        Ok(answer) => return Ok(answer),
+                        Err(cluster::Unreached::Refused(error)) => return Err(error),
+                        Err(cluster::Unreached::Moved) => {}
+                        Err(cluster::Unreached::Down(why)) => {
+                            // Until its lease expires the company is the
+                            // owner's; then this replica takes it over.
+                            tracing::debug!(company_id = %company, address, why, "the owner does not answer");
+                            tokio::time::sleep(Duration::from_millis(200).min(left)).await;
+                        }
+                    }
+                }
             }
         }
-        Err(Error::Unavailable(
-            "the company's state could not be loaded; retry".to_owned(),
-        ))
+    }
+
+    /// Decides a command forwarded by another replica: here, never passed on
+    /// again (answers `NotOwner` when another replica owns the company).
+    pub(crate) async fn execute_forwarded(
+        &self,
+        company: &ScopedCompany,
+        command: Command,
+    ) -> cluster::Forwarded {
+        let resident = match self.held(company.id()) {
+            Some(resident) => resident,
+            None => match self.take(company).await {
+                Ok(Some(resident)) => resident,
+                Ok(None) => return Err(cluster::Refusal::NotOwner),
+                Err(error) => return Err(cluster::Refusal::of(error)),
+            },
+        };
+        self.run(&resident, company, command)
+            .await
+            .map_err(cluster::Refusal::of)
+    }
+
+    /// Where the company's decisions are made: here (loaded or taken over
+    /// when needed), or at the replica that owns it.
+    async fn route(&self, company: &ScopedCompany) -> Result<Route> {
+        loop {
+            if let Some(resident) = self.held(company.id()) {
+                return Ok(Route::Local(resident));
+            }
+            if let Some(cluster) = &self.inner.cluster
+                && let Some(lease) = cluster.lease(company.id()).await?
+                && lease.live
+                && lease.owner_id != cluster.replica_id
+            {
+                return Ok(Route::Remote(lease.address));
+            }
+            if let Some(resident) = self.take(company).await? {
+                return Ok(Route::Local(resident));
+            }
+        }
     }
 
     async fn run(
@@ -518,10 +658,12 @@ impl Owners {
         }
     }
 
-    /// The company's resident state, loaded when this server does not hold it.
-    async fn resident(&self, company: &ScopedCompany) -> Result<Arc<Resident>> {
+    /// Takes the company: with replicas its lease first (`None` when
+    /// another replica holds a live one) and what the previous owner logged
+    /// but did not project; then loads its state from the tables.
+    async fn take(&self, company: &ScopedCompany) -> Result<Option<Arc<Resident>>> {
         if let Some(resident) = self.held(company.id()) {
-            return Ok(resident);
+            return Ok(Some(resident));
         }
         let lock = {
             let mut loading = self
@@ -533,7 +675,22 @@ impl Owners {
         };
         let _loading = lock.lock().await;
         if let Some(resident) = self.held(company.id()) {
-            return Ok(resident);
+            return Ok(Some(resident));
+        }
+        let mut epoch = 0;
+        if let Some(cluster) = &self.inner.cluster {
+            let Some(taken) = cluster.acquire(company.id()).await? else {
+                return Ok(None);
+            };
+            epoch = taken;
+            // What the previous owner logged and did not project (the log
+            // is in this database): recorded decisions, written as they are.
+            let recovered =
+                projector::recover_company(&self.inner.store, &self.inner.store, company.id())
+                    .await?;
+            if recovered.records > 0 {
+                tracing::info!(company_id = %company, records = recovered.records, epoch, "took over a company and projected what its previous owner logged");
+            }
         }
         // Everything durable of the company must be in the tables first
         // (after a dropped state, its records may still be on their way).
@@ -543,13 +700,18 @@ impl Owners {
             ));
         }
         let state = load::company(&self.inner.store, company, self.inner.settings.windows).await?;
-        let resident = Arc::new(Resident::new(state, self.inner.hub.clone(), now_ms()));
+        let resident = Arc::new(Resident::new(
+            state,
+            epoch,
+            self.inner.hub.clone(),
+            now_ms(),
+        ));
         self.inner
             .companies
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(company.id().to_owned(), resident.clone());
-        Ok(resident)
+        Ok(Some(resident))
     }
 
     fn held(&self, company_id: &str) -> Option<Arc<Resident>> {
@@ -933,6 +1095,72 @@ impl Owners {
         }
     }
 
+    /// Renews the leases of the companies this replica holds, every third
+    /// of the lease time; drops those it lost. If it cannot renew for a
+    /// whole lease time it drops them all: another replica may own them now.
+    async fn renew(self, shutdown: CancellationToken) {
+        let Some(cluster) = self.inner.cluster.clone() else {
+            return;
+        };
+        let lease = cluster.lease_time();
+        let mut every = tokio::time::interval(lease / 3);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut renewed = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            let held = self.held_leases();
+            match cluster.renew(&held).await {
+                Ok(lost) => {
+                    renewed = tokio::time::Instant::now();
+                    for company_id in lost {
+                        tracing::warn!(
+                            company_id,
+                            "lost the lease of a company; its state is dropped"
+                        );
+                        self.release(&company_id);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot renew the leases");
+                    if renewed.elapsed() >= lease {
+                        for (company_id, _) in held {
+                            self.release(&company_id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The (company, epoch) of every company this replica holds.
+    fn held_leases(&self) -> Vec<(String, i64)> {
+        self.inner
+            .companies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .filter(|resident| !resident.is_invalid())
+            .map(|resident| (resident.company_id.clone(), resident.epoch))
+            .collect()
+    }
+
+    /// Gives up every company (at shutdown): with replicas another one may
+    /// take them at once instead of waiting for the leases to expire.
+    pub async fn release_all(&self) {
+        let held = self.held_leases();
+        for (company_id, _) in &held {
+            self.release(company_id);
+        }
+        if let Some(cluster) = &self.inner.cluster
+            && let Err(error) = cluster.release(&held).await
+        {
+            tracing::warn!(%error, "cannot give up the leases");
+        }
+    }
+
     async fn sweep_once(&self) -> Result<()> {
         let store = &self.inner.store;
         for company in store.companies_with_quiet_flapping().await? {
@@ -977,6 +1205,11 @@ impl Owners {
                 tracing::debug!(company_id = %resident.company_id, "dropped an idle company from memory");
                 resident.invalidate();
                 self.forget(&resident);
+                if let Some(cluster) = &self.inner.cluster {
+                    cluster
+                        .release(&[(resident.company_id.clone(), resident.epoch)])
+                        .await?;
+                }
             }
         }
         Ok(())

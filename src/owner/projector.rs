@@ -34,12 +34,22 @@ pub(crate) struct Projector {
     pub log: mpsc::UnboundedSender<Message>,
     /// Woken when execution rows were written.
     pub executor: Arc<Notify>,
+    /// Cancelled when the owners are gone: the projector stops (what it did
+    /// not write is in the log, for the next start).
+    pub closed: tokio_util::sync::CancellationToken,
 }
 
 impl Projector {
     /// Projects what arrives until `durable` closes.
     pub(crate) async fn run(self, mut durable: mpsc::UnboundedReceiver<Durable>) {
-        while let Some(first) = durable.recv().await {
+        loop {
+            let first = tokio::select! {
+                group = durable.recv() => match group {
+                    Some(group) => group,
+                    None => return,
+                },
+                () = self.closed.cancelled() => return,
+            };
             let mut groups = vec![first];
             let mut weight = weight_of(&groups[0]);
             let mut records = groups[0].records.len();
@@ -113,21 +123,38 @@ fn weight_of(group: &Durable) -> usize {
 pub(crate) async fn recover(store: &Store, log: &Store) -> Result<Projected> {
     let mut total = Projected::default();
     for (company_id, _) in companies_in(log).await? {
-        let mut after = 0;
-        loop {
-            let records = records_after(log, &company_id, after, RECOVERY_PAGE).await?;
-            let Some(last) = records.last().map(|record| record.position) else {
-                break;
-            };
-            let refs: Vec<&Record> = records.iter().collect();
-            let projected = store.project(&refs).await?;
-            total.records += projected.records;
-            total.events += projected.events;
-            total.entries += projected.entries;
-            total.executions += projected.executions;
-            after = last;
-        }
-        prune(log, &company_id, after).await?;
+        let projected = recover_company(store, log, &company_id).await?;
+        total.records += projected.records;
+        total.events += projected.events;
+        total.entries += projected.entries;
+        total.executions += projected.executions;
+    }
+    Ok(total)
+}
+
+/// [`recover`] for one company (a replica taking it over).
+pub(crate) async fn recover_company(
+    store: &Store,
+    log: &Store,
+    company_id: &str,
+) -> Result<Projected> {
+    let mut total = Projected::default();
+    let mut after = 0;
+    loop {
+        let records = records_after(log, company_id, after, RECOVERY_PAGE).await?;
+        let Some(last) = records.last().map(|record| record.position) else {
+            break;
+        };
+        let refs: Vec<&Record> = records.iter().collect();
+        let projected = store.project(&refs).await?;
+        total.records += projected.records;
+        total.events += projected.events;
+        total.entries += projected.entries;
+        total.executions += projected.executions;
+        after = last;
+    }
+    if after > 0 {
+        prune(log, company_id, after).await?;
     }
     Ok(total)
 }

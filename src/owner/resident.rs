@@ -23,6 +23,8 @@ const RING_KEEP: usize = 4096;
 pub(crate) struct Resident {
     /// The company.
     pub company_id: String,
+    /// The lease epoch it was loaded at (replicas on PostgreSQL; 0 alone).
+    pub epoch: i64,
     state: Mutex<CompanyState>,
     /// Bumped when the state is dropped: records decided on it are refused.
     generation: AtomicU64,
@@ -52,11 +54,12 @@ impl std::fmt::Debug for Resident {
 
 impl Resident {
     /// A company loaded at `state`'s position and sequence, all of it projected.
-    pub(crate) fn new(state: CompanyState, hub: Arc<Hub>, now: i64) -> Self {
+    pub(crate) fn new(state: CompanyState, epoch: i64, hub: Arc<Hub>, now: i64) -> Self {
         let (durable, _) = watch::channel(state.position);
         let state_sequence = state.sequence;
         Self {
             company_id: state.company_id.clone(),
+            epoch,
             projected: watch::channel(state.position).0,
             durable_sequence: AtomicI64::new(state.sequence),
             durable,

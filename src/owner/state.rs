@@ -278,7 +278,8 @@ impl CompanyState {
         // Each alert of the request: a retry of a delivery seen before (in
         // this request too), or a new event.
         enum Slot {
-            Retry(u128),
+            /// Recognised by its delivery id (true) or its idempotency key.
+            Retry(bool, u128),
             New(String),
         }
         let mut slots = Vec::with_capacity(batch.events.len());
@@ -288,12 +289,12 @@ impl CompanyState {
             let key = event.idempotency_key();
             let key128 = idempotency128(&key);
             let delivery = event.delivery_id.as_deref().map(hash128);
-            let seen = delivery
-                .and_then(|d| self.deliveries.get(d))
-                .or_else(|| self.idempotency.get(key128))
-                .copied();
-            if seen.is_some() {
-                slots.push(Slot::Retry(delivery.unwrap_or(key128)));
+            if let Some(delivery) = delivery.filter(|d| self.deliveries.get(*d).is_some()) {
+                slots.push(Slot::Retry(true, delivery));
+                continue;
+            }
+            if self.idempotency.get(key128).is_some() {
+                slots.push(Slot::Retry(false, key128));
                 continue;
             }
             let id = new_id();
@@ -345,12 +346,13 @@ impl CompanyState {
         let answers = slots
             .into_iter()
             .map(|slot| match slot {
-                Slot::Retry(key) => {
-                    let seen = self
-                        .deliveries
-                        .get(key)
-                        .or_else(|| self.idempotency.get(key))
-                        .copied();
+                Slot::Retry(by_delivery, key) => {
+                    let seen = if by_delivery {
+                        self.deliveries.get(key)
+                    } else {
+                        self.idempotency.get(key)
+                    }
+                    .copied();
                     let alert_id = seen.map(|s| id_of(s.alert)).unwrap_or_default();
                     // The first delivery's incident, or the one its alert is in now.
                     let incident_id = seen.and_then(|s| s.incident.map(id_of)).or_else(|| {

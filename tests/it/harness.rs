@@ -98,6 +98,11 @@ impl TestServer {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        // Replicas advertise where they really listen.
+        let config = Config {
+            listen: addr,
+            ..config
+        };
         let server = Server::prepare_with(config.clone(), options.clone())
             .await
             .expect("prepare");

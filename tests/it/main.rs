@@ -7,6 +7,7 @@ mod aws;
 mod client;
 mod compliance;
 mod correlation;
+mod crash;
 mod dashboard;
 mod export;
 mod harness;

@@ -202,7 +202,7 @@ async fn grpc_web_cors_preflight_when_configured() {
     task.await.unwrap().unwrap();
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -210,11 +210,11 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn binary() -> tokio::process::Command {
+pub(crate) fn binary() -> tokio::process::Command {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_alert-whisperer"))
 }
 
-async fn wait_until_healthy(port: u16) {
+pub(crate) async fn wait_until_healthy(port: u16) {
     let http = reqwest::Client::new();
     for _ in 0..200 {
         let healthy = http
