@@ -930,6 +930,200 @@ mod tests {
         assert!(recent.get(19).is_some());
     }
 
+    fn state(settings: crate::domain::correlation::CorrelationSettings) -> CompanyState {
+        let world = World::new("c1", settings, 1_000, Box::new(new_id));
+        CompanyState::new(
+            world,
+            0,
+            0,
+            Windows {
+                idempotency_ms: 3_600_000,
+                idempotency_keys: 1000,
+            },
+            1_000,
+        )
+    }
+
+    fn event(asset: &str, dedup: &str, at: i64, delivery: Option<&str>) -> AlertEvent {
+        AlertEvent {
+            asset: asset.to_owned(),
+            signature: "disk_full".to_owned(),
+            severity: crate::domain::ingest::AlertSeverity::High,
+            message: format!("disk full on {asset}"),
+            tool_source: "test".to_owned(),
+            labels: std::collections::BTreeMap::new(),
+            occurred_at_ms: at,
+            action: crate::domain::ingest::AlertEventAction::Trigger,
+            dedup_key: dedup.to_owned(),
+            external_id: String::new(),
+            link: String::new(),
+            delivery_id: delivery.map(str::to_owned),
+        }
+    }
+
+    fn batch(events: Vec<AlertEvent>, signature: Option<&str>) -> IngestBatch {
+        IngestBatch {
+            company_id: "c1".to_owned(),
+            api_key_id: "k1".to_owned(),
+            source: "grpc".to_owned(),
+            events,
+            signature: signature.map(|s| (s.to_owned(), 10_000_000)),
+        }
+    }
+
+    fn answers(answer: Answer) -> Vec<EventAnswer> {
+        match answer {
+            Answer::Ingested(answers) => answers,
+            other => panic!("not an ingest answer: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn retries_answer_the_first_deliverys_ids_whichever_way_they_are_recognised() {
+        let mut state = state(Default::default());
+        // Two alerts with the same dedup key, time and action but other
+        // delivery ids: the second is taken as a retry of the first (by its
+        // idempotency key), in the same request.
+        let (record, answer) = state.ingest(
+            batch(
+                vec![
+                    event("web-01", "web-01|disk", 5_000, Some("d-1")),
+                    event("web-01", "web-01|disk", 5_000, Some("d-2")),
+                ],
+                None,
+            ),
+            6_000,
+        );
+        let first = answers(answer);
+        assert_eq!(first[0].outcome, Outcome::NewIncident);
+        assert_eq!(first[1].outcome, Outcome::Duplicate);
+        assert_eq!(first[1].alert_id, first[0].alert_id, "{first:?}");
+        assert_eq!(first[1].incident_id, first[0].incident_id);
+        let record = record.expect("a record");
+        assert_eq!(record.events.len(), 1, "the retry is not stored");
+        assert_eq!(record.position, 1);
+        // A retry recognised by its delivery id, at another time.
+        let (record, answer) = state.ingest(
+            batch(
+                vec![event("web-01", "web-01|disk", 9_000, Some("d-1"))],
+                None,
+            ),
+            10_000,
+        );
+        let retry = answers(answer);
+        assert_eq!(retry[0].outcome, Outcome::Duplicate);
+        assert_eq!(retry[0].alert_id, first[0].alert_id);
+        assert_eq!(retry[0].incident_id, first[0].incident_id);
+        assert!(
+            record.expect("a record").events.is_empty(),
+            "nothing stored, but the request still takes its position"
+        );
+        assert_eq!(state.position, 2);
+    }
+
+    #[test]
+    fn a_used_signature_is_a_replay_with_nothing_decided() {
+        let mut state = state(Default::default());
+        let (record, _) = state.ingest(
+            batch(vec![event("a", "a|x", 5_000, None)], Some("sha256=ab")),
+            6_000,
+        );
+        assert!(record.is_some_and(|r| r.signature.is_some()));
+        let (record, answer) = state.ingest(
+            batch(vec![event("b", "b|x", 5_000, None)], Some("sha256=ab")),
+            6_001,
+        );
+        assert!(record.is_none());
+        assert_eq!(answer, Answer::Replay);
+        assert_eq!(state.position, 1, "a replay takes no position");
+    }
+
+    #[test]
+    fn with_auto_correlate_off_events_wait_pending_then_are_correlated() {
+        let mut state = state(crate::domain::correlation::CorrelationSettings {
+            auto_correlate: false,
+            ..Default::default()
+        });
+        let (record, answer) =
+            state.ingest(batch(vec![event("a", "a|x", 5_000, None)], None), 6_000);
+        let record = record.expect("a record");
+        assert!(!record.events[0].decided);
+        assert!(record.outcomes.is_empty() && record.entries.is_empty());
+        assert_eq!(answers(answer)[0].outcome, Outcome::Stored);
+        assert_eq!(state.pending, 1);
+        let id = record.events[0].id.clone();
+        let (record, answer) = state.correlate_pending(
+            vec![(id.clone(), 6_000, record.events[0].event.clone())],
+            true,
+            7_000,
+        );
+        let record = record.expect("a record");
+        assert_eq!(record.decided_pending, vec![id]);
+        assert!(matches!(
+            answer,
+            Answer::Correlated {
+                incidents_created: 1,
+                ..
+            }
+        ));
+        assert_eq!(state.pending, 0);
+        // Sequences start at 1 and follow each other.
+        let sequences: Vec<i64> = record.entries.iter().map(Entry::sequence).collect();
+        assert_eq!(
+            sequences,
+            (1..=i64::try_from(sequences.len()).unwrap()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn an_execution_moves_only_from_the_version_the_state_knows() {
+        let mut state = state(Default::default());
+        let runbook = crate::domain::runbook::RunbookSpec {
+            name: "restart".to_owned(),
+            description: String::new(),
+            document_name: "AWS-RunShellScript".to_owned(),
+            document_version: "$DEFAULT".to_owned(),
+            parameters: Vec::new(),
+            targets: Default::default(),
+            timeout: std::time::Duration::from_secs(60),
+            max_concurrency: "1".to_owned(),
+            max_errors: "0".to_owned(),
+            platform_types: Vec::new(),
+        };
+        let mut execution = Execution::queued(crate::domain::execution::NewExecution {
+            id: new_id(),
+            company_id: "c1",
+            runbook_id: "rb-1",
+            runbook: &runbook,
+            values: Default::default(),
+            targets: crate::domain::runbook::Targets {
+                instance_ids: vec!["i-1".to_owned()],
+                tags: Vec::new(),
+            },
+            requested_by: "token:t".to_owned(),
+            now: 5_000,
+        });
+        let created = ExecChange::new(ExecEventKind::Created, "token:t", "requested");
+        let (record, _) = state
+            .insert_execution(execution.clone(), created)
+            .expect("insert");
+        let record = record.expect("a record");
+        assert_eq!(record.executions[0].version, 0);
+        execution.status = crate::domain::execution::ExecStatus::Running;
+        execution.updated_at = 6_000;
+        let (moved, answer) = state
+            .update_execution(0, execution.clone(), &[], None)
+            .expect("update");
+        assert_eq!(moved.expect("a record").executions[0].version, 1);
+        assert!(matches!(answer, Answer::ExecutionWritten(Some(_))));
+        // A writer that read version 0 lost the race: nothing is written.
+        let (stale, answer) = state
+            .update_execution(0, execution, &[], None)
+            .expect("update");
+        assert!(stale.is_none());
+        assert_eq!(answer, Answer::ExecutionWritten(None));
+    }
+
     #[test]
     fn ids_round_trip_through_numbers() {
         let id = new_id();
