@@ -105,7 +105,8 @@ pub struct FeedEntry {
     pub message: String,
     /// When (ms).
     pub at: i64,
-    /// The incident right after the change.
+    /// The incident right after the change (without its search text, as
+    /// the stored snapshots are).
     pub incident: Incident,
 }
 
@@ -505,7 +506,7 @@ impl World {
                 actor: actor.to_owned(),
                 message,
                 at: self.now,
-                incident: incident.clone(),
+                incident: incident.snapshot(),
             });
             self.mark(incident_id);
         }
@@ -1003,7 +1004,7 @@ impl World {
         );
         // A new incident folded at once gets one Created entry that already
         // names its parent, not two entries with the same moment.
-        let child = child.clone();
+        let child = child.snapshot();
         match self.feed.last_mut() {
             Some(last)
                 if last.kind == EventKind::Created
@@ -1138,7 +1139,7 @@ impl World {
                 actor: actor.to_owned(),
                 message,
                 at: self.now,
-                incident: incident.clone(),
+                incident: incident.snapshot(),
             });
         }
         self.mark(incident_id);

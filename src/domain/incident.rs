@@ -367,6 +367,43 @@ fn is_zero(value: &i32) -> bool {
 pub const MAX_SEARCH_TEXT: usize = 8192;
 
 impl Incident {
+    /// A copy for a timeline entry: everything but the search text (which
+    /// snapshots leave out, and which can be 8 KiB).
+    pub fn snapshot(&self) -> Self {
+        Self {
+            id: self.id.clone(),
+            company_id: self.company_id.clone(),
+            aggregation_key: self.aggregation_key.clone(),
+            asset: self.asset.clone(),
+            signature: self.signature.clone(),
+            summary: self.summary.clone(),
+            status: self.status,
+            priority: self.priority,
+            priority_reasons: self.priority_reasons.clone(),
+            alert_count: self.alert_count,
+            firing_alert_count: self.firing_alert_count,
+            tools: self.tools.clone(),
+            severity: self.severity,
+            assigned_technician_id: self.assigned_technician_id.clone(),
+            parent_incident_id: self.parent_incident_id.clone(),
+            is_storm_parent: self.is_storm_parent,
+            child_incident_count: self.child_incident_count,
+            open_child_count: self.open_child_count,
+            flapping: self.flapping,
+            self_healed: self.self_healed,
+            remediation_failed: self.remediation_failed,
+            resolution: self.resolution.clone(),
+            search_text: String::new(),
+            first_alert_at: self.first_alert_at,
+            last_alert_at: self.last_alert_at,
+            created_at: self.created_at,
+            acknowledged_at: self.acknowledged_at,
+            first_acknowledged_at: self.first_acknowledged_at,
+            resolved_at: self.resolved_at,
+            updated_at: self.updated_at,
+        }
+    }
+
     /// Whether it is not resolved.
     pub fn is_open(&self) -> bool {
         self.status != IncidentStatus::Resolved

@@ -149,7 +149,7 @@ pub fn plan(
                 actor: actor.clone(),
                 message,
                 at: now,
-                incident: incident.clone(),
+                incident: incident.snapshot(),
             };
             let Some(Some(spec)) = remediation.runbooks.get(&rule.spec.runbook_id) else {
                 plan.notes.push(note(format!(
@@ -254,7 +254,7 @@ pub fn plan(
                     }
                 ),
                 at: now,
-                incident: incident.clone(),
+                incident: incident.snapshot(),
             });
             plan.executions.push(execution);
         }

@@ -157,7 +157,16 @@ impl Writer {
             if group.is_empty() && prunes.is_empty() {
                 continue;
             }
-            match self.append(&group, &prunes).await {
+            let started = std::time::Instant::now();
+            let appended = self.append(&group, &prunes).await;
+            tracing::debug!(
+                records = group.len(),
+                bytes,
+                prunes = prunes.len(),
+                micros = started.elapsed().as_micros(),
+                "appended a group"
+            );
+            match appended {
                 Ok(()) if group.is_empty() => {}
                 Ok(()) => {
                     lsn += 1;

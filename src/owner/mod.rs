@@ -174,6 +174,8 @@ struct Inner {
     /// Cancelled when the last handle goes: the writer's and the projector's
     /// threads (and their connections) end with the owners.
     closed: CancellationToken,
+    /// SQLite: the lock that keeps a second server off this ingest log.
+    _exclusive: Option<std::fs::File>,
 }
 
 impl Drop for Inner {
@@ -210,6 +212,7 @@ impl Owners {
     /// Recovers (projects every logged record the tables do not reflect
     /// yet), then starts the log writer, the projector and the sweeps.
     pub async fn start(config: &Config, start: Start) -> Result<Self> {
+        let exclusive = lock_log_file(config).await?;
         let progress = Arc::new(Progress::new());
         let stopped = Stopped::default();
         // On SQLite this creates and migrates the log's file.
@@ -303,6 +306,7 @@ impl Owners {
             stopped,
             cluster,
             closed: closed.clone(),
+            _exclusive: exclusive,
         });
         spawn_thread("projector", {
             let progress = progress.clone();
@@ -1188,6 +1192,11 @@ impl Owners {
             .values()
             .cloned()
             .collect();
+        tracing::debug!(
+            companies = held.len(),
+            backlog = self.inner.progress.backlog(),
+            "sweep"
+        );
         for resident in held {
             let projected = resident.projected_position();
             let (dropped, idle) = {
@@ -1198,6 +1207,18 @@ impl Owners {
                     && state.is_projected(projected);
                 (dropped, idle)
             };
+            {
+                let state = resident.lock();
+                let (alerts, incidents) = state.world.size();
+                tracing::debug!(
+                    company_id = %resident.company_id,
+                    alerts,
+                    incidents,
+                    idempotency = state.idempotency_size(),
+                    signatures = state.signatures.len(),
+                    "resident state"
+                );
+            }
             if dropped.alerts + dropped.incidents > 0 {
                 tracing::debug!(company_id = %resident.company_id, alerts = dropped.alerts, incidents = dropped.incidents, "dropped settled state from memory");
             }
@@ -1214,6 +1235,50 @@ impl Owners {
         }
         Ok(())
     }
+}
+
+/// On SQLite, locks `<log file>.lock` for as long as the server runs: a
+/// second server on the same data would decide for the same companies and
+/// append at the same positions. Waits a little for a server that is
+/// stopping in this process (a restart).
+async fn lock_log_file(config: &Config) -> Result<Option<std::fs::File>> {
+    if !config.is_sqlite() {
+        return Ok(None);
+    }
+    let url = config.ingest_log_url();
+    let path = url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.starts_with("sqlite::memory:") || path == ":memory:" {
+        return Ok(None);
+    }
+    let lock = format!("{path}.lock");
+    if let Some(parent) = std::path::Path::new(&lock).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| Error::Internal(format!("cannot create {}: {error}", parent.display())))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|error| Error::Internal(format!("cannot open {lock}: {error}")))?;
+    for _ in 0..100 {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(Error::Internal(format!("cannot lock {lock}: {error}")));
+            }
+        }
+    }
+    Err(Error::Internal(format!(
+        "another server uses this data directory (its ingest log {path} is locked); on SQLite only one server may run on a data directory, replicas need PostgreSQL"
+    )))
 }
 
 fn parse_execution(json: &str) -> Result<Execution> {

@@ -268,9 +268,14 @@ impl CompanyState {
     /// recognised, new events are correlated (unless auto-correlate is off)
     /// in event order, and the record says what to store.
     pub(crate) fn ingest(&mut self, batch: IngestBatch, now: i64) -> (Option<Record>, Answer) {
-        self.signatures.retain(|_, expires| *expires >= now);
+        // Expired signatures are forgotten by `maintain`; one still held
+        // past its expiry no longer counts.
         if let Some((signature, expires)) = &batch.signature {
-            if self.signatures.contains_key(signature) {
+            if self
+                .signatures
+                .get(signature)
+                .is_some_and(|held| *held >= now)
+            {
                 return (None, Answer::Replay);
             }
             self.signatures.insert(signature.clone(), *expires);
@@ -657,16 +662,15 @@ impl CompanyState {
                 actor: actor.clone(),
                 message: message.clone(),
                 at,
-                incident: incident.clone(),
+                incident: incident.snapshot(),
             })
             .collect()
     }
 
     fn incident_entry(&mut self, entry: FeedEntry) -> Entry {
         self.sequence += 1;
-        let mut incident = entry.incident;
         // Snapshots leave out the search text, as the stored ones do.
-        incident.search_text.clear();
+        let incident = entry.incident;
         Entry::Incident(IncidentEntry {
             sequence: self.sequence,
             id: new_id(),
@@ -873,6 +877,14 @@ impl CompanyState {
         }
         self.signatures.retain(|_, expires| *expires >= now);
         dropped
+    }
+
+    /// How many deliveries the idempotency window holds (both kinds).
+    pub(crate) fn idempotency_size(&self) -> usize {
+        self.idempotency.current.len()
+            + self.idempotency.previous.len()
+            + self.deliveries.current.len()
+            + self.deliveries.previous.len()
     }
 
     /// Whether everything this state decided is in the tables.
