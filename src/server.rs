@@ -256,6 +256,7 @@ impl Server {
         }
         // Other replicas may take this one's companies at once.
         owners.release_all().await;
+        owners.close().await;
         Ok(())
     }
 }

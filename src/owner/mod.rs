@@ -174,8 +174,11 @@ struct Inner {
     /// Cancelled when the last handle goes: the writer's and the projector's
     /// threads (and their connections) end with the owners.
     closed: CancellationToken,
-    /// SQLite: the lock that keeps a second server off this ingest log.
-    _exclusive: Option<std::fs::File>,
+    /// SQLite: the lock that keeps a second server off this ingest log,
+    /// given up by [`Owners::close`].
+    exclusive: Mutex<Option<std::fs::File>>,
+    /// Signalled when the writer's and the projector's threads have ended.
+    threads: Mutex<Vec<tokio::sync::oneshot::Receiver<()>>>,
 }
 
 impl Drop for Inner {
@@ -230,7 +233,7 @@ impl Owners {
         let (writer_tx, writer_rx) = mpsc::unbounded_channel();
         let (projector_tx, projector_rx) = mpsc::unbounded_channel();
         let closed = CancellationToken::new();
-        let projector_store = Store::connect_with_pool(config, 1).await?;
+        let projector_store = Store::connect_projector(config).await?;
         // On PostgreSQL several replicas may share the database: companies
         // are owned through leases, and every append is fenced by them.
         let cluster = (!config.is_sqlite()).then(|| {
@@ -249,7 +252,7 @@ impl Owners {
         if let Some(cluster) = &cluster {
             tracing::info!(replica_id = %cluster.replica_id, address = %config.advertise_url(), "replica on a shared database: companies are owned through leases");
         }
-        spawn_thread("ingest-log", {
+        let writer_thread = spawn_thread("ingest-log", {
             let config = config.clone();
             let closed = closed.clone();
             let stopped = stopped.clone();
@@ -306,9 +309,10 @@ impl Owners {
             stopped,
             cluster,
             closed: closed.clone(),
-            _exclusive: exclusive,
+            exclusive: Mutex::new(exclusive),
+            threads: Mutex::new(vec![writer_thread]),
         });
-        spawn_thread("projector", {
+        let projector_thread = spawn_thread("projector", {
             let progress = progress.clone();
             let executor = start.executor;
             move || async move {
@@ -323,6 +327,11 @@ impl Owners {
                 .await;
             }
         })?;
+        inner
+            .threads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(projector_thread);
         let owners = Self { inner };
         tokio::spawn(owners.clone().sweep(start.shutdown.clone()));
         if owners.inner.cluster.is_some() {
@@ -1165,6 +1174,32 @@ impl Owners {
         }
     }
 
+    /// Stops the log writer and the projector (at shutdown, after the calls
+    /// drained), waits for their threads to end, and gives up the SQLite
+    /// log's lock, so that a server started next in this process (or
+    /// another process) may open it. What was logged but not projected yet
+    /// is projected by the next start's recovery.
+    pub async fn close(&self) {
+        self.inner.closed.cancel();
+        let threads = std::mem::take(
+            &mut *self
+                .inner
+                .threads
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for thread in threads {
+            let _ = thread.await;
+        }
+        drop(
+            self.inner
+                .exclusive
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take(),
+        );
+    }
+
     async fn sweep_once(&self) -> Result<()> {
         let store = &self.inner.store;
         for company in store.companies_with_quiet_flapping().await? {
@@ -1255,9 +1290,13 @@ async fn lock_log_file(config: &Config) -> Result<Option<std::fs::File>> {
         return Ok(None);
     }
     let lock = format!("{path}.lock");
-    if let Some(parent) = std::path::Path::new(&lock).parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|error| Error::Internal(format!("cannot create {}: {error}", parent.display())))?;
+    if let Some(parent) = std::path::Path::new(&lock)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|error| {
+            Error::Internal(format!("cannot create {}: {error}", parent.display()))
+        })?;
     }
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -1305,7 +1344,9 @@ pub fn counts(results: &[crate::domain::engine::EventResult], wanted: &[Outcome]
 /// Runs `task` on a thread of its own with a single-threaded runtime: the
 /// serial parts of the hot path (the log writer, the projector) do not
 /// wait behind the request tasks for their database round trips.
-fn spawn_thread<F, Fut>(name: &str, task: F) -> Result<()>
+/// Runs `task` on a thread of its own; the receiver hears when it has
+/// ended (its runtime, its tasks and its connections dropped).
+fn spawn_thread<F, Fut>(name: &str, task: F) -> Result<tokio::sync::oneshot::Receiver<()>>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
@@ -1314,11 +1355,16 @@ where
         .enable_all()
         .build()
         .map_err(|error| Error::Internal(format!("cannot start the {name} thread: {error}")))?;
+    let (ended, done) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name(name.to_owned())
-        .spawn(move || runtime.block_on(task()))
+        .spawn(move || {
+            runtime.block_on(task());
+            drop(runtime);
+            let _ = ended.send(());
+        })
         .map_err(|error| Error::Internal(format!("cannot start the {name} thread: {error}")))?;
-    Ok(())
+    Ok(done)
 }
 
 /// Pins the calling thread, and the threads it starts afterwards, to the last

@@ -12,6 +12,7 @@ pub mod incident;
 pub mod ingest;
 pub mod projection;
 pub mod resident;
+mod rows;
 pub mod runbook;
 pub mod tenant;
 
@@ -106,7 +107,21 @@ impl Store {
     /// of one: the same SQLite connection every time keeps its page cache warm
     /// (a different pooled connection per commit re-read the changed pages).
     pub async fn connect_with_pool(config: &Config, max_connections: u32) -> Result<Self> {
-        Self::connect_with(config, max_connections, Synchronous::Full).await
+        Self::connect_with(
+            config,
+            max_connections,
+            Synchronous::Full,
+            DEFAULT_CACHE_KIB,
+        )
+        .await
+    }
+
+    /// Connects the projector: one connection, whose page cache holds the
+    /// indexes its large transactions touch. With SQLite's default 2 MB, a
+    /// transaction of thousands of rows spilled dirty pages to the WAL before
+    /// its commit and read them back.
+    pub async fn connect_projector(config: &Config) -> Result<Self> {
+        Self::connect_with(config, 1, Synchronous::Full, PROJECTOR_CACHE_KIB).await
     }
 
     /// Connects the ingest log's writer. On SQLite the log is a file of its
@@ -127,7 +142,8 @@ impl Store {
             database_url: url.clone(),
             ..config.clone()
         };
-        let store = Self::connect_with(&log_config, 1, Synchronous::Deferred).await?;
+        let store =
+            Self::connect_with(&log_config, 1, Synchronous::Deferred, DEFAULT_CACHE_KIB).await?;
         migrations::LogMigrator::up(&store.db, None).await?;
         // The file sqlx opened; none for an in-memory database, whose
         // commits have nothing to sync.
@@ -148,13 +164,14 @@ impl Store {
             database_url: config.ingest_log_url(),
             ..config.clone()
         };
-        Self::connect_with(&log_config, 1, Synchronous::Full).await
+        Self::connect_with(&log_config, 1, Synchronous::Full, DEFAULT_CACHE_KIB).await
     }
 
     async fn connect_with(
         config: &Config,
         max_connections: u32,
         synchronous: Synchronous,
+        cache_kib: u32,
     ) -> Result<Self> {
         if let Some(dir) = sqlite_parent_dir(&config.database_url).filter(|_| config.is_sqlite()) {
             std::fs::create_dir_all(&dir).map_err(|error| {
@@ -200,6 +217,8 @@ impl Store {
                     // the commit path only checkpoints if the WAL outgrows
                     // about 40 MB, not at every 4 MB as by default.
                     .pragma("wal_autocheckpoint", "10000")
+                    // Negative: KiB rather than pages.
+                    .pragma("cache_size", format!("-{cache_kib}"))
             });
         let db = Database::connect(options).await?;
         Ok(Self { db })
@@ -296,6 +315,11 @@ impl Store {
             .collect())
     }
 }
+
+/// SQLite's default page cache per connection (2 MB).
+const DEFAULT_CACHE_KIB: u32 = 2_000;
+/// The projector's page cache.
+const PROJECTOR_CACHE_KIB: u32 = 64 * 1024;
 
 /// How a connection's commits reach the disk.
 #[derive(Debug, Clone, Copy)]
