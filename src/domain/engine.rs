@@ -506,7 +506,7 @@ impl World {
                 actor: actor.to_owned(),
                 message,
                 at: self.now,
-                incident: incident.snapshot(),
+                incident: incident.clone(),
             });
             self.mark(incident_id);
         }
@@ -820,7 +820,6 @@ impl World {
             self_healed: false,
             remediation_failed: false,
             resolution: String::new(),
-            search_text: String::new(),
             first_alert_at: alert.occurred_at,
             last_alert_at: alert.last_occurred_at,
             created_at: self.now,
@@ -829,7 +828,6 @@ impl World {
             resolved_at: None,
             updated_at: self.now,
         };
-        incident.index_text(&[&alert.asset, &alert.signature, &alert.message]);
         incident.reprioritize(&self.settings.asset_criticality);
         let message = format!(
             "opened by alert {} ({} on {}), priority P{}: {}",
@@ -868,7 +866,6 @@ impl World {
             incident.summary.clone_from(&event.message);
             incident.severity = incident.severity.max(event.severity);
             incident.tools.insert(event.tool_source.clone());
-            incident.index_text(&[&event.asset, &event.signature, &event.message]);
             incident.parent_incident_id.clone()
         };
         let message = match kind {
@@ -949,7 +946,7 @@ impl World {
         let parent_id = (self.new_id)();
         let first = self.incidents.get(incident_id).cloned();
         let Some(first) = first else { return };
-        let mut parent = Incident {
+        let parent = Incident {
             id: parent_id.clone(),
             aggregation_key: format!("storm|{signature}"),
             asset: String::new(),
@@ -963,11 +960,9 @@ impl World {
             open_child_count: 0,
             created_at: self.now,
             updated_at: self.now,
-            search_text: String::new(),
             tools: BTreeSet::new(),
             ..first
         };
-        parent.index_text(&[&signature]);
         self.load_incident(parent);
         self.record(
             &parent_id,
@@ -1004,7 +999,7 @@ impl World {
         );
         // A new incident folded at once gets one Created entry that already
         // names its parent, not two entries with the same moment.
-        let child = child.snapshot();
+        let child = child.clone();
         match self.feed.last_mut() {
             Some(last)
                 if last.kind == EventKind::Created
@@ -1139,7 +1134,7 @@ impl World {
                 actor: actor.to_owned(),
                 message,
                 at: self.now,
-                incident: incident.snapshot(),
+                incident: incident.clone(),
             });
         }
         self.mark(incident_id);

@@ -330,12 +330,6 @@ pub struct Incident {
     /// How it was resolved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub resolution: String,
-    /// Lower-case assets, signatures and messages of its own alerts (for
-    /// search). A storm parent holds only its signature: a search finds it
-    /// through its children's texts (`Store::list_incidents`), so that its
-    /// row, rewritten for every group of child alerts, stays small.
-    #[serde(skip)]
-    pub search_text: String,
     /// First alert (ms).
     pub first_alert_at: i64,
     /// Latest alert (ms).
@@ -363,65 +357,10 @@ fn is_zero(value: &i32) -> bool {
     *value == 0
 }
 
-/// Longest search text kept per incident.
-pub const MAX_SEARCH_TEXT: usize = 8192;
-
 impl Incident {
-    /// A copy for a timeline entry: everything but the search text (which
-    /// snapshots leave out, and which can be 8 KiB).
-    pub fn snapshot(&self) -> Self {
-        Self {
-            id: self.id.clone(),
-            company_id: self.company_id.clone(),
-            aggregation_key: self.aggregation_key.clone(),
-            asset: self.asset.clone(),
-            signature: self.signature.clone(),
-            summary: self.summary.clone(),
-            status: self.status,
-            priority: self.priority,
-            priority_reasons: self.priority_reasons.clone(),
-            alert_count: self.alert_count,
-            firing_alert_count: self.firing_alert_count,
-            tools: self.tools.clone(),
-            severity: self.severity,
-            assigned_technician_id: self.assigned_technician_id.clone(),
-            parent_incident_id: self.parent_incident_id.clone(),
-            is_storm_parent: self.is_storm_parent,
-            child_incident_count: self.child_incident_count,
-            open_child_count: self.open_child_count,
-            flapping: self.flapping,
-            self_healed: self.self_healed,
-            remediation_failed: self.remediation_failed,
-            resolution: self.resolution.clone(),
-            search_text: String::new(),
-            first_alert_at: self.first_alert_at,
-            last_alert_at: self.last_alert_at,
-            created_at: self.created_at,
-            acknowledged_at: self.acknowledged_at,
-            first_acknowledged_at: self.first_acknowledged_at,
-            resolved_at: self.resolved_at,
-            updated_at: self.updated_at,
-        }
-    }
-
     /// Whether it is not resolved.
     pub fn is_open(&self) -> bool {
         self.status != IncidentStatus::Resolved
-    }
-
-    /// Adds words of an alert to the search text (lower-case, bounded, no repeats).
-    pub fn index_text(&mut self, parts: &[&str]) {
-        for part in parts {
-            let part = part.to_lowercase();
-            if part.is_empty() || self.search_text.contains(&part) {
-                continue;
-            }
-            if self.search_text.len() + part.len() + 1 > MAX_SEARCH_TEXT {
-                return;
-            }
-            self.search_text.push_str(&part);
-            self.search_text.push('\n');
-        }
     }
 
     /// Recomputes the priority; answers the previous one if it changed.
@@ -727,7 +666,6 @@ mod tests {
             self_healed: false,
             remediation_failed: false,
             resolution: String::new(),
-            search_text: String::new(),
             first_alert_at: 1,
             last_alert_at: 2,
             created_at: 3,

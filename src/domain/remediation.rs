@@ -149,7 +149,7 @@ pub fn plan(
                 actor: actor.clone(),
                 message,
                 at: now,
-                incident: incident.snapshot(),
+                incident: incident.clone(),
             };
             let Some(Some(spec)) = remediation.runbooks.get(&rule.spec.runbook_id) else {
                 plan.notes.push(note(format!(
@@ -254,7 +254,7 @@ pub fn plan(
                     }
                 ),
                 at: now,
-                incident: incident.snapshot(),
+                incident: incident.clone(),
             });
             plan.executions.push(execution);
         }

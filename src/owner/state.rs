@@ -662,7 +662,7 @@ impl CompanyState {
                 actor: actor.clone(),
                 message: message.clone(),
                 at,
-                incident: incident.snapshot(),
+                incident: incident.clone(),
             })
             .collect()
     }

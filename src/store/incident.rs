@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
@@ -117,7 +117,6 @@ pub fn incident_of(row: incident::Model) -> Incident {
         self_healed: row.self_healed,
         remediation_failed: row.remediation_failed,
         resolution: row.resolution,
-        search_text: row.search_text,
         first_alert_at: row.first_alert_at,
         last_alert_at: row.last_alert_at,
         created_at: row.created_at,
@@ -264,22 +263,39 @@ impl Store {
             query = query.filter(incident::Column::CreatedAt.lt(before));
         }
         for word in &filter.words {
-            // A storm parent's own text holds only its signature: it matches
-            // through its children's texts (their alerts are its alerts).
-            let mut children = Query::select();
-            children
-                .column(incident::Column::ParentIncidentId)
-                .from(incident::Entity)
-                .and_where(scope.condition(incident::Column::CompanyId))
-                .and_where(incident::Column::ParentIncidentId.is_not_null())
-                .and_where(incident::Column::SearchText.contains(word));
-            if !filter.company_ids.is_empty() {
-                children.and_where(incident::Column::CompanyId.is_in(filter.company_ids.clone()));
-            }
+            // A word matches an incident when the text of one of its alerts
+            // holds it, or (a storm parent, whose alerts are its children's)
+            // the text of one of its children's alerts. The outer query is
+            // scoped; the alerts are the incidents' own.
+            let pattern = format!("%{word}%");
+            let own = Query::select()
+                .expr(Expr::val(1))
+                .from(alert::Entity)
+                .and_where(
+                    Expr::col((alert::Entity, alert::Column::IncidentId))
+                        .equals((incident::Entity, incident::Column::Id)),
+                )
+                .and_where(Expr::col((alert::Entity, alert::Column::SearchText)).like(&pattern))
+                .to_owned();
+            let child = Alias::new("child");
+            let children = Query::select()
+                .expr(Expr::val(1))
+                .from_as(incident::Entity, child.clone())
+                .inner_join(
+                    alert::Entity,
+                    Expr::col((alert::Entity, alert::Column::IncidentId))
+                        .equals((child.clone(), incident::Column::Id)),
+                )
+                .and_where(
+                    Expr::col((child, incident::Column::ParentIncidentId))
+                        .equals((incident::Entity, incident::Column::Id)),
+                )
+                .and_where(Expr::col((alert::Entity, alert::Column::SearchText)).like(&pattern))
+                .to_owned();
             query = query.filter(
                 sea_orm::Condition::any()
-                    .add(incident::Column::SearchText.contains(word))
-                    .add(incident::Column::Id.in_subquery(children)),
+                    .add(Expr::exists(own))
+                    .add(Expr::exists(children)),
             );
         }
         if let Some(technician) = &filter.technician_id {

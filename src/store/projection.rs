@@ -7,10 +7,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Set, Statement,
+    QuerySelect, Statement, Value,
 };
 
 use super::entity::{
@@ -18,6 +18,7 @@ use super::entity::{
     incident_event, incident_sequence, inhibition_rule, projector_checkpoint, silence,
 };
 use super::event_log::NOTIFY_CHANNEL;
+use super::rows::{OnConflict, Rows};
 use super::{Store, to_json};
 use crate::domain::execution::Execution;
 use crate::domain::incident::{AlertRecord, Incident};
@@ -42,118 +43,115 @@ pub struct Projected {
     pub executions: usize,
 }
 
-/// A row of `incidents` for an incident.
-pub(crate) fn incident_row(incident: &Incident) -> Result<incident::ActiveModel> {
-    Ok(incident::ActiveModel {
-        id: Set(incident.id.clone()),
-        company_id: Set(incident.company_id.clone()),
-        aggregation_key: Set(incident.aggregation_key.clone()),
-        asset: Set(incident.asset.clone()),
-        signature: Set(incident.signature.clone()),
-        summary: Set(incident.summary.clone()),
-        status: Set(incident.status.as_i16()),
-        priority: Set(i16::from(incident.priority)),
-        priority_reasons: Set(to_json(&incident.priority_reasons)?),
-        alert_count: Set(incident.alert_count),
-        firing_alert_count: Set(incident.firing_alert_count),
-        tools: Set(to_json(&incident.tools)?),
-        severity: Set(incident.severity.as_i16()),
-        assigned_technician_id: Set(incident.assigned_technician_id.clone()),
-        parent_incident_id: Set(incident.parent_incident_id.clone()),
-        is_storm_parent: Set(incident.is_storm_parent),
-        child_incident_count: Set(incident.child_incident_count),
-        open_child_count: Set(incident.open_child_count),
-        flapping: Set(incident.flapping),
-        self_healed: Set(incident.self_healed),
-        remediation_failed: Set(incident.remediation_failed),
-        resolution: Set(incident.resolution.clone()),
-        search_text: Set(incident.search_text.clone()),
-        first_alert_at: Set(incident.first_alert_at),
-        last_alert_at: Set(incident.last_alert_at),
-        created_at: Set(incident.created_at),
-        acknowledged_at: Set(incident.acknowledged_at),
-        first_acknowledged_at: Set(incident.first_acknowledged_at),
-        resolved_at: Set(incident.resolved_at),
-        updated_at: Set(incident.updated_at),
-    })
+fn text(value: &str) -> Value {
+    Value::String(Some(value.to_owned()))
 }
 
-fn alert_row(alert: &AlertRecord) -> Result<alert::ActiveModel> {
-    Ok(alert::ActiveModel {
-        id: Set(alert.id.clone()),
-        company_id: Set(alert.company_id.clone()),
-        incident_id: Set(alert.incident_id.clone()),
-        dedup_key: Set(alert.dedup_key.clone()),
-        aggregation_key: Set(alert.aggregation_key.clone()),
-        asset: Set(alert.asset.clone()),
-        signature: Set(alert.signature.clone()),
-        severity: Set(alert.severity.as_i16()),
-        message: Set(alert.message.clone()),
-        tool_source: Set(alert.tool_source.clone()),
-        labels: Set(to_json(&alert.labels)?),
-        occurred_at: Set(alert.occurred_at),
-        received_at: Set(alert.received_at),
-        last_occurred_at: Set(alert.last_occurred_at),
-        resolved_at: Set(alert.resolved_at),
-        status: Set(alert.status.as_i16()),
-        count: Set(alert.count),
-        external_id: Set(alert.external_id.clone()),
-        link: Set(alert.link.clone()),
-        outcome: Set(alert.outcome.as_i16()),
-        suppressed_by_id: Set(alert.suppressed_by_id.clone()),
-        flap_history: Set(to_json(&alert.flap_history)?),
-    })
+fn maybe_text(value: Option<&String>) -> Value {
+    Value::String(value.cloned())
 }
 
-fn execution_row(company_id: &str, row: &ExecutionRow) -> Result<execution::ActiveModel> {
-    let execution: Execution = serde_json::from_str(&row.data)
-        .map_err(|error| Error::Internal(format!("execution {}: {error}", row.id)))?;
-    Ok(execution::ActiveModel {
-        id: Set(row.id.clone()),
-        company_id: Set(company_id.to_owned()),
-        status: Set(execution.status.as_i16()),
-        runbook_id: Set(execution.runbook_id.clone()),
-        rule_id: Set(execution.rule_id.clone()),
-        incident_id: Set(execution.incident_id.clone()),
-        asset: Set(execution.asset.chars().take(255).collect()),
-        created_at: Set(execution.created_at),
-        next_check_at: Set(row.next_check_at),
-        version: Set(row.version),
-        data: Set(row.data.clone()),
-    })
+fn json<T: serde::Serialize>(value: &T) -> Result<Value> {
+    Ok(Value::String(Some(to_json(value)?)))
 }
 
-/// Inserts `rows` in chunks of [`ROWS_PER_INSERT`], updating the columns
-/// `update` on a primary-key conflict (none: plain inserts).
-async fn upsert_all<A>(
-    txn: &DatabaseTransaction,
-    mut rows: Vec<A>,
-    update: &[<A::Entity as EntityTrait>::Column],
-) -> Result<()>
-where
-    A: sea_orm::ActiveModelTrait + Send,
-    <A::Entity as EntityTrait>::Column: Copy,
-{
-    while !rows.is_empty() {
-        let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
-        let chunk = std::mem::replace(&mut rows, rest);
-        let mut insert = <A::Entity as EntityTrait>::insert_many(chunk);
-        if !update.is_empty() {
-            insert = insert.on_conflict(
-                OnConflict::columns(
-                    <<A::Entity as EntityTrait>::PrimaryKey as sea_orm::Iterable>::iter()
-                        .map(sea_orm::PrimaryKeyToColumn::into_column),
-                )
-                .update_columns(update.iter().copied())
-                .to_owned(),
-            );
-        }
-        insert.exec_without_returning(txn).await?;
-    }
+/// An `incidents` row, in the entity's column order.
+fn push_incident(rows: &mut Rows<incident::Entity>, incident: &Incident) -> Result<()> {
+    rows.push([
+        text(&incident.id),
+        text(&incident.company_id),
+        text(&incident.aggregation_key),
+        text(&incident.asset),
+        text(&incident.signature),
+        text(&incident.summary),
+        incident.status.as_i16().into(),
+        i16::from(incident.priority).into(),
+        json(&incident.priority_reasons)?,
+        incident.alert_count.into(),
+        incident.firing_alert_count.into(),
+        json(&incident.tools)?,
+        incident.severity.as_i16().into(),
+        maybe_text(incident.assigned_technician_id.as_ref()),
+        maybe_text(incident.parent_incident_id.as_ref()),
+        incident.is_storm_parent.into(),
+        incident.child_incident_count.into(),
+        incident.open_child_count.into(),
+        incident.flapping.into(),
+        incident.self_healed.into(),
+        incident.remediation_failed.into(),
+        text(&incident.resolution),
+        incident.first_alert_at.into(),
+        incident.last_alert_at.into(),
+        incident.created_at.into(),
+        incident.acknowledged_at.into(),
+        incident.first_acknowledged_at.into(),
+        incident.resolved_at.into(),
+        incident.updated_at.into(),
+    ]);
     Ok(())
 }
 
-const INCIDENT_UPDATE_COLUMNS: [incident::Column; 27] = [
+/// What a search word is matched against: the alert's asset, signature and
+/// message, lower-cased, space-separated (a word has no spaces).
+fn search_text(alert: &AlertRecord) -> String {
+    format!("{} {} {}", alert.asset, alert.signature, alert.message).to_lowercase()
+}
+
+/// An `alerts` row, in the entity's column order.
+fn push_alert(rows: &mut Rows<alert::Entity>, alert: &AlertRecord) -> Result<()> {
+    rows.push([
+        text(&alert.id),
+        text(&alert.company_id),
+        maybe_text(alert.incident_id.as_ref()),
+        text(&alert.dedup_key),
+        text(&alert.aggregation_key),
+        text(&alert.asset),
+        text(&alert.signature),
+        alert.severity.as_i16().into(),
+        text(&alert.message),
+        text(&alert.tool_source),
+        json(&alert.labels)?,
+        alert.occurred_at.into(),
+        alert.received_at.into(),
+        alert.last_occurred_at.into(),
+        alert.resolved_at.into(),
+        alert.status.as_i16().into(),
+        alert.count.into(),
+        text(&alert.external_id),
+        text(&alert.link),
+        alert.outcome.as_i16().into(),
+        maybe_text(alert.suppressed_by_id.as_ref()),
+        json(&alert.flap_history)?,
+        Value::String(Some(search_text(alert))),
+    ]);
+    Ok(())
+}
+
+/// An `executions` row, in the entity's column order.
+fn push_execution(
+    rows: &mut Rows<execution::Entity>,
+    company_id: &str,
+    row: &ExecutionRow,
+) -> Result<()> {
+    let execution: Execution = serde_json::from_str(&row.data)
+        .map_err(|error| Error::Internal(format!("execution {}: {error}", row.id)))?;
+    rows.push([
+        text(&row.id),
+        text(company_id),
+        execution.status.as_i16().into(),
+        text(&execution.runbook_id),
+        maybe_text(execution.rule_id.as_ref()),
+        maybe_text(execution.incident_id.as_ref()),
+        Value::String(Some(execution.asset.chars().take(255).collect())),
+        execution.created_at.into(),
+        row.next_check_at.into(),
+        row.version.into(),
+        text(&row.data),
+    ]);
+    Ok(())
+}
+
+const INCIDENT_UPDATE_COLUMNS: [incident::Column; 26] = [
     incident::Column::Summary,
     incident::Column::Status,
     incident::Column::Priority,
@@ -171,7 +169,6 @@ const INCIDENT_UPDATE_COLUMNS: [incident::Column; 27] = [
     incident::Column::SelfHealed,
     incident::Column::RemediationFailed,
     incident::Column::Resolution,
-    incident::Column::SearchText,
     incident::Column::FirstAlertAt,
     incident::Column::LastAlertAt,
     incident::Column::AcknowledgedAt,
@@ -183,7 +180,8 @@ const INCIDENT_UPDATE_COLUMNS: [incident::Column; 27] = [
     incident::Column::AggregationKey,
 ];
 
-const ALERT_UPDATE_COLUMNS: [alert::Column; 14] = [
+const ALERT_UPDATE_COLUMNS: [alert::Column; 15] = [
+    alert::Column::SearchText,
     alert::Column::IncidentId,
     alert::Column::Severity,
     alert::Column::Message,
@@ -324,7 +322,7 @@ async fn write(
 
     // 1. The events (an event correlated later in the same run is written
     //    correlated at once).
-    let mut events = Vec::with_capacity(event_count);
+    let mut events = Rows::<alert_event::Entity>::new(OnConflict::Fail, event_count);
     for record in records {
         for new in &record.events {
             let correlated_at = if new.decided {
@@ -332,30 +330,30 @@ async fn write(
             } else {
                 decided.remove(new.id.as_str())
             };
-            events.push(alert_event::ActiveModel {
-                id: Set(new.id.clone()),
-                company_id: Set(record.company_id.clone()),
-                api_key_id: Set(new.api_key_id.clone()),
-                delivery_id: Set(new.event.delivery_id.clone()),
-                idempotency_key: Set(new.idempotency_key.clone()),
-                asset: Set(new.event.asset.clone()),
-                signature: Set(new.event.signature.clone()),
-                severity: Set(new.event.severity.as_i16()),
-                message: Set(new.event.message.clone()),
-                tool_source: Set(new.event.tool_source.clone()),
-                labels: Set(to_json(&new.event.labels)?),
-                occurred_at: Set(new.event.occurred_at_ms),
-                received_at: Set(new.received_at),
-                action: Set(new.event.action.as_i16()),
-                dedup_key: Set(new.event.dedup_key.clone()),
-                external_id: Set(new.event.external_id.clone()),
-                link: Set(new.event.link.clone()),
-                source: Set(new.source.clone()),
-                correlated_at: Set(correlated_at),
-            });
+            events.push([
+                text(&new.id),
+                text(&record.company_id),
+                text(&new.api_key_id),
+                maybe_text(new.event.delivery_id.as_ref()),
+                text(&new.idempotency_key),
+                text(&new.event.asset),
+                text(&new.event.signature),
+                new.event.severity.as_i16().into(),
+                text(&new.event.message),
+                text(&new.event.tool_source),
+                json(&new.event.labels)?,
+                new.event.occurred_at_ms.into(),
+                new.received_at.into(),
+                new.event.action.as_i16().into(),
+                text(&new.event.dedup_key),
+                text(&new.event.external_id),
+                text(&new.event.link),
+                text(&new.source),
+                correlated_at.into(),
+            ]);
         }
     }
-    upsert_all(txn, events, &[]).await?;
+    events.write(txn, backend).await?;
     // Pending events of earlier runs that this run correlated.
     let mut by_time: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
     for (id, at) in &decided {
@@ -373,74 +371,79 @@ async fn write(
 
     // 2. The rows as they are now: incidents before alerts and outcomes
     //    (which refer to them), executions.
-    let rows = incidents
-        .values()
-        .map(|incident| incident_row(incident))
-        .collect::<Result<Vec<_>>>()?;
-    upsert_all(txn, rows, &INCIDENT_UPDATE_COLUMNS).await?;
-    let rows = alerts
-        .values()
-        .map(|alert| alert_row(alert))
-        .collect::<Result<Vec<_>>>()?;
-    upsert_all(txn, rows, &ALERT_UPDATE_COLUMNS).await?;
-    let rows = outcomes
-        .values()
-        .map(|(company, at, result)| {
-            Ok(alert_outcome::ActiveModel {
-                event_id: Set(result.event_id.clone()),
-                company_id: Set((*company).to_owned()),
-                alert_id: Set(result.alert_id.clone()),
-                incident_id: Set(result.incident_id.clone()),
-                outcome: Set(result.outcome.as_i16()),
-                aggregation_key: Set(result.aggregation_key.clone()),
-                suppressed_by_id: Set(result.suppressed_by_id.clone()),
-                decisions: Set(to_json(&result.decisions)?),
-                correlated_at: Set(*at),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    upsert_all(txn, rows, &OUTCOME_UPDATE_COLUMNS).await?;
-    let rows = executions
-        .values()
-        .map(|(company, row)| execution_row(company, row))
-        .collect::<Result<Vec<_>>>()?;
+    let mut rows = Rows::new(
+        OnConflict::Update(&INCIDENT_UPDATE_COLUMNS),
+        incidents.len(),
+    );
+    for incident in incidents.values() {
+        push_incident(&mut rows, incident)?;
+    }
+    rows.write(txn, backend).await?;
+    let mut rows = Rows::new(OnConflict::Update(&ALERT_UPDATE_COLUMNS), alerts.len());
+    for alert in alerts.values() {
+        push_alert(&mut rows, alert)?;
+    }
+    rows.write(txn, backend).await?;
+    let mut rows = Rows::<alert_outcome::Entity>::new(
+        OnConflict::Update(&OUTCOME_UPDATE_COLUMNS),
+        outcomes.len(),
+    );
+    for (company, at, result) in outcomes.values() {
+        rows.push([
+            text(&result.event_id),
+            text(company),
+            text(&result.alert_id),
+            maybe_text(result.incident_id.as_ref()),
+            result.outcome.as_i16().into(),
+            text(&result.aggregation_key),
+            maybe_text(result.suppressed_by_id.as_ref()),
+            json(&result.decisions)?,
+            (*at).into(),
+        ]);
+    }
+    rows.write(txn, backend).await?;
+    let mut rows = Rows::new(
+        OnConflict::Update(&EXECUTION_UPDATE_COLUMNS),
+        executions.len(),
+    );
+    for (company, row) in executions.values() {
+        push_execution(&mut rows, company, row)?;
+    }
     let execution_count = rows.len();
-    upsert_all(txn, rows, &EXECUTION_UPDATE_COLUMNS).await?;
+    rows.write(txn, backend).await?;
 
     // 3. The log entries.
-    let rows = incident_entries
-        .iter()
-        .map(|(company, entry)| {
-            Ok(incident_event::ActiveModel {
-                id: Set(entry.id.clone()),
-                company_id: Set((*company).to_owned()),
-                sequence: Set(entry.sequence),
-                incident_id: Set(entry.incident.id.clone()),
-                kind: Set(entry.kind.as_i16()),
-                actor: Set(entry.actor.clone()),
-                message: Set(entry.message.clone()),
-                created_at: Set(entry.at),
-                snapshot: Set(super::event_log::snapshot_json(&entry.incident)?),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut rows = Rows::<incident_event::Entity>::new(OnConflict::Fail, incident_entries.len());
+    for (company, entry) in &incident_entries {
+        rows.push([
+            text(&entry.id),
+            text(company),
+            entry.sequence.into(),
+            text(&entry.incident.id),
+            entry.kind.as_i16().into(),
+            text(&entry.actor),
+            text(&entry.message),
+            entry.at.into(),
+            Value::String(Some(super::event_log::snapshot_json(&entry.incident)?)),
+        ]);
+    }
     let entry_count = rows.len() + execution_entries.len();
-    upsert_all(txn, rows, &[]).await?;
-    let rows = execution_entries
-        .iter()
-        .map(|(company, entry)| execution_event::ActiveModel {
-            id: Set(entry.id.clone()),
-            company_id: Set((*company).to_owned()),
-            sequence: Set(entry.sequence),
-            execution_id: Set(entry.execution_id.clone()),
-            kind: Set(entry.kind),
-            actor: Set(entry.actor.clone()),
-            message: Set(entry.message.clone()),
-            created_at: Set(entry.at),
-            snapshot: Set(entry.snapshot.clone()),
-        })
-        .collect();
-    upsert_all(txn, rows, &[]).await?;
+    rows.write(txn, backend).await?;
+    let mut rows = Rows::<execution_event::Entity>::new(OnConflict::Fail, execution_entries.len());
+    for (company, entry) in &execution_entries {
+        rows.push([
+            text(&entry.id),
+            text(company),
+            entry.sequence.into(),
+            text(&entry.execution_id),
+            entry.kind.into(),
+            text(&entry.actor),
+            text(&entry.message),
+            entry.at.into(),
+            text(&entry.snapshot),
+        ]);
+    }
+    rows.write(txn, backend).await?;
 
     // 4. Counters: suppressions, keys' last use, replay records.
     for ((rule_id, is_silence), count) in suppressions {
@@ -480,7 +483,11 @@ async fn write(
                 super::ingest::WebhookSignatures::Signature,
                 super::ingest::WebhookSignatures::ExpiresAt,
             ])
-            .on_conflict(OnConflict::new().do_nothing().to_owned());
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::new()
+                    .do_nothing()
+                    .to_owned(),
+            );
         for (company, signature, expires) in chunk {
             statement.values_panic([(*company).into(), (*signature).into(), (*expires).into()]);
         }
@@ -546,7 +553,11 @@ where
     statement
         .into_table(entity)
         .columns([key, value])
-        .on_conflict(OnConflict::column(key).update_column(value).to_owned());
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(key)
+                .update_column(value)
+                .to_owned(),
+        );
     for (company, number) in pairs {
         statement.values_panic([(*company).into(), (*number).into()]);
     }
@@ -665,5 +676,117 @@ mod tests {
             .expect("checkpoint")
             .expect("a checkpoint row");
         assert_eq!(checkpoint.position, 1);
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    //! `cargo test --release --lib projection_speed -- --ignored --nocapture`:
+    //! how long the projector takes per record of single-alert requests.
+    use crate::domain::engine::World;
+    use crate::owner::command::IngestBatch;
+    use crate::owner::state::{CompanyState, Windows};
+    use crate::store::tenant::{Audit, NewCompany};
+
+    #[tokio::test]
+    #[ignore = "a measurement, not a test"]
+    async fn projection_speed() {
+        let (_dir, config, store) = super::super::temp_sqlite_store().await;
+        let projector = super::Store::connect_projector(&config)
+            .await
+            .expect("projector");
+        let key = crate::secrets::new_api_key();
+        let (company, _) = store
+            .create_company(
+                &Audit::new("test", "test"),
+                NewCompany {
+                    name: "Acme".to_owned(),
+                    website: String::new(),
+                    contact_email: String::new(),
+                },
+                &key,
+            )
+            .await
+            .expect("company");
+        let world = World::new(
+            &company.id,
+            Default::default(),
+            1_000,
+            Box::new(super::super::new_id),
+        );
+        let mut state = CompanyState::new(
+            world,
+            0,
+            0,
+            Windows {
+                idempotency_ms: 3_600_000,
+                idempotency_keys: 1_000_000,
+            },
+            1_000,
+        );
+        let now = super::super::now_ms();
+        let mut records = Vec::new();
+        for n in 0..20_000u32 {
+            let event = crate::domain::ingest::AlertEvent {
+                asset: format!("srv-{:05}.client.example", n % 5000),
+                signature: [
+                    "disk_full",
+                    "cpu",
+                    "mem",
+                    "svc",
+                    "lat",
+                    "loss",
+                    "cert",
+                    "backup",
+                    "swap",
+                    "ntp",
+                ][(n / 7 % 10) as usize]
+                    .to_owned(),
+                severity: crate::domain::ingest::AlertSeverity::High,
+                message: format!("check failed on srv-{:05}: value {}", n % 5000, n % 1000),
+                tool_source: "Datadog".to_owned(),
+                labels: Default::default(),
+                occurred_at_ms: now + i64::from(n),
+                action: crate::domain::ingest::AlertEventAction::Trigger,
+                dedup_key: format!("srv-{:05}|{}", n % 5000, n / 7 % 10),
+                external_id: String::new(),
+                link: String::new(),
+                delivery_id: None,
+            };
+            let (record, _) = state.ingest(
+                IngestBatch {
+                    company_id: company.id.clone(),
+                    api_key_id: "k".to_owned(),
+                    source: "seed".to_owned(),
+                    events: vec![event],
+                    signature: Some((format!("sha256={n:064}"), now + 600_000)),
+                },
+                now + i64::from(n),
+            );
+            records.push(record.expect("record"));
+        }
+        let bytes: usize = records
+            .iter()
+            .map(|r| r.encode().expect("encode").len())
+            .sum();
+        println!(
+            "records: {}, {} bytes each on average",
+            records.len(),
+            bytes / records.len()
+        );
+        for chunk in records.chunks(5_000) {
+            let refs: Vec<&super::Record> = chunk.iter().collect();
+            let started = std::time::Instant::now();
+            let projected = projector.project(&refs).await.expect("project");
+            let elapsed = started.elapsed();
+            println!(
+                "projected {} records ({} events, {} entries) in {:?}: {:.1} us per record",
+                projected.records,
+                projected.events,
+                projected.entries,
+                elapsed,
+                elapsed.as_secs_f64() * 1e6 / chunk.len() as f64
+            );
+        }
     }
 }

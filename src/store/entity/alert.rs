@@ -51,6 +51,8 @@ pub struct Model {
     pub suppressed_by_id: Option<String>,
     /// JSON array of recent resolve times of its dedup key (ms).
     pub flap_history: String,
+    /// Lower-case asset, signature and message, space-separated (search).
+    pub search_text: String,
 }
 
 /// Relations of `alerts`.

@@ -51,8 +51,6 @@ pub struct Model {
     pub remediation_failed: bool,
     /// Resolution text.
     pub resolution: String,
-    /// Lower-case assets, signatures and messages of its alerts (search).
-    pub search_text: String,
     /// First alert (ms).
     pub first_alert_at: i64,
     /// Latest alert (ms).

@@ -1,5 +1,4 @@
-//! `incident_sequences`: each company's last event-log sequence; its row is
-//! also the company's correlation lock.
+//! `incident_sequences`: each company's last projected event-log sequence.
 
 use sea_orm::entity::prelude::*;
 
