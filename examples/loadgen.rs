@@ -121,6 +121,21 @@ struct Args {
     /// PID of the server, to report its peak resident memory (VmHWM).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Reuse the companies saved in this file (one per line: id, name, API
+    /// key, HMAC secret, tab-separated) instead of creating new ones; when it
+    /// does not exist, the companies created are saved there. So a second run
+    /// can load more into the companies a first run filled.
+    #[arg(long)]
+    companies_file: Option<std::path::PathBuf>,
+    /// Stop once this many alerts were sent in all (webhook, grpc and batch
+    /// modes), or at `--seconds`, whichever comes first; 0 for no limit.
+    #[arg(long, default_value_t = 0)]
+    max_alerts: u64,
+    /// Further replicas of the server (webhook, grpc and batch modes): the
+    /// companies' load is spread over `--url` and these, company by company,
+    /// so each replica comes to own its share of the companies.
+    #[arg(long)]
+    replica_url: Vec<String>,
     /// Open WatchIncidents streams, spread over the companies (watch mode).
     #[arg(long, default_value_t = 100)]
     watchers: usize,
@@ -223,6 +238,78 @@ fn named_companies(count: usize) -> Vec<Company> {
         .collect()
 }
 
+/// The companies of `--companies-file` when it exists (with HMAC enabled
+/// for those that need it now), otherwise new ones, saved there if asked.
+async fn companies(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
+    let Some(path) = &args.companies_file else {
+        return setup(args, count).await;
+    };
+    if !path.exists() {
+        let created = setup(args, count).await?;
+        save_companies(path, &created)?;
+        return Ok(created);
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    let mut loaded = Vec::new();
+    for line in text.lines().filter(|line| !line.is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [id, name, key, secret] = fields[..] else {
+            bail!("{}: a line is not id, name, key, secret", path.display());
+        };
+        loaded.push(Company {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            key: key.to_owned(),
+            secret: (!secret.is_empty()).then(|| secret.to_owned()),
+        });
+    }
+    let signed = matches!(args.mode, Mode::Webhook | Mode::Batch) && !args.unsigned;
+    if signed && loaded.iter().any(|company| company.secret.is_none()) {
+        let mut tenants = v1::tenant_service_client::TenantServiceClient::connect(args.url.clone())
+            .await
+            .context("connect")?;
+        for company in loaded.iter_mut().filter(|company| company.secret.is_none()) {
+            company.secret = Some(enable_hmac(args, &mut tenants, &company.id).await?);
+        }
+        save_companies(path, &loaded)?;
+    }
+    Ok(loaded)
+}
+
+fn save_companies(path: &std::path::Path, companies: &[Company]) -> anyhow::Result<()> {
+    let text: String = companies
+        .iter()
+        .map(|company| {
+            format!(
+                "{}\t{}\t{}\t{}\n",
+                company.id,
+                company.name,
+                company.key,
+                company.secret.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    std::fs::write(path, text).with_context(|| format!("write {}", path.display()))
+}
+
+async fn enable_hmac(
+    args: &Args,
+    tenants: &mut v1::tenant_service_client::TenantServiceClient<tonic::transport::Channel>,
+    company_id: &str,
+) -> anyhow::Result<String> {
+    Ok(tenants
+        .enable_hmac(authed(
+            args.token(),
+            v1::EnableHmacRequest {
+                company_id: company_id.to_owned(),
+            },
+        ))
+        .await
+        .context("enable hmac")?
+        .into_inner()
+        .secret)
+}
+
 async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
     let mut tenants = v1::tenant_service_client::TenantServiceClient::connect(args.url.clone())
         .await
@@ -243,19 +330,7 @@ async fn setup(args: &Args, count: usize) -> anyhow::Result<Vec<Company>> {
         let id = created.company.context("company")?.id;
         let signed = matches!(args.mode, Mode::Webhook | Mode::Batch) && !args.unsigned;
         let secret = if signed {
-            Some(
-                tenants
-                    .enable_hmac(authed(
-                        args.token(),
-                        v1::EnableHmacRequest {
-                            company_id: id.clone(),
-                        },
-                    ))
-                    .await
-                    .context("enable hmac")?
-                    .into_inner()
-                    .secret,
-            )
+            Some(enable_hmac(args, &mut tenants, &id).await?)
         } else {
             None
         };
@@ -554,8 +629,9 @@ struct HttpLoad {
 }
 
 impl HttpLoad {
-    /// The load of `--target` and `--mode` (webhook or batch) for one company.
-    fn new(args: &Args, company: &Company) -> Self {
+    /// The load of `--target` and `--mode` (webhook or batch) for one
+    /// company, sent to `url`.
+    fn new(args: &Args, url: &str, company: &Company) -> Self {
         let ours = args.target == Target::AlertWhisperer;
         let (path, payload, alerts) = match (args.target, args.mode) {
             (Target::AlertWhisperer, Mode::Webhook) => ("/api/webhooks/alerts", Payload::Seed, 1),
@@ -568,7 +644,7 @@ impl HttpLoad {
             (Target::Alertmanager, _) => ("/api/v2/alerts", Payload::Posted, args.batch),
         };
         HttpLoad {
-            endpoint: format!("{}{path}", args.url),
+            endpoint: format!("{url}{path}"),
             payload,
             alerts,
             company: company.name.clone(),
@@ -607,8 +683,41 @@ fn sign(request: reqwest::RequestBuilder, secret: &str, body: &str) -> reqwest::
     )
 }
 
-/// Sends `load` until the deadline, one request at a time.
-async fn http_worker(load: HttpLoad, assets: usize, deadline: Instant) -> Tally {
+/// When a worker stops: at the deadline, or when the run's alerts are spent.
+struct Limits {
+    deadline: Instant,
+    budget: Arc<Budget>,
+}
+
+impl Limits {
+    /// Whether `alerts` more may be sent now (and counts them if so).
+    fn go(&self, alerts: usize) -> bool {
+        Instant::now() < self.deadline && self.budget.take(alerts)
+    }
+}
+
+/// `--max-alerts`, shared by the workers of a run.
+struct Budget {
+    limit: u64,
+    taken: AtomicU64,
+}
+
+impl Budget {
+    fn new(limit: u64) -> Self {
+        Budget {
+            limit,
+            taken: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes `alerts` from the budget; false once it is spent (never with no limit).
+    fn take(&self, alerts: usize) -> bool {
+        self.limit == 0 || self.taken.fetch_add(alerts as u64, Ordering::Relaxed) < self.limit
+    }
+}
+
+/// Sends `load` until the limits, one request at a time.
+async fn http_worker(load: HttpLoad, assets: usize, limits: Limits) -> Tally {
     // One connection per worker, like one sender per connection.
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(1)
@@ -616,7 +725,7 @@ async fn http_worker(load: HttpLoad, assets: usize, deadline: Instant) -> Tally 
         .unwrap();
     let mut rng = StdRng::from_os_rng();
     let mut tally = Tally::default();
-    while Instant::now() < deadline {
+    while limits.go(load.alerts) {
         let body = load.body(&mut rng, assets);
         let mut request = http
             .post(&load.endpoint)
@@ -650,14 +759,14 @@ async fn grpc_worker(
     key: String,
     assets: usize,
     batch: usize,
-    deadline: Instant,
+    limits: Limits,
 ) -> Tally {
     let mut client = v1::ingest_service_client::IngestServiceClient::connect(url)
         .await
         .unwrap();
     let mut rng = StdRng::from_os_rng();
     let mut tally = Tally::default();
-    while Instant::now() < deadline {
+    while limits.go(batch) {
         let alerts: Vec<v1::AlertInput> = (0..batch)
             .map(|_| {
                 let asset = rng.random_range(0..assets);
@@ -744,6 +853,12 @@ fn describe(args: &Args) -> String {
     if !ours {
         text += " target=alertmanager";
     }
+    if !args.replica_url.is_empty() {
+        text += &format!(" replicas={}", 1 + args.replica_url.len());
+    }
+    if args.max_alerts > 0 {
+        text += &format!(" max_alerts={}", args.max_alerts);
+    }
     text
 }
 
@@ -761,7 +876,7 @@ async fn main() -> anyhow::Result<()> {
         Mode::Webhook | Mode::Grpc | Mode::Batch => {}
     }
     let companies = match args.target {
-        Target::AlertWhisperer => setup(&args, args.companies).await?,
+        Target::AlertWhisperer => companies(&args, args.companies).await?,
         Target::Alertmanager => named_companies(args.companies),
     };
     println!(
@@ -773,23 +888,36 @@ async fn main() -> anyhow::Result<()> {
         args.assets,
         describe(&args)
     );
+    let urls: Vec<&str> = std::iter::once(args.url.as_str())
+        .chain(args.replica_url.iter().map(String::as_str))
+        .collect();
+    let budget = Arc::new(Budget::new(args.max_alerts));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
     let mut workers = Vec::new();
     for n in 0..args.connections {
-        let company = &companies[n % companies.len()];
+        let index = n % companies.len();
+        let company = &companies[index];
+        // A company's load goes to one replica, which comes to own it.
+        let url = urls[index % urls.len()];
         workers.push(match args.mode {
             Mode::Grpc => tokio::spawn(grpc_worker(
-                args.url.clone(),
+                url.to_owned(),
                 company.key.clone(),
                 args.assets,
                 args.batch,
-                deadline,
+                Limits {
+                    deadline,
+                    budget: budget.clone(),
+                },
             )),
             _ => tokio::spawn(http_worker(
-                HttpLoad::new(&args, company),
+                HttpLoad::new(&args, url, company),
                 args.assets,
-                deadline,
+                Limits {
+                    deadline,
+                    budget: budget.clone(),
+                },
             )),
         });
     }
