@@ -35,6 +35,12 @@ pub(crate) fn routes(state: AppState, max_body_bytes: usize) -> Router {
             keyed_json_route("alertmanager", formats::alertmanager::parse),
         )
         .route(
+            // Grafana alerting's webhook contact point: Alertmanager's shape
+            // (the Alertmanager route takes it too).
+            "/api/webhooks/grafana",
+            keyed_json_route("grafana", formats::alertmanager::parse),
+        )
+        .route(
             "/api/webhooks/datadog",
             keyed_json_route("datadog", formats::datadog::parse),
         )
@@ -113,7 +119,7 @@ async fn authenticate(state: &WebhookState, key: Option<&str>) -> Result<IngestC
         .ok_or_else(|| Error::CredentialRejected {
             check: "api_key",
             reason: "missing",
-            message: "send the company's api key as the X-API-Key header or ?api_key=".to_owned(),
+            message: "send the company's api key as the X-API-Key header, as Authorization: Bearer <key>, or as ?api_key=".to_owned(),
         })?;
     state
         .app
@@ -130,10 +136,18 @@ async fn authenticate(state: &WebhookState, key: Option<&str>) -> Result<IngestC
         })
 }
 
+/// The API key of a request: the `X-API-Key` header, else `Authorization:
+/// Bearer <key>` (what Alertmanager's `http_config.authorization` and
+/// Grafana's contact points send, so the key stays out of URLs that senders
+/// log), else `?api_key=`.
 fn header_key<'a>(headers: &'a HeaderMap, query: &'a KeyQuery) -> Option<&'a str> {
     headers
         .get("x-api-key")
         .and_then(|value| value.to_str().ok())
+        .or_else(|| {
+            let authorization = headers.get(http::header::AUTHORIZATION)?;
+            crate::auth::bearer_token(authorization.to_str().ok()).ok()
+        })
         .or(query.api_key.as_deref())
 }
 
@@ -207,7 +221,7 @@ fn accepted(results: Vec<v1::IngestResult>) -> Response {
 /// A parser of one vendor format.
 type Parse = fn(&[u8]) -> std::result::Result<Vec<AlertInput>, FormatError>;
 
-/// The route of a JSON format authenticated by X-API-Key or ?api_key=.
+/// The route of a JSON format authenticated by its API key (see [`header_key`]).
 fn keyed_json_route(source: &'static str, parse: Parse) -> MethodRouter<WebhookState> {
     post(
         move |State(state): State<WebhookState>,
@@ -219,7 +233,7 @@ fn keyed_json_route(source: &'static str, parse: Parse) -> MethodRouter<WebhookS
     )
 }
 
-/// The shared flow of the JSON formats authenticated by X-API-Key or ?api_key=.
+/// The shared flow of the JSON formats authenticated by their API key.
 async fn keyed_json(
     state: WebhookState,
     source: &'static str,

@@ -30,11 +30,23 @@ static SNS_CERT_HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$").expect("static regex")
 });
 
+/// Why a signing certificate cannot be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateError {
+    /// It could not be fetched (the network, a timeout, an error answer):
+    /// the message is answered 503, which SNS retries, so a passing outage
+    /// loses no alarm.
+    Unreachable(String),
+    /// The URL is not one SNS signs from, or what it served is no usable
+    /// certificate: the message is refused (401) for good.
+    Refused(String),
+}
+
 /// Where signing certificates come from.
 #[tonic::async_trait]
 pub trait CertificateSource: Send + Sync {
     /// The PEM certificate at `url`, or why it cannot be had.
-    async fn certificate(&self, url: &str) -> std::result::Result<String, String>;
+    async fn certificate(&self, url: &str) -> std::result::Result<String, CertificateError>;
 }
 
 /// The real source: HTTPS from `sns.<region>.amazonaws.com` hosts only.
@@ -77,32 +89,32 @@ pub fn trusted_certificate_url(url: &str) -> bool {
 
 #[tonic::async_trait]
 impl CertificateSource for AwsCertificateSource {
-    async fn certificate(&self, url: &str) -> std::result::Result<String, String> {
+    async fn certificate(&self, url: &str) -> std::result::Result<String, CertificateError> {
         if !trusted_certificate_url(url) {
-            return Err(format!(
+            return Err(CertificateError::Refused(format!(
                 "SigningCertURL {url:?} is not an https .pem URL on an sns.<region>.amazonaws.com host"
-            ));
+            )));
         }
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|error| format!("cannot fetch the signing certificate: {error}"))?;
+        let unreachable = |what: String| CertificateError::Unreachable(what);
+        let response = self.http.get(url).send().await.map_err(|error| {
+            unreachable(format!("cannot fetch the signing certificate: {error}"))
+        })?;
         if !response.status().is_success() {
-            return Err(format!(
+            return Err(unreachable(format!(
                 "fetching the signing certificate answered {}",
                 response.status()
+            )));
+        }
+        let bytes = response.bytes().await.map_err(|error| {
+            unreachable(format!("cannot read the signing certificate: {error}"))
+        })?;
+        if bytes.len() > MAX_CERTIFICATE_BYTES {
+            return Err(CertificateError::Refused(
+                "the signing certificate is too large".to_owned(),
             ));
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| format!("cannot read the signing certificate: {error}"))?;
-        if bytes.len() > MAX_CERTIFICATE_BYTES {
-            return Err("the signing certificate is too large".to_owned());
-        }
-        String::from_utf8(bytes.to_vec()).map_err(|_| "the certificate is not PEM text".to_owned())
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| CertificateError::Refused("the certificate is not PEM text".to_owned()))
     }
 }
 
@@ -160,7 +172,13 @@ impl SnsVerifier {
             .source
             .certificate(url)
             .await
-            .map_err(|why| rejected("certificate", why))?;
+            .map_err(|error| match error {
+                CertificateError::Unreachable(why) => {
+                    tracing::warn!(url, %why, "sns signing certificate unreachable; answering 503 so that sns retries");
+                    Error::Unavailable(why)
+                }
+                CertificateError::Refused(why) => rejected("certificate", why),
+            })?;
         let key = Arc::new(public_key_of(&pem).map_err(|why| rejected("certificate", why))?);
         let mut keys = self
             .keys

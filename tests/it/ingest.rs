@@ -15,7 +15,7 @@ crate::on_both_backends!(
     grpc_batch_is_stored_and_retries_are_idempotent,
     invalid_batch_names_each_bad_field_and_stores_nothing,
     ingest_needs_a_live_api_key,
-    seed_webhook_accepts_query_and_header_keys,
+    seed_webhook_accepts_query_header_and_bearer_keys,
     webhook_refusals_store_nothing,
     signed_webhooks_are_verified_and_replays_refused_across_restart,
     hmac_rotation_accepts_both_secrets,
@@ -475,7 +475,7 @@ pub(crate) fn post(server: &TestServer, path: &str) -> reqwest::RequestBuilder {
     reqwest::Client::new().post(format!("{}{path}", server.url()))
 }
 
-async fn seed_webhook_accepts_query_and_header_keys(backend: Backend) {
+async fn seed_webhook_accepts_query_header_and_bearer_keys(backend: Backend) {
     let server = TestServer::start(backend).await;
     let acme = tenant(&server, "Acme").await;
     let response = post(
@@ -505,8 +505,34 @@ async fn seed_webhook_accepts_query_and_header_keys(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), 202);
 
+    // The key as a bearer token (Alertmanager's http_config.authorization,
+    // Grafana's contact points); the scheme is case-insensitive.
+    for (n, scheme) in [(3, "Bearer"), (4, "bearer")] {
+        second["asset_name"] = format!("server-prod-0{n}").into();
+        let response = post(&server, "/api/webhooks/alerts")
+            .header("content-type", "application/json")
+            .header("authorization", format!("{scheme} {}", acme.key))
+            .body(second.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{scheme}");
+    }
+    // A bearer token that is no key of any company is refused as one.
+    let response = post(&server, "/api/webhooks/alerts")
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer awk_not_a_key")
+        .body(second.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["check"], "api_key");
+    assert_eq!(body["reason"], "unknown");
+
     let events = stored_events(&server, &acme.id).await;
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 4);
     let first = &events[0];
     assert_eq!(first.id, id);
     assert_eq!(first.asset, "server-prod-01");
@@ -515,13 +541,22 @@ async fn seed_webhook_accepts_query_and_header_keys(backend: Backend) {
     assert_eq!(first.message, "CPU usage above 90%");
     assert_eq!(first.tool_source, "Datadog");
     assert_eq!(first.source, "seed");
-    assert_eq!(events[1].asset, "server-prod-02");
+    let assets: Vec<&str> = events.iter().map(|event| event.asset.as_str()).collect();
+    assert_eq!(
+        assets,
+        [
+            "server-prod-01",
+            "server-prod-02",
+            "server-prod-03",
+            "server-prod-04"
+        ]
+    );
 
     // Webhooks are counted by route and status; the query string is no label.
     let metrics = server.metrics().await;
     assert!(
         metrics.contains(
-            "alertwhisperer_webhook_requests_total{route=\"/api/webhooks/alerts\",status=\"202\"} 2"
+            "alertwhisperer_webhook_requests_total{route=\"/api/webhooks/alerts\",status=\"202\"} 4"
         ),
         "{metrics}"
     );

@@ -15,6 +15,7 @@ mod incidents;
 mod ingest;
 mod remediation;
 mod runbooks;
+mod senders;
 mod server;
 mod tenancy;
 mod webhooks;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use alert_whisperer::ServerOptions;
 use alert_whisperer::proto::v1::{self, AlertAction, Severity};
-use alert_whisperer::webhook::sns::CertificateSource;
+use alert_whisperer::webhook::sns::{CertificateError, CertificateSource};
 use base64::Engine;
 
 use crate::harness::{Backend, TestServer, authed};
@@ -90,6 +90,50 @@ async fn alertmanager_firing_and_resolved_alerts() {
     let body: serde_json::Value = again.json().await.unwrap();
     assert_eq!(body["alerts"][0]["outcome"], "duplicate");
     assert_eq!(stored_events(&server, &acme.id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn grafana_contact_point_with_a_bearer_key() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let acme = tenant(&server, "Acme").await;
+    // Grafana's documented body (its rules' labels, `values`, `orgId`,
+    // `"version": "1"`), with the key where the contact point sends it.
+    let body = r#"{
+      "receiver": "alert-whisperer", "status": "firing", "orgId": 1,
+      "alerts": [{
+        "status": "firing",
+        "labels": {"alertname": "High memory usage", "team": "blue", "instance": "db-04:9100"},
+        "annotations": {"summary": "Memory above 95% on db-04"},
+        "startsAt": "2021-10-12T09:51:03.157076+02:00", "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "https://grafana.example/alerting/1afz29v7z/edit",
+        "fingerprint": "c6eadffa33fcdf37",
+        "silenceURL": "https://grafana.example/alerting/silence/new", "dashboardURL": "", "panelURL": "",
+        "values": {"B": 96.2, "C": 1}
+      }],
+      "groupLabels": {}, "commonLabels": {"team": "blue"}, "commonAnnotations": {},
+      "externalURL": "https://grafana.example/", "version": "1", "groupKey": "{}:{}",
+      "truncatedAlerts": 0, "title": "[FIRING:1]", "state": "alerting", "message": "**Firing**"
+    }"#;
+    for path in ["/api/webhooks/grafana", "/api/webhooks/alertmanager"] {
+        let response = post(&server, path)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", acme.key))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{path}");
+    }
+    let events = stored_events(&server, &acme.id).await;
+    // The second route's delivery is the same alert, recognised as a retry.
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.source, "grafana");
+    assert_eq!(event.tool_source, "grafana");
+    assert_eq!(event.asset, "db-04");
+    assert_eq!(event.signature, "High memory usage");
+    assert_eq!(event.dedup_key, "c6eadffa33fcdf37");
+    assert_eq!(event.action, AlertAction::Trigger as i16);
 }
 
 #[tokio::test]
@@ -265,14 +309,43 @@ struct FixtureCertificates;
 
 #[tonic::async_trait]
 impl CertificateSource for FixtureCertificates {
-    async fn certificate(&self, url: &str) -> Result<String, String> {
+    async fn certificate(&self, url: &str) -> Result<String, CertificateError> {
         if url == CERT_URL {
             Ok(include_str!("../fixtures/sns/signing-cert.pem").to_owned())
+        } else if url == GARBLED_CERT_URL {
+            Ok(
+                "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+                    .to_owned(),
+            )
         } else {
-            Err(format!("untrusted certificate url {url}"))
+            Err(CertificateError::Refused(format!(
+                "untrusted certificate url {url}"
+            )))
         }
     }
 }
+
+/// Serves what it fetched only once it is reachable again, as AWS's
+/// certificate host through a passing outage.
+struct FlakyCertificates {
+    reachable: std::sync::atomic::AtomicBool,
+}
+
+#[tonic::async_trait]
+impl CertificateSource for FlakyCertificates {
+    async fn certificate(&self, url: &str) -> Result<String, CertificateError> {
+        if self.reachable.load(std::sync::atomic::Ordering::SeqCst) {
+            FixtureCertificates.certificate(url).await
+        } else {
+            Err(CertificateError::Unreachable(
+                "cannot fetch the signing certificate: connection refused".to_owned(),
+            ))
+        }
+    }
+}
+
+/// A certificate URL whose certificate is fetched but is no certificate.
+const GARBLED_CERT_URL: &str = "https://sns.test.invalid/garbled.pem";
 
 /// Signs `text` with the fixture key through openssl, as SNS signs.
 fn openssl_sign(digest: &str, text: &str) -> String {
@@ -395,6 +468,52 @@ async fn cloudwatch_alarms_through_signed_sns() {
     assert_eq!(events[1].action, AlertAction::Resolve as i16);
     assert_eq!(events[0].dedup_key, events[1].dedup_key);
     assert_eq!(events[0].source, "cloudwatch");
+}
+
+#[tokio::test]
+async fn an_unreachable_sns_certificate_answers_503_so_that_sns_retries() {
+    let certificates = Arc::new(FlakyCertificates {
+        reachable: std::sync::atomic::AtomicBool::new(false),
+    });
+    let options = ServerOptions {
+        sns_certificates: certificates.clone(),
+        ..ServerOptions::default()
+    };
+    let server = TestServer::start_with(Backend::Sqlite, |_| {}, options).await;
+    let acme = tenant(&server, "Acme").await;
+    let alarm = notification("msg-1", &alarm_message("ALARM"), "2");
+
+    // The certificate cannot be fetched: a server error, which SNS retries
+    // (a 4xx would drop the alarm for good), and nothing stored.
+    let response = post_sns(&server, &acme.key, &alarm).await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("signing certificate"),
+        "{body}"
+    );
+    assert!(stored_events(&server, &acme.id).await.is_empty());
+
+    // SNS's retry, once the certificate host is back, is stored.
+    certificates
+        .reachable
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(post_sns(&server, &acme.key, &alarm).await.status(), 202);
+    assert_eq!(stored_events(&server, &acme.id).await.len(), 1);
+
+    // A certificate that is fetched and wrong stays a refusal.
+    let garbled =
+        notification("msg-2", &alarm_message("OK"), "2").replace(CERT_URL, GARBLED_CERT_URL);
+    let refused = post_sns(&server, &acme.key, &garbled).await;
+    assert_eq!(refused.status(), 401);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["check"], "sns_signature");
+    assert_eq!(body["reason"], "certificate");
+    assert_eq!(stored_events(&server, &acme.id).await.len(), 1);
 }
 
 #[tokio::test]

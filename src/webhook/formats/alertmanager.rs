@@ -1,5 +1,9 @@
 //! Prometheus Alertmanager's webhook payload, version 4
-//! (<https://prometheus.io/docs/alerting/latest/configuration/#webhook_config>).
+//! (<https://prometheus.io/docs/alerting/latest/configuration/#webhook_config>),
+//! and the same shape as older Alertmanagers (version 3) and Grafana
+//! alerting's webhook contact point send it (`"version": "1"` with `orgId`,
+//! plus `values`, `silenceURL`, `dashboardURL`, … which are not needed here;
+//! <https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/>).
 //!
 //! One notification carries a group of alerts; each becomes one alert here:
 //!
@@ -22,24 +26,46 @@ use prost_types::Timestamp;
 use super::{FormatError, Object, fit_alert, parse_json, severity_from_name, timestamp};
 use crate::proto::v1::{AlertAction, AlertInput, Severity};
 
-/// `tool_source` of the alerts.
-const TOOL_SOURCE: &str = "alertmanager";
+/// Who sent a notification of this shape: its `tool_source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sender {
+    Alertmanager,
+    Grafana,
+}
+
+impl Sender {
+    /// The sender a notification names by its `version` (and, for Grafana,
+    /// its `orgId`); a version that could mean something else is refused
+    /// rather than misread.
+    fn of(root: &Object<'_>) -> Result<Self, FormatError> {
+        let version = root.text("version")?;
+        match version.as_deref() {
+            None | Some("4" | "3") => Ok(Sender::Alertmanager),
+            Some("1") if root.value("orgId").is_some() => Ok(Sender::Grafana),
+            Some(version) => Err(FormatError::Unsupported(format!(
+                "Alertmanager webhook version {version:?}: versions 3 and 4 are known, and \
+                 version 1 with orgId from Grafana"
+            ))),
+        }
+    }
+
+    fn tool_source(self) -> &'static str {
+        match self {
+            Sender::Alertmanager => "alertmanager",
+            Sender::Grafana => "grafana",
+        }
+    }
+}
 
 /// Labels that name the affected asset, in order of preference after `instance`.
 const ASSET_LABELS: &[&str] = &["host", "hostname", "node", "pod", "job", "service"];
 
-/// Parses an Alertmanager webhook notification into one alert per entry of
-/// `alerts`.
+/// Parses an Alertmanager (or Grafana alerting) webhook notification into
+/// one alert per entry of `alerts`.
 pub fn parse(body: &[u8]) -> Result<Vec<AlertInput>, FormatError> {
     let value = parse_json(body)?;
     let root = Object::root(&value, "an Alertmanager webhook notification")?;
-    if let Some(version) = root.text("version")?
-        && version != "4"
-    {
-        return Err(FormatError::Unsupported(format!(
-            "Alertmanager webhook version {version:?}; only version 4 is known"
-        )));
-    }
+    let sender = Sender::of(&root)?;
     let group_status = root.text("status")?;
     let external_url = root.text("externalURL")?;
     let alerts = root
@@ -59,6 +85,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<AlertInput>, FormatError> {
         .map(|(item, path)| {
             alert(
                 Object::at(item, path)?,
+                sender,
                 group_status.as_deref(),
                 external_url.as_deref(),
             )
@@ -68,6 +95,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<AlertInput>, FormatError> {
 
 fn alert(
     object: Object<'_>,
+    sender: Sender,
     group_status: Option<&str>,
     external_url: Option<&str>,
 ) -> Result<AlertInput, FormatError> {
@@ -113,7 +141,7 @@ fn alert(
         signature,
         severity: severity(&labels).into(),
         message: message(&annotations, &labels),
-        tool_source: TOOL_SOURCE.to_owned(),
+        tool_source: sender.tool_source().to_owned(),
         occur_time,
         action: action.into(),
         dedup_key: fingerprint.clone(),
@@ -383,6 +411,11 @@ mod tests {
             error(r#"{"version":"5","alerts":[]}"#),
             FormatError::Unsupported(_)
         ));
+        // Version 1 is Grafana's only with its orgId: anything else is refused.
+        assert!(matches!(
+            error(r#"{"version":"1","alerts":[{"labels":{"alertname":"A"}}]}"#),
+            FormatError::Unsupported(_)
+        ));
         assert!(matches!(
             error(r#"{"alerts":[]}"#),
             FormatError::Unsupported(_)
@@ -390,7 +423,84 @@ mod tests {
         assert!(matches!(error("[]"), FormatError::Unsupported(_)));
     }
 
+    // Grafana's documented webhook contact point body (Grafana 9 to 11), one
+    // alert firing and one resolved; Grafana's rules rarely carry `instance`.
+    const GRAFANA: &str = r#"{
+      "receiver": "My Super Webhook",
+      "status": "firing",
+      "orgId": 1,
+      "alerts": [
+        {
+          "status": "firing",
+          "labels": {"alertname": "High memory usage", "team": "blue", "zone": "us-1", "host": "db-04"},
+          "annotations": {"description": "The system has high memory usage", "runbook_url": "https://myrunbook.com/runbook/1234", "summary": "This alert was triggered for zone us-1"},
+          "startsAt": "2021-10-12T09:51:03.157076+02:00",
+          "endsAt": "0001-01-01T00:00:00Z",
+          "generatorURL": "https://play.grafana.org/alerting/1afz29v7z/edit",
+          "fingerprint": "c6eadffa33fcdf37",
+          "silenceURL": "https://play.grafana.org/alerting/silence/new?alertmanager=grafana&matchers=alertname%3DT2%2Cteam%3Dblue%2Czone%3Dus-1",
+          "dashboardURL": "",
+          "panelURL": "",
+          "values": {"B": 44.23943737541908, "C": 1}
+        },
+        {
+          "status": "resolved",
+          "labels": {"alertname": "High CPU usage", "team": "blue", "zone": "eu-1"},
+          "annotations": {"summary": "This alert was triggered for zone eu-1"},
+          "startsAt": "2021-10-12T09:56:03.157076+02:00",
+          "endsAt": "2021-10-12T10:01:03.157076+02:00",
+          "generatorURL": "https://play.grafana.org/alerting/d1rdpdv7k/edit",
+          "fingerprint": "bc97ff14869b13e3",
+          "values": {"B": 82.2, "C": 1}
+        }
+      ],
+      "groupLabels": {},
+      "commonLabels": {"team": "blue"},
+      "commonAnnotations": {},
+      "externalURL": "https://play.grafana.org/",
+      "version": "1",
+      "groupKey": "{}:{}",
+      "truncatedAlerts": 0,
+      "title": "[FIRING:1, RESOLVED:1]  (blue)",
+      "state": "alerting",
+      "message": "**Firing**\n\nLabels:\n - alertname = High memory usage"
+    }"#;
+
+    #[test]
+    fn grafana_contact_point_notifications() {
+        let alerts = parse(GRAFANA.as_bytes()).unwrap();
+        assert_eq!(alerts.len(), 2);
+        let firing = &alerts[0];
+        assert_eq!(firing.tool_source, "grafana");
+        assert_eq!(firing.signature, "High memory usage");
+        assert_eq!(firing.asset, "db-04");
+        assert_eq!(firing.action, i32::from(AlertAction::Trigger));
+        assert_eq!(firing.dedup_key, "c6eadffa33fcdf37");
+        assert_eq!(
+            firing.message,
+            "This alert was triggered for zone us-1\n\nThe system has high memory usage"
+        );
+        // 09:51:03 at +02:00.
+        assert_eq!(firing.occur_time.unwrap().seconds, 1_634_025_063);
+        let resolved = &alerts[1];
+        assert_eq!(resolved.action, i32::from(AlertAction::Resolve));
+        assert_eq!(resolved.occur_time.unwrap().seconds, 1_634_025_663);
+        // No label names an asset: the alert is still taken, on the unknown asset.
+        assert_eq!(resolved.asset, "unknown");
+    }
+
+    #[test]
+    fn older_alertmanager_notifications_are_taken() {
+        // Alertmanager before 0.16 sent version 3 (and groupKey as a number).
+        let body = r#"{"version":"3","groupKey":7283,"status":"firing","alerts":[
+            {"labels":{"alertname":"Down","instance":"web-02:9100"},"startsAt":"2018-01-01T00:00:00Z"}]}"#;
+        let alerts = parse(body.as_bytes()).unwrap();
+        assert_eq!(alerts[0].tool_source, "alertmanager");
+        assert_eq!(alerts[0].asset, "web-02");
+    }
+
     const KEYS: &[&str] = &[
+        "orgId",
         "version",
         "groupKey",
         "status",
