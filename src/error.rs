@@ -60,6 +60,9 @@ pub enum Error {
     Internal(String),
 }
 
+/// Most characters of an error message a caller is answered.
+const MAX_PUBLIC_MESSAGE_CHARS: usize = 1000;
+
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -90,8 +93,19 @@ impl Error {
         }
     }
 
-    /// The message a caller may see: internal details are never shown.
+    /// The message a caller may see: internal details are never shown, and
+    /// what it echoes of the input is cut to [`MAX_PUBLIC_MESSAGE_CHARS`]
+    /// (a 20,000-character id must not push a NOT_FOUND past what gRPC
+    /// trailers hold, which turns it into another error).
     fn public_message(&self) -> String {
+        let message = self.full_public_message();
+        match message.char_indices().nth(MAX_PUBLIC_MESSAGE_CHARS) {
+            Some((end, _)) => format!("{}… (cut)", &message[..end]),
+            None => message,
+        }
+    }
+
+    fn full_public_message(&self) -> String {
         match self {
             Error::Database(_) | Error::Internal(_) => "internal error".to_owned(),
             Error::InvalidArgument(_)
@@ -178,5 +192,24 @@ impl IntoResponse for Error {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_input_is_cut_in_both_answers() {
+        let id = "é".repeat(20_000);
+        let status = tonic::Status::from(Error::NotFound(format!("incident {id}")));
+        assert_eq!(status.code(), tonic::Code::NotFound);
+        assert!(status.message().chars().count() <= MAX_PUBLIC_MESSAGE_CHARS + 10);
+        assert!(status.message().starts_with("incident éé"));
+        assert!(status.message().ends_with("… (cut)"));
+        let short = tonic::Status::from(Error::NotFound("incident abc".to_owned()));
+        assert_eq!(short.message(), "incident abc not found");
+        let response = Error::InvalidArgument(id).into_response();
+        assert_eq!(response.status(), http::StatusCode::BAD_REQUEST);
     }
 }

@@ -207,6 +207,9 @@ impl IncidentHandler {
     }
 }
 
+/// Longest `ListIncidentsRequest.query` (its first 16 words are searched).
+const MAX_QUERY_CHARS: usize = 512;
+
 #[tonic::async_trait]
 impl IncidentService for IncidentHandler {
     async fn list_incidents(
@@ -215,6 +218,12 @@ impl IncidentService for IncidentHandler {
     ) -> Result<Response<v1::ListIncidentsResponse>, Status> {
         let operator = operator(&request)?;
         let body = request.into_inner();
+        if body.query.chars().count() > MAX_QUERY_CHARS {
+            return Err(Error::InvalidArgument(format!(
+                "query: at most {MAX_QUERY_CHARS} characters"
+            ))
+            .into());
+        }
         for company_id in &body.company_ids {
             self.state
                 .store

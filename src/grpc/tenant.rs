@@ -23,6 +23,10 @@ use crate::store::tenant::{
 };
 use crate::store::{Page, now_ms};
 
+/// Longest lifetime of an operator token that expires (ten years): later
+/// expiries do not fit every client's timestamp type.
+const MAX_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(3650 * 24 * 3600);
+
 /// The TenantService handler.
 #[derive(Debug, Clone)]
 pub struct TenantHandler {
@@ -651,12 +655,21 @@ impl TenantService for TenantHandler {
             )
             .into());
         }
-        let expires_at = body
+        let ttl = body
             .ttl
             .as_ref()
             .map(|ttl| duration("ttl", ttl))
-            .transpose()?
-            .map(|ttl| now_ms().saturating_add(duration_ms(ttl)));
+            .transpose()?;
+        if let Some(ttl) = ttl
+            && (ttl.is_zero() || ttl > MAX_TOKEN_TTL)
+        {
+            return Err(Error::invalid(
+                "ttl",
+                "must be more than 0 and at most 3650 days (omit it for a token that does not expire)",
+            )
+            .into());
+        }
+        let expires_at = ttl.map(|ttl| now_ms().saturating_add(duration_ms(ttl)));
         let token = new_operator_token();
         let record = self
             .state

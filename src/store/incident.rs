@@ -267,7 +267,7 @@ impl Store {
             // holds it, or (a storm parent, whose alerts are its children's)
             // the text of one of its children's alerts. The outer query is
             // scoped; the alerts are the incidents' own.
-            let pattern = format!("%{word}%");
+            let pattern = contains_pattern(word);
             let own = Query::select()
                 .expr(Expr::val(1))
                 .from(alert::Entity)
@@ -275,7 +275,9 @@ impl Store {
                     Expr::col((alert::Entity, alert::Column::IncidentId))
                         .equals((incident::Entity, incident::Column::Id)),
                 )
-                .and_where(Expr::col((alert::Entity, alert::Column::SearchText)).like(&pattern))
+                .and_where(
+                    Expr::col((alert::Entity, alert::Column::SearchText)).like(pattern.clone()),
+                )
                 .to_owned();
             let child = Alias::new("child");
             let children = Query::select()
@@ -290,7 +292,9 @@ impl Store {
                     Expr::col((child, incident::Column::ParentIncidentId))
                         .equals((incident::Entity, incident::Column::Id)),
                 )
-                .and_where(Expr::col((alert::Entity, alert::Column::SearchText)).like(&pattern))
+                .and_where(
+                    Expr::col((alert::Entity, alert::Column::SearchText)).like(pattern.clone()),
+                )
                 .to_owned();
             query = query.filter(
                 sea_orm::Condition::any()
@@ -596,4 +600,19 @@ impl Store {
 /// The engine's decisions for an event, from its outcome row.
 pub fn decisions_of(outcome: &alert_outcome::Model) -> Vec<Decision> {
     json_vec(&outcome.decisions)
+}
+
+/// `LIKE` for text that holds `word`: its `%`, `_` and `\\` are taken
+/// literally, not as wildcards (`"h_st0"` does not match `"host0"`).
+fn contains_pattern(word: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
 }

@@ -692,6 +692,53 @@ async fn incident_lifecycle_is_recorded_on_the_timeline(backend: Backend) {
     )
     .await;
     assert!(none.is_empty());
+    // LIKE's wildcards in a query are plain characters: "%" is in no
+    // alert's text, and "web_01" is not "web-01".
+    for literal in ["%", "web_01", "\\"] {
+        let found = list(
+            &server,
+            token,
+            v1::ListIncidentsRequest {
+                query: literal.to_owned(),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(found.is_empty(), "{literal:?} matched {}", found.len());
+    }
+    // An oversized query is refused, the same on both databases.
+    for length in [513, 50_000] {
+        let refused = client
+            .list_incidents(authed(
+                token,
+                v1::ListIncidentsRequest {
+                    query: "x".repeat(length),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{length}");
+        assert!(refused.message().contains("query"), "{}", refused.message());
+    }
+    // An unknown id of 20,000 characters is NOT_FOUND, its echo cut short
+    // (whole, the message would not fit the trailers).
+    let missing = client
+        .get_incident(authed(
+            token,
+            v1::GetIncidentRequest {
+                incident_id: "0".repeat(20_000),
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    assert!(
+        missing.message().len() < 1_100,
+        "{}",
+        missing.message().len()
+    );
     // A viewer reads but cannot act.
     let viewer = crate::correlation::token(&server, OperatorRole::Viewer, &[]).await;
     let denied = client

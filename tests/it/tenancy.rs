@@ -1093,6 +1093,24 @@ async fn operator_tokens_create_list_revoke(backend: Backend) {
         .await
         .expect_err("role required");
     assert!(error.message().starts_with("role:"));
+    // A ttl of zero, or past ten years (an expiry clients cannot read), is
+    // refused and creates nothing.
+    for seconds in [0, 3650 * 24 * 3600 + 1, 10_000 * 365 * 24 * 3600] {
+        let error = client
+            .create_operator_token(authed(
+                &server.admin_token,
+                v1::CreateOperatorTokenRequest {
+                    name: "forever".to_owned(),
+                    role: OperatorRole::Viewer.into(),
+                    company_ids: vec![],
+                    ttl: Some(prost_types::Duration { seconds, nanos: 0 }),
+                },
+            ))
+            .await
+            .expect_err("ttl out of range");
+        assert_eq!(error.code(), Code::InvalidArgument, "{seconds}");
+        assert!(error.message().starts_with("ttl:"), "{}", error.message());
+    }
 
     let listed = client
         .list_operator_tokens(authed(
