@@ -271,11 +271,13 @@ pub async fn run(mut config: Config) -> Result<()> {
     if let Ok(bound) = listener.local_addr() {
         config.listen = bound;
     }
+    // Where this server is reached (the advertised URL, else the listen address).
+    let dashboard = format!("{}/", config.advertise_url());
     let server = Server::prepare(config).await?;
     if let Some(token) = server.initial_admin_token() {
         // Printed once, never logged: only its hash is stored.
         println!(
-            "\nFirst start: created an admin operator token. It is shown only now; keep it safe:\n\n    {token}\n\nUse it as `authorization: Bearer <token>`.\n"
+            "\nFirst start: created an admin operator token. It is shown only now; keep it safe:\n\n    {token}\n\nUse it as `authorization: Bearer <token>`, or sign in to the dashboard at {dashboard} with it.\n"
         );
     }
     server.serve(listener, shutdown_signal()).await
