@@ -138,7 +138,7 @@ impl Default for Config {
             ingest_log_path: PathBuf::new(),
             ingest_idempotency_window_seconds: 3600,
             ingest_idempotency_keys: 250_000,
-            projector_max_lag: 200_000,
+            projector_max_lag: 20_000,
             read_wait_ms: 10_000,
             resident_idle_seconds: 3600,
             advertise_url: String::new(),
@@ -485,7 +485,7 @@ mod tests {
             jail.set_env("ALERT_WHISPERER_PROJECTOR_MAX_LAG", "10");
             let error = Config::load(Some(Path::new("aw.toml"))).expect_err("too small a lag");
             assert!(error.to_string().contains("projector_max_lag"), "{error}");
-            jail.set_env("ALERT_WHISPERER_PROJECTOR_MAX_LAG", "200000");
+            jail.set_env("ALERT_WHISPERER_PROJECTOR_MAX_LAG", "20000");
 
             // The variable that names the config file is not a setting.
             jail.set_env("ALERT_WHISPERER_CONFIG", "aw.toml");
