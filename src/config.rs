@@ -75,6 +75,13 @@ pub struct Config {
     pub lease_seconds: u64,
     /// Largest webhook body accepted, in bytes; larger bodies get 413.
     pub webhook_max_body_bytes: usize,
+    /// Connections served at once (1–1000000); more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers, which is also
+    /// how long an idle HTTP/1 connection is kept (1–300).
+    pub header_read_timeout_seconds: u64,
+    /// Longest pause in seconds while a request body is read (1–600).
+    pub body_read_timeout_seconds: u64,
     /// AWS region for SSM calls; empty disables everything AWS (those RPCs answer
     /// FAILED_PRECONDITION).
     pub aws_region: String,
@@ -144,6 +151,9 @@ impl Default for Config {
             advertise_url: String::new(),
             lease_seconds: 5,
             webhook_max_body_bytes: 1024 * 1024,
+            max_connections: 10_000,
+            header_read_timeout_seconds: 30,
+            body_read_timeout_seconds: 30,
             aws_region: String::new(),
             aws_endpoint_url: String::new(),
             aws_access_key_id: String::new(),
@@ -298,6 +308,21 @@ impl Config {
                     .to_owned(),
             ));
         }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err(ConfigError(
+                "max_connections: must be between 1 and 1000000".to_owned(),
+            ));
+        }
+        if !(1..=300).contains(&self.header_read_timeout_seconds) {
+            return Err(ConfigError(
+                "header_read_timeout_seconds: must be between 1 and 300".to_owned(),
+            ));
+        }
+        if !(1..=600).contains(&self.body_read_timeout_seconds) {
+            return Err(ConfigError(
+                "body_read_timeout_seconds: must be between 1 and 600".to_owned(),
+            ));
+        }
         if !(1024..=64 * 1024 * 1024).contains(&self.webhook_max_body_bytes) {
             return Err(ConfigError(
                 "webhook_max_body_bytes: must be between 1024 and 67108864".to_owned(),
@@ -387,6 +412,20 @@ impl Config {
             self.listen.ip()
         };
         format!("http://{}", SocketAddr::new(host, self.listen.port()))
+    }
+
+    /// The limits of the port's connections.
+    pub(crate) fn connection_limits(&self) -> crate::connections::Limits {
+        crate::connections::Limits {
+            max_connections: self.max_connections,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
+            http2_keep_alive: Duration::from_secs(20),
+        }
+    }
+
+    /// Longest pause while a request body is read.
+    pub fn body_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_read_timeout_seconds)
     }
 
     /// How long a read waits for the projector.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod aws;
 pub mod compliance;
 pub mod config;
+pub(crate) mod connections;
 pub mod dashboard;
 pub mod domain;
 pub mod error;

@@ -8,7 +8,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -145,6 +144,12 @@ impl Server {
             .fallback(move |request: axum::extract::Request| {
                 grpc_or_not_found(grpc_router.clone(), request)
             })
+            // A client that stops sending its body ends its request (a
+            // silent client holds nothing for ever; see connections.rs for
+            // headers).
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                config.body_read_timeout(),
+            ))
             // Spans carry the path only: a query string may hold an api key.
             .layer(
                 tower_http::trace::TraceLayer::new_for_http().make_span_with(
@@ -231,23 +236,19 @@ impl Server {
             ));
         }
         let grace = self.config.shutdown_grace();
-        // Without TCP_NODELAY small gRPC answers waited for delayed ACKs
-        // (40 ms stalls per request, measured with batches of 100).
-        let listener = listener.tap_io(|stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY");
-            }
-        });
-        let serve = axum::serve(listener, self.app.into_make_service())
-            .with_graceful_shutdown(stopping.clone().cancelled_owned());
+        let serve = crate::connections::serve(
+            listener,
+            self.app,
+            self.config.connection_limits(),
+            stopping.clone(),
+        );
         let deadline = async {
             stopping.cancelled().await;
             tokio::time::sleep(grace).await;
         };
         let owners = self.state.owners.clone();
         tokio::select! {
-            result = serve => {
-                result.map_err(|error| Error::Internal(format!("server: {error}")))?;
+            () = serve => {
                 tracing::info!("all calls drained");
             }
             () = deadline => {

@@ -673,3 +673,81 @@ async fn postgres_sockets_have_nagle_off() {
     }
     assert!(checked > 0, "no socket to port {port} found");
 }
+
+/// Reads from `stream` until the server closes it or answers; what it read.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut read = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read.extend_from_slice(&buffer[..n]),
+        }
+    }
+    String::from_utf8_lossy(&read).into_owned()
+}
+
+#[tokio::test]
+async fn slow_and_silent_clients_are_cut_off_and_connections_are_limited() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start_with(
+        Backend::Sqlite,
+        |config| {
+            config.header_read_timeout_seconds = 1;
+            config.body_read_timeout_seconds = 1;
+            config.max_connections = 20;
+        },
+        Default::default(),
+    )
+    .await;
+    let bound = Duration::from_secs(20);
+
+    // Half a request's headers, then nothing: the server closes the
+    // connection (it used to hold it for ever).
+    let mut partial = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    partial
+        .write_all(b"POST /api/webhooks/alerts HTTP/1.1\r\nHost: aw\r\nContent-Type: app")
+        .await
+        .unwrap();
+    tokio::time::timeout(bound, until_closed(&mut partial))
+        .await
+        .expect("a client that stops in its headers is cut off");
+
+    // A body shorter than its Content-Length: the request ends with an
+    // answer, and the connection closes.
+    let mut short = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    short
+        .write_all(
+            b"POST /api/webhooks/alerts HTTP/1.1\r\nHost: aw\r\nX-API-Key: awk_x\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"asset",
+        )
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(bound, until_closed(&mut short))
+        .await
+        .expect("a client that stops in its body is cut off");
+    assert!(!answer.contains(" 5"), "never a server error: {answer}");
+
+    // More silent connections than the limit: they hold their slots only
+    // until their header timeout, and a real request is then served.
+    let mut silent = Vec::new();
+    for _ in 0..40 {
+        silent.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    let health = tokio::time::timeout(
+        bound,
+        reqwest::Client::new()
+            .get(format!("{}/healthz", server.url()))
+            .send(),
+    )
+    .await
+    .expect("a request is served once silent connections time out")
+    .unwrap();
+    assert_eq!(health.status(), 200);
+    for mut stream in silent {
+        tokio::time::timeout(bound, until_closed(&mut stream))
+            .await
+            .expect("every silent connection is closed");
+    }
+}
