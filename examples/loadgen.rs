@@ -206,7 +206,19 @@ struct Tally {
     alerts: u64,
     duplicates: u64,
     errors: u64,
+    /// What the first failed request got, to say why a run had errors.
+    first_error: Option<String>,
     latencies_us: Vec<u32>,
+}
+
+impl Tally {
+    /// Counts a failed request, keeping what the first one got.
+    fn error(&mut self, what: impl FnOnce() -> String) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(what());
+        }
+    }
 }
 
 fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
@@ -748,7 +760,12 @@ async fn http_worker(load: HttpLoad, assets: usize, limits: Limits) -> Tally {
                     .latencies_us
                     .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
             }
-            Ok(_) | Err(_) => tally.errors += 1,
+            Ok(response) => {
+                let status = response.status();
+                let text = response.text().await.unwrap_or_default();
+                tally.error(|| format!("{status}: {}", text.chars().take(300).collect::<String>()));
+            }
+            Err(error) => tally.error(|| error.to_string()),
         }
     }
     tally
@@ -799,7 +816,7 @@ async fn grpc_worker(
                     .latencies_us
                     .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
             }
-            Err(_) => tally.errors += 1,
+            Err(status) => tally.error(|| format!("{:?}: {}", status.code(), status.message())),
         }
     }
     tally
@@ -927,6 +944,7 @@ async fn main() -> anyhow::Result<()> {
         total.alerts += tally.alerts;
         total.duplicates += tally.duplicates;
         total.errors += tally.errors;
+        total.first_error = total.first_error.or(tally.first_error);
         total.latencies_us.extend(tally.latencies_us);
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -946,6 +964,9 @@ async fn main() -> anyhow::Result<()> {
         percentile(&total.latencies_us, 0.99),
         percentile(&total.latencies_us, 1.0)
     );
+    if let Some(error) = &total.first_error {
+        println!("first error: {error}");
+    }
     if let Some(pid) = args.server_pid {
         match peak_rss_mb(pid) {
             Some(mb) => println!("server peak RSS (VmHWM): {mb:.0} MB"),
