@@ -95,18 +95,17 @@ impl CertificateSource for AwsCertificateSource {
                 "SigningCertURL {url:?} is not an https .pem URL on an sns.<region>.amazonaws.com host"
             )));
         }
-        let unreachable = |what: String| CertificateError::Unreachable(what);
         let response = self.http.get(url).send().await.map_err(|error| {
-            unreachable(format!("cannot fetch the signing certificate: {error}"))
+            CertificateError::Unreachable(format!("cannot fetch the signing certificate: {error}"))
         })?;
         if !response.status().is_success() {
-            return Err(unreachable(format!(
+            return Err(CertificateError::Unreachable(format!(
                 "fetching the signing certificate answered {}",
                 response.status()
             )));
         }
         let bytes = response.bytes().await.map_err(|error| {
-            unreachable(format!("cannot read the signing certificate: {error}"))
+            CertificateError::Unreachable(format!("cannot read the signing certificate: {error}"))
         })?;
         if bytes.len() > MAX_CERTIFICATE_BYTES {
             return Err(CertificateError::Refused(

@@ -104,15 +104,6 @@ fn alertmanager_configs_in_the_docs_pass_amtool_check_config() {
     assert!(refused.contains("url_file"), "{refused}");
 }
 
-/// A free port on 127.0.0.1 (Alertmanager takes no port 0).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn a_real_alertmanager_sends_its_key_as_a_bearer_token() {
     if !have(ALERTMANAGER) {
@@ -137,7 +128,8 @@ async fn a_real_alertmanager_sends_its_key_as_a_bearer_token() {
     let config_file = dir.path().join("alertmanager.yml");
     std::fs::write(&config_file, &config).unwrap();
 
-    let port = free_port();
+    // Alertmanager takes no port 0.
+    let port = crate::server::free_port();
     let _alertmanager = tokio::process::Command::new(ALERTMANAGER)
         .arg(format!("--config.file={}", config_file.display()))
         .arg(format!(
