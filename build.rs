@@ -37,6 +37,13 @@ fn main() -> anyhow::Result<()> {
     tonic_prost_build::configure()
         // RPCs that a later issue implements answer UNIMPLEMENTED through these defaults.
         .generate_default_stubs(true)
-        .compile_fds(protox::compile(&all, [&proto_root])?)?;
+        // Requests that are not valid protobuf or hold NUL in a string are
+        // INVALID_ARGUMENT (src/grpc/codec.rs); it needs each message's name.
+        .codec_path("crate::grpc::codec::Codec")
+        .compile_fds_with_config(protox::compile(&all, [&proto_root])?, {
+            let mut config = prost_build::Config::new();
+            config.enable_type_names();
+            config
+        })?;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod executor;
+pub mod extract;
 pub mod feed;
 pub mod grpc;
 pub mod ingest;

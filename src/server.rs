@@ -144,6 +144,7 @@ impl Server {
             .fallback(move |request: axum::extract::Request| {
                 grpc_or_not_found(grpc_router.clone(), request)
             })
+            .layer(axum::middleware::from_fn(refuse_long_uri))
             // A client that stops sending its body ends its request (a
             // silent client holds nothing for ever; see connections.rs for
             // headers).
@@ -327,6 +328,29 @@ async fn bootstrap_admin_token(store: &Store) -> Result<Option<String>> {
         .await?;
     tracing::info!(prefix = %token.prefix, "created the initial admin token");
     Ok(Some(token.secret))
+}
+
+/// Longest request URI (path and query) taken, in bytes. Nothing the service
+/// serves needs more; hyper itself answers 414 without a body above 64 KiB.
+const MAX_URI_BYTES: usize = 8192;
+
+/// Answers 414 with the service's JSON error for a URI over [`MAX_URI_BYTES`].
+async fn refuse_long_uri(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |path| path.as_str().len());
+    if length > MAX_URI_BYTES {
+        let body = serde_json::json!({
+            "error": "uri_too_long",
+            "message": format!("the request URI is {length} bytes; at most {MAX_URI_BYTES} are taken"),
+        });
+        return (http::StatusCode::URI_TOO_LONG, axum::Json(body)).into_response();
+    }
+    next.run(request).await
 }
 
 /// Sends gRPC, grpc-web and CORS preflight requests to the gRPC router, and

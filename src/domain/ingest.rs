@@ -8,14 +8,32 @@ use sha2::{Digest, Sha256};
 
 use crate::proto::v1::{AlertAction, AlertInput, Severity};
 
+// The limits of `AlertInput`, in characters. alert.proto's comments, the
+// docs, gRPC validation and the webhook parsers (which fit alerts inside
+// them) all use these.
+
 /// Most alerts in one batch.
 pub const MAX_BATCH: usize = 1000;
-/// Longest asset, signature, external id or dedup key part.
-pub const MAX_FIELD_LEN: usize = 255;
-/// Longest message (bytes).
-pub const MAX_MESSAGE_LEN: usize = 65_536;
+/// Longest asset.
+pub const MAX_ASSET_CHARS: usize = 255;
+/// Longest signature.
+pub const MAX_SIGNATURE_CHARS: usize = 255;
+/// Longest message.
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+/// Longest tool source.
+pub const MAX_TOOL_SOURCE_CHARS: usize = 64;
 /// Most labels on one alert.
 pub const MAX_LABELS: usize = 64;
+/// Longest label name.
+pub const MAX_LABEL_NAME_CHARS: usize = 128;
+/// Longest label value.
+pub const MAX_LABEL_VALUE_CHARS: usize = 1024;
+/// Longest dedup key, external id or delivery id.
+pub const MAX_KEY_CHARS: usize = 255;
+/// Longest link.
+pub const MAX_LINK_CHARS: usize = 2048;
+/// The tool source of an alert that names none.
+pub const DEFAULT_TOOL_SOURCE: &str = "api";
 /// How far in the future an occurrence time may be (clock skew), in ms.
 pub const MAX_FUTURE_SKEW_MS: i64 = 3_600_000;
 
@@ -211,6 +229,21 @@ fn check_text(
     value.to_owned()
 }
 
+/// Whether `link` is an absolute http(s) URL with a host (`http://` alone is not).
+pub fn is_http_url(link: &str) -> bool {
+    let lower = link.get(..8).unwrap_or(link).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &link[8..]
+    } else if lower.starts_with("http://") {
+        &link[7..]
+    } else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    !host.is_empty() && !host.starts_with(':') && !host.chars().any(char::is_whitespace)
+}
+
 /// Validates a batch received at `received_at_ms`; answers every problem at once.
 pub fn validate_batch(
     inputs: &[AlertInput],
@@ -251,14 +284,14 @@ fn validate_one(
     received_at_ms: i64,
 ) -> Option<AlertEvent> {
     let before = errors.len();
-    let asset = check_text(errors, index, "asset", &input.asset, true, MAX_FIELD_LEN);
+    let asset = check_text(errors, index, "asset", &input.asset, true, MAX_ASSET_CHARS);
     let signature = check_text(
         errors,
         index,
         "signature",
         &input.signature,
         true,
-        MAX_FIELD_LEN,
+        MAX_SIGNATURE_CHARS,
     );
     let severity = match Severity::try_from(input.severity) {
         Ok(Severity::Info) => Some(AlertSeverity::Info),
@@ -275,14 +308,33 @@ fn validate_one(
             None
         }
     };
-    if input.message.len() > MAX_MESSAGE_LEN {
+    if input.message.chars().count() > MAX_MESSAGE_CHARS {
         errors.push(FieldError {
             index,
             field: "message",
-            message: format!("must be at most {MAX_MESSAGE_LEN} bytes"),
+            message: format!("must be at most {MAX_MESSAGE_CHARS} characters"),
+        });
+    } else if input.message.contains('\0') {
+        // Line breaks and tabs are fine in a message; NUL is refused by PostgreSQL.
+        errors.push(FieldError {
+            index,
+            field: "message",
+            message: "must not contain the NUL character (U+0000)".to_owned(),
         });
     }
-    let tool_source = check_text(errors, index, "tool_source", &input.tool_source, false, 100);
+    let tool_source = check_text(
+        errors,
+        index,
+        "tool_source",
+        &input.tool_source,
+        false,
+        MAX_TOOL_SOURCE_CHARS,
+    );
+    let tool_source = if tool_source.is_empty() {
+        DEFAULT_TOOL_SOURCE.to_owned()
+    } else {
+        tool_source
+    };
     if input.labels.len() > MAX_LABELS {
         errors.push(FieldError {
             index,
@@ -292,14 +344,17 @@ fn validate_one(
     }
     let mut labels = BTreeMap::new();
     for (key, value) in &input.labels {
-        let key_ok = !key.is_empty() && key.len() <= 128 && !key.chars().any(char::is_control);
-        let value_ok = value.len() <= 1024 && !value.chars().any(char::is_control);
+        let key_ok = !key.is_empty()
+            && key.chars().count() <= MAX_LABEL_NAME_CHARS
+            && !key.chars().any(char::is_control);
+        let value_ok =
+            value.chars().count() <= MAX_LABEL_VALUE_CHARS && !value.chars().any(char::is_control);
         if !key_ok || !value_ok {
             errors.push(FieldError {
                 index,
                 field: "labels",
                 message: format!(
-                    "label {:?}: keys are 1 to 128 characters, values at most 1024, no control characters",
+                    "label {:?}: names are 1 to {MAX_LABEL_NAME_CHARS} characters, values at most {MAX_LABEL_VALUE_CHARS}, no control characters",
                     key.chars().take(40).collect::<String>()
                 ),
             });
@@ -351,7 +406,7 @@ fn validate_one(
         "dedup_key",
         &input.dedup_key,
         false,
-        2 * MAX_FIELD_LEN + 1,
+        MAX_KEY_CHARS,
     );
     // The default identity is the default aggregation key, asset|signature.
     let dedup_key = if dedup_key.is_empty() {
@@ -365,18 +420,24 @@ fn validate_one(
         "external_id",
         &input.external_id,
         false,
-        MAX_FIELD_LEN,
+        MAX_KEY_CHARS,
     );
-    let link = check_text(errors, index, "link", &input.link, false, 2048);
-    let web_link = link.starts_with("https://") || link.starts_with("http://");
-    if !link.is_empty() && !web_link {
+    let link = check_text(errors, index, "link", &input.link, false, MAX_LINK_CHARS);
+    if !link.is_empty() && !is_http_url(&link) {
         errors.push(FieldError {
             index,
             field: "link",
-            message: "must be an http or https URL".to_owned(),
+            message: "must be an absolute http or https URL with a host".to_owned(),
         });
     }
-    let delivery_id = check_text(errors, index, "delivery_id", &input.delivery_id, false, 200);
+    let delivery_id = check_text(
+        errors,
+        index,
+        "delivery_id",
+        &input.delivery_id,
+        false,
+        MAX_KEY_CHARS,
+    );
     if errors.len() > before {
         return None;
     }
@@ -455,6 +516,33 @@ mod tests {
         let mut c = a.clone();
         c.occurred_at_ms += 1;
         assert_ne!(a.idempotency_key(), c.idempotency_key());
+    }
+
+    #[test]
+    fn limits_are_the_ones_alert_proto_states() {
+        let refused = |change: fn(&mut AlertInput)| {
+            let mut alert = input();
+            change(&mut alert);
+            validate_batch(&[alert], 0)
+                .expect_err("refused")
+                .to_string()
+        };
+        assert!(refused(|a| a.tool_source = "t".repeat(65)).contains("alerts[0].tool_source"));
+        assert!(refused(|a| a.dedup_key = "k".repeat(256)).contains("alerts[0].dedup_key"));
+        assert!(refused(|a| a.message = "m".repeat(4097)).contains("alerts[0].message"));
+        assert!(refused(|a| a.message = "a\0b".into()).contains("NUL"));
+        assert!(refused(|a| a.link = "http://".into()).contains("alerts[0].link"));
+        assert!(refused(|a| a.link = "https://:80/x".into()).contains("alerts[0].link"));
+        let mut fits = input();
+        fits.tool_source = "t".repeat(64);
+        fits.dedup_key = "k".repeat(255);
+        fits.message = "é\n".repeat(2048);
+        fits.link = "HTTPS://grafana.example/d/1?x=1".into();
+        assert!(validate_batch(&[fits], 0).is_ok());
+        let mut unnamed = input();
+        unnamed.tool_source = String::new();
+        let events = validate_batch(&[unnamed], 0).expect("valid");
+        assert_eq!(events[0].tool_source, DEFAULT_TOOL_SOURCE);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The gRPC services, their authentication layer and their assembly into one router.
 
 pub mod auth;
+pub mod codec;
 pub mod compliance;
 pub(crate) mod convert;
 pub mod correlation;

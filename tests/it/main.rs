@@ -10,6 +10,7 @@ mod correlation;
 mod crash;
 mod dashboard;
 mod export;
+mod fuzz;
 mod harness;
 mod incidents;
 mod ingest;

@@ -95,15 +95,11 @@ impl FormatError {
     }
 }
 
-// Limits of `AlertInput` (alert.proto): the parsers fit alerts inside them.
-const MAX_ASSET_CHARS: usize = 255;
-const MAX_SIGNATURE_CHARS: usize = 255;
-const MAX_MESSAGE_CHARS: usize = 4096;
-const MAX_TOOL_SOURCE_CHARS: usize = 64;
-const MAX_LABELS: usize = 64;
-const MAX_LABEL_NAME_CHARS: usize = 128;
-const MAX_LABEL_VALUE_CHARS: usize = 1024;
-const MAX_KEY_CHARS: usize = 255;
+// The limits of `AlertInput`: the parsers fit alerts inside them.
+use crate::domain::ingest::{
+    MAX_ASSET_CHARS, MAX_KEY_CHARS, MAX_LABEL_NAME_CHARS, MAX_LABEL_VALUE_CHARS, MAX_LABELS,
+    MAX_LINK_CHARS, MAX_MESSAGE_CHARS, MAX_SIGNATURE_CHARS, MAX_TOOL_SOURCE_CHARS, is_http_url,
+};
 
 /// The asset of an alert whose payload names no host, resource or service.
 const UNKNOWN_ASSET: &str = "unknown";
@@ -310,29 +306,35 @@ fn fit_key(key: &str) -> String {
     }
 }
 
-/// Whether `link` is an absolute http(s) URL, as `AlertInput.link` must be.
-fn is_http_url(link: &str) -> bool {
-    let lower = link.get(..8).unwrap_or(link).to_ascii_lowercase();
-    (lower.starts_with("https://") && link.len() > 8)
-        || (lower.starts_with("http://") && link.len() > 7)
+/// `text` with every control character (line breaks, tabs, NUL, …) replaced
+/// by a space: for one-line fields, which gRPC refuses with control characters.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
-/// Fits an alert into the ingest limits of `AlertInput`: trims and cuts text,
-/// falls back to [`UNKNOWN_ASSET`] for a blank asset, keeps at most
-/// [`MAX_LABELS`] labels (by name order), hashes overlong keys and drops a link
-/// that is not an absolute http(s) URL.
+/// Fits an alert into the ingest limits of `AlertInput`, so that a sender's
+/// payload is taken rather than refused for what the sender cannot change:
+/// trims and cuts text, turns control characters in one-line fields into
+/// spaces and NUL in the message into U+FFFD, falls back to [`UNKNOWN_ASSET`]
+/// for a blank asset, keeps at most [`MAX_LABELS`] labels (by name order),
+/// hashes overlong keys and drops a link that is not an absolute http(s) URL.
 fn fit_alert(mut alert: AlertInput) -> AlertInput {
-    alert.asset = truncate_chars(alert.asset.trim(), MAX_ASSET_CHARS);
+    alert.asset = truncate_chars(one_line(&alert.asset).trim(), MAX_ASSET_CHARS);
     if alert.asset.is_empty() {
         UNKNOWN_ASSET.clone_into(&mut alert.asset);
     }
-    alert.signature = truncate_chars(alert.signature.trim(), MAX_SIGNATURE_CHARS);
-    alert.message = truncate_chars(alert.message.trim(), MAX_MESSAGE_CHARS);
-    alert.tool_source = truncate_chars(alert.tool_source.trim(), MAX_TOOL_SOURCE_CHARS);
-    alert.dedup_key = fit_key(alert.dedup_key.trim());
-    alert.delivery_id = fit_key(alert.delivery_id.trim());
-    alert.external_id = truncate_chars(alert.external_id.trim(), MAX_KEY_CHARS);
-    if !is_http_url(alert.link.trim()) {
+    alert.signature = truncate_chars(one_line(&alert.signature).trim(), MAX_SIGNATURE_CHARS);
+    alert.message = truncate_chars(
+        alert.message.replace('\0', "\u{FFFD}").trim(),
+        MAX_MESSAGE_CHARS,
+    );
+    alert.tool_source = truncate_chars(one_line(&alert.tool_source).trim(), MAX_TOOL_SOURCE_CHARS);
+    alert.dedup_key = fit_key(one_line(&alert.dedup_key).trim());
+    alert.delivery_id = fit_key(one_line(&alert.delivery_id).trim());
+    alert.external_id = truncate_chars(one_line(&alert.external_id).trim(), MAX_KEY_CHARS);
+    if alert.link.chars().count() > MAX_LINK_CHARS || !is_http_url(alert.link.trim()) {
         alert.link.clear();
     } else {
         alert.link = alert.link.trim().to_owned();
@@ -340,6 +342,7 @@ fn fit_alert(mut alert: AlertInput) -> AlertInput {
     let labels: BTreeMap<String, String> = alert
         .labels
         .drain()
+        .map(|(name, value)| (one_line(&name), one_line(&value)))
         .filter(|(name, _)| !name.trim().is_empty())
         .map(|(name, value)| {
             (
