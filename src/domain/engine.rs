@@ -26,7 +26,7 @@ use crate::domain::correlation::{AlertFields, AlertRef, CorrelationSettings, Mat
 use crate::domain::incident::{
     AlertRecord, AlertStatus, Decision, DecisionKind, EventKind, Incident, IncidentStatus, Outcome,
 };
-use crate::domain::ingest::{AlertEvent, AlertEventAction};
+use crate::domain::ingest::{ACK_AUTHOR_LABEL, ACK_COMMENT_LABEL, AlertEvent, AlertEventAction};
 use crate::domain::lifecycle::{self, IncidentCommand};
 
 /// A silence as the engine sees it.
@@ -269,6 +269,15 @@ impl SourceIndex {
             .into_iter()
             .flatten()
     }
+}
+
+/// The value of `label` on `event`, unless blank.
+fn non_empty_label<'a>(event: &'a AlertEvent, label: &str) -> Option<&'a str> {
+    event
+        .labels
+        .get(label)
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
 }
 
 fn window_ms(settings: &CorrelationSettings) -> i64 {
@@ -1376,16 +1385,30 @@ impl World {
                 .incidents
                 .get_mut(incident_id)
                 .filter(|incident| incident.status == IncidentStatus::Open);
+            let author = non_empty_label(event, ACK_AUTHOR_LABEL);
+            let comment = non_empty_label(event, ACK_COMMENT_LABEL);
+            let actor = format!("tool:{}", event.tool_source);
+            let by = match author {
+                Some(author) => format!("acknowledged in {} by {author}", event.tool_source),
+                None => format!("acknowledged at the source by {}", event.tool_source),
+            };
+            let text = match comment {
+                Some(comment) => format!("{by}: {comment}"),
+                None => by,
+            };
+            let source_comment = comment.map(|comment| match author {
+                Some(author) => format!("{author} in {}: {comment}", event.tool_source),
+                None => format!("in {}: {comment}", event.tool_source),
+            });
             if let Some(incident) = opened {
                 incident.status = IncidentStatus::Acknowledged;
                 incident.acknowledged_at = Some(self.now);
                 incident.first_acknowledged_at.get_or_insert(self.now);
-                self.record(
-                    incident_id,
-                    EventKind::Acknowledged,
-                    &format!("tool:{}", event.tool_source),
-                    format!("acknowledged at the source by {}", event.tool_source),
-                );
+                self.record(incident_id, EventKind::Acknowledged, &actor, text);
+            } else if let Some(source_comment) = source_comment {
+                // Already acknowledged: the source's comment still belongs
+                // on the timeline.
+                self.record(incident_id, EventKind::Commented, &actor, source_comment);
             }
         }
         let result = (

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::domain::correlation::{Criticality, MatchOp};
-use crate::domain::ingest::AlertSeverity;
+use crate::domain::ingest::{ACK_AUTHOR_LABEL, ACK_COMMENT_LABEL, AlertSeverity};
 
 const MIN: i64 = 60_000;
 
@@ -585,4 +585,55 @@ proptest! {
         let got = engine(&events, &arrival, &BTreeSet::new(), &settings);
         prop_assert_eq!(got, reference(&events, 5 * MIN));
     }
+}
+
+#[test]
+fn acknowledgements_at_the_source_carry_who_and_why_to_the_timeline() {
+    let mut w = world(settings());
+    let first = fire(&mut w, "e1", "sw-01", "ping", 0);
+    let incident_id = first.incident_id.expect("incident");
+    let mut ack = event("sw-01", "ping", MIN, AlertEventAction::Acknowledge);
+    ack.tool_source = "nagios".to_owned();
+    ack.labels
+        .insert(ACK_AUTHOR_LABEL.to_owned(), "alice".to_owned());
+    ack.labels.insert(
+        ACK_COMMENT_LABEL.to_owned(),
+        "Power outage in rack 4".to_owned(),
+    );
+    w.feed.clear();
+    w.apply("e2", MIN, &ack);
+    let entry = w.feed.last().expect("timeline entry");
+    assert_eq!(entry.kind, EventKind::Acknowledged);
+    assert_eq!(entry.actor, "tool:nagios");
+    assert_eq!(
+        entry.message,
+        "acknowledged in nagios by alice: Power outage in rack 4"
+    );
+    assert_eq!(
+        w.incident(&incident_id).expect("incident").status,
+        IncidentStatus::Acknowledged
+    );
+    // A later comment on the acknowledged incident is kept as a comment.
+    ack.labels.insert(
+        ACK_COMMENT_LABEL.to_owned(),
+        "Electrician on site".to_owned(),
+    );
+    w.feed.clear();
+    w.apply("e3", 2 * MIN, &ack);
+    let entry = w.feed.last().expect("timeline entry");
+    assert_eq!(entry.kind, EventKind::Commented);
+    assert_eq!(entry.message, "alice in nagios: Electrician on site");
+    // Without labels, the old text.
+    let mut w = world(settings());
+    fire(&mut w, "e1", "sw-01", "ping", 0);
+    w.feed.clear();
+    w.apply(
+        "e2",
+        MIN,
+        &event("sw-01", "ping", MIN, AlertEventAction::Acknowledge),
+    );
+    assert_eq!(
+        w.feed.last().expect("entry").message,
+        "acknowledged at the source by datadog"
+    );
 }

@@ -32,6 +32,11 @@ pub const MAX_LABEL_VALUE_CHARS: usize = 1024;
 pub const MAX_KEY_CHARS: usize = 255;
 /// Longest link.
 pub const MAX_LINK_CHARS: usize = 2048;
+/// Label of an acknowledge action naming who acknowledged at the source
+/// (Nagios' author, Zabbix's user); shown on the incident's timeline.
+pub const ACK_AUTHOR_LABEL: &str = "ack_author";
+/// Label of an acknowledge action holding the comment made at the source.
+pub const ACK_COMMENT_LABEL: &str = "ack_comment";
 /// The tool source of an alert that names none.
 pub const DEFAULT_TOOL_SOURCE: &str = "api";
 /// How far in the future an occurrence time may be (clock skew), in ms.

@@ -242,6 +242,97 @@ async fn nagios_recovery_pairs_with_its_problem() {
     assert_eq!(events[0].dedup_key, events[1].dedup_key);
 }
 
+/// The incident a webhook answer put its first alert in.
+async fn incident_of(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 202);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    answer["alerts"][0]["incident_id"]
+        .as_str()
+        .expect("incident_id")
+        .to_owned()
+}
+
+async fn timeline(server: &TestServer, incident_id: &str) -> Vec<v1::IncidentEvent> {
+    v1::incident_service_client::IncidentServiceClient::new(server.channel().await)
+        .get_incident(authed(
+            &server.admin_token,
+            v1::GetIncidentRequest {
+                incident_id: incident_id.to_owned(),
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .timeline
+}
+
+#[tokio::test]
+async fn nagios_and_zabbix_acknowledgements_put_author_and_comment_on_the_timeline() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let acme = tenant(&server, "Acme").await;
+    let problem = r#"{
+        "source": "nagios", "notification_type": "PROBLEM", "host_name": "sw-core-1",
+        "host_state": "DOWN", "output": "PING CRITICAL - Packet loss = 100%", "problem_id": "77"
+    }"#;
+    let incident =
+        incident_of(post_json(&server, "/api/webhooks/nagios", &acme.key, problem).await).await;
+    let ack = problem.replace("PROBLEM", "ACKNOWLEDGEMENT").replace(
+        r#""problem_id": "77""#,
+        r#""problem_id": "77", "author": "alice", "comment": "Power outage in rack 4""#,
+    );
+    assert_eq!(
+        incident_of(post_json(&server, "/api/webhooks/nagios", &acme.key, &ack).await).await,
+        incident
+    );
+    let entries = timeline(&server, &incident).await;
+    let acknowledged = entries
+        .iter()
+        .find(|entry| entry.kind == v1::IncidentEventKind::Acknowledged as i32)
+        .expect("acknowledged entry");
+    assert_eq!(
+        acknowledged.message,
+        "acknowledged in nagios by alice: Power outage in rack 4"
+    );
+    assert_eq!(acknowledged.actor, "tool:nagios");
+
+    let problem = r#"{
+        "event_source": "0", "event_id": "4172", "event_value": "1", "event_nseverity": "4",
+        "event_name": "Linux: High CPU utilization", "event_timestamp": "1714564800",
+        "event_update_status": "0", "host_host": "web-01"
+    }"#;
+    let incident =
+        incident_of(post_json(&server, "/api/webhooks/zabbix", &acme.key, problem).await).await;
+    let update = problem
+        .replace(r#""event_update_status": "0""#, r#""event_update_status": "1",
+            "event_update_action": "acknowledged and commented", "event_update_timestamp": "1714565000",
+            "event_update_message": "Looking into it", "event_update_user": "Bob Operator""#);
+    assert_eq!(
+        incident_of(post_json(&server, "/api/webhooks/zabbix", &acme.key, &update).await).await,
+        incident
+    );
+    let comment = update
+        .replace("Looking into it", "Restarted the collector")
+        .replace("1714565000", "1714565100");
+    assert_eq!(
+        incident_of(post_json(&server, "/api/webhooks/zabbix", &acme.key, &comment).await).await,
+        incident
+    );
+    let messages: Vec<String> = timeline(&server, &incident)
+        .await
+        .into_iter()
+        .filter(|entry| entry.actor == "tool:zabbix")
+        .map(|entry| entry.message)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "acknowledged in zabbix by Bob Operator: Looking into it",
+            "Bob Operator in zabbix: Restarted the collector"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn pagerduty_enqueue_answers_like_pagerduty() {
     let server = TestServer::start(Backend::Sqlite).await;

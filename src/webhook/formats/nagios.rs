@@ -33,6 +33,7 @@
 use std::collections::BTreeMap;
 
 use super::{FormatError, Object, fit_alert, parse_json, timestamp};
+use crate::domain::ingest::{ACK_AUTHOR_LABEL, ACK_COMMENT_LABEL};
 use crate::proto::v1::{AlertAction, AlertInput, Severity};
 
 /// `tool_source` when the payload's `source` names none.
@@ -114,12 +115,14 @@ pub fn parse(body: &[u8]) -> Result<Vec<AlertInput>, FormatError> {
     let long_output = root
         .text("long_output")?
         .map(|text| text.replace("\\n", "\n"));
-    let comment = match (root.text("author")?, root.text("comment")?) {
+    let author = root.text("author")?;
+    let comment = root.text("comment")?;
+    let signed_comment = match (&author, &comment) {
         (Some(author), Some(comment)) => Some(format!("{author}: {comment}")),
-        (None, Some(comment)) => Some(comment),
+        (None, Some(comment)) => Some(comment.clone()),
         _ => None,
     };
-    let message = [output, long_output, comment]
+    let message = [output, long_output, signed_comment]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
@@ -154,6 +157,14 @@ pub fn parse(body: &[u8]) -> Result<Vec<AlertInput>, FormatError> {
     ] {
         if let Some(value) = value {
             labels.insert(name.to_owned(), value);
+        }
+    }
+    // Who acknowledged and why reach the incident's timeline.
+    if action == AlertAction::Acknowledge {
+        for (name, value) in [(ACK_AUTHOR_LABEL, author), (ACK_COMMENT_LABEL, comment)] {
+            if let Some(value) = value {
+                labels.insert(name.to_owned(), value);
+            }
         }
     }
 
@@ -258,6 +269,8 @@ mod tests {
         assert_eq!(alert.dedup_key, "nagios:sw-core-1/#77");
         assert_eq!(alert.tool_source, "icinga");
         assert!(alert.message.ends_with("alice: Power outage in rack 4"));
+        assert_eq!(alert.labels[ACK_AUTHOR_LABEL], "alice");
+        assert_eq!(alert.labels[ACK_COMMENT_LABEL], "Power outage in rack 4");
         assert!(!alert.labels.contains_key("service_desc"));
 
         // Icinga 2 has no problem ids: host and service pair the notifications.

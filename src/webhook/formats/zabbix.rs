@@ -17,6 +17,7 @@
 //!   "event_update_action": "{EVENT.UPDATE.ACTION}",
 //!   "event_update_timestamp": "{EVENT.UPDATE.TIMESTAMP}",
 //!   "event_update_message": "{EVENT.UPDATE.MESSAGE}",
+//!   "event_update_user": "{USER.FULLNAME}",
 //!   "event_ack_status": "{EVENT.ACK.STATUS}",
 //!   "event_tags": [{"tag": "scope", "value": "performance"}],
 //!   "host_name": "{HOST.NAME}",
@@ -42,6 +43,7 @@ use prost_types::Timestamp;
 use serde_json::Value;
 
 use super::{FormatError, Object, fit_alert, parse_json, timestamp};
+use crate::domain::ingest::{ACK_AUTHOR_LABEL, ACK_COMMENT_LABEL};
 use crate::proto::v1::{AlertAction, AlertInput, Severity};
 
 /// `tool_source` of the alerts.
@@ -124,12 +126,24 @@ pub fn parse(body: &[u8]) -> Result<Vec<AlertInput>, FormatError> {
         (None, Some(opdata)) => format!("{event_name} ({opdata})"),
         (None, None) => event_name.clone(),
     };
-    let message = match field("event_update_message")? {
-        Some(comment) if action == AlertAction::Acknowledge && !message.contains(&comment) => {
+    let update_message = field("event_update_message")?;
+    let message = match &update_message {
+        Some(comment) if action == AlertAction::Acknowledge && !message.contains(comment) => {
             format!("{message}\n\n{comment}")
         }
         _ => message,
     };
+    // Who acknowledged and why reach the incident's timeline.
+    if action == AlertAction::Acknowledge {
+        for (name, value) in [
+            (ACK_AUTHOR_LABEL, field("event_update_user")?),
+            (ACK_COMMENT_LABEL, update_message),
+        ] {
+            if let Some(value) = value {
+                labels.insert(name.to_owned(), value);
+            }
+        }
+    }
     let link = match (field("zabbix_url")?, &trigger_id) {
         (Some(base), Some(trigger_id)) => format!(
             "{}/tr_events.php?triggerid={}&eventid={}",
@@ -351,6 +365,14 @@ mod tests {
         assert_eq!(alert.action(), AlertAction::Acknowledge);
         assert_eq!(alert.dedup_key, "zabbix:4172");
         assert!(alert.message.ends_with("\n\nLooking into it"));
+        assert_eq!(alert.labels[ACK_COMMENT_LABEL], "Looking into it");
+        assert!(!alert.labels.contains_key(ACK_AUTHOR_LABEL));
+        let named = update.replace(
+            r#""event_update_message": "Looking into it""#,
+            r#""event_update_message": "Looking into it", "event_update_user": "Alice Admin""#,
+        );
+        let alert = &parse(named.as_bytes()).unwrap()[0];
+        assert_eq!(alert.labels[ACK_AUTHOR_LABEL], "Alice Admin");
         assert_eq!(alert.occur_time.unwrap().seconds, 1_714_565_000);
 
         let comment = update.replace("acknowledged and commented", "commented");
@@ -468,6 +490,7 @@ mod tests {
         "event_update_action",
         "event_update_timestamp",
         "event_update_message",
+        "event_update_user",
         "event_ack_status",
         "event_tags",
         "tag",
