@@ -68,7 +68,8 @@ pub struct Config {
     pub resident_idle_seconds: u64,
     /// PostgreSQL replicas: the URL other replicas reach this one at to
     /// forward requests for the companies it owns; empty means
-    /// `http://<listen>` (a wildcard listen address becomes 127.0.0.1).
+    /// `http://<listen>` (`https://` with TLS on; a wildcard listen address
+    /// becomes 127.0.0.1).
     pub advertise_url: String,
     /// PostgreSQL replicas: how long a company's lease lasts unless renewed,
     /// in seconds (2–60); a replica that dies is taken over after it.
@@ -82,6 +83,15 @@ pub struct Config {
     pub header_read_timeout_seconds: u64,
     /// Longest pause in seconds while a request body is read (1–600).
     pub body_read_timeout_seconds: u64,
+    /// PEM certificate chain (the server's certificate first) that the port
+    /// serves TLS with; empty serves plain HTTP. Set with `tls_key_file`.
+    /// Read again when it changes.
+    pub tls_cert_file: PathBuf,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: PathBuf,
+    /// PEM CA certificates: when set, every client must present a
+    /// certificate that chains to one of them. Needs `tls_cert_file`.
+    pub tls_client_ca_file: PathBuf,
     /// AWS region for SSM calls; empty disables everything AWS (those RPCs answer
     /// FAILED_PRECONDITION).
     pub aws_region: String,
@@ -154,6 +164,9 @@ impl Default for Config {
             max_connections: 10_000,
             header_read_timeout_seconds: 30,
             body_read_timeout_seconds: 30,
+            tls_cert_file: PathBuf::new(),
+            tls_key_file: PathBuf::new(),
+            tls_client_ca_file: PathBuf::new(),
             aws_region: String::new(),
             aws_endpoint_url: String::new(),
             aws_access_key_id: String::new(),
@@ -323,6 +336,22 @@ impl Config {
                 "body_read_timeout_seconds: must be between 1 and 600".to_owned(),
             ));
         }
+        if self.tls_cert_file.as_os_str().is_empty() != self.tls_key_file.as_os_str().is_empty() {
+            return Err(ConfigError(
+                "tls_cert_file: set it together with tls_key_file, or neither".to_owned(),
+            ));
+        }
+        if !self.tls_client_ca_file.as_os_str().is_empty() && !self.tls_enabled() {
+            return Err(ConfigError(
+                "tls_client_ca_file: needs tls_cert_file and tls_key_file (client certificates are checked in the TLS handshake)"
+                    .to_owned(),
+            ));
+        }
+        if let Some(files) = crate::tls::TlsFiles::from_config(&self) {
+            // The files are read here too, so that a certificate that
+            // cannot be used stops start-up like any other bad value.
+            crate::tls::check(&files).map_err(|error| ConfigError(error.to_string()))?;
+        }
         if !(1024..=64 * 1024 * 1024).contains(&self.webhook_max_body_bytes) {
             return Err(ConfigError(
                 "webhook_max_body_bytes: must be between 1024 and 67108864".to_owned(),
@@ -400,8 +429,13 @@ impl Config {
         format!("sqlite://{}?mode=rwc", log.display())
     }
 
+    /// Whether the port serves TLS.
+    pub fn tls_enabled(&self) -> bool {
+        !self.tls_cert_file.as_os_str().is_empty()
+    }
+
     /// Where other replicas reach this one (`advertise_url`, or derived
-    /// from `listen`).
+    /// from `listen`, `https://` when the port serves TLS).
     pub fn advertise_url(&self) -> String {
         if !self.advertise_url.is_empty() {
             return self.advertise_url.trim_end_matches('/').to_owned();
@@ -411,7 +445,8 @@ impl Config {
         } else {
             self.listen.ip()
         };
-        format!("http://{}", SocketAddr::new(host, self.listen.port()))
+        let scheme = if self.tls_enabled() { "https" } else { "http" };
+        format!("{scheme}://{}", SocketAddr::new(host, self.listen.port()))
     }
 
     /// The limits of the port's connections.
@@ -490,6 +525,31 @@ mod tests {
         };
         let error = config.validated().expect_err("mysql is refused");
         assert!(error.to_string().contains("database_url"), "{error}");
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs_and_make_the_advertised_url_https() {
+        let config = Config {
+            tls_cert_file: PathBuf::from("cert.pem"),
+            ..Config::default()
+        };
+        let error = config.validated().expect_err("a certificate without a key");
+        assert!(error.to_string().contains("tls_cert_file"), "{error}");
+        let config = Config {
+            tls_client_ca_file: PathBuf::from("ca.pem"),
+            ..Config::default()
+        };
+        let error = config.validated().expect_err("a client CA without TLS");
+        assert!(error.to_string().contains("tls_client_ca_file"), "{error}");
+        assert_eq!(Config::default().advertise_url(), "http://127.0.0.1:8080");
+        let config = Config {
+            tls_cert_file: PathBuf::from("cert.pem"),
+            tls_key_file: PathBuf::from("key.pem"),
+            ..Config::default()
+        }
+        .validated()
+        .expect("a pair");
+        assert_eq!(config.advertise_url(), "https://127.0.0.1:8080");
     }
 
     #[test]

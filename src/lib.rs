@@ -24,6 +24,7 @@ pub mod reports;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub(crate) mod tls;
 pub mod webhook;
 
 pub use config::Config;

@@ -54,6 +54,7 @@ pub struct Server {
     app: Router,
     health: tonic_health::server::HealthReporter,
     initial_admin_token: Option<String>,
+    tls: Option<Arc<crate::tls::ServerTls>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -73,6 +74,13 @@ impl Server {
     /// Prepares the server: connects and migrates the database, loads the
     /// master key and creates the first admin token if there is none.
     pub async fn prepare_with(config: Config, options: ServerOptions) -> Result<Self> {
+        // A certificate that cannot be used stops start-up before anything
+        // else is done, naming the key.
+        let tls = crate::tls::TlsFiles::from_config(&config)
+            .map(crate::tls::ServerTls::load)
+            .transpose()
+            .map_err(|error| Error::Internal(format!("configuration: {error}")))?
+            .map(Arc::new);
         let store = Store::connect(&config).await?;
         store.migrate().await?;
         store.seed_built_in_runbooks().await?;
@@ -169,6 +177,7 @@ impl Server {
             app,
             health,
             initial_admin_token,
+            tls,
         })
     }
 
@@ -205,7 +214,10 @@ impl Server {
         let address = listener
             .local_addr()
             .map_err(|error| Error::Internal(error.to_string()))?;
-        tracing::info!(%address, "listening for grpc, grpc-web and http");
+        tracing::info!(%address, tls = self.tls.is_some(), "listening for grpc, grpc-web and http");
+        if let Some(tls) = &self.tls {
+            tls.clone().spawn_reload(self.state.shutdown.clone());
+        }
 
         let stopping = self.state.shutdown.clone();
         let health = self.health.clone();
@@ -241,6 +253,7 @@ impl Server {
             listener,
             self.app,
             self.config.connection_limits(),
+            self.tls.clone(),
             stopping.clone(),
         );
         let deadline = async {

@@ -58,6 +58,9 @@ pub(crate) struct Cluster {
     address: String,
     lease_ms: i64,
     token: String,
+    /// This replica's TLS files: what it presents to other replicas that
+    /// require client certificates.
+    tls: Option<crate::tls::TlsFiles>,
     clients: std::sync::Mutex<
         HashMap<
             String,
@@ -144,13 +147,20 @@ pub(crate) enum Unreached {
 
 impl Cluster {
     /// This replica, advertised at `address`, with leases of `lease`.
-    pub(crate) fn new(store: Store, address: String, lease: Duration, token: &str) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        address: String,
+        lease: Duration,
+        token: &str,
+        tls: Option<crate::tls::TlsFiles>,
+    ) -> Self {
         Self {
             store,
             replica_id: crate::store::new_id(),
             address,
             lease_ms: i64::try_from(lease.as_millis()).unwrap_or(5_000),
             token: token.to_owned(),
+            tls,
             clients: std::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -329,8 +339,20 @@ impl Cluster {
         if let Some(client) = clients.get(address) {
             return Ok(client.clone());
         }
-        let channel = tonic::transport::Channel::from_shared(address.to_owned())
-            .map_err(|error| format!("{address}: {error}"))?
+        let mut endpoint = tonic::transport::Channel::from_shared(address.to_owned())
+            .map_err(|error| format!("{address}: {error}"))?;
+        if address.starts_with("https://") {
+            let tls = match &self.tls {
+                Some(files) => {
+                    crate::tls::replica_client_config(files).map_err(|error| error.to_string())?
+                }
+                None => tonic::transport::ClientTlsConfig::new().with_native_roots(),
+            };
+            endpoint = endpoint
+                .tls_config(tls)
+                .map_err(|error| format!("{address}: {error}"))?;
+        }
+        let channel = endpoint
             .tcp_nodelay(true)
             .connect_timeout(Duration::from_secs(2))
             .connect_lazy();

@@ -242,6 +242,7 @@ impl Owners {
                 config.advertise_url(),
                 Duration::from_secs(config.lease_seconds),
                 &start.replica_token,
+                crate::tls::TlsFiles::from_config(config),
             ))
         });
         let fence: Option<Arc<dyn Fence>> = cluster.as_ref().map(|cluster| {

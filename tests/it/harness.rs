@@ -45,6 +45,9 @@ pub struct TestServer {
     pub config: Config,
     /// The owners of the server's companies.
     pub owners: alert_whisperer::owner::Owners,
+    /// How `channel()` verifies (and presents) certificates when the
+    /// server serves TLS; tests that turn TLS on set it.
+    pub tls_client: Option<tonic::transport::ClientTlsConfig>,
     options: ServerOptions,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -123,6 +126,7 @@ impl TestServer {
                 admin_token: String::new(),
                 config,
                 owners,
+                tls_client: None,
                 options,
                 stop: Some(stop),
                 task: Some(task),
@@ -185,15 +189,20 @@ impl TestServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.config.tls_enabled() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.url())
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect")
+        let mut endpoint = Channel::from_shared(self.url()).expect("uri");
+        if let Some(tls) = &self.tls_client {
+            endpoint = endpoint.tls_config(tls.clone()).expect("tls config");
+        }
+        endpoint.connect().await.expect("connect")
     }
 
     /// The server's `/metrics` text.

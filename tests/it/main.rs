@@ -19,4 +19,5 @@ mod runbooks;
 mod senders;
 mod server;
 mod tenancy;
+mod tls;
 mod webhooks;

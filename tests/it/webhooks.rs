@@ -396,7 +396,7 @@ async fn pagerduty_enqueue_answers_like_pagerduty() {
 const CERT_URL: &str = "https://sns.test.invalid/SimpleNotificationService-test.pem";
 
 /// Serves the test certificate for CERT_URL only.
-struct FixtureCertificates;
+pub(crate) struct FixtureCertificates;
 
 #[tonic::async_trait]
 impl CertificateSource for FixtureCertificates {
@@ -462,7 +462,7 @@ fn openssl_sign(digest: &str, text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(output.stdout)
 }
 
-fn alarm_message(state: &str) -> String {
+pub(crate) fn alarm_message(state: &str) -> String {
     serde_json::json!({
         "AlarmName": "web-01-high-cpu",
         "AlarmDescription": "CPU above 90% for 5 minutes",
@@ -488,7 +488,7 @@ fn alarm_message(state: &str) -> String {
     .to_string()
 }
 
-fn notification(message_id: &str, message: &str, version: &str) -> String {
+pub(crate) fn notification(message_id: &str, message: &str, version: &str) -> String {
     let subject = "ALARM: \"web-01-high-cpu\" in US East (N. Virginia)";
     let timestamp = "2024-05-01T12:00:01.000Z";
     let topic = "arn:aws:sns:us-east-1:123456789012:msp-alerts";
