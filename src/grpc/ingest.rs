@@ -41,6 +41,10 @@ pub async fn ingest_alerts(
         .check_rate(&caller.company_id, events.len())
         .map_err(Error::RateLimited)?;
     let dedup_keys: Vec<String> = events.iter().map(|e| e.dedup_key.clone()).collect();
+    let source_timed = alerts
+        .iter()
+        .map(|alert| alert.occur_time.is_some())
+        .collect();
     let company = caller.company();
     let answer = state
         .owners
@@ -52,6 +56,7 @@ pub async fn ingest_alerts(
                 source: source.to_owned(),
                 events,
                 signature,
+                source_timed,
             },
         )
         .await?;

@@ -25,6 +25,13 @@ pub struct IngestBatch {
     pub events: Vec<AlertEvent>,
     /// The webhook signature to record against replays, with its expiry (ms).
     pub signature: Option<(String, i64)>,
+    /// Per event, whether its occurrence time came from the sender. One
+    /// without it has the receive time, so its idempotency key (dedup key,
+    /// time, action) cannot tell a retry, which arrives later, from a genuine
+    /// repeat in the same millisecond: such events are never taken for
+    /// retries by that key (a delivery id still recognises them). Missing
+    /// entries count as timed.
+    pub source_timed: Vec<bool>,
 }
 
 /// One change to record with an execution update.

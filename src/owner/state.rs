@@ -290,21 +290,24 @@ impl CompanyState {
         let mut slots = Vec::with_capacity(batch.events.len());
         let mut fresh: Vec<NewEvent> = Vec::new();
         let decide = self.world.settings.auto_correlate;
-        for event in batch.events {
+        for (index, event) in batch.events.into_iter().enumerate() {
             let key = event.idempotency_key();
             let key128 = idempotency128(&key);
+            let timed = batch.source_timed.get(index).copied().unwrap_or(true);
             let delivery = event.delivery_id.as_deref().map(hash128);
             if let Some(delivery) = delivery.filter(|d| self.deliveries.get(*d).is_some()) {
                 slots.push(Slot::Retry(true, delivery));
                 continue;
             }
-            if self.idempotency.get(key128).is_some() {
+            if timed && self.idempotency.get(key128).is_some() {
                 slots.push(Slot::Retry(false, key128));
                 continue;
             }
             let id = new_id();
             let first = Seen::new(&id, None);
-            self.idempotency.insert(key128, first, now);
+            if timed {
+                self.idempotency.insert(key128, first, now);
+            }
             if let Some(delivery) = delivery {
                 self.deliveries.insert(delivery, first, now);
             }
@@ -980,6 +983,7 @@ mod tests {
             source: "grpc".to_owned(),
             events,
             signature: signature.map(|s| (s.to_owned(), 10_000_000)),
+            source_timed: Vec::new(),
         }
     }
 
@@ -1031,6 +1035,40 @@ mod tests {
             "nothing stored, but the request still takes its position"
         );
         assert_eq!(state.position, 2);
+    }
+
+    #[test]
+    fn repeats_without_a_source_time_are_never_taken_for_retries() {
+        let mut state = state(Default::default());
+        // The same alert twice in one request, both stamped with the receive
+        // time: two real repeats, not a retry.
+        let mut untimed = batch(
+            vec![
+                event("web-01", "web-01|disk", 6_000, None),
+                event("web-01", "web-01|disk", 6_000, None),
+            ],
+            None,
+        );
+        untimed.source_timed = vec![false, false];
+        let (record, answer) = state.ingest(untimed, 6_000);
+        let answers = answers(answer);
+        assert_eq!(answers[0].outcome, Outcome::NewIncident);
+        assert_eq!(answers[1].outcome, Outcome::Deduplicated, "{answers:?}");
+        assert_eq!(record.expect("a record").events.len(), 2);
+        // With the sender's time, the same pair is a delivery and its retry.
+        let (record, answer) = state.ingest(
+            batch(
+                vec![
+                    event("web-02", "web-02|disk", 6_000, None),
+                    event("web-02", "web-02|disk", 6_000, None),
+                ],
+                None,
+            ),
+            6_000,
+        );
+        let answers = self::answers(answer);
+        assert_eq!(answers[1].outcome, Outcome::Duplicate);
+        assert_eq!(record.expect("a record").events.len(), 1);
     }
 
     #[test]

@@ -760,6 +760,7 @@ mod speed {
                     source: "seed".to_owned(),
                     events: vec![event],
                     signature: Some((format!("sha256={n:064}"), now + 600_000)),
+                    source_timed: Vec::new(),
                 },
                 now + i64::from(n),
             );
