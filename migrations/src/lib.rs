@@ -22,6 +22,7 @@ mod m20261127_000011_technician_loads;
 mod m20261127_000012_inhibition_sources;
 mod m20261201_000013_resident_state;
 mod m20261202_000014_search_by_alerts;
+mod m20261204_000015_asset_labels;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_inhibition_sources::Migration),
             Box::new(m20261201_000013_resident_state::Migration),
             Box::new(m20261202_000014_search_by_alerts::Migration),
+            Box::new(m20261204_000015_asset_labels::Migration),
         ]
     }
 }

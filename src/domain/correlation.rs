@@ -69,6 +69,10 @@ pub struct CorrelationSettings {
     pub storm_min_assets: u32,
     /// Criticality per asset name.
     pub asset_criticality: BTreeMap<String, Criticality>,
+    /// The labels that name an alert's asset for label-based webhook formats,
+    /// in order of preference; empty keeps each format's own order
+    /// ([`crate::domain::ingest::format_asset_labels`]).
+    pub asset_labels: Vec<String>,
 }
 
 impl Default for CorrelationSettings {
@@ -84,6 +88,7 @@ impl Default for CorrelationSettings {
             storm_enabled: true,
             storm_min_assets: 5,
             asset_criticality: BTreeMap::new(),
+            asset_labels: Vec::new(),
         }
     }
 }
@@ -125,9 +130,37 @@ impl CorrelationSettings {
                 "asset names are 1 to 255 characters",
             ));
         }
+        if self.asset_labels.len() > MAX_ASSET_LABELS {
+            return Err(Error::invalid(
+                "config.asset_labels",
+                format!("at most {MAX_ASSET_LABELS} labels"),
+            ));
+        }
+        for (index, label) in self.asset_labels.iter().enumerate() {
+            let field = format!("config.asset_labels[{index}]");
+            if label.trim().is_empty()
+                || label.trim() != label
+                || label.chars().count() > crate::domain::ingest::MAX_LABEL_NAME_CHARS
+                || label.chars().any(char::is_control)
+            {
+                return Err(Error::invalid(
+                    &field,
+                    format!(
+                        "a label name of 1 to {} characters, without surrounding spaces or control characters",
+                        crate::domain::ingest::MAX_LABEL_NAME_CHARS
+                    ),
+                ));
+            }
+            if self.asset_labels[..index].contains(label) {
+                return Err(Error::invalid(&field, format!("{label:?} is listed twice")));
+            }
+        }
         Ok(())
     }
 }
+
+/// Most labels in a company's asset label list.
+pub const MAX_ASSET_LABELS: usize = 16;
 
 /// What a reference names: an alert field or a label.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -234,6 +234,113 @@ fn check_text(
     value.to_owned()
 }
 
+/// Labels (Alertmanager and Grafana labels, Datadog tags, CloudWatch
+/// dimensions) that name the asset in each label-based webhook format, in
+/// the order the format's parser looks for them; `None` for other formats,
+/// whose payloads name the asset directly.
+pub fn format_asset_labels(source: &str) -> Option<&'static [&'static str]> {
+    match source {
+        "alertmanager" | "grafana" => Some(&[
+            "instance", "host", "hostname", "node", "pod", "job", "service",
+        ]),
+        "datadog" => Some(&["host"]),
+        "cloudwatch" => Some(CLOUDWATCH_ASSET_DIMENSIONS),
+        _ => None,
+    }
+}
+
+/// CloudWatch dimensions that name the affected resource, most specific first.
+pub const CLOUDWATCH_ASSET_DIMENSIONS: &[&str] = &[
+    "InstanceId",
+    "DBInstanceIdentifier",
+    "DBClusterIdentifier",
+    "CacheClusterId",
+    "LoadBalancer",
+    "LoadBalancerName",
+    "TargetGroup",
+    "FunctionName",
+    "AutoScalingGroupName",
+    "ServiceName",
+    "ClusterName",
+    "QueueName",
+    "TableName",
+    "BucketName",
+    "DomainName",
+    "StreamName",
+    "DeliveryStreamName",
+];
+
+/// `host:9100` → `host`, `[::1]:9100` → `::1`; anything else (a URL of the
+/// blackbox exporter, a bare IPv6 address) as it is.
+pub fn strip_port(value: &str) -> &str {
+    let Some((host, port)) = value.rsplit_once(':') else {
+        return value;
+    };
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || host.is_empty() {
+        return value;
+    }
+    if let Some(bracketed) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return bracketed;
+    }
+    if host.contains(':') { value } else { host }
+}
+
+/// The first of `order` that `labels` holds with a non-blank value: the
+/// asset it names (port stripped, cut to the asset limit) and the label.
+pub fn asset_from_labels<'a>(
+    labels: &BTreeMap<String, String>,
+    order: impl IntoIterator<Item = &'a str>,
+) -> Option<(String, &'a str)> {
+    order.into_iter().find_map(|label| {
+        let value = labels.get(label)?.trim();
+        let asset: String = strip_port(value).chars().take(MAX_ASSET_CHARS).collect();
+        (!asset.is_empty() && !asset.chars().any(char::is_control)).then_some((asset, label))
+    })
+}
+
+/// Which label named `event`'s asset, for an event of a label-based format
+/// `source`: the first of the company's `asset_labels`, then the format's own
+/// order, whose value (port stripped) is the asset. `None` when the asset came
+/// from elsewhere (a Datadog title, an alarm name) or the format names assets
+/// directly.
+pub fn asset_label_of(event: &AlertEvent, source: &str, asset_labels: &[String]) -> Option<String> {
+    let defaults = format_asset_labels(source)?;
+    asset_labels
+        .iter()
+        .map(String::as_str)
+        .chain(defaults.iter().copied())
+        .find(|label| {
+            event
+                .labels
+                .get(*label)
+                .is_some_and(|value| strip_port(value.trim()) == event.asset)
+        })
+        .map(str::to_owned)
+}
+
+/// Re-derives the asset of an event of label-based format `source` from the
+/// company's `asset_labels` (in order), when one of them is on the event; a
+/// dedup key that was the default `asset|signature` follows the asset.
+/// Answers whether the asset changed.
+pub fn apply_asset_labels(event: &mut AlertEvent, source: &str, asset_labels: &[String]) -> bool {
+    if asset_labels.is_empty() || format_asset_labels(source).is_none() {
+        return false;
+    }
+    let Some((asset, _)) =
+        asset_from_labels(&event.labels, asset_labels.iter().map(String::as_str))
+    else {
+        return false;
+    };
+    if asset == event.asset {
+        return false;
+    }
+    if event.dedup_key == format!("{}|{}", event.asset, event.signature) {
+        event.dedup_key = format!("{asset}|{}", event.signature);
+    }
+    event.asset = asset;
+    true
+}
+
 /// Whether `link` is an absolute http(s) URL with a host (`http://` alone is not).
 pub fn is_http_url(link: &str) -> bool {
     let lower = link.get(..8).unwrap_or(link).to_ascii_lowercase();
@@ -548,6 +655,51 @@ mod tests {
         unnamed.tool_source = String::new();
         let events = validate_batch(&[unnamed], 0).expect("valid");
         assert_eq!(events[0].tool_source, DEFAULT_TOOL_SOURCE);
+    }
+
+    #[test]
+    fn a_company_list_picks_the_asset_label_and_the_answer_names_it() {
+        let mut labels = BTreeMap::new();
+        labels.insert("instance".to_owned(), "10.0.0.7:9100".to_owned());
+        labels.insert("node".to_owned(), "worker-3:10250".to_owned());
+        let mut event = validate_batch(&[input()], 0).expect("valid").remove(0);
+        event.labels = labels;
+        event.asset = "10.0.0.7".to_owned();
+        event.dedup_key = "10.0.0.7|high_cpu".to_owned();
+        // The format's own order: instance.
+        assert_eq!(
+            asset_label_of(&event, "alertmanager", &[]).as_deref(),
+            Some("instance")
+        );
+        assert!(!apply_asset_labels(&mut event, "alertmanager", &[]));
+        // The company's: node, then host.
+        let company = vec!["host".to_owned(), "node".to_owned()];
+        assert!(apply_asset_labels(&mut event, "alertmanager", &company));
+        assert_eq!(event.asset, "worker-3");
+        assert_eq!(event.dedup_key, "worker-3|high_cpu");
+        assert_eq!(
+            asset_label_of(&event, "alertmanager", &company).as_deref(),
+            Some("node")
+        );
+        // Formats that name the asset directly are left alone.
+        let mut seed = event.clone();
+        seed.asset = "web-01".to_owned();
+        assert!(!apply_asset_labels(&mut seed, "seed", &company));
+        assert_eq!(asset_label_of(&seed, "seed", &company), None);
+    }
+
+    #[test]
+    fn strips_ports_only_from_host_port_pairs() {
+        assert_eq!(strip_port("web-01:9100"), "web-01");
+        assert_eq!(strip_port("10.0.0.1:9100"), "10.0.0.1");
+        assert_eq!(strip_port("[::1]:9100"), "::1");
+        assert_eq!(strip_port("2001:db8::1"), "2001:db8::1");
+        assert_eq!(
+            strip_port("https://example.com:8443/health"),
+            "https://example.com:8443/health"
+        );
+        assert_eq!(strip_port("web-01"), "web-01");
+        assert_eq!(strip_port(":9100"), ":9100");
     }
 
     #[test]

@@ -72,6 +72,7 @@ fn config_message(
             .collect(),
         update_time: row.map(|row| timestamp(row.updated_at)),
         updated_by: row.map(|row| row.updated_by.clone()).unwrap_or_default(),
+        asset_labels: settings.asset_labels.clone(),
     }
 }
 
@@ -119,6 +120,7 @@ fn apply_config(
                 }
                 settings.asset_criticality = criticality;
             }
+            "asset_labels" => settings.asset_labels.clone_from(&config.asset_labels),
             other => {
                 return Err(Error::invalid(
                     "update_mask",
@@ -142,6 +144,7 @@ const CONFIG_FIELDS: &[&str] = &[
     "flapping",
     "storm_grouping",
     "asset_criticality",
+    "asset_labels",
 ];
 
 /// Validated matchers of a request (`field` names them in errors).
@@ -760,7 +763,16 @@ impl CorrelationService for CorrelationHandler {
                 }
             }
         };
+        // The label is found again from the stored labels (the event's
+        // `source` is its format), with the company's list as it is now.
+        let asset_label = crate::domain::ingest::asset_label_of(
+            &event_of(&event),
+            &event.source,
+            &settings.asset_labels,
+        )
+        .unwrap_or_default();
         Ok(Response::new(v1::ExplainAlertResponse {
+            asset_label,
             alert: Some(alert_message),
             outcome: i32::from(code.as_i16()),
             incident_id,

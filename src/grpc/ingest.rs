@@ -40,7 +40,6 @@ pub async fn ingest_alerts(
         .ingest
         .check_rate(&caller.company_id, events.len())
         .map_err(Error::RateLimited)?;
-    let dedup_keys: Vec<String> = events.iter().map(|e| e.dedup_key.clone()).collect();
     let source_timed = alerts
         .iter()
         .map(|alert| alert.occur_time.is_some())
@@ -77,17 +76,18 @@ pub async fn ingest_alerts(
     };
     Ok(answers
         .into_iter()
-        .zip(dedup_keys)
         .enumerate()
-        .map(|(index, (answer, dedup_key))| v1::IngestResult {
+        .map(|(index, answer)| v1::IngestResult {
             index: i32::try_from(index).unwrap_or(i32::MAX),
             alert_id: answer.alert_id,
             outcome: AlertOutcome::try_from(i32::from(answer.outcome.as_i16()))
                 .unwrap_or(AlertOutcome::Stored)
                 .into(),
             incident_id: answer.incident_id.unwrap_or_default(),
-            dedup_key,
+            dedup_key: answer.dedup_key,
             reason: answer.reason,
+            asset: answer.asset,
+            asset_label: answer.asset_label.unwrap_or_default(),
         })
         .collect())
 }

@@ -131,6 +131,13 @@ pub struct EventAnswer {
     pub incident_id: Option<String>,
     /// The deciding reason.
     pub reason: String,
+    /// The asset and dedup key the event was decided with (a company's
+    /// asset labels may have changed them from what the request said).
+    pub asset: String,
+    /// The dedup key in effect.
+    pub dedup_key: String,
+    /// The label that named the asset, for label-based webhook formats.
+    pub asset_label: Option<String>,
 }
 
 /// A company owner's answer.

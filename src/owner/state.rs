@@ -20,7 +20,7 @@ use super::record::{
 use crate::domain::engine::{Changes, FeedEntry, World, event_order};
 use crate::domain::execution::{ExecEventKind, Execution, incident_kind};
 use crate::domain::incident::{AlertStatus, Outcome};
-use crate::domain::ingest::AlertEvent;
+use crate::domain::ingest::{AlertEvent, apply_asset_labels, asset_label_of};
 use crate::domain::lifecycle::IncidentCommand;
 use crate::domain::remediation::{self, Plan, Remediation};
 use crate::error::{Error, Result};
@@ -290,7 +290,16 @@ impl CompanyState {
         let mut slots = Vec::with_capacity(batch.events.len());
         let mut fresh: Vec<NewEvent> = Vec::new();
         let decide = self.world.settings.auto_correlate;
-        for (index, event) in batch.events.into_iter().enumerate() {
+        // What each answer reports of its event: the asset, dedup key and
+        // the label that named the asset, after the company's asset labels.
+        let mut named = Vec::with_capacity(batch.events.len());
+        for (index, mut event) in batch.events.into_iter().enumerate() {
+            apply_asset_labels(&mut event, &batch.source, &self.world.settings.asset_labels);
+            named.push((
+                event.asset.clone(),
+                event.dedup_key.clone(),
+                asset_label_of(&event, &batch.source, &self.world.settings.asset_labels),
+            ));
             let key = event.idempotency_key();
             let key128 = idempotency128(&key);
             let timed = batch.source_timed.get(index).copied().unwrap_or(true);
@@ -353,7 +362,8 @@ impl CompanyState {
         }
         let answers = slots
             .into_iter()
-            .map(|slot| match slot {
+            .zip(named)
+            .map(|(slot, (asset, dedup_key, asset_label))| match slot {
                 Slot::Retry(by_delivery, key) => {
                     let seen = if by_delivery {
                         self.deliveries.get(key)
@@ -375,6 +385,9 @@ impl CompanyState {
                         reason:
                             "a retry of an alert already stored; the ids are the first delivery's"
                                 .to_owned(),
+                        asset,
+                        dedup_key,
+                        asset_label,
                     }
                 }
                 Slot::New(id) => match results.remove(&id) {
@@ -387,6 +400,9 @@ impl CompanyState {
                         alert_id: result.alert_id,
                         outcome: result.outcome,
                         incident_id: result.incident_id,
+                        asset,
+                        dedup_key,
+                        asset_label,
                     },
                     None => EventAnswer {
                         alert_id: id,
@@ -394,6 +410,9 @@ impl CompanyState {
                         incident_id: None,
                         reason: "stored; auto-correlate is off, so it waits for CorrelateNow"
                             .to_owned(),
+                        asset,
+                        dedup_key,
+                        asset_label,
                     },
                 },
             })

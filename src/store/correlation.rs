@@ -86,6 +86,7 @@ impl Store {
             storm_enabled: Set(settings.storm_enabled),
             storm_min_assets: Set(i32::try_from(settings.storm_min_assets).unwrap_or(i32::MAX)),
             asset_criticality: Set(to_json(&criticality)?),
+            asset_labels: Set(to_json(&settings.asset_labels)?),
             updated_at: Set(now_ms()),
             updated_by: Set(audit.actor.clone()),
         };
@@ -113,6 +114,7 @@ impl Store {
                     "flapping_threshold": stored.flapping_enabled.then_some(stored.flapping_threshold),
                     "storm_min_assets": stored.storm_enabled.then_some(stored.storm_min_assets),
                     "asset_criticality_entries": settings.asset_criticality.len(),
+                    "asset_labels": settings.asset_labels,
                 }),
             )
             .await?;
@@ -337,5 +339,6 @@ pub fn settings_of(row: Option<&correlation_config::Model>) -> CorrelationSettin
             .into_iter()
             .filter_map(|(asset, level)| Criticality::from_number(level).map(|c| (asset, c)))
             .collect(),
+        asset_labels: serde_json::from_str(&row.asset_labels).unwrap_or_default(),
     }
 }

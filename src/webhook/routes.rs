@@ -210,6 +210,8 @@ fn accepted(results: Vec<v1::IngestResult>) -> Response {
                 "outcome": outcome,
                 "dedup_key": result.dedup_key,
                 "incident_id": (!result.incident_id.is_empty()).then_some(&result.incident_id),
+                "asset": result.asset,
+                "asset_label": (!result.asset_label.is_empty()).then_some(&result.asset_label),
             })
         })
         .collect();

@@ -11,6 +11,7 @@ crate::on_both_backends!(
     silences_have_states_and_end_early,
     inhibition_rules_are_created_listed_and_deleted,
     limited_token_gets_not_found_for_other_company_rules,
+    a_companys_asset_labels_choose_the_asset_and_answers_name_the_label,
 );
 
 type Client = v1::correlation_service_client::CorrelationServiceClient<tonic::transport::Channel>;
@@ -631,4 +632,125 @@ async fn limited_token_gets_not_found_for_other_company_rules(backend: Backend) 
         .silences;
     assert_eq!(silences.len(), 1);
     assert_eq!(silences[0].state, v1::SilenceState::Active as i32);
+}
+
+/// #22: which label names the asset is a per-company, ordered list for the
+/// label-based formats; the webhook's answer and ExplainAlert name the label.
+async fn a_companys_asset_labels_choose_the_asset_and_answers_name_the_label(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let mut c = client(&server).await;
+    let notification = |fingerprint: &str| {
+        serde_json::json!({
+            "version": "4", "status": "firing", "receiver": "aw", "groupKey": "{}:{}",
+            "alerts": [{"status": "firing", "fingerprint": fingerprint,
+                "labels": {"alertname": "KubeletDown", "instance": "10.0.0.7:10250",
+                           "node": "worker-3", "severity": "critical"},
+                "startsAt": "2026-12-04T10:00:00Z"}]
+        })
+    };
+    let post = |body: serde_json::Value| {
+        crate::ingest::post(&server, "/api/webhooks/alertmanager")
+            .header("x-api-key", &acme.key)
+            .json(&body)
+            .send()
+    };
+    // The format's own order: instance, its port stripped.
+    let answer: serde_json::Value = post(notification("f1"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["alerts"][0]["asset"], "10.0.0.7", "{answer}");
+    assert_eq!(answer["alerts"][0]["asset_label"], "instance", "{answer}");
+
+    let update = |labels: &[&str]| {
+        authed(
+            &server.admin_token,
+            v1::UpdateCorrelationConfigRequest {
+                config: Some(v1::CorrelationConfig {
+                    company_id: acme.id.clone(),
+                    asset_labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["asset_labels".to_owned()],
+                }),
+            },
+        )
+    };
+    for (labels, field) in [
+        (vec!["node", "node"], "config.asset_labels[1]"),
+        (vec![""], "config.asset_labels[0]"),
+        (vec!["a"; 17], "config.asset_labels"),
+    ] {
+        let error = c
+            .update_correlation_config(update(&labels))
+            .await
+            .expect_err(field);
+        assert_eq!(error.code(), Code::InvalidArgument);
+        assert!(error.message().starts_with(field), "{}", error.message());
+    }
+    let config = c
+        .update_correlation_config(update(&["host", "node"]))
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap();
+    assert_eq!(config.asset_labels, ["host", "node"]);
+
+    let answer: serde_json::Value = post(notification("f2"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alert = &answer["alerts"][0];
+    assert_eq!(alert["asset"], "worker-3", "{answer}");
+    assert_eq!(alert["asset_label"], "node", "{answer}");
+    let explained = c
+        .explain_alert(authed(
+            &server.admin_token,
+            v1::ExplainAlertRequest {
+                alert_id: alert["alert_id"].as_str().unwrap().to_owned(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(explained.asset_label, "node");
+    assert_eq!(explained.alert.unwrap().asset, "worker-3");
+
+    // Formats that name the asset directly keep it.
+    let answer: serde_json::Value = crate::ingest::post(&server, "/api/webhooks/alerts")
+        .header("x-api-key", &acme.key)
+        .json(&serde_json::json!({"asset_name": "web-01", "signature": "cpu", "severity": "high"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["alerts"][0]["asset"], "web-01", "{answer}");
+    assert!(answer["alerts"][0]["asset_label"].is_null(), "{answer}");
+
+    // The list survives a restart.
+    let server = server.restart().await;
+    let config = client(&server)
+        .await
+        .get_correlation_config(authed(
+            &server.admin_token,
+            v1::GetCorrelationConfigRequest {
+                company_id: acme.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap();
+    assert_eq!(config.asset_labels, ["host", "node"]);
 }

@@ -29,6 +29,8 @@ pub struct Model {
     pub storm_min_assets: i32,
     /// JSON object asset → criticality number.
     pub asset_criticality: String,
+    /// JSON array of the labels that name the asset, in order.
+    pub asset_labels: String,
     /// Last change (ms).
     pub updated_at: i64,
     /// Who changed it last.

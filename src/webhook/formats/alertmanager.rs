@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use prost_types::Timestamp;
 
 use super::{FormatError, Object, fit_alert, parse_json, severity_from_name, timestamp};
+use crate::domain::ingest::{format_asset_labels, strip_port};
 use crate::proto::v1::{AlertAction, AlertInput, Severity};
 
 /// Who sent a notification of this shape: its `tool_source`.
@@ -56,9 +57,6 @@ impl Sender {
         }
     }
 }
-
-/// Labels that name the affected asset, in order of preference after `instance`.
-const ASSET_LABELS: &[&str] = &["host", "hostname", "node", "pod", "job", "service"];
 
 /// Parses an Alertmanager (or Grafana alerting) webhook notification into
 /// one alert per entry of `alerts`.
@@ -168,28 +166,16 @@ fn time_field(object: &Object<'_>, name: &str) -> Result<Option<Timestamp>, Form
 }
 
 fn asset(labels: &BTreeMap<String, String>) -> String {
-    if let Some(instance) = labels.get("instance").and_then(|i| super::non_blank(i)) {
+    // The port is stripped from `instance` only (`host:port` is what
+    // Prometheus puts there); other labels are kept as they are.
+    let order = format_asset_labels("alertmanager").unwrap_or_default();
+    if let Some(instance) = labels.get(order[0]).and_then(|i| super::non_blank(i)) {
         return strip_port(&instance).to_owned();
     }
-    ASSET_LABELS
+    order[1..]
         .iter()
         .find_map(|name| labels.get(*name).and_then(|value| super::non_blank(value)))
         .unwrap_or_default()
-}
-
-/// `host:9100` → `host`, `[::1]:9100` → `::1`; anything else (a URL of the
-/// blackbox exporter, a bare IPv6 address) as it is.
-fn strip_port(instance: &str) -> &str {
-    let Some((host, port)) = instance.rsplit_once(':') else {
-        return instance;
-    };
-    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || host.is_empty() {
-        return instance;
-    }
-    if let Some(bracketed) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return bracketed;
-    }
-    if host.contains(':') { instance } else { host }
 }
 
 fn severity(labels: &BTreeMap<String, String>) -> Severity {
@@ -371,20 +357,6 @@ mod tests {
             ("fear".to_owned(), "love is not enough".to_owned()),
         ]);
         assert_eq!(labels_fingerprint(&labels), 5_799_056_148_416_392_346);
-    }
-
-    #[test]
-    fn strips_ports_only_from_host_port_pairs() {
-        assert_eq!(strip_port("web-01:9100"), "web-01");
-        assert_eq!(strip_port("10.0.0.1:9100"), "10.0.0.1");
-        assert_eq!(strip_port("[::1]:9100"), "::1");
-        assert_eq!(strip_port("2001:db8::1"), "2001:db8::1");
-        assert_eq!(
-            strip_port("https://example.com:8443/health"),
-            "https://example.com:8443/health"
-        );
-        assert_eq!(strip_port("web-01"), "web-01");
-        assert_eq!(strip_port(":9100"), ":9100");
     }
 
     #[test]

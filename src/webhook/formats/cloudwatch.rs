@@ -24,38 +24,12 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{FormatError, Object, fit_alert, non_blank, parse_json, severity_from_name, timestamp};
+// Dimensions that name the affected resource, most specific first.
+use crate::domain::ingest::CLOUDWATCH_ASSET_DIMENSIONS as ASSET_DIMENSIONS;
 use crate::proto::v1::{AlertAction, AlertInput, Severity};
 
 /// `tool_source` of the alerts.
 const TOOL_SOURCE: &str = "cloudwatch";
-
-/// Dimensions that name the affected resource, most specific first.
-const ASSET_DIMENSIONS: &[&str] = &[
-    "InstanceId",
-    "DBInstanceIdentifier",
-    "DBClusterIdentifier",
-    "CacheClusterId",
-    "LoadBalancer",
-    "LoadBalancerName",
-    "TargetGroup",
-    "FunctionName",
-    "AutoScalingGroupName",
-    "ServiceName",
-    "ClusterName",
-    "QueueName",
-    "TableName",
-    "BucketName",
-    "DomainName",
-    "StreamName",
-    "DeliveryStreamName",
-    "TopicName",
-    "ApiName",
-    "VolumeId",
-    "NatGatewayId",
-    "VpnId",
-    "DistributionId",
-    "StateMachineArn",
-];
 
 /// An SNS message as POSTed to an HTTP(S) subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]

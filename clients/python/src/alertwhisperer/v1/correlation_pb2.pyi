@@ -82,7 +82,7 @@ class StormGroupingSettings(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., min_assets: _Optional[int] = ...) -> None: ...
 
 class CorrelationConfig(_message.Message):
-    __slots__ = ("company_id", "window", "aggregation_key", "auto_correlate", "auto_resolve_incidents", "auto_assign", "flapping", "storm_grouping", "asset_criticality", "update_time", "updated_by")
+    __slots__ = ("company_id", "window", "aggregation_key", "auto_correlate", "auto_resolve_incidents", "auto_assign", "flapping", "storm_grouping", "asset_criticality", "update_time", "updated_by", "asset_labels")
     class AssetCriticalityEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +101,7 @@ class CorrelationConfig(_message.Message):
     ASSET_CRITICALITY_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATED_BY_FIELD_NUMBER: _ClassVar[int]
+    ASSET_LABELS_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     window: _duration_pb2.Duration
     aggregation_key: str
@@ -112,7 +113,8 @@ class CorrelationConfig(_message.Message):
     asset_criticality: _containers.ScalarMap[str, AssetCriticality]
     update_time: _timestamp_pb2.Timestamp
     updated_by: str
-    def __init__(self, company_id: _Optional[str] = ..., window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., aggregation_key: _Optional[str] = ..., auto_correlate: _Optional[bool] = ..., auto_resolve_incidents: _Optional[bool] = ..., auto_assign: _Optional[bool] = ..., flapping: _Optional[_Union[FlappingSettings, _Mapping]] = ..., storm_grouping: _Optional[_Union[StormGroupingSettings, _Mapping]] = ..., asset_criticality: _Optional[_Mapping[str, AssetCriticality]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_by: _Optional[str] = ...) -> None: ...
+    asset_labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, company_id: _Optional[str] = ..., window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., aggregation_key: _Optional[str] = ..., auto_correlate: _Optional[bool] = ..., auto_resolve_incidents: _Optional[bool] = ..., auto_assign: _Optional[bool] = ..., flapping: _Optional[_Union[FlappingSettings, _Mapping]] = ..., storm_grouping: _Optional[_Union[StormGroupingSettings, _Mapping]] = ..., asset_criticality: _Optional[_Mapping[str, AssetCriticality]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_by: _Optional[str] = ..., asset_labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Silence(_message.Message):
     __slots__ = ("id", "company_id", "matchers", "start_time", "end_time", "comment", "created_by", "create_time", "state", "suppressed_alert_count")

@@ -120,7 +120,7 @@ class ExplainAlertRequest(_message.Message):
     def __init__(self, alert_id: _Optional[str] = ..., company_id: _Optional[str] = ..., dedup_key: _Optional[str] = ...) -> None: ...
 
 class ExplainAlertResponse(_message.Message):
-    __slots__ = ("alert", "outcome", "incident_id", "aggregation_key", "window_start_time", "window_end_time", "decisions")
+    __slots__ = ("alert", "outcome", "incident_id", "aggregation_key", "window_start_time", "window_end_time", "decisions", "asset_label")
     ALERT_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,7 @@ class ExplainAlertResponse(_message.Message):
     WINDOW_START_TIME_FIELD_NUMBER: _ClassVar[int]
     WINDOW_END_TIME_FIELD_NUMBER: _ClassVar[int]
     DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    ASSET_LABEL_FIELD_NUMBER: _ClassVar[int]
     alert: _alert_pb2.Alert
     outcome: _alert_pb2.AlertOutcome
     incident_id: str
@@ -135,7 +136,8 @@ class ExplainAlertResponse(_message.Message):
     window_start_time: _timestamp_pb2.Timestamp
     window_end_time: _timestamp_pb2.Timestamp
     decisions: _containers.RepeatedCompositeFieldContainer[_correlation_pb2.CorrelationDecision]
-    def __init__(self, alert: _Optional[_Union[_alert_pb2.Alert, _Mapping]] = ..., outcome: _Optional[_Union[_alert_pb2.AlertOutcome, str]] = ..., incident_id: _Optional[str] = ..., aggregation_key: _Optional[str] = ..., window_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decisions: _Optional[_Iterable[_Union[_correlation_pb2.CorrelationDecision, _Mapping]]] = ...) -> None: ...
+    asset_label: str
+    def __init__(self, alert: _Optional[_Union[_alert_pb2.Alert, _Mapping]] = ..., outcome: _Optional[_Union[_alert_pb2.AlertOutcome, str]] = ..., incident_id: _Optional[str] = ..., aggregation_key: _Optional[str] = ..., window_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decisions: _Optional[_Iterable[_Union[_correlation_pb2.CorrelationDecision, _Mapping]]] = ..., asset_label: _Optional[str] = ...) -> None: ...
 
 class GetNoiseStatsRequest(_message.Message):
     __slots__ = ("company_id", "start_time", "end_time")

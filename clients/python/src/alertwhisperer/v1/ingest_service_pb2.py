@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from alertwhisperer.v1 import alert_pb2 as alertwhisperer_dot_v1_dot_alert__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&alertwhisperer/v1/ingest_service.proto\x12\x11\x61lertwhisperer.v1\x1a\x1d\x61lertwhisperer/v1/alert.proto\"\xd0\x01\n\x0cIngestResult\x12\x14\n\x05index\x18\x01 \x01(\x05R\x05index\x12\x19\n\x08\x61lert_id\x18\x02 \x01(\tR\x07\x61lertId\x12\x39\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.alertwhisperer.v1.AlertOutcomeR\x07outcome\x12\x1f\n\x0bincident_id\x18\x04 \x01(\tR\nincidentId\x12\x1b\n\tdedup_key\x18\x05 \x01(\tR\x08\x64\x65\x64upKey\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\"I\n\x12IngestAlertRequest\x12\x33\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x1d.alertwhisperer.v1.AlertInputR\x05\x61lert\"N\n\x13IngestAlertResponse\x12\x37\n\x06result\x18\x01 \x01(\x0b\x32\x1f.alertwhisperer.v1.IngestResultR\x06result\"L\n\x13IngestAlertsRequest\x12\x35\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x1d.alertwhisperer.v1.AlertInputR\x06\x61lerts\"Q\n\x14IngestAlertsResponse\x12\x39\n\x07results\x18\x01 \x03(\x0b\x32\x1f.alertwhisperer.v1.IngestResultR\x07results2\xce\x01\n\rIngestService\x12\\\n\x0bIngestAlert\x12%.alertwhisperer.v1.IngestAlertRequest\x1a&.alertwhisperer.v1.IngestAlertResponse\x12_\n\x0cIngestAlerts\x12&.alertwhisperer.v1.IngestAlertsRequest\x1a\'.alertwhisperer.v1.IngestAlertsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&alertwhisperer/v1/ingest_service.proto\x12\x11\x61lertwhisperer.v1\x1a\x1d\x61lertwhisperer/v1/alert.proto\"\x87\x02\n\x0cIngestResult\x12\x14\n\x05index\x18\x01 \x01(\x05R\x05index\x12\x19\n\x08\x61lert_id\x18\x02 \x01(\tR\x07\x61lertId\x12\x39\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.alertwhisperer.v1.AlertOutcomeR\x07outcome\x12\x1f\n\x0bincident_id\x18\x04 \x01(\tR\nincidentId\x12\x1b\n\tdedup_key\x18\x05 \x01(\tR\x08\x64\x65\x64upKey\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12\x14\n\x05\x61sset\x18\x07 \x01(\tR\x05\x61sset\x12\x1f\n\x0b\x61sset_label\x18\x08 \x01(\tR\nassetLabel\"I\n\x12IngestAlertRequest\x12\x33\n\x05\x61lert\x18\x01 \x01(\x0b\x32\x1d.alertwhisperer.v1.AlertInputR\x05\x61lert\"N\n\x13IngestAlertResponse\x12\x37\n\x06result\x18\x01 \x01(\x0b\x32\x1f.alertwhisperer.v1.IngestResultR\x06result\"L\n\x13IngestAlertsRequest\x12\x35\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x1d.alertwhisperer.v1.AlertInputR\x06\x61lerts\"Q\n\x14IngestAlertsResponse\x12\x39\n\x07results\x18\x01 \x03(\x0b\x32\x1f.alertwhisperer.v1.IngestResultR\x07results2\xce\x01\n\rIngestService\x12\\\n\x0bIngestAlert\x12%.alertwhisperer.v1.IngestAlertRequest\x1a&.alertwhisperer.v1.IngestAlertResponse\x12_\n\x0cIngestAlerts\x12&.alertwhisperer.v1.IngestAlertsRequest\x1a\'.alertwhisperer.v1.IngestAlertsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,15 +33,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'alertwhisperer.v1.ingest_se
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_INGESTRESULT']._serialized_start=93
-  _globals['_INGESTRESULT']._serialized_end=301
-  _globals['_INGESTALERTREQUEST']._serialized_start=303
-  _globals['_INGESTALERTREQUEST']._serialized_end=376
-  _globals['_INGESTALERTRESPONSE']._serialized_start=378
-  _globals['_INGESTALERTRESPONSE']._serialized_end=456
-  _globals['_INGESTALERTSREQUEST']._serialized_start=458
-  _globals['_INGESTALERTSREQUEST']._serialized_end=534
-  _globals['_INGESTALERTSRESPONSE']._serialized_start=536
-  _globals['_INGESTALERTSRESPONSE']._serialized_end=617
-  _globals['_INGESTSERVICE']._serialized_start=620
-  _globals['_INGESTSERVICE']._serialized_end=826
+  _globals['_INGESTRESULT']._serialized_end=356
+  _globals['_INGESTALERTREQUEST']._serialized_start=358
+  _globals['_INGESTALERTREQUEST']._serialized_end=431
+  _globals['_INGESTALERTRESPONSE']._serialized_start=433
+  _globals['_INGESTALERTRESPONSE']._serialized_end=511
+  _globals['_INGESTALERTSREQUEST']._serialized_start=513
+  _globals['_INGESTALERTSREQUEST']._serialized_end=589
+  _globals['_INGESTALERTSRESPONSE']._serialized_start=591
+  _globals['_INGESTALERTSRESPONSE']._serialized_end=672
+  _globals['_INGESTSERVICE']._serialized_start=675
+  _globals['_INGESTSERVICE']._serialized_end=881
 # @@protoc_insertion_point(module_scope)

@@ -8,20 +8,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class IngestResult(_message.Message):
-    __slots__ = ("index", "alert_id", "outcome", "incident_id", "dedup_key", "reason")
+    __slots__ = ("index", "alert_id", "outcome", "incident_id", "dedup_key", "reason", "asset", "asset_label")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     ALERT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
     DEDUP_KEY_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    ASSET_FIELD_NUMBER: _ClassVar[int]
+    ASSET_LABEL_FIELD_NUMBER: _ClassVar[int]
     index: int
     alert_id: str
     outcome: _alert_pb2.AlertOutcome
     incident_id: str
     dedup_key: str
     reason: str
-    def __init__(self, index: _Optional[int] = ..., alert_id: _Optional[str] = ..., outcome: _Optional[_Union[_alert_pb2.AlertOutcome, str]] = ..., incident_id: _Optional[str] = ..., dedup_key: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    asset: str
+    asset_label: str
+    def __init__(self, index: _Optional[int] = ..., alert_id: _Optional[str] = ..., outcome: _Optional[_Union[_alert_pb2.AlertOutcome, str]] = ..., incident_id: _Optional[str] = ..., dedup_key: _Optional[str] = ..., reason: _Optional[str] = ..., asset: _Optional[str] = ..., asset_label: _Optional[str] = ...) -> None: ...
 
 class IngestAlertRequest(_message.Message):
     __slots__ = ("alert",)

@@ -17,6 +17,10 @@ export const file_alertwhisperer_v1_alert: GenFile = /*@__PURE__*/
 /**
  * One alert as a client sends it: the body of IngestAlert and the item of IngestAlerts.
  * The company comes from the API key that authenticates the call, never from the alert.
+ * Text is trimmed; asset, signature, tool source, keys, link and labels may not hold control
+ * characters, the message may hold line breaks but not NUL (U+0000), as no string in any
+ * request may. The webhook routes fit what senders send inside these limits instead of
+ * refusing it (docs/webhooks.md).
  *
  * @generated from message alertwhisperer.v1.AlertInput
  */
@@ -50,7 +54,8 @@ export type AlertInput = Message<"alertwhisperer.v1.AlertInput"> & {
   message: string;
 
   /**
-   * The tool that raised the alert, e.g. "prometheus", "datadog", "cloudwatch" (1–64 characters).
+   * The tool that raised the alert, e.g. "prometheus", "datadog", "cloudwatch" (at most 64
+   * characters); empty means "api".
    *
    * @generated from field: string tool_source = 5;
    */
@@ -87,14 +92,16 @@ export type AlertInput = Message<"alertwhisperer.v1.AlertInput"> & {
   dedupKey: string;
 
   /**
-   * The alert's id in the source tool (Alertmanager fingerprint, Datadog $ALERT_ID, …); optional.
+   * The alert's id in the source tool (Alertmanager fingerprint, Datadog $ALERT_ID, …; at most
+   * 255 characters); optional.
    *
    * @generated from field: string external_id = 10;
    */
   externalId: string;
 
   /**
-   * Link back to the alert in the source tool (absolute http or https URL); optional.
+   * Link back to the alert in the source tool (absolute http or https URL with a host, at most
+   * 2,048 characters); optional.
    *
    * @generated from field: string link = 11;
    */

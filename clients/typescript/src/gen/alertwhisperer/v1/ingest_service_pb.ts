@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file alertwhisperer/v1/ingest_service.proto.
  */
 export const file_alertwhisperer_v1_ingest_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZhbGVydHdoaXNwZXJlci92MS9pbmdlc3Rfc2VydmljZS5wcm90bxIRYWxlcnR3aGlzcGVyZXIudjEimQEKDEluZ2VzdFJlc3VsdBINCgVpbmRleBgBIAEoBRIQCghhbGVydF9pZBgCIAEoCRIwCgdvdXRjb21lGAMgASgOMh8uYWxlcnR3aGlzcGVyZXIudjEuQWxlcnRPdXRjb21lEhMKC2luY2lkZW50X2lkGAQgASgJEhEKCWRlZHVwX2tleRgFIAEoCRIOCgZyZWFzb24YBiABKAkiQgoSSW5nZXN0QWxlcnRSZXF1ZXN0EiwKBWFsZXJ0GAEgASgLMh0uYWxlcnR3aGlzcGVyZXIudjEuQWxlcnRJbnB1dCJGChNJbmdlc3RBbGVydFJlc3BvbnNlEi8KBnJlc3VsdBgBIAEoCzIfLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdFJlc3VsdCJEChNJbmdlc3RBbGVydHNSZXF1ZXN0Ei0KBmFsZXJ0cxgBIAMoCzIdLmFsZXJ0d2hpc3BlcmVyLnYxLkFsZXJ0SW5wdXQiSAoUSW5nZXN0QWxlcnRzUmVzcG9uc2USMAoHcmVzdWx0cxgBIAMoCzIfLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdFJlc3VsdDLOAQoNSW5nZXN0U2VydmljZRJcCgtJbmdlc3RBbGVydBIlLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdEFsZXJ0UmVxdWVzdBomLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdEFsZXJ0UmVzcG9uc2USXwoMSW5nZXN0QWxlcnRzEiYuYWxlcnR3aGlzcGVyZXIudjEuSW5nZXN0QWxlcnRzUmVxdWVzdBonLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdEFsZXJ0c1Jlc3BvbnNlYgZwcm90bzM", [file_alertwhisperer_v1_alert]);
+  fileDesc("CiZhbGVydHdoaXNwZXJlci92MS9pbmdlc3Rfc2VydmljZS5wcm90bxIRYWxlcnR3aGlzcGVyZXIudjEivQEKDEluZ2VzdFJlc3VsdBINCgVpbmRleBgBIAEoBRIQCghhbGVydF9pZBgCIAEoCRIwCgdvdXRjb21lGAMgASgOMh8uYWxlcnR3aGlzcGVyZXIudjEuQWxlcnRPdXRjb21lEhMKC2luY2lkZW50X2lkGAQgASgJEhEKCWRlZHVwX2tleRgFIAEoCRIOCgZyZWFzb24YBiABKAkSDQoFYXNzZXQYByABKAkSEwoLYXNzZXRfbGFiZWwYCCABKAkiQgoSSW5nZXN0QWxlcnRSZXF1ZXN0EiwKBWFsZXJ0GAEgASgLMh0uYWxlcnR3aGlzcGVyZXIudjEuQWxlcnRJbnB1dCJGChNJbmdlc3RBbGVydFJlc3BvbnNlEi8KBnJlc3VsdBgBIAEoCzIfLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdFJlc3VsdCJEChNJbmdlc3RBbGVydHNSZXF1ZXN0Ei0KBmFsZXJ0cxgBIAMoCzIdLmFsZXJ0d2hpc3BlcmVyLnYxLkFsZXJ0SW5wdXQiSAoUSW5nZXN0QWxlcnRzUmVzcG9uc2USMAoHcmVzdWx0cxgBIAMoCzIfLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdFJlc3VsdDLOAQoNSW5nZXN0U2VydmljZRJcCgtJbmdlc3RBbGVydBIlLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdEFsZXJ0UmVxdWVzdBomLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdEFsZXJ0UmVzcG9uc2USXwoMSW5nZXN0QWxlcnRzEiYuYWxlcnR3aGlzcGVyZXIudjEuSW5nZXN0QWxlcnRzUmVxdWVzdBonLmFsZXJ0d2hpc3BlcmVyLnYxLkluZ2VzdEFsZXJ0c1Jlc3BvbnNlYgZwcm90bzM", [file_alertwhisperer_v1_alert]);
 
 /**
  * What became of one ingested alert.
@@ -62,6 +62,22 @@ export type IngestResult = Message<"alertwhisperer.v1.IngestResult"> & {
    * @generated from field: string reason = 6;
    */
   reason: string;
+
+  /**
+   * The asset the alert was stored with (for the label-based webhook formats, possibly taken from
+   * a label by the company's CorrelationConfig.asset_labels).
+   *
+   * @generated from field: string asset = 7;
+   */
+  asset: string;
+
+  /**
+   * The label that named the asset, for alerts of the label-based webhook formats (Alertmanager,
+   * Grafana, Datadog tags, CloudWatch dimensions); empty when the asset was given directly.
+   *
+   * @generated from field: string asset_label = 8;
+   */
+  assetLabel: string;
 };
 
 /**
