@@ -95,6 +95,18 @@ impl CompanyRole {
     }
 }
 
+/// The SDK's HTTPS client on rustls with ring (the server's one crypto
+/// provider; the SDK's default would build aws-lc). Every SDK configuration
+/// needs it: with the SDK's `default-https-client` feature off, a
+/// configuration without a client fails its first call.
+pub fn https_client() -> aws_sdk_ssm::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 impl Aws {
     /// Loads the base configuration when `aws_region` is set; otherwise AWS is off.
     pub async fn from_config(config: &Config) -> Self {
@@ -102,6 +114,7 @@ impl Aws {
             None
         } else {
             let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .http_client(https_client())
                 .region(Region::new(config.aws_region.clone()))
                 .retry_config(
                     RetryConfig::standard().with_max_attempts(config.aws_max_attempts.max(1)),

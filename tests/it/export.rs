@@ -41,6 +41,7 @@ fn ts(ms: i64) -> Option<prost_types::Timestamp> {
 /// The SDK configuration of a company's role, as the server assumes it.
 async fn role_config(server: &TestServer, role_arn: &str) -> aws_config::SdkConfig {
     let base = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(alert_whisperer::aws::https_client())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(&server.config.aws_endpoint_url)
         .credentials_provider(aws_sdk_s3::config::Credentials::new(
