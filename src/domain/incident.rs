@@ -562,7 +562,7 @@ pub struct Kpis {
     pub company_id: String,
     /// Trigger events received.
     pub raw_alert_count: i64,
-    /// Incidents created (storm parents included).
+    /// Top-level incidents created (storm parents and incidents in no storm).
     pub incident_count: i64,
     /// Noise reduction %.
     pub noise_reduction_pct: f64,

@@ -288,6 +288,7 @@ impl IncidentService for IncidentHandler {
             alerts: view.alerts.iter().map(alert_message).collect(),
             alerts_truncated: view.alerts_truncated,
             timeline: view.timeline.iter().map(timeline_message).collect(),
+            children: view.children.iter().map(incident_message).collect(),
         }))
     }
 

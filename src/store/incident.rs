@@ -33,6 +33,9 @@ pub struct IncidentView {
     pub alerts_truncated: bool,
     /// Oldest first (at most the newest 5,000 entries).
     pub timeline: Vec<StoredEvent>,
+    /// A storm parent's grouped incidents, newest first (at most 1,000);
+    /// empty for any other incident.
+    pub children: Vec<Incident>,
 }
 
 async fn find_incident(
@@ -207,8 +210,33 @@ impl Store {
     ) -> Result<IncidentView> {
         let txn = self.snapshot().await?;
         let incident = find_incident(&txn, scope, incident_id).await?;
+        // A storm parent holds no alerts of its own: its alerts are its
+        // children's (the same company's, found through the scoped parent).
+        let children = if incident.is_storm_parent {
+            incident::Entity::find()
+                .filter(incident::Column::CompanyId.eq(incident.company_id.clone()))
+                .filter(incident::Column::ParentIncidentId.eq(incident_id))
+                .order_by_desc(incident::Column::CreatedAt)
+                .order_by_desc(incident::Column::Id)
+                .limit(1000)
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(incident_of)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let holders: Vec<String> = if incident.is_storm_parent {
+            children
+                .iter()
+                .map(|child: &Incident| child.id.clone())
+                .collect()
+        } else {
+            vec![incident_id.to_owned()]
+        };
         let mut rows = alert::Entity::find()
-            .filter(alert::Column::IncidentId.eq(incident_id))
+            .filter(alert::Column::IncidentId.is_in(holders))
             .order_by_desc(alert::Column::LastOccurredAt)
             .order_by_desc(alert::Column::Id)
             .limit(max_alerts + 1)
@@ -232,6 +260,7 @@ impl Store {
                 .into_iter()
                 .map(stored_event_of)
                 .collect::<Result<_>>()?,
+            children,
         })
     }
 
@@ -375,6 +404,9 @@ impl Store {
             ])
             .filter(scope.condition(incident::Column::CompanyId))
             .filter(incident::Column::CompanyId.is_in(company_ids.to_vec()))
+            // What a technician handles: storm parents and incidents in no
+            // storm; a storm's children count through their parent.
+            .filter(incident::Column::ParentIncidentId.is_null())
             .filter(incident::Column::CreatedAt.gte(start))
             .filter(incident::Column::CreatedAt.lt(end))
             .into_model::<IncidentRow>()

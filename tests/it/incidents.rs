@@ -32,6 +32,7 @@ crate::on_both_backends!(
     auto_assign_balances_by_open_incident_counts_the_database_keeps,
     inhibition_finds_its_sources_as_they_fire_and_resolve_and_after_a_restart,
     a_search_finds_a_storm_parent_through_its_childrens_alerts,
+    a_storm_parent_lists_its_children_and_kpis_count_it_once,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -2009,4 +2010,106 @@ async fn a_search_finds_a_storm_parent_through_its_childrens_alerts(backend: Bac
     assert!(search("ticket-other-4").await.is_empty());
     // A word in no alert finds nothing.
     assert!(search("db-7").await.is_empty());
+}
+
+/// #20: a technician handles a storm once. GetIncident of its parent lists
+/// the grouped incidents and their alerts; GetKpis counts the parent and the
+/// incidents in no storm, so grouping raises noise reduction.
+async fn a_storm_parent_lists_its_children_and_kpis_count_it_once(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let at = now_ms() - 60_000;
+    let mut alerts: Vec<v1::AlertInput> = (1..=6)
+        .map(|n| {
+            alert(
+                &format!("db-{n}"),
+                "replication_lag",
+                &format!("db-{n}|lag"),
+                at + n,
+            )
+        })
+        .collect();
+    alerts.push(alert("web-01", "high_cpu", "web-01|cpu", at + 10));
+    alerts.push(alert("web-02", "disk_full", "web-02|disk", at + 11));
+    send(&server, &acme.key, alerts).await;
+    let all = list(
+        &server,
+        &server.admin_token,
+        v1::ListIncidentsRequest {
+            company_ids: vec![acme.id.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        all.len(),
+        9,
+        "a parent, its 6 children and 2 others: {all:?}"
+    );
+    let parent = all
+        .iter()
+        .find(|incident| incident.child_incident_count > 0)
+        .expect("a storm parent");
+    let mut incidents = Incidents::new(server.channel().await);
+    let view = incidents
+        .get_incident(authed(
+            &server.admin_token,
+            v1::GetIncidentRequest {
+                incident_id: parent.id.clone(),
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let children: BTreeSet<&str> = view.children.iter().map(|c| c.id.as_str()).collect();
+    let expected: BTreeSet<&str> = all
+        .iter()
+        .filter(|incident| incident.parent_incident_id == parent.id)
+        .map(|incident| incident.id.as_str())
+        .collect();
+    assert_eq!(children.len(), 6);
+    assert_eq!(children, expected);
+    assert_eq!(
+        view.alerts.len(),
+        6,
+        "the parent's alerts are its children's"
+    );
+    assert!(
+        view.alerts
+            .iter()
+            .all(|alert| children.contains(alert.incident_id.as_str()))
+    );
+    // A child lists no children, only its own alert.
+    let child = incidents
+        .get_incident(authed(
+            &server.admin_token,
+            v1::GetIncidentRequest {
+                incident_id: view.children[0].id.clone(),
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(child.children.is_empty());
+    assert_eq!(child.alerts.len(), 1);
+
+    let kpis = incidents
+        .get_kpis(authed(
+            &server.admin_token,
+            v1::GetKpisRequest {
+                company_id: acme.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .total
+        .unwrap();
+    assert_eq!(kpis.raw_alert_count, 8);
+    assert_eq!(kpis.incident_count, 3, "the storm once, and the two others");
+    assert!((kpis.noise_reduction_pct - 62.5).abs() < 1e-9, "{kpis:?}");
+    assert_eq!(kpis.open_count, 3);
 }

@@ -32,9 +32,12 @@ interface Counts {
   active: number;
 }
 
+// Counts what a technician handles, each alert once: a storm's children are
+// counted through their parent, whose alert count is theirs.
 function count(incidents: Iterable<Incident>): Counts {
   const counts: Counts = { critical: 0n, high: 0, active: 0 };
   for (const incident of incidents) {
+    if (incident.parentIncidentId !== "") continue;
     counts.active += 1;
     if (isHighPriority(incident)) counts.high += 1;
     if (incident.severity === Severity.CRITICAL) counts.critical += incident.alertCount;
@@ -86,7 +89,7 @@ export function overviewView(ctx: Ctx): View {
       cards,
       card("Critical alerts", activeError ? dash : String(counts.critical), "kpi-critical-alerts", "in active incidents of critical severity"),
       card("High-priority incidents", activeError ? dash : String(counts.high), "kpi-high-priority", "P1 and P2, not resolved"),
-      card("Active incidents", activeError ? dash : String(counts.active), "kpi-active-incidents", "open or acknowledged"),
+      card("Active incidents", activeError ? dash : String(counts.active), "kpi-active-incidents", "open or acknowledged; a storm counts once"),
       card("Noise reduction", total ? formatPct(total.noiseReductionPct) : dash, "kpi-noise-reduction", "alerts folded into incidents, last 30 days"),
       card("MTTR", total ? formatDuration(total.mttr) : dash, "kpi-mttr", "mean time to resolve, last 30 days"),
       card("Self-healed", total ? formatPct(total.selfHealedPct) : dash, "kpi-self-healed", "resolved by a runbook, last 30 days"),

@@ -28,7 +28,7 @@ from alertwhisperer.v1 import watch_pb2 as alertwhisperer_dot_v1_dot_watch__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(alertwhisperer/v1/incident_service.proto\x12\x11\x61lertwhisperer.v1\x1a\x1d\x61lertwhisperer/v1/alert.proto\x1a alertwhisperer/v1/incident.proto\x1a\x1d\x61lertwhisperer/v1/watch.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n\x14ListIncidentsRequest\x12\x1f\n\x0b\x63ompany_ids\x18\x01 \x03(\tR\ncompanyIds\x12;\n\npriorities\x18\x02 \x03(\x0e\x32\x1b.alertwhisperer.v1.PriorityR\npriorities\x12=\n\x08statuses\x18\x03 \x03(\x0e\x32!.alertwhisperer.v1.IncidentStatusR\x08statuses\x12\x14\n\x05\x61sset\x18\x04 \x01(\tR\x05\x61sset\x12\x39\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x14\n\x05query\x18\x07 \x01(\tR\x05query\x12\x34\n\x16\x61ssigned_technician_id\x18\x08 \x01(\tR\x14\x61ssignedTechnicianId\x12,\n\x12parent_incident_id\x18\t \x01(\tR\x10parentIncidentId\x12\x1b\n\tpage_size\x18\n \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x0b \x01(\tR\tpageToken\"z\n\x15ListIncidentsResponse\x12\x39\n\tincidents\x18\x01 \x03(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\tincidents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"T\n\x12GetIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x1d\n\nmax_alerts\x18\x02 \x01(\x05R\tmaxAlerts\"\xe9\x01\n\x13GetIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\x12\x30\n\x06\x61lerts\x18\x02 \x03(\x0b\x32\x18.alertwhisperer.v1.AlertR\x06\x61lerts\x12)\n\x10\x61lerts_truncated\x18\x03 \x01(\x08R\x0f\x61lertsTruncated\x12<\n\x08timeline\x18\x04 \x03(\x0b\x32 .alertwhisperer.v1.IncidentEventR\x08timeline\"W\n\x1a\x41\x63knowledgeIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x18\n\x07\x63omment\x18\x02 \x01(\tR\x07\x63omment\"V\n\x1b\x41\x63knowledgeIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\"~\n\x15\x41ssignIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12#\n\rtechnician_id\x18\x02 \x01(\tR\x0ctechnicianId\x12\x1f\n\x0b\x61uto_assign\x18\x03 \x01(\x08R\nautoAssign\"Q\n\x16\x41ssignIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\"Y\n\x16ResolveIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x1e\n\nresolution\x18\x02 \x01(\tR\nresolution\"R\n\x17ResolveIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\"P\n\x15ReopenIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"Q\n\x16ReopenIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\"H\n\x11\x41\x64\x64\x43ommentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x12\n\x04text\x18\x02 \x01(\tR\x04text\"L\n\x12\x41\x64\x64\x43ommentResponse\x12\x36\n\x05\x65vent\x18\x01 \x01(\x0b\x32 .alertwhisperer.v1.IncidentEventR\x05\x65vent\"\xa1\x01\n\x0eGetKpisRequest\x12\x1d\n\ncompany_id\x18\x01 \x01(\tR\tcompanyId\x12\x39\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\"w\n\x0fGetKpisResponse\x12-\n\x05total\x18\x01 \x01(\x0b\x32\x17.alertwhisperer.v1.KpisR\x05total\x12\x35\n\tcompanies\x18\x02 \x03(\x0b\x32\x17.alertwhisperer.v1.KpisR\tcompanies\"\xa8\x02\n\x15WatchIncidentsRequest\x12\x1d\n\ncompany_id\x18\x01 \x01(\tR\tcompanyId\x12*\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x04H\x00R\rafterSequence\x88\x01\x01\x12;\n\npriorities\x18\x03 \x03(\x0e\x32\x1b.alertwhisperer.v1.PriorityR\npriorities\x12=\n\x08statuses\x18\x04 \x03(\x0e\x32!.alertwhisperer.v1.IncidentStatusR\x08statuses\x12\x14\n\x05\x61sset\x18\x05 \x01(\tR\x05\x61sset\x12\x1f\n\x0bincident_id\x18\x06 \x01(\tR\nincidentIdB\x11\n\x0f_after_sequence\"\x9f\x01\n\x16WatchIncidentsResponse\x12<\n\x05\x65vent\x18\x01 \x01(\x0b\x32$.alertwhisperer.v1.IncidentFeedEventH\x00R\x05\x65vent\x12<\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.alertwhisperer.v1.HeartbeatH\x00R\theartbeatB\t\n\x07payload2\x97\x07\n\x0fIncidentService\x12\x62\n\rListIncidents\x12\'.alertwhisperer.v1.ListIncidentsRequest\x1a(.alertwhisperer.v1.ListIncidentsResponse\x12\\\n\x0bGetIncident\x12%.alertwhisperer.v1.GetIncidentRequest\x1a&.alertwhisperer.v1.GetIncidentResponse\x12t\n\x13\x41\x63knowledgeIncident\x12-.alertwhisperer.v1.AcknowledgeIncidentRequest\x1a..alertwhisperer.v1.AcknowledgeIncidentResponse\x12\x65\n\x0e\x41ssignIncident\x12(.alertwhisperer.v1.AssignIncidentRequest\x1a).alertwhisperer.v1.AssignIncidentResponse\x12h\n\x0fResolveIncident\x12).alertwhisperer.v1.ResolveIncidentRequest\x1a*.alertwhisperer.v1.ResolveIncidentResponse\x12\x65\n\x0eReopenIncident\x12(.alertwhisperer.v1.ReopenIncidentRequest\x1a).alertwhisperer.v1.ReopenIncidentResponse\x12Y\n\nAddComment\x12$.alertwhisperer.v1.AddCommentRequest\x1a%.alertwhisperer.v1.AddCommentResponse\x12P\n\x07GetKpis\x12!.alertwhisperer.v1.GetKpisRequest\x1a\".alertwhisperer.v1.GetKpisResponse\x12g\n\x0eWatchIncidents\x12(.alertwhisperer.v1.WatchIncidentsRequest\x1a).alertwhisperer.v1.WatchIncidentsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(alertwhisperer/v1/incident_service.proto\x12\x11\x61lertwhisperer.v1\x1a\x1d\x61lertwhisperer/v1/alert.proto\x1a alertwhisperer/v1/incident.proto\x1a\x1d\x61lertwhisperer/v1/watch.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n\x14ListIncidentsRequest\x12\x1f\n\x0b\x63ompany_ids\x18\x01 \x03(\tR\ncompanyIds\x12;\n\npriorities\x18\x02 \x03(\x0e\x32\x1b.alertwhisperer.v1.PriorityR\npriorities\x12=\n\x08statuses\x18\x03 \x03(\x0e\x32!.alertwhisperer.v1.IncidentStatusR\x08statuses\x12\x14\n\x05\x61sset\x18\x04 \x01(\tR\x05\x61sset\x12\x39\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x14\n\x05query\x18\x07 \x01(\tR\x05query\x12\x34\n\x16\x61ssigned_technician_id\x18\x08 \x01(\tR\x14\x61ssignedTechnicianId\x12,\n\x12parent_incident_id\x18\t \x01(\tR\x10parentIncidentId\x12\x1b\n\tpage_size\x18\n \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x0b \x01(\tR\tpageToken\"z\n\x15ListIncidentsResponse\x12\x39\n\tincidents\x18\x01 \x03(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\tincidents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"T\n\x12GetIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x1d\n\nmax_alerts\x18\x02 \x01(\x05R\tmaxAlerts\"\xa2\x02\n\x13GetIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\x12\x30\n\x06\x61lerts\x18\x02 \x03(\x0b\x32\x18.alertwhisperer.v1.AlertR\x06\x61lerts\x12)\n\x10\x61lerts_truncated\x18\x03 \x01(\x08R\x0f\x61lertsTruncated\x12<\n\x08timeline\x18\x04 \x03(\x0b\x32 .alertwhisperer.v1.IncidentEventR\x08timeline\x12\x37\n\x08\x63hildren\x18\x05 \x03(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08\x63hildren\"W\n\x1a\x41\x63knowledgeIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x18\n\x07\x63omment\x18\x02 \x01(\tR\x07\x63omment\"V\n\x1b\x41\x63knowledgeIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\"~\n\x15\x41ssignIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12#\n\rtechnician_id\x18\x02 \x01(\tR\x0ctechnicianId\x12\x1f\n\x0b\x61uto_assign\x18\x03 \x01(\x08R\nautoAssign\"Q\n\x16\x41ssignIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\"Y\n\x16ResolveIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x1e\n\nresolution\x18\x02 \x01(\tR\nresolution\"R\n\x17ResolveIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\"P\n\x15ReopenIncidentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\"Q\n\x16ReopenIncidentResponse\x12\x37\n\x08incident\x18\x01 \x01(\x0b\x32\x1b.alertwhisperer.v1.IncidentR\x08incident\"H\n\x11\x41\x64\x64\x43ommentRequest\x12\x1f\n\x0bincident_id\x18\x01 \x01(\tR\nincidentId\x12\x12\n\x04text\x18\x02 \x01(\tR\x04text\"L\n\x12\x41\x64\x64\x43ommentResponse\x12\x36\n\x05\x65vent\x18\x01 \x01(\x0b\x32 .alertwhisperer.v1.IncidentEventR\x05\x65vent\"\xa1\x01\n\x0eGetKpisRequest\x12\x1d\n\ncompany_id\x18\x01 \x01(\tR\tcompanyId\x12\x39\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\"w\n\x0fGetKpisResponse\x12-\n\x05total\x18\x01 \x01(\x0b\x32\x17.alertwhisperer.v1.KpisR\x05total\x12\x35\n\tcompanies\x18\x02 \x03(\x0b\x32\x17.alertwhisperer.v1.KpisR\tcompanies\"\xa8\x02\n\x15WatchIncidentsRequest\x12\x1d\n\ncompany_id\x18\x01 \x01(\tR\tcompanyId\x12*\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x04H\x00R\rafterSequence\x88\x01\x01\x12;\n\npriorities\x18\x03 \x03(\x0e\x32\x1b.alertwhisperer.v1.PriorityR\npriorities\x12=\n\x08statuses\x18\x04 \x03(\x0e\x32!.alertwhisperer.v1.IncidentStatusR\x08statuses\x12\x14\n\x05\x61sset\x18\x05 \x01(\tR\x05\x61sset\x12\x1f\n\x0bincident_id\x18\x06 \x01(\tR\nincidentIdB\x11\n\x0f_after_sequence\"\x9f\x01\n\x16WatchIncidentsResponse\x12<\n\x05\x65vent\x18\x01 \x01(\x0b\x32$.alertwhisperer.v1.IncidentFeedEventH\x00R\x05\x65vent\x12<\n\theartbeat\x18\x02 \x01(\x0b\x32\x1c.alertwhisperer.v1.HeartbeatH\x00R\theartbeatB\t\n\x07payload2\x97\x07\n\x0fIncidentService\x12\x62\n\rListIncidents\x12\'.alertwhisperer.v1.ListIncidentsRequest\x1a(.alertwhisperer.v1.ListIncidentsResponse\x12\\\n\x0bGetIncident\x12%.alertwhisperer.v1.GetIncidentRequest\x1a&.alertwhisperer.v1.GetIncidentResponse\x12t\n\x13\x41\x63knowledgeIncident\x12-.alertwhisperer.v1.AcknowledgeIncidentRequest\x1a..alertwhisperer.v1.AcknowledgeIncidentResponse\x12\x65\n\x0e\x41ssignIncident\x12(.alertwhisperer.v1.AssignIncidentRequest\x1a).alertwhisperer.v1.AssignIncidentResponse\x12h\n\x0fResolveIncident\x12).alertwhisperer.v1.ResolveIncidentRequest\x1a*.alertwhisperer.v1.ResolveIncidentResponse\x12\x65\n\x0eReopenIncident\x12(.alertwhisperer.v1.ReopenIncidentRequest\x1a).alertwhisperer.v1.ReopenIncidentResponse\x12Y\n\nAddComment\x12$.alertwhisperer.v1.AddCommentRequest\x1a%.alertwhisperer.v1.AddCommentResponse\x12P\n\x07GetKpis\x12!.alertwhisperer.v1.GetKpisRequest\x1a\".alertwhisperer.v1.GetKpisResponse\x12g\n\x0eWatchIncidents\x12(.alertwhisperer.v1.WatchIncidentsRequest\x1a).alertwhisperer.v1.WatchIncidentsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,35 +42,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETINCIDENTREQUEST']._serialized_start=816
   _globals['_GETINCIDENTREQUEST']._serialized_end=900
   _globals['_GETINCIDENTRESPONSE']._serialized_start=903
-  _globals['_GETINCIDENTRESPONSE']._serialized_end=1136
-  _globals['_ACKNOWLEDGEINCIDENTREQUEST']._serialized_start=1138
-  _globals['_ACKNOWLEDGEINCIDENTREQUEST']._serialized_end=1225
-  _globals['_ACKNOWLEDGEINCIDENTRESPONSE']._serialized_start=1227
-  _globals['_ACKNOWLEDGEINCIDENTRESPONSE']._serialized_end=1313
-  _globals['_ASSIGNINCIDENTREQUEST']._serialized_start=1315
-  _globals['_ASSIGNINCIDENTREQUEST']._serialized_end=1441
-  _globals['_ASSIGNINCIDENTRESPONSE']._serialized_start=1443
-  _globals['_ASSIGNINCIDENTRESPONSE']._serialized_end=1524
-  _globals['_RESOLVEINCIDENTREQUEST']._serialized_start=1526
-  _globals['_RESOLVEINCIDENTREQUEST']._serialized_end=1615
-  _globals['_RESOLVEINCIDENTRESPONSE']._serialized_start=1617
-  _globals['_RESOLVEINCIDENTRESPONSE']._serialized_end=1699
-  _globals['_REOPENINCIDENTREQUEST']._serialized_start=1701
-  _globals['_REOPENINCIDENTREQUEST']._serialized_end=1781
-  _globals['_REOPENINCIDENTRESPONSE']._serialized_start=1783
-  _globals['_REOPENINCIDENTRESPONSE']._serialized_end=1864
-  _globals['_ADDCOMMENTREQUEST']._serialized_start=1866
-  _globals['_ADDCOMMENTREQUEST']._serialized_end=1938
-  _globals['_ADDCOMMENTRESPONSE']._serialized_start=1940
-  _globals['_ADDCOMMENTRESPONSE']._serialized_end=2016
-  _globals['_GETKPISREQUEST']._serialized_start=2019
-  _globals['_GETKPISREQUEST']._serialized_end=2180
-  _globals['_GETKPISRESPONSE']._serialized_start=2182
-  _globals['_GETKPISRESPONSE']._serialized_end=2301
-  _globals['_WATCHINCIDENTSREQUEST']._serialized_start=2304
-  _globals['_WATCHINCIDENTSREQUEST']._serialized_end=2600
-  _globals['_WATCHINCIDENTSRESPONSE']._serialized_start=2603
-  _globals['_WATCHINCIDENTSRESPONSE']._serialized_end=2762
-  _globals['_INCIDENTSERVICE']._serialized_start=2765
-  _globals['_INCIDENTSERVICE']._serialized_end=3684
+  _globals['_GETINCIDENTRESPONSE']._serialized_end=1193
+  _globals['_ACKNOWLEDGEINCIDENTREQUEST']._serialized_start=1195
+  _globals['_ACKNOWLEDGEINCIDENTREQUEST']._serialized_end=1282
+  _globals['_ACKNOWLEDGEINCIDENTRESPONSE']._serialized_start=1284
+  _globals['_ACKNOWLEDGEINCIDENTRESPONSE']._serialized_end=1370
+  _globals['_ASSIGNINCIDENTREQUEST']._serialized_start=1372
+  _globals['_ASSIGNINCIDENTREQUEST']._serialized_end=1498
+  _globals['_ASSIGNINCIDENTRESPONSE']._serialized_start=1500
+  _globals['_ASSIGNINCIDENTRESPONSE']._serialized_end=1581
+  _globals['_RESOLVEINCIDENTREQUEST']._serialized_start=1583
+  _globals['_RESOLVEINCIDENTREQUEST']._serialized_end=1672
+  _globals['_RESOLVEINCIDENTRESPONSE']._serialized_start=1674
+  _globals['_RESOLVEINCIDENTRESPONSE']._serialized_end=1756
+  _globals['_REOPENINCIDENTREQUEST']._serialized_start=1758
+  _globals['_REOPENINCIDENTREQUEST']._serialized_end=1838
+  _globals['_REOPENINCIDENTRESPONSE']._serialized_start=1840
+  _globals['_REOPENINCIDENTRESPONSE']._serialized_end=1921
+  _globals['_ADDCOMMENTREQUEST']._serialized_start=1923
+  _globals['_ADDCOMMENTREQUEST']._serialized_end=1995
+  _globals['_ADDCOMMENTRESPONSE']._serialized_start=1997
+  _globals['_ADDCOMMENTRESPONSE']._serialized_end=2073
+  _globals['_GETKPISREQUEST']._serialized_start=2076
+  _globals['_GETKPISREQUEST']._serialized_end=2237
+  _globals['_GETKPISRESPONSE']._serialized_start=2239
+  _globals['_GETKPISRESPONSE']._serialized_end=2358
+  _globals['_WATCHINCIDENTSREQUEST']._serialized_start=2361
+  _globals['_WATCHINCIDENTSREQUEST']._serialized_end=2657
+  _globals['_WATCHINCIDENTSRESPONSE']._serialized_start=2660
+  _globals['_WATCHINCIDENTSRESPONSE']._serialized_end=2819
+  _globals['_INCIDENTSERVICE']._serialized_start=2822
+  _globals['_INCIDENTSERVICE']._serialized_end=3741
 # @@protoc_insertion_point(module_scope)

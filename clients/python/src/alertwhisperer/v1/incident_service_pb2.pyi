@@ -55,16 +55,18 @@ class GetIncidentRequest(_message.Message):
     def __init__(self, incident_id: _Optional[str] = ..., max_alerts: _Optional[int] = ...) -> None: ...
 
 class GetIncidentResponse(_message.Message):
-    __slots__ = ("incident", "alerts", "alerts_truncated", "timeline")
+    __slots__ = ("incident", "alerts", "alerts_truncated", "timeline", "children")
     INCIDENT_FIELD_NUMBER: _ClassVar[int]
     ALERTS_FIELD_NUMBER: _ClassVar[int]
     ALERTS_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     TIMELINE_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
     incident: _incident_pb2.Incident
     alerts: _containers.RepeatedCompositeFieldContainer[_alert_pb2.Alert]
     alerts_truncated: bool
     timeline: _containers.RepeatedCompositeFieldContainer[_incident_pb2.IncidentEvent]
-    def __init__(self, incident: _Optional[_Union[_incident_pb2.Incident, _Mapping]] = ..., alerts: _Optional[_Iterable[_Union[_alert_pb2.Alert, _Mapping]]] = ..., alerts_truncated: _Optional[bool] = ..., timeline: _Optional[_Iterable[_Union[_incident_pb2.IncidentEvent, _Mapping]]] = ...) -> None: ...
+    children: _containers.RepeatedCompositeFieldContainer[_incident_pb2.Incident]
+    def __init__(self, incident: _Optional[_Union[_incident_pb2.Incident, _Mapping]] = ..., alerts: _Optional[_Iterable[_Union[_alert_pb2.Alert, _Mapping]]] = ..., alerts_truncated: _Optional[bool] = ..., timeline: _Optional[_Iterable[_Union[_incident_pb2.IncidentEvent, _Mapping]]] = ..., children: _Optional[_Iterable[_Union[_incident_pb2.Incident, _Mapping]]] = ...) -> None: ...
 
 class AcknowledgeIncidentRequest(_message.Message):
     __slots__ = ("incident_id", "comment")

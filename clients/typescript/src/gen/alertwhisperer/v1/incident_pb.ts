@@ -342,7 +342,9 @@ export type Kpis = Message<"alertwhisperer.v1.Kpis"> & {
   rawAlertCount: bigint;
 
   /**
-   * Incidents created in the range (storm parents included).
+   * Incidents a technician handles that were created in the range: storm parents and incidents in
+   * no storm (a storm's children count through their parent, so grouping raises noise reduction).
+   * Every incident-based figure below counts the same incidents.
    *
    * @generated from field: int64 incident_count = 3;
    */
