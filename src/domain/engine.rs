@@ -178,6 +178,9 @@ pub struct World {
     /// Children folded into each storm parent since the last `finish`:
     /// (child id, asset), written as one GROUPED entry per parent.
     folded: BTreeMap<String, Vec<(String, String)>>,
+    /// Storm parents whose children changed since the last `finish`: one
+    /// entry each, so that a parent's counts reach the watch streams.
+    touched_parents: BTreeMap<String, ChildChanges>,
     /// Incident changes, in order.
     pub feed: Vec<FeedEntry>,
     /// One result per applied event, in order.
@@ -271,6 +274,17 @@ impl SourceIndex {
     }
 }
 
+/// What changed in a storm parent's children within one pass.
+#[derive(Debug, Clone, Copy, Default)]
+struct ChildChanges {
+    /// New alerts that joined a child.
+    joined: u64,
+    /// Repeats of a child's firing alerts.
+    repeated: u64,
+    /// Children that resolved or reopened.
+    status: u64,
+}
+
 /// The value of `label` on `event`, unless blank.
 fn non_empty_label<'a>(event: &'a AlertEvent, label: &str) -> Option<&'a str> {
     event
@@ -326,6 +340,7 @@ impl World {
             dirty_alerts: BTreeSet::new(),
             dirty_incidents: BTreeSet::new(),
             folded: BTreeMap::new(),
+            touched_parents: BTreeMap::new(),
             feed: Vec::new(),
             results: Vec::new(),
             suppressions: BTreeMap::new(),
@@ -902,6 +917,12 @@ impl World {
                 parent.tools.insert(event.tool_source.clone());
                 parent.updated_at = self.now;
                 self.mark(&parent_id);
+                let touched = self.touched_parents.entry(parent_id.clone()).or_default();
+                if new_alert {
+                    touched.joined += 1;
+                } else {
+                    touched.repeated += 1;
+                }
             }
             self.reprioritize(&parent_id);
         }
@@ -1092,6 +1113,38 @@ impl World {
                 ),
             };
             self.record(&parent_id, EventKind::Grouped, "system", message);
+            // That entry carries the parent as it is now.
+            self.touched_parents.remove(&parent_id);
+        }
+        for (parent_id, changes) in std::mem::take(&mut self.touched_parents) {
+            let Some(parent) = self.incidents.get(&parent_id) else {
+                continue;
+            };
+            let mut parts = Vec::new();
+            if changes.joined > 0 {
+                parts.push(format!("{} new alerts", changes.joined));
+            }
+            if changes.repeated > 0 {
+                parts.push(format!("{} repeats", changes.repeated));
+            }
+            if changes.status > 0 {
+                parts.push(format!("{} incidents resolved or reopened", changes.status));
+            }
+            let kind = if changes.joined > 0 {
+                EventKind::AlertAdded
+            } else if changes.repeated > 0 {
+                EventKind::AlertRepeated
+            } else {
+                EventKind::AlertResolved
+            };
+            let message = format!(
+                "in its grouped incidents: {} (now {} alerts, {} of {} incidents open)",
+                parts.join(", "),
+                parent.alert_count,
+                parent.open_child_count,
+                parent.child_incident_count
+            );
+            self.record(&parent_id, kind, "system", message);
         }
     }
 
@@ -1154,6 +1207,7 @@ impl World {
             parent.open_child_count = parent.open_child_count.max(0);
             parent.updated_at = self.now;
             self.mark(&parent_id);
+            self.touched_parents.entry(parent_id).or_default().status += 1;
         }
         Ok(incident)
     }
@@ -1226,8 +1280,10 @@ impl World {
 
     /// Takes what the decisions since the last call changed: the alerts and
     /// incidents as they are now, the timeline entries, the events' results
-    /// and the suppression counts. Call [`World::finish`] first.
+    /// and the suppression counts; ends the pass first ([`World::finish`]), so
+    /// that no caller can leave a pass's storm entries unwritten.
     pub fn take_changes(&mut self) -> Changes {
+        self.finish();
         let alerts = std::mem::take(&mut self.dirty_alerts)
             .into_iter()
             .filter_map(|id| self.alerts.get(&id).cloned())
@@ -1554,6 +1610,10 @@ impl World {
                 parent.open_child_count == 0 && parent.is_open()
             });
             self.mark(&parent_id);
+            self.touched_parents
+                .entry(parent_id.clone())
+                .or_default()
+                .status += 1;
             if done && self.settings.auto_resolve {
                 self.resolve_incident(&parent_id, "all incidents of the storm resolved");
             }

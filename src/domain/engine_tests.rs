@@ -637,3 +637,45 @@ fn acknowledgements_at_the_source_carry_who_and_why_to_the_timeline() {
         "acknowledged at the source by datadog"
     );
 }
+
+#[test]
+fn a_childs_change_reaches_its_storm_parent_as_one_entry_per_pass() {
+    let mut w = world(settings());
+    for n in 0..5 {
+        fire(&mut w, &format!("e{n}"), &format!("db-{n}"), "lag", n);
+    }
+    let changes = w.take_changes();
+    let parent = changes
+        .incidents
+        .iter()
+        .find(|incident| incident.is_storm_parent)
+        .expect("a storm parent")
+        .clone();
+    assert!(
+        changes
+            .feed
+            .iter()
+            .any(|entry| entry.kind == EventKind::Grouped && entry.incident.id == parent.id),
+        "the fold is on the parent's timeline"
+    );
+    // Two repeats in two children, in one pass: one entry on the parent,
+    // carrying its new count.
+    fire(&mut w, "r1", "db-1", "lag", MIN);
+    fire(&mut w, "r2", "db-2", "lag", MIN + 1);
+    let changes = w.take_changes();
+    let entries: Vec<&FeedEntry> = changes
+        .feed
+        .iter()
+        .filter(|entry| entry.incident.id == parent.id)
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].kind, EventKind::AlertRepeated);
+    assert_eq!(entries[0].incident.alert_count, parent.alert_count + 2);
+    assert!(
+        entries[0].message.contains("2 repeats"),
+        "{}",
+        entries[0].message
+    );
+    // Nothing changed: nothing on the parent.
+    assert!(w.take_changes().feed.is_empty());
+}

@@ -2112,4 +2112,71 @@ async fn a_storm_parent_lists_its_children_and_kpis_count_it_once(backend: Backe
     assert_eq!(kpis.incident_count, 3, "the storm once, and the two others");
     assert!((kpis.noise_reduction_pct - 62.5).abs() < 1e-9, "{kpis:?}");
     assert_eq!(kpis.open_count, 3);
+
+    // The fold is on the parent's timeline, and a child's repeat reaches the
+    // parent as an entry of its own (what WatchIncidents streams), with the
+    // parent's new count.
+    let kinds: Vec<i32> = view.timeline.iter().map(|entry| entry.kind).collect();
+    assert!(
+        kinds.contains(&(v1::IncidentEventKind::Grouped as i32)),
+        "{kinds:?}"
+    );
+    send(
+        &server,
+        &acme.key,
+        vec![alert("db-1", "replication_lag", "db-1|lag", at + 1_000)],
+    )
+    .await;
+    let after = incidents
+        .get_incident(authed(
+            &server.admin_token,
+            v1::GetIncidentRequest {
+                incident_id: parent.id.clone(),
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let latest = after.timeline.last().expect("an entry");
+    assert_eq!(latest.kind, v1::IncidentEventKind::AlertRepeated as i32);
+    assert!(
+        latest
+            .message
+            .starts_with("in its grouped incidents: 1 repeats"),
+        "{}",
+        latest.message
+    );
+    let now_count = after.incident.unwrap().alert_count;
+    assert_eq!(now_count, parent.alert_count + 1);
+    // The stream of the parent carries it with its new count.
+    let mut stream = incidents
+        .watch_incidents(authed(
+            &server.admin_token,
+            v1::WatchIncidentsRequest {
+                company_id: acme.id.clone(),
+                incident_id: parent.id.clone(),
+                after_sequence: Some(0),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let streamed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let message = stream.message().await.unwrap().expect("the stream goes on");
+            if let Some(v1::watch_incidents_response::Payload::Event(event)) = message.payload
+                && event.message.starts_with("in its grouped incidents")
+            {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the parent's update is streamed");
+    assert_eq!(
+        streamed.incident.expect("the parent").alert_count,
+        now_count
+    );
 }
