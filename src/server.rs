@@ -279,6 +279,7 @@ impl Server {
 /// Binds the configured address, prints the first admin token if one was
 /// created, and serves until SIGINT or SIGTERM.
 pub async fn run(mut config: Config) -> Result<()> {
+    let stop = shutdown_signal();
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|error| Error::Internal(format!("cannot listen on {}: {error}", config.listen)))?;
@@ -295,30 +296,39 @@ pub async fn run(mut config: Config) -> Result<()> {
             "\nFirst start: created an admin operator token. It is shown only now; keep it safe:\n\n    {token}\n\nUse it as `authorization: Bearer <token>`, or sign in to the dashboard at {dashboard} with it.\n"
         );
     }
-    server.serve(listener, shutdown_signal()).await
+    server.serve(listener, stop).await
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is
+/// called, not when it is first polled: `run` calls it before the port
+/// answers, so that a SIGTERM right after start-up stops the server
+/// gracefully instead of killing it (the default action).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
+        use tokio::signal::unix::{SignalKind, signal};
+        let handlers = signal(SignalKind::terminate())
+            .and_then(|terminate| Ok((terminate, signal(SignalKind::interrupt())?)));
+        async move {
+            match handlers {
+                Ok((mut terminate, mut interrupt)) => {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
                 Err(error) => {
                     tracing::error!(%error, "cannot listen for SIGTERM");
-                    let _ = interrupt.await;
-                    return;
+                    let _ = tokio::signal::ctrl_c().await;
                 }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = interrupt.await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
