@@ -942,7 +942,11 @@ impl World {
         let parent = self.parents.get(&signature).and_then(|ids| {
             ids.iter()
                 .filter_map(|id| self.incidents.get(id))
-                .filter(|p| p.is_open() && p.last_alert_at >= t - window)
+                // Bounded by the storm's start (its first alert), not by its
+                // latest: a child that keeps alerting does not keep the
+                // storm open for new members (#20); later incidents of the
+                // signature may form a storm of their own.
+                .filter(|p| p.is_open() && (t - p.first_alert_at).abs() <= window)
                 .max_by(|a, b| (a.last_alert_at, &a.id).cmp(&(b.last_alert_at, &b.id)))
                 .map(|p| p.id.clone())
         });

@@ -679,3 +679,30 @@ fn a_childs_change_reaches_its_storm_parent_as_one_entry_per_pass() {
     // Nothing changed: nothing on the parent.
     assert!(w.take_changes().feed.is_empty());
 }
+
+#[test]
+fn a_storm_takes_new_members_only_within_a_window_of_its_start() {
+    let mut w = world(settings());
+    for n in 0..5 {
+        fire(&mut w, &format!("e{n}"), &format!("db-{n}"), "lag", n);
+    }
+    // The window is 5 minutes (settings()).
+    let joined = fire(&mut w, "e5", "db-5", "lag", 4 * MIN);
+    let parent = w
+        .incident(joined.incident_id.as_deref().expect("incident"))
+        .expect("incident")
+        .parent_incident_id
+        .clone()
+        .expect("within the window of the storm's start: folded");
+    // One child keeps alerting…
+    for minute in (2..=12).step_by(2) {
+        fire(&mut w, &format!("r{minute}"), "db-0", "lag", minute * MIN);
+    }
+    // …which does not keep the storm open for a new asset 12 minutes in
+    // (it did: the parent's latest alert was within the window).
+    let late = fire(&mut w, "late", "db-9", "lag", 12 * MIN);
+    let late = w
+        .incident(late.incident_id.as_deref().expect("incident"))
+        .expect("incident");
+    assert_eq!(late.parent_incident_id, None, "not folded into {parent}");
+}
