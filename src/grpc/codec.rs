@@ -74,23 +74,25 @@ impl<U: Message + Default + Name> Decoder for CheckedDecoder<U> {
 /// `U` decoded from `bytes`, with the checks of [`CheckedDecoder`].
 fn decode_checked<U: Message + Default + Name>(bytes: Bytes) -> Result<U, Status> {
     // Servers decode requests (buf STANDARD names them `*Request`);
-    // clients decode responses and stream items.
-    let name = U::full_name();
-    let request = name.ends_with("Request");
+    // clients decode responses and stream items. The name is built only
+    // off the common path (it allocates).
     let item = U::decode(bytes.clone()).map_err(|error| {
-        if request {
+        let name = U::full_name();
+        if name.ends_with("Request") {
             Status::invalid_argument(format!("the request is not a valid {name}: {error}"))
         } else {
             Status::internal(error.to_string())
         }
     })?;
-    if request
-        && bytes.contains(&0)
-        && let Some(field) = nul_field(&name, bytes)
-    {
-        return Err(Status::invalid_argument(format!(
-            "{field}: must not contain the NUL character (U+0000)"
-        )));
+    if bytes.contains(&0) {
+        let name = U::full_name();
+        if name.ends_with("Request")
+            && let Some(field) = nul_field(&name, bytes)
+        {
+            return Err(Status::invalid_argument(format!(
+                "{field}: must not contain the NUL character (U+0000)"
+            )));
+        }
     }
     Ok(item)
 }
