@@ -90,7 +90,7 @@ export function overviewView(ctx: Ctx): View {
       card("Critical alerts", activeError ? dash : String(counts.critical), "kpi-critical-alerts", "in active incidents of critical severity"),
       card("High-priority incidents", activeError ? dash : String(counts.high), "kpi-high-priority", "P1 and P2, not resolved"),
       card("Active incidents", activeError ? dash : String(counts.active), "kpi-active-incidents", "open or acknowledged; a storm counts once"),
-      card("Noise reduction", total ? formatPct(total.noiseReductionPct) : dash, "kpi-noise-reduction", "alerts folded into incidents, last 30 days"),
+      card("Noise reduction", total ? formatPct(total.noiseReductionPct) : dash, "kpi-noise-reduction", "alerts folded into the incidents a technician handles (a storm counts once), last 30 days"),
       card("MTTR", total ? formatDuration(total.mttr) : dash, "kpi-mttr", "mean time to resolve, last 30 days"),
       card("Self-healed", total ? formatPct(total.selfHealedPct) : dash, "kpi-self-healed", "resolved by a runbook, last 30 days"),
     );
