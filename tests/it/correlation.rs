@@ -65,6 +65,23 @@ fn matcher(name: &str, operator: MatchOperator, value: &str) -> v1::Matcher {
     }
 }
 
+/// The company's correlation config, read by the admin.
+async fn config_of(server: &TestServer, company_id: &str) -> v1::CorrelationConfig {
+    client(server)
+        .await
+        .get_correlation_config(authed(
+            &server.admin_token,
+            v1::GetCorrelationConfigRequest {
+                company_id: company_id.to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .config
+        .unwrap()
+}
+
 fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
     Some(prost_types::FieldMask {
         paths: paths.iter().map(|p| (*p).to_owned()).collect(),
@@ -75,18 +92,7 @@ async fn config_has_defaults_and_updates_are_validated_and_audited(backend: Back
     let server = TestServer::start(backend).await;
     let acme = tenant(&server, "Acme").await;
     let mut c = client(&server).await;
-    let config = c
-        .get_correlation_config(authed(
-            &server.admin_token,
-            v1::GetCorrelationConfigRequest {
-                company_id: acme.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .config
-        .unwrap();
+    let config = config_of(&server, &acme.id).await;
     assert_eq!(config.window, minutes(10));
     assert_eq!(config.aggregation_key, "asset|signature");
     assert!(config.auto_correlate && config.auto_resolve_incidents && !config.auto_assign);
@@ -122,18 +128,7 @@ async fn config_has_defaults_and_updates_are_validated_and_audited(backend: Back
         .unwrap();
     assert_eq!(changed.window, minutes(7));
     assert!(changed.auto_correlate, "fields outside the mask are kept");
-    let got = c
-        .get_correlation_config(authed(
-            &server.admin_token,
-            v1::GetCorrelationConfigRequest {
-                company_id: acme.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .config
-        .unwrap();
+    let got = config_of(&server, &acme.id).await;
     assert_eq!(got.aggregation_key, "asset|signature|labels.service");
     assert_eq!(
         got.asset_criticality.get("db-01"),
@@ -674,9 +669,7 @@ async fn a_companys_asset_labels_choose_the_asset_and_answers_name_the_label(bac
                     asset_labels: labels.iter().map(|l| (*l).to_owned()).collect(),
                     ..Default::default()
                 }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["asset_labels".to_owned()],
-                }),
+                update_mask: mask(&["asset_labels"]),
             },
         )
     };
@@ -739,18 +732,6 @@ async fn a_companys_asset_labels_choose_the_asset_and_answers_name_the_label(bac
 
     // The list survives a restart.
     let server = server.restart().await;
-    let config = client(&server)
-        .await
-        .get_correlation_config(authed(
-            &server.admin_token,
-            v1::GetCorrelationConfigRequest {
-                company_id: acme.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .config
-        .unwrap();
+    let config = config_of(&server, &acme.id).await;
     assert_eq!(config.asset_labels, ["host", "node"]);
 }

@@ -287,11 +287,15 @@ async fn fingerprint(server: &TestServer, backend: Backend) -> Vec<(String, i64)
     counts
 }
 
-fn seed() -> u64 {
-    std::env::var("AW_FUZZ_SEED")
+/// The run's seed (`AW_FUZZ_SEED`, else random), printed so that a failure
+/// can be replayed, and its generator.
+fn seeded() -> (u64, StdRng) {
+    let seed = std::env::var("AW_FUZZ_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(rand::random)
+        .unwrap_or_else(rand::random);
+    eprintln!("AW_FUZZ_SEED={seed}");
+    (seed, StdRng::seed_from_u64(seed))
 }
 
 fn rounds() -> usize {
@@ -310,9 +314,7 @@ fn server_fault(code: tonic::Code) -> bool {
 }
 
 async fn every_rpc_answers_hostile_requests_without_server_errors(backend: Backend) {
-    let seed = seed();
-    eprintln!("AW_FUZZ_SEED={seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
+    let (seed, mut rng) = seeded();
     let server = TestServer::start(backend).await;
     // The ingest calls use Acme's key; Globex's ids are what the control
     // plane calls name (a fuzzed RotateApiKey of Acme would stop ingest).
@@ -509,9 +511,7 @@ fn mutate(value: &mut serde_json::Value, rng: &mut StdRng, corpus: &Corpus) {
 }
 
 async fn every_webhook_route_answers_hostile_requests_with_json(backend: Backend) {
-    let seed = seed();
-    eprintln!("AW_FUZZ_SEED={seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
+    let (seed, mut rng) = seeded();
     let server = TestServer::start(backend).await;
     let acme = tenant(&server, "Acme").await;
     let corpus = Corpus::new(std::slice::from_ref(&acme.id));

@@ -138,6 +138,38 @@ async fn company_incidents(server: &TestServer, company: &Tenant) -> Vec<v1::Inc
     .await
 }
 
+/// GetKpis' total for one company, read by the admin.
+async fn kpis_of(server: &TestServer, company_id: &str) -> v1::Kpis {
+    Incidents::new(server.channel().await)
+        .get_kpis(authed(
+            &server.admin_token,
+            v1::GetKpisRequest {
+                company_id: company_id.to_owned(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .total
+        .unwrap()
+}
+
+/// GetIncident with the default alert count, read by the admin.
+async fn incident_view(server: &TestServer, incident_id: &str) -> v1::GetIncidentResponse {
+    Incidents::new(server.channel().await)
+        .get_incident(authed(
+            &server.admin_token,
+            v1::GetIncidentRequest {
+                incident_id: incident_id.to_owned(),
+                max_alerts: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 fn matcher(name: &str, operator: MatchOperator, value: &str) -> v1::Matcher {
     v1::Matcher {
         name: name.to_owned(),
@@ -306,19 +338,7 @@ async fn storm_with_a_known_answer_gives_exactly_the_expected_incidents(backend:
             .all(|i| i.resolution == "all alerts resolved")
     );
 
-    let kpis = Incidents::new(server.channel().await)
-        .get_kpis(authed(
-            &server.admin_token,
-            v1::GetKpisRequest {
-                company_id: acme.id.clone(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .total
-        .unwrap();
+    let kpis = kpis_of(&server, &acme.id).await;
     assert_eq!(kpis.raw_alert_count, 120);
     assert_eq!(kpis.incident_count, 24);
     assert!((kpis.noise_reduction_pct - 80.0).abs() < 1e-9, "{kpis:?}");
@@ -2051,17 +2071,7 @@ async fn a_storm_parent_lists_its_children_and_kpis_count_it_once(backend: Backe
         .find(|incident| incident.child_incident_count > 0)
         .expect("a storm parent");
     let mut incidents = Incidents::new(server.channel().await);
-    let view = incidents
-        .get_incident(authed(
-            &server.admin_token,
-            v1::GetIncidentRequest {
-                incident_id: parent.id.clone(),
-                max_alerts: 0,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let view = incident_view(&server, &parent.id).await;
     let children: BTreeSet<&str> = view.children.iter().map(|c| c.id.as_str()).collect();
     let expected: BTreeSet<&str> = all
         .iter()
@@ -2081,33 +2091,11 @@ async fn a_storm_parent_lists_its_children_and_kpis_count_it_once(backend: Backe
             .all(|alert| children.contains(alert.incident_id.as_str()))
     );
     // A child lists no children, only its own alert.
-    let child = incidents
-        .get_incident(authed(
-            &server.admin_token,
-            v1::GetIncidentRequest {
-                incident_id: view.children[0].id.clone(),
-                max_alerts: 0,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let child = incident_view(&server, &view.children[0].id).await;
     assert!(child.children.is_empty());
     assert_eq!(child.alerts.len(), 1);
 
-    let kpis = incidents
-        .get_kpis(authed(
-            &server.admin_token,
-            v1::GetKpisRequest {
-                company_id: acme.id.clone(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .total
-        .unwrap();
+    let kpis = kpis_of(&server, &acme.id).await;
     assert_eq!(kpis.raw_alert_count, 8);
     assert_eq!(kpis.incident_count, 3, "the storm once, and the two others");
     assert!((kpis.noise_reduction_pct - 62.5).abs() < 1e-9, "{kpis:?}");
@@ -2127,17 +2115,7 @@ async fn a_storm_parent_lists_its_children_and_kpis_count_it_once(backend: Backe
         vec![alert("db-1", "replication_lag", "db-1|lag", at + 1_000)],
     )
     .await;
-    let after = incidents
-        .get_incident(authed(
-            &server.admin_token,
-            v1::GetIncidentRequest {
-                incident_id: parent.id.clone(),
-                max_alerts: 0,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let after = incident_view(&server, &parent.id).await;
     let latest = after.timeline.last().expect("an entry");
     assert_eq!(latest.kind, v1::IncidentEventKind::AlertRepeated as i32);
     assert!(

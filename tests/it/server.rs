@@ -102,6 +102,40 @@ fn grpc_web_frame(message: &impl Message) -> Vec<u8> {
     frame
 }
 
+/// ListCompanies as a browser calls it, grpc-web over HTTP/1.1 with `http`:
+/// the answer's HTTP version, the decoded message and the trailer frame's
+/// text (`grpc-status:0…`).
+pub(crate) async fn grpc_web_list_companies(
+    http: &reqwest::Client,
+    server: &TestServer,
+) -> (reqwest::Version, v1::ListCompaniesResponse, String) {
+    let response = http
+        .post(format!(
+            "{}/alertwhisperer.v1.TenantService/ListCompanies",
+            server.url()
+        ))
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .header("authorization", format!("Bearer {}", server.admin_token))
+        .body(grpc_web_frame(&v1::ListCompaniesRequest::default()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let version = response.version();
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(bytes[0], 0, "first frame is data");
+    let len = u32::from_be_bytes(bytes[1..5].try_into().unwrap()) as usize;
+    let decoded = v1::ListCompaniesResponse::decode(&bytes[5..5 + len]).unwrap();
+    let trailer = &bytes[5 + len..];
+    assert_eq!(trailer[0], 0x80, "then the trailer frame");
+    (
+        version,
+        decoded,
+        String::from_utf8_lossy(&trailer[5..]).into_owned(),
+    )
+}
+
 #[tokio::test]
 async fn grpc_web_and_http_share_the_port() {
     let server = TestServer::start(Backend::Sqlite).await;
@@ -127,28 +161,9 @@ async fn grpc_web_and_http_share_the_port() {
     assert_eq!(missing.status(), 404);
 
     // A grpc-web call over plain HTTP/1.1, as a browser makes it.
-    let response = http
-        .post(format!(
-            "{}/alertwhisperer.v1.TenantService/ListCompanies",
-            server.url()
-        ))
-        .header("content-type", "application/grpc-web+proto")
-        .header("x-grpc-web", "1")
-        .header("authorization", format!("Bearer {}", server.admin_token))
-        .body(grpc_web_frame(&v1::ListCompaniesRequest::default()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.version(), reqwest::Version::HTTP_11);
-    let bytes = response.bytes().await.unwrap();
-    assert_eq!(bytes[0], 0, "first frame is data");
-    let len = u32::from_be_bytes(bytes[1..5].try_into().unwrap()) as usize;
-    let decoded = v1::ListCompaniesResponse::decode(&bytes[5..5 + len]).unwrap();
+    let (version, decoded, trailer_text) = grpc_web_list_companies(&http, &server).await;
+    assert_eq!(version, reqwest::Version::HTTP_11);
     assert!(decoded.companies.is_empty());
-    let trailer = &bytes[5 + len..];
-    assert_eq!(trailer[0], 0x80, "then the trailer frame");
-    let trailer_text = String::from_utf8_lossy(&trailer[5..]);
     assert!(trailer_text.contains("grpc-status:0"), "{trailer_text}");
 
     // The call shows up in /metrics by method and code.

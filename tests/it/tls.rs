@@ -12,7 +12,6 @@ use std::time::Duration;
 use alert_whisperer::ServerOptions;
 use alert_whisperer::proto::v1;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use prost::Message;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose, SerialNumber,
@@ -159,14 +158,6 @@ fn https(ca: &Authority, identity: Option<&Leaf>) -> reqwest::Client {
     builder.build().unwrap()
 }
 
-fn grpc_web_frame(message: &impl Message) -> Vec<u8> {
-    let body = message.encode_to_vec();
-    let mut frame = vec![0u8];
-    frame.extend_from_slice(&u32::try_from(body.len()).unwrap().to_be_bytes());
-    frame.extend_from_slice(&body);
-    frame
-}
-
 fn pagerduty_trigger(key: &str, dedup_key: &str) -> serde_json::Value {
     serde_json::json!({
         "routing_key": key,
@@ -274,26 +265,9 @@ async fn grpc_grpc_web_and_webhooks_share_one_tls_port() {
     assert_eq!(response.status(), 202);
 
     // grpc-web over HTTP/1.1, as a browser calls it.
-    let response = http
-        .post(format!(
-            "{}/alertwhisperer.v1.TenantService/ListCompanies",
-            server.url()
-        ))
-        .header("content-type", "application/grpc-web+proto")
-        .header("x-grpc-web", "1")
-        .header("authorization", format!("Bearer {}", server.admin_token))
-        .body(grpc_web_frame(&v1::ListCompaniesRequest::default()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.version(), reqwest::Version::HTTP_11);
-    let bytes = response.bytes().await.unwrap();
-    assert_eq!(bytes[0], 0, "first frame is data");
-    let len = u32::from_be_bytes(bytes[1..5].try_into().unwrap()) as usize;
-    let decoded = v1::ListCompaniesResponse::decode(&bytes[5..5 + len]).unwrap();
+    let (version, decoded, trailer) = crate::server::grpc_web_list_companies(&http, &server).await;
+    assert_eq!(version, reqwest::Version::HTTP_11);
     assert_eq!(decoded.companies.len(), 1);
-    let trailer = String::from_utf8_lossy(&bytes[5 + len..]);
     assert!(trailer.contains("grpc-status:0"), "{trailer}");
 
     // Plain HTTP on the TLS port gets no answer.
