@@ -138,25 +138,11 @@ async fn company_incidents(server: &TestServer, company: &Tenant) -> Vec<v1::Inc
     .await
 }
 
-/// GetKpis' total for one company, read by the admin.
-async fn kpis_of(server: &TestServer, company_id: &str) -> v1::Kpis {
-    Incidents::new(server.channel().await)
-        .get_kpis(authed(
-            &server.admin_token,
-            v1::GetKpisRequest {
-                company_id: company_id.to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .total
-        .unwrap()
-}
-
 /// GetIncident with the default alert count, read by the admin.
-async fn incident_view(server: &TestServer, incident_id: &str) -> v1::GetIncidentResponse {
+pub(crate) async fn incident_view(
+    server: &TestServer,
+    incident_id: &str,
+) -> v1::GetIncidentResponse {
     Incidents::new(server.channel().await)
         .get_incident(authed(
             &server.admin_token,
@@ -338,7 +324,7 @@ async fn storm_with_a_known_answer_gives_exactly_the_expected_incidents(backend:
             .all(|i| i.resolution == "all alerts resolved")
     );
 
-    let kpis = kpis_of(&server, &acme.id).await;
+    let kpis = crate::remediation::kpis(&server, &acme.id).await;
     assert_eq!(kpis.raw_alert_count, 120);
     assert_eq!(kpis.incident_count, 24);
     assert!((kpis.noise_reduction_pct - 80.0).abs() < 1e-9, "{kpis:?}");
@@ -2095,7 +2081,7 @@ async fn a_storm_parent_lists_its_children_and_kpis_count_it_once(backend: Backe
     assert!(child.children.is_empty());
     assert_eq!(child.alerts.len(), 1);
 
-    let kpis = kpis_of(&server, &acme.id).await;
+    let kpis = crate::remediation::kpis(&server, &acme.id).await;
     assert_eq!(kpis.raw_alert_count, 8);
     assert_eq!(kpis.incident_count, 3, "the storm once, and the two others");
     assert!((kpis.noise_reduction_pct - 62.5).abs() < 1e-9, "{kpis:?}");

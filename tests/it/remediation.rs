@@ -236,7 +236,7 @@ async fn send_commands(moto: &Moto) -> Vec<serde_json::Value> {
         .unwrap_or_default()
 }
 
-async fn kpis(server: &TestServer, company_id: &str) -> v1::Kpis {
+pub(crate) async fn kpis(server: &TestServer, company_id: &str) -> v1::Kpis {
     Incidents::new(server.channel().await)
         .get_kpis(authed(
             &server.admin_token,

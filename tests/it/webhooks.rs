@@ -253,17 +253,8 @@ async fn incident_of(response: reqwest::Response) -> String {
 }
 
 async fn timeline(server: &TestServer, incident_id: &str) -> Vec<v1::IncidentEvent> {
-    v1::incident_service_client::IncidentServiceClient::new(server.channel().await)
-        .get_incident(authed(
-            &server.admin_token,
-            v1::GetIncidentRequest {
-                incident_id: incident_id.to_owned(),
-                max_alerts: 0,
-            },
-        ))
+    crate::incidents::incident_view(server, incident_id)
         .await
-        .unwrap()
-        .into_inner()
         .timeline
 }
 
