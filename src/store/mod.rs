@@ -236,8 +236,21 @@ impl Store {
     }
 
     /// Applies every pending migration.
+    ///
+    /// On SQLite all of them run in one write transaction, on one connection.
+    /// sea-orm-migration runs an SQLite migration statement by statement on
+    /// the pool, so one statement could land on a connection whose cached
+    /// schema predates the previous statement's `ALTER TABLE` (start-up
+    /// failed, rarely, with `no such column: "sources_indexed"`). In one
+    /// transaction a failed start also leaves the schema as it was. On
+    /// PostgreSQL each migration runs in a transaction of its own.
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.db, None).await
+        if self.backend() != DbBackend::Sqlite {
+            return Migrator::up(&self.db, None).await;
+        }
+        let txn = self.begin_write().await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
     }
 
     /// The underlying connection.
@@ -297,7 +310,12 @@ impl Store {
 
     /// Rolls back the last `steps` migrations.
     pub async fn migrate_down(&self, steps: u32) -> Result<(), DbErr> {
-        Migrator::down(&self.db, Some(steps)).await
+        if self.backend() != DbBackend::Sqlite {
+            return Migrator::down(&self.db, Some(steps)).await;
+        }
+        let txn = self.begin_write().await?;
+        Migrator::down(&txn, Some(steps)).await?;
+        txn.commit().await
     }
 
     /// Each migration's name and whether it is applied.
