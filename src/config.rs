@@ -115,6 +115,17 @@ pub struct Config {
     /// Runbook executions of one company that may run at once (sent to SSM and
     /// unfinished); more wait queued. 1–100.
     pub max_running_executions_per_company: u64,
+    /// The dashboard's address as technicians open it, for the links in
+    /// notifications; empty means the advertised URL.
+    pub public_url: String,
+    /// Seconds a notification receiver has to answer one attempt (1–120).
+    pub notify_timeout_seconds: u64,
+    /// The first wait after a failed notification attempt, in milliseconds,
+    /// doubled per attempt up to 15 minutes, with jitter (100–600000).
+    pub notify_retry_base_ms: u64,
+    /// Attempts of one channel in flight at once (1–64): a slow or hanging
+    /// receiver holds at most these, never the others' deliveries.
+    pub notify_concurrency_per_channel: usize,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (overridden by `RUST_LOG`).
     pub log_filter: String,
     /// Log output format: `text` or `json`.
@@ -176,6 +187,10 @@ impl Default for Config {
             watch_heartbeat_seconds: 15,
             correlation_sweep_seconds: 5,
             max_running_executions_per_company: 3,
+            public_url: String::new(),
+            notify_timeout_seconds: 10,
+            notify_retry_base_ms: 2_000,
+            notify_concurrency_per_channel: 4,
             log_filter: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -315,6 +330,31 @@ impl Config {
                 "advertise_url: must be an absolute URL such as http://10.0.0.5:8080".to_owned(),
             ));
         }
+        if !self.public_url.is_empty()
+            && self
+                .public_url
+                .parse::<http::Uri>()
+                .map_or(true, |uri| uri.scheme().is_none() || uri.host().is_none())
+        {
+            return Err(ConfigError(
+                "public_url: must be an absolute URL such as https://alerts.msp.example".to_owned(),
+            ));
+        }
+        if !(1..=120).contains(&self.notify_timeout_seconds) {
+            return Err(ConfigError(
+                "notify_timeout_seconds: must be between 1 and 120".to_owned(),
+            ));
+        }
+        if !(100..=600_000).contains(&self.notify_retry_base_ms) {
+            return Err(ConfigError(
+                "notify_retry_base_ms: must be between 100 and 600000".to_owned(),
+            ));
+        }
+        if !(1..=64).contains(&self.notify_concurrency_per_channel) {
+            return Err(ConfigError(
+                "notify_concurrency_per_channel: must be between 1 and 64".to_owned(),
+            ));
+        }
         if !self.ingest_log_path.as_os_str().is_empty() && !self.is_sqlite() {
             return Err(ConfigError(
                 "ingest_log_path: only applies to SQLite (on PostgreSQL the log is a table)"
@@ -432,6 +472,16 @@ impl Config {
     /// Whether the port serves TLS.
     pub fn tls_enabled(&self) -> bool {
         !self.tls_cert_file.as_os_str().is_empty()
+    }
+
+    /// Where technicians open the dashboard (`public_url`, else the
+    /// advertised URL), without a trailing slash.
+    pub fn public_url(&self) -> String {
+        if self.public_url.is_empty() {
+            self.advertise_url()
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
     }
 
     /// Where other replicas reach this one (`advertise_url`, or derived

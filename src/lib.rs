@@ -18,6 +18,7 @@ pub mod feed;
 pub mod grpc;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod owner;
 pub mod proto;
 pub mod reports;

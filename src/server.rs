@@ -123,9 +123,17 @@ impl Server {
             crate::executor::ExecutorHandle::new(executor_wake),
             shutdown.clone(),
         );
+        let notifier = crate::notify::Notifier::new(
+            &config,
+            store.clone(),
+            owners.clone(),
+            master_key.clone(),
+        )?;
+        notifier.spawn(shutdown.clone());
         let state = AppState {
             store,
             executor,
+            notifier,
             master_key,
             ingest,
             owners,

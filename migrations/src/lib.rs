@@ -23,6 +23,7 @@ mod m20261127_000012_inhibition_sources;
 mod m20261201_000013_resident_state;
 mod m20261202_000014_search_by_alerts;
 mod m20261204_000015_asset_labels;
+mod m20261205_000016_notifications;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_resident_state::Migration),
             Box::new(m20261202_000014_search_by_alerts::Migration),
             Box::new(m20261204_000015_asset_labels::Migration),
+            Box::new(m20261205_000016_notifications::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub mod execution;
 pub mod incident;
 pub mod ingest;
 pub mod lifecycle;
+pub mod notification;
 pub mod remediation;
 pub mod runbook;
 pub mod tenant;

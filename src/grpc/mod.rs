@@ -7,6 +7,7 @@ pub(crate) mod convert;
 pub mod correlation;
 pub mod incident;
 pub mod ingest;
+pub mod notification;
 pub(crate) mod remediation;
 pub mod replica;
 pub mod runbook;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub owners: crate::owner::Owners,
     /// Wakes the runbook executor.
     pub executor: crate::executor::ExecutorHandle,
+    /// Sends notifications (TestChannel) and is woken by redeliveries.
+    pub notifier: crate::notify::Notifier,
     /// Wakes WatchIncidents streams when a company's event log grows.
     pub hub: Arc<crate::feed::Hub>,
     /// Heartbeat interval of idle watch streams.
@@ -114,6 +117,11 @@ pub(crate) fn router(
         .add_service(v1::compliance_service_server::ComplianceServiceServer::new(
             compliance::ComplianceHandler::new(state.clone()),
         ))
+        .add_service(
+            v1::notification_service_server::NotificationServiceServer::new(
+                notification::NotificationHandler::new(state.clone()),
+            ),
+        )
         .add_service(
             crate::proto::alertwhisperer::internal::v1::replica_service_server::ReplicaServiceServer::new(
                 replica::ReplicaHandler::new(state.clone()),

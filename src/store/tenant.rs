@@ -132,11 +132,11 @@ pub struct AuditFilter {
     pub end_ms: Option<i64>,
 }
 
-fn unique_violation(error: &sea_orm::DbErr) -> bool {
+pub(super) fn unique_violation(error: &sea_orm::DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-fn name_taken(error: sea_orm::DbErr, what: &str) -> Error {
+pub(super) fn name_taken(error: sea_orm::DbErr, what: &str) -> Error {
     if unique_violation(&error) {
         Error::AlreadyExists(what.to_owned())
     } else {

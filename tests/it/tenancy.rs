@@ -39,7 +39,7 @@ async fn create_company(server: &TestServer, name: &str) -> v1::CreateCompanyRes
         .into_inner()
 }
 
-async fn token(server: &TestServer, role: OperatorRole, companies: &[&str]) -> String {
+pub(crate) async fn token(server: &TestServer, role: OperatorRole, companies: &[&str]) -> String {
     server
         .tenant()
         .await

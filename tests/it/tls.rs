@@ -24,12 +24,12 @@ use crate::harness::{Backend, TestServer, authed};
 use crate::ingest::{stored_events, tenant};
 
 /// A certificate authority of the test's own.
-struct Authority {
+pub(crate) struct Authority {
     issuer: CertifiedIssuer<'static, KeyPair>,
 }
 
 impl Authority {
-    fn new(name: &str) -> Authority {
+    pub(crate) fn new(name: &str) -> Authority {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name.push(DnType::CommonName, name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -42,7 +42,7 @@ impl Authority {
         Authority { issuer }
     }
 
-    fn pem(&self) -> String {
+    pub(crate) fn pem(&self) -> String {
         self.issuer.pem()
     }
 
@@ -63,7 +63,7 @@ impl Authority {
         }
     }
 
-    fn server(&self, common_name: &str, serial: u64) -> Leaf {
+    pub(crate) fn server(&self, common_name: &str, serial: u64) -> Leaf {
         self.issue(common_name, serial, ExtendedKeyUsagePurpose::ServerAuth)
     }
 
@@ -72,9 +72,9 @@ impl Authority {
     }
 }
 
-struct Leaf {
-    cert: String,
-    key: String,
+pub(crate) struct Leaf {
+    pub(crate) cert: String,
+    pub(crate) key: String,
 }
 
 impl Leaf {

@@ -1,0 +1,865 @@
+//! Notifications as data: channel kinds and settings, routes with their
+//! escalation levels, which incident changes they notify on, and the messages
+//! each receiver gets (a Standard Webhooks body and signature, Slack blocks,
+//! a Teams Adaptive Card, an email, a PagerDuty Events v2 event). Sending and
+//! the outbox live in `crate::notify`; nothing here does I/O.
+
+use base64::Engine as _;
+use hmac::{KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+
+use super::correlation::{AlertFields, AlertRef, Matcher, all_match};
+use super::incident::{EventKind, Incident, IncidentStatus};
+use crate::error::{Error, Result};
+
+/// Attempts before a delivery is dead-lettered, unless the channel says.
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 8;
+/// Most attempts a channel may ask for.
+pub const MAX_ATTEMPTS: i32 = 20;
+/// Longest wait between two attempts.
+pub const MAX_BACKOFF_MS: i64 = 15 * 60_000;
+/// Most levels a route may have.
+pub const MAX_LEVELS: usize = 10;
+/// Longest delay of a level (one day).
+pub const MAX_DELAY_SECONDS: i32 = 86_400;
+/// Most recipients an email channel may list.
+pub const MAX_RECIPIENTS: usize = 50;
+/// Longest URL a channel takes.
+pub const MAX_URL_CHARS: usize = 2048;
+/// How much of a receiver's answer is kept.
+pub const MAX_RESPONSE_CHARS: usize = 1024;
+/// Default PagerDuty Events API v2 URL.
+pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+
+/// What kind of receiver a channel sends to (stored and proto numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// A Standard Webhooks receiver.
+    Webhook = 1,
+    /// A Slack incoming webhook.
+    Slack = 2,
+    /// A Microsoft Teams incoming webhook or Workflows URL.
+    Teams = 3,
+    /// SMTP.
+    Email = 4,
+    /// PagerDuty Events v2.
+    PagerDuty = 5,
+}
+
+impl ChannelKind {
+    /// From the stored number.
+    pub fn from_i16(value: i16) -> Option<Self> {
+        Some(match value {
+            1 => Self::Webhook,
+            2 => Self::Slack,
+            3 => Self::Teams,
+            4 => Self::Email,
+            5 => Self::PagerDuty,
+            _ => return None,
+        })
+    }
+
+    /// The stored number.
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+}
+
+/// How an email channel protects its SMTP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// STARTTLS, required.
+    StartTls,
+    /// TLS from the first byte.
+    Tls,
+    /// None.
+    None,
+}
+
+/// The settings of a channel that are not secret (stored as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ChannelConfig {
+    /// Outbound webhook: its URL (the signing secret is the channel's secret).
+    Webhook {
+        /// Receiver URL.
+        url: String,
+    },
+    /// Slack: the webhook URL is the secret.
+    Slack,
+    /// Teams: the webhook URL is the secret.
+    Teams,
+    /// Email: the password (if any) is the secret.
+    Email(EmailConfig),
+    /// PagerDuty: the routing key is the secret.
+    PagerDuty {
+        /// Events API v2 URL.
+        events_url: String,
+    },
+}
+
+impl ChannelConfig {
+    /// Its kind.
+    pub fn kind(&self) -> ChannelKind {
+        match self {
+            Self::Webhook { .. } => ChannelKind::Webhook,
+            Self::Slack => ChannelKind::Slack,
+            Self::Teams => ChannelKind::Teams,
+            Self::Email(_) => ChannelKind::Email,
+            Self::PagerDuty { .. } => ChannelKind::PagerDuty,
+        }
+    }
+}
+
+/// An email channel's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailConfig {
+    /// SMTP host.
+    pub host: String,
+    /// SMTP port.
+    pub port: u16,
+    /// Connection security.
+    pub security: SmtpSecurity,
+    /// SMTP AUTH user; empty for none.
+    pub username: String,
+    /// Sender.
+    pub from: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// A CA certificate (PEM) to trust besides the system's roots.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ca_certificate_pem: String,
+}
+
+/// An incident change a route can notify on (stored and proto numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NotifyEvent {
+    /// Opened.
+    Opened = 1,
+    /// Priority became more urgent.
+    PriorityRaised = 2,
+    /// Acknowledged.
+    Acknowledged = 3,
+    /// Resolved.
+    Resolved = 4,
+    /// Reopened.
+    Reopened = 5,
+    /// A runbook run failed.
+    RunbookFailed = 6,
+    /// A storm parent opened.
+    StormOpened = 7,
+}
+
+impl NotifyEvent {
+    /// From the stored number.
+    pub fn from_i16(value: i16) -> Option<Self> {
+        Some(match value {
+            1 => Self::Opened,
+            2 => Self::PriorityRaised,
+            3 => Self::Acknowledged,
+            4 => Self::Resolved,
+            5 => Self::Reopened,
+            6 => Self::RunbookFailed,
+            7 => Self::StormOpened,
+            _ => return None,
+        })
+    }
+
+    /// The stored number.
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+
+    /// Its name in messages and webhook bodies.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Opened => "opened",
+            Self::PriorityRaised => "priority_raised",
+            Self::Acknowledged => "acknowledged",
+            Self::Resolved => "resolved",
+            Self::Reopened => "reopened",
+            Self::RunbookFailed => "runbook_failed",
+            Self::StormOpened => "storm_opened",
+        }
+    }
+
+    /// Whether later levels may escalate it: a change that wants somebody
+    /// to act.
+    pub fn escalates(self) -> bool {
+        matches!(self, Self::Opened | Self::Reopened | Self::StormOpened)
+    }
+
+    /// The change an incident event tells about, if a route can notify on
+    /// it. An incident folded under a storm parent notifies nothing of its
+    /// own: the parent's STORM_OPENED speaks for the storm.
+    pub fn of(kind: EventKind, incident: &Incident, message: &str) -> Option<Self> {
+        if incident.parent_incident_id.is_some() {
+            return None;
+        }
+        Some(match kind {
+            EventKind::Created if incident.is_storm_parent => Self::StormOpened,
+            EventKind::Created => Self::Opened,
+            EventKind::Reopened => Self::Reopened,
+            EventKind::Acknowledged => Self::Acknowledged,
+            EventKind::Resolved => Self::Resolved,
+            EventKind::RemediationFailed => Self::RunbookFailed,
+            EventKind::PriorityChanged if priority_raised(message) => Self::PriorityRaised,
+            _ => return None,
+        })
+    }
+}
+
+/// Whether a priority change's message ("priority P3 → P1: …") says it
+/// became more urgent.
+fn priority_raised(message: &str) -> bool {
+    let digits: Vec<u32> = message
+        .strip_prefix("priority P")
+        .map(|rest| {
+            rest.split(['P'])
+                .take(2)
+                .filter_map(|part| part.chars().next().and_then(|c| c.to_digit(10)))
+                .collect()
+        })
+        .unwrap_or_default();
+    matches!(digits[..], [before, after] if after < before)
+}
+
+/// Where a delivery stands (stored and proto numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Waiting for an attempt.
+    Pending = 1,
+    /// Taken by the receiver.
+    Delivered = 2,
+    /// Every attempt failed.
+    Dead = 3,
+    /// An escalation nobody needed.
+    Cancelled = 4,
+}
+
+impl DeliveryStatus {
+    /// From the stored number.
+    pub fn from_i16(value: i16) -> Option<Self> {
+        Some(match value {
+            1 => Self::Pending,
+            2 => Self::Delivered,
+            3 => Self::Dead,
+            4 => Self::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// The stored number.
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+}
+
+/// One level of a route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Level {
+    /// Channels.
+    pub channel_ids: Vec<String>,
+    /// Seconds after the change.
+    pub delay_seconds: i32,
+    /// Email: also the on-duty technicians.
+    #[serde(default)]
+    pub to_on_duty_technicians: bool,
+    /// Email: also the assigned technician.
+    #[serde(default)]
+    pub to_assigned_technician: bool,
+}
+
+/// A route, as the notifier uses it.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Id.
+    pub id: String,
+    /// The changes it notifies on.
+    pub events: Vec<NotifyEvent>,
+    /// Least urgent priority it notifies for.
+    pub max_priority: u8,
+    /// Conditions on the incident.
+    pub matchers: Vec<Matcher>,
+    /// Levels, first first.
+    pub levels: Vec<Level>,
+}
+
+/// The fields route matchers may name.
+pub const ROUTE_MATCHER_FIELDS: &[&str] =
+    &["asset", "signature", "severity", "tool_source", "message"];
+
+/// Checks that a route matcher names an incident field.
+pub fn check_route_matcher(field: &str, matcher: &Matcher) -> Result<()> {
+    match matcher.reference {
+        AlertRef::Label(_) | AlertRef::DedupKey => Err(Error::invalid(
+            &format!("{field}.name"),
+            format!(
+                "a route matches incidents, which have {}",
+                ROUTE_MATCHER_FIELDS.join(", ")
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An incident seen by route matchers.
+struct IncidentFields<'a>(&'a Incident);
+
+impl AlertFields for IncidentFields<'_> {
+    fn value_of(&self, reference: &AlertRef) -> String {
+        let incident = self.0;
+        match reference {
+            AlertRef::Asset => incident.asset.clone(),
+            AlertRef::Signature => incident.signature.clone(),
+            AlertRef::Severity => incident.severity.name().to_owned(),
+            AlertRef::Message => incident.summary.clone(),
+            // Any tool: the first that the matcher would accept is not
+            // knowable here, so the tools are compared one by one below.
+            AlertRef::ToolSource => incident.tools.iter().next().cloned().unwrap_or_default(),
+            AlertRef::DedupKey | AlertRef::Label(_) => String::new(),
+        }
+    }
+}
+
+impl Route {
+    /// Whether the route notifies on this change of this incident.
+    pub fn wants(&self, event: NotifyEvent, incident: &Incident) -> bool {
+        self.events.contains(&event)
+            && incident.priority <= self.max_priority
+            && self.matchers.iter().all(|matcher| {
+                if matcher.reference == AlertRef::ToolSource && incident.tools.len() > 1 {
+                    // Positive operators need one tool that matches, negative
+                    // ones that no tool fails them.
+                    let one = |tool: &String| {
+                        let single = Incident {
+                            tools: std::iter::once(tool.clone()).collect(),
+                            ..incident.clone()
+                        };
+                        matcher.matches(&IncidentFields(&single))
+                    };
+                    match matcher.op {
+                        super::correlation::MatchOp::Equal | super::correlation::MatchOp::Regex => {
+                            incident.tools.iter().any(one)
+                        }
+                        _ => incident.tools.iter().all(one),
+                    }
+                } else {
+                    all_match(std::slice::from_ref(matcher), &IncidentFields(incident))
+                }
+            })
+    }
+
+    /// The levels a change is delivered at: every level for a change that
+    /// escalates, else only the first.
+    pub fn levels_for(&self, event: NotifyEvent) -> &[Level] {
+        if event.escalates() {
+            &self.levels
+        } else {
+            &self.levels[..self.levels.len().min(1)]
+        }
+    }
+}
+
+/// What one delivery tells (stored as the delivery's payload).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Notice {
+    /// The change.
+    pub event: NotifyEvent,
+    /// The incident event's log sequence.
+    pub sequence: i64,
+    /// When the change happened (ms).
+    pub at: i64,
+    /// Who made it.
+    pub actor: String,
+    /// The timeline's words for it.
+    pub message: String,
+    /// Route level (1 first).
+    pub level: i16,
+    /// The level's delay (seconds), for the escalation's words.
+    pub delay_seconds: i32,
+    /// Company id.
+    pub company_id: String,
+    /// Incident id.
+    pub incident_id: String,
+    /// The incident right after the change.
+    pub incident: Incident,
+    /// Extra email recipients the level asks for.
+    #[serde(default)]
+    pub to_on_duty_technicians: bool,
+    /// The assigned technician as a recipient.
+    #[serde(default)]
+    pub to_assigned_technician: bool,
+    /// Whether this delivery writes its escalation level's timeline entry
+    /// (the level's first channel does).
+    #[serde(default)]
+    pub announces: bool,
+}
+
+impl Notice {
+    /// The one-line title every receiver shows.
+    pub fn title(&self) -> String {
+        let incident = &self.incident;
+        let what = match self.event {
+            NotifyEvent::Opened => "opened",
+            NotifyEvent::PriorityRaised => "priority raised",
+            NotifyEvent::Acknowledged => "acknowledged",
+            NotifyEvent::Resolved => "resolved",
+            NotifyEvent::Reopened => "reopened",
+            NotifyEvent::RunbookFailed => "runbook failed",
+            NotifyEvent::StormOpened => "storm",
+        };
+        let escalation = if self.level > 1 {
+            format!(" (escalation level {})", self.level)
+        } else {
+            String::new()
+        };
+        format!(
+            "[P{}] {what}: {} on {}{escalation}",
+            incident.priority,
+            incident.signature,
+            if incident.asset.is_empty() {
+                "several assets"
+            } else {
+                &incident.asset
+            }
+        )
+    }
+
+    /// The incident's page in the dashboard.
+    pub fn link(&self, public_url: &str) -> String {
+        format!(
+            "{}/#/incidents/{}",
+            public_url.trim_end_matches('/'),
+            self.incident_id
+        )
+    }
+
+    fn status_name(&self) -> &'static str {
+        match self.incident.status {
+            IncidentStatus::Open => "open",
+            IncidentStatus::Acknowledged => "acknowledged",
+            IncidentStatus::Resolved => "resolved",
+        }
+    }
+
+    /// The body of an outbound webhook (docs/notifications.md documents it).
+    pub fn webhook_body(&self, delivery_id: &str, public_url: &str) -> serde_json::Value {
+        let incident = &self.incident;
+        serde_json::json!({
+            "type": format!("incident.{}", self.event.name()),
+            "delivery_id": delivery_id,
+            "timestamp": rfc3339(self.at),
+            "data": {
+                "company_id": self.company_id,
+                "event": self.event.name(),
+                "level": self.level,
+                "sequence": self.sequence,
+                "actor": self.actor,
+                "message": self.message,
+                "incident": {
+                    "id": self.incident_id,
+                    "title": self.title(),
+                    "url": self.link(public_url),
+                    "status": self.status_name(),
+                    "priority": incident.priority,
+                    "priority_reasons": incident.priority_reasons,
+                    "severity": incident.severity.name(),
+                    "asset": incident.asset,
+                    "signature": incident.signature,
+                    "summary": incident.summary,
+                    "alert_count": incident.alert_count,
+                    "firing_alert_count": incident.firing_alert_count,
+                    "tools": incident.tools,
+                    "assigned_technician_id": incident.assigned_technician_id,
+                    "is_storm_parent": incident.is_storm_parent,
+                    "child_incident_count": incident.child_incident_count,
+                    "first_alert_time": rfc3339(incident.first_alert_at),
+                    "last_alert_time": rfc3339(incident.last_alert_at),
+                }
+            }
+        })
+    }
+
+    /// A Slack incoming-webhook message: `text` for notifications and
+    /// Block Kit sections for the channel.
+    pub fn slack_body(&self, public_url: &str) -> serde_json::Value {
+        let incident = &self.incident;
+        let title = self.title();
+        serde_json::json!({
+            "text": title,
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": truncate(&title, 150)}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!(
+                    "{}\n*Status:* {} · *Severity:* {} · *Alerts:* {}\n{}",
+                    slack_escape(&incident.summary),
+                    self.status_name(),
+                    incident.severity.name(),
+                    incident.alert_count,
+                    slack_escape(&self.message),
+                ), 3000)}},
+                {"type": "actions", "elements": [{
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Open incident"},
+                    "url": self.link(public_url),
+                }]},
+            ]
+        })
+    }
+
+    /// A Teams message carrying an Adaptive Card (the format both incoming
+    /// webhooks and Workflows' "post to a channel when a webhook request is
+    /// received" take).
+    pub fn teams_body(&self, public_url: &str) -> serde_json::Value {
+        let incident = &self.incident;
+        serde_json::json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": [
+                        {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": self.title()},
+                        {"type": "TextBlock", "wrap": true, "text": incident.summary},
+                        {"type": "FactSet", "facts": [
+                            {"title": "Status", "value": self.status_name()},
+                            {"title": "Priority", "value": format!("P{}", incident.priority)},
+                            {"title": "Severity", "value": incident.severity.name()},
+                            {"title": "Alerts", "value": incident.alert_count.to_string()},
+                            {"title": "Change", "value": self.message},
+                        ]},
+                    ],
+                    "actions": [
+                        {"type": "Action.OpenUrl", "title": "Open incident", "url": self.link(public_url)}
+                    ]
+                }
+            }]
+        })
+    }
+
+    /// An email's subject and plain-text body.
+    pub fn email(&self, public_url: &str) -> (String, String) {
+        let incident = &self.incident;
+        let body = format!(
+            "{title}\n\n{summary}\n\nStatus: {status}\nPriority: P{priority} ({reasons})\n\
+             Severity: {severity}\nAsset: {asset}\nSignature: {signature}\nAlerts: {alerts}\n\
+             Change: {message}\n\nOpen the incident: {link}\n",
+            title = self.title(),
+            summary = incident.summary,
+            status = self.status_name(),
+            priority = incident.priority,
+            reasons = incident.priority_reasons.join(", "),
+            severity = incident.severity.name(),
+            asset = incident.asset,
+            signature = incident.signature,
+            alerts = incident.alert_count,
+            message = self.message,
+            link = self.link(public_url),
+        );
+        (self.title(), body)
+    }
+
+    /// A PagerDuty Events v2 event: trigger for changes that want action,
+    /// acknowledge and resolve in step with the incident; the incident id
+    /// is the dedup key, so PagerDuty keeps one alert per incident.
+    pub fn pagerduty_body(&self, routing_key: &str, public_url: &str) -> serde_json::Value {
+        let incident = &self.incident;
+        let action = match self.event {
+            NotifyEvent::Acknowledged => "acknowledge",
+            NotifyEvent::Resolved => "resolve",
+            _ => "trigger",
+        };
+        let mut body = serde_json::json!({
+            "routing_key": routing_key,
+            "event_action": action,
+            "dedup_key": self.incident_id,
+        });
+        if action == "trigger" {
+            body["payload"] = serde_json::json!({
+                "summary": truncate(&self.title(), 1024),
+                "source": if incident.asset.is_empty() { "alert-whisperer" } else { &incident.asset },
+                "severity": pagerduty_severity(incident.priority),
+                "timestamp": rfc3339(self.at),
+                "class": incident.signature,
+                "component": incident.asset,
+                "custom_details": {
+                    "summary": incident.summary,
+                    "priority": format!("P{}", incident.priority),
+                    "priority_reasons": incident.priority_reasons,
+                    "alert_count": incident.alert_count,
+                    "change": self.message,
+                }
+            });
+            body["client"] = "Alert Whisperer".into();
+            body["client_url"] = self.link(public_url).into();
+        }
+        body
+    }
+}
+
+/// PagerDuty's severity for our priority.
+fn pagerduty_severity(priority: u8) -> &'static str {
+    match priority {
+        1 => "critical",
+        2 => "error",
+        3 => "warning",
+        _ => "info",
+    }
+}
+
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// At most `max` characters of `text`.
+pub fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => text[..end].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// Unix milliseconds as RFC 3339 UTC with milliseconds.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A new Standard Webhooks signing secret: `whsec_` and 24 random bytes in
+/// base64.
+pub fn new_signing_secret() -> String {
+    let bytes: [u8; 24] = rand::random();
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// The `webhook-signature` header of Standard Webhooks: `v1,` and the
+/// base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` under the secret's bytes.
+pub fn sign_webhook(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String> {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
+        .map_err(|error| Error::Internal(format!("signing secret: {error}")))?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
+        .map_err(|error| Error::Internal(format!("signing secret: {error}")))?;
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    Ok(format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    ))
+}
+
+/// How long to wait after `attempts` failed attempts: 2 s doubled per
+/// attempt (with `base_ms` instead of 2 s if given), capped at
+/// [`MAX_BACKOFF_MS`], with up to a quarter of it as random jitter so that
+/// the retries of one storm do not arrive together.
+pub fn backoff_ms(attempts: i32, base_ms: i64) -> i64 {
+    let exponent = u32::try_from(attempts.clamp(1, 30) - 1).unwrap_or(0);
+    let delay = base_ms
+        .saturating_mul(1_i64 << exponent.min(20))
+        .min(MAX_BACKOFF_MS);
+    let jitter = if delay >= 4 {
+        rand::random_range(0..delay / 4)
+    } else {
+        0
+    };
+    delay + jitter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ingest::AlertSeverity;
+
+    fn incident(priority: u8) -> Incident {
+        Incident {
+            id: "i-1".into(),
+            company_id: "c".into(),
+            aggregation_key: "web-01|disk_full".into(),
+            asset: "web-01".into(),
+            signature: "disk_full".into(),
+            summary: "Disk / at 97%".into(),
+            status: IncidentStatus::Open,
+            priority,
+            priority_reasons: vec!["severity critical".into()],
+            alert_count: 3,
+            firing_alert_count: 1,
+            tools: ["Datadog".to_owned(), "Zabbix".to_owned()]
+                .into_iter()
+                .collect(),
+            severity: AlertSeverity::Critical,
+            assigned_technician_id: None,
+            parent_incident_id: None,
+            is_storm_parent: false,
+            child_incident_count: 0,
+            open_child_count: 0,
+            flapping: false,
+            self_healed: false,
+            remediation_failed: false,
+            resolution: String::new(),
+            first_alert_at: 1,
+            last_alert_at: 2,
+            created_at: 3,
+            acknowledged_at: None,
+            first_acknowledged_at: None,
+            resolved_at: None,
+            updated_at: 4,
+        }
+    }
+
+    fn route(events: &[NotifyEvent], max_priority: u8, matchers: Vec<Matcher>) -> Route {
+        Route {
+            id: "r".into(),
+            events: events.to_vec(),
+            max_priority,
+            matchers,
+            levels: vec![
+                Level {
+                    channel_ids: vec!["a".into()],
+                    delay_seconds: 0,
+                    to_on_duty_technicians: false,
+                    to_assigned_technician: false,
+                },
+                Level {
+                    channel_ids: vec!["b".into()],
+                    delay_seconds: 600,
+                    to_on_duty_technicians: false,
+                    to_assigned_technician: false,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn changes_map_to_notify_events_and_children_of_storms_stay_quiet() {
+        let mut p1 = incident(1);
+        assert_eq!(
+            NotifyEvent::of(EventKind::Created, &p1, "opened"),
+            Some(NotifyEvent::Opened)
+        );
+        assert_eq!(NotifyEvent::of(EventKind::AlertRepeated, &p1, ""), None);
+        assert_eq!(
+            NotifyEvent::of(EventKind::PriorityChanged, &p1, "priority P3 → P1: x"),
+            Some(NotifyEvent::PriorityRaised)
+        );
+        assert_eq!(
+            NotifyEvent::of(EventKind::PriorityChanged, &p1, "priority P1 → P3: x"),
+            None
+        );
+        p1.is_storm_parent = true;
+        assert_eq!(
+            NotifyEvent::of(EventKind::Created, &p1, ""),
+            Some(NotifyEvent::StormOpened)
+        );
+        let mut child = incident(1);
+        child.parent_incident_id = Some("parent".into());
+        assert_eq!(NotifyEvent::of(EventKind::Created, &child, ""), None);
+    }
+
+    #[test]
+    fn routes_match_on_event_priority_and_incident_fields() {
+        let signature = Matcher::new(
+            "m",
+            "signature",
+            crate::domain::correlation::MatchOp::Equal,
+            "disk_full",
+        )
+        .unwrap();
+        let zabbix = Matcher::new(
+            "m",
+            "tool_source",
+            crate::domain::correlation::MatchOp::Equal,
+            "Zabbix",
+        )
+        .unwrap();
+        let not_datadog = Matcher::new(
+            "m",
+            "tool_source",
+            crate::domain::correlation::MatchOp::NotEqual,
+            "Datadog",
+        )
+        .unwrap();
+        let p1_only = route(&[NotifyEvent::Opened], 1, vec![signature.clone(), zabbix]);
+        assert!(p1_only.wants(NotifyEvent::Opened, &incident(1)));
+        assert!(!p1_only.wants(NotifyEvent::Opened, &incident(2)));
+        assert!(!p1_only.wants(NotifyEvent::Resolved, &incident(1)));
+        let other = Incident {
+            signature: "cpu_high".into(),
+            ..incident(1)
+        };
+        assert!(!p1_only.wants(NotifyEvent::Opened, &other));
+        // A negative matcher on tools fails when any tool is the one excluded.
+        let excluded = route(&[NotifyEvent::Opened], 4, vec![not_datadog]);
+        assert!(!excluded.wants(NotifyEvent::Opened, &incident(1)));
+        // Only changes that want action escalate.
+        assert_eq!(p1_only.levels_for(NotifyEvent::Opened).len(), 2);
+        assert_eq!(p1_only.levels_for(NotifyEvent::Resolved).len(), 1);
+    }
+
+    #[test]
+    fn webhook_signature_follows_standard_webhooks() {
+        // The example of the Standard Webhooks specification.
+        let signature = sign_webhook(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        )
+        .unwrap();
+        assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        for attempts in 1..=12 {
+            let base = 2_000_i64
+                .saturating_mul(1 << (attempts - 1))
+                .min(MAX_BACKOFF_MS);
+            let delay = backoff_ms(attempts, 2_000);
+            assert!(
+                delay >= base && delay < base + base / 4 + 1,
+                "{attempts}: {delay}"
+            );
+        }
+    }
+
+    #[test]
+    fn pagerduty_events_follow_the_incident() {
+        let mut notice = Notice {
+            event: NotifyEvent::Opened,
+            sequence: 7,
+            at: 1_700_000_000_000,
+            actor: "system".into(),
+            message: "opened".into(),
+            level: 1,
+            delay_seconds: 0,
+            company_id: "c".into(),
+            incident_id: "i-1".into(),
+            incident: incident(1),
+            to_on_duty_technicians: false,
+            to_assigned_technician: false,
+            announces: false,
+        };
+        let trigger = notice.pagerduty_body("key", "http://aw");
+        assert_eq!(trigger["event_action"], "trigger");
+        assert_eq!(trigger["dedup_key"], "i-1");
+        assert_eq!(trigger["payload"]["severity"], "critical");
+        assert_eq!(trigger["payload"]["source"], "web-01");
+        notice.event = NotifyEvent::Resolved;
+        let resolve = notice.pagerduty_body("key", "http://aw");
+        assert_eq!(resolve["event_action"], "resolve");
+        assert!(resolve.get("payload").is_none());
+    }
+}

@@ -1,0 +1,660 @@
+//! The notifier: one task per server that turns incident changes into
+//! deliveries and sends them.
+//!
+//! It reads each company with routes from its event log after the
+//! notifier's checkpoint (the owner's memory, else the tables), writes one
+//! delivery per matching route level together with the new checkpoint in one
+//! transaction (the outbox: a restart neither loses nor repeats a change),
+//! and sends the due deliveries, each as a task of its own with a timeout and
+//! at most `notify_concurrency_per_channel` per channel in flight, so a slow
+//! or hanging receiver holds only its own channel's deliveries. A failed
+//! attempt waits with exponential backoff and jitter, and the last allowed
+//! failure makes the delivery a dead letter. Replicas share the work through
+//! the unique change key of deliveries and a compare-and-set claim on each.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::domain::incident::{Incident, IncidentStatus};
+use crate::domain::lifecycle::IncidentCommand;
+use crate::domain::notification::{
+    ChannelConfig, EmailConfig, MAX_RESPONSE_CHARS, Notice, NotifyEvent, SmtpSecurity, backoff_ms,
+    sign_webhook, truncate,
+};
+use crate::error::{Error, Result};
+use crate::owner::Owners;
+use crate::secrets::MasterKey;
+use crate::store::entity::{notification_channel, notification_delivery};
+use crate::store::event_log::LogEntry;
+use crate::store::notification::{Attempt, NewDelivery};
+use crate::store::{Scope, ScopedCompany, Store, now_ms};
+
+/// Who the notifier acts as on timelines.
+pub const ACTOR: &str = "notifier";
+/// Longest sleep between two looks at the log and the outbox.
+const IDLE: Duration = Duration::from_millis(250);
+/// Log entries read per company and look.
+const BATCH: usize = 500;
+/// Due deliveries read per look.
+const DUE_BATCH: u64 = 200;
+
+/// The context a channel's secret is encrypted under.
+pub fn secret_context(company_id: &str) -> String {
+    format!("notification_channel:{company_id}")
+}
+
+/// Sends notifications; shared by the background task and TestChannel.
+#[derive(Clone)]
+pub struct Notifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    owners: Owners,
+    master_key: MasterKey,
+    http: reqwest::Client,
+    public_url: String,
+    timeout: Duration,
+    retry_base_ms: i64,
+    per_channel: usize,
+    in_flight: Mutex<HashMap<String, usize>>,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("public_url", &self.inner.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notifier {
+    /// A notifier for `config`.
+    pub fn new(
+        config: &Config,
+        store: Store,
+        owners: Owners,
+        master_key: MasterKey,
+    ) -> Result<Self> {
+        let timeout = Duration::from_secs(config.notify_timeout_seconds);
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("AlertWhisperer/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| Error::Internal(format!("notification client: {error}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                owners,
+                master_key,
+                http,
+                public_url: config.public_url(),
+                timeout,
+                retry_base_ms: i64::try_from(config.notify_retry_base_ms).unwrap_or(2_000),
+                per_channel: config.notify_concurrency_per_channel,
+                in_flight: Mutex::new(HashMap::new()),
+                wake: Notify::new(),
+            }),
+        })
+    }
+
+    /// Runs until shutdown.
+    pub fn spawn(&self, shutdown: CancellationToken) {
+        let notifier = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = notifier.enqueue_changes().await {
+                    tracing::warn!(%error, "notifier: reading incident changes failed");
+                }
+                if let Err(error) = notifier.send_due().await {
+                    tracing::warn!(%error, "notifier: reading due deliveries failed");
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = notifier.inner.wake.notified() => {}
+                    () = tokio::time::sleep(IDLE) => {}
+                }
+            }
+        });
+    }
+
+    /// Makes the notifier look at the outbox now (a redelivery).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Turns every company's new changes into deliveries.
+    async fn enqueue_changes(&self) -> Result<()> {
+        let store = &self.inner.store;
+        for (company, routes) in store.routes_by_company().await? {
+            let mut after = store.notification_checkpoint(&company).await?;
+            loop {
+                let entries = self
+                    .inner
+                    .owners
+                    .entries_after(&company, after, BATCH, true)
+                    .await?;
+                let Some(last) = entries.last().map(LogEntry::sequence) else {
+                    break;
+                };
+                let mut deliveries = Vec::new();
+                for entry in &entries {
+                    let LogEntry::Incident(event) = entry else {
+                        continue;
+                    };
+                    let Some(change) = NotifyEvent::of(event.kind, &event.incident, &event.message)
+                    else {
+                        continue;
+                    };
+                    for route in routes.iter().filter(|r| r.wants(change, &event.incident)) {
+                        for (index, level) in route.levels_for(change).iter().enumerate() {
+                            for (position, channel_id) in level.channel_ids.iter().enumerate() {
+                                deliveries.push(NewDelivery {
+                                    channel_id: channel_id.clone(),
+                                    route_id: route.id.clone(),
+                                    due_at: event.at + i64::from(level.delay_seconds) * 1000,
+                                    notice: Notice {
+                                        event: change,
+                                        sequence: event.sequence,
+                                        at: event.at,
+                                        actor: event.actor.clone(),
+                                        message: event.message.clone(),
+                                        level: i16::try_from(index + 1).unwrap_or(i16::MAX),
+                                        delay_seconds: level.delay_seconds,
+                                        company_id: company.id().to_owned(),
+                                        incident_id: event.incident_id.clone(),
+                                        incident: event.incident.clone(),
+                                        to_on_duty_technicians: level.to_on_duty_technicians,
+                                        to_assigned_technician: level.to_assigned_technician,
+                                        announces: position == 0,
+                                    },
+                                });
+                            }
+                        }
+                    }
+                }
+                let written = store.enqueue_deliveries(&company, last, deliveries).await?;
+                if written > 0 {
+                    tracing::debug!(company = %company, written, "notifier: deliveries written");
+                }
+                after = last;
+                if entries.len() < BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts an attempt of every due delivery whose channel has room.
+    async fn send_due(&self) -> Result<()> {
+        let now = now_ms();
+        let due = self.inner.store.due_deliveries(now, DUE_BATCH).await?;
+        for row in due {
+            if !self.take_slot(&row.channel_id) {
+                continue;
+            }
+            let claim = now + i64::try_from(self.inner.timeout.as_millis()).unwrap_or(0) + 30_000;
+            match self.inner.store.claim_delivery(&row, claim).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.free_slot(&row.channel_id);
+                    continue;
+                }
+                Err(error) => {
+                    self.free_slot(&row.channel_id);
+                    return Err(error);
+                }
+            }
+            let notifier = self.clone();
+            tokio::spawn(async move {
+                let channel_id = row.channel_id.clone();
+                if let Err(error) = notifier.attempt(&row).await {
+                    // The claim runs out and the attempt is made again.
+                    tracing::warn!(%error, delivery = %row.id, "notifier: an attempt failed to record");
+                }
+                notifier.free_slot(&channel_id);
+                notifier.wake();
+            });
+        }
+        Ok(())
+    }
+
+    fn take_slot(&self, channel_id: &str) -> bool {
+        let mut in_flight = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = in_flight.entry(channel_id.to_owned()).or_default();
+        if *count >= self.inner.per_channel {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn free_slot(&self, channel_id: &str) {
+        let mut in_flight = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = in_flight.get_mut(channel_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                in_flight.remove(channel_id);
+            }
+        }
+    }
+
+    /// One attempt of a claimed delivery, recorded.
+    async fn attempt(&self, row: &notification_delivery::Model) -> Result<()> {
+        let store = &self.inner.store;
+        let company = ScopedCompany::system(row.company_id.clone());
+        let notice: Notice = serde_json::from_str(&row.payload)
+            .map_err(|error| Error::Internal(format!("delivery {}: {error}", row.id)))?;
+        let Some(channel) = store.company_channel(&company, &row.channel_id).await? else {
+            let attempt = Attempt {
+                ok: false,
+                status_code: 0,
+                error: "the channel was deleted".to_owned(),
+                latency_ms: 0,
+                response: String::new(),
+            };
+            return store.record_attempt(row, &attempt, None).await;
+        };
+        if notice.level > 1 {
+            // An escalation goes out only while nobody has taken the incident.
+            self.inner.owners.read_barrier().await;
+            let incident = store.get_incident(&Scope::All, &row.incident_id).await?;
+            match incident.status {
+                IncidentStatus::Open => {}
+                status => {
+                    let why = if status == IncidentStatus::Acknowledged {
+                        "acknowledged before the escalation was due"
+                    } else {
+                        "resolved before the escalation was due"
+                    };
+                    return store.cancel_delivery(row, why).await;
+                }
+            }
+            if notice.announces && row.attempts == 0 {
+                let text = format!(
+                    "escalated to level {}: nobody acknowledged within {}",
+                    notice.level,
+                    words_for_seconds(notice.delay_seconds)
+                );
+                self.inner
+                    .owners
+                    .change_incident(
+                        &company,
+                        &row.incident_id,
+                        ACTOR,
+                        IncidentCommand::Comment { text },
+                    )
+                    .await?;
+            }
+        }
+        let attempt = self.send(&channel, &row.id, &notice).await;
+        let attempts = row.attempts + 1;
+        let retry_at = (!attempt.ok && attempts < channel.max_attempts)
+            .then(|| now_ms() + backoff_ms(attempts, self.inner.retry_base_ms));
+        if !attempt.ok {
+            tracing::info!(
+                delivery = %row.id,
+                channel = %channel.id,
+                attempts,
+                error = %attempt.error,
+                dead = retry_at.is_none(),
+                "notification attempt failed"
+            );
+        }
+        store.record_attempt(row, &attempt, retry_at).await
+    }
+
+    /// Sends a test message through a channel now.
+    pub async fn test(&self, channel: &notification_channel::Model) -> Attempt {
+        let now = now_ms();
+        let notice = Notice {
+            event: NotifyEvent::Opened,
+            sequence: 0,
+            at: now,
+            actor: ACTOR.to_owned(),
+            message: format!("test message for channel {}", channel.name),
+            level: 1,
+            delay_seconds: 0,
+            company_id: channel.company_id.clone(),
+            incident_id: "test".to_owned(),
+            incident: test_incident(now),
+            to_on_duty_technicians: false,
+            to_assigned_technician: false,
+            announces: false,
+        };
+        self.send(
+            channel,
+            &format!("test_{}", crate::store::new_id()),
+            &notice,
+        )
+        .await
+    }
+
+    /// One attempt to the channel's receiver.
+    async fn send(
+        &self,
+        channel: &notification_channel::Model,
+        delivery_id: &str,
+        notice: &Notice,
+    ) -> Attempt {
+        let started = Instant::now();
+        let result = self.send_inner(channel, delivery_id, notice).await;
+        let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        match result {
+            Ok((status_code, response)) => Attempt {
+                ok: true,
+                status_code,
+                error: String::new(),
+                latency_ms,
+                response,
+            },
+            Err(failure) => Attempt {
+                ok: false,
+                status_code: failure.status_code,
+                error: failure.error,
+                latency_ms,
+                response: failure.response,
+            },
+        }
+    }
+
+    async fn send_inner(
+        &self,
+        channel: &notification_channel::Model,
+        delivery_id: &str,
+        notice: &Notice,
+    ) -> std::result::Result<(i32, String), Failure> {
+        let config: ChannelConfig = serde_json::from_str(&channel.config)
+            .map_err(|error| Failure::new(format!("channel settings unreadable: {error}")))?;
+        let secret = self
+            .secret(channel)
+            .map_err(|error| Failure::new(error.to_string()))?;
+        let public_url = &self.inner.public_url;
+        match &config {
+            ChannelConfig::Webhook { url } => {
+                let body = serde_json::to_vec(&notice.webhook_body(delivery_id, public_url))
+                    .map_err(|error| Failure::new(error.to_string()))?;
+                let timestamp = now_ms() / 1000;
+                let signature = sign_webhook(&secret, delivery_id, timestamp, &body)
+                    .map_err(|error| Failure::new(error.to_string()))?;
+                let request = self
+                    .inner
+                    .http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("webhook-id", delivery_id)
+                    .header("webhook-timestamp", timestamp.to_string())
+                    .header("webhook-signature", signature)
+                    .body(body);
+                self.post(request).await
+            }
+            ChannelConfig::Slack => {
+                let request = self
+                    .inner
+                    .http
+                    .post(&secret)
+                    .json(&notice.slack_body(public_url));
+                self.post(request).await
+            }
+            ChannelConfig::Teams => {
+                let request = self
+                    .inner
+                    .http
+                    .post(&secret)
+                    .json(&notice.teams_body(public_url));
+                self.post(request).await
+            }
+            ChannelConfig::PagerDuty { events_url } => {
+                let request = self
+                    .inner
+                    .http
+                    .post(events_url)
+                    .json(&notice.pagerduty_body(&secret, public_url));
+                self.post(request).await
+            }
+            ChannelConfig::Email(email) => self.email(email, &secret, notice).await,
+        }
+    }
+
+    fn secret(&self, channel: &notification_channel::Model) -> Result<String> {
+        match (&channel.nonce, &channel.ciphertext) {
+            (Some(nonce), Some(ciphertext)) => {
+                let plain = self.inner.master_key.decrypt(
+                    &secret_context(&channel.company_id),
+                    nonce,
+                    ciphertext,
+                )?;
+                String::from_utf8(plain)
+                    .map_err(|_| Error::Internal("channel secret is not UTF-8".to_owned()))
+            }
+            _ => Ok(String::new()),
+        }
+    }
+
+    async fn post(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> std::result::Result<(i32, String), Failure> {
+        let response = request.send().await.map_err(|error| {
+            Failure::new(if error.is_timeout() {
+                format!(
+                    "the receiver did not answer within {} s",
+                    self.inner.timeout.as_secs()
+                )
+            } else if error.is_connect() {
+                format!("cannot connect to the receiver: {}", error_chain(&error))
+            } else {
+                format!("request failed: {}", error_chain(&error))
+            })
+        })?;
+        let status = response.status();
+        let code = i32::from(status.as_u16());
+        let text = response.text().await.unwrap_or_default();
+        let text = truncate(&text, MAX_RESPONSE_CHARS);
+        if status.is_success() {
+            Ok((code, text))
+        } else {
+            Err(Failure {
+                status_code: code,
+                error: format!("the receiver answered {status}"),
+                response: text,
+            })
+        }
+    }
+
+    async fn email(
+        &self,
+        email: &EmailConfig,
+        password: &str,
+        notice: &Notice,
+    ) -> std::result::Result<(i32, String), Failure> {
+        let company = ScopedCompany::system(notice.company_id.clone());
+        let mut recipients = email.to.clone();
+        let store = &self.inner.store;
+        if notice.to_on_duty_technicians {
+            recipients.extend(
+                store
+                    .on_duty_emails(&company)
+                    .await
+                    .map_err(|error| Failure::new(error.to_string()))?,
+            );
+        }
+        if notice.to_assigned_technician
+            && let Some(technician) = &notice.incident.assigned_technician_id
+            && let Some(address) = store
+                .technician_email(&company, technician)
+                .await
+                .map_err(|error| Failure::new(error.to_string()))?
+        {
+            recipients.push(address);
+        }
+        recipients.sort();
+        recipients.dedup();
+        if recipients.is_empty() {
+            return Err(Failure::new(
+                "no recipients: the channel lists none and no technician matched".to_owned(),
+            ));
+        }
+        let (subject, body) = notice.email(&self.inner.public_url);
+        let from: Mailbox = email
+            .from
+            .parse()
+            .map_err(|error| Failure::new(format!("from: {error}")))?;
+        let mut builder = Message::builder().from(from).subject(subject);
+        for recipient in &recipients {
+            let mailbox: Mailbox = recipient
+                .parse()
+                .map_err(|error| Failure::new(format!("recipient {recipient}: {error}")))?;
+            builder = builder.to(mailbox);
+        }
+        let message = builder
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|error| Failure::new(format!("message: {error}")))?;
+        let tls = || -> std::result::Result<TlsParameters, Failure> {
+            let mut parameters = TlsParameters::builder(email.host.clone());
+            if !email.ca_certificate_pem.is_empty() {
+                let certificate = Certificate::from_pem(email.ca_certificate_pem.as_bytes())
+                    .map_err(|error| Failure::new(format!("ca_certificate_pem: {error}")))?;
+                parameters = parameters.add_root_certificate(certificate);
+            }
+            parameters
+                .build_rustls()
+                .map_err(|error| Failure::new(format!("TLS: {error}")))
+        };
+        let mut transport =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(email.host.clone())
+                .port(email.port)
+                .timeout(Some(self.inner.timeout));
+        transport = match email.security {
+            SmtpSecurity::StartTls => transport.tls(Tls::Required(tls()?)),
+            SmtpSecurity::Tls => transport.tls(Tls::Wrapper(tls()?)),
+            SmtpSecurity::None => transport.tls(Tls::None),
+        };
+        if !email.username.is_empty() {
+            transport = transport.credentials(Credentials::new(
+                email.username.clone(),
+                password.to_owned(),
+            ));
+        }
+        let sent = tokio::time::timeout(self.inner.timeout, transport.build().send(message)).await;
+        match sent {
+            Ok(Ok(response)) => Ok((
+                i32::from(u16::from(response.code())),
+                truncate(
+                    &response.message().collect::<Vec<_>>().join(" "),
+                    MAX_RESPONSE_CHARS,
+                ),
+            )),
+            Ok(Err(error)) => Err(Failure {
+                status_code: error.status().map_or(0, |code| i32::from(u16::from(code))),
+                error: format!("SMTP: {}", error_chain(&error)),
+                response: String::new(),
+            }),
+            Err(_) => Err(Failure::new(format!(
+                "the SMTP server did not finish within {} s",
+                self.inner.timeout.as_secs()
+            ))),
+        }
+    }
+}
+
+/// Why an attempt failed.
+struct Failure {
+    status_code: i32,
+    error: String,
+    response: String,
+}
+
+impl Failure {
+    fn new(error: String) -> Self {
+        Self {
+            status_code: 0,
+            error,
+            response: String::new(),
+        }
+    }
+}
+
+/// An error with its sources, e.g. "error sending request: … : Connection refused".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let words = cause.to_string();
+        if !text.contains(&words) {
+            text.push_str(": ");
+            text.push_str(&words);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// "10 min", "90 s", "2 h".
+fn words_for_seconds(seconds: i32) -> String {
+    if seconds >= 3600 && seconds % 3600 == 0 {
+        format!("{} h", seconds / 3600)
+    } else if seconds >= 60 && seconds % 60 == 0 {
+        format!("{} min", seconds / 60)
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+/// The incident a test message describes.
+fn test_incident(now: i64) -> Incident {
+    Incident {
+        id: "test".to_owned(),
+        company_id: String::new(),
+        aggregation_key: "test|notification_test".to_owned(),
+        asset: "test-asset".to_owned(),
+        signature: "notification_test".to_owned(),
+        summary: "A test message from Alert Whisperer: this channel works.".to_owned(),
+        status: IncidentStatus::Open,
+        priority: 4,
+        priority_reasons: vec!["test".to_owned()],
+        alert_count: 0,
+        firing_alert_count: 0,
+        tools: std::collections::BTreeSet::new(),
+        severity: crate::domain::ingest::AlertSeverity::Info,
+        assigned_technician_id: None,
+        parent_incident_id: None,
+        is_storm_parent: false,
+        child_incident_count: 0,
+        open_child_count: 0,
+        flapping: false,
+        self_healed: false,
+        remediation_failed: false,
+        resolution: String::new(),
+        first_alert_at: now,
+        last_alert_at: now,
+        created_at: now,
+        acknowledged_at: None,
+        first_acknowledged_at: None,
+        resolved_at: None,
+        updated_at: now,
+    }
+}

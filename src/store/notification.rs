@@ -1,0 +1,671 @@
+//! Notification channels, routes, the notifier's checkpoints and the outbox
+//! of deliveries. Operator-facing finders take the caller's scope; the
+//! notifier's take a [`ScopedCompany`] or a delivery it claimed.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::entity::{
+    incident_sequence, notification_channel as channel, notification_checkpoint as checkpoint,
+    notification_delivery as delivery, notification_route as route, technician,
+};
+use super::tenant::{Audit, find_company, name_taken};
+use super::{Page, Scope, ScopedCompany, Store, new_id, now_ms, to_json};
+use crate::domain::correlation::Matcher;
+use crate::domain::notification::{
+    ChannelConfig, DeliveryStatus, Level, Notice, NotifyEvent, Route,
+};
+use crate::error::{Error, Result};
+
+/// A channel to create.
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    /// Company.
+    pub company_id: String,
+    /// Name.
+    pub name: String,
+    /// Settings that are not secret.
+    pub config: ChannelConfig,
+    /// What it shows as its target.
+    pub target: String,
+    /// The secret encrypted: nonce and ciphertext.
+    pub secret: Option<(Vec<u8>, Vec<u8>)>,
+    /// Attempts before dead-lettering.
+    pub max_attempts: i32,
+}
+
+/// A route to create.
+#[derive(Debug, Clone)]
+pub struct NewRoute {
+    /// Company.
+    pub company_id: String,
+    /// Name.
+    pub name: String,
+    /// Changes it notifies on.
+    pub events: Vec<NotifyEvent>,
+    /// Least urgent priority.
+    pub max_priority: u8,
+    /// Conditions on the incident.
+    pub matchers: Vec<Matcher>,
+    /// Levels.
+    pub levels: Vec<Level>,
+}
+
+/// Filters of ListDeliveries.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    /// Only this incident.
+    pub incident_id: Option<String>,
+    /// Only this channel.
+    pub channel_id: Option<String>,
+    /// Only this status.
+    pub status: Option<DeliveryStatus>,
+}
+
+/// The outcome of one attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Taken by the receiver.
+    pub ok: bool,
+    /// HTTP status or SMTP reply code; 0 without an answer.
+    pub status_code: i32,
+    /// What went wrong.
+    pub error: String,
+    /// How long it took (ms).
+    pub latency_ms: i64,
+    /// The start of the receiver's answer (not stored; TestChannel shows it).
+    pub response: String,
+}
+
+/// A delivery made from a change, before it is written.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    /// Channel.
+    pub channel_id: String,
+    /// Route.
+    pub route_id: String,
+    /// When it is due (ms).
+    pub due_at: i64,
+    /// What it tells.
+    pub notice: Notice,
+}
+
+/// A route row as the domain's route.
+pub fn route_of(row: &route::Model) -> Route {
+    Route {
+        id: row.id.clone(),
+        events: serde_json::from_str::<Vec<i16>>(&row.events)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(NotifyEvent::from_i16)
+            .collect(),
+        max_priority: u8::try_from(row.max_priority).unwrap_or(4),
+        matchers: serde_json::from_str::<Vec<Matcher>>(&row.matchers)
+            .unwrap_or_default()
+            .into_iter()
+            .map(Matcher::restored)
+            .collect(),
+        levels: serde_json::from_str(&row.levels).unwrap_or_default(),
+    }
+}
+
+impl Store {
+    /// Creates a channel.
+    pub async fn create_channel(
+        &self,
+        audit: &Audit,
+        scope: &Scope,
+        new: NewChannel,
+    ) -> Result<channel::Model> {
+        let txn = self.begin_write().await?;
+        find_company(&txn, scope, &new.company_id).await?;
+        let (nonce, ciphertext) = new.secret.map_or((None, None), |(n, c)| (Some(n), Some(c)));
+        let created = channel::ActiveModel {
+            id: Set(new_id()),
+            company_id: Set(new.company_id.clone()),
+            name: Set(new.name.clone()),
+            kind: Set(new.config.kind().as_i16()),
+            target: Set(new.target),
+            config: Set(to_json(&new.config)?),
+            nonce: Set(nonce),
+            ciphertext: Set(ciphertext),
+            max_attempts: Set(new.max_attempts),
+            created_by: Set(audit.actor.clone()),
+            created_at: Set(now_ms()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|error| name_taken(error, &format!("a channel named {:?}", new.name)))?;
+        audit
+            .record(
+                &txn,
+                Some(&new.company_id),
+                "notification_channel",
+                &created.id,
+                serde_json::json!({ "name": created.name, "kind": created.kind, "target": created.target }),
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// One page of a company's channels, newest first.
+    pub async fn list_channels(
+        &self,
+        scope: &Scope,
+        company_id: &str,
+        page: &Page,
+    ) -> Result<(Vec<channel::Model>, String)> {
+        find_company(self.connection(), scope, company_id).await?;
+        let mut query = channel::Entity::find()
+            .filter(scope.condition(channel::Column::CompanyId))
+            .filter(channel::Column::CompanyId.eq(company_id));
+        if let Some(after) = &page.after {
+            query = query.filter(channel::Column::Id.lt(after.clone()));
+        }
+        let rows = query
+            .order_by_desc(channel::Column::Id)
+            .limit(page.size + 1)
+            .all(self.connection())
+            .await?;
+        Ok(page.finish(rows, |row| &row.id))
+    }
+
+    /// A channel the scope may see.
+    pub async fn channel(&self, scope: &Scope, id: &str) -> Result<channel::Model> {
+        find_channel(self.connection(), scope, id).await
+    }
+
+    /// A channel of a company the notifier works for; None once deleted.
+    pub async fn company_channel(
+        &self,
+        company: &ScopedCompany,
+        id: &str,
+    ) -> Result<Option<channel::Model>> {
+        Ok(channel::Entity::find_by_id(id.to_owned())
+            .filter(channel::Column::CompanyId.eq(company.id()))
+            .one(self.connection())
+            .await?)
+    }
+
+    /// Deletes a channel that no route uses.
+    pub async fn delete_channel(&self, audit: &Audit, scope: &Scope, id: &str) -> Result<()> {
+        let txn = self.begin_write().await?;
+        let current = find_channel(&txn, scope, id).await?;
+        let users: Vec<String> = route::Entity::find()
+            .filter(route::Column::CompanyId.eq(current.company_id.clone()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|row| {
+                route_of(row)
+                    .levels
+                    .iter()
+                    .any(|level| level.channel_ids.iter().any(|c| c == id))
+            })
+            .map(|row| row.name)
+            .collect();
+        if !users.is_empty() {
+            return Err(Error::FailedPrecondition(format!(
+                "channel {id} is used by the routes {}; delete them or their levels first",
+                users.join(", ")
+            )));
+        }
+        channel::Entity::delete_by_id(id.to_owned())
+            .exec(&txn)
+            .await?;
+        audit
+            .record(
+                &txn,
+                Some(&current.company_id),
+                "notification_channel",
+                id,
+                serde_json::json!({ "deleted": current.name }),
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Creates a route whose levels name channels of its company. The first
+    /// route of a company starts the notifier's checkpoint at the log's
+    /// head: a new route notifies on what happens from now on, not on the
+    /// company's history.
+    pub async fn create_route(
+        &self,
+        audit: &Audit,
+        scope: &Scope,
+        new: NewRoute,
+    ) -> Result<route::Model> {
+        let txn = self.begin_write().await?;
+        find_company(&txn, scope, &new.company_id).await?;
+        for (index, level) in new.levels.iter().enumerate() {
+            for (position, channel_id) in level.channel_ids.iter().enumerate() {
+                let found = channel::Entity::find_by_id(channel_id.clone())
+                    .filter(channel::Column::CompanyId.eq(new.company_id.clone()))
+                    .one(&txn)
+                    .await?;
+                if found.is_none() {
+                    return Err(Error::invalid(
+                        &format!("levels[{index}].channel_ids[{position}]"),
+                        format!("no channel {channel_id} in this company"),
+                    ));
+                }
+            }
+        }
+        let has_routes = route::Entity::find()
+            .filter(route::Column::CompanyId.eq(new.company_id.clone()))
+            .one(&txn)
+            .await?
+            .is_some();
+        if !has_routes {
+            let head = incident_sequence::Entity::find_by_id(new.company_id.clone())
+                .one(&txn)
+                .await?
+                .map_or(0, |row| row.sequence);
+            checkpoint::Entity::insert(checkpoint::ActiveModel {
+                company_id: Set(new.company_id.clone()),
+                sequence: Set(head),
+            })
+            .on_conflict(
+                OnConflict::column(checkpoint::Column::CompanyId)
+                    .update_column(checkpoint::Column::Sequence)
+                    .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
+        }
+        let events: Vec<i16> = new.events.iter().map(|e| e.as_i16()).collect();
+        let created = route::ActiveModel {
+            id: Set(new_id()),
+            company_id: Set(new.company_id.clone()),
+            name: Set(new.name.clone()),
+            events: Set(to_json(&events)?),
+            max_priority: Set(i16::from(new.max_priority)),
+            matchers: Set(to_json(&new.matchers)?),
+            levels: Set(to_json(&new.levels)?),
+            created_by: Set(audit.actor.clone()),
+            created_at: Set(now_ms()),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|error| name_taken(error, &format!("a route named {:?}", new.name)))?;
+        audit
+            .record(
+                &txn,
+                Some(&new.company_id),
+                "notification_route",
+                &created.id,
+                serde_json::json!({
+                    "name": created.name,
+                    "events": events,
+                    "max_priority": new.max_priority,
+                    "levels": new.levels,
+                }),
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(created)
+    }
+
+    /// One page of a company's routes, newest first.
+    pub async fn list_routes(
+        &self,
+        scope: &Scope,
+        company_id: &str,
+        page: &Page,
+    ) -> Result<(Vec<route::Model>, String)> {
+        find_company(self.connection(), scope, company_id).await?;
+        let mut query = route::Entity::find()
+            .filter(scope.condition(route::Column::CompanyId))
+            .filter(route::Column::CompanyId.eq(company_id));
+        if let Some(after) = &page.after {
+            query = query.filter(route::Column::Id.lt(after.clone()));
+        }
+        let rows = query
+            .order_by_desc(route::Column::Id)
+            .limit(page.size + 1)
+            .all(self.connection())
+            .await?;
+        Ok(page.finish(rows, |row| &row.id))
+    }
+
+    /// Deletes a route.
+    pub async fn delete_route(&self, audit: &Audit, scope: &Scope, id: &str) -> Result<()> {
+        let txn = self.begin_write().await?;
+        let current = route::Entity::find_by_id(id.to_owned())
+            .filter(scope.condition(route::Column::CompanyId))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("route {id}")))?;
+        find_company(&txn, scope, &current.company_id)
+            .await
+            .map_err(|_| Error::NotFound(format!("route {id}")))?;
+        route::Entity::delete_by_id(id.to_owned())
+            .exec(&txn)
+            .await?;
+        audit
+            .record(
+                &txn,
+                Some(&current.company_id),
+                "notification_route",
+                id,
+                serde_json::json!({ "deleted": current.name }),
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Every company's routes (the notifier's view), by company.
+    pub async fn routes_by_company(&self) -> Result<HashMap<ScopedCompany, Vec<Route>>> {
+        let mut routes: HashMap<ScopedCompany, Vec<Route>> = HashMap::new();
+        for row in route::Entity::find()
+            .order_by_asc(route::Column::Id)
+            .all(self.connection())
+            .await?
+        {
+            routes
+                .entry(ScopedCompany::system(row.company_id.clone()))
+                .or_default()
+                .push(route_of(&row));
+        }
+        Ok(routes)
+    }
+
+    /// How far the notifier has read the company's log.
+    pub async fn notification_checkpoint(&self, company: &ScopedCompany) -> Result<i64> {
+        Ok(checkpoint::Entity::find_by_id(company.id().to_owned())
+            .one(self.connection())
+            .await?
+            .map_or(0, |row| row.sequence))
+    }
+
+    /// Writes the deliveries of the company's changes up to `through` and
+    /// moves the checkpoint there, in one transaction. A delivery another
+    /// replica wrote first is not written again, and the checkpoint never
+    /// moves back.
+    pub async fn enqueue_deliveries(
+        &self,
+        company: &ScopedCompany,
+        through: i64,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<usize> {
+        let txn = self.begin_write().await?;
+        let now = now_ms();
+        let mut written = 0;
+        for new in deliveries {
+            let notice = &new.notice;
+            let row = delivery::ActiveModel {
+                id: Set(new_id()),
+                company_id: Set(company.id().to_owned()),
+                channel_id: Set(new.channel_id),
+                route_id: Set(new.route_id),
+                incident_id: Set(notice.incident_id.clone()),
+                event: Set(notice.event.as_i16()),
+                level: Set(notice.level),
+                event_sequence: Set(notice.sequence),
+                status: Set(DeliveryStatus::Pending.as_i16()),
+                attempts: Set(0),
+                next_attempt_at: Set(new.due_at),
+                claimed_until: Set(0),
+                last_status_code: Set(0),
+                last_error: Set(String::new()),
+                last_latency_ms: Set(0),
+                created_at: Set(now),
+                delivered_at: Set(None),
+                payload: Set(to_json(notice)?),
+            };
+            let inserted = delivery::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([
+                        delivery::Column::CompanyId,
+                        delivery::Column::EventSequence,
+                        delivery::Column::RouteId,
+                        delivery::Column::Level,
+                        delivery::Column::ChannelId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+            written += usize::try_from(inserted).unwrap_or(0);
+        }
+        checkpoint::Entity::insert(checkpoint::ActiveModel {
+            company_id: Set(company.id().to_owned()),
+            sequence: Set(through),
+        })
+        .on_conflict(
+            OnConflict::column(checkpoint::Column::CompanyId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        checkpoint::Entity::update_many()
+            .col_expr(checkpoint::Column::Sequence, Expr::value(through))
+            .filter(checkpoint::Column::CompanyId.eq(company.id()))
+            .filter(checkpoint::Column::Sequence.lt(through))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(written)
+    }
+
+    /// Pending deliveries due at `now` that no notifier holds, oldest due
+    /// first.
+    pub async fn due_deliveries(&self, now: i64, limit: u64) -> Result<Vec<delivery::Model>> {
+        Ok(delivery::Entity::find()
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_i16()))
+            .filter(delivery::Column::NextAttemptAt.lte(now))
+            .filter(delivery::Column::ClaimedUntil.lte(now))
+            .order_by_asc(delivery::Column::NextAttemptAt)
+            .limit(limit)
+            .all(self.connection())
+            .await?)
+    }
+
+    /// When the next pending delivery falls due, if any.
+    pub async fn next_due_at(&self) -> Result<Option<i64>> {
+        Ok(delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::NextAttemptAt)
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_i16()))
+            .order_by_asc(delivery::Column::NextAttemptAt)
+            .into_tuple::<i64>()
+            .one(self.connection())
+            .await?)
+    }
+
+    /// Takes a delivery for one attempt until `until`, if nobody else took
+    /// it since it was read (compare-and-set on `claimed_until`).
+    pub async fn claim_delivery(&self, row: &delivery::Model, until: i64) -> Result<bool> {
+        let result = delivery::Entity::update_many()
+            .col_expr(delivery::Column::ClaimedUntil, Expr::value(until))
+            .filter(delivery::Column::Id.eq(row.id.clone()))
+            .filter(delivery::Column::ClaimedUntil.eq(row.claimed_until))
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_i16()))
+            .exec(self.connection())
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Records an attempt of a claimed delivery: delivered, pending again at
+    /// `retry_at`, or dead when `retry_at` is None.
+    pub async fn record_attempt(
+        &self,
+        row: &delivery::Model,
+        attempt: &Attempt,
+        retry_at: Option<i64>,
+    ) -> Result<()> {
+        let now = now_ms();
+        let status = match (attempt.ok, retry_at) {
+            (true, _) => DeliveryStatus::Delivered,
+            (false, Some(_)) => DeliveryStatus::Pending,
+            (false, None) => DeliveryStatus::Dead,
+        };
+        delivery::Entity::update_many()
+            .col_expr(delivery::Column::Status, Expr::value(status.as_i16()))
+            .col_expr(
+                delivery::Column::Attempts,
+                Expr::col(delivery::Column::Attempts).add(1),
+            )
+            .col_expr(
+                delivery::Column::LastStatusCode,
+                Expr::value(attempt.status_code),
+            )
+            .col_expr(
+                delivery::Column::LastError,
+                Expr::value(attempt.error.clone()),
+            )
+            .col_expr(
+                delivery::Column::LastLatencyMs,
+                Expr::value(attempt.latency_ms),
+            )
+            .col_expr(
+                delivery::Column::NextAttemptAt,
+                Expr::value(retry_at.unwrap_or(row.next_attempt_at)),
+            )
+            .col_expr(delivery::Column::ClaimedUntil, Expr::value(0_i64))
+            .col_expr(
+                delivery::Column::DeliveredAt,
+                Expr::value(attempt.ok.then_some(now)),
+            )
+            .filter(delivery::Column::Id.eq(row.id.clone()))
+            .exec(self.connection())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends an escalation nobody needed, with why.
+    pub async fn cancel_delivery(&self, row: &delivery::Model, why: &str) -> Result<()> {
+        delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::Status,
+                Expr::value(DeliveryStatus::Cancelled.as_i16()),
+            )
+            .col_expr(delivery::Column::LastError, Expr::value(why.to_owned()))
+            .col_expr(delivery::Column::ClaimedUntil, Expr::value(0_i64))
+            .filter(delivery::Column::Id.eq(row.id.clone()))
+            .exec(self.connection())
+            .await?;
+        Ok(())
+    }
+
+    /// One page of a company's deliveries, newest first.
+    pub async fn list_deliveries(
+        &self,
+        scope: &Scope,
+        company_id: &str,
+        filter: &DeliveryFilter,
+        page: &Page,
+    ) -> Result<(Vec<delivery::Model>, String)> {
+        find_company(self.connection(), scope, company_id).await?;
+        let mut query = delivery::Entity::find()
+            .filter(scope.condition(delivery::Column::CompanyId))
+            .filter(delivery::Column::CompanyId.eq(company_id));
+        if let Some(incident) = &filter.incident_id {
+            query = query.filter(delivery::Column::IncidentId.eq(incident.clone()));
+        }
+        if let Some(channel) = &filter.channel_id {
+            query = query.filter(delivery::Column::ChannelId.eq(channel.clone()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(delivery::Column::Status.eq(status.as_i16()));
+        }
+        if let Some(after) = &page.after {
+            query = query.filter(delivery::Column::Id.lt(after.clone()));
+        }
+        let rows = query
+            .order_by_desc(delivery::Column::Id)
+            .limit(page.size + 1)
+            .all(self.connection())
+            .await?;
+        Ok(page.finish(rows, |row| &row.id))
+    }
+
+    /// Makes a delivery pending again, due now, under the same id.
+    pub async fn redeliver(
+        &self,
+        audit: &Audit,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<delivery::Model> {
+        let txn = self.begin_write().await?;
+        let current = delivery::Entity::find_by_id(id.to_owned())
+            .filter(scope.condition(delivery::Column::CompanyId))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("delivery {id}")))?;
+        find_company(&txn, scope, &current.company_id)
+            .await
+            .map_err(|_| Error::NotFound(format!("delivery {id}")))?;
+        let company_id = current.company_id.clone();
+        let mut model: delivery::ActiveModel = current.into();
+        model.status = Set(DeliveryStatus::Pending.as_i16());
+        model.next_attempt_at = Set(now_ms());
+        model.claimed_until = Set(0);
+        let updated = model.update(&txn).await?;
+        audit
+            .record(
+                &txn,
+                Some(&company_id),
+                "notification_delivery",
+                id,
+                serde_json::json!({ "redeliver": true }),
+            )
+            .await?;
+        txn.commit().await?;
+        Ok(updated)
+    }
+
+    /// The e-mail addresses of the company's on-duty technicians.
+    pub async fn on_duty_emails(&self, company: &ScopedCompany) -> Result<Vec<String>> {
+        Ok(technician::Entity::find()
+            .select_only()
+            .column(technician::Column::Email)
+            .filter(technician::Column::CompanyId.eq(company.id()))
+            .filter(technician::Column::OnDuty.eq(true))
+            .order_by_asc(technician::Column::Email)
+            .into_tuple::<String>()
+            .all(self.connection())
+            .await?)
+    }
+
+    /// A technician's e-mail address, if the technician is the company's.
+    pub async fn technician_email(
+        &self,
+        company: &ScopedCompany,
+        technician_id: &str,
+    ) -> Result<Option<String>> {
+        Ok(technician::Entity::find_by_id(technician_id.to_owned())
+            .select_only()
+            .column(technician::Column::Email)
+            .filter(technician::Column::CompanyId.eq(company.id()))
+            .into_tuple::<String>()
+            .one(self.connection())
+            .await?)
+    }
+}
+
+async fn find_channel(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: &str,
+) -> Result<channel::Model> {
+    let found = channel::Entity::find_by_id(id.to_owned())
+        .filter(scope.condition(channel::Column::CompanyId))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("channel {id}")))?;
+    find_company(db, scope, &found.company_id)
+        .await
+        .map_err(|_| Error::NotFound(format!("channel {id}")))?;
+    Ok(found)
+}
