@@ -46,6 +46,8 @@ const IDLE: Duration = Duration::from_millis(250);
 const BATCH: usize = 500;
 /// Due deliveries read per look.
 const DUE_BATCH: u64 = 200;
+/// How much longer than one attempt's timeout a claim holds a delivery.
+const CLAIM_MARGIN_MS: i64 = 5_000;
 
 /// The context a channel's secret is encrypted under.
 pub fn secret_context(company_id: &str) -> String {
@@ -207,7 +209,10 @@ impl Notifier {
             if !self.take_slot(&row.channel_id) {
                 continue;
             }
-            let claim = now + i64::try_from(self.inner.timeout.as_millis()).unwrap_or(0) + 30_000;
+            // Held for one attempt and a margin; a server that dies holding it
+            // leaves it to the next look after that.
+            let claim =
+                now + i64::try_from(self.inner.timeout.as_millis()).unwrap_or(0) + CLAIM_MARGIN_MS;
             match self.inner.store.claim_delivery(&row, claim).await {
                 Ok(true) => {}
                 Ok(false) => {

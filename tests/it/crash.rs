@@ -29,12 +29,19 @@ struct Process {
     /// Whether this process drops the PostgreSQL schema when it goes.
     owns_schema: bool,
     child: Option<tokio::process::Child>,
+    /// Settings of the test's own, as environment variables.
+    env: Vec<(String, String)>,
 }
 
 impl Process {
     /// Starts the binary on a fresh SQLite data directory, or on a fresh
     /// PostgreSQL schema; answers the process and the first admin token.
     async fn start(postgres: bool) -> (Self, String) {
+        Self::start_with(postgres, Vec::new()).await
+    }
+
+    /// As [`Process::start`], with extra `ALERT_WHISPERER_*` settings.
+    async fn start_with(postgres: bool, env: Vec<(String, String)>) -> (Self, String) {
         let database = postgres.then(|| {
             (
                 postgres_url().expect("TEST_DATABASE_URL is set for postgres tests"),
@@ -47,6 +54,7 @@ impl Process {
             database,
             owns_schema: true,
             child: None,
+            env,
         };
         let mut child = process.spawn(Stdio::piped());
         let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
@@ -71,6 +79,7 @@ impl Process {
             database: self.database.clone(),
             owns_schema: false,
             child: None,
+            env: self.env.clone(),
         };
         replica.restart().await;
         replica
@@ -86,8 +95,13 @@ impl Process {
             .env("ALERT_WHISPERER_INGEST_RATE_LIMIT_PER_SECOND", "0")
             .env("ALERT_WHISPERER_WATCH_HEARTBEAT_SECONDS", "1")
             .stdout(stdout)
-            .stderr(Stdio::null())
+            .stderr(if std::env::var_os("AW_CRASH_STDERR").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .kill_on_drop(true);
+        command.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         match &self.database {
             Some((url, schema)) => command
                 .env("DATABASE_URL", url)
@@ -737,4 +751,219 @@ async fn sigkill_during_a_storm_loses_nothing_on_sqlite() {
 #[tokio::test]
 async fn sigkill_during_a_storm_loses_nothing_on_postgres() {
     sigkill_during_a_storm_loses_nothing_and_changes_no_answer(true).await;
+}
+
+/// SIGKILL while the notifier has a backlog: every incident an answer named
+/// is notified (the official Standard Webhooks verifier accepts each
+/// arrival), through exactly one delivery, and an arrival repeated after a
+/// kill carries the same idempotency id.
+async fn sigkill_during_a_notification_backlog_loses_no_notification(postgres: bool) {
+    if postgres && postgres_url().is_none() {
+        eprintln!("TEST_DATABASE_URL is not set: skipped");
+        return;
+    }
+    let Some(receivers) = crate::notifications::Receivers::start().await else {
+        return;
+    };
+    let (mut process, token) = Process::start_with(
+        postgres,
+        vec![
+            (
+                "ALERT_WHISPERER_NOTIFY_RETRY_BASE_MS".to_owned(),
+                "200".to_owned(),
+            ),
+            (
+                "ALERT_WHISPERER_NOTIFY_TIMEOUT_SECONDS".to_owned(),
+                "2".to_owned(),
+            ),
+        ],
+    )
+    .await;
+    let url = process.url();
+    let (company_id, key) = company(&url, &token, "Notified").await;
+    let mut notifications =
+        v1::notification_service_client::NotificationServiceClient::connect(url.clone())
+            .await
+            .unwrap();
+    let hook = notifications
+        .create_channel(authed(
+            &token,
+            v1::CreateChannelRequest {
+                company_id: company_id.clone(),
+                name: "hook".to_owned(),
+                config: Some(v1::create_channel_request::Config::Webhook(
+                    v1::WebhookChannelConfig {
+                        // Slow to answer: kills land while attempts are in flight.
+                        url: format!("{}/webhook/slow", receivers.http),
+                    },
+                )),
+                max_attempts: 20,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    receivers.set_secret(&hook.signing_secret);
+    notifications
+        .create_route(authed(
+            &token,
+            v1::CreateRouteRequest {
+                company_id: company_id.clone(),
+                name: "all".to_owned(),
+                events: vec![v1::NotifyEvent::Opened.into()],
+                max_priority: 4,
+                matchers: vec![],
+                levels: vec![v1::EscalationLevel {
+                    channel_ids: vec![hook.channel.unwrap().id],
+                    ..Default::default()
+                }],
+            },
+        ))
+        .await
+        .unwrap();
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut incidents = std::collections::BTreeSet::new();
+    for round in 0..4 {
+        // Batches of new incidents; the kill lands while they are being
+        // turned into deliveries and sent.
+        let sender = async {
+            for batch in 0..6 {
+                let alerts = (0..10)
+                    .map(|i| v1::AlertInput {
+                        // One signature per incident: a signature on many
+                        // assets would be a storm, notified once.
+                        asset: format!("host-{i}"),
+                        signature: format!("check_{round}_{batch}_{i}"),
+                        severity: 5,
+                        message: "down".to_owned(),
+                        tool_source: "crash-test".to_owned(),
+                        ..Default::default()
+                    })
+                    .collect();
+                let Ok(mut client) =
+                    v1::ingest_service_client::IngestServiceClient::connect(url.clone()).await
+                else {
+                    return;
+                };
+                match client
+                    .ingest_alerts(keyed(&key, v1::IngestAlertsRequest { alerts }))
+                    .await
+                {
+                    Ok(answer) => {
+                        for result in answer.into_inner().results {
+                            assert_eq!(result.outcome, AlertOutcome::NewIncident as i32);
+                            incidents.insert(result.incident_id);
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+        };
+        let kill_after = Duration::from_millis(rng.random_range(50..600));
+        tokio::select! {
+            () = sender => tokio::time::sleep(kill_after).await,
+            () = tokio::time::sleep(kill_after) => {}
+        }
+        process.kill().await;
+        process.restart().await;
+    }
+
+    // Every answered incident arrives, verified, under one delivery id.
+    let mut arrivals: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
+    for _ in 0..600 {
+        arrivals.clear();
+        for arrival in receivers.received(|l| l["kind"] == "http") {
+            let body: serde_json::Value =
+                serde_json::from_str(arrival["body"].as_str().unwrap()).unwrap();
+            let incident = body["data"]["incident"]["id"].as_str().unwrap().to_owned();
+            arrivals.entry(incident).or_default().push(arrival);
+        }
+        if incidents.iter().all(|id| arrivals.contains_key(id)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let missing: Vec<_> = incidents
+        .iter()
+        .filter(|id| !arrivals.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} answered incidents were never notified: {missing:?}",
+        missing.len(),
+        incidents.len()
+    );
+    assert!(
+        incidents.len() >= 10,
+        "the test sent too little: {}",
+        incidents.len()
+    );
+    let mut client = v1::notification_service_client::NotificationServiceClient::connect(url)
+        .await
+        .unwrap();
+    let mut deliveries = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_deliveries(authed(
+                &token,
+                v1::ListDeliveriesRequest {
+                    company_id: company_id.clone(),
+                    page_size: 500,
+                    page_token,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        deliveries.extend(page.deliveries);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let mut per_incident: HashMap<&str, usize> = HashMap::new();
+    for delivery in &deliveries {
+        *per_incident
+            .entry(delivery.incident_id.as_str())
+            .or_default() += 1;
+    }
+    for (incident, received) in &arrivals {
+        assert!(
+            received.iter().all(|a| a["verified"] == true),
+            "{received:?}"
+        );
+        let ids: std::collections::BTreeSet<_> = received
+            .iter()
+            .map(|a| a["headers"]["webhook-id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids.len(),
+            1,
+            "{incident}: one delivery id for every arrival: {ids:?}"
+        );
+        assert_eq!(
+            per_incident.get(incident.as_str()),
+            Some(&1),
+            "{incident}: exactly one delivery"
+        );
+    }
+    let repeated = arrivals.values().filter(|a| a.len() > 1).count();
+    eprintln!(
+        "{} incidents notified through {} deliveries; {repeated} arrived again after a kill",
+        arrivals.len(),
+        deliveries.len()
+    );
+}
+
+#[tokio::test]
+async fn sigkill_during_a_notification_backlog_loses_no_notification_on_sqlite() {
+    sigkill_during_a_notification_backlog_loses_no_notification(false).await;
+}
+
+#[tokio::test]
+async fn sigkill_during_a_notification_backlog_loses_no_notification_on_postgres() {
+    sigkill_during_a_notification_backlog_loses_no_notification(true).await;
 }

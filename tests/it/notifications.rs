@@ -54,17 +54,17 @@ fn python() -> Option<PathBuf> {
 }
 
 /// The receivers' process and what it printed.
-struct Receivers {
+pub(crate) struct Receivers {
     _child: tokio::process::Child,
     smtp_port: u16,
-    http: String,
+    pub(crate) http: String,
     dir: tempfile::TempDir,
     ca_pem: String,
     lines: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Receivers {
-    async fn start() -> Option<Receivers> {
+    pub(crate) async fn start() -> Option<Receivers> {
         let python = python()?;
         let dir = tempfile::tempdir().unwrap();
         let authority = Authority::new("notification test CA");
@@ -114,7 +114,7 @@ impl Receivers {
         })
     }
 
-    fn set_secret(&self, secret: &str) {
+    pub(crate) fn set_secret(&self, secret: &str) {
         std::fs::write(self.dir.path().join("secret"), secret).unwrap();
     }
 
@@ -128,7 +128,7 @@ impl Receivers {
     }
 
     /// What arrived so far that `wanted` picks.
-    fn received(&self, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+    pub(crate) fn received(&self, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
         self.lines
             .lock()
             .unwrap()

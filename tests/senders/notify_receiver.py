@@ -8,7 +8,9 @@ password "s3cret"), and an HTTP server:
                 and checks that the same body with one byte added fails;
 - /down/...     answers 500 while the file DIR/down exists, else 200;
 - /hang/...     answers only after 30 s;
-- anything else answers 200 (202 with PagerDuty's body under /pagerduty).
+- anything else answers 200 (202 with PagerDuty's body under /pagerduty);
+- a path ending in /slow answers 300 ms after it was recorded (a receiver
+  that is mid-answer when the server is killed).
 
 Each request or message is printed as one JSON line. The first line is
 "ready <smtp port> <http port>".
@@ -97,6 +99,8 @@ class Http(BaseHTTPRequestHandler):
             status, answer = 202, b'{"status":"success","message":"Event processed"}'
         record["status"] = status
         emit(record)
+        if self.path.endswith("/slow"):
+            time.sleep(0.3)
         try:
             self.send_response(status)
             self.send_header("content-type", "application/json")
