@@ -13,6 +13,12 @@
 //!   stream receives is timed against the send time of the alert that caused it
 //!   (carried in the alert message, which becomes the incident summary), and
 //!   every stream is checked for missing, repeated or reordered sequences.
+//! - `--mode notify`: incident-to-notification latency: alerts at a steady
+//!   `--rate`, each opening an incident, a route that sends every opened
+//!   incident to a signed webhook served by the load generator itself, and
+//!   with `--hang-receiver` a second channel on the same level whose receiver
+//!   never answers; prints the ingest rate and answer latency, and the time
+//!   from each answer to its notification's arrival.
 //! - `--mode storm`: noise reduction on a generated storm with a known answer:
 //!   the generator models the expected outcome of every alert, the incidents and
 //!   the noise reduction, sends the storm, and compares with the server's
@@ -56,6 +62,8 @@ enum Mode {
     Watch,
     /// Noise reduction of a generated storm with a known answer.
     Storm,
+    /// Incident-to-notification latency through a signed webhook channel.
+    Notify,
 }
 
 /// The server the load goes to.
@@ -167,6 +175,9 @@ struct Args {
     /// Storm: retried deliveries (same delivery id) per wave.
     #[arg(long, default_value_t = 10)]
     storm_retries: usize,
+    /// Notify: add a channel whose receiver never answers to the level.
+    #[arg(long)]
+    hang_receiver: bool,
 }
 
 impl Args {
@@ -889,6 +900,7 @@ async fn main() -> anyhow::Result<()> {
     match args.mode {
         Mode::Watch => return watch::run(&args, &setup(&args, args.companies).await?).await,
         Mode::Storm => return storm::run(&args).await,
+        Mode::Notify => return notify::run(&args).await,
         Mode::Batch if args.batch == 0 => bail!("--batch must be at least 1"),
         Mode::Webhook | Mode::Grpc | Mode::Batch => {}
     }
@@ -1006,6 +1018,233 @@ fn keyed<T>(key: &str, message: T) -> tonic::Request<T> {
         .metadata_mut()
         .insert("x-api-key", MetadataValue::try_from(key).unwrap());
     request
+}
+
+/// `--mode notify`: incident-to-notification latency.
+mod notify {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Arrivals at the fast receiver: incident id → µs since t0.
+    type Arrivals = Arc<Mutex<HashMap<String, u64>>>;
+
+    async fn serve_receivers(t0: Instant, arrivals: Arrivals) -> anyhow::Result<String> {
+        use axum::routing::post;
+        let fast = move |body: String| {
+            let arrivals = arrivals.clone();
+            async move {
+                let at = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(&body)
+                    && let Some(id) = value["data"]["incident"]["id"].as_str()
+                {
+                    arrivals.lock().unwrap().entry(id.to_owned()).or_insert(at);
+                }
+                "ok"
+            }
+        };
+        let hang = |_: String| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            "late"
+        };
+        let app = axum::Router::new()
+            .route("/fast", post(fast))
+            .route("/hang", post(hang));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(format!("http://{address}"))
+    }
+
+    async fn webhook_channel(
+        client: &mut v1::notification_service_client::NotificationServiceClient<
+            tonic::transport::Channel,
+        >,
+        args: &Args,
+        company_id: &str,
+        name: &str,
+        url: String,
+    ) -> anyhow::Result<String> {
+        Ok(client
+            .create_channel(authed(
+                args.token(),
+                v1::CreateChannelRequest {
+                    company_id: company_id.to_owned(),
+                    name: name.to_owned(),
+                    config: Some(v1::create_channel_request::Config::Webhook(
+                        v1::WebhookChannelConfig { url },
+                    )),
+                    max_attempts: 1,
+                },
+            ))
+            .await
+            .context("create channel")?
+            .into_inner()
+            .channel
+            .context("channel")?
+            .id)
+    }
+
+    pub(super) async fn run(args: &Args) -> anyhow::Result<()> {
+        if args.rate == 0 {
+            bail!("--rate must be at least 1");
+        }
+        let company = setup(args, 1).await?.remove(0);
+        let t0 = Instant::now();
+        let arrivals: Arrivals = Arc::default();
+        let receivers = serve_receivers(t0, arrivals.clone()).await?;
+        let mut client = v1::notification_service_client::NotificationServiceClient::new(
+            channel(&args.url).await?,
+        );
+        let mut channel_ids = vec![
+            webhook_channel(
+                &mut client,
+                args,
+                &company.id,
+                "fast",
+                format!("{receivers}/fast"),
+            )
+            .await?,
+        ];
+        if args.hang_receiver {
+            channel_ids.push(
+                webhook_channel(
+                    &mut client,
+                    args,
+                    &company.id,
+                    "hang",
+                    format!("{receivers}/hang"),
+                )
+                .await?,
+            );
+        }
+        client
+            .create_route(authed(
+                args.token(),
+                v1::CreateRouteRequest {
+                    company_id: company.id.clone(),
+                    name: "every incident".to_owned(),
+                    events: vec![v1::NotifyEvent::Opened.into()],
+                    max_priority: 4,
+                    matchers: vec![],
+                    levels: vec![v1::EscalationLevel {
+                        channel_ids,
+                        ..Default::default()
+                    }],
+                },
+            ))
+            .await
+            .context("create route")?;
+        println!(
+            "loadgen: mode=Notify rate={}/s seconds={} hang_receiver={}",
+            args.rate, args.seconds, args.hang_receiver
+        );
+
+        // One alert per tick, each a signature of its own (a new incident,
+        // never a storm); the answer's time is the incident's opening.
+        let answered: Arc<Mutex<Vec<(String, u64, u32)>>> = Arc::default();
+        let errors = Arc::new(AtomicU64::new(0));
+        let ingest = v1::ingest_service_client::IngestServiceClient::new(channel(&args.url).await?);
+        let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / args.rate));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let deadline = Instant::now() + Duration::from_secs(args.seconds);
+        let mut tasks = Vec::new();
+        let mut serial = 0u64;
+        while Instant::now() < deadline {
+            ticker.tick().await;
+            serial += 1;
+            let mut ingest = ingest.clone();
+            let key = company.key.clone();
+            let answered = answered.clone();
+            let errors = errors.clone();
+            tasks.push(tokio::spawn(async move {
+                let sent = Instant::now();
+                let result = ingest
+                    .ingest_alert(keyed(
+                        &key,
+                        v1::IngestAlertRequest {
+                            alert: Some(v1::AlertInput {
+                                asset: format!("host-{:03}", serial % 200),
+                                signature: format!("notify_bench_{serial}"),
+                                severity: v1::Severity::High.into(),
+                                message: "notification benchmark".to_owned(),
+                                tool_source: "loadgen".to_owned(),
+                                ..Default::default()
+                            }),
+                        },
+                    ))
+                    .await;
+                let took = u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX);
+                match result.map(|r| r.into_inner().result) {
+                    Ok(Some(result)) if !result.incident_id.is_empty() => {
+                        let at = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        answered
+                            .lock()
+                            .unwrap()
+                            .push((result.incident_id, at, took));
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        let sending = t0.elapsed();
+        for task in tasks {
+            task.await?;
+        }
+        let answered = std::mem::take(&mut *answered.lock().unwrap());
+        // Wait for the notifications (at most 30 s after the last answer).
+        let wait_until = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < wait_until {
+            let arrived = arrivals.lock().unwrap().len();
+            if arrived >= answered.len() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let arrivals = arrivals.lock().unwrap().clone();
+        let mut answer_us: Vec<u32> = answered.iter().map(|(_, _, took)| *took).collect();
+        answer_us.sort_unstable();
+        let mut delivery_us: Vec<u32> = answered
+            .iter()
+            .filter_map(|(id, at, _)| {
+                arrivals
+                    .get(id)
+                    .map(|arrived| u32::try_from(arrived.saturating_sub(*at)).unwrap_or(u32::MAX))
+            })
+            .collect();
+        delivery_us.sort_unstable();
+        // percentile() answers milliseconds of microsecond samples.
+        let ms = percentile;
+        println!(
+            "notify: incidents opened {} in {:.1} s ({:.1}/min), errors {}; answer p50 {:.1} ms p99 {:.1} ms",
+            answered.len(),
+            sending.as_secs_f64(),
+            answered.len() as f64 * 60.0 / sending.as_secs_f64(),
+            errors.load(Ordering::Relaxed),
+            ms(&answer_us, 0.5),
+            ms(&answer_us, 0.99),
+        );
+        println!(
+            "notify: notified {} of {}; answer → notification p50 {:.1} ms p99 {:.1} ms max {:.1} ms",
+            delivery_us.len(),
+            answered.len(),
+            ms(&delivery_us, 0.5),
+            ms(&delivery_us, 0.99),
+            delivery_us
+                .last()
+                .map_or(0.0, |max| f64::from(*max) / 1000.0),
+        );
+        if delivery_us.len() < answered.len() {
+            bail!(
+                "{} opened incidents were not notified within 30 s",
+                answered.len() - delivery_us.len()
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `--mode watch`: alert-to-stream latency and stream completeness.

@@ -204,7 +204,12 @@ impl Notifier {
     /// Starts an attempt of every due delivery whose channel has room.
     async fn send_due(&self) -> Result<()> {
         let now = now_ms();
-        let due = self.inner.store.due_deliveries(now, DUE_BATCH).await?;
+        let busy = self.busy_channels();
+        let due = self
+            .inner
+            .store
+            .due_deliveries(now, &busy, DUE_BATCH)
+            .await?;
         for row in due {
             if !self.take_slot(&row.channel_id) {
                 continue;
@@ -236,6 +241,20 @@ impl Notifier {
             });
         }
         Ok(())
+    }
+
+    /// The channels with every slot taken.
+    fn busy_channels(&self) -> Vec<String> {
+        let in_flight = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        in_flight
+            .iter()
+            .filter(|(_, count)| **count >= self.inner.per_channel)
+            .map(|(channel, _)| channel.clone())
+            .collect()
     }
 
     fn take_slot(&self, channel_id: &str) -> bool {

@@ -459,12 +459,22 @@ impl Store {
     }
 
     /// Pending deliveries due at `now` that no notifier holds, oldest due
-    /// first.
-    pub async fn due_deliveries(&self, now: i64, limit: u64) -> Result<Vec<delivery::Model>> {
-        Ok(delivery::Entity::find()
+    /// first, of channels other than `busy` (those with no room for another
+    /// attempt: their backlog must not hide the other channels' deliveries).
+    pub async fn due_deliveries(
+        &self,
+        now: i64,
+        busy: &[String],
+        limit: u64,
+    ) -> Result<Vec<delivery::Model>> {
+        let mut query = delivery::Entity::find()
             .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_i16()))
             .filter(delivery::Column::NextAttemptAt.lte(now))
-            .filter(delivery::Column::ClaimedUntil.lte(now))
+            .filter(delivery::Column::ClaimedUntil.lte(now));
+        if !busy.is_empty() {
+            query = query.filter(delivery::Column::ChannelId.is_not_in(busy.iter().cloned()));
+        }
+        Ok(query
             .order_by_asc(delivery::Column::NextAttemptAt)
             .limit(limit)
             .all(self.connection())
