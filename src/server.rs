@@ -214,6 +214,7 @@ impl Server {
             "alertwhisperer.v1.RunbookService",
             "alertwhisperer.v1.ComplianceService",
             "alertwhisperer.v1.TenantService",
+            "alertwhisperer.v1.NotificationService",
         ] {
             self.health
                 .set_service_status(service, tonic_health::ServingStatus::Serving)

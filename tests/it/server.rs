@@ -16,7 +16,7 @@ use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 use crate::harness::{Backend, TestServer, authed};
 
 #[tokio::test]
-async fn reflection_lists_the_six_services() {
+async fn reflection_lists_the_seven_services() {
     let server = TestServer::start(Backend::Sqlite).await;
     let mut client = ServerReflectionClient::new(server.channel().await);
     let request = ServerReflectionRequest {
@@ -46,6 +46,7 @@ async fn reflection_lists_the_six_services() {
             "alertwhisperer.v1.CorrelationService",
             "alertwhisperer.v1.IncidentService",
             "alertwhisperer.v1.IngestService",
+            "alertwhisperer.v1.NotificationService",
             "alertwhisperer.v1.RunbookService",
             "alertwhisperer.v1.TenantService",
         ]

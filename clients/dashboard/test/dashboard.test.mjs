@@ -6,7 +6,8 @@
 // Steps: a wrong token is refused; sign in; create a company in the UI and read its API key,
 // webhook URL and curl example from the page; send an alert to the webhook from this process;
 // the incident appears in the open page without a reload; acknowledge it in the UI; its status
-// becomes acknowledged; the overview's KPI charts show the company's bars, and a second alert's
+// becomes acknowledged; the incident page lists the notifications a route sent to a webhook of
+// this process, delivered, and Redeliver sends one again under the same webhook-id; the overview's KPI charts show the company's bars, and a second alert's
 // event refreshes them; the Compliance view of the company renders, and Sync answers that the
 // company has no AWS role (FAILED_PRECONDITION). Then, with $AW_MOTO_URL (the server's AWS
 // endpoint, the repo's moto emulator; scripts/test-clients starts both): give the company an AWS
@@ -18,6 +19,7 @@
 // page and the incident's list show its outcome. Screenshots (overview.png, compliance.png, executions.png) go to
 // $AW_TEST_OUTPUT (default clients/dashboard/test-output).
 import assert from "node:assert/strict";
+import http from "node:http";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -116,6 +118,21 @@ async function step(name, fn) {
 }
 const byTestId = (id) => page.locator(`[data-testid="${id}"]`);
 
+// A webhook receiver of this test, for the notifications of the test company.
+const received = [];
+const receiver = http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => (body += chunk));
+  req.on("end", () => {
+    received.push({ id: req.headers["webhook-id"], body: JSON.parse(body) });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end("{}");
+  });
+});
+await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+const receiverUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+receiver.unref();
+
 const companyName = `dashboard-test-${Date.now()}`;
 let apiKey = "";
 let companyId = "";
@@ -162,6 +179,22 @@ await step("select the company and open the incident list", async () => {
   await byTestId("filter-status").selectOption("");
 });
 
+await step("a route sends the company's opened and acknowledged incidents to a webhook of this test", async () => {
+  const { channel } = await api.notifications.createChannel({
+    companyId,
+    name: "dashboard test hook",
+    config: { case: "webhook", value: { url: receiverUrl } },
+  });
+  await api.notifications.createRoute({
+    companyId,
+    name: "dashboard test",
+    // NOTIFY_EVENT_OPENED, NOTIFY_EVENT_ACKNOWLEDGED
+    events: [1, 3],
+    maxPriority: 4,
+    levels: [{ channelIds: [channel.id], delaySeconds: 0 }],
+  });
+});
+
 await step("send an alert to the webhook (seed payload, X-API-Key)", async () => {
   const response = await fetch(`${baseUrl}/api/webhooks/alerts`, {
     method: "POST",
@@ -201,6 +234,30 @@ await step("acknowledge it in the UI; its status becomes acknowledged", async ()
     { timeout: 10_000 },
   );
   await page.locator('[data-testid="timeline-entry"][data-kind="acknowledged"]').first().waitFor({ timeout: 10_000 });
+});
+
+await step("the incident page lists its notifications delivered; Redeliver sends one again under its id", async () => {
+  const delivered = '[data-testid="delivery-row"][data-status="delivered"]';
+  await page.waitForFunction((selector) => document.querySelectorAll(selector).length === 2, delivered, { timeout: 15_000 });
+  const ours = received.filter((r) => r.body.data.incident.id === incidentId);
+  assert.deepEqual(ours.map((r) => r.body.type).sort(), ["incident.acknowledged", "incident.opened"]);
+  const row = page.locator(delivered).first();
+  const deliveryId = (await row.getAttribute("data-delivery-id")) ?? "";
+  assert.ok(deliveryId);
+  await row.locator('[data-testid="delivery-redeliver"]').click();
+  const deadline = Date.now() + 15_000;
+  while (received.filter((r) => r.id === deliveryId).length < 2) {
+    assert.ok(Date.now() < deadline, "the redelivery did not arrive");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await page.waitForFunction(
+    (id) => {
+      const tr = document.querySelector(`[data-delivery-id="${id}"]`);
+      return tr?.getAttribute("data-status") === "delivered" && tr.querySelectorAll("td")[4]?.textContent === "2";
+    },
+    deliveryId,
+    { timeout: 15_000 },
+  );
 });
 
 await step("the incident list shows it acknowledged", async () => {

@@ -11,6 +11,7 @@ import { ComplianceService } from "./gen/alertwhisperer/v1/compliance_service_pb
 import { CorrelationService } from "./gen/alertwhisperer/v1/correlation_service_pb.js";
 import { IncidentService } from "./gen/alertwhisperer/v1/incident_service_pb.js";
 import { IngestService } from "./gen/alertwhisperer/v1/ingest_service_pb.js";
+import { NotificationService } from "./gen/alertwhisperer/v1/notification_service_pb.js";
 import { RunbookService } from "./gen/alertwhisperer/v1/runbook_service_pb.js";
 import { TenantService } from "./gen/alertwhisperer/v1/tenant_service_pb.js";
 
@@ -24,6 +25,7 @@ export * from "./gen/alertwhisperer/v1/incident_service_pb.js";
 export * from "./gen/alertwhisperer/v1/ingest_service_pb.js";
 export * from "./gen/alertwhisperer/v1/instance_pb.js";
 export * from "./gen/alertwhisperer/v1/matcher_pb.js";
+export * from "./gen/alertwhisperer/v1/notification_service_pb.js";
 export * from "./gen/alertwhisperer/v1/runbook_pb.js";
 export * from "./gen/alertwhisperer/v1/runbook_service_pb.js";
 export * from "./gen/alertwhisperer/v1/tenant_service_pb.js";
@@ -37,6 +39,7 @@ export interface AlertWhispererClient {
   correlation: Client<typeof CorrelationService>;
   incidents: Client<typeof IncidentService>;
   ingest: Client<typeof IngestService>;
+  notifications: Client<typeof NotificationService>;
   runbooks: Client<typeof RunbookService>;
   tenants: Client<typeof TenantService>;
 }
@@ -74,6 +77,7 @@ export function createClient(baseUrl: string, token: string): AlertWhispererClie
     correlation: createConnectClient(CorrelationService, transport),
     incidents: createConnectClient(IncidentService, transport),
     ingest: createConnectClient(IngestService, transport),
+    notifications: createConnectClient(NotificationService, transport),
     runbooks: createConnectClient(RunbookService, transport),
     tenants: createConnectClient(TenantService, transport),
   };

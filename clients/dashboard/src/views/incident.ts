@@ -1,5 +1,6 @@
 // One incident: GetIncident (alerts, timeline) and the actions acknowledge, assign, resolve,
-// reopen and comment; its runbook executions and "Run runbook" (incident-runbooks.ts). Its
+// reopen and comment; its runbook executions and "Run runbook" (incident-runbooks.ts), its
+// notifications (incident-notifications.ts). Its
 // company's stream stays open while the page shows; events of this incident fetch it (and its
 // executions) again.
 import {
@@ -13,6 +14,7 @@ import type { Alert, GetIncidentResponse, Incident, IncidentEvent, Technician } 
 import type { Ctx, View } from "../context.js";
 import { debounce, field, h, mount, remount } from "../dom.js";
 import { pageHeader, placeholder, priorityBadge, statusBadge, timeElement } from "./common.js";
+import { incidentNotifications } from "./incident-notifications.js";
 import { incidentRunbooks } from "./incident-runbooks.js";
 
 const alertStatusNames: Record<number, string> = { 1: "firing", 2: "acknowledged", 3: "resolved" };
@@ -42,6 +44,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
   const comment = h("textarea", { rows: "2", maxlength: "4096", required: true, testid: "comment-text" });
 
   const runbooks = incidentRunbooks(ctx, incidentId);
+  const notifications = incidentNotifications(ctx, incidentId);
 
   const technicianName = (id: string) => {
     if (!id) return "unassigned";
@@ -279,6 +282,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
       runbooks.form,
       alertsTable(data.alerts, data.alertsTruncated),
       timeline(data.timeline),
+      notifications.element,
     );
     document.title = `${incident.summary || incident.signature} · Alert Whisperer`;
   };
@@ -288,7 +292,10 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
       data = await ctx.client.incidents.getIncident({ incidentId });
       loadError = "";
       const companyId = data.incident?.companyId;
-      if (companyId) ctx.pinStream(companyId);
+      if (companyId) {
+        ctx.pinStream(companyId);
+        void notifications.load(companyId);
+      }
       if (data.incident) runbooks.setIncident(data.incident);
     } catch (error) {
       loadError = `Cannot load the incident: ${errorText(error)}`;
@@ -336,6 +343,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     dispose: () => {
       disposed = true;
       unsubscribe();
+      notifications.dispose();
     },
   };
 }
