@@ -1132,6 +1132,7 @@ mod notify {
                         channel_ids,
                         ..Default::default()
                     }],
+                    ..Default::default()
                 },
             ))
             .await

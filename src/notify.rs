@@ -161,7 +161,10 @@ impl Notifier {
                     else {
                         continue;
                     };
-                    for route in routes.iter().filter(|r| r.wants(change, &event.incident)) {
+                    for route in routes
+                        .iter()
+                        .filter(|r| r.wants(change, &event.incident) && r.active_at(event.at))
+                    {
                         for (index, level) in route.levels_for(change).iter().enumerate() {
                             for (position, channel_id) in level.channel_ids.iter().enumerate() {
                                 deliveries.push(NewDelivery {

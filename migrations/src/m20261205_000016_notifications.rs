@@ -41,6 +41,8 @@ enum NotificationRoutes {
     MaxPriority,
     Matchers,
     Levels,
+    Windows,
+    TimeZone,
     CreatedBy,
     CreatedAt,
 }
@@ -120,6 +122,8 @@ impl MigrationTrait for Migration {
                     .col(small_integer(NotificationRoutes::MaxPriority))
                     .col(text(NotificationRoutes::Matchers))
                     .col(text(NotificationRoutes::Levels))
+                    .col(text(NotificationRoutes::Windows).default("[]"))
+                    .col(string_len(NotificationRoutes::TimeZone, 64).default("UTC"))
                     .col(text(NotificationRoutes::CreatedBy))
                     .col(big_integer(NotificationRoutes::CreatedAt))
                     .to_owned(),

@@ -271,6 +271,78 @@ pub struct Level {
     pub to_assigned_technician: bool,
 }
 
+/// A weekly window: on `weekdays` (1 Monday … 7 Sunday; empty: every
+/// day), from `start` to `end` minutes after local midnight; an end at or
+/// before the start runs into the next day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// Days it starts on.
+    pub weekdays: Vec<u8>,
+    /// Start, minutes after midnight (0–1439).
+    pub start: u16,
+    /// End, minutes after midnight (1–1440).
+    pub end: u16,
+}
+
+/// Most windows a route may have.
+pub const MAX_WINDOWS: usize = 14;
+
+impl Window {
+    /// Parses "HH:MM" for `field`; `end` allows "24:00".
+    pub fn minutes(field: &str, text: &str, end: bool) -> Result<u16> {
+        let invalid = || {
+            Error::invalid(
+                field,
+                if end {
+                    "must be HH:MM between 00:01 and 24:00"
+                } else {
+                    "must be HH:MM between 00:00 and 23:59"
+                },
+            )
+        };
+        let (hours, minutes) = text.trim().split_once(':').ok_or_else(invalid)?;
+        if hours.len() != 2 || minutes.len() != 2 {
+            return Err(invalid());
+        }
+        let hours: u16 = hours.parse().map_err(|_| invalid())?;
+        let minutes: u16 = minutes.parse().map_err(|_| invalid())?;
+        let total = hours * 60 + minutes;
+        let valid = minutes < 60
+            && if end {
+                (1..=1440).contains(&total)
+            } else {
+                total < 1440
+            };
+        if valid { Ok(total) } else { Err(invalid()) }
+    }
+
+    /// "HH:MM" of minutes after midnight.
+    pub fn text(minutes: u16) -> String {
+        format!("{:02}:{:02}", minutes / 60, minutes % 60)
+    }
+
+    fn starts_on(&self, weekday: u8) -> bool {
+        self.weekdays.is_empty() || self.weekdays.contains(&weekday)
+    }
+
+    /// Whether local `weekday` (1–7) at `minute` after midnight is inside.
+    fn contains(&self, weekday: u8, minute: u16) -> bool {
+        if self.start < self.end {
+            self.starts_on(weekday) && (self.start..self.end).contains(&minute)
+        } else {
+            let yesterday = if weekday == 1 { 7 } else { weekday - 1 };
+            (self.starts_on(weekday) && minute >= self.start)
+                || (self.starts_on(yesterday) && minute < self.end)
+        }
+    }
+}
+
+/// The time zone of an IANA name, for `field`.
+pub fn time_zone(field: &str, name: &str) -> Result<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name)
+        .map_err(|_| Error::invalid(field, format!("{name:?} is not an IANA time zone")))
+}
+
 /// A route, as the notifier uses it.
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -284,6 +356,10 @@ pub struct Route {
     pub matchers: Vec<Matcher>,
     /// Levels, first first.
     pub levels: Vec<Level>,
+    /// When it applies; empty for always.
+    pub windows: Vec<Window>,
+    /// The windows' time zone (UTC if the stored name is unknown).
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 /// The fields route matchers may name.
@@ -324,6 +400,24 @@ impl AlertFields for IncidentFields<'_> {
 }
 
 impl Route {
+    /// Whether a change at `at_ms` falls inside one of the route's windows
+    /// (always, without windows).
+    pub fn active_at(&self, at_ms: i64) -> bool {
+        if self.windows.is_empty() {
+            return true;
+        }
+        let Ok(at) = jiff::Timestamp::from_millisecond(at_ms) else {
+            return false;
+        };
+        let local = at.to_zoned_datetime(self.time_zone.clone());
+        let weekday = u8::try_from(local.weekday().to_monday_one_offset()).unwrap_or(1);
+        let minute =
+            u16::from(local.hour().unsigned_abs()) * 60 + u16::from(local.minute().unsigned_abs());
+        self.windows
+            .iter()
+            .any(|window| window.contains(weekday, minute))
+    }
+
     /// Whether the route notifies on this change of this incident.
     pub fn wants(&self, event: NotifyEvent, incident: &Incident) -> bool {
         self.events.contains(&event)
@@ -739,7 +833,54 @@ mod tests {
                     to_assigned_technician: false,
                 },
             ],
+            windows: vec![],
+            time_zone: jiff::tz::TimeZone::UTC,
         }
+    }
+
+    #[test]
+    fn windows_apply_in_the_routes_time_zone_and_run_past_midnight() {
+        let ms = |text: &str| text.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let mut office = route(&[NotifyEvent::Opened], 4, vec![]);
+        office.time_zone = time_zone("time_zone", "Europe/Berlin").unwrap();
+        office.windows = vec![Window {
+            weekdays: vec![1, 2, 3, 4, 5],
+            start: Window::minutes("s", "08:00", false).unwrap(),
+            end: Window::minutes("e", "18:00", true).unwrap(),
+        }];
+        // Monday 2026-12-07 07:30 UTC is 08:30 in Berlin (CET, UTC+1).
+        assert!(office.active_at(ms("2026-12-07T07:30:00Z")));
+        assert!(!office.active_at(ms("2026-12-07T06:30:00Z")));
+        assert!(
+            !office.active_at(ms("2026-12-07T17:00:00Z")),
+            "18:00 is the end, exclusive"
+        );
+        // Saturday.
+        assert!(!office.active_at(ms("2026-12-05T10:00:00Z")));
+        // Nights from Friday 22:00 until Saturday 06:00, in New York.
+        let mut nights = office.clone();
+        nights.time_zone = time_zone("time_zone", "America/New_York").unwrap();
+        nights.windows = vec![Window {
+            weekdays: vec![5],
+            start: Window::minutes("s", "22:00", false).unwrap(),
+            end: Window::minutes("e", "06:00", true).unwrap(),
+        }];
+        // Friday 2026-12-04 23:00 EST = Saturday 04:00 UTC.
+        assert!(nights.active_at(ms("2026-12-05T04:00:00Z")));
+        // Saturday 05:59 EST.
+        assert!(nights.active_at(ms("2026-12-05T10:59:00Z")));
+        // Saturday 06:00 EST ends it; Saturday 23:00 EST is not a Friday night.
+        assert!(!nights.active_at(ms("2026-12-05T11:00:00Z")));
+        assert!(!nights.active_at(ms("2026-12-06T04:00:00Z")));
+        assert!(
+            route(&[NotifyEvent::Opened], 4, vec![]).active_at(0),
+            "no windows: always"
+        );
+        assert!(Window::minutes("e", "24:00", true).is_ok());
+        assert!(Window::minutes("s", "24:00", false).is_err());
+        assert!(Window::minutes("s", "8:00", false).is_err());
+        assert!(Window::minutes("s", "08:60", false).is_err());
+        assert!(time_zone("time_zone", "Mars/Olympus").is_err());
     }
 
     #[test]

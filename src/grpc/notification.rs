@@ -10,8 +10,9 @@ use crate::domain::correlation::Matcher;
 use crate::domain::ingest::is_http_url;
 use crate::domain::notification::{
     ChannelConfig, ChannelKind, DEFAULT_MAX_ATTEMPTS, DeliveryStatus, EmailConfig, Level,
-    MAX_ATTEMPTS, MAX_DELAY_SECONDS, MAX_LEVELS, MAX_RECIPIENTS, MAX_URL_CHARS, NotifyEvent,
-    PAGERDUTY_EVENTS_URL, SmtpSecurity, check_route_matcher, new_signing_secret,
+    MAX_ATTEMPTS, MAX_DELAY_SECONDS, MAX_LEVELS, MAX_RECIPIENTS, MAX_URL_CHARS, MAX_WINDOWS,
+    NotifyEvent, PAGERDUTY_EVENTS_URL, SmtpSecurity, Window, check_route_matcher,
+    new_signing_secret,
 };
 use crate::domain::tenant::{Role, validate_name};
 use crate::error::{Error, Result};
@@ -94,8 +95,69 @@ fn route_message(row: notification_route::Model) -> v1::Route {
                 to_assigned_technician: level.to_assigned_technician,
             })
             .collect(),
+        windows: route
+            .windows
+            .iter()
+            .map(|window| v1::TimeWindow {
+                weekdays: window.weekdays.iter().map(|d| i32::from(*d)).collect(),
+                start_time: Window::text(window.start),
+                end_time: Window::text(window.end),
+            })
+            .collect(),
+        time_zone: row.time_zone,
         create_time: Some(timestamp(row.created_at)),
     }
+}
+
+/// A route's windows and time zone from a request.
+fn windows_of(windows: &[v1::TimeWindow], time_zone: &str) -> Result<(Vec<Window>, String)> {
+    let time_zone = if time_zone.trim().is_empty() {
+        "UTC".to_owned()
+    } else {
+        time_zone.trim().to_owned()
+    };
+    if time_zone.len() > 64 {
+        return Err(Error::invalid("time_zone", "must be at most 64 characters"));
+    }
+    crate::domain::notification::time_zone("time_zone", &time_zone)?;
+    if windows.len() > MAX_WINDOWS {
+        return Err(Error::invalid(
+            "windows",
+            format!("at most {MAX_WINDOWS} windows"),
+        ));
+    }
+    let windows = windows
+        .iter()
+        .enumerate()
+        .map(|(index, window)| {
+            let field = format!("windows[{index}]");
+            let mut weekdays = Vec::with_capacity(window.weekdays.len());
+            for (position, day) in window.weekdays.iter().enumerate() {
+                let day = u8::try_from(*day)
+                    .ok()
+                    .filter(|d| (1..=7).contains(d))
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            &format!("{field}.weekdays[{position}]"),
+                            "must be 1 (Monday) to 7 (Sunday)",
+                        )
+                    })?;
+                if weekdays.contains(&day) {
+                    return Err(Error::invalid(
+                        &format!("{field}.weekdays[{position}]"),
+                        "is listed twice",
+                    ));
+                }
+                weekdays.push(day);
+            }
+            Ok(Window {
+                weekdays,
+                start: Window::minutes(&format!("{field}.start_time"), &window.start_time, false)?,
+                end: Window::minutes(&format!("{field}.end_time"), &window.end_time, true)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((windows, time_zone))
 }
 
 fn delivery_message(row: notification_delivery::Model) -> v1::Delivery {
@@ -489,6 +551,7 @@ impl NotificationService for NotificationHandler {
             _ => return Err(Error::invalid("max_priority", "must be between 1 and 4").into()),
         };
         let matchers: Vec<Matcher> = matchers_of("matchers", &body.matchers, false)?;
+        let (windows, time_zone) = windows_of(&body.windows, &body.time_zone)?;
         for (index, matcher) in matchers.iter().enumerate() {
             check_route_matcher(&format!("matchers[{index}]"), matcher)?;
         }
@@ -579,6 +642,8 @@ impl NotificationService for NotificationHandler {
                     max_priority,
                     matchers,
                     levels,
+                    windows,
+                    time_zone,
                 },
             )
             .await?;

@@ -18,7 +18,7 @@ use super::tenant::{Audit, find_company, name_taken};
 use super::{Page, Scope, ScopedCompany, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::Matcher;
 use crate::domain::notification::{
-    ChannelConfig, DeliveryStatus, Level, Notice, NotifyEvent, Route,
+    ChannelConfig, DeliveryStatus, Level, Notice, NotifyEvent, Route, Window,
 };
 use crate::error::{Error, Result};
 
@@ -54,6 +54,10 @@ pub struct NewRoute {
     pub matchers: Vec<Matcher>,
     /// Levels.
     pub levels: Vec<Level>,
+    /// When it applies.
+    pub windows: Vec<Window>,
+    /// The windows' IANA time zone.
+    pub time_zone: String,
 }
 
 /// Filters of ListDeliveries.
@@ -111,6 +115,8 @@ pub fn route_of(row: &route::Model) -> Route {
             .map(Matcher::restored)
             .collect(),
         levels: serde_json::from_str(&row.levels).unwrap_or_default(),
+        windows: serde_json::from_str(&row.windows).unwrap_or_default(),
+        time_zone: jiff::tz::TimeZone::get(&row.time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
     }
 }
 
@@ -289,6 +295,8 @@ impl Store {
             max_priority: Set(i16::from(new.max_priority)),
             matchers: Set(to_json(&new.matchers)?),
             levels: Set(to_json(&new.levels)?),
+            windows: Set(to_json(&new.windows)?),
+            time_zone: Set(new.time_zone.clone()),
             created_by: Set(audit.actor.clone()),
             created_at: Set(now_ms()),
         }

@@ -817,6 +817,7 @@ async fn sigkill_during_a_notification_backlog_loses_no_notification(postgres: b
                     channel_ids: vec![hook.channel.unwrap().id],
                     ..Default::default()
                 }],
+                ..Default::default()
             },
         ))
         .await

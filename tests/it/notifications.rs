@@ -27,6 +27,7 @@ crate::on_both_backends!(
     escalation_reaches_level_two_only_while_nobody_acknowledges,
     failing_hanging_and_refused_receivers_retry_dead_letter_and_redeliver,
     notification_rpcs_validate_and_refuse_other_tenants_ids,
+    routes_notify_only_inside_their_time_windows,
 );
 
 type Notifications = v1::notification_service_client::NotificationServiceClient<Channel>;
@@ -237,6 +238,7 @@ async fn create_route(
                 max_priority,
                 matchers: vec![],
                 levels,
+                ..Default::default()
             },
         ))
         .await
@@ -949,9 +951,40 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
             max_priority: 0,
             matchers: vec![],
             levels,
+            windows: vec![],
+            time_zone: String::new(),
         };
     for (request, field) in [
         (route_request(&acme, vec![]), "levels"),
+        (
+            v1::CreateRouteRequest {
+                time_zone: "Mars/Olympus_Mons".to_owned(),
+                ..route_request(&acme, vec![level(&hook, 0)])
+            },
+            "time_zone",
+        ),
+        (
+            v1::CreateRouteRequest {
+                windows: vec![v1::TimeWindow {
+                    weekdays: vec![8],
+                    start_time: "08:00".to_owned(),
+                    end_time: "18:00".to_owned(),
+                }],
+                ..route_request(&acme, vec![level(&hook, 0)])
+            },
+            "windows[0].weekdays[0]",
+        ),
+        (
+            v1::CreateRouteRequest {
+                windows: vec![v1::TimeWindow {
+                    weekdays: vec![],
+                    start_time: "8am".to_owned(),
+                    end_time: "18:00".to_owned(),
+                }],
+                ..route_request(&acme, vec![level(&hook, 0)])
+            },
+            "windows[0].start_time",
+        ),
         (
             route_request(&acme, vec![level(&globex_hook, 0)]),
             "levels[0].channel_ids[0]",
@@ -1163,4 +1196,88 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
 fn not_found<T: std::fmt::Debug>(result: Result<tonic::Response<T>, tonic::Status>, what: &str) {
     let status = result.expect_err(what);
     assert_eq!(status.code(), Code::NotFound, "{what}: {status:?}");
+}
+
+/// "HH:MM" of the UTC time `minutes_from_now` minutes from now.
+fn utc_clock(minutes_from_now: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let minute = (i64::try_from(now / 60).unwrap() + minutes_from_now).rem_euclid(1440);
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+async fn routes_notify_only_inside_their_time_windows(backend: Backend) {
+    let Some(receivers) = Receivers::start().await else {
+        return;
+    };
+    let server = start_server(backend, |_| {}).await;
+    let acme = tenant(&server, "Acme").await;
+    let inside = create_channel(
+        &server,
+        &acme,
+        "inside",
+        webhook(format!("{}/inside", receivers.http)),
+        0,
+    )
+    .await;
+    let outside = create_channel(
+        &server,
+        &acme,
+        "outside",
+        webhook(format!("{}/outside", receivers.http)),
+        0,
+    )
+    .await;
+    let mut client = notifications(&server).await;
+    // One route for a window around now, one for a window half a day away;
+    // both in a time zone other than UTC (Asia/Kolkata, UTC+5:30), with
+    // windows written in its local time.
+    let kolkata = |minutes: i64| utc_clock(minutes + 330);
+    for (name, channel, start, end) in [
+        ("now", &inside, kolkata(-30), kolkata(30)),
+        ("later", &outside, kolkata(600), kolkata(660)),
+    ] {
+        let route = client
+            .create_route(authed(
+                &server.admin_token,
+                v1::CreateRouteRequest {
+                    company_id: acme.id.clone(),
+                    name: name.to_owned(),
+                    events: vec![NotifyEvent::Opened as i32],
+                    max_priority: 4,
+                    matchers: vec![],
+                    levels: vec![level(channel, 0)],
+                    windows: vec![v1::TimeWindow {
+                        weekdays: vec![],
+                        start_time: start.clone(),
+                        end_time: end.clone(),
+                    }],
+                    time_zone: "Asia/Kolkata".to_owned(),
+                },
+            ))
+            .await
+            .expect("create route")
+            .into_inner()
+            .route
+            .unwrap();
+        assert_eq!(route.time_zone, "Asia/Kolkata");
+        assert_eq!(route.windows[0].start_time, start);
+    }
+    let incident = alert(&server, &acme, "db-01", "disk_full", Severity::Critical).await;
+    let done = wait_deliveries(&server, &acme, &incident, "the route of now", |all| {
+        all.iter().any(|d| status(d) == DeliveryStatus::Delivered)
+    })
+    .await;
+    assert_eq!(
+        done.len(),
+        1,
+        "only the route whose window holds now: {done:#?}"
+    );
+    assert_eq!(done[0].channel_id, inside.channel.as_ref().unwrap().id);
+    receivers
+        .wait_for("inside", 1, |l| path_is(l, "/inside"))
+        .await;
+    assert!(receivers.received(|l| path_is(l, "/outside")).is_empty());
 }

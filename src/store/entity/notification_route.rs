@@ -21,6 +21,10 @@ pub struct Model {
     pub matchers: String,
     /// JSON array of escalation levels.
     pub levels: String,
+    /// JSON array of time windows; `[]` for always.
+    pub windows: String,
+    /// IANA time zone of the windows.
+    pub time_zone: String,
     /// Who created it.
     pub created_by: String,
     /// When (ms).

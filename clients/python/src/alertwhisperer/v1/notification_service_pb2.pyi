@@ -222,8 +222,18 @@ class EscalationLevel(_message.Message):
     to_assigned_technician: bool
     def __init__(self, channel_ids: _Optional[_Iterable[str]] = ..., delay_seconds: _Optional[int] = ..., to_on_duty_technicians: _Optional[bool] = ..., to_assigned_technician: _Optional[bool] = ...) -> None: ...
 
+class TimeWindow(_message.Message):
+    __slots__ = ("weekdays", "start_time", "end_time")
+    WEEKDAYS_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    weekdays: _containers.RepeatedScalarFieldContainer[int]
+    start_time: str
+    end_time: str
+    def __init__(self, weekdays: _Optional[_Iterable[int]] = ..., start_time: _Optional[str] = ..., end_time: _Optional[str] = ...) -> None: ...
+
 class Route(_message.Message):
-    __slots__ = ("id", "company_id", "name", "events", "max_priority", "matchers", "levels", "create_time")
+    __slots__ = ("id", "company_id", "name", "events", "max_priority", "matchers", "levels", "create_time", "windows", "time_zone")
     ID_FIELD_NUMBER: _ClassVar[int]
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -232,6 +242,8 @@ class Route(_message.Message):
     MATCHERS_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    WINDOWS_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     name: str
@@ -240,23 +252,29 @@ class Route(_message.Message):
     matchers: _containers.RepeatedCompositeFieldContainer[_matcher_pb2.Matcher]
     levels: _containers.RepeatedCompositeFieldContainer[EscalationLevel]
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotifyEvent, str]]] = ..., max_priority: _Optional[int] = ..., matchers: _Optional[_Iterable[_Union[_matcher_pb2.Matcher, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[EscalationLevel, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    windows: _containers.RepeatedCompositeFieldContainer[TimeWindow]
+    time_zone: str
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotifyEvent, str]]] = ..., max_priority: _Optional[int] = ..., matchers: _Optional[_Iterable[_Union[_matcher_pb2.Matcher, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[EscalationLevel, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., windows: _Optional[_Iterable[_Union[TimeWindow, _Mapping]]] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class CreateRouteRequest(_message.Message):
-    __slots__ = ("company_id", "name", "events", "max_priority", "matchers", "levels")
+    __slots__ = ("company_id", "name", "events", "max_priority", "matchers", "levels", "windows", "time_zone")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     MAX_PRIORITY_FIELD_NUMBER: _ClassVar[int]
     MATCHERS_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
+    WINDOWS_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     name: str
     events: _containers.RepeatedScalarFieldContainer[NotifyEvent]
     max_priority: int
     matchers: _containers.RepeatedCompositeFieldContainer[_matcher_pb2.Matcher]
     levels: _containers.RepeatedCompositeFieldContainer[EscalationLevel]
-    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotifyEvent, str]]] = ..., max_priority: _Optional[int] = ..., matchers: _Optional[_Iterable[_Union[_matcher_pb2.Matcher, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[EscalationLevel, _Mapping]]] = ...) -> None: ...
+    windows: _containers.RepeatedCompositeFieldContainer[TimeWindow]
+    time_zone: str
+    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotifyEvent, str]]] = ..., max_priority: _Optional[int] = ..., matchers: _Optional[_Iterable[_Union[_matcher_pb2.Matcher, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[EscalationLevel, _Mapping]]] = ..., windows: _Optional[_Iterable[_Union[TimeWindow, _Mapping]]] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class CreateRouteResponse(_message.Message):
     __slots__ = ("route",)
