@@ -18,6 +18,8 @@ use crate::store::event_log::NOTIFY_CHANNEL;
 #[derive(Debug, Default)]
 pub struct Hub {
     companies: Mutex<HashMap<String, watch::Sender<i64>>>,
+    /// Woken by every growth of any company's log (the notifier waits on it).
+    any: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -39,7 +41,7 @@ impl Hub {
 
     /// Announces that the company's log holds events up to `sequence`.
     pub fn publish(&self, company_id: &str, sequence: i64) {
-        self.sender(company_id).send_if_modified(|current| {
+        let grew = self.sender(company_id).send_if_modified(|current| {
             if sequence > *current {
                 *current = sequence;
                 true
@@ -47,6 +49,15 @@ impl Hub {
                 false
             }
         });
+        if grew {
+            self.any.notify_one();
+        }
+    }
+
+    /// Resolves once any company's log has grown since the last call
+    /// returned (one waiter: the notifier).
+    pub async fn any_growth(&self) {
+        self.any.notified().await;
     }
 
     /// A receiver that changes whenever the company's log grows.

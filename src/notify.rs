@@ -42,6 +42,9 @@ use crate::store::{Scope, ScopedCompany, Store, now_ms};
 pub const ACTOR: &str = "notifier";
 /// Longest sleep between two looks at the log and the outbox.
 const IDLE: Duration = Duration::from_millis(250);
+/// How long a look waits after a log grew: a busy log wakes the notifier at
+/// every commit, and one look serves all the commits of this time.
+const MIN_GAP: Duration = Duration::from_millis(50);
 /// Log entries read per company and look.
 const BATCH: usize = 500;
 /// Due deliveries read per look.
@@ -71,6 +74,7 @@ struct Inner {
     per_channel: usize,
     in_flight: Mutex<HashMap<String, usize>>,
     wake: Notify,
+    hub: Arc<crate::feed::Hub>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -88,6 +92,7 @@ impl Notifier {
         store: Store,
         owners: Owners,
         master_key: MasterKey,
+        hub: Arc<crate::feed::Hub>,
     ) -> Result<Self> {
         let timeout = Duration::from_secs(config.notify_timeout_seconds);
         let http = reqwest::Client::builder()
@@ -109,6 +114,7 @@ impl Notifier {
                 per_channel: config.notify_concurrency_per_channel,
                 in_flight: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
+                hub,
             }),
         })
     }
@@ -124,10 +130,22 @@ impl Notifier {
                 if let Err(error) = notifier.send_due().await {
                     tracing::warn!(%error, "notifier: reading due deliveries failed");
                 }
-                tokio::select! {
+                // A change in any log, an attempt that ended or a
+                // redelivery wakes it; else it looks again after IDLE (for
+                // retries that fall due, and other replicas' changes).
+                let log_grew = tokio::select! {
                     () = shutdown.cancelled() => break,
-                    () = notifier.inner.wake.notified() => {}
-                    () = tokio::time::sleep(IDLE) => {}
+                    () = notifier.inner.wake.notified() => false,
+                    () = notifier.inner.hub.any_growth() => true,
+                    () = tokio::time::sleep(IDLE) => false,
+                };
+                if log_grew {
+                    // One look serves the commits of a short while, unless
+                    // an attempt ends first: a free slot is used at once.
+                    tokio::select! {
+                        () = notifier.inner.wake.notified() => {}
+                        () = tokio::time::sleep(MIN_GAP) => {}
+                    }
                 }
             }
         });

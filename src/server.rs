@@ -128,6 +128,7 @@ impl Server {
             store.clone(),
             owners.clone(),
             master_key.clone(),
+            hub.clone(),
         )?;
         notifier.spawn(shutdown.clone());
         let state = AppState {
