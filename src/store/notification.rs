@@ -687,3 +687,81 @@ async fn find_channel(
         .map_err(|_| Error::NotFound(format!("channel {id}")))?;
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, channel: &str, due: i64) -> delivery::ActiveModel {
+        delivery::ActiveModel {
+            id: Set(id.to_owned()),
+            company_id: Set("c".to_owned()),
+            channel_id: Set(channel.to_owned()),
+            route_id: Set("r".to_owned()),
+            incident_id: Set(format!("i-{id}")),
+            event: Set(NotifyEvent::Opened.as_i16()),
+            level: Set(1),
+            event_sequence: Set(due),
+            status: Set(DeliveryStatus::Pending.as_i16()),
+            attempts: Set(0),
+            next_attempt_at: Set(due),
+            claimed_until: Set(0),
+            last_status_code: Set(0),
+            last_error: Set(String::new()),
+            last_latency_ms: Set(0),
+            created_at: Set(due),
+            delivered_at: Set(None),
+            payload: Set("{}".to_owned()),
+        }
+    }
+
+    /// A channel with no free slot has a backlog older than everything else
+    /// due; the other channels' deliveries must still be read.
+    #[tokio::test]
+    async fn due_deliveries_leave_out_busy_channels_and_claims_are_exclusive() {
+        let (_dir, _config, store) = super::super::temp_sqlite_store().await;
+        for n in 0..5 {
+            row(&format!("hang-{n}"), "hang", 100 + n)
+                .insert(store.connection())
+                .await
+                .unwrap();
+        }
+        row("fast-0", "fast", 200)
+            .insert(store.connection())
+            .await
+            .unwrap();
+        let oldest = store.due_deliveries(1_000, &[], 3).await.unwrap();
+        assert!(
+            oldest.iter().all(|d| d.channel_id == "hang"),
+            "oldest first"
+        );
+        let others = store
+            .due_deliveries(1_000, &["hang".to_owned()], 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            others.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+            ["fast-0"]
+        );
+        // Not yet due, or held by a claim: not read.
+        assert!(
+            store
+                .due_deliveries(150, &["hang".to_owned()], 3)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(store.claim_delivery(&others[0], 5_000).await.unwrap());
+        assert!(
+            !store.claim_delivery(&others[0], 5_000).await.unwrap(),
+            "claimed once"
+        );
+        assert!(
+            store
+                .due_deliveries(1_000, &["hang".to_owned()], 3)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
