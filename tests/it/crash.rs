@@ -827,7 +827,11 @@ async fn sigkill_during_a_notification_backlog_loses_no_notification(postgres: b
     let mut incidents = std::collections::BTreeSet::new();
     for round in 0..4 {
         // Batches of new incidents; the kill lands while they are being
-        // turned into deliveries and sent.
+        // turned into deliveries and sent, after the first batch was
+        // answered (so that every round has incidents to check, however
+        // slow the machine).
+        let (answered, first_answered) = tokio::sync::oneshot::channel::<()>();
+        let mut answered = Some(answered);
         let sender = async {
             for batch in 0..6 {
                 let alerts = (0..10)
@@ -856,15 +860,22 @@ async fn sigkill_during_a_notification_backlog_loses_no_notification(postgres: b
                             assert_eq!(result.outcome, AlertOutcome::NewIncident as i32);
                             incidents.insert(result.incident_id);
                         }
+                        if let Some(answered) = answered.take() {
+                            let _ = answered.send(());
+                        }
                     }
                     Err(_) => return,
                 }
             }
         };
         let kill_after = Duration::from_millis(rng.random_range(50..600));
+        let killer = async {
+            let _ = first_answered.await;
+            tokio::time::sleep(kill_after).await;
+        };
         tokio::select! {
             () = sender => tokio::time::sleep(kill_after).await,
-            () = tokio::time::sleep(kill_after) => {}
+            () = killer => {}
         }
         process.kill().await;
         process.restart().await;
@@ -896,8 +907,8 @@ async fn sigkill_during_a_notification_backlog_loses_no_notification(postgres: b
         incidents.len()
     );
     assert!(
-        incidents.len() >= 10,
-        "the test sent too little: {}",
+        incidents.len() >= 40,
+        "every round answers at least one batch of 10: {}",
         incidents.len()
     );
     let mut client = v1::notification_service_client::NotificationServiceClient::connect(url)
