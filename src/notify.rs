@@ -25,10 +25,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::domain::incident::{Incident, IncidentStatus};
+use crate::domain::ingest::truncate_chars as truncate;
 use crate::domain::lifecycle::IncidentCommand;
 use crate::domain::notification::{
     ChannelConfig, EmailConfig, MAX_RESPONSE_CHARS, Notice, NotifyEvent, SmtpSecurity, backoff_ms,
-    sign_webhook, truncate,
+    sign_webhook,
 };
 use crate::error::{Error, Result};
 use crate::owner::Owners;

@@ -356,6 +356,14 @@ pub fn is_http_url(link: &str) -> bool {
     !host.is_empty() && !host.starts_with(':') && !host.chars().any(char::is_whitespace)
 }
 
+/// Text cut to at most `max` characters (not bytes).
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => text[..end].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
 /// Validates a batch received at `received_at_ms`; answers every problem at once.
 pub fn validate_batch(
     inputs: &[AlertInput],

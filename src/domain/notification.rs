@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::correlation::{AlertFields, AlertRef, Matcher, all_match};
 use super::incident::{EventKind, Incident, IncidentStatus};
+use super::ingest::truncate_chars as truncate;
 use crate::error::{Error, Result};
 
 /// Attempts before a delivery is dead-lettered, unless the channel says.
@@ -709,14 +710,6 @@ fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-/// At most `max` characters of `text`.
-pub fn truncate(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => text[..end].to_owned(),
-        None => text.to_owned(),
-    }
 }
 
 /// Unix milliseconds as RFC 3339 UTC with milliseconds.

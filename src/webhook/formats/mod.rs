@@ -99,6 +99,7 @@ impl FormatError {
 use crate::domain::ingest::{
     MAX_ASSET_CHARS, MAX_KEY_CHARS, MAX_LABEL_NAME_CHARS, MAX_LABEL_VALUE_CHARS, MAX_LABELS,
     MAX_LINK_CHARS, MAX_MESSAGE_CHARS, MAX_SIGNATURE_CHARS, MAX_TOOL_SOURCE_CHARS, is_http_url,
+    truncate_chars,
 };
 
 /// The asset of an alert whose payload names no host, resource or service.
@@ -285,14 +286,6 @@ fn severity_from_name(name: &str) -> Option<Severity> {
         _ => return None,
     };
     Some(severity)
-}
-
-/// Text cut to at most `max` characters (not bytes).
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => text[..end].to_owned(),
-        None => text.to_owned(),
-    }
 }
 
 /// A key (dedup key, delivery id) that fits in [`MAX_KEY_CHARS`]: kept when it
