@@ -388,6 +388,7 @@ async fn staff(
             .create_technician(authed(
                 args.token(),
                 v1::CreateTechnicianRequest {
+                    slack_member_id: String::new(),
                     company_id: company_id.to_owned(),
                     name: format!("Technician {n}"),
                     email: format!("tech{n}@example.com"),
@@ -1070,6 +1071,7 @@ mod notify {
             .create_channel(authed(
                 args.token(),
                 v1::CreateChannelRequest {
+                    max_per_minute: 0,
                     company_id: company_id.to_owned(),
                     name: name.to_owned(),
                     config: Some(v1::create_channel_request::Config::Webhook(

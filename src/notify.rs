@@ -12,7 +12,7 @@
 //! failure makes the delivery a dead letter. Replicas share the work through
 //! the unique change key of deliveries and a compare-and-set claim on each.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,8 +28,8 @@ use crate::domain::incident::{Incident, IncidentStatus};
 use crate::domain::ingest::truncate_chars as truncate;
 use crate::domain::lifecycle::IncidentCommand;
 use crate::domain::notification::{
-    ChannelConfig, EmailConfig, MAX_RESPONSE_CHARS, Notice, NotifyEvent, SmtpSecurity, backoff_ms,
-    sign_webhook,
+    ChannelConfig, ChannelKind, Digest, EmailConfig, MAX_RESPONSE_CHARS, Notice, NotifyEvent,
+    SmtpSecurity, backoff_ms, sign_webhook,
 };
 use crate::error::{Error, Result};
 use crate::owner::Owners;
@@ -50,6 +50,10 @@ const MIN_GAP: Duration = Duration::from_millis(50);
 const BATCH: usize = 500;
 /// Due deliveries read per look.
 const DUE_BATCH: u64 = 200;
+/// The span a channel's `max_per_minute` counts over.
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+/// Most deliveries one digest carries; the rest wait for the next one.
+const DIGEST_MAX: usize = 100;
 /// How much longer than one attempt's timeout a claim holds a delivery.
 const CLAIM_MARGIN_MS: i64 = 5_000;
 
@@ -74,6 +78,8 @@ struct Inner {
     retry_base_ms: i64,
     per_channel: usize,
     in_flight: Mutex<HashMap<String, usize>>,
+    /// When each rate-limited channel sent, over the last minute.
+    sent: Mutex<HashMap<String, VecDeque<Instant>>>,
     wake: Notify,
     hub: Arc<crate::feed::Hub>,
 }
@@ -114,6 +120,7 @@ impl Notifier {
                 retry_base_ms: i64::try_from(config.notify_retry_base_ms).unwrap_or(2_000),
                 per_channel: config.notify_concurrency_per_channel,
                 in_flight: Mutex::new(HashMap::new()),
+                sent: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
                 hub,
             }),
@@ -184,12 +191,14 @@ impl Notifier {
                         .iter()
                         .filter(|r| r.wants(change, &event.incident) && r.active_at(event.at))
                     {
-                        for (index, level) in route.levels_for(change).iter().enumerate() {
+                        let levels = route.levels_for(change);
+                        for (index, round, after_seconds) in route.sendings(change) {
+                            let level = &levels[index];
                             for (position, channel_id) in level.channel_ids.iter().enumerate() {
                                 deliveries.push(NewDelivery {
                                     channel_id: channel_id.clone(),
                                     route_id: route.id.clone(),
-                                    due_at: event.at + i64::from(level.delay_seconds) * 1000,
+                                    due_at: event.at + after_seconds * 1000,
                                     notice: Notice {
                                         event: change,
                                         sequence: event.sequence,
@@ -204,6 +213,9 @@ impl Notifier {
                                         to_on_duty_technicians: level.to_on_duty_technicians,
                                         to_assigned_technician: level.to_assigned_technician,
                                         announces: position == 0,
+                                        technician_ids: level.technician_ids.clone(),
+                                        round,
+                                        after_seconds,
                                     },
                                 });
                             }
@@ -223,46 +235,110 @@ impl Notifier {
         Ok(())
     }
 
-    /// Starts an attempt of every due delivery whose channel has room.
+    /// Starts an attempt of every due delivery whose channel has room, in
+    /// concurrency and in its rate limit. Deliveries a rate limit held back
+    /// go out together as one digest on channels people read.
     async fn send_due(&self) -> Result<()> {
+        let store = &self.inner.store;
         let now = now_ms();
-        let busy = self.busy_channels();
-        let due = self
-            .inner
-            .store
-            .due_deliveries(now, &busy, DUE_BATCH)
-            .await?;
+        let limits = store.channel_rate_limits().await?;
+        let mut busy = self.busy_channels();
+        busy.extend(
+            limits
+                .iter()
+                .filter(|(channel, (limit, _))| self.rate_room(channel, *limit) == 0)
+                .map(|(channel, _)| channel.clone()),
+        );
+        let due = store.due_deliveries(now, &busy, DUE_BATCH).await?;
+        let mut sendings: Vec<Vec<notification_delivery::Model>> = Vec::new();
+        let mut limited: HashMap<String, Vec<notification_delivery::Model>> = HashMap::new();
         for row in due {
-            if !self.take_slot(&row.channel_id) {
+            if limits.contains_key(&row.channel_id) {
+                limited.entry(row.channel_id.clone()).or_default().push(row);
+            } else {
+                sendings.push(vec![row]);
+            }
+        }
+        for (channel_id, mut rows) in limited {
+            let (limit, kind) = limits[&channel_id];
+            let room = self.rate_room(&channel_id, limit);
+            let digests = ChannelKind::from_i16(kind).is_some_and(ChannelKind::digests);
+            if rows.len() > room && digests && room > 0 {
+                let rest = rows.split_off(room - 1);
+                sendings.extend(rows.into_iter().map(|row| vec![row]));
+                sendings.push(rest.into_iter().take(DIGEST_MAX).collect());
+            } else {
+                sendings.extend(rows.into_iter().take(room).map(|row| vec![row]));
+            }
+        }
+        for rows in sendings {
+            let Some(channel_id) = rows.first().map(|row| row.channel_id.clone()) else {
+                continue;
+            };
+            if !self.take_slot(&channel_id) {
                 continue;
             }
             // Held for one attempt and a margin; a server that dies holding it
             // leaves it to the next look after that.
             let claim =
                 now + i64::try_from(self.inner.timeout.as_millis()).unwrap_or(0) + CLAIM_MARGIN_MS;
-            match self.inner.store.claim_delivery(&row, claim).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.free_slot(&row.channel_id);
-                    continue;
+            let mut claimed = Vec::with_capacity(rows.len());
+            for row in rows {
+                match store.claim_delivery(&row, claim).await {
+                    Ok(true) => claimed.push(row),
+                    Ok(false) => {}
+                    Err(error) => {
+                        self.free_slot(&channel_id);
+                        return Err(error);
+                    }
                 }
-                Err(error) => {
-                    self.free_slot(&row.channel_id);
-                    return Err(error);
-                }
+            }
+            if claimed.is_empty() {
+                self.free_slot(&channel_id);
+                continue;
+            }
+            if limits.contains_key(&channel_id) {
+                self.note_sent(&channel_id);
             }
             let notifier = self.clone();
             tokio::spawn(async move {
-                let channel_id = row.channel_id.clone();
-                if let Err(error) = notifier.attempt(&row).await {
+                if let Err(error) = notifier.attempt(&claimed).await {
                     // The claim runs out and the attempt is made again.
-                    tracing::warn!(%error, delivery = %row.id, "notifier: an attempt failed to record");
+                    tracing::warn!(%error, delivery = %claimed[0].id, "notifier: an attempt failed to record");
                 }
                 notifier.free_slot(&channel_id);
                 notifier.wake();
             });
         }
         Ok(())
+    }
+
+    /// Messages the channel may still send in the current minute.
+    fn rate_room(&self, channel_id: &str, limit: i32) -> usize {
+        let mut sent = self
+            .inner
+            .sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let Some(times) = sent.get_mut(channel_id) else {
+            return limit;
+        };
+        while times.front().is_some_and(|at| at.elapsed() >= RATE_WINDOW) {
+            times.pop_front();
+        }
+        limit.saturating_sub(times.len())
+    }
+
+    /// Counts a message against the channel's rate limit.
+    fn note_sent(&self, channel_id: &str) {
+        self.inner
+            .sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(channel_id.to_owned())
+            .or_default()
+            .push_back(Instant::now());
     }
 
     /// The channels with every slot taken.
@@ -307,13 +383,15 @@ impl Notifier {
         }
     }
 
-    /// One attempt of a claimed delivery, recorded.
-    async fn attempt(&self, row: &notification_delivery::Model) -> Result<()> {
+    /// One attempt of claimed deliveries of one channel (several: a
+    /// digest), recorded on each.
+    async fn attempt(&self, rows: &[notification_delivery::Model]) -> Result<()> {
         let store = &self.inner.store;
-        let company = ScopedCompany::system(row.company_id.clone());
-        let notice: Notice = serde_json::from_str(&row.payload)
-            .map_err(|error| Error::Internal(format!("delivery {}: {error}", row.id)))?;
-        let Some(channel) = store.company_channel(&company, &row.channel_id).await? else {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let company = ScopedCompany::system(first.company_id.clone());
+        let Some(channel) = store.company_channel(&company, &first.channel_id).await? else {
             let attempt = Attempt {
                 ok: false,
                 status_code: 0,
@@ -321,55 +399,106 @@ impl Notifier {
                 latency_ms: 0,
                 response: String::new(),
             };
-            return store.record_attempt(row, &attempt, None).await;
-        };
-        if notice.level > 1 {
-            // An escalation goes out only while nobody has taken the incident.
-            self.inner.owners.read_barrier().await;
-            let incident = store.get_incident(&Scope::All, &row.incident_id).await?;
-            match incident.status {
-                IncidentStatus::Open => {}
-                status => {
-                    let why = if status == IncidentStatus::Acknowledged {
-                        "acknowledged before the escalation was due"
-                    } else {
-                        "resolved before the escalation was due"
-                    };
-                    return store.cancel_delivery(row, why).await;
-                }
+            for row in rows {
+                store.record_attempt(row, &attempt, None, 1).await?;
             }
-            if notice.announces && row.attempts == 0 {
-                let text = format!(
+            return Ok(());
+        };
+        let mut live: Vec<(&notification_delivery::Model, Notice)> = Vec::with_capacity(rows.len());
+        for row in rows {
+            let notice: Notice = serde_json::from_str(&row.payload)
+                .map_err(|error| Error::Internal(format!("delivery {}: {error}", row.id)))?;
+            if self.still_wanted(&company, row, &notice).await? {
+                live.push((row, notice));
+            }
+        }
+        let Some((lead, _)) = live.first() else {
+            return Ok(());
+        };
+        let notices: Vec<&Notice> = live.iter().map(|(_, notice)| notice).collect();
+        let attempt = self.send(&channel, &lead.id, &notices).await;
+        let digest_size = i32::try_from(live.len()).unwrap_or(i32::MAX);
+        for (row, _) in &live {
+            let attempts = row.attempts + 1;
+            let retry_at = (!attempt.ok && attempts < channel.max_attempts)
+                .then(|| now_ms() + backoff_ms(attempts, self.inner.retry_base_ms));
+            if !attempt.ok {
+                tracing::info!(
+                    delivery = %row.id,
+                    channel = %channel.id,
+                    attempts,
+                    error = %attempt.error,
+                    dead = retry_at.is_none(),
+                    "notification attempt failed"
+                );
+            }
+            store
+                .record_attempt(row, &attempt, retry_at, digest_size)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Whether a delivery still goes out: an escalation or a repeat only
+    /// while nobody has taken the incident (else it is cancelled, with
+    /// why). The first channel of such a sending writes it on the timeline.
+    async fn still_wanted(
+        &self,
+        company: &ScopedCompany,
+        row: &notification_delivery::Model,
+        notice: &Notice,
+    ) -> Result<bool> {
+        if notice.level <= 1 && notice.round == 0 {
+            return Ok(true);
+        }
+        let store = &self.inner.store;
+        self.inner.owners.read_barrier().await;
+        let incident = store.get_incident(&Scope::All, &row.incident_id).await?;
+        match incident.status {
+            IncidentStatus::Open => {}
+            status => {
+                let taken = if status == IncidentStatus::Acknowledged {
+                    "acknowledged"
+                } else {
+                    "resolved"
+                };
+                let what = if notice.round > 0 {
+                    "the repeat"
+                } else {
+                    "the escalation"
+                };
+                store
+                    .cancel_delivery(row, &format!("{taken} before {what} was due"))
+                    .await?;
+                return Ok(false);
+            }
+        }
+        if notice.announces && row.attempts == 0 {
+            let text = if notice.round > 0 {
+                format!(
+                    "paged level {} again (repeat {}): nobody acknowledged within {}",
+                    notice.level,
+                    notice.round,
+                    words_for_seconds(notice.after_seconds)
+                )
+            } else {
+                format!(
                     "escalated to level {}: nobody acknowledged within {}",
                     notice.level,
-                    words_for_seconds(notice.delay_seconds)
-                );
-                self.inner
-                    .owners
-                    .change_incident(
-                        &company,
-                        &row.incident_id,
-                        ACTOR,
-                        IncidentCommand::Comment { text },
-                    )
-                    .await?;
-            }
+                    words_for_seconds(i64::from(notice.delay_seconds))
+                )
+            };
+            self.inner
+                .owners
+                .change_incident(
+                    company,
+                    &row.incident_id,
+                    ACTOR,
+                    IncidentCommand::Comment { text },
+                )
+                .await?;
         }
-        let attempt = self.send(&channel, &row.id, &notice).await;
-        let attempts = row.attempts + 1;
-        let retry_at = (!attempt.ok && attempts < channel.max_attempts)
-            .then(|| now_ms() + backoff_ms(attempts, self.inner.retry_base_ms));
-        if !attempt.ok {
-            tracing::info!(
-                delivery = %row.id,
-                channel = %channel.id,
-                attempts,
-                error = %attempt.error,
-                dead = retry_at.is_none(),
-                "notification attempt failed"
-            );
-        }
-        store.record_attempt(row, &attempt, retry_at).await
+        Ok(true)
     }
 
     /// Sends a test message through a channel now.
@@ -389,24 +518,28 @@ impl Notifier {
             to_on_duty_technicians: false,
             to_assigned_technician: false,
             announces: false,
+            technician_ids: Vec::new(),
+            round: 0,
+            after_seconds: 0,
         };
         self.send(
             channel,
             &format!("test_{}", crate::store::new_id()),
-            &notice,
+            &[&notice],
         )
         .await
     }
 
-    /// One attempt to the channel's receiver.
+    /// One attempt to the channel's receiver: one notice, or a digest of
+    /// several.
     async fn send(
         &self,
         channel: &notification_channel::Model,
         delivery_id: &str,
-        notice: &Notice,
+        notices: &[&Notice],
     ) -> Attempt {
         let started = Instant::now();
-        let result = self.send_inner(channel, delivery_id, notice).await;
+        let result = self.send_inner(channel, delivery_id, notices).await;
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         match result {
             Ok((status_code, response)) => Attempt {
@@ -430,7 +563,7 @@ impl Notifier {
         &self,
         channel: &notification_channel::Model,
         delivery_id: &str,
-        notice: &Notice,
+        notices: &[&Notice],
     ) -> std::result::Result<(i32, String), Failure> {
         let config: ChannelConfig = serde_json::from_str(&channel.config)
             .map_err(|error| Failure::new(format!("channel settings unreadable: {error}")))?;
@@ -438,6 +571,20 @@ impl Notifier {
             .secret(channel)
             .map_err(|error| Failure::new(error.to_string()))?;
         let public_url = &self.inner.public_url;
+        let (notice, digest) = match notices {
+            [notice] => (*notice, None),
+            [first, ..] if config.kind().digests() => (*first, Some(Digest { notices })),
+            _ => {
+                return Err(Failure::new(format!(
+                    "{} notices cannot go to this channel as one message",
+                    notices.len()
+                )));
+            }
+        };
+        let paged = self
+            .paged(notices)
+            .await
+            .map_err(|error| Failure::new(error.to_string()))?;
         match &config {
             ChannelConfig::Webhook { url } => {
                 let body = serde_json::to_vec(&notice.webhook_body(delivery_id, public_url))
@@ -457,20 +604,23 @@ impl Notifier {
                 self.post(request).await
             }
             ChannelConfig::Slack => {
-                let request = self
-                    .inner
-                    .http
-                    .post(&secret)
-                    .json(&notice.slack_body(public_url));
-                self.post(request).await
+                let mentions: Vec<String> = paged
+                    .iter()
+                    .filter(|(_, member)| !member.is_empty())
+                    .map(|(_, member)| member.clone())
+                    .collect();
+                let body = match &digest {
+                    Some(digest) => digest.slack_body(public_url, &mentions),
+                    None => notice.slack_body(public_url, &mentions),
+                };
+                self.post(self.inner.http.post(&secret).json(&body)).await
             }
             ChannelConfig::Teams => {
-                let request = self
-                    .inner
-                    .http
-                    .post(&secret)
-                    .json(&notice.teams_body(public_url));
-                self.post(request).await
+                let body = match &digest {
+                    Some(digest) => digest.teams_body(public_url),
+                    None => notice.teams_body(public_url),
+                };
+                self.post(self.inner.http.post(&secret).json(&body)).await
             }
             ChannelConfig::PagerDuty { events_url } => {
                 let request = self
@@ -480,8 +630,44 @@ impl Notifier {
                     .json(&notice.pagerduty_body(&secret, public_url));
                 self.post(request).await
             }
-            ChannelConfig::Email(email) => self.email(email, &secret, notice).await,
+            ChannelConfig::Email(email) => {
+                let (subject, body) = match &digest {
+                    Some(digest) => digest.email(public_url),
+                    None => notice.email(public_url),
+                };
+                let mut recipients = email.to.clone();
+                recipients.extend(paged.into_iter().map(|(address, _)| address));
+                self.email(email, &secret, recipients, subject, body).await
+            }
         }
+    }
+
+    /// The contacts (e-mail, Slack member id) of the technicians the
+    /// notices page: on duty, assigned, or named by their level.
+    async fn paged(&self, notices: &[&Notice]) -> Result<Vec<(String, String)>> {
+        let Some(first) = notices.first() else {
+            return Ok(Vec::new());
+        };
+        let on_duty = notices.iter().any(|notice| notice.to_on_duty_technicians);
+        let mut ids: Vec<String> = Vec::new();
+        for notice in notices {
+            ids.extend(notice.technician_ids.iter().cloned());
+            if notice.to_assigned_technician
+                && let Some(technician) = &notice.incident.assigned_technician_id
+            {
+                ids.push(technician.clone());
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        self.inner
+            .store
+            .technician_contacts(
+                &ScopedCompany::system(first.company_id.clone()),
+                on_duty,
+                &ids,
+            )
+            .await
     }
 
     fn secret(&self, channel: &notification_channel::Model) -> Result<String> {
@@ -534,28 +720,10 @@ impl Notifier {
         &self,
         email: &EmailConfig,
         password: &str,
-        notice: &Notice,
+        mut recipients: Vec<String>,
+        subject: String,
+        body: String,
     ) -> std::result::Result<(i32, String), Failure> {
-        let company = ScopedCompany::system(notice.company_id.clone());
-        let mut recipients = email.to.clone();
-        let store = &self.inner.store;
-        if notice.to_on_duty_technicians {
-            recipients.extend(
-                store
-                    .on_duty_emails(&company)
-                    .await
-                    .map_err(|error| Failure::new(error.to_string()))?,
-            );
-        }
-        if notice.to_assigned_technician
-            && let Some(technician) = &notice.incident.assigned_technician_id
-            && let Some(address) = store
-                .technician_email(&company, technician)
-                .await
-                .map_err(|error| Failure::new(error.to_string()))?
-        {
-            recipients.push(address);
-        }
         recipients.sort();
         recipients.dedup();
         if recipients.is_empty() {
@@ -563,7 +731,6 @@ impl Notifier {
                 "no recipients: the channel lists none and no technician matched".to_owned(),
             ));
         }
-        let (subject, body) = notice.email(&self.inner.public_url);
         let from: Mailbox = email
             .from
             .parse()
@@ -660,7 +827,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// "10 min", "90 s", "2 h".
-fn words_for_seconds(seconds: i32) -> String {
+fn words_for_seconds(seconds: i64) -> String {
     if seconds >= 3600 && seconds % 3600 == 0 {
         format!("{} h", seconds / 3600)
     } else if seconds >= 60 && seconds % 60 == 0 {

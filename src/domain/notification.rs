@@ -64,6 +64,19 @@ impl ChannelKind {
     pub fn as_i16(self) -> i16 {
         self as i16
     }
+
+    /// Whether deliveries a rate limit held back go out as one digest:
+    /// people read Slack, Teams and email; a webhook receiver and PagerDuty
+    /// (one alert per incident) take each delivery on its own.
+    pub fn digests(self) -> bool {
+        matches!(self, Self::Slack | Self::Teams | Self::Email)
+    }
+
+    /// Whether the channel can reach technicians it pages (email
+    /// addresses, Slack mentions).
+    pub fn pages_technicians(self) -> bool {
+        matches!(self, Self::Slack | Self::Email)
+    }
 }
 
 /// How an email channel protects its SMTP connection.
@@ -270,6 +283,19 @@ pub struct Level {
     /// Email: also the assigned technician.
     #[serde(default)]
     pub to_assigned_technician: bool,
+    /// Named technicians it pages (email addresses, Slack mentions).
+    #[serde(default)]
+    pub technician_ids: Vec<String>,
+}
+
+impl Level {
+    /// Whether the level pages technicians (which needs an email or Slack
+    /// channel to reach them).
+    pub fn pages_technicians(&self) -> bool {
+        self.to_on_duty_technicians
+            || self.to_assigned_technician
+            || !self.technician_ids.is_empty()
+    }
 }
 
 /// A weekly window: on `weekdays` (1 Monday … 7 Sunday; empty: every
@@ -284,6 +310,15 @@ pub struct Window {
     /// End, minutes after midnight (1–1440).
     pub end: u16,
 }
+
+/// Most named technicians one level pages.
+pub const MAX_PAGED_TECHNICIANS: usize = 20;
+/// Highest rate limit a channel takes (messages per minute).
+pub const MAX_PER_MINUTE: i32 = 6_000;
+/// Shortest interval between repeats of a route's last level (seconds).
+pub const MIN_REPEAT_SECONDS: i32 = 1;
+/// Most repeats of a route's last level.
+pub const MAX_REPEATS: i16 = 20;
 
 /// Most windows a route may have.
 pub const MAX_WINDOWS: usize = 14;
@@ -361,6 +396,10 @@ pub struct Route {
     pub windows: Vec<Window>,
     /// The windows' time zone (UTC if the stored name is unknown).
     pub time_zone: jiff::tz::TimeZone,
+    /// Seconds between repeats of the last level (0: none).
+    pub repeat_interval_seconds: i32,
+    /// Repeats of the last level.
+    pub repeat_count: i32,
 }
 
 /// The fields route matchers may name.
@@ -455,6 +494,33 @@ impl Route {
             &self.levels[..self.levels.len().min(1)]
         }
     }
+
+    /// Every sending of a change: (level index, round, delay in seconds
+    /// after the change). Round 0 is each level's first sending; a change
+    /// that escalates then repeats the last level `repeat_count` times,
+    /// `repeat_interval_seconds` apart.
+    pub fn sendings(&self, event: NotifyEvent) -> Vec<(usize, i16, i64)> {
+        let levels = self.levels_for(event);
+        let mut out: Vec<(usize, i16, i64)> = levels
+            .iter()
+            .enumerate()
+            .map(|(index, level)| (index, 0, i64::from(level.delay_seconds)))
+            .collect();
+        if event.escalates()
+            && self.repeat_interval_seconds > 0
+            && let Some((last, level)) = levels.iter().enumerate().next_back()
+        {
+            for round in 1..=self.repeat_count.clamp(0, i32::from(MAX_REPEATS)) {
+                out.push((
+                    last,
+                    i16::try_from(round).unwrap_or(MAX_REPEATS),
+                    i64::from(level.delay_seconds)
+                        + i64::from(round) * i64::from(self.repeat_interval_seconds),
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// What one delivery tells (stored as the delivery's payload).
@@ -490,6 +556,16 @@ pub struct Notice {
     /// (the level's first channel does).
     #[serde(default)]
     pub announces: bool,
+    /// Named technicians the level pages.
+    #[serde(default)]
+    pub technician_ids: Vec<String>,
+    /// 0 for the level's first sending, 1… for repeats of the last level.
+    #[serde(default)]
+    pub round: i16,
+    /// Seconds from the change to this sending (the level's delay, plus
+    /// the repeats' intervals).
+    #[serde(default)]
+    pub after_seconds: i64,
 }
 
 impl Notice {
@@ -505,10 +581,11 @@ impl Notice {
             NotifyEvent::RunbookFailed => "runbook failed",
             NotifyEvent::StormOpened => "storm",
         };
-        let escalation = if self.level > 1 {
-            format!(" (escalation level {})", self.level)
-        } else {
-            String::new()
+        let escalation = match (self.level, self.round) {
+            (1, 0) => String::new(),
+            (level, 0) => format!(" (escalation level {level})"),
+            (1, round) => format!(" (repeat {round})"),
+            (level, round) => format!(" (escalation level {level}, repeat {round})"),
         };
         format!(
             "[P{}] {what}: {} on {}{escalation}",
@@ -550,6 +627,7 @@ impl Notice {
                 "company_id": self.company_id,
                 "event": self.event.name(),
                 "level": self.level,
+                "round": self.round,
                 "sequence": self.sequence,
                 "actor": self.actor,
                 "message": self.message,
@@ -579,11 +657,12 @@ impl Notice {
 
     /// A Slack incoming-webhook message: `text` for notifications and
     /// Block Kit sections for the channel.
-    pub fn slack_body(&self, public_url: &str) -> serde_json::Value {
+    /// `mentions` are Slack member ids of the technicians it pages.
+    pub fn slack_body(&self, public_url: &str, mentions: &[String]) -> serde_json::Value {
         let incident = &self.incident;
         let title = self.title();
         serde_json::json!({
-            "text": title,
+            "text": format!("{}{title}", slack_mentions(mentions)),
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": truncate(&title, 150)}},
                 {"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!(
@@ -706,6 +785,118 @@ fn pagerduty_severity(priority: u8) -> &'static str {
     }
 }
 
+/// `<@U…> <@W…> ` for the members, or nothing.
+fn slack_mentions(members: &[String]) -> String {
+    members
+        .iter()
+        .map(|member| format!("<@{member}> "))
+        .collect()
+}
+
+/// Most notices a digest lists one by one; the rest are counted.
+pub const DIGEST_LISTED: usize = 20;
+
+/// Several deliveries of one channel sent as one message, when the
+/// channel's rate limit held them back.
+#[derive(Debug)]
+pub struct Digest<'a> {
+    /// The notices, oldest first.
+    pub notices: &'a [&'a Notice],
+}
+
+impl Digest<'_> {
+    /// "12 incident notifications (3 P1)".
+    pub fn title(&self) -> String {
+        let p1 = self
+            .notices
+            .iter()
+            .filter(|notice| notice.incident.priority == 1)
+            .count();
+        let urgent = if p1 > 0 {
+            format!(" ({p1} P1)")
+        } else {
+            String::new()
+        };
+        format!("{} incident notifications{urgent}", self.notices.len())
+    }
+
+    /// One line per listed notice, and what was left out.
+    fn lines(&self, line: impl Fn(&Notice) -> String) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .notices
+            .iter()
+            .take(DIGEST_LISTED)
+            .map(|notice| line(notice))
+            .collect();
+        if self.notices.len() > DIGEST_LISTED {
+            lines.push(format!("… and {} more", self.notices.len() - DIGEST_LISTED));
+        }
+        lines
+    }
+
+    /// A Slack message listing the notices with links.
+    pub fn slack_body(&self, public_url: &str, mentions: &[String]) -> serde_json::Value {
+        let title = self.title();
+        let lines = self.lines(|notice| {
+            format!(
+                "• <{}|{}>",
+                notice.link(public_url),
+                slack_escape(&notice.title())
+            )
+        });
+        serde_json::json!({
+            "text": format!("{}{title}", slack_mentions(mentions)),
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": truncate(&title, 150)}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": truncate(&lines.join("\n"), 3000)}},
+            ]
+        })
+    }
+
+    /// A Teams Adaptive Card listing the notices with links.
+    pub fn teams_body(&self, public_url: &str) -> serde_json::Value {
+        let mut body = vec![serde_json::json!({
+            "type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": self.title()
+        })];
+        body.extend(
+            self.lines(|notice| format!("- [{}]({})", notice.title(), notice.link(public_url)))
+                .into_iter()
+                .map(|line| serde_json::json!({"type": "TextBlock", "wrap": true, "text": line})),
+        );
+        serde_json::json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": body,
+                }
+            }]
+        })
+    }
+
+    /// An email's subject and plain-text body.
+    pub fn email(&self, public_url: &str) -> (String, String) {
+        let lines = self.lines(|notice| {
+            format!(
+                "- {}\n  {}\n  {}",
+                notice.title(),
+                notice.message,
+                notice.link(public_url)
+            )
+        });
+        let body = format!(
+            "{}\n\nThe channel's rate limit held these back; they are sent together.\n\n{}\n",
+            self.title(),
+            lines.join("\n")
+        );
+        (self.title(), body)
+    }
+}
+
 fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -818,16 +1009,20 @@ mod tests {
                     delay_seconds: 0,
                     to_on_duty_technicians: false,
                     to_assigned_technician: false,
+                    technician_ids: vec![],
                 },
                 Level {
                     channel_ids: vec!["b".into()],
                     delay_seconds: 600,
                     to_on_duty_technicians: false,
                     to_assigned_technician: false,
+                    technician_ids: vec![],
                 },
             ],
             windows: vec![],
             time_zone: jiff::tz::TimeZone::UTC,
+            repeat_interval_seconds: 0,
+            repeat_count: 0,
         }
     }
 
@@ -970,6 +1165,88 @@ mod tests {
     }
 
     #[test]
+    fn escalating_changes_repeat_the_last_level_and_others_stay_on_level_one() {
+        let mut route = route(&[NotifyEvent::Opened, NotifyEvent::Resolved], 4, vec![]);
+        assert_eq!(
+            route.sendings(NotifyEvent::Opened),
+            vec![(0, 0, 0), (1, 0, 600)]
+        );
+        route.repeat_interval_seconds = 300;
+        route.repeat_count = 2;
+        assert_eq!(
+            route.sendings(NotifyEvent::Opened),
+            vec![(0, 0, 0), (1, 0, 600), (1, 1, 900), (1, 2, 1200)]
+        );
+        // A resolve tells level 1 once: nothing to escalate or repeat.
+        assert_eq!(route.sendings(NotifyEvent::Resolved), vec![(0, 0, 0)]);
+    }
+
+    fn notice(incident_id: &str, priority: u8, level: i16, round: i16) -> Notice {
+        Notice {
+            event: NotifyEvent::Opened,
+            sequence: 1,
+            at: 1_700_000_000_000,
+            actor: "system".into(),
+            message: "opened".into(),
+            level,
+            delay_seconds: 0,
+            company_id: "c".into(),
+            incident_id: incident_id.into(),
+            incident: incident(priority),
+            to_on_duty_technicians: false,
+            to_assigned_technician: false,
+            announces: false,
+            technician_ids: vec![],
+            round,
+            after_seconds: 0,
+        }
+    }
+
+    #[test]
+    fn titles_name_the_escalation_level_and_the_repeat() {
+        assert!(notice("i", 1, 1, 0).title().ends_with("on web-01"));
+        assert!(
+            notice("i", 1, 2, 0)
+                .title()
+                .ends_with("(escalation level 2)")
+        );
+        assert!(notice("i", 1, 1, 3).title().ends_with("(repeat 3)"));
+        assert!(
+            notice("i", 1, 2, 1)
+                .title()
+                .ends_with("(escalation level 2, repeat 1)")
+        );
+    }
+
+    #[test]
+    fn a_digest_lists_each_notice_with_its_link_and_counts_the_rest() {
+        let notices: Vec<Notice> = (0..DIGEST_LISTED + 5)
+            .map(|n| notice(&format!("i-{n}"), if n < 3 { 1 } else { 3 }, 1, 0))
+            .collect();
+        let refs: Vec<&Notice> = notices.iter().collect();
+        let digest = Digest { notices: &refs };
+        assert_eq!(digest.title(), "25 incident notifications (3 P1)");
+        let slack = digest.slack_body("http://aw", &["U024BE7LH".to_owned()]);
+        assert_eq!(
+            slack["text"],
+            "<@U024BE7LH> 25 incident notifications (3 P1)"
+        );
+        let listed = slack["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(listed.contains("<http://aw/#/incidents/i-0|[P1] opened"));
+        assert!(listed.contains("i-19|"));
+        assert!(!listed.contains("i-20|"));
+        assert!(listed.ends_with("… and 5 more"));
+        let (subject, body) = digest.email("http://aw");
+        assert_eq!(subject, digest.title());
+        assert!(body.contains("http://aw/#/incidents/i-7"));
+        let teams = digest.teams_body("http://aw");
+        let blocks = teams["attachments"][0]["content"]["body"]
+            .as_array()
+            .unwrap();
+        assert_eq!(blocks.len(), 1 + DIGEST_LISTED + 1);
+    }
+
+    #[test]
     fn pagerduty_events_follow_the_incident() {
         let mut notice = Notice {
             event: NotifyEvent::Opened,
@@ -985,6 +1262,9 @@ mod tests {
             to_on_duty_technicians: false,
             to_assigned_technician: false,
             announces: false,
+            technician_ids: vec![],
+            round: 0,
+            after_seconds: 0,
         };
         let trigger = notice.pagerduty_body("key", "http://aw");
         assert_eq!(trigger["event_action"], "trigger");

@@ -26,6 +26,8 @@ static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").expect("static regex"));
 static SKILL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9_.+-]{0,63}$").expect("static regex"));
+static SLACK_MEMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[UW][A-Z0-9]{2,20}$").expect("static regex"));
 
 /// An operator's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -156,6 +158,20 @@ pub fn validate_skills(skills: &[String]) -> Result<Vec<String>> {
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// Checks a Slack member id ("U024BE7LH"); empty means none. A member id,
+/// unlike a display name, is what a `<@…>` mention needs.
+pub fn validate_slack_member_id(member: &str) -> Result<String> {
+    let member = member.trim();
+    if member.is_empty() || SLACK_MEMBER.is_match(member) {
+        Ok(member.to_owned())
+    } else {
+        Err(Error::invalid(
+            "slack_member_id",
+            "must be a Slack member id: U or W and 2 to 20 upper-case letters or digits (Slack: profile → ⋮ → Copy member ID)",
+        ))
+    }
 }
 
 /// Checks a rotation overlap, defaulting to [`DEFAULT_ROTATION_OVERLAP`].

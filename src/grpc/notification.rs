@@ -10,9 +10,9 @@ use crate::domain::correlation::Matcher;
 use crate::domain::ingest::is_http_url;
 use crate::domain::notification::{
     ChannelConfig, ChannelKind, DEFAULT_MAX_ATTEMPTS, DeliveryStatus, EmailConfig, Level,
-    MAX_ATTEMPTS, MAX_DELAY_SECONDS, MAX_LEVELS, MAX_RECIPIENTS, MAX_URL_CHARS, MAX_WINDOWS,
-    NotifyEvent, PAGERDUTY_EVENTS_URL, SmtpSecurity, Window, check_route_matcher,
-    new_signing_secret,
+    MAX_ATTEMPTS, MAX_DELAY_SECONDS, MAX_LEVELS, MAX_PAGED_TECHNICIANS, MAX_PER_MINUTE,
+    MAX_RECIPIENTS, MAX_REPEATS, MAX_URL_CHARS, MAX_WINDOWS, MIN_REPEAT_SECONDS, NotifyEvent,
+    PAGERDUTY_EVENTS_URL, SmtpSecurity, Window, check_route_matcher, new_signing_secret,
 };
 use crate::domain::tenant::{Role, validate_name};
 use crate::error::{Error, Result};
@@ -56,6 +56,7 @@ fn channel_message(row: notification_channel::Model) -> v1::Channel {
         name: row.name,
         target: row.target,
         max_attempts: row.max_attempts,
+        max_per_minute: row.max_per_minute,
         create_time: Some(timestamp(row.created_at)),
     }
 }
@@ -93,6 +94,7 @@ fn route_message(row: notification_route::Model) -> v1::Route {
                 delay_seconds: level.delay_seconds,
                 to_on_duty_technicians: level.to_on_duty_technicians,
                 to_assigned_technician: level.to_assigned_technician,
+                technician_ids: level.technician_ids,
             })
             .collect(),
         windows: route
@@ -105,6 +107,8 @@ fn route_message(row: notification_route::Model) -> v1::Route {
             })
             .collect(),
         time_zone: row.time_zone,
+        repeat_interval_seconds: row.repeat_interval_seconds,
+        repeat_count: row.repeat_count,
         create_time: Some(timestamp(row.created_at)),
     }
 }
@@ -183,6 +187,8 @@ fn delivery_message(row: notification_delivery::Model) -> v1::Delivery {
         route_id: row.route_id,
         incident_id: row.incident_id,
         level: i32::from(row.level),
+        round: i32::from(row.round),
+        digest_size: row.digest_size,
         event_sequence: row.event_sequence,
         attempts: row.attempts,
         last_status_code: row.last_status_code,
@@ -190,6 +196,36 @@ fn delivery_message(row: notification_delivery::Model) -> v1::Delivery {
         last_latency_ms: row.last_latency_ms,
         create_time: Some(timestamp(row.created_at)),
     }
+}
+
+/// A route's repeats of its last level: (interval, count).
+fn repeats_of(body: &v1::CreateRouteRequest, events: &[NotifyEvent]) -> Result<(i32, i32)> {
+    let (interval, count) = (body.repeat_interval_seconds, body.repeat_count);
+    if !(0..=i32::from(MAX_REPEATS)).contains(&count) {
+        return Err(Error::invalid(
+            "repeat_count",
+            format!("must be between 0 and {MAX_REPEATS}"),
+        ));
+    }
+    if interval != 0 && !(MIN_REPEAT_SECONDS..=MAX_DELAY_SECONDS).contains(&interval) {
+        return Err(Error::invalid(
+            "repeat_interval_seconds",
+            format!("must be 0 or between {MIN_REPEAT_SECONDS} and {MAX_DELAY_SECONDS}"),
+        ));
+    }
+    if (interval == 0) != (count == 0) {
+        return Err(Error::invalid(
+            "repeat_count",
+            "repeat_count and repeat_interval_seconds are set together (both 0: no repeats)",
+        ));
+    }
+    if count > 0 && !events.iter().any(|event| event.escalates()) {
+        return Err(Error::invalid(
+            "repeat_count",
+            "repeats page again while nobody acknowledges, so the route needs OPENED, REOPENED or STORM_OPENED among its events",
+        ));
+    }
+    Ok((interval, count))
 }
 
 /// A URL a channel posts to.
@@ -434,6 +470,13 @@ impl NotificationService for NotificationHandler {
                 .into());
             }
         };
+        if !(0..=MAX_PER_MINUTE).contains(&body.max_per_minute) {
+            return Err(Error::invalid(
+                "max_per_minute",
+                format!("must be between 0 (no limit) and {MAX_PER_MINUTE}"),
+            )
+            .into());
+        }
         let (config, target, secret) = channel_config_of(body.config.as_ref())?;
         let signing_secret = match config {
             ChannelConfig::Webhook { .. } => secret.clone().unwrap_or_default(),
@@ -459,6 +502,7 @@ impl NotificationService for NotificationHandler {
                     target,
                     secret,
                     max_attempts,
+                    max_per_minute: body.max_per_minute,
                 },
             )
             .await?;
@@ -598,9 +642,38 @@ impl NotificationService for NotificationHandler {
                 .into());
             }
             previous_delay = level.delay_seconds;
-            if level.to_on_duty_technicians || level.to_assigned_technician {
-                let mut has_email = false;
-                for (position, channel_id) in channel_ids.iter().enumerate() {
+            if level.technician_ids.len() > MAX_PAGED_TECHNICIANS {
+                return Err(Error::invalid(
+                    &format!("{field}.technician_ids"),
+                    format!("at most {MAX_PAGED_TECHNICIANS} technicians"),
+                )
+                .into());
+            }
+            let mut technician_ids: Vec<String> = Vec::with_capacity(level.technician_ids.len());
+            for (position, technician_id) in level.technician_ids.iter().enumerate() {
+                let id = required_id(
+                    &format!("{field}.technician_ids[{position}]"),
+                    technician_id,
+                )?;
+                if technician_ids.iter().any(|seen| seen == id) {
+                    return Err(Error::invalid(
+                        &format!("{field}.technician_ids[{position}]"),
+                        "is listed twice",
+                    )
+                    .into());
+                }
+                technician_ids.push(id.to_owned());
+            }
+            let wanted = Level {
+                channel_ids,
+                delay_seconds: level.delay_seconds,
+                to_on_duty_technicians: level.to_on_duty_technicians,
+                to_assigned_technician: level.to_assigned_technician,
+                technician_ids,
+            };
+            if wanted.pages_technicians() {
+                let mut reaches = false;
+                for (position, channel_id) in wanted.channel_ids.iter().enumerate() {
                     let channel = self
                         .state
                         .store
@@ -612,23 +685,20 @@ impl NotificationService for NotificationHandler {
                                 format!("no channel {channel_id} in this company"),
                             )
                         })?;
-                    has_email |= ChannelKind::from_i16(channel.kind) == Some(ChannelKind::Email);
+                    reaches |= ChannelKind::from_i16(channel.kind)
+                        .is_some_and(ChannelKind::pages_technicians);
                 }
-                if !has_email {
+                if !reaches {
                     return Err(Error::invalid(
                         &field,
-                        "technicians can be notified through an email channel only; the level has none",
+                        "technicians are paged through an email channel (their addresses) or a Slack channel (their member ids); the level has neither",
                     )
                     .into());
                 }
             }
-            levels.push(Level {
-                channel_ids,
-                delay_seconds: level.delay_seconds,
-                to_on_duty_technicians: level.to_on_duty_technicians,
-                to_assigned_technician: level.to_assigned_technician,
-            });
+            levels.push(wanted);
         }
+        let (repeat_interval_seconds, repeat_count) = repeats_of(&body, &events)?;
         let created = self
             .state
             .store
@@ -644,6 +714,8 @@ impl NotificationService for NotificationHandler {
                     levels,
                     windows,
                     time_zone,
+                    repeat_interval_seconds,
+                    repeat_count,
                 },
             )
             .await?;

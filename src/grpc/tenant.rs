@@ -11,7 +11,7 @@ use super::convert::{
 use super::{AppState, operator};
 use crate::domain::tenant::{
     Role, rotation_overlap, validate_aws_role, validate_email, validate_name, validate_skills,
-    validate_website,
+    validate_slack_member_id, validate_website,
 };
 use crate::error::{Error, Result};
 use crate::proto::v1::{self, tenant_service_server::TenantService};
@@ -91,6 +91,7 @@ fn technician_message(model: technician::Model) -> v1::Technician {
         name: model.name,
         email: model.email,
         on_duty: model.on_duty,
+        slack_member_id: model.slack_member_id,
         open_incident_count: model.open_incident_count,
         create_time: Some(timestamp(model.created_at)),
         update_time: Some(timestamp(model.updated_at)),
@@ -518,6 +519,7 @@ impl TenantService for TenantHandler {
             email: validate_email("email", &body.email, true)?,
             skills: validate_skills(&body.skills)?,
             on_duty: body.on_duty,
+            slack_member_id: validate_slack_member_id(&body.slack_member_id)?,
         };
         let created = self
             .state
@@ -570,12 +572,16 @@ impl TenantService for TenantHandler {
         let mut changes = TechnicianChanges::default();
         for path in mask_paths(
             body.update_mask.as_ref(),
-            &["name", "email", "skills", "on_duty"],
+            &["name", "email", "skills", "on_duty", "slack_member_id"],
         )? {
             match path {
                 "name" => changes.name = Some(validate_name("name", &body.name)?),
                 "email" => changes.email = Some(validate_email("email", &body.email, true)?),
                 "skills" => changes.skills = Some(validate_skills(&body.skills)?),
+                "slack_member_id" => {
+                    changes.slack_member_id =
+                        Some(validate_slack_member_id(&body.slack_member_id)?);
+                }
                 _ => changes.on_duty = Some(body.on_duty),
             }
         }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::entity::{
@@ -37,6 +37,8 @@ pub struct NewChannel {
     pub secret: Option<(Vec<u8>, Vec<u8>)>,
     /// Attempts before dead-lettering.
     pub max_attempts: i32,
+    /// Most messages per minute; 0 for no limit.
+    pub max_per_minute: i32,
 }
 
 /// A route to create.
@@ -58,6 +60,10 @@ pub struct NewRoute {
     pub windows: Vec<Window>,
     /// The windows' IANA time zone.
     pub time_zone: String,
+    /// Seconds between repeats of the last level; 0 for none.
+    pub repeat_interval_seconds: i32,
+    /// Repeats of the last level.
+    pub repeat_count: i32,
 }
 
 /// Filters of ListDeliveries.
@@ -117,6 +123,8 @@ pub fn route_of(row: &route::Model) -> Route {
         levels: serde_json::from_str(&row.levels).unwrap_or_default(),
         windows: serde_json::from_str(&row.windows).unwrap_or_default(),
         time_zone: jiff::tz::TimeZone::get(&row.time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
+        repeat_interval_seconds: row.repeat_interval_seconds,
+        repeat_count: row.repeat_count,
     }
 }
 
@@ -141,6 +149,7 @@ impl Store {
             nonce: Set(nonce),
             ciphertext: Set(ciphertext),
             max_attempts: Set(new.max_attempts),
+            max_per_minute: Set(new.max_per_minute),
             created_by: Set(audit.actor.clone()),
             created_at: Set(now_ms()),
         }
@@ -263,6 +272,18 @@ impl Store {
                     ));
                 }
             }
+            for (position, technician_id) in level.technician_ids.iter().enumerate() {
+                let found = technician::Entity::find_by_id(technician_id.clone())
+                    .filter(technician::Column::CompanyId.eq(new.company_id.clone()))
+                    .one(&txn)
+                    .await?;
+                if found.is_none() {
+                    return Err(Error::invalid(
+                        &format!("levels[{index}].technician_ids[{position}]"),
+                        format!("no technician {technician_id} in this company"),
+                    ));
+                }
+            }
         }
         let has_routes = route::Entity::find()
             .filter(route::Column::CompanyId.eq(new.company_id.clone()))
@@ -297,6 +318,8 @@ impl Store {
             levels: Set(to_json(&new.levels)?),
             windows: Set(to_json(&new.windows)?),
             time_zone: Set(new.time_zone.clone()),
+            repeat_interval_seconds: Set(new.repeat_interval_seconds),
+            repeat_count: Set(new.repeat_count),
             created_by: Set(audit.actor.clone()),
             created_at: Set(now_ms()),
         }
@@ -314,6 +337,8 @@ impl Store {
                     "events": events,
                     "max_priority": new.max_priority,
                     "levels": new.levels,
+                    "repeat_interval_seconds": new.repeat_interval_seconds,
+                    "repeat_count": new.repeat_count,
                 }),
             )
             .await?;
@@ -417,6 +442,7 @@ impl Store {
                 incident_id: Set(notice.incident_id.clone()),
                 event: Set(notice.event.as_i16()),
                 level: Set(notice.level),
+                round: Set(notice.round),
                 event_sequence: Set(notice.sequence),
                 status: Set(DeliveryStatus::Pending.as_i16()),
                 attempts: Set(0),
@@ -427,6 +453,7 @@ impl Store {
                 last_latency_ms: Set(0),
                 created_at: Set(now),
                 delivered_at: Set(None),
+                digest_size: Set(0),
                 payload: Set(to_json(notice)?),
             };
             let inserted = delivery::Entity::insert(row)
@@ -436,6 +463,7 @@ impl Store {
                         delivery::Column::EventSequence,
                         delivery::Column::RouteId,
                         delivery::Column::Level,
+                        delivery::Column::Round,
                         delivery::Column::ChannelId,
                     ])
                     .do_nothing()
@@ -515,12 +543,14 @@ impl Store {
     }
 
     /// Records an attempt of a claimed delivery: delivered, pending again at
-    /// `retry_at`, or dead when `retry_at` is None.
+    /// `retry_at`, or dead when `retry_at` is None. `digest_size` is how
+    /// many deliveries the attempt carried together (1 alone).
     pub async fn record_attempt(
         &self,
         row: &delivery::Model,
         attempt: &Attempt,
         retry_at: Option<i64>,
+        digest_size: i32,
     ) -> Result<()> {
         let now = now_ms();
         let status = match (attempt.ok, retry_at) {
@@ -551,6 +581,7 @@ impl Store {
                 Expr::value(retry_at.unwrap_or(row.next_attempt_at)),
             )
             .col_expr(delivery::Column::ClaimedUntil, Expr::value(0_i64))
+            .col_expr(delivery::Column::DigestSize, Expr::value(digest_size))
             .col_expr(
                 delivery::Column::DeliveredAt,
                 Expr::value(attempt.ok.then_some(now)),
@@ -643,32 +674,50 @@ impl Store {
         Ok(updated)
     }
 
-    /// The e-mail addresses of the company's on-duty technicians.
-    pub async fn on_duty_emails(&self, company: &ScopedCompany) -> Result<Vec<String>> {
+    /// The contacts (e-mail, Slack member id) of the company's technicians
+    /// that are on duty (when `on_duty`) or named in `ids`, by e-mail.
+    pub async fn technician_contacts(
+        &self,
+        company: &ScopedCompany,
+        on_duty: bool,
+        ids: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        if !on_duty && ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut wanted = Condition::any();
+        if on_duty {
+            wanted = wanted.add(technician::Column::OnDuty.eq(true));
+        }
+        if !ids.is_empty() {
+            wanted = wanted.add(technician::Column::Id.is_in(ids.iter().cloned()));
+        }
         Ok(technician::Entity::find()
             .select_only()
             .column(technician::Column::Email)
+            .column(technician::Column::SlackMemberId)
             .filter(technician::Column::CompanyId.eq(company.id()))
-            .filter(technician::Column::OnDuty.eq(true))
+            .filter(wanted)
             .order_by_asc(technician::Column::Email)
-            .into_tuple::<String>()
+            .into_tuple::<(String, String)>()
             .all(self.connection())
             .await?)
     }
 
-    /// A technician's e-mail address, if the technician is the company's.
-    pub async fn technician_email(
-        &self,
-        company: &ScopedCompany,
-        technician_id: &str,
-    ) -> Result<Option<String>> {
-        Ok(technician::Entity::find_by_id(technician_id.to_owned())
+    /// The channels with a rate limit: id → (messages per minute, kind).
+    pub async fn channel_rate_limits(&self) -> Result<HashMap<String, (i32, i16)>> {
+        Ok(channel::Entity::find()
             .select_only()
-            .column(technician::Column::Email)
-            .filter(technician::Column::CompanyId.eq(company.id()))
-            .into_tuple::<String>()
-            .one(self.connection())
-            .await?)
+            .column(channel::Column::Id)
+            .column(channel::Column::MaxPerMinute)
+            .column(channel::Column::Kind)
+            .filter(channel::Column::MaxPerMinute.gt(0))
+            .into_tuple::<(String, i32, i16)>()
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(|(id, limit, kind)| (id, (limit, kind)))
+            .collect())
     }
 }
 
@@ -701,6 +750,8 @@ mod tests {
             incident_id: Set(format!("i-{id}")),
             event: Set(NotifyEvent::Opened.as_i16()),
             level: Set(1),
+            round: Set(0),
+            digest_size: Set(0),
             event_sequence: Set(due),
             status: Set(DeliveryStatus::Pending.as_i16()),
             attempts: Set(0),

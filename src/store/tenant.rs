@@ -93,6 +93,8 @@ pub struct NewTechnician {
     pub skills: Vec<String>,
     /// On duty.
     pub on_duty: bool,
+    /// Slack member id; empty for none.
+    pub slack_member_id: String,
 }
 
 /// Changes to a technician; `None` leaves a field as it is.
@@ -106,6 +108,8 @@ pub struct TechnicianChanges {
     pub skills: Option<Vec<String>>,
     /// New on-duty flag.
     pub on_duty: Option<bool>,
+    /// New Slack member id (empty clears it).
+    pub slack_member_id: Option<String>,
 }
 
 /// An operator token with the companies it is limited to (empty: all).
@@ -638,6 +642,7 @@ impl Store {
             email: Set(new.email.clone()),
             skills: Set(to_json(&new.skills)?),
             on_duty: Set(new.on_duty),
+            slack_member_id: Set(new.slack_member_id),
             open_incident_count: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
@@ -707,6 +712,7 @@ impl Store {
             "email": changes.email,
             "skills": changes.skills,
             "on_duty": changes.on_duty,
+            "slack_member_id": changes.slack_member_id,
         });
         let mut model: technician::ActiveModel = current.into();
         if let Some(name) = changes.name {
@@ -720,6 +726,9 @@ impl Store {
         }
         if let Some(on_duty) = changes.on_duty {
             model.on_duty = Set(on_duty);
+        }
+        if let Some(member) = changes.slack_member_id {
+            model.slack_member_id = Set(member);
         }
         model.updated_at = Set(now_ms());
         let updated = model.update(&txn).await.map_err(|error| {

@@ -789,6 +789,7 @@ async fn sigkill_during_a_notification_backlog_loses_no_notification(postgres: b
         .create_channel(authed(
             &token,
             v1::CreateChannelRequest {
+                max_per_minute: 0,
                 company_id: company_id.clone(),
                 name: "hook".to_owned(),
                 config: Some(v1::create_channel_request::Config::Webhook(

@@ -231,6 +231,7 @@ impl TestServer {
             .create_technician(authed(
                 &self.admin_token,
                 alert_whisperer::proto::v1::CreateTechnicianRequest {
+                    slack_member_id: String::new(),
                     company_id: company_id.to_owned(),
                     name: name.to_owned(),
                     email: email.to_owned(),

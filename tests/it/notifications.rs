@@ -28,11 +28,14 @@ crate::on_both_backends!(
     failing_hanging_and_refused_receivers_retry_dead_letter_and_redeliver,
     notification_rpcs_validate_and_refuse_other_tenants_ids,
     routes_notify_only_inside_their_time_windows,
+    repeats_page_the_last_level_and_its_technicians_until_acknowledged,
+    a_rate_limited_slack_channel_sends_what_it_held_back_as_one_digest,
 );
 
 type Notifications = v1::notification_service_client::NotificationServiceClient<Channel>;
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
 type Ingest = v1::ingest_service_client::IngestServiceClient<Channel>;
+type Tenants = v1::tenant_service_client::TenantServiceClient<Channel>;
 
 /// The venv's Python when it has the receivers' packages (scripts/setup-tools).
 fn python() -> Option<PathBuf> {
@@ -196,6 +199,7 @@ async fn create_channel(
         .create_channel(authed(
             &server.admin_token,
             v1::CreateChannelRequest {
+                max_per_minute: 0,
                 company_id: company.id.clone(),
                 name: name.to_owned(),
                 config: Some(config),
@@ -332,6 +336,34 @@ async fn timeline(server: &TestServer, incident_id: &str) -> Vec<v1::IncidentEve
         .expect("get incident")
         .into_inner()
         .timeline
+}
+
+/// Creates a technician with a Slack member id and answers its id.
+async fn technician(
+    server: &TestServer,
+    company: &Tenant,
+    email: &str,
+    slack_member_id: &str,
+    on_duty: bool,
+) -> String {
+    Tenants::new(server.channel().await)
+        .create_technician(authed(
+            &server.admin_token,
+            v1::CreateTechnicianRequest {
+                company_id: company.id.clone(),
+                name: email.split('@').next().unwrap().to_owned(),
+                email: email.to_owned(),
+                skills: vec![],
+                on_duty,
+                slack_member_id: slack_member_id.to_owned(),
+            },
+        ))
+        .await
+        .expect("create technician")
+        .into_inner()
+        .technician
+        .unwrap()
+        .id
 }
 
 async fn acknowledge(server: &TestServer, incident_id: &str) {
@@ -908,6 +940,22 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
             },
             "pagerduty.routing_key",
         ),
+        (
+            v1::CreateChannelRequest {
+                config: Some(webhook("https://example.com/x".to_owned())),
+                max_per_minute: -1,
+                ..base.clone()
+            },
+            "max_per_minute",
+        ),
+        (
+            v1::CreateChannelRequest {
+                config: Some(webhook("https://example.com/x".to_owned())),
+                max_per_minute: 6_001,
+                ..base.clone()
+            },
+            "max_per_minute",
+        ),
     ] {
         let status = invalid(request).await;
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
@@ -926,6 +974,7 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
         .create_channel(authed(
             admin,
             v1::CreateChannelRequest {
+                max_per_minute: 0,
                 company_id: acme.id.clone(),
                 name: "hook".to_owned(),
                 config: Some(webhook("https://example.com/other".to_owned())),
@@ -943,8 +992,23 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
         0,
     )
     .await;
+    let acme_slack = create_channel(
+        &server,
+        &acme,
+        "slack",
+        v1::create_channel_request::Config::Slack(v1::SlackChannelConfig {
+            webhook_url: "https://hooks.slack.example/services/T0/B0/x".to_owned(),
+        }),
+        0,
+    )
+    .await;
+    let acme_technician = technician(&server, &acme, "ada@acme.example", "U0ACME01", true).await;
+    let globex_technician =
+        technician(&server, &globex, "grace@globex.example", "U0GLOBEX1", true).await;
     let route_request =
         |company: &Tenant, levels: Vec<v1::EscalationLevel>| v1::CreateRouteRequest {
+            repeat_interval_seconds: 0,
+            repeat_count: 0,
             company_id: company.id.clone(),
             name: "r".to_owned(),
             events: vec![NotifyEvent::Opened as i32],
@@ -1027,6 +1091,58 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
                 }],
             ),
             "levels[0]",
+        ),
+        (
+            route_request(
+                &acme,
+                vec![v1::EscalationLevel {
+                    technician_ids: vec![globex_technician.clone()],
+                    ..level(&acme_slack, 0)
+                }],
+            ),
+            "levels[0].technician_ids[0]",
+        ),
+        (
+            route_request(
+                &acme,
+                vec![v1::EscalationLevel {
+                    technician_ids: vec![acme_technician.clone()],
+                    ..level(&hook, 0)
+                }],
+            ),
+            "levels[0]",
+        ),
+        (
+            v1::CreateRouteRequest {
+                repeat_count: 3,
+                ..route_request(&acme, vec![level(&hook, 0)])
+            },
+            "repeat_count",
+        ),
+        (
+            v1::CreateRouteRequest {
+                repeat_interval_seconds: 60,
+                repeat_count: 21,
+                ..route_request(&acme, vec![level(&hook, 0)])
+            },
+            "repeat_count",
+        ),
+        (
+            v1::CreateRouteRequest {
+                repeat_interval_seconds: 86_401,
+                repeat_count: 1,
+                ..route_request(&acme, vec![level(&hook, 0)])
+            },
+            "repeat_interval_seconds",
+        ),
+        (
+            v1::CreateRouteRequest {
+                events: vec![NotifyEvent::Resolved as i32],
+                repeat_interval_seconds: 60,
+                repeat_count: 2,
+                ..route_request(&acme, vec![level(&hook, 0)])
+            },
+            "repeat_count",
         ),
     ] {
         let status = client
@@ -1182,6 +1298,7 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
         .create_channel(authed(
             &viewer,
             v1::CreateChannelRequest {
+                max_per_minute: 0,
                 company_id: acme.id.clone(),
                 name: "v".to_owned(),
                 config: Some(webhook("https://example.com/v".to_owned())),
@@ -1243,6 +1360,8 @@ async fn routes_notify_only_inside_their_time_windows(backend: Backend) {
             .create_route(authed(
                 &server.admin_token,
                 v1::CreateRouteRequest {
+                    repeat_interval_seconds: 0,
+                    repeat_count: 0,
                     company_id: acme.id.clone(),
                     name: name.to_owned(),
                     events: vec![NotifyEvent::Opened as i32],
@@ -1280,4 +1399,276 @@ async fn routes_notify_only_inside_their_time_windows(backend: Backend) {
         .wait_for("inside", 1, |l| path_is(l, "/inside"))
         .await;
     assert!(receivers.received(|l| path_is(l, "/outside")).is_empty());
+}
+
+fn smtp_channel(receivers: &Receivers, to: &[&str]) -> v1::create_channel_request::Config {
+    v1::create_channel_request::Config::Email(v1::EmailChannelConfig {
+        smtp_host: "127.0.0.1".to_owned(),
+        smtp_port: u32::from(receivers.smtp_port),
+        security: v1::SmtpSecurity::Starttls.into(),
+        username: "aw".to_owned(),
+        password: "s3cret".to_owned(),
+        from: "Alert Whisperer <alerts@msp.example>".to_owned(),
+        to: to.iter().map(|address| (*address).to_owned()).collect(),
+        ca_certificate_pem: receivers.ca_pem.clone(),
+    })
+}
+
+async fn repeats_page_the_last_level_and_its_technicians_until_acknowledged(backend: Backend) {
+    let Some(receivers) = Receivers::start().await else {
+        return;
+    };
+    let server = start_server(backend, |_| {}).await;
+    let acme = tenant(&server, "Acme").await;
+    let named = technician(&server, &acme, "ada@acme.example", "U0ADA0001", false).await;
+    // Off duty and not named: never paged.
+    technician(&server, &acme, "bob@acme.example", "U0BOB0001", false).await;
+    let mail = create_channel(
+        &server,
+        &acme,
+        "pager mail",
+        smtp_channel(&receivers, &[]),
+        0,
+    )
+    .await;
+    let route = notifications(&server)
+        .await
+        .create_route(authed(
+            &server.admin_token,
+            v1::CreateRouteRequest {
+                company_id: acme.id.clone(),
+                name: "page ada".to_owned(),
+                events: vec![NotifyEvent::Opened as i32],
+                levels: vec![v1::EscalationLevel {
+                    technician_ids: vec![named.clone()],
+                    ..level(&mail, 0)
+                }],
+                repeat_interval_seconds: 2,
+                repeat_count: 5,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("create route")
+        .into_inner()
+        .route
+        .unwrap();
+    assert_eq!((route.repeat_interval_seconds, route.repeat_count), (2, 5));
+    assert_eq!(route.levels[0].technician_ids, vec![named.clone()]);
+
+    let incident = alert(&server, &acme, "db-01", "disk_full", Severity::Critical).await;
+    // The first sending and two repeats reach the named technician alone.
+    let mails = receivers
+        .wait_for("the first page and two repeats", 3, |l| l["kind"] == "smtp")
+        .await;
+    for mail in &mails {
+        assert_eq!(
+            mail["to"],
+            serde_json::json!(["ada@acme.example"]),
+            "{mail}"
+        );
+    }
+    let subjects: Vec<&str> = mails.iter().map(|m| m["subject"].as_str().unwrap()).collect();
+    assert!(!subjects[0].contains("repeat"), "{subjects:?}");
+    assert!(subjects[1].ends_with("(repeat 1)"), "{subjects:?}");
+    assert!(subjects[2].ends_with("(repeat 2)"), "{subjects:?}");
+    acknowledge(&server, &incident).await;
+    let settled = wait_deliveries(&server, &acme, &incident, "repeats end", |all| {
+        all.len() == 6
+            && all.iter().all(|d| {
+                matches!(
+                    status(d),
+                    DeliveryStatus::Delivered | DeliveryStatus::Cancelled
+                )
+            })
+    })
+    .await;
+    let delivered: Vec<&v1::Delivery> = settled
+        .iter()
+        .filter(|d| status(d) == DeliveryStatus::Delivered)
+        .collect();
+    let cancelled: Vec<&v1::Delivery> = settled
+        .iter()
+        .filter(|d| status(d) == DeliveryStatus::Cancelled)
+        .collect();
+    assert!(delivered.len() >= 3, "{settled:#?}");
+    assert!(!cancelled.is_empty(), "{settled:#?}");
+    for delivery in &cancelled {
+        assert!(delivery.round > 0);
+        assert_eq!(delivery.attempts, 0);
+        assert_eq!(
+            delivery.last_error,
+            "acknowledged before the repeat was due"
+        );
+    }
+    let mut rounds: Vec<i32> = settled.iter().map(|d| d.round).collect();
+    rounds.sort_unstable();
+    assert_eq!(rounds, vec![0, 1, 2, 3, 4, 5]);
+    // Nothing more is sent after the acknowledgement settled the rest.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(
+        receivers.received(|l| l["kind"] == "smtp").len(),
+        delivered.len()
+    );
+    let entries = timeline(&server, &incident).await;
+    assert!(
+        entries.iter().any(|e| e.actor == "notifier"
+            && e.message == "paged level 1 again (repeat 1): nobody acknowledged within 2 s"),
+        "{entries:#?}"
+    );
+    let repeats_on_timeline = entries
+        .iter()
+        .filter(|e| e.message.starts_with("paged level 1 again"))
+        .count();
+    assert_eq!(repeats_on_timeline, delivered.len() - 1);
+}
+
+async fn a_rate_limited_slack_channel_sends_what_it_held_back_as_one_digest(backend: Backend) {
+    let Some(receivers) = Receivers::start().await else {
+        return;
+    };
+    let server = start_server(backend, |_| {}).await;
+    let acme = tenant(&server, "Acme").await;
+    technician(&server, &acme, "ada@acme.example", "U0ADA0001", true).await;
+    let named = technician(&server, &acme, "bob@acme.example", "W0BOB0001", false).await;
+    // Off duty and not named: not mentioned.
+    technician(&server, &acme, "eve@acme.example", "U0EVE0001", false).await;
+    let slack = notifications(&server)
+        .await
+        .create_channel(authed(
+            &server.admin_token,
+            v1::CreateChannelRequest {
+                company_id: acme.id.clone(),
+                name: "noc slack".to_owned(),
+                config: Some(v1::create_channel_request::Config::Slack(
+                    v1::SlackChannelConfig {
+                        webhook_url: format!("{}/slack/services/T0/B0/x", receivers.http),
+                    },
+                )),
+                max_per_minute: 2,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("create slack channel")
+        .into_inner();
+    assert_eq!(slack.channel.as_ref().unwrap().max_per_minute, 2);
+    let hook = notifications(&server)
+        .await
+        .create_channel(authed(
+            &server.admin_token,
+            v1::CreateChannelRequest {
+                company_id: acme.id.clone(),
+                name: "ticketing".to_owned(),
+                config: Some(webhook(format!("{}/limited", receivers.http))),
+                max_per_minute: 1,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("create webhook channel")
+        .into_inner();
+    create_route(
+        &server,
+        &acme,
+        "everything",
+        &[NotifyEvent::Opened],
+        4,
+        vec![v1::EscalationLevel {
+            channel_ids: vec![
+                slack.channel.as_ref().unwrap().id.clone(),
+                hook.channel.as_ref().unwrap().id.clone(),
+            ],
+            to_on_duty_technicians: true,
+            technician_ids: vec![named],
+            ..Default::default()
+        }],
+    )
+    .await;
+
+    // Ten problems in one request (different checks: no storm folds them),
+    // so the notifier sees them in one look.
+    let mut request = tonic::Request::new(v1::IngestAlertsRequest {
+        alerts: (0..10)
+            .map(|n| v1::AlertInput {
+                asset: format!("web-{n:02}"),
+                signature: format!("check_{n}_failed"),
+                severity: Severity::Critical.into(),
+                message: format!("check {n} failed on web-{n:02}"),
+                tool_source: "prometheus".to_owned(),
+                ..Default::default()
+            })
+            .collect(),
+    });
+    request
+        .metadata_mut()
+        .insert("x-api-key", acme.key.parse().unwrap());
+    let results = Ingest::new(server.channel().await)
+        .ingest_alerts(request)
+        .await
+        .expect("ingest")
+        .into_inner()
+        .results;
+    let incidents: Vec<String> = results.iter().map(|r| r.incident_id.clone()).collect();
+
+    // Two messages in the minute: one on its own, the other nine as a digest.
+    let messages = receivers
+        .wait_for("two slack messages", 2, |l| path_is(l, "/slack"))
+        .await;
+    let texts: Vec<String> = messages
+        .iter()
+        .map(|m| body_of(m)["text"].as_str().unwrap().to_owned())
+        .collect();
+    for text in &texts {
+        assert!(
+            text.starts_with("<@U0ADA0001> <@W0BOB0001> "),
+            "on-duty and named technicians are mentioned, no one else: {text}"
+        );
+    }
+    let digest = texts
+        .iter()
+        .position(|t| t.ends_with("9 incident notifications"))
+        .unwrap_or_else(|| panic!("a digest of nine: {texts:#?}"));
+    let digest_body = body_of(&messages[digest]);
+    let listed = digest_body["blocks"][1]["text"]["text"].as_str().unwrap();
+    assert_eq!(listed.lines().count(), 9, "{listed}");
+
+    let slack_id = slack.channel.as_ref().unwrap().id.clone();
+    let hook_id = hook.channel.as_ref().unwrap().id.clone();
+    let mut slack_sizes = Vec::new();
+    let mut hook_statuses = Vec::new();
+    for incident in &incidents {
+        let all = wait_deliveries(&server, &acme, incident, "the slack delivery", |all| {
+            all.iter()
+                .any(|d| d.channel_id == slack_id && status(d) == DeliveryStatus::Delivered)
+        })
+        .await;
+        let on_slack = all.iter().find(|d| d.channel_id == slack_id).unwrap();
+        assert_eq!(on_slack.attempts, 1);
+        slack_sizes.push(on_slack.digest_size);
+        hook_statuses.push(status(
+            all.iter().find(|d| d.channel_id == hook_id).unwrap(),
+        ));
+    }
+    slack_sizes.sort_unstable();
+    assert_eq!(slack_sizes, [1, 9, 9, 9, 9, 9, 9, 9, 9, 9]);
+    // A webhook receiver takes each delivery alone: one went, nine wait for the next minute.
+    assert_eq!(
+        hook_statuses
+            .iter()
+            .filter(|s| **s == DeliveryStatus::Delivered)
+            .count(),
+        1,
+        "{hook_statuses:?}"
+    );
+    assert_eq!(
+        hook_statuses
+            .iter()
+            .filter(|s| **s == DeliveryStatus::Pending)
+            .count(),
+        9
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(receivers.received(|l| path_is(l, "/limited")).len(), 1);
+    assert_eq!(receivers.received(|l| path_is(l, "/slack")).len(), 2);
 }

@@ -300,6 +300,7 @@ async fn limited_token_gets_not_found_for_other_company(backend: Backend) {
         .create_technician(authed(
             &server.admin_token,
             v1::CreateTechnicianRequest {
+                slack_member_id: String::new(),
                 company_id: b_id.clone(),
                 name: "Bea".to_owned(),
                 email: "bea@b.example".to_owned(),
@@ -475,6 +476,7 @@ async fn limited_token_gets_not_found_for_other_company(backend: Backend) {
         c.create_technician(authed(
             &limited,
             v1::CreateTechnicianRequest {
+                slack_member_id: String::new(),
                 company_id: b_id.clone(),
                 name: "Eve".to_owned(),
                 email: "eve@a.example".to_owned(),
@@ -962,6 +964,7 @@ async fn technicians_crud(backend: Backend) {
         .create_technician(authed(
             &server.admin_token,
             v1::CreateTechnicianRequest {
+                slack_member_id: String::new(),
                 company_id: company_id.clone(),
                 name: "Ada".to_owned(),
                 email: "ada@example.com".to_owned(),
@@ -979,6 +982,7 @@ async fn technicians_crud(backend: Backend) {
         .create_technician(authed(
             &server.admin_token,
             v1::CreateTechnicianRequest {
+                slack_member_id: String::new(),
                 company_id: company_id.clone(),
                 name: "Ada again".to_owned(),
                 email: "ada@example.com".to_owned(),
@@ -993,6 +997,7 @@ async fn technicians_crud(backend: Backend) {
         .create_technician(authed(
             &server.admin_token,
             v1::CreateTechnicianRequest {
+                slack_member_id: String::new(),
                 company_id: company_id.clone(),
                 name: "Bob".to_owned(),
                 email: "bob@example.com".to_owned(),

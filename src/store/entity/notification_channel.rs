@@ -26,6 +26,8 @@ pub struct Model {
     pub ciphertext: Option<Vec<u8>>,
     /// Attempts before a delivery is dead-lettered.
     pub max_attempts: i32,
+    /// Most messages per minute; 0 for no limit.
+    pub max_per_minute: i32,
     /// Who created it.
     pub created_by: String,
     /// When (ms).

@@ -22,6 +22,8 @@ pub struct Model {
     pub event: i16,
     /// Route level, 1 first.
     pub level: i16,
+    /// 0 for the level's first sending, 1… for repeats of the last level.
+    pub round: i16,
     /// Incident event log sequence of the change.
     pub event_sequence: i64,
     /// `DeliveryStatus` number.
@@ -42,6 +44,8 @@ pub struct Model {
     pub created_at: i64,
     /// When the receiver took it (ms).
     pub delivered_at: Option<i64>,
+    /// Deliveries the latest attempt carried together (a digest); 0 before one.
+    pub digest_size: i32,
     /// JSON of what it tells (`domain::notification::Notice`).
     pub payload: String,
 }

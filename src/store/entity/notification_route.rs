@@ -25,6 +25,10 @@ pub struct Model {
     pub windows: String,
     /// IANA time zone of the windows.
     pub time_zone: String,
+    /// Seconds between repeats of the last level; 0 for none.
+    pub repeat_interval_seconds: i32,
+    /// Repeats of the last level.
+    pub repeat_count: i32,
     /// Who created it.
     pub created_by: String,
     /// When (ms).

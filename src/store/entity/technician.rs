@@ -19,6 +19,8 @@ pub struct Model {
     pub skills: String,
     /// On duty for automatic assignment.
     pub on_duty: bool,
+    /// Slack member id mentioned when the technician is paged; empty if none.
+    pub slack_member_id: String,
     /// Open (not resolved) incidents assigned to them, kept by triggers on
     /// `incidents` (migration 11); automatic assignment reads it.
     pub open_incident_count: i64,

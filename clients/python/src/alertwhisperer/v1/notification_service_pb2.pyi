@@ -115,7 +115,7 @@ class PagerDutyChannelConfig(_message.Message):
     def __init__(self, routing_key: _Optional[str] = ..., events_url: _Optional[str] = ...) -> None: ...
 
 class Channel(_message.Message):
-    __slots__ = ("id", "company_id", "name", "kind", "target", "has_secret", "max_attempts", "create_time")
+    __slots__ = ("id", "company_id", "name", "kind", "target", "has_secret", "max_attempts", "create_time", "max_per_minute")
     ID_FIELD_NUMBER: _ClassVar[int]
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -124,6 +124,7 @@ class Channel(_message.Message):
     HAS_SECRET_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    MAX_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     name: str
@@ -132,10 +133,11 @@ class Channel(_message.Message):
     has_secret: bool
     max_attempts: int
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[ChannelKind, str]] = ..., target: _Optional[str] = ..., has_secret: _Optional[bool] = ..., max_attempts: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    max_per_minute: int
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[ChannelKind, str]] = ..., target: _Optional[str] = ..., has_secret: _Optional[bool] = ..., max_attempts: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., max_per_minute: _Optional[int] = ...) -> None: ...
 
 class CreateChannelRequest(_message.Message):
-    __slots__ = ("company_id", "name", "webhook", "slack", "teams", "email", "pagerduty", "max_attempts")
+    __slots__ = ("company_id", "name", "webhook", "slack", "teams", "email", "pagerduty", "max_attempts", "max_per_minute")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     WEBHOOK_FIELD_NUMBER: _ClassVar[int]
@@ -144,6 +146,7 @@ class CreateChannelRequest(_message.Message):
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PAGERDUTY_FIELD_NUMBER: _ClassVar[int]
     MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     name: str
     webhook: WebhookChannelConfig
@@ -152,7 +155,8 @@ class CreateChannelRequest(_message.Message):
     email: EmailChannelConfig
     pagerduty: PagerDutyChannelConfig
     max_attempts: int
-    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., webhook: _Optional[_Union[WebhookChannelConfig, _Mapping]] = ..., slack: _Optional[_Union[SlackChannelConfig, _Mapping]] = ..., teams: _Optional[_Union[TeamsChannelConfig, _Mapping]] = ..., email: _Optional[_Union[EmailChannelConfig, _Mapping]] = ..., pagerduty: _Optional[_Union[PagerDutyChannelConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ...) -> None: ...
+    max_per_minute: int
+    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., webhook: _Optional[_Union[WebhookChannelConfig, _Mapping]] = ..., slack: _Optional[_Union[SlackChannelConfig, _Mapping]] = ..., teams: _Optional[_Union[TeamsChannelConfig, _Mapping]] = ..., email: _Optional[_Union[EmailChannelConfig, _Mapping]] = ..., pagerduty: _Optional[_Union[PagerDutyChannelConfig, _Mapping]] = ..., max_attempts: _Optional[int] = ..., max_per_minute: _Optional[int] = ...) -> None: ...
 
 class CreateChannelResponse(_message.Message):
     __slots__ = ("channel", "signing_secret")
@@ -211,16 +215,18 @@ class TestChannelResponse(_message.Message):
     def __init__(self, ok: _Optional[bool] = ..., status_code: _Optional[int] = ..., response: _Optional[str] = ..., error: _Optional[str] = ..., latency_ms: _Optional[int] = ...) -> None: ...
 
 class EscalationLevel(_message.Message):
-    __slots__ = ("channel_ids", "delay_seconds", "to_on_duty_technicians", "to_assigned_technician")
+    __slots__ = ("channel_ids", "delay_seconds", "to_on_duty_technicians", "to_assigned_technician", "technician_ids")
     CHANNEL_IDS_FIELD_NUMBER: _ClassVar[int]
     DELAY_SECONDS_FIELD_NUMBER: _ClassVar[int]
     TO_ON_DUTY_TECHNICIANS_FIELD_NUMBER: _ClassVar[int]
     TO_ASSIGNED_TECHNICIAN_FIELD_NUMBER: _ClassVar[int]
+    TECHNICIAN_IDS_FIELD_NUMBER: _ClassVar[int]
     channel_ids: _containers.RepeatedScalarFieldContainer[str]
     delay_seconds: int
     to_on_duty_technicians: bool
     to_assigned_technician: bool
-    def __init__(self, channel_ids: _Optional[_Iterable[str]] = ..., delay_seconds: _Optional[int] = ..., to_on_duty_technicians: _Optional[bool] = ..., to_assigned_technician: _Optional[bool] = ...) -> None: ...
+    technician_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, channel_ids: _Optional[_Iterable[str]] = ..., delay_seconds: _Optional[int] = ..., to_on_duty_technicians: _Optional[bool] = ..., to_assigned_technician: _Optional[bool] = ..., technician_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TimeWindow(_message.Message):
     __slots__ = ("weekdays", "start_time", "end_time")
@@ -233,7 +239,7 @@ class TimeWindow(_message.Message):
     def __init__(self, weekdays: _Optional[_Iterable[int]] = ..., start_time: _Optional[str] = ..., end_time: _Optional[str] = ...) -> None: ...
 
 class Route(_message.Message):
-    __slots__ = ("id", "company_id", "name", "events", "max_priority", "matchers", "levels", "create_time", "windows", "time_zone")
+    __slots__ = ("id", "company_id", "name", "events", "max_priority", "matchers", "levels", "create_time", "windows", "time_zone", "repeat_interval_seconds", "repeat_count")
     ID_FIELD_NUMBER: _ClassVar[int]
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +250,8 @@ class Route(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     WINDOWS_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_COUNT_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     name: str
@@ -254,10 +262,12 @@ class Route(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     windows: _containers.RepeatedCompositeFieldContainer[TimeWindow]
     time_zone: str
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotifyEvent, str]]] = ..., max_priority: _Optional[int] = ..., matchers: _Optional[_Iterable[_Union[_matcher_pb2.Matcher, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[EscalationLevel, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., windows: _Optional[_Iterable[_Union[TimeWindow, _Mapping]]] = ..., time_zone: _Optional[str] = ...) -> None: ...
+    repeat_interval_seconds: int
+    repeat_count: int
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotifyEvent, str]]] = ..., max_priority: _Optional[int] = ..., matchers: _Optional[_Iterable[_Union[_matcher_pb2.Matcher, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[EscalationLevel, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., windows: _Optional[_Iterable[_Union[TimeWindow, _Mapping]]] = ..., time_zone: _Optional[str] = ..., repeat_interval_seconds: _Optional[int] = ..., repeat_count: _Optional[int] = ...) -> None: ...
 
 class CreateRouteRequest(_message.Message):
-    __slots__ = ("company_id", "name", "events", "max_priority", "matchers", "levels", "windows", "time_zone")
+    __slots__ = ("company_id", "name", "events", "max_priority", "matchers", "levels", "windows", "time_zone", "repeat_interval_seconds", "repeat_count")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
@@ -266,6 +276,8 @@ class CreateRouteRequest(_message.Message):
     LEVELS_FIELD_NUMBER: _ClassVar[int]
     WINDOWS_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_COUNT_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     name: str
     events: _containers.RepeatedScalarFieldContainer[NotifyEvent]
@@ -274,7 +286,9 @@ class CreateRouteRequest(_message.Message):
     levels: _containers.RepeatedCompositeFieldContainer[EscalationLevel]
     windows: _containers.RepeatedCompositeFieldContainer[TimeWindow]
     time_zone: str
-    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotifyEvent, str]]] = ..., max_priority: _Optional[int] = ..., matchers: _Optional[_Iterable[_Union[_matcher_pb2.Matcher, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[EscalationLevel, _Mapping]]] = ..., windows: _Optional[_Iterable[_Union[TimeWindow, _Mapping]]] = ..., time_zone: _Optional[str] = ...) -> None: ...
+    repeat_interval_seconds: int
+    repeat_count: int
+    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., events: _Optional[_Iterable[_Union[NotifyEvent, str]]] = ..., max_priority: _Optional[int] = ..., matchers: _Optional[_Iterable[_Union[_matcher_pb2.Matcher, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[EscalationLevel, _Mapping]]] = ..., windows: _Optional[_Iterable[_Union[TimeWindow, _Mapping]]] = ..., time_zone: _Optional[str] = ..., repeat_interval_seconds: _Optional[int] = ..., repeat_count: _Optional[int] = ...) -> None: ...
 
 class CreateRouteResponse(_message.Message):
     __slots__ = ("route",)
@@ -311,7 +325,7 @@ class DeleteRouteResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Delivery(_message.Message):
-    __slots__ = ("id", "company_id", "channel_id", "route_id", "incident_id", "event", "level", "event_sequence", "status", "attempts", "last_status_code", "last_error", "last_latency_ms", "create_time", "next_attempt_time", "deliver_time")
+    __slots__ = ("id", "company_id", "channel_id", "route_id", "incident_id", "event", "level", "event_sequence", "status", "attempts", "last_status_code", "last_error", "last_latency_ms", "create_time", "next_attempt_time", "deliver_time", "round", "digest_size")
     ID_FIELD_NUMBER: _ClassVar[int]
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -328,6 +342,8 @@ class Delivery(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     NEXT_ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
     DELIVER_TIME_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_SIZE_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     channel_id: str
@@ -344,7 +360,9 @@ class Delivery(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     next_attempt_time: _timestamp_pb2.Timestamp
     deliver_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., route_id: _Optional[str] = ..., incident_id: _Optional[str] = ..., event: _Optional[_Union[NotifyEvent, str]] = ..., level: _Optional[int] = ..., event_sequence: _Optional[int] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., attempts: _Optional[int] = ..., last_status_code: _Optional[int] = ..., last_error: _Optional[str] = ..., last_latency_ms: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deliver_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    round: int
+    digest_size: int
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., route_id: _Optional[str] = ..., incident_id: _Optional[str] = ..., event: _Optional[_Union[NotifyEvent, str]] = ..., level: _Optional[int] = ..., event_sequence: _Optional[int] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., attempts: _Optional[int] = ..., last_status_code: _Optional[int] = ..., last_error: _Optional[str] = ..., last_latency_ms: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deliver_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., round: _Optional[int] = ..., digest_size: _Optional[int] = ...) -> None: ...
 
 class ListDeliveriesRequest(_message.Message):
     __slots__ = ("company_id", "incident_id", "channel_id", "status", "page_size", "page_token")

@@ -297,7 +297,7 @@ class SetAwsRoleResponse(_message.Message):
     def __init__(self, company: _Optional[_Union[Company, _Mapping]] = ...) -> None: ...
 
 class Technician(_message.Message):
-    __slots__ = ("id", "company_id", "name", "email", "skills", "on_duty", "create_time", "update_time", "open_incident_count")
+    __slots__ = ("id", "company_id", "name", "email", "skills", "on_duty", "create_time", "update_time", "open_incident_count", "slack_member_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +307,7 @@ class Technician(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     OPEN_INCIDENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SLACK_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     name: str
@@ -316,21 +317,24 @@ class Technician(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     open_incident_count: int
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., on_duty: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., open_incident_count: _Optional[int] = ...) -> None: ...
+    slack_member_id: str
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., on_duty: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., open_incident_count: _Optional[int] = ..., slack_member_id: _Optional[str] = ...) -> None: ...
 
 class CreateTechnicianRequest(_message.Message):
-    __slots__ = ("company_id", "name", "email", "skills", "on_duty")
+    __slots__ = ("company_id", "name", "email", "skills", "on_duty", "slack_member_id")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     SKILLS_FIELD_NUMBER: _ClassVar[int]
     ON_DUTY_FIELD_NUMBER: _ClassVar[int]
+    SLACK_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     name: str
     email: str
     skills: _containers.RepeatedScalarFieldContainer[str]
     on_duty: bool
-    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., on_duty: _Optional[bool] = ...) -> None: ...
+    slack_member_id: str
+    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., on_duty: _Optional[bool] = ..., slack_member_id: _Optional[str] = ...) -> None: ...
 
 class CreateTechnicianResponse(_message.Message):
     __slots__ = ("technician",)
@@ -359,20 +363,22 @@ class ListTechniciansResponse(_message.Message):
     def __init__(self, technicians: _Optional[_Iterable[_Union[Technician, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateTechnicianRequest(_message.Message):
-    __slots__ = ("technician_id", "name", "email", "skills", "on_duty", "update_mask")
+    __slots__ = ("technician_id", "name", "email", "skills", "on_duty", "update_mask", "slack_member_id")
     TECHNICIAN_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     SKILLS_FIELD_NUMBER: _ClassVar[int]
     ON_DUTY_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    SLACK_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     technician_id: str
     name: str
     email: str
     skills: _containers.RepeatedScalarFieldContainer[str]
     on_duty: bool
     update_mask: _field_mask_pb2.FieldMask
-    def __init__(self, technician_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., on_duty: _Optional[bool] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+    slack_member_id: str
+    def __init__(self, technician_id: _Optional[str] = ..., name: _Optional[str] = ..., email: _Optional[str] = ..., skills: _Optional[_Iterable[str]] = ..., on_duty: _Optional[bool] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., slack_member_id: _Optional[str] = ...) -> None: ...
 
 class UpdateTechnicianResponse(_message.Message):
     __slots__ = ("technician",)
