@@ -126,6 +126,11 @@ pub struct Config {
     /// Attempts of one channel in flight at once (1–64): a slow or hanging
     /// receiver holds at most these, never the others' deliveries.
     pub notify_concurrency_per_channel: usize,
+    /// Refuse notification receivers on loopback, private (RFC 1918, CGNAT,
+    /// IPv6 unique-local) addresses, checked on every connection after name
+    /// resolution. Link-local (cloud metadata), unspecified, multicast and
+    /// broadcast addresses are refused always.
+    pub notify_block_private_networks: bool,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax (overridden by `RUST_LOG`).
     pub log_filter: String,
     /// Log output format: `text` or `json`.
@@ -191,6 +196,7 @@ impl Default for Config {
             notify_timeout_seconds: 10,
             notify_retry_base_ms: 2_000,
             notify_concurrency_per_channel: 4,
+            notify_block_private_networks: false,
             log_filter: "info".to_owned(),
             log_format: LogFormat::Text,
         }

@@ -13,6 +13,7 @@
 //! the unique change key of deliveries and a compare-and-set claim on each.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,7 @@ use crate::domain::ingest::truncate_chars as truncate;
 use crate::domain::lifecycle::IncidentCommand;
 use crate::domain::notification::{
     ChannelConfig, ChannelKind, Digest, EmailConfig, MAX_RESPONSE_CHARS, Notice, NotifyEvent,
-    SmtpSecurity, backoff_ms, sign_webhook,
+    SmtpSecurity, backoff_ms, refused_address, sign_webhook,
 };
 use crate::error::{Error, Result};
 use crate::owner::Owners;
@@ -77,6 +78,8 @@ struct Inner {
     timeout: Duration,
     retry_base_ms: i64,
     per_channel: usize,
+    /// Refuse receivers on loopback and private networks.
+    block_private: bool,
     in_flight: Mutex<HashMap<String, usize>>,
     /// When each rate-limited channel sent, over the last minute.
     sent: Mutex<HashMap<String, VecDeque<Instant>>>,
@@ -102,7 +105,9 @@ impl Notifier {
         hub: Arc<crate::feed::Hub>,
     ) -> Result<Self> {
         let timeout = Duration::from_secs(config.notify_timeout_seconds);
+        let block_private = config.notify_block_private_networks;
         let http = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver { block_private }))
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
@@ -119,6 +124,7 @@ impl Notifier {
                 timeout,
                 retry_base_ms: i64::try_from(config.notify_retry_base_ms).unwrap_or(2_000),
                 per_channel: config.notify_concurrency_per_channel,
+                block_private,
                 in_flight: Mutex::new(HashMap::new()),
                 sent: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
@@ -157,6 +163,23 @@ impl Notifier {
                 }
             }
         });
+    }
+
+    /// Refuses a receiver host given as an address this server does not
+    /// send to (names are checked when they are resolved, at each attempt).
+    pub fn check_destination(&self, field: &str, host: &str) -> Result<()> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let reason = host
+            .parse::<IpAddr>()
+            .ok()
+            .and_then(|ip| refused_address(ip, self.inner.block_private));
+        match reason {
+            Some(reason) => Err(Error::invalid(
+                field,
+                format!("{host} is {reason}; this server does not send notifications there"),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Makes the notifier look at the outbox now (a redelivery).
@@ -689,7 +712,16 @@ impl Notifier {
         &self,
         request: reqwest::RequestBuilder,
     ) -> std::result::Result<(i32, String), Failure> {
-        let response = request.send().await.map_err(|error| {
+        let request = request
+            .build()
+            .map_err(|error| Failure::new(format!("request: {}", error_chain(&error))))?;
+        // An address in the URL is not resolved, so GuardedResolver never
+        // sees it: check it here.
+        if let Some(host) = request.url().host_str() {
+            self.check_destination("url", host)
+                .map_err(|error| Failure::new(error.to_string()))?;
+        }
+        let response = self.inner.http.execute(request).await.map_err(|error| {
             Failure::new(if error.is_timeout() {
                 format!(
                     "the receiver did not answer within {} s",
@@ -757,8 +789,9 @@ impl Notifier {
                 .build_rustls()
                 .map_err(|error| Failure::new(format!("TLS: {error}")))
         };
+        let address = self.smtp_address(&email.host, email.port).await?;
         let mut transport =
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(email.host.clone())
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address.ip().to_string())
                 .port(email.port)
                 .timeout(Some(self.inner.timeout));
         transport = match email.security {
@@ -791,6 +824,75 @@ impl Notifier {
                 self.inner.timeout.as_secs()
             ))),
         }
+    }
+}
+
+impl Notifier {
+    /// The SMTP server's address, resolved here so that the same check as
+    /// for HTTP receivers applies (TLS still verifies the host name).
+    async fn smtp_address(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> std::result::Result<SocketAddr, Failure> {
+        let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|error| Failure::new(format!("cannot resolve {host}: {error}")))?
+            .collect();
+        let mut refused = None;
+        for address in addresses {
+            match refused_address(address.ip(), self.inner.block_private) {
+                None => return Ok(address),
+                Some(reason) => refused = Some(reason),
+            }
+        }
+        Err(Failure::new(match refused {
+            Some(reason) => {
+                format!(
+                    "{host} resolves to {reason}; this server does not send notifications there"
+                )
+            }
+            None => format!("{host} has no address"),
+        }))
+    }
+}
+
+/// Resolves receivers' host names and drops the addresses this server does
+/// not send to, at every connection (a name that resolved to a public
+/// address when the channel was made cannot be turned to a private one).
+struct GuardedResolver {
+    block_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let block_private = self.block_private;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut reasons = resolved
+                .iter()
+                .filter_map(|address| refused_address(address.ip(), block_private));
+            let allowed: Vec<SocketAddr> = resolved
+                .iter()
+                .copied()
+                .filter(|address| refused_address(address.ip(), block_private).is_none())
+                .collect();
+            if allowed.is_empty() {
+                let why = reasons.next().map_or_else(
+                    || format!("{host} has no address"),
+                    |reason| {
+                        format!(
+                            "{host} resolves to {reason}; this server does not send notifications there"
+                        )
+                    },
+                );
+                return Err(why.into());
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(addresses)
+        })
     }
 }
 

@@ -903,6 +903,47 @@ fn slack_escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Why a receiver's address is refused, if it is: link-local (where cloud
+/// metadata services answer), unspecified, multicast and broadcast always;
+/// loopback and private networks when `block_private`.
+pub fn refused_address(ip: std::net::IpAddr, block_private: bool) -> Option<&'static str> {
+    use std::net::IpAddr;
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 @ IpAddr::V4(_) => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_link_local() {
+                Some("a link-local address (cloud metadata)")
+            } else if v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast() {
+                Some("not a unicast address")
+            } else if block_private && v4.is_loopback() {
+                Some("a loopback address")
+            } else if block_private && (v4.is_private() || (a == 100 && (64..128).contains(&b))) {
+                Some("a private network address")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            if first & 0xffc0 == 0xfe80 {
+                Some("a link-local address (cloud metadata)")
+            } else if v6.is_unspecified() || v6.is_multicast() {
+                Some("not a unicast address")
+            } else if block_private && v6.is_loopback() {
+                Some("a loopback address")
+            } else if block_private && first & 0xfe00 == 0xfc00 {
+                Some("a private network address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
 /// Unix milliseconds as RFC 3339 UTC with milliseconds.
 pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
@@ -1244,6 +1285,38 @@ mod tests {
             .as_array()
             .unwrap();
         assert_eq!(blocks.len(), 1 + DIGEST_LISTED + 1);
+    }
+
+    #[test]
+    fn receivers_on_metadata_and_private_addresses_are_refused() {
+        let refused = |ip: &str, block| refused_address(ip.parse().unwrap(), block);
+        assert!(refused("169.254.169.254", false).is_some());
+        assert!(refused("fe80::1", false).is_some());
+        assert!(refused("::ffff:169.254.169.254", false).is_some());
+        assert!(refused("0.0.0.0", false).is_some());
+        assert!(refused("224.0.0.1", false).is_some());
+        assert_eq!(refused("127.0.0.1", false), None);
+        assert_eq!(refused("10.1.2.3", false), None);
+        for private in [
+            "127.0.0.1",
+            "::1",
+            "10.1.2.3",
+            "172.16.0.9",
+            "192.168.1.1",
+            "100.64.0.1",
+            "fd00::5",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(refused(private, true).is_some(), "{private}");
+        }
+        for public in [
+            "93.184.216.34",
+            "2606:2800:220:1::1",
+            "100.128.0.1",
+            "172.32.0.1",
+        ] {
+            assert_eq!(refused(public, true), None, "{public}");
+        }
     }
 
     #[test]

@@ -249,9 +249,27 @@ fn url_of(field: &str, url: &str) -> Result<String> {
     Ok(url.to_owned())
 }
 
+/// The hosts a channel's request sends to, by field.
+fn destination_hosts(
+    config: Option<&v1::create_channel_request::Config>,
+) -> Vec<(&'static str, String)> {
+    use v1::create_channel_request::Config as C;
+    match config {
+        Some(C::Webhook(webhook)) => vec![("webhook.url", host_of(&webhook.url))],
+        Some(C::Slack(slack)) => vec![("slack.webhook_url", host_of(&slack.webhook_url))],
+        Some(C::Teams(teams)) => vec![("teams.webhook_url", host_of(&teams.webhook_url))],
+        Some(C::Pagerduty(pagerduty)) if !pagerduty.events_url.trim().is_empty() => {
+            vec![("pagerduty.events_url", host_of(&pagerduty.events_url))]
+        }
+        Some(C::Email(email)) => vec![("email.smtp_host", email.smtp_host.trim().to_owned())],
+        _ => Vec::new(),
+    }
+}
+
 /// The host of a URL that is a credential, to show instead of it.
 fn host_of(url: &str) -> String {
-    url.parse::<http::Uri>()
+    url.trim()
+        .parse::<http::Uri>()
         .ok()
         .and_then(|uri| uri.host().map(str::to_owned))
         .unwrap_or_default()
@@ -478,6 +496,9 @@ impl NotificationService for NotificationHandler {
             .into());
         }
         let (config, target, secret) = channel_config_of(body.config.as_ref())?;
+        for (field, host) in destination_hosts(body.config.as_ref()) {
+            self.state.notifier.check_destination(field, &host)?;
+        }
         let signing_secret = match config {
             ChannelConfig::Webhook { .. } => secret.clone().unwrap_or_default(),
             _ => String::new(),

@@ -30,6 +30,7 @@ crate::on_both_backends!(
     routes_notify_only_inside_their_time_windows,
     repeats_page_the_last_level_and_its_technicians_until_acknowledged,
     a_rate_limited_slack_channel_sends_what_it_held_back_as_one_digest,
+    a_server_that_blocks_private_networks_refuses_receivers_there,
 );
 
 type Notifications = v1::notification_service_client::NotificationServiceClient<Channel>;
@@ -942,6 +943,15 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
         ),
         (
             v1::CreateChannelRequest {
+                config: Some(webhook(
+                    "http://169.254.169.254/latest/meta-data/".to_owned(),
+                )),
+                ..base.clone()
+            },
+            "webhook.url",
+        ),
+        (
+            v1::CreateChannelRequest {
                 config: Some(webhook("https://example.com/x".to_owned())),
                 max_per_minute: -1,
                 ..base.clone()
@@ -1468,7 +1478,10 @@ async fn repeats_page_the_last_level_and_its_technicians_until_acknowledged(back
             "{mail}"
         );
     }
-    let subjects: Vec<&str> = mails.iter().map(|m| m["subject"].as_str().unwrap()).collect();
+    let subjects: Vec<&str> = mails
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
     assert!(!subjects[0].contains("repeat"), "{subjects:?}");
     assert!(subjects[1].ends_with("(repeat 1)"), "{subjects:?}");
     assert!(subjects[2].ends_with("(repeat 2)"), "{subjects:?}");
@@ -1671,4 +1684,94 @@ async fn a_rate_limited_slack_channel_sends_what_it_held_back_as_one_digest(back
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(receivers.received(|l| path_is(l, "/limited")).len(), 1);
     assert_eq!(receivers.received(|l| path_is(l, "/slack")).len(), 2);
+}
+
+async fn a_server_that_blocks_private_networks_refuses_receivers_there(backend: Backend) {
+    let Some(receivers) = Receivers::start().await else {
+        return;
+    };
+    let server = start_server(backend, |config| {
+        config.notify_block_private_networks = true;
+    })
+    .await;
+    let acme = tenant(&server, "Acme").await;
+    let mut client = notifications(&server).await;
+    // Addresses are refused when the channel is made.
+    let port = receivers.http.rsplit(':').next().unwrap().to_owned();
+    for (config, field) in [
+        (
+            webhook(format!("{}/webhook", receivers.http)),
+            "webhook.url",
+        ),
+        (
+            v1::create_channel_request::Config::Slack(v1::SlackChannelConfig {
+                webhook_url: format!("http://[::1]:{port}/slack"),
+            }),
+            "slack.webhook_url",
+        ),
+        (webhook("http://10.20.30.40/hook".to_owned()), "webhook.url"),
+        (
+            smtp_channel(&receivers, &["noc@acme.example"]),
+            "email.smtp_host",
+        ),
+    ] {
+        let status = client
+            .create_channel(authed(
+                &server.admin_token,
+                v1::CreateChannelRequest {
+                    company_id: acme.id.clone(),
+                    name: "refused".to_owned(),
+                    config: Some(config),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .expect_err("a private receiver is refused");
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert!(status.message().starts_with(field), "{field}: {status:?}");
+        assert!(
+            status
+                .message()
+                .contains("this server does not send notifications there"),
+            "{status:?}"
+        );
+    }
+    // Names are checked where they resolve, at every attempt.
+    let by_name = create_channel(
+        &server,
+        &acme,
+        "by name",
+        webhook(format!("http://localhost:{port}/webhook")),
+        0,
+    )
+    .await;
+    let mut mail = smtp_channel(&receivers, &["noc@acme.example"]);
+    if let v1::create_channel_request::Config::Email(email) = &mut mail {
+        email.smtp_host = "localhost".to_owned();
+    }
+    let mail = create_channel(&server, &acme, "mail by name", mail, 0).await;
+    for channel in [&by_name, &mail] {
+        let answer = client
+            .test_channel(authed(
+                &server.admin_token,
+                v1::TestChannelRequest {
+                    channel_id: channel.channel.as_ref().unwrap().id.clone(),
+                },
+            ))
+            .await
+            .expect("test channel")
+            .into_inner();
+        assert!(!answer.ok, "{answer:?}");
+        assert!(
+            answer
+                .error
+                .contains("localhost resolves to a loopback address"),
+            "{answer:?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        receivers.received(|_| true).is_empty(),
+        "nothing reached the private receivers"
+    );
 }
