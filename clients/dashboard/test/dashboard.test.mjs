@@ -7,7 +7,13 @@
 // webhook URL and curl example from the page; send an alert to the webhook from this process;
 // the incident appears in the open page without a reload; acknowledge it in the UI; its status
 // becomes acknowledged; the incident page lists the notifications a route sent to a webhook of
-// this process, delivered, and Redeliver sends one again under the same webhook-id; the overview's KPI charts show the company's bars, and a second alert's
+// this process, delivered, and Redeliver sends one again under the same webhook-id; on the
+// company page, in the UI: a technician's Slack member id (set, refused, edited), a webhook
+// channel to this process (signing secret shown once, Test signed and ok), a Slack channel, an
+// email channel and a route without events refused with the server's INVALID_ARGUMENT, a route
+// with two escalation levels, repeats and a weekly window listed by names, a viewer's
+// PERMISSION_DENIED, the page at 390 px wide without sideways scrolling, FAILED_PRECONDITION for
+// a channel in use, and deleting the route and channels; the overview's KPI charts show the company's bars, and a second alert's
 // event refreshes them; the Compliance view of the company renders, and Sync answers that the
 // company has no AWS role (FAILED_PRECONDITION). Then, with $AW_MOTO_URL (the server's AWS
 // endpoint, the repo's moto emulator; scripts/test-clients starts both): give the company an AWS
@@ -16,9 +22,11 @@
 // then runs it with nginx on an instance; the Executions page shows it running with a command
 // id, Cancel ends it cancelled (WatchExecutions, no reload); an approval-mode rule's executions
 // appear live, Reject asks for a reason, Approve runs one (cancelled in turn); the first run's
-// page and the incident's list show its outcome. Screenshots (overview.png, compliance.png, executions.png) go to
+// page and the incident's list show its outcome. Screenshots (company-phone.png, overview.png,
+// compliance.png, executions.png) go to
 // $AW_TEST_OUTPUT (default clients/dashboard/test-output).
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import http from "node:http";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -41,7 +49,7 @@ const INCIDENT_TIMEOUT_MS = Number(process.env.AW_INCIDENT_TIMEOUT_MS ?? 20_000)
 
 await mkdir(outDir, { recursive: true });
 // From an earlier run.
-for (const name of ["failure.png", "compliance.png", "executions.png"]) await rm(path.join(outDir, name), { force: true });
+for (const name of ["failure.png", "compliance.png", "executions.png", "company-phone.png"]) await rm(path.join(outDir, name), { force: true });
 
 /**
  * The generated TypeScript client (clients/typescript/src), bundled by esbuild for Node as the
@@ -124,7 +132,13 @@ const receiver = http.createServer((req, res) => {
   let body = "";
   req.on("data", (chunk) => (body += chunk));
   req.on("end", () => {
-    received.push({ id: req.headers["webhook-id"], body: JSON.parse(body) });
+    received.push({
+      id: req.headers["webhook-id"],
+      timestamp: req.headers["webhook-timestamp"],
+      signature: req.headers["webhook-signature"],
+      raw: body,
+      body: JSON.parse(body),
+    });
     res.writeHead(200, { "content-type": "application/json" });
     res.end("{}");
   });
@@ -258,6 +272,309 @@ await step("the incident page lists its notifications delivered; Redeliver sends
     deliveryId,
     { timeout: 15_000 },
   );
+});
+
+// The company page's notification settings (company-notifications.ts), through the UI: a
+// technician's Slack member id, channels (webhook with its signing secret shown once, Test;
+// Slack; an email channel the server refuses), routes with escalation levels (a refused one, a
+// created one), a viewer's PERMISSION_DENIED, the page on a phone, and deleting what was made.
+const uiHook = "ui test hook";
+const uiSlack = "ui test slack";
+const uiRoute = "ui escalation";
+let uiHookId = "";
+let uiSlackId = "";
+let uiHookSecret = "";
+let technicianId = "";
+const channelRow = (name) => page.locator(`[data-testid="channel-row"][data-name="${name}"]`);
+const routeRow = (name) => page.locator(`[data-testid="route-row"][data-name="${name}"]`);
+const openCompanyPage = async () => {
+  await page.evaluate(() => (window.location.hash = "#/overview"));
+  await byTestId("overview").waitFor();
+  await page.evaluate((id) => (window.location.hash = `#/companies/${encodeURIComponent(id)}`), companyId);
+  await byTestId("company-detail").waitFor();
+  // Loaded: the API-made channel is listed.
+  await channelRow("dashboard test hook").waitFor({ timeout: 10_000 });
+};
+/** Runs `action`, which must ask window.confirm(), and accepts the dialog. */
+async function confirming(action) {
+  let asked = "";
+  const handler = (dialog) => {
+    asked = dialog.message();
+    void dialog.accept();
+  };
+  page.once("dialog", handler);
+  try {
+    await action();
+    const deadline = Date.now() + 5_000;
+    while (!asked && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(asked, "no confirmation was asked");
+  } finally {
+    page.off("dialog", handler);
+  }
+  return asked;
+}
+const allChannels = async () => (await api.notifications.listChannels({ companyId, pageSize: 500 })).channels;
+const allRoutes = async () => (await api.notifications.listRoutes({ companyId, pageSize: 500 })).routes;
+
+await step("the company page lists the channel and route made through the API; a technician gets a Slack member id in the UI", async () => {
+  await openCompanyPage();
+  const row = channelRow("dashboard test hook");
+  const text = (await row.textContent()) ?? "";
+  assert.ok(text.includes("Webhook") && text.includes(receiverUrl), text);
+  await routeRow("dashboard test").waitFor();
+  assert.equal((await routeRow("dashboard test").locator('[data-testid="route-events"]').textContent())?.trim(), "opened, acknowledged");
+  assert.ok(((await routeRow("dashboard test").textContent()) ?? "").includes("dashboard test hook"), "the route names its channel");
+  // Add a technician (off duty: later incidents are not assigned) with a Slack member id.
+  await byTestId("technician-name").fill("Dana Test");
+  await byTestId("technician-email").fill("dana@example.com");
+  await byTestId("technician-slack-member").fill("U0DANA01");
+  await byTestId("technician-on-duty").uncheck();
+  await byTestId("add-technician").click();
+  const tech = page.locator('[data-testid="technician-row"]', { hasText: "Dana Test" });
+  await tech.waitFor({ timeout: 10_000 });
+  technicianId = (await tech.getAttribute("data-technician-id")) ?? "";
+  assert.ok(technicianId);
+  const value = tech.locator('[data-testid="technician-slack-value"]');
+  assert.equal((await value.textContent())?.trim(), "U0DANA01");
+  // Edit: an invalid id is refused with the server's message, then a valid one is saved.
+  await tech.locator('[data-testid="technician-slack-edit"]').click();
+  await tech.locator('[data-testid="technician-slack-input"]').fill("not-an-id");
+  await tech.locator('[data-testid="technician-slack-save"]').click();
+  const error = tech.locator('[data-testid="technician-slack-error"]');
+  await error.waitFor({ timeout: 10_000 });
+  assert.match((await error.textContent()) ?? "", /INVALID_ARGUMENT: slack_member_id: must be a Slack member id/);
+  assert.equal(await tech.locator('[data-testid="technician-slack-input"]').inputValue(), "not-an-id", "the typed value stays");
+  await tech.locator('[data-testid="technician-slack-input"]').fill("U0DANA02");
+  await tech.locator('[data-testid="technician-slack-save"]').click();
+  await page.waitForFunction(
+    (id) => document.querySelector(`[data-technician-id="${id}"] [data-testid="technician-slack-value"]`)?.textContent === "U0DANA02",
+    technicianId,
+    { timeout: 10_000 },
+  );
+  assert.equal(await tech.locator('[data-testid="technician-slack-error"]').count(), 0);
+  const { technicians } = await api.tenants.listTechnicians({ companyId });
+  const dana = technicians.find((t) => t.id === technicianId);
+  assert.equal(dana?.slackMemberId, "U0DANA02");
+  assert.equal(dana?.onDuty, false);
+});
+
+await step("create a webhook channel in the UI: its signing secret is shown once; Test reaches this test's receiver and shows ok", async () => {
+  await byTestId("channel-name").fill(uiHook);
+  await byTestId("channel-kind").selectOption(String(1 /* WEBHOOK */));
+  await byTestId("channel-url").fill(receiverUrl);
+  await byTestId("channel-max-attempts").fill("3");
+  await byTestId("channel-max-per-minute").fill("30");
+  await byTestId("channel-add").click();
+  const panel = byTestId("channel-secret-panel");
+  await panel.waitFor({ timeout: 10_000 });
+  assert.match((await panel.textContent()) ?? "", /shown only now/);
+  uiHookSecret = (await byTestId("channel-signing-secret").textContent())?.trim() ?? "";
+  assert.match(uiHookSecret, /^whsec_[A-Za-z0-9+/]+=*$/);
+  const row = channelRow(uiHook);
+  await row.waitFor({ timeout: 10_000 });
+  uiHookId = (await row.getAttribute("data-channel-id")) ?? "";
+  assert.ok(uiHookId);
+  const cells = await row.locator("th, td").allTextContents();
+  assert.deepEqual(cells.slice(0, 6), [uiHook, "Webhook (signed)", receiverUrl, "3", "30", "yes"]);
+  // The form is empty again for the next channel.
+  assert.equal(await byTestId("channel-name").inputValue(), "");
+  const saved = (await allChannels()).find((c) => c.id === uiHookId);
+  assert.equal(saved?.name, uiHook);
+  assert.equal(saved?.target, receiverUrl);
+  assert.equal(saved?.maxAttempts, 3);
+  assert.equal(saved?.maxPerMinute, 30);
+  // Shown once: opening the page again shows the channel without its secret.
+  await openCompanyPage();
+  await channelRow(uiHook).waitFor();
+  assert.equal(await byTestId("channel-secret-panel").count(), 0);
+  assert.ok(!((await page.content()).includes(uiHookSecret)), "the secret is on the page again");
+  // Test: a signed test message reaches the receiver; the row shows ok, the status and latency.
+  const before = received.length;
+  await channelRow(uiHook).locator('[data-testid="channel-test"]').click();
+  const result = channelRow(uiHook).locator('[data-testid="channel-test-result"][data-ok="true"]');
+  await result.waitFor({ timeout: 15_000 });
+  assert.match((await result.locator('[data-testid="channel-test-summary"]').textContent()) ?? "", /^ok · status 200 · \d+ ms$/);
+  const tests = received.slice(before).filter((r) => r.id?.startsWith("test_"));
+  assert.equal(tests.length, 1, `the receiver got ${received.length - before} requests`);
+  const [test] = tests;
+  assert.equal(test.body.type, "incident.opened");
+  assert.equal(test.body.data.incident.id, "test");
+  // Signed with the secret the page showed (Standard Webhooks).
+  const key = Buffer.from(uiHookSecret.slice("whsec_".length), "base64");
+  const expected = createHmac("sha256", key).update(`${test.id}.${test.timestamp}.${test.raw}`).digest("base64");
+  assert.ok(test.signature.split(" ").includes(`v1,${expected}`), `signature ${test.signature}`);
+});
+
+await step("a Slack channel in the UI keeps its URL secret; the server's INVALID_ARGUMENT for an email channel shows by the form", async () => {
+  await byTestId("channel-kind").selectOption(String(2 /* SLACK */));
+  await byTestId("channel-name").fill(uiSlack);
+  await byTestId("channel-slack-url").fill(receiverUrl);
+  await byTestId("channel-add").click();
+  const row = channelRow(uiSlack);
+  await row.waitFor({ timeout: 10_000 });
+  uiSlackId = (await row.getAttribute("data-channel-id")) ?? "";
+  const cells = await row.locator("th, td").allTextContents();
+  assert.deepEqual(cells.slice(0, 6), [uiSlack, "Slack", "127.0.0.1", "8", "no limit", "yes"]);
+  assert.equal(await byTestId("channel-secret-panel").count(), 0, "a Slack channel has no signing secret to show");
+  // Email: every SMTP field is there; a sender that is no address is refused by the server.
+  await byTestId("channel-kind").selectOption(String(4 /* EMAIL */));
+  for (const id of ["channel-smtp-host", "channel-smtp-port", "channel-smtp-security", "channel-smtp-username", "channel-smtp-password", "channel-email-from", "channel-email-to", "channel-email-ca"]) {
+    await byTestId(id).waitFor();
+  }
+  assert.equal(await byTestId("channel-url").count(), 0);
+  await byTestId("channel-name").fill("ui test email");
+  await byTestId("channel-smtp-host").fill("smtp.example.com");
+  await byTestId("channel-smtp-security").selectOption(String(2 /* TLS */));
+  await byTestId("channel-email-from").fill("not an address");
+  await byTestId("channel-email-to").fill("oncall@example.com");
+  await byTestId("channel-add").click();
+  const error = byTestId("channel-form-error");
+  await error.waitFor({ timeout: 10_000 });
+  assert.match((await error.textContent()) ?? "", /INVALID_ARGUMENT: email\.from: is not an e-mail address/);
+  assert.equal(await byTestId("channel-smtp-host").inputValue(), "smtp.example.com", "the form keeps what was typed");
+  // PagerDuty's fields.
+  await byTestId("channel-kind").selectOption(String(5 /* PAGERDUTY */));
+  await byTestId("channel-pagerduty-key").waitFor();
+  await byTestId("channel-pagerduty-url").waitFor();
+  assert.equal((await allChannels()).filter((c) => c.name === "ui test email").length, 0);
+});
+
+await step("a route without events shows the server's INVALID_ARGUMENT next to the form; the page keeps working", async () => {
+  await byTestId("route-name").fill(uiRoute);
+  await byTestId("route-level").first().locator(`[data-testid="route-level-channel"][data-channel-id="${uiHookId}"]`).check();
+  await byTestId("route-add").click();
+  const error = byTestId("route-form-error");
+  await error.waitFor({ timeout: 10_000 });
+  assert.match((await error.textContent()) ?? "", /^Add route: INVALID_ARGUMENT: events: at least one event is required$/);
+  assert.equal(await byTestId("route-name").inputValue(), uiRoute, "the form keeps what was typed");
+  assert.equal(await routeRow(uiRoute).count(), 0);
+  assert.equal((await allRoutes()).filter((r) => r.name === uiRoute).length, 0);
+  assert.deepEqual(pageErrors, []);
+});
+
+await step("create a route with two escalation levels, repeats and a weekly window in the UI; it is listed with channel and technician names", async () => {
+  await byTestId("route-event-opened").check();
+  await byTestId("route-event-resolved").check();
+  await byTestId("route-max-priority").selectOption("2");
+  await byTestId("route-add-level").click();
+  const level2 = page.locator('[data-testid="route-level"][data-level="2"]');
+  await level2.waitFor();
+  await level2.locator('[data-testid="route-level-delay"]').fill("600");
+  await level2.locator(`[data-testid="route-level-channel"][data-channel-id="${uiSlackId}"]`).check();
+  await level2.locator(`[data-testid="route-level-technician"][data-technician-id="${technicianId}"]`).check();
+  await byTestId("route-repeat-interval").fill("300");
+  await byTestId("route-repeat-count").fill("2");
+  await byTestId("route-time-zone").fill("Europe/Berlin");
+  for (const day of [1, 2, 3, 4, 5]) await byTestId(`route-weekday-${day}`).check();
+  await byTestId("route-window-start").fill("08:00");
+  await byTestId("route-window-end").fill("18:00");
+  await byTestId("route-add").click();
+  const row = routeRow(uiRoute);
+  await row.waitFor({ timeout: 10_000 });
+  assert.equal(await byTestId("route-form-error").count(), 0);
+  assert.equal((await row.locator('[data-testid="route-events"]').textContent())?.trim(), "opened, resolved");
+  assert.equal((await row.locator('[data-testid="route-priority"]').textContent())?.trim(), "P1–P2");
+  const levels = await row.locator('[data-testid="route-level-summary"]').allTextContents();
+  assert.deepEqual(levels, [`at once: ${uiHook}`, `after 10 min: ${uiSlack} · pages Dana Test`]);
+  assert.equal((await row.locator('[data-testid="route-when"]').textContent())?.trim(), "Mon, Tue, Wed, Thu, Fri 08:00–18:00 (Europe/Berlin)");
+  assert.equal((await row.locator('[data-testid="route-repeats"]').textContent())?.trim(), "2× every 5 min");
+  // A fresh form for the next route.
+  assert.equal(await byTestId("route-name").inputValue(), "");
+  assert.equal(await byTestId("route-level").count(), 1);
+  const route = (await allRoutes()).find((r) => r.name === uiRoute);
+  assert.ok(route, "the server has the route");
+  assert.deepEqual(route.events, [1, 4]);
+  assert.equal(route.maxPriority, 2);
+  assert.deepEqual(route.levels.map((l) => l.delaySeconds), [0, 600]);
+  assert.deepEqual(route.levels.map((l) => l.channelIds), [[uiHookId], [uiSlackId]]);
+  assert.deepEqual(route.levels.map((l) => l.technicianIds), [[], [technicianId]]);
+  assert.equal(route.repeatIntervalSeconds, 300);
+  assert.equal(route.repeatCount, 2);
+  assert.equal(route.timeZone, "Europe/Berlin");
+  assert.deepEqual(route.windows.map((w) => [w.weekdays, w.startTime, w.endTime]), [[[1, 2, 3, 4, 5], "08:00", "18:00"]]);
+});
+
+await step("a viewer token sees the settings and gets PERMISSION_DENIED shown when it tests or adds a channel", async () => {
+  const { token: viewerToken } = await api.tenants.createOperatorToken({ name: "dashboard test viewer", role: 3 /* VIEWER */, companyIds: [companyId] });
+  assert.match(viewerToken, /^awo_/);
+  const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    await viewerContext.addInitScript((t) => sessionStorage.setItem("alertwhisperer.token", t), viewerToken);
+    const viewer = await viewerContext.newPage();
+    viewer.on("pageerror", (error) => pageErrors.push(error));
+    await viewer.goto(`${baseUrl}/#/companies/${encodeURIComponent(companyId)}`);
+    const row = viewer.locator(`[data-testid="channel-row"][data-name="${uiHook}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await viewer.locator(`[data-testid="route-row"][data-name="${uiRoute}"]`).waitFor();
+    await row.locator('[data-testid="channel-test"]').click();
+    const error = row.locator('[data-testid="channel-row-error"]');
+    await error.waitFor({ timeout: 10_000 });
+    assert.match((await error.textContent()) ?? "", /^Test: PERMISSION_DENIED: /);
+    await viewer.locator('[data-testid="channel-name"]').fill("viewer hook");
+    await viewer.locator('[data-testid="channel-url"]').fill(receiverUrl);
+    await viewer.locator('[data-testid="channel-add"]').click();
+    const formError = viewer.locator('[data-testid="channel-form-error"]');
+    await formError.waitFor({ timeout: 10_000 });
+    assert.match((await formError.textContent()) ?? "", /^Add channel: PERMISSION_DENIED: /);
+  } finally {
+    await viewerContext.close();
+  }
+  assert.equal((await allChannels()).filter((c) => c.name === "viewer hook").length, 0);
+});
+
+await step("on a phone (390 px wide, dark) the company page with its notification settings does not scroll sideways", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.emulateMedia({ colorScheme: "dark" });
+  try {
+    await openCompanyPage();
+    await routeRow(uiRoute).waitFor();
+    // The widest states: a test result, two level rows, the email form.
+    await channelRow(uiHook).locator('[data-testid="channel-test"]').click();
+    await channelRow(uiHook).locator('[data-testid="channel-test-result"][data-ok="true"]').waitFor({ timeout: 15_000 });
+    await byTestId("route-add-level").click();
+    await page.locator('[data-testid="route-level"][data-level="2"]').waitFor();
+    await byTestId("channel-kind").selectOption(String(4 /* EMAIL */));
+    await byTestId("channel-email-ca").waitFor();
+    const widths = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+      wide: [...document.querySelectorAll("main *")]
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest(".table-wrap"))
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}${e.dataset.testid ? `[${e.dataset.testid}]` : ""}.${e.className}`),
+    }));
+    assert.ok(widths.scroll <= 390, `the page is ${widths.scroll} px wide; too wide: ${widths.wide.join(", ")}`);
+    const shot = path.join(outDir, "company-phone.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`    company page on a phone: ${shot}`);
+  } finally {
+    await page.emulateMedia({ colorScheme: null });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+});
+
+await step("deleting a channel a route uses shows FAILED_PRECONDITION; delete the route and the channels in the UI", async () => {
+  await openCompanyPage();
+  const asked = await confirming(() => channelRow(uiHook).locator('[data-testid="channel-delete"]').click());
+  assert.ok(asked.includes(uiHook), asked);
+  const error = channelRow(uiHook).locator('[data-testid="channel-row-error"]');
+  await error.waitFor({ timeout: 10_000 });
+  const text = (await error.textContent()) ?? "";
+  assert.match(text, /^Delete: FAILED_PRECONDITION: /, text);
+  assert.ok(text.includes(uiRoute), text);
+  assert.ok((await allChannels()).some((c) => c.id === uiHookId), "the channel is still there");
+  await confirming(() => routeRow(uiRoute).locator('[data-testid="route-delete"]').click());
+  await routeRow(uiRoute).waitFor({ state: "detached", timeout: 10_000 });
+  assert.equal((await allRoutes()).filter((r) => r.name === uiRoute).length, 0);
+  for (const name of [uiHook, uiSlack]) {
+    await confirming(() => channelRow(name).locator('[data-testid="channel-delete"]').click());
+    await channelRow(name).waitFor({ state: "detached", timeout: 10_000 });
+  }
+  const left = (await allChannels()).map((c) => c.name);
+  assert.deepEqual(left, ["dashboard test hook"]);
+  // The API's route and channel stay, for the steps that follow.
+  await routeRow("dashboard test").waitFor();
+  assert.equal(await channelRow("dashboard test hook").count(), 1);
 });
 
 await step("the incident list shows it acknowledged", async () => {

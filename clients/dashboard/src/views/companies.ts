@@ -34,7 +34,7 @@ export function companiesView(ctx: Ctx): View {
             created,
             apiKeyPanel(answer.apiKeySecret, `${company?.name ?? "Company"} created`),
             company
-              ? h("p", null, h("a", { href: `#/companies/${encodeURIComponent(company.id)}`, testid: "created-company-link" }, "Settings of this company (HMAC, correlation, technicians) →"))
+              ? h("p", null, h("a", { href: `#/companies/${encodeURIComponent(company.id)}`, testid: "created-company-link" }, "Settings of this company (HMAC, correlation, technicians, notifications) →"))
               : null,
           );
           ctx.notify(`Company ${company?.name ?? ""} created`);

@@ -1,6 +1,7 @@
-// One company: webhook and HMAC (enable, rotate, disable), API keys, technicians, and the
-// correlation settings (window, auto-correlate, aggregation key) with a preview of the noise
-// reduction a change would give over the last 24 hours.
+// One company: webhook and HMAC (enable, rotate, disable), API keys, technicians (with their Slack
+// member ids), the correlation settings (window, auto-correlate, aggregation key) with a preview of
+// the noise reduction a change would give over the last 24 hours, and the notification channels
+// and routes (company-notifications.ts).
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema, FieldMaskSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 
@@ -9,6 +10,7 @@ import type { ApiKey, Company, CorrelationConfig, PreviewCorrelationResponse, Te
 import type { Ctx, View } from "../context.js";
 import { copyable, field, h, mount } from "../dom.js";
 import { pageHeader, placeholder } from "./common.js";
+import { companyNotifications, slackMemberCell } from "./company-notifications.js";
 import { apiKeyPanel, curlExample, signedCurlExample, webhookUrl } from "./webhook.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -26,6 +28,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
   const keysSection = h("section", { class: "card", "aria-labelledby": "keys-title" });
   const techSection = h("section", { class: "card", "aria-labelledby": "tech-title" });
   const correlation = h("section", { class: "card", "aria-labelledby": "corr-title", testid: "correlation-settings" });
+  const notifications = companyNotifications(ctx, companyId);
 
   const renderHead = () => {
     mount(
@@ -136,21 +139,25 @@ export function companyView(ctx: Ctx, companyId: string): View {
       keys.length === 0
         ? placeholder("No active API keys.")
         : h(
-            "table",
-            { testid: "api-keys-table" },
-            h("thead", null, h("tr", null, ["Prefix", "Label", "Created", "Expires", "Last used"].map((t) => h("th", { scope: "col" }, t)))),
+            "div",
+            { class: "table-wrap" },
             h(
-              "tbody",
-              null,
-              keys.map((k) =>
-                h(
-                  "tr",
-                  null,
-                  h("td", null, h("code", null, `${k.prefix}…`)),
-                  h("td", null, k.label || "—"),
-                  h("td", null, formatTime(k.createTime)),
-                  h("td", null, k.expireTime ? formatTime(k.expireTime) : "never"),
-                  h("td", null, k.lastUsedTime ? formatTime(k.lastUsedTime) : "never"),
+              "table",
+              { testid: "api-keys-table" },
+              h("thead", null, h("tr", null, ["Prefix", "Label", "Created", "Expires", "Last used"].map((t) => h("th", { scope: "col" }, t)))),
+              h(
+                "tbody",
+                null,
+                keys.map((k) =>
+                  h(
+                    "tr",
+                    null,
+                    h("td", null, h("code", null, `${k.prefix}…`)),
+                    h("td", null, k.label || "—"),
+                    h("td", null, formatTime(k.createTime)),
+                    h("td", null, k.expireTime ? formatTime(k.expireTime) : "never"),
+                    h("td", null, k.lastUsedTime ? formatTime(k.lastUsedTime) : "never"),
+                  ),
                 ),
               ),
             ),
@@ -183,20 +190,37 @@ export function companyView(ctx: Ctx, companyId: string): View {
     const email = h("input", { type: "email", required: true, testid: "technician-email" });
     const skills = h("input", { type: "text", placeholder: "linux, network", testid: "technician-skills" });
     const onDuty = h("input", { type: "checkbox", checked: true, testid: "technician-on-duty" });
+    const slack = h("input", { type: "text", maxlength: "21", placeholder: "U024BE7LH", spellcheck: "false", testid: "technician-slack-member" });
+    const saved = (updated: Technician) => {
+      technicians = technicians.map((t) => (t.id === updated.id ? updated : t));
+      notifications.setTechnicians(technicians);
+    };
     mount(
       techSection,
       h("h2", { id: "tech-title" }, "Technicians"),
       technicians.length === 0
         ? placeholder("No technicians yet.")
         : h(
-            "table",
-            { testid: "technicians-table" },
-            h("thead", null, h("tr", null, ["Name", "E-mail", "Skills", "On duty"].map((t) => h("th", { scope: "col" }, t)))),
+            "div",
+            { class: "table-wrap" },
             h(
-              "tbody",
-              null,
-              technicians.map((t) =>
-                h("tr", null, h("td", null, t.name), h("td", null, t.email), h("td", null, t.skills.join(", ") || "—"), h("td", null, t.onDuty ? "yes" : "no")),
+              "table",
+              { testid: "technicians-table" },
+              h("thead", null, h("tr", null, ["Name", "E-mail", "Skills", "On duty", "Slack member id"].map((t) => h("th", { scope: "col" }, t)))),
+              h(
+                "tbody",
+                null,
+                technicians.map((t) =>
+                  h(
+                    "tr",
+                    { testid: "technician-row", "data-technician-id": t.id },
+                    h("td", null, t.name),
+                    h("td", null, t.email),
+                    h("td", null, t.skills.join(", ") || "—"),
+                    h("td", null, t.onDuty ? "yes" : "no"),
+                    slackMemberCell(ctx, t, saved),
+                  ),
+                ),
               ),
             ),
           ),
@@ -217,6 +241,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
                   .map((s) => s.trim().toLowerCase())
                   .filter(Boolean),
                 onDuty: onDuty.checked,
+                slackMemberId: slack.value.trim(),
               });
               ctx.notify("Technician added");
               await loadTechnicians();
@@ -229,6 +254,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
         field("Name", name),
         field("E-mail", email),
         field("Skills", skills, "comma-separated"),
+        field("Slack member id", slack, "optional: U… or W…, mentioned when a Slack level pages them"),
         h("div", { class: "field checkbox" }, h("label", null, onDuty, " On duty")),
         h("button", { type: "submit", testid: "add-technician" }, "Add technician"),
       ),
@@ -280,11 +306,15 @@ export function companyView(ctx: Ctx, companyId: string): View {
         mount(
           previewOut,
           h(
-            "table",
-            null,
-            h("caption", null, "Last 24 hours replayed"),
-            h("thead", null, h("tr", null, ["", "Alerts", "Incidents", "Suppressed", "Noise reduction"].map((t) => h("th", { scope: "col" }, t)))),
-            h("tbody", null, line("Current settings", before), line("With these settings", after)),
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              null,
+              h("caption", null, "Last 24 hours replayed"),
+              h("thead", null, h("tr", null, ["", "Alerts", "Incidents", "Suppressed", "Noise reduction"].map((t) => h("th", { scope: "col" }, t)))),
+              h("tbody", null, line("Current settings", before), line("With these settings", after)),
+            ),
           ),
           h("p", { testid: "preview-delta" }, `Change in noise reduction: ${delta >= 0 ? "+" : ""}${delta.toFixed(1)} points.`),
         );
@@ -342,6 +372,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
       const answer = await ctx.client.tenants.listTechnicians({ companyId, pageSize: 500, pageToken });
       return { items: answer.technicians, next: answer.nextPageToken };
     }, 5);
+    notifications.setTechnicians(technicians);
   };
 
   renderHead();
@@ -358,6 +389,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
     await Promise.all([
       loadKeys().then(renderKeys, (error) => ctx.fail(error, "API keys")),
       loadTechnicians().then(renderTechnicians, (error) => ctx.fail(error, "Technicians")),
+      notifications.load(),
       ctx.client.correlation.getCorrelationConfig({ companyId }).then(
         (answer) => {
           config = answer.config;
@@ -372,7 +404,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
   })();
 
   return {
-    element: h("div", { class: "view company", testid: "company-detail" }, head, reveal, hmac, correlation, techSection, keysSection),
+    element: h("div", { class: "view company", testid: "company-detail" }, head, reveal, hmac, correlation, techSection, notifications.element, keysSection),
     dispose: () => {},
   };
 }
