@@ -29,8 +29,8 @@ use crate::domain::incident::{Incident, IncidentStatus};
 use crate::domain::ingest::truncate_chars as truncate;
 use crate::domain::lifecycle::IncidentCommand;
 use crate::domain::notification::{
-    ChannelConfig, ChannelKind, Digest, EmailConfig, MAX_RESPONSE_CHARS, Notice, NotifyEvent,
-    SmtpSecurity, backoff_ms, refused_address, sign_webhook,
+    ChannelConfig, ChannelKind, Digest, EmailConfig, IncidentLabels, MAX_RESPONSE_CHARS, Notice,
+    NotifyEvent, Route, SmtpSecurity, backoff_ms, refused_address, sign_webhook,
 };
 use crate::error::{Error, Result};
 use crate::owner::Owners;
@@ -202,6 +202,12 @@ impl Notifier {
                     break;
                 };
                 let mut deliveries = Vec::new();
+                // Label matchers read the alerts' labels from the tables:
+                // they must hold what the log entries answered.
+                let reads_labels = routes.iter().any(Route::reads_labels);
+                if reads_labels {
+                    self.inner.owners.read_barrier().await;
+                }
                 for entry in &entries {
                     let LogEntry::Incident(event) = entry else {
                         continue;
@@ -210,10 +216,14 @@ impl Notifier {
                     else {
                         continue;
                     };
-                    for route in routes
-                        .iter()
-                        .filter(|r| r.wants(change, &event.incident) && r.active_at(event.at))
-                    {
+                    let labels = if reads_labels {
+                        store.incident_labels(&company, &event.incident_id).await?
+                    } else {
+                        IncidentLabels::new()
+                    };
+                    for route in routes.iter().filter(|r| {
+                        r.wants(change, &event.incident, &labels) && r.active_at(event.at)
+                    }) {
                         let levels = route.levels_for(change);
                         for (index, round, after_seconds) in route.sendings(change) {
                             let level = &levels[index];

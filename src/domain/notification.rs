@@ -7,6 +7,7 @@
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::correlation::{AlertFields, AlertRef, Matcher, all_match};
 use super::incident::{EventKind, Incident, IncidentStatus};
@@ -402,14 +403,20 @@ pub struct Route {
     pub repeat_count: i32,
 }
 
-/// The fields route matchers may name.
-pub const ROUTE_MATCHER_FIELDS: &[&str] =
-    &["asset", "signature", "severity", "tool_source", "message"];
+/// The fields route matchers may name (and `labels.<name>`).
+pub const ROUTE_MATCHER_FIELDS: &[&str] = &[
+    "asset",
+    "signature",
+    "severity",
+    "tool_source",
+    "message",
+    "labels.<name>",
+];
 
 /// Checks that a route matcher names an incident field.
 pub fn check_route_matcher(field: &str, matcher: &Matcher) -> Result<()> {
     match matcher.reference {
-        AlertRef::Label(_) | AlertRef::DedupKey => Err(Error::invalid(
+        AlertRef::DedupKey => Err(Error::invalid(
             &format!("{field}.name"),
             format!(
                 "a route matches incidents, which have {}",
@@ -417,6 +424,22 @@ pub fn check_route_matcher(field: &str, matcher: &Matcher) -> Result<()> {
             ),
         )),
         _ => Ok(()),
+    }
+}
+
+/// The label values of an incident's alerts (a storm parent's: its
+/// children's), by label name.
+pub type IncidentLabels = BTreeMap<String, BTreeSet<String>>;
+
+/// One label value, as a label matcher reads it.
+struct LabelValue<'a>(&'a str);
+
+impl AlertFields for LabelValue<'_> {
+    fn value_of(&self, reference: &AlertRef) -> String {
+        match reference {
+            AlertRef::Label(_) => self.0.to_owned(),
+            _ => String::new(),
+        }
     }
 }
 
@@ -458,12 +481,36 @@ impl Route {
             .any(|window| window.contains(weekday, minute))
     }
 
-    /// Whether the route notifies on this change of this incident.
-    pub fn wants(&self, event: NotifyEvent, incident: &Incident) -> bool {
+    /// Whether a matcher reads the incident's alerts' labels (which the
+    /// notifier then reads).
+    pub fn reads_labels(&self) -> bool {
+        self.matchers
+            .iter()
+            .any(|matcher| matches!(matcher.reference, AlertRef::Label(_)))
+    }
+
+    /// Whether the route notifies on this change of this incident, whose
+    /// alerts carry `labels`. A label matcher with a positive operator
+    /// needs one alert whose value matches; a negative one, no alert whose
+    /// value fails it; a label no alert has is the empty value.
+    pub fn wants(&self, event: NotifyEvent, incident: &Incident, labels: &IncidentLabels) -> bool {
         self.events.contains(&event)
             && incident.priority <= self.max_priority
             && self.matchers.iter().all(|matcher| {
-                if matcher.reference == AlertRef::ToolSource && incident.tools.len() > 1 {
+                if let AlertRef::Label(name) = &matcher.reference {
+                    let missing = BTreeSet::from([String::new()]);
+                    let values = labels
+                        .get(name)
+                        .filter(|values| !values.is_empty())
+                        .unwrap_or(&missing);
+                    let one = |value: &String| matcher.matches(&LabelValue(value));
+                    match matcher.op {
+                        super::correlation::MatchOp::Equal | super::correlation::MatchOp::Regex => {
+                            values.iter().any(one)
+                        }
+                        _ => values.iter().all(one),
+                    }
+                } else if matcher.reference == AlertRef::ToolSource && incident.tools.len() > 1 {
                     // Positive operators need one tool that matches, negative
                     // ones that no tool fails them.
                     let one = |tool: &String| {
@@ -1161,21 +1208,50 @@ mod tests {
             "Datadog",
         )
         .unwrap();
+        let none = IncidentLabels::new();
         let p1_only = route(&[NotifyEvent::Opened], 1, vec![signature.clone(), zabbix]);
-        assert!(p1_only.wants(NotifyEvent::Opened, &incident(1)));
-        assert!(!p1_only.wants(NotifyEvent::Opened, &incident(2)));
-        assert!(!p1_only.wants(NotifyEvent::Resolved, &incident(1)));
+        assert!(p1_only.wants(NotifyEvent::Opened, &incident(1), &none));
+        assert!(!p1_only.wants(NotifyEvent::Opened, &incident(2), &none));
+        assert!(!p1_only.wants(NotifyEvent::Resolved, &incident(1), &none));
         let other = Incident {
             signature: "cpu_high".into(),
             ..incident(1)
         };
-        assert!(!p1_only.wants(NotifyEvent::Opened, &other));
+        assert!(!p1_only.wants(NotifyEvent::Opened, &other, &none));
         // A negative matcher on tools fails when any tool is the one excluded.
         let excluded = route(&[NotifyEvent::Opened], 4, vec![not_datadog]);
-        assert!(!excluded.wants(NotifyEvent::Opened, &incident(1)));
+        assert!(!excluded.wants(NotifyEvent::Opened, &incident(1), &none));
         // Only changes that want action escalate.
         assert_eq!(p1_only.levels_for(NotifyEvent::Opened).len(), 2);
         assert_eq!(p1_only.levels_for(NotifyEvent::Resolved).len(), 1);
+    }
+
+    #[test]
+    fn label_matchers_read_the_values_of_every_alert_of_the_incident() {
+        let matcher = |op, value: &str| Matcher::new("m", "labels.env", op, value).unwrap();
+        use crate::domain::correlation::MatchOp::{Equal, NotEqual, NotRegex, Regex};
+        let labels: IncidentLabels = BTreeMap::from([(
+            "env".to_owned(),
+            BTreeSet::from(["prod".to_owned(), "staging".to_owned()]),
+        )]);
+        let wants = |m: Matcher, labels: &IncidentLabels| {
+            let route = route(&[NotifyEvent::Opened], 4, vec![m]);
+            assert!(route.reads_labels());
+            route.wants(NotifyEvent::Opened, &incident(1), labels)
+        };
+        // Positive: one alert's value is enough.
+        assert!(wants(matcher(Equal, "prod"), &labels));
+        assert!(wants(matcher(Regex, "stag.*"), &labels));
+        assert!(!wants(matcher(Equal, "dev"), &labels));
+        // Negative: every alert's value must pass.
+        assert!(!wants(matcher(NotEqual, "prod"), &labels));
+        assert!(wants(matcher(NotRegex, "dev|test"), &labels));
+        // A label no alert has is the empty value.
+        let none = IncidentLabels::new();
+        assert!(!wants(matcher(Equal, "prod"), &none));
+        assert!(wants(matcher(NotEqual, "prod"), &none));
+        assert!(wants(matcher(Equal, ""), &none));
+        assert!(!route(&[NotifyEvent::Opened], 4, vec![]).reads_labels());
     }
 
     #[test]

@@ -2,23 +2,24 @@
 //! of deliveries. Operator-facing finders take the caller's scope; the
 //! notifier's take a [`ScopedCompany`] or a delivery it claimed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use super::entity::{
-    incident_sequence, notification_channel as channel, notification_checkpoint as checkpoint,
-    notification_delivery as delivery, notification_route as route, technician,
+    alert, incident, incident_sequence, notification_channel as channel,
+    notification_checkpoint as checkpoint, notification_delivery as delivery,
+    notification_route as route, technician,
 };
 use super::tenant::{Audit, find_company, name_taken};
 use super::{Page, Scope, ScopedCompany, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::Matcher;
 use crate::domain::notification::{
-    ChannelConfig, DeliveryStatus, Level, Notice, NotifyEvent, Route, Window,
+    ChannelConfig, DeliveryStatus, IncidentLabels, Level, Notice, NotifyEvent, Route, Window,
 };
 use crate::error::{Error, Result};
 
@@ -702,6 +703,43 @@ impl Store {
             .into_tuple::<(String, String)>()
             .all(self.connection())
             .await?)
+    }
+
+    /// The label values of an incident's alerts, and of its children's
+    /// alerts for a storm parent (which has none of its own).
+    pub async fn incident_labels(
+        &self,
+        company: &ScopedCompany,
+        incident_id: &str,
+    ) -> Result<IncidentLabels> {
+        let children = incident::Entity::find()
+            .select_only()
+            .column(incident::Column::Id)
+            .filter(incident::Column::CompanyId.eq(company.id()))
+            .filter(incident::Column::ParentIncidentId.eq(incident_id))
+            .into_query();
+        let rows: Vec<String> = alert::Entity::find()
+            .select_only()
+            .column(alert::Column::Labels)
+            .filter(alert::Column::CompanyId.eq(company.id()))
+            .filter(
+                Condition::any()
+                    .add(alert::Column::IncidentId.eq(incident_id))
+                    .add(alert::Column::IncidentId.in_subquery(children)),
+            )
+            .into_tuple()
+            .all(self.connection())
+            .await?;
+        let mut labels = IncidentLabels::new();
+        for row in rows {
+            let Ok(map) = serde_json::from_str::<BTreeMap<String, String>>(&row) else {
+                continue;
+            };
+            for (name, value) in map {
+                labels.entry(name).or_default().insert(value);
+            }
+        }
+        Ok(labels)
     }
 
     /// The channels with a rate limit: id → (messages per minute, kind).

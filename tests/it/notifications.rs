@@ -31,6 +31,7 @@ crate::on_both_backends!(
     repeats_page_the_last_level_and_its_technicians_until_acknowledged,
     a_rate_limited_slack_channel_sends_what_it_held_back_as_one_digest,
     a_server_that_blocks_private_networks_refuses_receivers_there,
+    routes_match_the_labels_of_the_incidents_alerts,
 );
 
 type Notifications = v1::notification_service_client::NotificationServiceClient<Channel>;
@@ -1084,9 +1085,9 @@ async fn notification_rpcs_validate_and_refuse_other_tenants_ids(backend: Backen
         (
             v1::CreateRouteRequest {
                 matchers: vec![v1::Matcher {
-                    name: "labels.env".to_owned(),
+                    name: "dedup_key".to_owned(),
                     operator: v1::MatchOperator::Equal.into(),
-                    value: "prod".to_owned(),
+                    value: "x".to_owned(),
                 }],
                 ..route_request(&acme, vec![level(&hook, 0)])
             },
@@ -1774,4 +1775,83 @@ async fn a_server_that_blocks_private_networks_refuses_receivers_there(backend: 
         receivers.received(|_| true).is_empty(),
         "nothing reached the private receivers"
     );
+}
+
+async fn routes_match_the_labels_of_the_incidents_alerts(backend: Backend) {
+    let Some(receivers) = Receivers::start().await else {
+        return;
+    };
+    let server = start_server(backend, |_| {}).await;
+    let acme = tenant(&server, "Acme").await;
+    let hook = create_channel(
+        &server,
+        &acme,
+        "prod hook",
+        webhook(format!("{}/prod", receivers.http)),
+        0,
+    )
+    .await;
+    let route = notifications(&server)
+        .await
+        .create_route(authed(
+            &server.admin_token,
+            v1::CreateRouteRequest {
+                company_id: acme.id.clone(),
+                name: "production only".to_owned(),
+                events: vec![NotifyEvent::Opened as i32],
+                matchers: vec![v1::Matcher {
+                    name: "labels.env".to_owned(),
+                    operator: v1::MatchOperator::Equal.into(),
+                    value: "prod".to_owned(),
+                }],
+                levels: vec![level(&hook, 0)],
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("a route on a label")
+        .into_inner()
+        .route
+        .unwrap();
+    assert_eq!(route.matchers[0].name, "labels.env");
+    let mut ids = Vec::new();
+    for (asset, env) in [("web-01", "staging"), ("web-02", "prod"), ("web-03", "")] {
+        let mut labels = std::collections::HashMap::new();
+        if !env.is_empty() {
+            labels.insert("env".to_owned(), env.to_owned());
+        }
+        let mut request = tonic::Request::new(v1::IngestAlertsRequest {
+            alerts: vec![v1::AlertInput {
+                asset: asset.to_owned(),
+                signature: "service_down".to_owned(),
+                severity: Severity::Critical.into(),
+                message: format!("service_down on {asset}"),
+                tool_source: "prometheus".to_owned(),
+                labels,
+                ..Default::default()
+            }],
+        });
+        request
+            .metadata_mut()
+            .insert("x-api-key", acme.key.parse().unwrap());
+        let results = Ingest::new(server.channel().await)
+            .ingest_alerts(request)
+            .await
+            .expect("ingest")
+            .into_inner()
+            .results;
+        ids.push(results[0].incident_id.clone());
+    }
+    let arrived = receivers
+        .wait_for("the production incident", 1, |l| path_is(l, "/prod"))
+        .await;
+    assert_eq!(
+        body_of(&arrived[0])["data"]["incident"]["id"],
+        ids[1].as_str()
+    );
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(receivers.received(|l| path_is(l, "/prod")).len(), 1);
+    for other in [&ids[0], &ids[2]] {
+        assert!(deliveries(&server, &acme, other).await.is_empty());
+    }
 }

@@ -682,7 +682,9 @@ export type Route = Message<"alertwhisperer.v1.Route"> & {
 
   /**
    * Conditions the incident must all meet. Names: "asset", "signature", "severity" (the
-   * incident's highest), "tool_source" (any tool that reported), "message" (its summary).
+   * incident's highest), "tool_source" (any tool that reported), "message" (its summary),
+   * "labels.<name>" (the labels of its alerts: equal and regex need one alert that matches,
+   * not-equal and not-regex that none fails).
    *
    * @generated from field: repeated alertwhisperer.v1.Matcher matchers = 6;
    */
