@@ -25,6 +25,7 @@ mod m20261202_000014_search_by_alerts;
 mod m20261204_000015_asset_labels;
 mod m20261205_000016_notifications;
 mod m20261206_000017_notification_limits;
+mod m20261206_000018_due_covering_index;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_asset_labels::Migration),
             Box::new(m20261205_000016_notifications::Migration),
             Box::new(m20261206_000017_notification_limits::Migration),
+            Box::new(m20261206_000018_due_covering_index::Migration),
         ]
     }
 }

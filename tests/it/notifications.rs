@@ -1649,6 +1649,27 @@ async fn a_rate_limited_slack_channel_sends_what_it_held_back_as_one_digest(back
 
     let slack_id = slack.channel.as_ref().unwrap().id.clone();
     let hook_id = hook.channel.as_ref().unwrap().id.clone();
+    // The webhook's one message is recorded once its receiver answered.
+    receivers
+        .wait_for("the webhook's one message", 1, |l| path_is(l, "/limited"))
+        .await;
+    let hook_delivered = || async {
+        let mut delivered = 0;
+        for incident in &incidents {
+            delivered += deliveries(&server, &acme, incident)
+                .await
+                .iter()
+                .filter(|d| d.channel_id == hook_id && status(d) == DeliveryStatus::Delivered)
+                .count();
+        }
+        delivered
+    };
+    for _ in 0..100 {
+        if hook_delivered().await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut slack_sizes = Vec::new();
     let mut hook_statuses = Vec::new();
     for incident in &incidents {
