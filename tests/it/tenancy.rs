@@ -1008,6 +1008,43 @@ async fn technicians_crud(backend: Backend) {
         .await
         .expect_err("bad skill");
     assert!(error.message().starts_with("skills[0]:"));
+    let error = client
+        .create_technician(authed(
+            &server.admin_token,
+            v1::CreateTechnicianRequest {
+                slack_member_id: "@ada".to_owned(),
+                company_id: company_id.clone(),
+                name: "Bob".to_owned(),
+                email: "bob@example.com".to_owned(),
+                skills: vec![],
+                on_duty: false,
+            },
+        ))
+        .await
+        .expect_err("a display name is not a member id");
+    assert_eq!(error.code(), Code::InvalidArgument);
+    assert!(error.message().starts_with("slack_member_id:"), "{error:?}");
+    // Only the Slack member id changes; the mask keeps the rest.
+    let with_slack = client
+        .update_technician(authed(
+            &server.admin_token,
+            v1::UpdateTechnicianRequest {
+                technician_id: created.id.clone(),
+                slack_member_id: " U024BE7LH ".to_owned(),
+                name: "ignored".to_owned(),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["slack_member_id".to_owned()],
+                }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .technician
+        .unwrap();
+    assert_eq!(with_slack.slack_member_id, "U024BE7LH");
+    assert_eq!(with_slack.name, "Ada");
 
     let updated = client
         .update_technician(authed(
