@@ -423,13 +423,6 @@ impl RunbookService for RunbookHandler {
         operator.require(Role::Admin)?;
         let body = request.into_inner();
         let id = required_id("runbook_id", &body.runbook_id)?;
-        self.state.store.get_runbook(&operator.scope, id).await?;
-        if let Some(user) = self.state.store.runbook_in_use(id).await? {
-            return Err(Error::FailedPrecondition(format!(
-                "runbook {id} is used by {user}; delete the rule (or let the execution finish) first"
-            ))
-            .into());
-        }
         self.state
             .store
             .delete_runbook(

@@ -216,26 +216,6 @@ impl Store {
         Ok(super::ScopedCompany::system(row.company_id))
     }
 
-    /// Whether a runbook is still used by a rule or an unfinished execution
-    /// (answers what uses it).
-    pub async fn runbook_in_use(&self, runbook_id: &str) -> Result<Option<String>> {
-        if let Some(rule) = remediation_rule::Entity::find()
-            .filter(remediation_rule::Column::RunbookId.eq(runbook_id))
-            .one(self.connection())
-            .await?
-        {
-            return Ok(Some(format!("remediation rule {}", rule.id)));
-        }
-        Ok(execution::Entity::find()
-            .filter(execution::Column::RunbookId.eq(runbook_id))
-            .filter(
-                execution::Column::Status.is_in(ExecStatus::UNFINISHED.iter().map(|s| s.as_i16())),
-            )
-            .one(self.connection())
-            .await?
-            .map(|row| format!("execution {}", row.id)))
-    }
-
     /// An execution the scope may see.
     pub async fn get_execution(&self, scope: &Scope, id: &str) -> Result<Versioned> {
         let row = execution::Entity::find_by_id(id.to_owned())

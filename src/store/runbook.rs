@@ -3,13 +3,14 @@
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
-use super::entity::runbook;
+use super::entity::{execution, remediation_rule, runbook};
 use super::tenant::{Audit, find_company};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
+use crate::domain::execution::ExecStatus;
 use crate::domain::runbook::{RunbookSpec, built_in_runbooks};
 use crate::error::{Error, Result};
 
@@ -207,6 +208,14 @@ impl Store {
                 "runbook {id} is built in and cannot be deleted"
             )));
         };
+        // Checked in the deleting transaction, among the runbook's own
+        // company's rules and executions: a built-in runbook is refused
+        // above, so no other tenant's rule can be named here.
+        if let Some(user) = runbook_in_use(&txn, &company_id, id).await? {
+            return Err(Error::FailedPrecondition(format!(
+                "runbook {id} is used by {user}; delete the rule (or let the execution finish) first"
+            )));
+        }
         runbook::Entity::delete_by_id(id.to_owned())
             .exec(&txn)
             .await?;
@@ -222,4 +231,28 @@ impl Store {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// What of the company still uses a runbook: a remediation rule or an
+/// unfinished execution.
+async fn runbook_in_use(
+    db: &impl ConnectionTrait,
+    company_id: &str,
+    runbook_id: &str,
+) -> Result<Option<String>> {
+    if let Some(rule) = remediation_rule::Entity::find()
+        .filter(remediation_rule::Column::CompanyId.eq(company_id))
+        .filter(remediation_rule::Column::RunbookId.eq(runbook_id))
+        .one(db)
+        .await?
+    {
+        return Ok(Some(format!("remediation rule {}", rule.id)));
+    }
+    Ok(execution::Entity::find()
+        .filter(execution::Column::CompanyId.eq(company_id))
+        .filter(execution::Column::RunbookId.eq(runbook_id))
+        .filter(execution::Column::Status.is_in(ExecStatus::UNFINISHED.iter().map(|s| s.as_i16())))
+        .one(db)
+        .await?
+        .map(|row| format!("execution {}", row.id)))
 }

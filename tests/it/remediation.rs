@@ -1015,6 +1015,28 @@ async fn bad_rules_and_runs_are_refused_with_the_field_named() {
         .expect_err("in use");
     assert_eq!(error.code(), Code::FailedPrecondition);
     assert!(error.message().contains(&rule.id), "{}", error.message());
+    // Acme's rules also use a built-in runbook; another company's admin
+    // asking to delete it learns that it is built in, not Acme's rule ids.
+    let acme_builtin_rule = create_rule(&server, disk_rule(&acme.id, RemediationMode::Auto)).await;
+    let globex = company(&server, "Globex").await;
+    let globex_admin =
+        crate::tenancy::token(&server, v1::OperatorRole::Admin, &[globex.id.as_str()]).await;
+    let error = client
+        .delete_runbook(authed(
+            &globex_admin,
+            v1::DeleteRunbookRequest {
+                runbook_id: "builtin-disk-cleanup".to_owned(),
+            },
+        ))
+        .await
+        .expect_err("a built-in runbook stays");
+    assert_eq!(error.code(), Code::FailedPrecondition);
+    assert!(error.message().contains("built in"), "{}", error.message());
+    assert!(
+        !error.message().contains(&acme_builtin_rule.id),
+        "another tenant's rule id leaked: {}",
+        error.message()
+    );
     client
         .delete_remediation_rule(authed(
             &server.admin_token,
