@@ -14,11 +14,13 @@ use tokio_util::sync::CancellationToken;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
 use crate::aws::{Aws, CompanyRole, aws_error};
-use crate::domain::compliance::{InstanceReport, Summary, instance_status};
+use crate::domain::compliance::{
+    COMPLIANCE_COLUMNS, CsvType, InstanceReport, Summary, instance_status, rfc3339,
+};
 use crate::error::{Error, Result};
-use crate::reports::{COMPLIANCE_COLUMNS, CsvType, rfc3339};
+
 use crate::store::entity::{company, compliance_snapshot, instance_compliance};
-use crate::store::{Scope, Store, now_ms};
+use crate::store::{Page, Scope, Store, now_ms};
 
 fn millis(time: Option<&aws_sdk_ssm::primitives::DateTime>) -> Option<i64> {
     time.and_then(|time| time.to_millis().ok())
@@ -676,8 +678,7 @@ pub async fn export_company(
             ))
         })?;
     let export_ms = now_ms();
-    let (snapshot_csv, snapshot_rows) =
-        crate::reports::compliance_snapshot_csv(store, scope, &snapshot).await?;
+    let (snapshot_csv, snapshot_rows) = compliance_snapshot_csv(store, scope, &snapshot).await?;
     let sums = store
         .kpi_sums(
             scope,
@@ -776,6 +777,82 @@ pub async fn export_company(
         scorecard,
         export_ms,
     })
+}
+
+fn csv_error(error: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("csv: {error}"))
+}
+
+/// A snapshot's instance rows as CSV with a header row, read page by page
+/// within `scope`; answers the bytes and the number of data rows.
+pub async fn compliance_snapshot_csv(
+    store: &Store,
+    scope: &Scope,
+    snapshot: &compliance_snapshot::Model,
+) -> Result<(Vec<u8>, i64)> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(COMPLIANCE_COLUMNS.map(|(name, _)| name))
+        .map_err(csv_error)?;
+    let mut written = 0_i64;
+    let mut page_token = String::new();
+    loop {
+        let page = Page::new(500, &page_token)?;
+        let (rows, next) = store
+            .list_instance_compliance(scope, snapshot, None, &page)
+            .await?;
+        for row in rows {
+            let status = match row.status {
+                1 => "COMPLIANT",
+                2 => "NON_COMPLIANT",
+                _ => "NO_DATA",
+            };
+            let platform = match row.platform_type {
+                1 => "LINUX",
+                2 => "WINDOWS",
+                3 => "MACOS",
+                _ => "",
+            };
+            let operation = match row.operation {
+                1 => "SCAN",
+                2 => "INSTALL",
+                _ => "",
+            };
+            writer
+                .write_record([
+                    row.company_id.clone(),
+                    row.snapshot_id.clone(),
+                    rfc3339(snapshot.taken_at),
+                    row.instance_id,
+                    row.name,
+                    platform.to_owned(),
+                    row.platform_name,
+                    status.to_owned(),
+                    row.installed.to_string(),
+                    row.installed_other.to_string(),
+                    row.installed_pending_reboot.to_string(),
+                    row.installed_rejected.to_string(),
+                    row.missing.to_string(),
+                    row.failed.to_string(),
+                    row.not_applicable.to_string(),
+                    row.critical_non_compliant.to_string(),
+                    row.security_non_compliant.to_string(),
+                    row.other_non_compliant.to_string(),
+                    operation.to_owned(),
+                    row.operation_end_at.map(rfc3339).unwrap_or_default(),
+                    row.baseline_id,
+                    row.patch_group,
+                ])
+                .map_err(csv_error)?;
+            written += 1;
+        }
+        if next.is_empty() {
+            break;
+        }
+        page_token = next;
+    }
+    let body = writer.into_inner().map_err(csv_error)?;
+    Ok((body, written))
 }
 
 #[cfg(test)]

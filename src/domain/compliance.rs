@@ -117,9 +117,72 @@ impl Summary {
     }
 }
 
+/// How a CSV column is typed when QuickSight reads it (documented in
+/// docs/reports.md and docs/quicksight.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvType {
+    /// Text.
+    String,
+    /// A whole number.
+    Integer,
+    /// A decimal number.
+    Decimal,
+    /// An RFC 3339 time (UTC, `Z`).
+    DateTime,
+}
+
+/// The compliance CSV's columns and their types, documented in docs/reports.md.
+/// The HTTP report and the QuickSight export both write them.
+pub const COMPLIANCE_COLUMNS: [(&str, CsvType); 22] = [
+    ("company_id", CsvType::String),
+    ("snapshot_id", CsvType::String),
+    ("snapshot_time", CsvType::DateTime),
+    ("instance_id", CsvType::String),
+    ("name", CsvType::String),
+    ("platform_type", CsvType::String),
+    ("platform_name", CsvType::String),
+    ("status", CsvType::String),
+    ("installed", CsvType::Integer),
+    ("installed_other", CsvType::Integer),
+    ("installed_pending_reboot", CsvType::Integer),
+    ("installed_rejected", CsvType::Integer),
+    ("missing", CsvType::Integer),
+    ("failed", CsvType::Integer),
+    ("not_applicable", CsvType::Integer),
+    ("critical_non_compliant", CsvType::Integer),
+    ("security_non_compliant", CsvType::Integer),
+    ("other_non_compliant", CsvType::Integer),
+    ("operation", CsvType::String),
+    ("operation_end_time", CsvType::DateTime),
+    ("baseline_id", CsvType::String),
+    ("patch_group", CsvType::String),
+];
+
+/// A time as the CSVs write it: RFC 3339 in UTC, with milliseconds only
+/// when there are some ("2026-12-05T22:59:08Z", "…08.120Z").
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_times_are_rfc3339_utc_with_milliseconds_only_when_present() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000_120), "2023-11-14T22:13:20.120Z");
+        // The same text the gRPC timestamps show, which the CSVs wrote before.
+        for ms in [0, 1_700_000_000_000, 1_700_000_000_001, 1_764_979_148_999] {
+            let timestamp = prost_types::Timestamp {
+                seconds: ms / 1000,
+                nanos: i32::try_from(ms % 1000).unwrap() * 1_000_000,
+            };
+            assert_eq!(rfc3339(ms), timestamp.to_string(), "{ms}");
+        }
+    }
 
     fn state(missing: i64, critical: i64) -> InstanceReport {
         InstanceReport {
