@@ -377,6 +377,7 @@ async fn refuse_long_uri(
         .path_and_query()
         .map_or(0, |path| path.as_str().len());
     if length > MAX_URI_BYTES {
+        drain_body(request.into_body()).await;
         let body = serde_json::json!({
             "error": "uri_too_long",
             "message": format!("the request URI is {length} bytes; at most {MAX_URI_BYTES} are taken"),
@@ -384,6 +385,30 @@ async fn refuse_long_uri(
         return (http::StatusCode::URI_TOO_LONG, axum::Json(body)).into_response();
     }
     next.run(request).await
+}
+
+/// Most of a refused request's body read before the answer.
+const DRAIN_LIMIT_BYTES: usize = 4 << 20;
+/// Longest wait for a refused request's body.
+const DRAIN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads and drops a refused request's body (at most [`DRAIN_LIMIT_BYTES`],
+/// for at most [`DRAIN_WAIT`]): an answer sent while the client still writes
+/// its body makes hyper close the connection, and the client then sees a
+/// broken pipe instead of the answer.
+async fn drain_body(body: axum::body::Body) {
+    use futures::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let drain = async {
+        let mut read = 0_usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len();
+            if read > DRAIN_LIMIT_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_WAIT, drain).await;
 }
 
 /// Sends gRPC, grpc-web and CORS preflight requests to the gRPC router, and

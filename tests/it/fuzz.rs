@@ -579,3 +579,60 @@ crate::on_both_backends!(
     every_rpc_answers_hostile_requests_without_server_errors,
     every_webhook_route_answers_hostile_requests_with_json
 );
+
+/// A URI over the limit with a body still on its way: the server reads the
+/// body before it answers, so a client that is still writing gets the JSON
+/// 414 and keeps its connection, not a broken pipe (the fuzz test above met
+/// one, AW_FUZZ_SEED=11593097990615609032).
+#[tokio::test]
+async fn a_long_uri_is_answered_after_its_body_and_keeps_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start(Backend::Sqlite).await;
+    let acme = tenant(&server, "Acme").await;
+    let mut socket = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let body = vec![b' '; 64 * 1024];
+    let head = format!(
+        "POST /api/webhooks/datadog?q={} HTTP/1.1\r\nhost: aw\r\nx-api-key: {}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        "q".repeat(20_000),
+        acme.key,
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.expect("head");
+    socket.write_all(&body[..1024]).await.expect("first part");
+    // No answer while the body is still coming.
+    let mut buffer = vec![0_u8; 64 * 1024];
+    let early = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        socket.read(&mut buffer),
+    )
+    .await;
+    assert!(
+        early.is_err(),
+        "answered before the body was sent: {early:?}"
+    );
+    socket.write_all(&body[1024..]).await.expect("the rest");
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut buffer))
+        .await
+        .expect("an answer")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&buffer[..read]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 414"), "{answer}");
+    assert!(answer.contains("uri_too_long"), "{answer}");
+    // The connection still serves the next request.
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: aw\r\n\r\n")
+        .await
+        .expect("next request");
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut buffer))
+        .await
+        .expect("a second answer")
+        .expect("read");
+    assert!(
+        String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buffer[..read])
+    );
+}
