@@ -734,32 +734,21 @@ impl Notice {
     /// received" take).
     pub fn teams_body(&self, public_url: &str) -> serde_json::Value {
         let incident = &self.incident;
-        serde_json::json!({
-            "type": "message",
-            "attachments": [{
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": null,
-                "content": {
-                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "type": "AdaptiveCard",
-                    "version": "1.4",
-                    "body": [
-                        {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": self.title()},
-                        {"type": "TextBlock", "wrap": true, "text": incident.summary},
-                        {"type": "FactSet", "facts": [
-                            {"title": "Status", "value": self.status_name()},
-                            {"title": "Priority", "value": format!("P{}", incident.priority)},
-                            {"title": "Severity", "value": incident.severity.name()},
-                            {"title": "Alerts", "value": incident.alert_count.to_string()},
-                            {"title": "Change", "value": self.message},
-                        ]},
-                    ],
-                    "actions": [
-                        {"type": "Action.OpenUrl", "title": "Open incident", "url": self.link(public_url)}
-                    ]
-                }
-            }]
-        })
+        let mut card = adaptive_card(vec![
+            serde_json::json!({"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true, "text": self.title()}),
+            serde_json::json!({"type": "TextBlock", "wrap": true, "text": incident.summary}),
+            serde_json::json!({"type": "FactSet", "facts": [
+                {"title": "Status", "value": self.status_name()},
+                {"title": "Priority", "value": format!("P{}", incident.priority)},
+                {"title": "Severity", "value": incident.severity.name()},
+                {"title": "Alerts", "value": incident.alert_count.to_string()},
+                {"title": "Change", "value": self.message},
+            ]}),
+        ]);
+        card["attachments"][0]["content"]["actions"] = serde_json::json!([
+            {"type": "Action.OpenUrl", "title": "Open incident", "url": self.link(public_url)}
+        ]);
+        card
     }
 
     /// An email's subject and plain-text body.
@@ -830,6 +819,23 @@ fn pagerduty_severity(priority: u8) -> &'static str {
         3 => "warning",
         _ => "info",
     }
+}
+
+/// A Teams message carrying one Adaptive Card 1.4 with `body`.
+fn adaptive_card(body: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "body": body,
+            }
+        }]
+    })
 }
 
 /// `<@U…> <@W…> ` for the members, or nothing.
@@ -910,19 +916,7 @@ impl Digest<'_> {
                 .into_iter()
                 .map(|line| serde_json::json!({"type": "TextBlock", "wrap": true, "text": line})),
         );
-        serde_json::json!({
-            "type": "message",
-            "attachments": [{
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": null,
-                "content": {
-                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "type": "AdaptiveCard",
-                    "version": "1.4",
-                    "body": body,
-                }
-            }]
-        })
+        adaptive_card(body)
     }
 
     /// An email's subject and plain-text body.
@@ -1333,6 +1327,18 @@ mod tests {
                 .title()
                 .ends_with("(escalation level 2, repeat 1)")
         );
+    }
+
+    #[test]
+    fn a_teams_message_is_one_adaptive_card_with_facts_and_a_link() {
+        let card = notice("i-9", 1, 1, 0).teams_body("http://aw");
+        assert_eq!(card["type"], "message");
+        let content = &card["attachments"][0]["content"];
+        assert_eq!(content["type"], "AdaptiveCard");
+        assert_eq!(content["version"], "1.4");
+        assert_eq!(content["body"].as_array().unwrap().len(), 3);
+        assert_eq!(content["body"][2]["facts"][1]["value"], "P1");
+        assert_eq!(content["actions"][0]["url"], "http://aw/#/incidents/i-9");
     }
 
     #[test]
