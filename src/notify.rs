@@ -614,10 +614,12 @@ impl Notifier {
                 )));
             }
         };
-        let paged = self
-            .paged(notices)
-            .await
-            .map_err(|error| Failure::new(error.to_string()))?;
+        // Only Slack and email reach people; the others need no lookup.
+        let paged = || async {
+            self.paged(notices)
+                .await
+                .map_err(|error| Failure::new(error.to_string()))
+        };
         match &config {
             ChannelConfig::Webhook { url } => {
                 let body = serde_json::to_vec(&notice.webhook_body(delivery_id, public_url))
@@ -637,7 +639,8 @@ impl Notifier {
                 self.post(request).await
             }
             ChannelConfig::Slack => {
-                let mentions: Vec<String> = paged
+                let mentions: Vec<String> = paged()
+                    .await?
                     .iter()
                     .filter(|(_, member)| !member.is_empty())
                     .map(|(_, member)| member.clone())
@@ -669,7 +672,7 @@ impl Notifier {
                     None => notice.email(public_url),
                 };
                 let mut recipients = email.to.clone();
-                recipients.extend(paged.into_iter().map(|(address, _)| address));
+                recipients.extend(paged().await?.into_iter().map(|(address, _)| address));
                 self.email(email, &secret, recipients, subject, body).await
             }
         }

@@ -262,26 +262,32 @@ async fn alert(
     signature: &str,
     severity: Severity,
 ) -> String {
-    let mut request = tonic::Request::new(v1::IngestAlertsRequest {
-        alerts: vec![v1::AlertInput {
-            asset: asset.to_owned(),
-            signature: signature.to_owned(),
-            severity: severity.into(),
-            message: format!("{signature} on {asset}"),
-            tool_source: "prometheus".to_owned(),
-            ..Default::default()
-        }],
-    });
+    let alert = v1::AlertInput {
+        asset: asset.to_owned(),
+        signature: signature.to_owned(),
+        severity: severity.into(),
+        message: format!("{signature} on {asset}"),
+        tool_source: "prometheus".to_owned(),
+        ..Default::default()
+    };
+    ingest(server, company, vec![alert]).await.remove(0)
+}
+
+/// Sends alerts in one IngestAlerts request and answers their incident ids.
+async fn ingest(server: &TestServer, company: &Tenant, alerts: Vec<v1::AlertInput>) -> Vec<String> {
+    let mut request = tonic::Request::new(v1::IngestAlertsRequest { alerts });
     request
         .metadata_mut()
         .insert("x-api-key", company.key.parse().unwrap());
-    let results = Ingest::new(server.channel().await)
+    Ingest::new(server.channel().await)
         .ingest_alerts(request)
         .await
         .expect("ingest")
         .into_inner()
-        .results;
-    results[0].incident_id.clone()
+        .results
+        .into_iter()
+        .map(|result| result.incident_id)
+        .collect()
 }
 
 async fn deliveries(server: &TestServer, company: &Tenant, incident_id: &str) -> Vec<v1::Delivery> {
@@ -397,16 +403,7 @@ async fn a_p1_reaches_email_signed_webhooks_slack_teams_and_pagerduty(backend: B
         &server,
         &acme,
         "ops mail",
-        v1::create_channel_request::Config::Email(v1::EmailChannelConfig {
-            smtp_host: "127.0.0.1".to_owned(),
-            smtp_port: u32::from(receivers.smtp_port),
-            security: v1::SmtpSecurity::Starttls.into(),
-            username: "aw".to_owned(),
-            password: "s3cret".to_owned(),
-            from: "Alert Whisperer <alerts@msp.example>".to_owned(),
-            to: vec!["noc@acme.example".to_owned()],
-            ca_certificate_pem: receivers.ca_pem.clone(),
-        }),
+        smtp_channel(&receivers, &["noc@acme.example"]),
         0,
     )
     .await;
@@ -1602,28 +1599,17 @@ async fn a_rate_limited_slack_channel_sends_what_it_held_back_as_one_digest(back
 
     // Ten problems in one request (different checks: no storm folds them),
     // so the notifier sees them in one look.
-    let mut request = tonic::Request::new(v1::IngestAlertsRequest {
-        alerts: (0..10)
-            .map(|n| v1::AlertInput {
-                asset: format!("web-{n:02}"),
-                signature: format!("check_{n}_failed"),
-                severity: Severity::Critical.into(),
-                message: format!("check {n} failed on web-{n:02}"),
-                tool_source: "prometheus".to_owned(),
-                ..Default::default()
-            })
-            .collect(),
-    });
-    request
-        .metadata_mut()
-        .insert("x-api-key", acme.key.parse().unwrap());
-    let results = Ingest::new(server.channel().await)
-        .ingest_alerts(request)
-        .await
-        .expect("ingest")
-        .into_inner()
-        .results;
-    let incidents: Vec<String> = results.iter().map(|r| r.incident_id.clone()).collect();
+    let alerts = (0..10)
+        .map(|n| v1::AlertInput {
+            asset: format!("web-{n:02}"),
+            signature: format!("check_{n}_failed"),
+            severity: Severity::Critical.into(),
+            message: format!("check {n} failed on web-{n:02}"),
+            tool_source: "prometheus".to_owned(),
+            ..Default::default()
+        })
+        .collect();
+    let incidents = ingest(&server, &acme, alerts).await;
 
     // Two messages in the minute: one on its own, the other nine as a digest.
     let messages = receivers
@@ -1841,27 +1827,16 @@ async fn routes_match_the_labels_of_the_incidents_alerts(backend: Backend) {
         if !env.is_empty() {
             labels.insert("env".to_owned(), env.to_owned());
         }
-        let mut request = tonic::Request::new(v1::IngestAlertsRequest {
-            alerts: vec![v1::AlertInput {
-                asset: asset.to_owned(),
-                signature: "service_down".to_owned(),
-                severity: Severity::Critical.into(),
-                message: format!("service_down on {asset}"),
-                tool_source: "prometheus".to_owned(),
-                labels,
-                ..Default::default()
-            }],
-        });
-        request
-            .metadata_mut()
-            .insert("x-api-key", acme.key.parse().unwrap());
-        let results = Ingest::new(server.channel().await)
-            .ingest_alerts(request)
-            .await
-            .expect("ingest")
-            .into_inner()
-            .results;
-        ids.push(results[0].incident_id.clone());
+        let alert = v1::AlertInput {
+            asset: asset.to_owned(),
+            signature: "service_down".to_owned(),
+            severity: Severity::Critical.into(),
+            message: format!("service_down on {asset}"),
+            tool_source: "prometheus".to_owned(),
+            labels,
+            ..Default::default()
+        };
+        ids.extend(ingest(&server, &acme, vec![alert]).await);
     }
     let arrived = receivers
         .wait_for("the production incident", 1, |l| path_is(l, "/prod"))
