@@ -26,6 +26,7 @@ mod m20261204_000015_asset_labels;
 mod m20261205_000016_notifications;
 mod m20261206_000017_notification_limits;
 mod m20261206_000018_due_covering_index;
+mod m20261206_000019_storm_gap_lateness;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000016_notifications::Migration),
             Box::new(m20261206_000017_notification_limits::Migration),
             Box::new(m20261206_000018_due_covering_index::Migration),
+            Box::new(m20261206_000019_storm_gap_lateness::Migration),
         ]
     }
 }

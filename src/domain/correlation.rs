@@ -11,6 +11,13 @@ use crate::error::{Error, Result};
 
 /// Shortest correlation window.
 pub const MIN_WINDOW: Duration = Duration::from_secs(5 * 60);
+/// The default storm gap.
+pub const DEFAULT_STORM_GAP: Duration = Duration::from_secs(60);
+/// How far back a signature's onsets make the baseline a storm is measured
+/// against.
+pub const STORM_BASELINE: Duration = Duration::from_secs(60 * 60);
+/// The longest lateness bound.
+pub const MAX_LATENESS: Duration = Duration::from_secs(24 * 60 * 60);
 /// Longest correlation window.
 pub const MAX_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Most references in an aggregation key template.
@@ -65,8 +72,20 @@ pub struct CorrelationSettings {
     pub flapping_threshold: u32,
     /// Storm grouping on.
     pub storm_enabled: bool,
-    /// Distinct assets of one signature within the window that make a storm.
+    /// Distinct assets of one signature that make a storm, at least.
     pub storm_min_assets: u32,
+    /// The longest time between the starts (first alerts) of consecutive
+    /// members of a storm: incidents of one signature starting at most this
+    /// far apart are counted together.
+    pub storm_gap: Duration,
+    /// A storm also needs more than this many times the onsets (incidents
+    /// opened) of its signature that the [`STORM_BASELINE`] before it makes
+    /// expected over the storm's span; 0 turns it off.
+    pub storm_baseline_factor: u32,
+    /// How late an alert may arrive (behind newer ones) and still be placed
+    /// as in event-time order: resolved alerts and incidents are kept in
+    /// memory this long for late repeats.
+    pub lateness: Duration,
     /// Criticality per asset name.
     pub asset_criticality: BTreeMap<String, Criticality>,
     /// The labels that name an alert's asset for label-based webhook formats,
@@ -87,6 +106,9 @@ impl Default for CorrelationSettings {
             flapping_threshold: 3,
             storm_enabled: true,
             storm_min_assets: 5,
+            storm_gap: DEFAULT_STORM_GAP,
+            storm_baseline_factor: 4,
+            lateness: Duration::from_secs(60 * 60),
             asset_criticality: BTreeMap::new(),
             asset_labels: Vec::new(),
         }
@@ -112,6 +134,24 @@ impl CorrelationSettings {
             return Err(Error::invalid(
                 "config.storm_grouping.min_assets",
                 "must be between 2 and 10000",
+            ));
+        }
+        if self.storm_gap < Duration::from_secs(1) || self.storm_gap > self.window {
+            return Err(Error::invalid(
+                "config.storm_grouping.gap",
+                "must be between 1 second and the correlation window",
+            ));
+        }
+        if self.storm_baseline_factor > 100 {
+            return Err(Error::invalid(
+                "config.storm_grouping.baseline_factor",
+                "must be between 0 and 100",
+            ));
+        }
+        if self.lateness < self.window || self.lateness > MAX_LATENESS {
+            return Err(Error::invalid(
+                "config.lateness",
+                "must be between the correlation window and 24 hours",
             ));
         }
         if self.asset_criticality.len() > MAX_CRITICALITY_ENTRIES {

@@ -22,9 +22,12 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::domain::correlation::{AlertFields, AlertRef, CorrelationSettings, Matcher, all_match};
+use crate::domain::correlation::{
+    AlertFields, AlertRef, CorrelationSettings, Matcher, STORM_BASELINE, all_match,
+};
 use crate::domain::incident::{
-    AlertRecord, AlertStatus, Decision, DecisionKind, EventKind, Incident, IncidentStatus, Outcome,
+    AlertRecord, AlertStatus, Decision, DecisionKind, EventKind, Incident, IncidentStatus,
+    MERGED_RESOLUTION, Outcome,
 };
 use crate::domain::ingest::{ACK_AUTHOR_LABEL, ACK_COMMENT_LABEL, AlertEvent, AlertEventAction};
 use crate::domain::lifecycle::{self, IncidentCommand};
@@ -129,6 +132,30 @@ pub struct EventResult {
     pub decisions: Vec<Decision>,
 }
 
+/// The resolution of an incident that resolved itself.
+const AUTO_RESOLUTION: &str = "all alerts resolved";
+/// The resolution of a flapping incident that settled.
+const FLAPPING_RESOLUTION: &str = "flapping ended with all alerts resolved";
+/// The resolution of a storm parent whose incidents all resolved.
+const STORM_RESOLUTION: &str = "all incidents of the storm resolved";
+
+/// Whether an incident resolved itself (its alerts resolved), rather than
+/// by a person or a runbook.
+fn resolved_itself(incident: &Incident) -> bool {
+    [AUTO_RESOLUTION, STORM_RESOLUTION, FLAPPING_RESOLUTION].contains(&incident.resolution.as_str())
+}
+
+/// Where a trigger belongs (see [`World::belongs_to`]).
+enum Belongs {
+    /// A repeat of this unresolved alert.
+    Firing(AlertRecord),
+    /// A late repeat of this resolved alert.
+    Resolved(AlertRecord),
+    /// A new alert, resolved at once at this time by a resolve that came
+    /// before it.
+    New { resolve_at: Option<i64> },
+}
+
 /// What decisions changed (see [`World::take_changes`]).
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
@@ -161,14 +188,30 @@ pub struct World {
     pub now: i64,
     alerts: HashMap<String, AlertRecord>,
     latest_by_dedup: HashMap<String, String>,
+    /// The alerts of each dedup key held in memory, by first occurrence:
+    /// where a late trigger belongs.
+    history: HashMap<String, Vec<(i64, String)>>,
+    /// Resolves that came before any alert of their dedup key had fired by
+    /// their time, by dedup key: a trigger from before one that arrives late
+    /// is resolved by it.
+    early_resolves: HashMap<String, Vec<i64>>,
+    /// The latest event time applied or loaded.
+    watermark: i64,
     incidents: HashMap<String, Incident>,
     by_key: HashMap<String, Vec<String>>,
-    /// Open, unparented incidents that are not storm parents, by signature,
-    /// ordered by their latest alert: what a storm counts.
+    /// When incidents of each signature opened (their first alerts, with
+    /// how many at that time), within the baseline: what a storm is
+    /// measured against.
+    onsets: HashMap<String, BTreeMap<i64, u32>>,
+    /// Unparented incidents that are open or resolved themselves and are not
+    /// storm parents, by signature, ordered by their first alert: what a
+    /// storm counts.
     roots: HashMap<String, BTreeSet<(i64, String)>>,
     /// Where each incident stands in `roots`.
     root_of: HashMap<String, (String, i64)>,
     parents: HashMap<String, Vec<String>>,
+    /// The latest start (first alert) of each storm's members.
+    storm_ends: HashMap<String, i64>,
     /// The alerts of each incident.
     alerts_of: HashMap<String, BTreeSet<String>>,
     /// Unresolved alerts that can inhibit others, per rule and equal key.
@@ -298,6 +341,14 @@ fn window_ms(settings: &CorrelationSettings) -> i64 {
     i64::try_from(settings.window.as_millis()).unwrap_or(i64::MAX)
 }
 
+fn duration_ms(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn storm_summary(signature: &str, incidents: impl std::fmt::Display) -> String {
+    format!("storm: {signature} on {incidents} assets")
+}
+
 fn clock(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(
         || ms.to_string(),
@@ -330,11 +381,16 @@ impl World {
             now,
             alerts: HashMap::new(),
             latest_by_dedup: HashMap::new(),
+            history: HashMap::new(),
+            early_resolves: HashMap::new(),
+            watermark: i64::MIN,
             incidents: HashMap::new(),
             by_key: HashMap::new(),
+            onsets: HashMap::new(),
             roots: HashMap::new(),
             root_of: HashMap::new(),
             parents: HashMap::new(),
+            storm_ends: HashMap::new(),
             alerts_of: HashMap::new(),
             sources: SourceIndex::default(),
             dirty_alerts: BTreeSet::new(),
@@ -362,7 +418,52 @@ impl World {
             self.latest_by_dedup
                 .insert(alert.dedup_key.clone(), alert.id.clone());
         }
+        self.watermark = self.watermark.max(alert.last_occurred_at);
         self.put_alert(alert);
+    }
+
+    /// The latest event time this world has applied or loaded: how far the
+    /// company's alerts have come, whatever the clock says.
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// Forgets the early resolves from before `horizon` (event time), and
+    /// the onsets no storm after it measures against.
+    pub fn forget_before(&mut self, horizon: i64) {
+        self.early_resolves.retain(|_, times| {
+            times.retain(|at| *at >= horizon);
+            !times.is_empty()
+        });
+        let baseline = i64::try_from(STORM_BASELINE.as_millis()).unwrap_or(i64::MAX);
+        let oldest = horizon.saturating_sub(baseline);
+        self.onsets.retain(|_, onsets| {
+            *onsets = onsets.split_off(&oldest);
+            !onsets.is_empty()
+        });
+    }
+
+    /// Notes that an incident of `signature` opened with its first alert
+    /// at `at` (event time): loaded from the incidents of the last
+    /// [`STORM_BASELINE`], kept up as incidents open.
+    pub fn note_onset(&mut self, signature: &str, at: i64) {
+        // No allocation for a signature already known: this runs per incident.
+        let onsets = match self.onsets.get_mut(signature) {
+            Some(onsets) => onsets,
+            None => self.onsets.entry(signature.to_owned()).or_default(),
+        };
+        *onsets.entry(at).or_default() += 1;
+    }
+
+    /// How many incidents of `signature` opened in the baseline before `t`.
+    fn baseline(&self, signature: &str, t: i64) -> u32 {
+        let span = i64::try_from(STORM_BASELINE.as_millis()).unwrap_or(i64::MAX);
+        self.onsets.get(signature).map_or(0, |onsets| {
+            onsets
+                .range(t.saturating_sub(span)..t)
+                .map(|(_, n)| *n)
+                .sum()
+        })
     }
 
     /// Loads a stored incident.
@@ -381,6 +482,13 @@ impl World {
                 .entry(incident.aggregation_key.clone())
                 .or_default()
                 .push(id.clone());
+            if let Some(parent) = &incident.parent_incident_id {
+                let end = self
+                    .storm_ends
+                    .entry(parent.clone())
+                    .or_insert(incident.first_alert_at);
+                *end = (*end).max(incident.first_alert_at);
+            }
         }
         self.incidents.insert(id.clone(), incident);
         self.reindex(&id);
@@ -390,6 +498,17 @@ impl World {
     /// incident's alert set and the inhibition sources.
     fn put_alert(&mut self, alert: AlertRecord) {
         let previous = self.alerts.get(&alert.id);
+        let started = previous.map(|p| p.occurred_at);
+        if started != Some(alert.occurred_at) {
+            let list = self.history.entry(alert.dedup_key.clone()).or_default();
+            if started.is_some() {
+                list.retain(|(_, id)| *id != alert.id);
+            }
+            let at = list.partition_point(|(start, id)| {
+                (*start, id.as_str()) < (alert.occurred_at, alert.id.as_str())
+            });
+            list.insert(at, (alert.occurred_at, alert.id.clone()));
+        }
         let moved = previous.and_then(|p| p.incident_id.clone());
         if moved != alert.incident_id {
             if let Some(old) = moved
@@ -448,15 +567,19 @@ impl World {
         let Some(incident) = self.incidents.get(incident_id) else {
             return;
         };
-        if incident.is_open() && !incident.is_storm_parent && incident.parent_incident_id.is_none()
+        // Incidents that resolved themselves count too: a storm is judged by
+        // when its incidents started, whether or not they have ended.
+        if (incident.is_open() || resolved_itself(incident))
+            && !incident.is_storm_parent
+            && incident.parent_incident_id.is_none()
         {
             self.roots
                 .entry(incident.signature.clone())
                 .or_default()
-                .insert((incident.last_alert_at, incident_id.to_owned()));
+                .insert((incident.first_alert_at, incident_id.to_owned()));
             self.root_of.insert(
                 incident_id.to_owned(),
-                (incident.signature.clone(), incident.last_alert_at),
+                (incident.signature.clone(), incident.first_alert_at),
             );
         }
     }
@@ -495,6 +618,7 @@ impl World {
 
     /// Applies events in the order given (sort them with [`event_order`] first).
     pub fn apply(&mut self, event_id: &str, received_at: i64, event: &AlertEvent) {
+        self.watermark = self.watermark.max(event.occurred_at_ms);
         let key = self.settings.aggregation_key.value_for(event);
         let mut decisions = vec![Decision::new(
             DecisionKind::AggregationKey,
@@ -560,17 +684,21 @@ impl World {
     ) -> (String, Outcome, Option<String>, Option<String>) {
         let t = event.occurred_at_ms;
         let window = window_ms(&self.settings);
+        let resolve_at = match self.belongs_to(&event.dedup_key, t) {
+            Belongs::Firing(alert) => return self.repeat(&alert, event, decisions),
+            // An occurrence from before its alert resolved, or from before
+            // the alert's first occurrence, arrived late: in event-time order
+            // it was part of that alert, so it is now (a resolved alert
+            // stays resolved; a new firing alert would be a second one for
+            // the key, or an alert that never ends).
+            Belongs::Resolved(alert) => return self.late_repeat(&alert, event, decisions),
+            Belongs::New { resolve_at } => resolve_at,
+        };
         let previous = self
             .latest_by_dedup
             .get(&event.dedup_key)
             .and_then(|id| self.alerts.get(id))
             .cloned();
-        if let Some(alert) = previous
-            .as_ref()
-            .filter(|alert| alert.status != AlertStatus::Resolved)
-        {
-            return self.repeat(alert, event, decisions);
-        }
         let mut flap_history = previous.map(|p| p.flap_history).unwrap_or_default();
         flap_history.retain(|at| *at >= t - window);
         let mut alert = AlertRecord {
@@ -611,11 +739,127 @@ impl World {
         alert.outcome = outcome;
         alert.incident_id.clone_from(&incident_id);
         let suppressed_by = alert.suppressed_by_id.clone();
-        self.latest_by_dedup
-            .insert(alert.dedup_key.clone(), alert.id.clone());
+        self.dirty_alerts.insert(alert.id.clone());
+        self.put_alert(alert.clone());
+        if let Some((_, latest)) = self.history.get(&event.dedup_key).and_then(|l| l.last()) {
+            self.latest_by_dedup
+                .insert(event.dedup_key.clone(), latest.clone());
+        }
+        if let Some(r) = resolve_at {
+            if let Some(times) = self.early_resolves.get_mut(&event.dedup_key) {
+                times.retain(|at| *at != r);
+                if times.is_empty() {
+                    self.early_resolves.remove(&event.dedup_key);
+                }
+            }
+            decisions.push(Decision::new(
+                DecisionKind::Action,
+                format!(
+                    "a resolve of dedup key {:?} at {} had arrived before this occurrence: the alert is resolved by it",
+                    event.dedup_key,
+                    clock(r)
+                ),
+                &alert.id,
+            ));
+            self.resolve_alert(alert, r, &event.tool_source, decisions);
+        }
+        (event_id.to_owned(), outcome, incident_id, suppressed_by)
+    }
+
+    /// Where a trigger of `dedup_key` at `t` belongs, in event-time order:
+    /// the alert that had started by then and not resolved before it, else
+    /// the next alert of the key (the trigger starts it earlier) unless a
+    /// resolve that came early falls between them, else a new alert (resolved
+    /// at once by such a resolve).
+    fn belongs_to(&self, dedup_key: &str, t: i64) -> Belongs {
+        let alerts: Vec<&AlertRecord> = self
+            .history
+            .get(dedup_key)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|(_, id)| self.alerts.get(id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let started = alerts.iter().rposition(|alert| alert.occurred_at <= t);
+        if let Some(alert) = started.map(|i| alerts[i]) {
+            if alert.status != AlertStatus::Resolved {
+                return Belongs::Firing(alert.clone());
+            }
+            if alert.resolved_at.is_some_and(|r| t <= r) && !self.resolved_by_hand(alert) {
+                return Belongs::Resolved(alert.clone());
+            }
+        }
+        let next = alerts.get(started.map_or(0, |i| i + 1)).copied();
+        let resolve_at = self.early_resolves.get(dedup_key).and_then(|times| {
+            times
+                .iter()
+                .copied()
+                .filter(|r| *r >= t && next.is_none_or(|n| *r < n.occurred_at))
+                .min()
+        });
+        match next {
+            Some(next) if resolve_at.is_none() && !self.resolved_by_hand(next) => {
+                if next.status == AlertStatus::Resolved {
+                    Belongs::Resolved(next.clone())
+                } else {
+                    Belongs::Firing(next.clone())
+                }
+            }
+            _ => Belongs::New { resolve_at },
+        }
+    }
+
+    /// Whether a resolved alert was resolved with its incident by a person
+    /// (or a runbook), not by a resolve of its own: firing again then opens
+    /// a new incident, whatever the occurrence's time.
+    fn resolved_by_hand(&self, alert: &AlertRecord) -> bool {
+        alert.status == AlertStatus::Resolved
+            && alert
+                .incident_id
+                .as_ref()
+                .and_then(|id| self.incidents.get(id))
+                .is_some_and(|incident| !incident.is_open() && !resolved_itself(incident))
+    }
+
+    /// A late repeat of a resolved alert: its count rises, it stays
+    /// resolved, and its incident (when it is still held) counts it.
+    fn late_repeat(
+        &mut self,
+        alert: &AlertRecord,
+        event: &AlertEvent,
+        decisions: &mut Vec<Decision>,
+    ) -> (String, Outcome, Option<String>, Option<String>) {
+        let t = event.occurred_at_ms;
+        let mut alert = alert.clone();
+        alert.count += 1;
+        alert.occurred_at = alert.occurred_at.min(t);
+        alert.last_occurred_at = alert.last_occurred_at.max(t);
+        decisions.push(Decision::new(
+            DecisionKind::Deduplication,
+            format!(
+                "arrived late: alert {} with dedup key {:?} resolved at {}, after this occurrence at {}: counted as its repeat (now {}), it stays resolved",
+                alert.id,
+                alert.dedup_key,
+                clock(alert.resolved_at.unwrap_or(t)),
+                clock(t),
+                alert.count
+            ),
+            &alert.id,
+        ));
+        if let Some(incident_id) = alert.incident_id.clone() {
+            self.add_to_incident(&incident_id, &alert, event, EventKind::AlertRepeated, false);
+            self.merge_bridged(&incident_id, t, t, decisions);
+        }
+        let result = (
+            alert.id.clone(),
+            Outcome::Deduplicated,
+            alert.incident_id.clone(),
+            alert.suppressed_by_id.clone(),
+        );
         self.dirty_alerts.insert(alert.id.clone());
         self.put_alert(alert);
-        (event_id.to_owned(), outcome, incident_id, suppressed_by)
+        result
     }
 
     /// A repeat of a firing alert: its count rises. A suppressed alert whose
@@ -629,6 +873,7 @@ impl World {
         let t = event.occurred_at_ms;
         let mut alert = alert.clone();
         alert.count += 1;
+        alert.occurred_at = alert.occurred_at.min(t);
         alert.last_occurred_at = alert.last_occurred_at.max(t);
         alert.message.clone_from(&event.message);
         alert.severity = event.severity;
@@ -644,6 +889,7 @@ impl World {
         match alert.incident_id.clone() {
             Some(incident_id) => {
                 self.add_to_incident(&incident_id, &alert, event, EventKind::AlertRepeated, false);
+                self.merge_bridged(&incident_id, t, t, decisions);
             }
             None => match self.suppression(&alert, t, decisions) {
                 Some(_) => {}
@@ -758,12 +1004,83 @@ impl World {
             .max_by(|a, b| (a.last_alert_at, &a.id).cmp(&(b.last_alert_at, &b.id)))
     }
 
+    /// The incident with `key` that resolved itself and that an alert at `t`
+    /// joins as if it were open (see [`World::joinable`]); the one with the
+    /// latest alert if several qualify.
+    fn reopenable(&self, key: &str, t: i64, window: i64) -> Option<&Incident> {
+        self.by_key
+            .get(key)?
+            .iter()
+            .filter_map(|id| self.incidents.get(id))
+            .filter(|incident| {
+                !incident.is_open()
+                    && resolved_itself(incident)
+                    && incident.last_alert_at >= t - window
+                    && incident.first_alert_at <= t + window
+            })
+            .max_by(|a, b| (a.last_alert_at, &a.id).cmp(&(b.last_alert_at, &b.id)))
+    }
+
+    /// Reopens an incident that resolved itself for an alert that fired
+    /// again within the window, and its storm parent with it.
+    fn reopen(&mut self, incident_id: &str, alert: &AlertRecord) {
+        let reason = format!(
+            "alert {} ({} on {}) fired within the window after it resolved itself",
+            alert.id, alert.signature, alert.asset
+        );
+        let command = IncidentCommand::Reopen {
+            reason: reason.clone(),
+        };
+        // Only a resolved incident is reopened, which cannot fail.
+        if self
+            .change_incident(incident_id, "system", &command)
+            .is_err()
+        {
+            return;
+        }
+        let parent = self
+            .incidents
+            .get(incident_id)
+            .and_then(|incident| incident.parent_incident_id.clone())
+            .filter(|parent| self.incidents.get(parent).is_some_and(|p| !p.is_open()));
+        if let Some(parent) = parent {
+            let command = IncidentCommand::Reopen { reason };
+            let _ = self.change_incident(&parent, "system", &command);
+        }
+    }
+
     /// Puts an unsuppressed alert into an incident (joining or opening one).
     fn place(&mut self, alert: &AlertRecord, decisions: &mut Vec<Decision>) -> (Outcome, String) {
         let t = alert.last_occurred_at;
         let window = window_ms(&self.settings);
         let key = alert.aggregation_key.clone();
         if let Some(joined) = self.joinable(&key, t, window) {
+            let incident_id = joined.id.clone();
+            let placed = self.place_in(&incident_id, alert, decisions);
+            self.merge_bridged(&incident_id, alert.occurred_at, t, decisions);
+            return placed;
+        }
+        if let Some(reopened) = self.reopenable(&key, t, window) {
+            let incident_id = reopened.id.clone();
+            let placed = self.place_in(&incident_id, alert, decisions);
+            self.merge_bridged(&incident_id, alert.occurred_at, t, decisions);
+            return placed;
+        }
+        self.open_new(alert, decisions)
+    }
+
+    /// Puts an alert into an open incident it joins, or one that resolved
+    /// itself and reopens for it.
+    fn place_in(
+        &mut self,
+        incident_id: &str,
+        alert: &AlertRecord,
+        decisions: &mut Vec<Decision>,
+    ) -> (Outcome, String) {
+        let t = alert.last_occurred_at;
+        let window = window_ms(&self.settings);
+        let key = alert.aggregation_key.clone();
+        if let Some(joined) = self.incidents.get(incident_id).filter(|i| i.is_open()) {
             let (incident_id, last) = (joined.id.clone(), joined.last_alert_at);
             decisions.push(Decision::new(
                 DecisionKind::Window,
@@ -784,6 +1101,202 @@ impl World {
             );
             return (Outcome::Correlated, incident_id);
         }
+        if let Some(reopened) = self.incidents.get(incident_id) {
+            let (incident_id, last) = (reopened.id.clone(), reopened.last_alert_at);
+            decisions.push(Decision::new(
+                DecisionKind::Window,
+                format!(
+                    "incident {incident_id} with key {key:?} resolved itself, and its latest alert at {} is within the {} window of {}: it reopens, so that a flapping alert does not churn incidents",
+                    clock(last),
+                    minutes(window),
+                    clock(t)
+                ),
+                &incident_id,
+            ));
+            self.reopen(&incident_id, alert);
+            self.add_to_incident(
+                &incident_id,
+                alert,
+                &alert_as_event(alert),
+                EventKind::AlertAdded,
+                true,
+            );
+            return (Outcome::Correlated, incident_id);
+        }
+        self.open_new(alert, decisions)
+    }
+
+    /// Merges the incidents of `incident_id`'s key that are now within the
+    /// window of it (an alert from `from` to `to` that arrived late, or
+    /// widened it, bridged them): open ones and ones that resolved
+    /// themselves, into the one that started first. So an aggregation key's
+    /// incidents are its alerts' runs with gaps of at most the window,
+    /// whatever order they arrived in.
+    fn merge_bridged(
+        &mut self,
+        incident_id: &str,
+        from: i64,
+        to: i64,
+        decisions: &mut Vec<Decision>,
+    ) {
+        let window = window_ms(&self.settings);
+        let Some(incident) = self.incidents.get(incident_id) else {
+            return;
+        };
+        let mut group: Vec<(i64, String)> = vec![(incident.first_alert_at, incident.id.clone())];
+        let (first, last) = (incident.first_alert_at, incident.last_alert_at);
+        if let Some(ids) = self.by_key.get(&incident.aggregation_key) {
+            for other in ids.iter().filter_map(|id| self.incidents.get(id)) {
+                if other.id != incident_id
+                    && (other.is_open() || resolved_itself(other))
+                    && other.last_alert_at >= first - window
+                    && other.first_alert_at <= last + window
+                {
+                    group.push((other.first_alert_at, other.id.clone()));
+                }
+            }
+        }
+        if group.len() < 2 {
+            return;
+        }
+        group.sort();
+        let survivor = group[0].1.clone();
+        for (_, absorbed) in &group[1..] {
+            decisions.push(Decision::new(
+                DecisionKind::Window,
+                format!(
+                    "the alert from {} to {} brings incidents {survivor} and {absorbed} within the {} window of each other: {absorbed} is merged into {survivor}",
+                    clock(from),
+                    clock(to),
+                    minutes(window)
+                ),
+                &survivor,
+            ));
+            self.merge(
+                &survivor,
+                absorbed,
+                &format!("an alert at {} bridged them", clock(from)),
+            );
+        }
+    }
+
+    /// Merges incident `absorbed` into `survivor`: its alerts move, its
+    /// counts add up, it resolves as merged (its id keeps answering, with
+    /// the survivor's), and each gets a MERGED entry. A storm parent's
+    /// children move with it.
+    fn merge(&mut self, survivor: &str, absorbed: &str, why: &str) {
+        let Some(gone) = self.incidents.get(absorbed).cloned() else {
+            return;
+        };
+        if gone.merged_into().is_some() || survivor == absorbed {
+            return;
+        }
+        if gone.is_storm_parent {
+            let children: Vec<String> = self
+                .incidents
+                .values()
+                .filter(|i| i.parent_incident_id.as_deref() == Some(absorbed))
+                .map(|i| i.id.clone())
+                .collect();
+            for child in children {
+                if let Some(child) = self.incidents.get_mut(&child) {
+                    child.parent_incident_id = None;
+                }
+                self.fold(survivor, &child);
+            }
+            self.storm_ends.remove(absorbed);
+        } else {
+            let alerts: Vec<String> = self
+                .alerts_of
+                .get(absorbed)
+                .map(|ids| ids.iter().cloned().collect())
+                .unwrap_or_default();
+            for id in alerts {
+                if let Some(mut alert) = self.alerts.get(&id).cloned() {
+                    alert.incident_id = Some(survivor.to_owned());
+                    self.dirty_alerts.insert(id);
+                    self.put_alert(alert);
+                }
+            }
+            // The absorbed incident's storm gives it up.
+            if let Some(parent_id) = &gone.parent_incident_id
+                && let Some(parent) = self.incidents.get_mut(parent_id)
+            {
+                parent.child_incident_count = (parent.child_incident_count - 1).max(0);
+                if gone.is_open() {
+                    parent.open_child_count = (parent.open_child_count - 1).max(0);
+                }
+                parent.alert_count = (parent.alert_count - gone.alert_count).max(0);
+                parent.summary = storm_summary(&parent.signature, parent.child_incident_count);
+                let parent_id = parent_id.clone();
+                self.mark(&parent_id);
+            }
+            if gone.is_open() && self.incidents.get(survivor).is_some_and(|s| !s.is_open()) {
+                let command = IncidentCommand::Reopen {
+                    reason: format!("incident {absorbed} merged in, still open"),
+                };
+                let _ = self.change_incident(survivor, "system", &command);
+            }
+            let parent = {
+                let Some(kept) = self.incidents.get_mut(survivor) else {
+                    return;
+                };
+                kept.alert_count += gone.alert_count;
+                kept.firing_alert_count += gone.firing_alert_count;
+                kept.first_alert_at = kept.first_alert_at.min(gone.first_alert_at);
+                kept.last_alert_at = kept.last_alert_at.max(gone.last_alert_at);
+                kept.severity = kept.severity.max(gone.severity);
+                kept.tools.extend(gone.tools.iter().cloned());
+                kept.flapping |= gone.flapping;
+                kept.parent_incident_id.clone()
+            };
+            if let Some(parent_id) = parent
+                && let Some(parent) = self.incidents.get_mut(&parent_id)
+            {
+                parent.alert_count += gone.alert_count;
+                parent.first_alert_at = parent.first_alert_at.min(gone.first_alert_at);
+                parent.last_alert_at = parent.last_alert_at.max(gone.last_alert_at);
+                self.mark(&parent_id);
+            }
+            self.reprioritize(survivor);
+        }
+        if let Some(gone) = self.incidents.get_mut(absorbed) {
+            gone.status = IncidentStatus::Resolved;
+            gone.resolved_at = Some(self.now);
+            gone.resolution = format!("{MERGED_RESOLUTION}{survivor}");
+            gone.parent_incident_id = None;
+            gone.alert_count = 0;
+            gone.firing_alert_count = 0;
+            gone.child_incident_count = 0;
+            gone.open_child_count = 0;
+        }
+        self.folded.remove(absorbed);
+        self.record(
+            absorbed,
+            EventKind::Merged,
+            "system",
+            format!("merged into incident {survivor}: {why}"),
+        );
+        self.record(
+            survivor,
+            EventKind::Merged,
+            "system",
+            format!(
+                "incident {absorbed} merged in ({} alerts): {why}",
+                gone.alert_count
+            ),
+        );
+    }
+
+    /// Opens a new incident for an alert that joins none.
+    fn open_new(
+        &mut self,
+        alert: &AlertRecord,
+        decisions: &mut Vec<Decision>,
+    ) -> (Outcome, String) {
+        let t = alert.last_occurred_at;
+        let window = window_ms(&self.settings);
+        let key = alert.aggregation_key.clone();
         let candidate = self.latest_open(&key).map(|incident| {
             (
                 incident.id.clone(),
@@ -853,6 +1366,7 @@ impl World {
             updated_at: self.now,
         };
         incident.reprioritize(&self.settings.asset_criticality);
+        self.note_onset(&alert.signature, alert.occurred_at);
         let message = format!(
             "opened by alert {} ({} on {}), priority P{}: {}",
             alert.id,
@@ -929,6 +1443,16 @@ impl World {
     }
 
     /// Folds a new incident under a storm parent when its signature storms.
+    /// A storm is a run of incidents of one signature whose starts (first
+    /// alerts) follow each other at most `storm_gap` apart: the incident's
+    /// run is the open, unparented incidents of the signature reachable from
+    /// its start in steps of at most the gap. The run joins an open storm of
+    /// the signature whose members' starts are within the gap of it, or
+    /// becomes a storm when it holds `min_assets` distinct assets and at
+    /// more than `baseline_factor` times the incidents of the signature that
+    /// the hour before the run makes expected over its span (so that the
+    /// ordinary overlap of a large fleet is no storm). A run depends on the starts alone, not on arrival order or on
+    /// how long a member keeps alerting.
     fn group_storm(&mut self, incident_id: &str, decisions: &mut Vec<Decision>) {
         if !self.settings.storm_enabled {
             return;
@@ -937,54 +1461,108 @@ impl World {
             return;
         };
         let signature = incident.signature.clone();
-        let t = incident.last_alert_at;
-        let window = window_ms(&self.settings);
-        let parent = self.parents.get(&signature).and_then(|ids| {
-            ids.iter()
-                .filter_map(|id| self.incidents.get(id))
-                // Bounded by the storm's start (its first alert), not by its
-                // latest: a child that keeps alerting does not keep the
-                // storm open for new members (#20); later incidents of the
-                // signature may form a storm of their own.
-                .filter(|p| p.is_open() && (t - p.first_alert_at).abs() <= window)
-                .max_by(|a, b| (a.last_alert_at, &a.id).cmp(&(b.last_alert_at, &b.id)))
-                .map(|p| p.id.clone())
-        });
-        if let Some(parent_id) = parent {
-            decisions.push(Decision::new(
-                DecisionKind::StormGrouping,
-                format!("signature {signature:?} is storming: folded under incident {parent_id}"),
-                &parent_id,
-            ));
-            self.fold(&parent_id, incident_id);
-            return;
-        }
-        let mut members: Vec<(String, String)> = self
-            .roots
+        let t = incident.first_alert_at;
+        let gap = duration_ms(self.settings.storm_gap);
+        let run = self.run_of(&signature, t, gap);
+        let (first, last) = (
+            run.first().map_or(t, |(at, _, _)| *at),
+            run.last().map_or(t, |(at, _, _)| *at),
+        );
+        let mut parents: Vec<(i64, String)> = self
+            .parents
             .get(&signature)
-            .map(|roots| {
-                roots
-                    .range((t.saturating_sub(window), String::new())..)
-                    .filter_map(|(_, id)| self.incidents.get(id))
-                    .map(|i| (i.id.clone(), i.asset.clone()))
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| self.incidents.get(id))
+                    .filter(|p| p.is_open() || resolved_itself(p))
+                    .filter(|p| {
+                        let (start, end) = self.storm_span(p);
+                        start.saturating_sub(gap) <= last && first <= end.saturating_add(gap)
+                    })
+                    .map(|p| (p.first_alert_at, p.id.clone()))
                     .collect()
             })
             .unwrap_or_default();
-        let assets: BTreeSet<&str> = members.iter().map(|(_, asset)| asset.as_str()).collect();
-        let min_assets = usize::try_from(self.settings.storm_min_assets).unwrap_or(usize::MAX);
-        if assets.len() < min_assets {
+        parents.sort();
+        // A late incident whose run reaches two storms joins them: they were
+        // one run all along.
+        if let Some((_, survivor)) = parents.first().cloned() {
+            for (_, absorbed) in &parents[1..] {
+                decisions.push(Decision::new(
+                    DecisionKind::StormGrouping,
+                    format!(
+                        "this incident's run of {signature:?} reaches storms {survivor} and {absorbed}: {absorbed} is merged into {survivor}"
+                    ),
+                    &survivor,
+                ));
+                self.merge(
+                    &survivor,
+                    absorbed,
+                    &format!("an incident starting at {} joined the two storms", clock(t)),
+                );
+            }
+        }
+        let parent = parents.first().and_then(|(_, id)| {
+            let parent = self.incidents.get(id)?;
+            Some((id.clone(), self.storm_span(parent)))
+        });
+        if let Some((parent_id, (start, end))) = parent {
+            decisions.push(Decision::new(
+                DecisionKind::StormGrouping,
+                format!(
+                    "signature {signature:?} is storming: its storm's members started {} to {}, and this incident at {}, within the {} gap: folded under incident {parent_id}",
+                    clock(start),
+                    clock(end),
+                    clock(t),
+                    minutes(gap)
+                ),
+                &parent_id,
+            ));
+            for (_, member, _) in run {
+                self.fold(&parent_id, &member);
+            }
             return;
         }
-        let asset_count = assets.len();
-        members.sort();
+        let asset_count = run
+            .iter()
+            .map(|(_, _, asset)| asset.as_str())
+            .collect::<BTreeSet<&str>>()
+            .len();
+        let min_assets = usize::try_from(self.settings.storm_min_assets).unwrap_or(usize::MAX);
+        if asset_count < min_assets {
+            return;
+        }
+        // Expected over the run's span (at least the gap), from the hour
+        // before the run; the run needs more than `factor` times that.
+        let before = self.baseline(&signature, first);
+        let factor = u64::from(self.settings.storm_baseline_factor);
+        let span = u64::try_from((last - first).max(gap)).unwrap_or(u64::MAX);
+        let hour = u64::try_from(STORM_BASELINE.as_millis()).unwrap_or(u64::MAX);
+        let above =
+            usize::try_from((u64::from(before) * factor * span) / hour + 1).unwrap_or(usize::MAX);
+        let needed = min_assets.max(if factor == 0 { 0 } else { above });
+        let how = format!(
+            "incidents of {signature:?} on {asset_count} assets started {} to {}, each within {} of another (threshold {needed}: at least {min_assets} assets, and more than {factor} times the {before} incidents of the hour before scaled to the run's span)",
+            clock(first),
+            clock(last),
+            minutes(gap)
+        );
+        if asset_count < needed {
+            decisions.push(Decision::new(
+                DecisionKind::StormGrouping,
+                format!("not a storm: {how}"),
+                "",
+            ));
+            return;
+        }
         let parent_id = (self.new_id)();
-        let first = self.incidents.get(incident_id).cloned();
-        let Some(first) = first else { return };
+        let template = self.incidents.get(incident_id).cloned();
+        let Some(template) = template else { return };
         let parent = Incident {
             id: parent_id.clone(),
             aggregation_key: format!("storm|{signature}"),
             asset: String::new(),
-            summary: format!("storm: {signature} on {asset_count} assets"),
+            summary: storm_summary(&signature, run.len()),
             alert_count: 0,
             firing_alert_count: 0,
             is_storm_parent: true,
@@ -992,31 +1570,70 @@ impl World {
             assigned_technician_id: None,
             child_incident_count: 0,
             open_child_count: 0,
+            first_alert_at: first,
             created_at: self.now,
             updated_at: self.now,
             tools: BTreeSet::new(),
-            ..first
+            ..template
         };
         self.load_incident(parent);
         self.record(
             &parent_id,
             EventKind::Created,
             "system",
-            format!(
-                "storm parent for {signature:?}: open incidents on {asset_count} assets within {} (threshold {min_assets})",
-                minutes(window)
-            ),
+            format!("storm parent: {how}"),
         );
         decisions.push(Decision::new(
             DecisionKind::StormGrouping,
-            format!(
-                "signature {signature:?} has open incidents on {asset_count} assets within the window (threshold {min_assets}): folded under new storm incident {parent_id}"
-            ),
+            format!("{how}: folded under new storm incident {parent_id}"),
             &parent_id,
         ));
-        for (member, _) in members {
+        for (_, member, _) in run {
             self.fold(&parent_id, &member);
         }
+    }
+
+    /// The open, unparented incidents of `signature` whose starts are
+    /// reachable from `t` in steps of at most `gap`, by start: (start, id,
+    /// asset).
+    fn run_of(&self, signature: &str, t: i64, gap: i64) -> Vec<(i64, String, String)> {
+        let Some(roots) = self.roots.get(signature) else {
+            return Vec::new();
+        };
+        let mut run = Vec::new();
+        let mut edge = t;
+        for (at, id) in roots.range(..(t, String::new())).rev() {
+            if edge - at > gap {
+                break;
+            }
+            edge = *at;
+            run.push((*at, id.clone()));
+        }
+        run.reverse();
+        edge = t;
+        for (at, id) in roots.range((t, String::new())..) {
+            if at - edge > gap {
+                break;
+            }
+            edge = *at;
+            run.push((*at, id.clone()));
+        }
+        run.into_iter()
+            .filter_map(|(at, id)| {
+                let asset = self.incidents.get(&id)?.asset.clone();
+                Some((at, id, asset))
+            })
+            .collect()
+    }
+
+    /// The starts of a storm's first and last members.
+    fn storm_span(&self, parent: &Incident) -> (i64, i64) {
+        let end = self
+            .storm_ends
+            .get(&parent.id)
+            .copied()
+            .unwrap_or(parent.first_alert_at);
+        (parent.first_alert_at, end.max(parent.first_alert_at))
     }
 
     fn fold(&mut self, parent_id: &str, child_id: &str) {
@@ -1024,8 +1641,10 @@ impl World {
             return;
         };
         child.parent_incident_id = Some(parent_id.to_owned());
-        let (alerts, last, severity, tools, asset) = (
+        let open = child.is_open();
+        let (alerts, start, last, severity, tools, asset) = (
             child.alert_count,
+            child.first_alert_at,
             child.last_alert_at,
             child.severity,
             child.tools.clone(),
@@ -1052,14 +1671,24 @@ impl World {
                 format!("folded under storm incident {parent_id}"),
             ),
         }
+        if open && self.incidents.get(parent_id).is_some_and(|p| !p.is_open()) {
+            let command = IncidentCommand::Reopen {
+                reason: format!("incident {child_id} joined the storm, open"),
+            };
+            let _ = self.change_incident(parent_id, "system", &command);
+        }
         if let Some(parent) = self.incidents.get_mut(parent_id) {
             parent.child_incident_count += 1;
-            parent.open_child_count += 1;
+            parent.open_child_count += i32::from(open);
+            parent.summary = storm_summary(&parent.signature, parent.child_incident_count);
+            parent.first_alert_at = parent.first_alert_at.min(start);
             parent.alert_count += alerts;
             parent.last_alert_at = parent.last_alert_at.max(last);
             parent.severity = parent.severity.max(severity);
             parent.tools.extend(tools);
         }
+        let end = self.storm_ends.entry(parent_id.to_owned()).or_insert(start);
+        *end = (*end).max(start);
         // One GROUPED entry per parent and pass (`finish`), not one per
         // child: in a storm that halves what the event log has to write.
         self.mark(parent_id);
@@ -1210,8 +1839,16 @@ impl World {
             parent.open_child_count += if opened { 1 } else { -1 };
             parent.open_child_count = parent.open_child_count.max(0);
             parent.updated_at = self.now;
+            // A storm whose incidents were all resolved, by hand too, is over.
+            let over = parent.open_child_count == 0 && parent.is_open();
             self.mark(&parent_id);
-            self.touched_parents.entry(parent_id).or_default().status += 1;
+            self.touched_parents
+                .entry(parent_id.clone())
+                .or_default()
+                .status += 1;
+            if over && self.settings.auto_resolve {
+                self.resolve_incident(&parent_id, STORM_RESOLUTION);
+            }
         }
         Ok(incident)
     }
@@ -1244,7 +1881,7 @@ impl World {
             );
             self.record(id, EventKind::FlappingEnded, "system", message);
             if self.settings.auto_resolve {
-                self.resolve_incident(id, "flapping ended with all alerts resolved");
+                self.resolve_incident(id, FLAPPING_RESOLUTION);
             }
         }
         quiet.len()
@@ -1335,6 +1972,12 @@ impl World {
         {
             self.latest_by_dedup.remove(&alert.dedup_key);
         }
+        if let Some(list) = self.history.get_mut(&alert.dedup_key) {
+            list.retain(|(_, other)| other != id);
+            if list.is_empty() {
+                self.history.remove(&alert.dedup_key);
+            }
+        }
         if let Some(incident_id) = &alert.incident_id
             && let Some(ids) = self.alerts_of.get_mut(incident_id)
         {
@@ -1362,6 +2005,7 @@ impl World {
             ids.retain(|other| other != id);
         }
         if incident.is_storm_parent {
+            self.storm_ends.remove(id);
             if self
                 .parents
                 .get(&incident.signature)
@@ -1489,18 +2133,62 @@ impl World {
         decisions: &mut Vec<Decision>,
     ) -> (String, Outcome, Option<String>, Option<String>) {
         let t = event.occurred_at_ms;
+        // The alert of the dedup key that had started by the resolve's time.
+        let started = self.history.get(&event.dedup_key).and_then(|list| {
+            list.iter()
+                .rev()
+                .filter_map(|(_, id)| self.alerts.get(id))
+                .find(|alert| alert.occurred_at <= t)
+                .cloned()
+        });
+        match started {
+            Some(alert) if alert.status != AlertStatus::Resolved => {
+                self.resolve_alert(alert, t, &event.tool_source, decisions)
+            }
+            Some(alert) => {
+                decisions.push(Decision::new(
+                    DecisionKind::Action,
+                    format!(
+                        "resolve for dedup key {:?} matched no firing alert (alert {} had resolved): stored for the record",
+                        event.dedup_key, alert.id
+                    ),
+                    "",
+                ));
+                (event_id.to_owned(), Outcome::Unmatched, None, None)
+            }
+            None => {
+                // Nothing of the key had fired by then: a trigger from
+                // before it may still arrive (late) and is resolved by it.
+                self.early_resolves
+                    .entry(event.dedup_key.clone())
+                    .or_default()
+                    .push(t);
+                decisions.push(Decision::new(
+                    DecisionKind::Action,
+                    format!(
+                        "resolve for dedup key {:?} matched no firing alert: no alert of the key had fired by {}; kept for {} in case an earlier trigger arrives late",
+                        event.dedup_key,
+                        clock(t),
+                        minutes(duration_ms(self.settings.lateness))
+                    ),
+                    "",
+                ));
+                (event_id.to_owned(), Outcome::Unmatched, None, None)
+            }
+        }
+    }
+
+    /// Resolves an alert at `t` (event time), by a resolve from `tool`: its
+    /// incident counts one firing alert fewer, turns flapping at the
+    /// threshold and resolves itself when none fires.
+    fn resolve_alert(
+        &mut self,
+        mut alert: AlertRecord,
+        t: i64,
+        tool: &str,
+        decisions: &mut Vec<Decision>,
+    ) -> (String, Outcome, Option<String>, Option<String>) {
         let window = window_ms(&self.settings);
-        let Some(mut alert) = self.active_alert(&event.dedup_key) else {
-            decisions.push(Decision::new(
-                DecisionKind::Action,
-                format!(
-                    "resolve for dedup key {:?} matched no firing alert: stored for the record",
-                    event.dedup_key
-                ),
-                "",
-            ));
-            return (event_id.to_owned(), Outcome::Unmatched, None, None);
-        };
         alert.status = AlertStatus::Resolved;
         alert.resolved_at = Some(t);
         alert.flap_history.retain(|at| *at >= t - window);
@@ -1523,7 +2211,7 @@ impl World {
         let Some(incident_id) = incident_id else {
             return result;
         };
-        let actor = format!("tool:{}", event.tool_source);
+        let actor = format!("tool:{tool}");
         let (firing, flapping_now) = {
             let Some(incident) = self.incidents.get_mut(&incident_id) else {
                 return result;
@@ -1584,7 +2272,7 @@ impl World {
                     ),
                     &incident_id,
                 ));
-                self.resolve_incident(&incident_id, "all alerts resolved");
+                self.resolve_incident(&incident_id, AUTO_RESOLUTION);
             }
         }
         result
@@ -1619,7 +2307,7 @@ impl World {
                 .or_default()
                 .status += 1;
             if done && self.settings.auto_resolve {
-                self.resolve_incident(&parent_id, "all incidents of the storm resolved");
+                self.resolve_incident(&parent_id, STORM_RESOLUTION);
             }
         }
     }

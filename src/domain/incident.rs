@@ -181,6 +181,9 @@ pub enum EventKind {
     RemediationSucceeded = 16,
     /// A runbook run failed.
     RemediationFailed = 17,
+    /// Merged with another incident (on both: the survivor and the one it
+    /// absorbed).
+    Merged = 18,
 }
 
 impl EventKind {
@@ -210,6 +213,7 @@ impl EventKind {
             15 => RemediationStarted,
             16 => RemediationSucceeded,
             17 => RemediationFailed,
+            18 => Merged,
             _ => return None,
         })
     }
@@ -357,10 +361,24 @@ fn is_zero(value: &i32) -> bool {
     *value == 0
 }
 
+/// How the resolution of an incident absorbed by a merge begins; the
+/// survivor's id follows.
+pub const MERGED_RESOLUTION: &str = "merged into incident ";
+
 impl Incident {
     /// Whether it is not resolved.
     pub fn is_open(&self) -> bool {
         self.status != IncidentStatus::Resolved
+    }
+
+    /// The incident a merge absorbed it into, if one did.
+    pub fn merged_into(&self) -> Option<&str> {
+        if self.is_open() {
+            return None;
+        }
+        self.resolution
+            .strip_prefix(MERGED_RESOLUTION)
+            .filter(|id| !id.is_empty())
     }
 
     /// Recomputes the priority; answers the previous one if it changed.

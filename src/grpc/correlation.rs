@@ -20,8 +20,8 @@ const PREVIEW_MAX_RANGE_MS: i64 = 31 * 24 * 3600 * 1000;
 const PREVIEW_MAX_EVENTS: u64 = 200_000;
 use super::{AppState, operator};
 use crate::domain::correlation::{
-    AggregationKey, AlertRef, CorrelationSettings, Criticality, MATCHER_FIELDS, MatchOp, Matcher,
-    SilenceState, silence_state, validate_silence_range,
+    AggregationKey, AlertRef, CorrelationSettings, Criticality, DEFAULT_STORM_GAP, MATCHER_FIELDS,
+    MatchOp, Matcher, SilenceState, silence_state, validate_silence_range,
 };
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
@@ -64,7 +64,12 @@ fn config_message(
         storm_grouping: Some(v1::StormGroupingSettings {
             enabled: settings.storm_enabled,
             min_assets: i32::try_from(settings.storm_min_assets).unwrap_or(i32::MAX),
+            gap: prost_types::Duration::try_from(settings.storm_gap).ok(),
+            baseline_factor: Some(
+                i32::try_from(settings.storm_baseline_factor).unwrap_or(i32::MAX),
+            ),
         }),
+        lateness: prost_types::Duration::try_from(settings.lateness).ok(),
         asset_criticality: settings
             .asset_criticality
             .iter()
@@ -106,6 +111,26 @@ fn apply_config(
                 let storm = config.storm_grouping.unwrap_or_default();
                 settings.storm_enabled = storm.enabled;
                 settings.storm_min_assets = u32::try_from(storm.min_assets).unwrap_or(0);
+                settings.storm_gap = match &storm.gap {
+                    Some(gap) => whole_seconds("config.storm_grouping.gap", gap)?,
+                    None => DEFAULT_STORM_GAP,
+                };
+                settings.storm_baseline_factor = match storm.baseline_factor {
+                    Some(percent) => u32::try_from(percent).map_err(|_| {
+                        Error::invalid(
+                            "config.storm_grouping.baseline_factor",
+                            "must be between 0 and 100",
+                        )
+                    })?,
+                    None => CorrelationSettings::default().storm_baseline_factor,
+                };
+            }
+            "lateness" => {
+                let lateness = config
+                    .lateness
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("config.lateness", "is required"))?;
+                settings.lateness = whole_seconds("config.lateness", lateness)?;
             }
             "asset_criticality" => {
                 let mut criticality = BTreeMap::new();
@@ -145,7 +170,17 @@ const CONFIG_FIELDS: &[&str] = &[
     "storm_grouping",
     "asset_criticality",
     "asset_labels",
+    "lateness",
 ];
+
+/// A duration of whole seconds (the settings are stored in seconds).
+fn whole_seconds(field: &str, value: &prost_types::Duration) -> Result<std::time::Duration> {
+    let value = duration(field, value)?;
+    if value.subsec_nanos() != 0 {
+        return Err(Error::invalid(field, "must be whole seconds"));
+    }
+    Ok(value)
+}
 
 /// Validated matchers of a request (`field` names them in errors).
 pub(crate) fn matchers_of(
@@ -595,6 +630,9 @@ impl CorrelationService for CorrelationHandler {
         }
         if candidate.storm_grouping.is_some() {
             paths.push("storm_grouping");
+        }
+        if candidate.lateness.is_some() {
+            paths.push("lateness");
         }
         apply_config(&mut settings, &candidate, &paths)?;
         settings.auto_assign = false;

@@ -47,6 +47,8 @@ pub(crate) fn incident_message(incident: &Incident) -> v1::Incident {
         severity: i32::from(incident.severity.as_i16()),
         assigned_technician_id: incident.assigned_technician_id.clone().unwrap_or_default(),
         parent_incident_id: incident.parent_incident_id.clone().unwrap_or_default(),
+        merged_into_incident_id: incident.merged_into().unwrap_or_default().to_owned(),
+        is_storm_parent: incident.is_storm_parent,
         child_incident_count: incident.child_incident_count,
         flapping: incident.flapping,
         self_healed: incident.self_healed,

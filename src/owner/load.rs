@@ -32,6 +32,9 @@ pub(crate) async fn company(
     for incident in rows.incidents {
         world.load_incident(incident);
     }
+    for (signature, at) in rows.onsets {
+        world.note_onset(&signature, at);
+    }
     // First occurrence first: the latest alert of a dedup key is loaded last.
     let alerts = rows.alerts.len();
     for alert in rows.alerts {

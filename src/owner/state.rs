@@ -233,6 +233,15 @@ impl CompanyState {
         for id in resolved_alerts {
             state.settled_alerts.insert(id, position);
         }
+        let resolved_incidents: Vec<String> = state
+            .world
+            .incidents()
+            .filter(|incident| !incident.is_open())
+            .map(|incident| incident.id.clone())
+            .collect();
+        for id in resolved_incidents {
+            state.settled_incidents.insert(id, position);
+        }
         state.recount_technicians();
         state
     }
@@ -858,11 +867,19 @@ impl CompanyState {
 
     /// Drops from memory, at `now`, what nothing can change any more and
     /// the tables already hold (changed last at or before `projected`):
-    /// resolved alerts and incidents whose window has passed. Also forgets
+    /// resolved alerts and incidents whose window and lateness bound have
+    /// passed. Also forgets
     /// expired webhook signatures.
     pub(crate) fn maintain(&mut self, now: i64, projected: i64) -> Dropped {
-        let window = i64::try_from(self.world.settings.window.as_millis()).unwrap_or(i64::MAX);
-        let horizon = now.saturating_sub(window);
+        // Kept for the window and for late repeats within the lateness bound,
+        // counted back from the latest event time the company has seen (old
+        // events sent now are placed among their own time's alerts).
+        let settings = &self.world.settings;
+        let kept = settings.window.max(settings.lateness);
+        let horizon = now
+            .min(self.world.watermark())
+            .saturating_sub(i64::try_from(kept.as_millis()).unwrap_or(i64::MAX));
+        self.world.forget_before(horizon);
         let mut dropped = Dropped::default();
         let alerts: Vec<String> = self
             .settled_alerts

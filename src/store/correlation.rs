@@ -85,6 +85,11 @@ impl Store {
             flapping_threshold: Set(i32::try_from(settings.flapping_threshold).unwrap_or(i32::MAX)),
             storm_enabled: Set(settings.storm_enabled),
             storm_min_assets: Set(i32::try_from(settings.storm_min_assets).unwrap_or(i32::MAX)),
+            storm_gap_seconds: Set(i32::try_from(settings.storm_gap.as_secs()).unwrap_or(i32::MAX)),
+            storm_baseline_factor: Set(
+                i32::try_from(settings.storm_baseline_factor).unwrap_or(i32::MAX)
+            ),
+            lateness_seconds: Set(i32::try_from(settings.lateness.as_secs()).unwrap_or(i32::MAX)),
             asset_criticality: Set(to_json(&criticality)?),
             asset_labels: Set(to_json(&settings.asset_labels)?),
             updated_at: Set(now_ms()),
@@ -113,6 +118,9 @@ impl Store {
                     "auto_assign": stored.auto_assign,
                     "flapping_threshold": stored.flapping_enabled.then_some(stored.flapping_threshold),
                     "storm_min_assets": stored.storm_enabled.then_some(stored.storm_min_assets),
+                    "storm_gap_seconds": stored.storm_enabled.then_some(stored.storm_gap_seconds),
+                    "storm_baseline_factor": stored.storm_enabled.then_some(stored.storm_baseline_factor),
+                    "lateness_seconds": stored.lateness_seconds,
                     "asset_criticality_entries": settings.asset_criticality.len(),
                     "asset_labels": settings.asset_labels,
                 }),
@@ -335,6 +343,13 @@ pub fn settings_of(row: Option<&correlation_config::Model>) -> CorrelationSettin
         flapping_threshold: u32::try_from(row.flapping_threshold).unwrap_or(3),
         storm_enabled: row.storm_enabled,
         storm_min_assets: u32::try_from(row.storm_min_assets).unwrap_or(5),
+        storm_gap: std::time::Duration::from_secs(
+            u64::try_from(row.storm_gap_seconds).unwrap_or(90),
+        ),
+        storm_baseline_factor: u32::try_from(row.storm_baseline_factor).unwrap_or(4),
+        lateness: std::time::Duration::from_secs(
+            u64::try_from(row.lateness_seconds).unwrap_or(3600),
+        ),
         asset_criticality: criticality
             .into_iter()
             .filter_map(|(asset, level)| Criticality::from_number(level).map(|c| (asset, c)))

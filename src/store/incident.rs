@@ -271,8 +271,11 @@ impl Store {
         filter: &IncidentFilter,
         page: &Page,
     ) -> Result<(Vec<Incident>, String)> {
-        let mut query =
-            incident::Entity::find().filter(scope.condition(incident::Column::CompanyId));
+        // An incident a merge absorbed is listed no more (GetIncident still
+        // answers it, naming its survivor).
+        let mut query = incident::Entity::find()
+            .filter(scope.condition(incident::Column::CompanyId))
+            .filter(incident::Column::MergedIntoId.is_null());
         if !filter.company_ids.is_empty() {
             query = query.filter(incident::Column::CompanyId.is_in(filter.company_ids.clone()));
         }
@@ -405,8 +408,10 @@ impl Store {
             .filter(scope.condition(incident::Column::CompanyId))
             .filter(incident::Column::CompanyId.is_in(company_ids.to_vec()))
             // What a technician handles: storm parents and incidents in no
-            // storm; a storm's children count through their parent.
+            // storm; a storm's children count through their parent, and an
+            // incident a merge absorbed through its survivor.
             .filter(incident::Column::ParentIncidentId.is_null())
+            .filter(incident::Column::MergedIntoId.is_null())
             .filter(incident::Column::CreatedAt.gte(start))
             .filter(incident::Column::CreatedAt.lt(end))
             .into_model::<IncidentRow>()
@@ -473,6 +478,7 @@ impl Store {
             .select_only()
             .columns([incident::Column::Flapping, incident::Column::IsStormParent])
             .filter(scope.condition(incident::Column::CompanyId))
+            .filter(incident::Column::MergedIntoId.is_null())
             .filter(incident::Column::CompanyId.is_in(company_ids.to_vec()))
             .filter(incident::Column::CreatedAt.gte(start))
             .filter(incident::Column::CreatedAt.lt(end))

@@ -87,6 +87,7 @@ fn push_incident(rows: &mut Rows<incident::Entity>, incident: &Incident) -> Resu
         incident.first_acknowledged_at.into(),
         incident.resolved_at.into(),
         incident.updated_at.into(),
+        Value::String(incident.merged_into().map(str::to_owned)),
     ]);
     Ok(())
 }
@@ -151,7 +152,7 @@ fn push_execution(
     Ok(())
 }
 
-const INCIDENT_UPDATE_COLUMNS: [incident::Column; 26] = [
+const INCIDENT_UPDATE_COLUMNS: [incident::Column; 27] = [
     incident::Column::Summary,
     incident::Column::Status,
     incident::Column::Priority,
@@ -173,6 +174,7 @@ const INCIDENT_UPDATE_COLUMNS: [incident::Column; 26] = [
     incident::Column::LastAlertAt,
     incident::Column::AcknowledgedAt,
     incident::Column::FirstAcknowledgedAt,
+    incident::Column::MergedIntoId,
     incident::Column::ResolvedAt,
     incident::Column::UpdatedAt,
     incident::Column::Asset,

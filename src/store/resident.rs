@@ -22,7 +22,9 @@ use super::entity::{
 use super::incident::{alert_of, event_of, incident_of};
 use super::ingest::WebhookSignatures;
 use super::{ScopedCompany, Store};
-use crate::domain::correlation::{AlertRef, CorrelationSettings, MATCHER_FIELDS, Matcher};
+use crate::domain::correlation::{
+    AlertRef, CorrelationSettings, MATCHER_FIELDS, Matcher, STORM_BASELINE,
+};
 use crate::domain::engine::{InhibitionRule, SilenceRule, TechnicianLoad};
 use crate::domain::execution::{ExecStatus, Execution, RuleSpec};
 use crate::domain::incident::{AlertRecord, AlertStatus, Incident, IncidentStatus};
@@ -69,11 +71,15 @@ pub struct ResidentRows {
     pub inhibitions: Vec<InhibitionRule>,
     /// On-duty technicians (their counts are the owner's to set).
     pub technicians: Vec<TechnicianLoad>,
-    /// Open incidents.
+    /// Open incidents, and those resolved within the window or the
+    /// lateness bound (late repeats still count on them).
     pub incidents: Vec<Incident>,
-    /// Unresolved alerts and those resolved within the window, first
-    /// occurrence first.
+    /// Unresolved alerts and those resolved within the window or the
+    /// lateness bound, first occurrence first.
     pub alerts: Vec<AlertRecord>,
+    /// When incidents of each signature opened (signature, first alert),
+    /// within the storm baseline before what the lateness bound places.
+    pub onsets: Vec<(String, i64)>,
     /// The last sequence of the company's event log.
     pub sequence: i64,
     /// The last log position the tables reflect.
@@ -146,7 +152,11 @@ impl Store {
             .suppression_rules(company, horizons.now.saturating_sub(SILENCE_HORIZON_MS))
             .await?;
         let technicians = self.on_duty_technicians(company).await?;
-        let incidents: Vec<Incident> = incident::Entity::find()
+        let kept = settings.window.max(settings.lateness);
+        let since = horizons
+            .now
+            .saturating_sub(i64::try_from(kept.as_millis()).unwrap_or(i64::MAX));
+        let mut incidents: Vec<Incident> = incident::Entity::find()
             .filter(incident::Column::CompanyId.eq(id))
             .filter(incident::Column::Status.ne(IncidentStatus::Resolved.as_i16()))
             .all(db)
@@ -154,8 +164,29 @@ impl Store {
             .into_iter()
             .map(incident_of)
             .collect();
-        let window = i64::try_from(settings.window.as_millis()).unwrap_or(i64::MAX);
-        let since = horizons.now.saturating_sub(window);
+        incidents.extend(
+            incident::Entity::find()
+                .filter(incident::Column::CompanyId.eq(id))
+                .filter(incident::Column::Status.eq(IncidentStatus::Resolved.as_i16()))
+                .filter(incident::Column::ResolvedAt.gte(since))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(incident_of),
+        );
+        // The onsets a storm is measured against: of the baseline before
+        // what the lateness bound still places.
+        let baseline = i64::try_from((kept + STORM_BASELINE).as_millis()).unwrap_or(i64::MAX);
+        let onsets: Vec<(String, i64)> = incident::Entity::find()
+            .select_only()
+            .column(incident::Column::Signature)
+            .column(incident::Column::FirstAlertAt)
+            .filter(incident::Column::CompanyId.eq(id))
+            .filter(incident::Column::IsStormParent.eq(false))
+            .filter(incident::Column::FirstAlertAt.gte(horizons.now.saturating_sub(baseline)))
+            .into_tuple()
+            .all(db)
+            .await?;
         let mut alerts: Vec<AlertRecord> = alert::Entity::find()
             .filter(alert::Column::CompanyId.eq(id))
             .filter(alert::Column::Status.ne(AlertStatus::Resolved.as_i16()))
@@ -239,6 +270,7 @@ impl Store {
             technicians,
             incidents,
             alerts,
+            onsets,
             sequence,
             position,
             recent_events,

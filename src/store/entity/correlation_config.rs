@@ -27,6 +27,12 @@ pub struct Model {
     pub storm_enabled: bool,
     /// Storm minimum assets.
     pub storm_min_assets: i32,
+    /// Storm gap in seconds.
+    pub storm_gap_seconds: i32,
+    /// Storm baseline factor.
+    pub storm_baseline_factor: i32,
+    /// Lateness bound in seconds.
+    pub lateness_seconds: i32,
     /// JSON object asset → criticality number.
     pub asset_criticality: String,
     /// JSON array of the labels that name the asset, in order.

@@ -65,6 +65,8 @@ pub struct Model {
     pub resolved_at: Option<i64>,
     /// Last change (ms).
     pub updated_at: i64,
+    /// The incident a merge absorbed it into (its resolution says so too).
+    pub merged_into_id: Option<String>,
 }
 
 /// Relations of `incidents`.

@@ -74,15 +74,19 @@ class FlappingSettings(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., threshold: _Optional[int] = ...) -> None: ...
 
 class StormGroupingSettings(_message.Message):
-    __slots__ = ("enabled", "min_assets")
+    __slots__ = ("enabled", "min_assets", "gap", "baseline_factor")
     ENABLED_FIELD_NUMBER: _ClassVar[int]
     MIN_ASSETS_FIELD_NUMBER: _ClassVar[int]
+    GAP_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_FACTOR_FIELD_NUMBER: _ClassVar[int]
     enabled: bool
     min_assets: int
-    def __init__(self, enabled: _Optional[bool] = ..., min_assets: _Optional[int] = ...) -> None: ...
+    gap: _duration_pb2.Duration
+    baseline_factor: int
+    def __init__(self, enabled: _Optional[bool] = ..., min_assets: _Optional[int] = ..., gap: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., baseline_factor: _Optional[int] = ...) -> None: ...
 
 class CorrelationConfig(_message.Message):
-    __slots__ = ("company_id", "window", "aggregation_key", "auto_correlate", "auto_resolve_incidents", "auto_assign", "flapping", "storm_grouping", "asset_criticality", "update_time", "updated_by", "asset_labels")
+    __slots__ = ("company_id", "window", "aggregation_key", "auto_correlate", "auto_resolve_incidents", "auto_assign", "flapping", "storm_grouping", "asset_criticality", "update_time", "updated_by", "asset_labels", "lateness")
     class AssetCriticalityEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +106,7 @@ class CorrelationConfig(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATED_BY_FIELD_NUMBER: _ClassVar[int]
     ASSET_LABELS_FIELD_NUMBER: _ClassVar[int]
+    LATENESS_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     window: _duration_pb2.Duration
     aggregation_key: str
@@ -114,7 +119,8 @@ class CorrelationConfig(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     updated_by: str
     asset_labels: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, company_id: _Optional[str] = ..., window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., aggregation_key: _Optional[str] = ..., auto_correlate: _Optional[bool] = ..., auto_resolve_incidents: _Optional[bool] = ..., auto_assign: _Optional[bool] = ..., flapping: _Optional[_Union[FlappingSettings, _Mapping]] = ..., storm_grouping: _Optional[_Union[StormGroupingSettings, _Mapping]] = ..., asset_criticality: _Optional[_Mapping[str, AssetCriticality]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_by: _Optional[str] = ..., asset_labels: _Optional[_Iterable[str]] = ...) -> None: ...
+    lateness: _duration_pb2.Duration
+    def __init__(self, company_id: _Optional[str] = ..., window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., aggregation_key: _Optional[str] = ..., auto_correlate: _Optional[bool] = ..., auto_resolve_incidents: _Optional[bool] = ..., auto_assign: _Optional[bool] = ..., flapping: _Optional[_Union[FlappingSettings, _Mapping]] = ..., storm_grouping: _Optional[_Union[StormGroupingSettings, _Mapping]] = ..., asset_criticality: _Optional[_Mapping[str, AssetCriticality]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_by: _Optional[str] = ..., asset_labels: _Optional[_Iterable[str]] = ..., lateness: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class Silence(_message.Message):
     __slots__ = ("id", "company_id", "matchers", "start_time", "end_time", "comment", "created_by", "create_time", "state", "suppressed_alert_count")

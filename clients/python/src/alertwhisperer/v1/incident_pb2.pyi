@@ -47,6 +47,7 @@ class IncidentEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INCIDENT_EVENT_KIND_REMEDIATION_STARTED: _ClassVar[IncidentEventKind]
     INCIDENT_EVENT_KIND_REMEDIATION_SUCCEEDED: _ClassVar[IncidentEventKind]
     INCIDENT_EVENT_KIND_REMEDIATION_FAILED: _ClassVar[IncidentEventKind]
+    INCIDENT_EVENT_KIND_MERGED: _ClassVar[IncidentEventKind]
 INCIDENT_STATUS_UNSPECIFIED: IncidentStatus
 INCIDENT_STATUS_OPEN: IncidentStatus
 INCIDENT_STATUS_ACKNOWLEDGED: IncidentStatus
@@ -74,9 +75,10 @@ INCIDENT_EVENT_KIND_REMEDIATION_REQUESTED: IncidentEventKind
 INCIDENT_EVENT_KIND_REMEDIATION_STARTED: IncidentEventKind
 INCIDENT_EVENT_KIND_REMEDIATION_SUCCEEDED: IncidentEventKind
 INCIDENT_EVENT_KIND_REMEDIATION_FAILED: IncidentEventKind
+INCIDENT_EVENT_KIND_MERGED: IncidentEventKind
 
 class Incident(_message.Message):
-    __slots__ = ("id", "company_id", "aggregation_key", "asset", "signature", "summary", "status", "priority", "priority_reasons", "alert_count", "tools", "severity", "assigned_technician_id", "parent_incident_id", "child_incident_count", "flapping", "self_healed", "resolution", "first_alert_time", "last_alert_time", "create_time", "acknowledge_time", "resolve_time", "update_time")
+    __slots__ = ("id", "company_id", "aggregation_key", "asset", "signature", "summary", "status", "priority", "priority_reasons", "alert_count", "tools", "severity", "assigned_technician_id", "parent_incident_id", "child_incident_count", "flapping", "self_healed", "resolution", "first_alert_time", "last_alert_time", "create_time", "acknowledge_time", "resolve_time", "update_time", "merged_into_incident_id", "is_storm_parent")
     ID_FIELD_NUMBER: _ClassVar[int]
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     AGGREGATION_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +103,8 @@ class Incident(_message.Message):
     ACKNOWLEDGE_TIME_FIELD_NUMBER: _ClassVar[int]
     RESOLVE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    MERGED_INTO_INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    IS_STORM_PARENT_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     aggregation_key: str
@@ -125,7 +129,9 @@ class Incident(_message.Message):
     acknowledge_time: _timestamp_pb2.Timestamp
     resolve_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., aggregation_key: _Optional[str] = ..., asset: _Optional[str] = ..., signature: _Optional[str] = ..., summary: _Optional[str] = ..., status: _Optional[_Union[IncidentStatus, str]] = ..., priority: _Optional[_Union[Priority, str]] = ..., priority_reasons: _Optional[_Iterable[str]] = ..., alert_count: _Optional[int] = ..., tools: _Optional[_Iterable[str]] = ..., severity: _Optional[_Union[_alert_pb2.Severity, str]] = ..., assigned_technician_id: _Optional[str] = ..., parent_incident_id: _Optional[str] = ..., child_incident_count: _Optional[int] = ..., flapping: _Optional[bool] = ..., self_healed: _Optional[bool] = ..., resolution: _Optional[str] = ..., first_alert_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_alert_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acknowledge_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    merged_into_incident_id: str
+    is_storm_parent: bool
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., aggregation_key: _Optional[str] = ..., asset: _Optional[str] = ..., signature: _Optional[str] = ..., summary: _Optional[str] = ..., status: _Optional[_Union[IncidentStatus, str]] = ..., priority: _Optional[_Union[Priority, str]] = ..., priority_reasons: _Optional[_Iterable[str]] = ..., alert_count: _Optional[int] = ..., tools: _Optional[_Iterable[str]] = ..., severity: _Optional[_Union[_alert_pb2.Severity, str]] = ..., assigned_technician_id: _Optional[str] = ..., parent_incident_id: _Optional[str] = ..., child_incident_count: _Optional[int] = ..., flapping: _Optional[bool] = ..., self_healed: _Optional[bool] = ..., resolution: _Optional[str] = ..., first_alert_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_alert_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acknowledge_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., merged_into_incident_id: _Optional[str] = ..., is_storm_parent: _Optional[bool] = ...) -> None: ...
 
 class IncidentEvent(_message.Message):
     __slots__ = ("id", "incident_id", "kind", "actor", "message", "time")
