@@ -269,6 +269,10 @@ export function companyView(ctx: Ctx, companyId: string): View {
     const current = config;
     const minutes = Math.round(Number(current.window?.seconds ?? 600n) / 60);
     const windowInput = h("input", { type: "number", min: "5", max: "15", step: "1", required: true, value: String(minutes), testid: "correlation-window" });
+    // A custom validity message set by valid() blocks the form's submission until it is cleared,
+    // and submit (where valid() runs) never fires while it blocks: clear it as soon as the value
+    // changes, so that a corrected value can be saved.
+    windowInput.addEventListener("input", () => windowInput.setCustomValidity(""));
     const autoInput = h("input", { type: "checkbox", checked: current.autoCorrelate, testid: "correlation-auto" });
     const keyInput = h("input", { type: "text", required: true, value: current.aggregationKey, testid: "correlation-key", spellcheck: "false" });
     const previewOut = h("div", { "aria-live": "polite", testid: "preview-result" });
