@@ -305,7 +305,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
           ctx.client.correlation.previewCorrelation({ companyId, config: candidate(), startTime }),
         ]);
         const line = (label: string, r: PreviewCorrelationResponse) =>
-          h("tr", null, h("th", { scope: "row" }, label), h("td", { class: "num" }, String(r.alertCount)), h("td", { class: "num" }, String(r.incidentCount)), h("td", { class: "num" }, String(r.suppressedAlertCount)), h("td", { class: "num" }, formatPct(r.noiseReductionPct)));
+          h("tr", null, h("th", { scope: "row" }, label), h("td", { class: "num" }, String(r.alertCount)), h("td", { class: "num" }, String(r.incidentCount)), h("td", { class: "num" }, String(r.suppressedAlertCount)), h("td", { class: "num" }, r.alertCount > 0 ? formatPct(r.noiseReductionPct) : "no data yet"));
         const delta = after.noiseReductionPct - before.noiseReductionPct;
         mount(
           previewOut,
@@ -320,7 +320,13 @@ export function companyView(ctx: Ctx, companyId: string): View {
               h("tbody", null, line("Current settings", before), line("With these settings", after)),
             ),
           ),
-          h("p", { testid: "preview-delta" }, `Change in noise reduction: ${delta >= 0 ? "+" : ""}${delta.toFixed(1)} points.`),
+          h(
+            "p",
+            { testid: "preview-delta" },
+            before.alertCount > 0
+              ? `Change in noise reduction: ${delta >= 0 ? "+" : ""}${delta.toFixed(1)} points.`
+              : "No alerts in the last 24 hours: no data yet to compare.",
+          ),
         );
       } catch (error) {
         mount(previewOut, h("p", { class: "error", role: "alert" }, `Preview failed: ${errorText(error)}`));

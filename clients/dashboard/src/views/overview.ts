@@ -45,6 +45,12 @@ function count(incidents: Iterable<Incident>): Counts {
   return counts;
 }
 
+/** "no data yet" where nothing was measured (no alerts, no incidents), not "0.0 %". */
+const NO_DATA = "no data yet";
+const noiseText = (k: Kpis) => (k.rawAlertCount > 0n ? formatPct(k.noiseReductionPct) : NO_DATA);
+const selfHealedText = (k: Kpis) => (k.incidentCount > 0n ? formatPct(k.selfHealedPct) : NO_DATA);
+const durationText = (d: Kpis["mttr"]) => (d ? formatDuration(d) : NO_DATA);
+
 function card(label: string, value: string, testid: string, hint: string): HTMLElement {
   return h(
     "div",
@@ -90,9 +96,9 @@ export function overviewView(ctx: Ctx): View {
       card("Critical alerts", activeError ? dash : String(counts.critical), "kpi-critical-alerts", "in active incidents of critical severity"),
       card("High-priority incidents", activeError ? dash : String(counts.high), "kpi-high-priority", "P1 and P2, not resolved"),
       card("Active incidents", activeError ? dash : String(counts.active), "kpi-active-incidents", "open or acknowledged; a storm counts once"),
-      card("Noise reduction", total ? formatPct(total.noiseReductionPct) : dash, "kpi-noise-reduction", "alerts folded into the incidents a technician handles (a storm counts once), last 30 days"),
-      card("MTTR", total ? formatDuration(total.mttr) : dash, "kpi-mttr", "mean time to resolve, last 30 days"),
-      card("Self-healed", total ? formatPct(total.selfHealedPct) : dash, "kpi-self-healed", "resolved by a runbook, last 30 days"),
+      card("Noise reduction", total ? noiseText(total) : dash, "kpi-noise-reduction", "alerts folded into the incidents a technician handles (a storm counts once), last 30 days"),
+      card("MTTR", total ? durationText(total.mttr) : dash, "kpi-mttr", "mean time to resolve, last 30 days"),
+      card("Self-healed", total ? selfHealedText(total) : dash, "kpi-self-healed", "resolved by a runbook, last 30 days"),
     );
     if (activeError || kpiError) {
       cards.append(
@@ -116,6 +122,9 @@ export function overviewView(ctx: Ctx): View {
         ctx.companies().length === 0
           ? placeholder("No companies yet. Create one on the Companies page.")
           : h(
+              "div",
+              { class: "table-wrap" },
+              h(
               "table",
               { testid: "per-company-table" },
               h(
@@ -142,12 +151,13 @@ export function overviewView(ctx: Ctx): View {
                     h("td", { class: "num" }, activeError ? "—" : String(c.critical)),
                     h("td", { class: "num" }, activeError ? "—" : String(c.high)),
                     h("td", { class: "num" }, activeError ? "—" : String(c.active)),
-                    h("td", { class: "num" }, k ? formatPct(k.noiseReductionPct) : "—"),
+                    h("td", { class: "num" }, k ? noiseText(k) : "—"),
                     h("td", { class: "num" }, k ? formatDuration(k.mtta) : "—"),
                     h("td", { class: "num" }, k ? formatDuration(k.mttr) : "—"),
-                    h("td", { class: "num" }, k ? formatPct(k.selfHealedPct) : "—"),
+                    h("td", { class: "num" }, k ? selfHealedText(k) : "—"),
                   );
                 }),
+              ),
               ),
             ),
       );
@@ -185,8 +195,13 @@ export function overviewView(ctx: Ctx): View {
       (a, b) => (order.get(a.companyId) ?? Infinity) - (order.get(b.companyId) ?? Infinity),
     );
     const seconds = (d: Kpis["mtta"]) => (d ? Number(d.seconds) + d.nanos / 1e9 : undefined);
-    const pctBars = (pick: (k: Kpis) => number): Bar[] =>
-      rows.map((k) => ({ id: k.companyId, label: ctx.companyName(k.companyId), value: pick(k), text: formatPct(pick(k)) }));
+    // A company without alerts (or incidents) has no figure: an empty bar, "no data yet".
+    const pctBars = (pick: (k: Kpis) => number, measured: (k: Kpis) => boolean): Bar[] =>
+      rows.map((k) =>
+        measured(k)
+          ? { id: k.companyId, label: ctx.companyName(k.companyId), value: pick(k), text: formatPct(pick(k)) }
+          : { id: k.companyId, label: ctx.companyName(k.companyId), value: undefined, text: NO_DATA },
+      );
     const durationChart = (title: string, hint: string, testid: string, pick: (k: Kpis) => Kpis["mtta"]) => {
       const bars: Bar[] = rows.map((k) => ({
         id: k.companyId,
@@ -205,10 +220,10 @@ export function overviewView(ctx: Ctx): View {
         : h(
             "div",
             { class: "charts" },
-            barChart({ title: "Noise reduction", hint: "alerts folded into incidents", testid: "chart-noise-reduction", bars: pctBars((k) => k.noiseReductionPct), max: 100 }),
+            barChart({ title: "Noise reduction", hint: "alerts folded into incidents", testid: "chart-noise-reduction", bars: pctBars((k) => k.noiseReductionPct, (k) => k.rawAlertCount > 0n), max: 100 }),
             durationChart("MTTA", "mean time to acknowledge", "chart-mtta", (k) => k.mtta),
             durationChart("MTTR", "mean time to resolve", "chart-mttr", (k) => k.mttr),
-            barChart({ title: "Self-healed", hint: "resolved by a runbook", testid: "chart-self-healed", bars: pctBars((k) => k.selfHealedPct), max: 100 }),
+            barChart({ title: "Self-healed", hint: "resolved by a runbook", testid: "chart-self-healed", bars: pctBars((k) => k.selfHealedPct, (k) => k.incidentCount > 0n), max: 100 }),
           ),
     );
   };
