@@ -27,7 +27,7 @@ import type {
 import { trendChart } from "../charts.js";
 import type { Ctx, View } from "../context.js";
 import { field, h, mount } from "../dom.js";
-import { pageHeader, placeholder, timeElement } from "./common.js";
+import { awsNotConfigured, isAwsNotConfigured, pageHeader, placeholder, timeElement } from "./common.js";
 
 const PAGE_SIZE = 50;
 const TREND_DAYS = 30;
@@ -147,12 +147,16 @@ export function complianceView(ctx: Ctx): View {
         h(
           "p",
           { class: "warning", role: "status", testid: "sync-none" },
-          "No company was synced: none in scope has an AWS role (set one with TenantService.SetAwsRole).",
+          "No company was synced: none in scope has an AWS role (set one on the company's page).",
         ),
       );
       return;
     }
     const failed = results.filter((r) => !r.ok).length;
+    if (failed === results.length && results.every((r) => isAwsNotConfigured(r.error))) {
+      mount(syncResult, awsNotConfigured("Syncing compliance from AWS Systems Manager"));
+      return;
+    }
     mount(
       syncResult,
       h(
@@ -193,7 +197,16 @@ export function complianceView(ctx: Ctx): View {
       }
       mount(
         syncResult,
-        h("p", { class: "error card", role: "alert", testid: "sync-error" }, `Sync failed — ${errorText(error)}`),
+        isAwsNotConfigured(error)
+          ? awsNotConfigured("Syncing compliance from AWS Systems Manager")
+          : h(
+              "p",
+              { class: "error card", role: "alert", testid: "sync-error" },
+              `Sync failed — ${errorText(error)}`,
+              errorText(error).includes("no AWS role")
+                ? [" ", h("a", { href: `#/companies/${encodeURIComponent(scope)}`, testid: "sync-set-role" }, "Set the AWS role on the company page")]
+                : null,
+            ),
       );
     } finally {
       syncButton.disabled = false;
