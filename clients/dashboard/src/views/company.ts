@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema, FieldMaskSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 
-import { CorrelationConfigSchema, allPages, errorText, formatPct, formatTime } from "../api.js";
+import { Code, CorrelationConfigSchema, allPages, errorCode, errorText, formatPct, formatTime } from "../api.js";
 import type { ApiKey, Company, CorrelationConfig, PreviewCorrelationResponse, Technician } from "../api.js";
 import type { Ctx, View } from "../context.js";
 import { copyable, field, h, mount } from "../dom.js";
@@ -28,6 +28,11 @@ export function companyView(ctx: Ctx, companyId: string): View {
   const keysSection = h("section", { class: "card", "aria-labelledby": "keys-title" });
   const techSection = h("section", { class: "card", "aria-labelledby": "tech-title" });
   const correlation = h("section", { class: "card", "aria-labelledby": "corr-title", testid: "correlation-settings" });
+  const awsSection = h("section", { class: "card", "aria-labelledby": "aws-title", testid: "aws-role" });
+  // Created once, so that what was typed survives a failed save.
+  const roleArnInput = h("input", { type: "text", spellcheck: "false", placeholder: "arn:aws:iam::123456789012:role/AlertWhisperer", testid: "aws-role-arn" });
+  const externalIdInput = h("input", { type: "text", spellcheck: "false", testid: "aws-external-id" });
+  let awsMessage: HTMLElement | null = null;
   const notifications = companyNotifications(ctx, companyId);
 
   const renderHead = () => {
@@ -261,6 +266,72 @@ export function companyView(ctx: Ctx, companyId: string): View {
     );
   };
 
+  const renderAws = () => {
+    const role = company?.awsRole;
+    const setRole = async (roleArn: string, externalId: string, what: string) => {
+      try {
+        const answer = await ctx.client.tenants.setAwsRole({ companyId, roleArn, externalId });
+        company = answer.company ?? company;
+        roleArnInput.value = company?.awsRole?.roleArn ?? "";
+        externalIdInput.value = company?.awsRole?.externalId ?? "";
+        awsMessage = h("p", { class: "ok", role: "status", testid: "aws-role-saved" }, `${what}: done`);
+      } catch (error) {
+        if (errorCode(error) === Code.Unauthenticated) {
+          ctx.fail(error);
+          return;
+        }
+        awsMessage = h("p", { class: "error", role: "alert", testid: "aws-role-error" }, `${what}: ${errorText(error)}`);
+      }
+      renderAws();
+    };
+    mount(
+      awsSection,
+      h("h2", { id: "aws-title" }, "AWS role"),
+      h(
+        "p",
+        { testid: "aws-role-status" },
+        role?.roleArn
+          ? ["Alert Whisperer assumes ", h("code", { class: "break" }, role.roleArn), " (external ID ", h("code", null, role.externalId), ") for compliance syncs and runbooks."]
+          : "No AWS role: compliance syncs and runbooks cannot reach this company's AWS account until one is set.",
+      ),
+      h(
+        "form",
+        {
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            void setRole(roleArnInput.value.trim(), externalIdInput.value.trim(), "Set AWS role");
+          },
+        },
+        h(
+          "div",
+          { class: "row" },
+          field("Role ARN", roleArnInput, "arn:aws:iam::<12-digit account>:role/<name>"),
+          field("External ID", externalIdInput, "the one the role's trust policy requires (2–1224 characters)"),
+        ),
+        h(
+          "div",
+          { class: "inline" },
+          h("button", { type: "submit", testid: "aws-role-save" }, "Save role"),
+          role?.roleArn
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  class: "danger",
+                  testid: "aws-role-clear",
+                  onclick: () => {
+                    if (window.confirm("Clear this company's AWS role? Syncs and runbooks stop reaching its account.")) void setRole("", "", "Clear AWS role");
+                  },
+                },
+                "Clear role",
+              )
+            : null,
+        ),
+      ),
+      awsMessage,
+    );
+  };
+
   const renderCorrelation = () => {
     if (!config) {
       mount(correlation, h("h2", { id: "corr-title" }, "Correlation"), configError ? h("p", { class: "error", role: "alert" }, configError) : placeholder("Loading…"));
@@ -396,6 +467,9 @@ export function companyView(ctx: Ctx, companyId: string): View {
     }
     renderHead();
     renderHmac();
+    roleArnInput.value = company?.awsRole?.roleArn ?? "";
+    externalIdInput.value = company?.awsRole?.externalId ?? "";
+    renderAws();
     await Promise.all([
       loadKeys().then(renderKeys, (error) => ctx.fail(error, "API keys")),
       loadTechnicians().then(renderTechnicians, (error) => ctx.fail(error, "Technicians")),
@@ -414,7 +488,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
   })();
 
   return {
-    element: h("div", { class: "view company", testid: "company-detail" }, head, reveal, hmac, correlation, techSection, notifications.element, keysSection),
+    element: h("div", { class: "view company", testid: "company-detail" }, head, reveal, hmac, awsSection, correlation, techSection, notifications.element, keysSection),
     dispose: () => {},
   };
 }
