@@ -117,7 +117,7 @@ export function complianceView(ctx: Ctx): View {
     "button",
     { type: "button", testid: "compliance-sync", onclick: () => void sync() },
     scope ? "Sync now" : "Sync all companies",
-  ) as HTMLButtonElement;
+  );
   const element = h(
     "div",
     { class: "view compliance", testid: "compliance", "data-company-id": scope },
@@ -224,7 +224,7 @@ export function complianceView(ctx: Ctx): View {
     "button",
     { type: "button", class: "secondary", testid: "compliance-csv", onclick: () => void downloadCsv(scope) },
     "Download CSV",
-  ) as HTMLButtonElement;
+  );
   let pageTokens: string[] = [""]; // the token of each page seen; the last is the current page
   let statusFilter = ComplianceStatus.UNSPECIFIED;
 
@@ -335,7 +335,7 @@ export function complianceView(ctx: Ctx): View {
       {
         testid: "compliance-filter-status",
         onchange: () => {
-          statusFilter = Number(statusSelect.value) as ComplianceStatus;
+          statusFilter = Number(statusSelect.value);
           pageTokens = [""];
           void loadInstances(companyId);
         },

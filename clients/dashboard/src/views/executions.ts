@@ -276,7 +276,7 @@ const FILTER_KEY = "alertwhisperer.execution-filters";
 /** "" any, "unfinished", or a status number. */
 function statusFilter(value: string): ExecutionStatus[] {
   if (value === "unfinished") return UNFINISHED_STATUSES;
-  return value ? [Number(value) as ExecutionStatus] : [];
+  return value ? [Number(value)] : [];
 }
 
 export function executionsView(ctx: Ctx): View {

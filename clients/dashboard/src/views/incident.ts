@@ -53,7 +53,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     return technicians.find((t) => t.id === id)?.name ?? id;
   };
 
-  const act = async (what: string, call: () => Promise<{ incident?: Incident } | unknown>) => {
+  const act = async (what: string, call: () => Promise<unknown>) => {
     if (busy) return;
     busy = true;
     render();
