@@ -345,6 +345,7 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
         "data-child-count": storm ? String(incident.childIncidentCount) : undefined,
         "data-status": incident.status,
         "data-cursor": cursor === incident.id ? "true" : undefined,
+        "aria-current": cursor === incident.id ? "true" : undefined,
         tabindex: "-1",
         class: classes || undefined,
       },
@@ -610,13 +611,18 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     resolveInput.select();
   };
 
-  /** Takes a newer state of an incident into the list (or the storm children it belongs to). */
-  const upsert = (incident: Incident) => {
+  /** Takes a newer state of an incident into the children fetched for open storms. */
+  const upsertChild = (incident: Incident) => {
     for (const [parentId, children] of fetchedChildren) {
       const index = children.findIndex((c) => c.id === incident.id);
       if (index >= 0 && isNewer(incident, children[index])) children[index] = incident;
       else if (index < 0 && incident.parentIncidentId === parentId) children.push(incident);
     }
+  };
+
+  /** Takes a newer state of an incident into the list (and the storm children it belongs to). */
+  const upsert = (incident: Incident) => {
+    upsertChild(incident);
     const index = incidents.findIndex((i) => i.id === incident.id);
     if (index >= 0) {
       if (!isNewer(incident, incidents[index])) return false;
@@ -779,12 +785,18 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
       const incident = event.incident;
       if (!incident || !inScope.has(incident.companyId)) return;
       const known = incidents.some((i) => i.id === incident.id);
-      if (!known && filters.query && !incident.parentIncidentId) {
-        // Whether it matches the search only the server can tell.
-        relist();
+      if (!known && filters.query) {
+        if (fetchedChildren.has(incident.parentIncidentId)) {
+          // A new incident of an open storm: it shows under its parent, whatever the search.
+          upsertChild(incident);
+        } else {
+          // Whether it matches the search only the server can tell.
+          relist();
+          return;
+        }
+      } else if (!upsert(incident) && !fetchedChildren.has(incident.parentIncidentId)) {
         return;
       }
-      if (!upsert(incident) && !fetchedChildren.has(incident.parentIncidentId)) return;
       highlighted.add(incident.id);
       setTimeout(() => highlighted.delete(incident.id), 2000);
       listError = "";
