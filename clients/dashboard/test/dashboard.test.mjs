@@ -980,6 +980,12 @@ await step("keyboard triage: / focuses the search, j/k move, o and Enter open, a
   assert.ok(((await byTestId("shortcuts-help").textContent()) ?? "").includes("acknowledge"));
   await page.keyboard.press("Escape");
   await byTestId("shortcuts-help").waitFor({ state: "hidden" });
+  // The incident's timeline names who acknowledged and resolved it, not "token:<id>".
+  await page.evaluate((id) => (window.location.hash = `#/incidents/${encodeURIComponent(id)}`), ids[0]);
+  await page.locator('[data-testid="timeline-entry"][data-kind="resolved"]').waitFor({ timeout: 10_000 });
+  const actors = await page.locator('[data-testid="timeline-entry"][data-kind="resolved"] [data-testid="timeline-actor"], [data-testid="timeline-entry"][data-kind="acknowledged"] [data-testid="timeline-actor"]').allTextContents();
+  assert.equal(actors.length, 2);
+  assert.ok(actors.every((a) => a.endsWith("(operator)") && !a.includes("token:")), actors.join(", "));
 });
 
 await step("bulk resolve of several incidents; a failure shows on its row", async () => {
