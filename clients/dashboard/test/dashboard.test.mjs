@@ -988,11 +988,24 @@ await step("keyboard triage: / focuses the search, j/k move, o and Enter open, a
   assert.ok(actors.every((a) => a.endsWith("(operator)") && !a.includes("token:")), actors.join(", "));
 });
 
-await step("bulk resolve of several incidents; a failure shows on its row", async () => {
+await step("bulk assign and bulk resolve of several incidents; a failure shows on its row", async () => {
+  const { technician } = await api.tenants.createTechnician({ companyId: triageCompanyId, name: "Bulk Tester", email: "bulk@example.com", onDuty: false });
   for (const asset of ["bulk-01", "bulk-02", "bulk-03"]) await sendAlert(triageKey, asset, `bulk_${asset}`, `bulk test alert on ${asset}`);
   await openFresh(triageUrl("&q=bulk"));
   await waitRows('[data-testid="incident-row"]', 3);
   const ids = await page.locator('[data-testid="incident-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-incident-id")));
+  // Assign all three to the technician; the Technician filter (in the URL) then lists them.
+  await page.locator(`[data-testid="bulk-assign-select"] option[value="${technician.id}"]`).waitFor({ state: "attached" });
+  await byTestId("select-all").check();
+  await byTestId("bulk-assign-select").selectOption(technician.id);
+  await byTestId("bulk-assign").click();
+  await page.locator('[data-testid="bulk-result"]', { hasText: "Assign: 3 done." }).waitFor({ timeout: 15_000 });
+  assert.equal((await byTestId("bulk-count").textContent())?.trim().startsWith("Select incidents"), true, "done ones are unselected");
+  for (const id of ids) assert.equal((await api.incidents.getIncident({ incidentId: id })).incident?.assignedTechnicianId, technician.id);
+  await openFresh(triageUrl(`&technician=${technician.id}`));
+  await waitRows('[data-testid="incident-row"]', 3);
+  assert.equal(await byTestId("filter-technician").inputValue(), technician.id);
+  assert.equal((await page.locator('[data-testid="incident-row"]').first().locator('td[data-label="Assigned"]').textContent())?.trim(), "Bulk Tester");
   // One is resolved elsewhere first: resolving it again is refused (FAILED_PRECONDITION).
   await api.incidents.resolveIncident({ incidentId: ids[2], resolution: "resolved by the test's API call" });
   await page.waitForFunction((id) => document.querySelector(`[data-incident-id="${id}"] [data-testid="incident-status"]`)?.textContent === "resolved", ids[2], { timeout: 10_000 });

@@ -368,7 +368,8 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
                 testid: "storm-toggle",
                 onclick: () => void toggleStorm(incident),
               },
-              `${open ? "▾" : "▸"} storm: `,
+              h("span", { "aria-hidden": "true" }, open ? "▾ " : "▸ "),
+              "storm: ",
               h("span", { testid: "storm-count" }, String(incident.childIncidentCount)),
               ` incident${incident.childIncidentCount === 1 ? "" : "s"}`,
             )
