@@ -365,6 +365,11 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
   }, 250);
   const unsubscribe = ctx.feed.subscribe({
     event: (event) => {
+      // A storm parent's page lists its incidents: their changes reload it too.
+      if (event.incident?.parentIncidentId === incidentId) {
+        reload();
+        return;
+      }
       if (event.incident?.id !== incidentId) return;
       if (data) data.incident = event.incident;
       if (!busy) render();
@@ -374,6 +379,28 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
       if (data?.incident?.companyId === companyId) reload();
     },
   });
+
+  // Shortcuts of the page (as on the list): a acknowledges, r goes to the resolution, u goes
+  // back to the list. Not while typing or while a dialog is open.
+  const onKey = (event: KeyboardEvent) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!element.isConnected || document.querySelector("dialog[open]")) return;
+    const target = event.target;
+    if (target instanceof HTMLElement && (target.isContentEditable || target.closest("input, textarea, select"))) return;
+    const incident = data?.incident;
+    if (event.key === "a" && incident?.status === IncidentStatus.OPEN) {
+      void act("Acknowledge", () => ctx.client.incidents.acknowledgeIncident({ incidentId }));
+    } else if (event.key === "r" && incident && incident.status !== IncidentStatus.RESOLVED && resolution.isConnected) {
+      resolution.focus();
+      resolution.scrollIntoView({ block: "center" });
+    } else if (event.key === "u") {
+      window.location.hash = "#/incidents";
+    } else {
+      return;
+    }
+    event.preventDefault();
+  };
+  document.addEventListener("keydown", onKey);
 
   void (async () => {
     await load();
@@ -400,6 +427,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     dispose: () => {
       disposed = true;
       unsubscribe();
+      document.removeEventListener("keydown", onKey);
       notifications.dispose();
     },
   };
