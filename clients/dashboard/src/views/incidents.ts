@@ -26,6 +26,22 @@ interface Filters {
   dir: Direction;
 }
 
+/** The open storms and the keyboard cursor of the list, kept for the tab (back from an incident). */
+const VIEW_STATE_KEY = "alertwhisperer.incident-list-state";
+
+interface ViewState {
+  expanded?: string[];
+  cursor?: string;
+}
+
+function loadViewState(): ViewState {
+  try {
+    return JSON.parse(sessionStorage.getItem(VIEW_STATE_KEY) ?? "{}") as ViewState;
+  } catch {
+    return {};
+  }
+}
+
 const SORT_KEYS: SortKey[] = ["created", "priority", "updated", "alerts"];
 /** The direction a column sorts in on its first click: the most pressing first. */
 const FIRST_DIRECTION: Record<SortKey, Direction> = { created: "desc", priority: "asc", updated: "desc", alerts: "desc" };
@@ -134,12 +150,13 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
   let technicians: Technician[] = [];
   const highlighted = new Set<string>();
   /** Storm parents shown open, and the children fetched for them (ListIncidents parent_incident_id). */
-  const expanded = new Set<string>();
+  const viewState = loadViewState();
+  const expanded = new Set<string>(viewState.expanded ?? []);
   const fetchedChildren = new Map<string, Incident[]>();
   const childErrors = new Map<string, string>();
   const selected = new Set<string>();
   const rowErrors = new Map<string, string>();
-  let cursor: string | undefined;
+  let cursor: string | undefined = viewState.cursor;
   let visibleOrder: string[] = [];
   let busy = false;
   let bulkResult = "";
@@ -176,7 +193,14 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     ctx.companies().map((c) => h("option", { value: c.id }, c.name)),
   );
   companySelect.value = scope;
-  const technicianSelect = h("select", { testid: "filter-technician" }, h("option", { value: "" }, "Anyone"));
+  // Until the technicians are listed, the filter from the URL shows as its id.
+  const technicianSelect = h(
+    "select",
+    { testid: "filter-technician" },
+    h("option", { value: "" }, "Anyone"),
+    filters.technician ? h("option", { value: filters.technician }, filters.technician) : null,
+  );
+  technicianSelect.value = filters.technician;
   const assetInput = h("input", { type: "text", value: filters.asset, placeholder: "exact asset name", spellcheck: "false", testid: "filter-asset" });
   const search = h("input", {
     type: "search",
@@ -300,12 +324,18 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     }
     expanded.add(parent.id);
     render();
+    await fetchChildren(parent);
+  };
+
+  /** Lists a storm's incidents (ListIncidents parent_incident_id) for its nested rows. */
+  const fetchChildren = async (parent: Incident) => {
     try {
       const children = await allPages(async (pageToken) => {
         const answer = await ctx.client.incidents.listIncidents({ companyIds: [parent.companyId], parentIncidentId: parent.id, pageSize: 500, pageToken });
         return { items: answer.incidents, next: answer.nextPageToken };
       }, 2);
       fetchedChildren.set(parent.id, children);
+      replayRecent();
       childErrors.delete(parent.id);
     } catch (error) {
       childErrors.set(parent.id, `Cannot list the storm's incidents: ${errorText(error)}`);
@@ -453,8 +483,12 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     );
   };
 
+  let disposed = false;
   const render = () => {
+    // A list or fetch that ends after the page was left must not touch it (or the tab's state).
+    if (disposed) return;
     renderBulk();
+    sessionStorage.setItem(VIEW_STATE_KEY, JSON.stringify({ expanded: [...expanded], cursor } satisfies ViewState));
     // Keep the focus on the same control (or row) across the re-render.
     const focused = document.activeElement;
     const focusRow = focused instanceof HTMLElement && table.contains(focused) ? focused.closest("tr")?.getAttribute("data-incident-id") : undefined;
@@ -492,7 +526,9 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
           }
         }
       }
-      if (cursor && !visibleOrder.includes(cursor)) cursor = undefined;
+      // A cursor on a storm's incident waits for the storm's incidents to be listed.
+      const childrenPending = [...expanded].some((id) => !fetchedChildren.has(id) && !childErrors.has(id));
+      if (cursor && !visibleOrder.includes(cursor) && !childrenPending) cursor = undefined;
       const allSelected = visibleOrder.length > 0 && visibleOrder.every((id) => selected.has(id));
       mount(
         table,
@@ -653,6 +689,7 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
 
   let generation = 0;
   const load = async (append = false) => {
+    if (disposed) return;
     const mine = ++generation;
     loading = true;
     try {
@@ -661,19 +698,47 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
       incidents = append ? [...incidents, ...answer.incidents.filter((i) => !incidents.some((j) => j.id === i.id))] : answer.incidents;
       nextPageToken = answer.nextPageToken;
       listError = "";
+      replayRecent();
     } catch (error) {
       if (mine !== generation) return;
       listError = `Cannot list incidents: ${errorText(error)}`;
     }
     loading = false;
-    // Children of open storms are listed again too.
-    for (const parentId of fetchedChildren.keys()) fetchedChildren.delete(parentId);
+    // Children of open storms are listed again too; storms no longer listed close.
+    fetchedChildren.clear();
+    childErrors.clear();
     const parents = incidents.filter((i) => expanded.has(i.id));
     expanded.clear();
+    for (const parent of parents) expanded.add(parent.id);
     render();
-    for (const parent of parents) void toggleStorm(parent);
+    for (const parent of parents) void fetchChildren(parent);
   };
   const relist = debounce(() => void load(), 300);
+
+  /**
+   * The latest state of each incident the stream sent in the last RECENT_MS. A list answer can
+   * be older than events that arrived while it was on its way (a filter change while a storm
+   * forms): those are applied again over it; isNewer keeps whichever state is newer.
+   */
+  const RECENT_MS = 30_000;
+  const recent = new Map<string, { incident: Incident; at: number }>();
+  const remember = (incident: Incident) => {
+    const now = Date.now();
+    recent.set(incident.id, { incident, at: now });
+    for (const [id, entry] of recent) if (now - entry.at > RECENT_MS) recent.delete(id);
+  };
+  function replayRecent(): void {
+    const now = Date.now();
+    for (const [id, { incident, at }] of recent) {
+      if (now - at > RECENT_MS) {
+        recent.delete(id);
+        continue;
+      }
+      // With search words only the server tells which incidents match: update, never add.
+      if (filters.query && !incidents.some((i) => i.id === id)) upsertChild(incident);
+      else upsert(incident);
+    }
+  }
 
   const loadTechnicians = async () => {
     try {
@@ -785,6 +850,7 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     event: (event) => {
       const incident = event.incident;
       if (!incident || !inScope.has(incident.companyId)) return;
+      remember(incident);
       const known = incidents.some((i) => i.id === incident.id);
       if (!known && filters.query) {
         if (fetchedChildren.has(incident.parentIncidentId)) {
@@ -814,6 +880,8 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
   return {
     element,
     dispose: () => {
+      disposed = true;
+      generation += 1;
       unsubscribe();
       document.removeEventListener("keydown", onKey);
     },
