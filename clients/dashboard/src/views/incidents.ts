@@ -149,8 +149,8 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
   let listError = "";
   let technicians: Technician[] = [];
   const highlighted = new Set<string>();
-  /** Storm parents shown open, and the children fetched for them (ListIncidents parent_incident_id). */
   const viewState = loadViewState();
+  /** Storm parents shown open, and the children fetched for them (ListIncidents parent_incident_id). */
   const expanded = new Set<string>(viewState.expanded ?? []);
   const fetchedChildren = new Map<string, Incident[]>();
   const childErrors = new Map<string, string>();
@@ -251,6 +251,7 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     { class: "dialog", "aria-labelledby": "shortcuts-title", testid: "shortcuts-help" },
     h("h2", { id: "shortcuts-title" }, "Keyboard shortcuts"),
     h("dl", { class: "facts shortcuts" }, SHORTCUTS.map(([keys, what]) => [h("dt", null, h("kbd", null, keys)), h("dd", null, what)])),
+    h("p", { class: "hint" }, "On an incident's page: a acknowledges it, r goes to the resolution, u returns to this list."),
     h("p", { class: "hint" }, "Shortcuts do nothing while you type in a field."),
     h("button", { type: "button", onclick: () => helpDialog.close() }, "Close"),
   );
