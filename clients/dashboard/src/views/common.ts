@@ -81,3 +81,30 @@ export function awsNotConfigured(what: string): HTMLElement {
     ),
   );
 }
+
+/**
+ * The latest state of each incident a stream sent in the last `ms` milliseconds. A list answer
+ * can be older than events that arrived while it was on its way: views apply these again over
+ * each answer (isNewer keeps whichever state is newer), so that no event is undone.
+ */
+export class RecentIncidents {
+  private readonly entries = new Map<string, { incident: Incident; at: number }>();
+
+  constructor(private readonly ms = 30_000) {}
+
+  remember(incident: Incident): void {
+    this.entries.set(incident.id, { incident, at: Date.now() });
+    this.prune();
+  }
+
+  /** The states to apply again, oldest first. */
+  all(): Incident[] {
+    this.prune();
+    return [...this.entries.values()].map((e) => e.incident);
+  }
+
+  private prune(): void {
+    const now = Date.now();
+    for (const [id, entry] of this.entries) if (now - entry.at > this.ms) this.entries.delete(id);
+  }
+}

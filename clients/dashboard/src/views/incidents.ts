@@ -11,7 +11,7 @@ import type { Incident, ListIncidentsRequestSchema, Technician } from "../api.js
 import { INCIDENT_QUERY_KEY } from "../context.js";
 import type { Ctx, View } from "../context.js";
 import { debounce, field, h, mount } from "../dom.js";
-import { isNewer, pageHeader, placeholder, priorityBadge, statusBadge, timeElement } from "./common.js";
+import { RecentIncidents, isNewer, pageHeader, placeholder, priorityBadge, statusBadge, timeElement } from "./common.js";
 
 type SortKey = "created" | "priority" | "updated" | "alerts";
 type Direction = "asc" | "desc";
@@ -717,26 +717,14 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
   const relist = debounce(() => void load(), 300);
 
   /**
-   * The latest state of each incident the stream sent in the last RECENT_MS. A list answer can
-   * be older than events that arrived while it was on its way (a filter change while a storm
-   * forms): those are applied again over it; isNewer keeps whichever state is newer.
+   * Events that arrived while a list answer was on its way (a filter change while a storm
+   * forms) are applied again over it.
    */
-  const RECENT_MS = 30_000;
-  const recent = new Map<string, { incident: Incident; at: number }>();
-  const remember = (incident: Incident) => {
-    const now = Date.now();
-    recent.set(incident.id, { incident, at: now });
-    for (const [id, entry] of recent) if (now - entry.at > RECENT_MS) recent.delete(id);
-  };
+  const recent = new RecentIncidents();
   function replayRecent(): void {
-    const now = Date.now();
-    for (const [id, { incident, at }] of recent) {
-      if (now - at > RECENT_MS) {
-        recent.delete(id);
-        continue;
-      }
+    for (const incident of recent.all()) {
       // With search words only the server tells which incidents match: update, never add.
-      if (filters.query && !incidents.some((i) => i.id === id)) upsertChild(incident);
+      if (filters.query && !incidents.some((i) => i.id === incident.id)) upsertChild(incident);
       else upsert(incident);
     }
   }
@@ -851,7 +839,7 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     event: (event) => {
       const incident = event.incident;
       if (!incident || !inScope.has(incident.companyId)) return;
-      remember(incident);
+      recent.remember(incident);
       const known = incidents.some((i) => i.id === incident.id);
       if (!known && filters.query) {
         if (fetchedChildren.has(incident.parentIncidentId)) {

@@ -16,6 +16,7 @@ import { barChart } from "../charts.js";
 import type { Bar } from "../charts.js";
 import { debounce, h, mount } from "../dom.js";
 import {
+  RecentIncidents,
   isActive,
   isHighPriority,
   isNewer,
@@ -229,6 +230,14 @@ export function overviewView(ctx: Ctx): View {
   };
 
   const companyIds = scope ? [scope] : [];
+  const recent = new RecentIncidents();
+  /** Takes a streamed state into the active incidents; false if it is older than the one held. */
+  const apply = (incident: Incident): boolean => {
+    if (!isNewer(incident, active.get(incident.id))) return false;
+    if (isActive(incident)) active.set(incident.id, incident);
+    else active.delete(incident.id);
+    return true;
+  };
   const loadActive = async () => {
     try {
       const incidents = await allPages(async (pageToken) => {
@@ -242,6 +251,8 @@ export function overviewView(ctx: Ctx): View {
       }, 10);
       active.clear();
       for (const incident of incidents) active.set(incident.id, incident);
+      // Events that arrived while the list was on its way are applied again over it.
+      for (const incident of recent.all()) apply(incident);
       activeError = "";
     } catch (error) {
       activeError = `Incidents: ${errorText(error)}`;
@@ -270,9 +281,8 @@ export function overviewView(ctx: Ctx): View {
     event: (event) => {
       const incident = event.incident;
       if (!incident || !inScope.has(incident.companyId)) return;
-      if (!isNewer(incident, active.get(incident.id))) return;
-      if (isActive(incident)) active.set(incident.id, incident);
-      else active.delete(incident.id);
+      recent.remember(incident);
+      if (!apply(incident)) return;
       render();
       refreshKpis();
     },
