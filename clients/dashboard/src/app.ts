@@ -9,6 +9,7 @@ import {
   storedToken,
 } from "./api.js";
 import type { AlertWhispererClient, Company } from "./api.js";
+import { INCIDENT_QUERY_KEY } from "./context.js";
 import type { Ctx, View } from "./context.js";
 import { h, mount } from "./dom.js";
 import { ExecutionFeed, LiveFeed } from "./live.js";
@@ -30,6 +31,14 @@ const SCOPE_KEY = "alertwhisperer.company";
 const HTTP1_MAX_STREAMS = 4;
 
 const root = document.getElementById("app") as HTMLElement;
+
+/** The route of the hash: `#/<section>/<id>?<params>`. */
+function parseRoute(): { section: string; id: string; params: URLSearchParams } {
+  const hash = window.location.hash || "#/overview";
+  const [path, query = ""] = hash.split("?", 2);
+  const [, section = "overview", id] = path.split("/");
+  return { section: section || "overview", id: id ? decodeURIComponent(id) : "", params: new URLSearchParams(query) };
+}
 
 function signInPage(message = ""): void {
   document.title = "Sign in · Alert Whisperer";
@@ -180,9 +189,21 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
     scopeIds: () => (scope ? [scope] : companies.map((c) => c.id)),
     setScope: (id) => {
       if (id === scope) return;
-      scope = id;
-      sessionStorage.setItem(SCOPE_KEY, id);
-      select.value = id;
+      const { section, id: pageId, params } = parseRoute();
+      if (section === "companies" && pageId) {
+        // The selector follows the company page: another choice opens that company's page (or
+        // the list, for all companies), which selects it in turn.
+        if (!id) adoptScope("");
+        window.location.hash = id ? `#/companies/${encodeURIComponent(id)}` : "#/companies";
+        return;
+      }
+      adoptScope(id);
+      if (section === "incidents" && !pageId) {
+        // The incident list keeps its company in the URL (bookmarkable): change it there too.
+        if (id) params.set("company", id);
+        else params.delete("company");
+        history.replaceState(null, "", `#/incidents?${params.toString()}`);
+      }
       render();
     },
     pinStream: (id) => {
@@ -203,6 +224,13 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
       notice(what ? `${what}: ${errorText(error)}` : errorText(error), "error");
     },
   };
+
+  /** Makes `id` the selected company without rendering again. */
+  function adoptScope(id: string): void {
+    scope = id;
+    sessionStorage.setItem(SCOPE_KEY, id);
+    select.value = id;
+  }
 
   function fillSelect(): void {
     mount(
@@ -259,45 +287,100 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
     nav,
     h(
       "ul",
-      null,
+      { id: "main-menu" },
       links.map(([href, label]) =>
         h("li", null, h("a", { href, testid: `nav-${label.toLowerCase()}` }, label)),
       ),
     ),
   );
+  // On a narrow screen the navigation collapses behind this button (app.css hides it elsewhere).
+  const topbar = h("header", { class: "topbar" });
+  const menuButton = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary menu-toggle",
+      "aria-controls": "main-menu",
+      "aria-expanded": "false",
+      testid: "menu-toggle",
+      onclick: () => setMenu(!topbar.classList.contains("menu-open")),
+    },
+    "Menu",
+  );
+  const setMenu = (open: boolean) => {
+    topbar.classList.toggle("menu-open", open);
+    menuButton.setAttribute("aria-expanded", String(open));
+  };
+  nav.addEventListener("click", (event) => {
+    if ((event.target as Element).closest("a")) setMenu(false);
+  });
+  // Esc closes the open menu (dialogs close themselves).
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && topbar.classList.contains("menu-open")) {
+      setMenu(false);
+      menuButton.focus();
+    }
+  });
 
+  mount(
+    topbar,
+    h("a", { class: "brand", href: "#/overview" }, "Alert Whisperer"),
+    menuButton,
+    nav,
+    h("div", { class: "scope" }, h("label", { for: "company-select" }, "Company"), select),
+    live,
+    h("button", { type: "button", class: "secondary", testid: "sign-out", onclick: () => signOut() }, "Sign out"),
+  );
   mount(
     root,
     skip,
-    h(
-      "header",
-      { class: "topbar" },
-      h("a", { class: "brand", href: "#/overview" }, "Alert Whisperer"),
-      nav,
-      h("div", { class: "scope" }, h("label", { for: "company-select" }, "Company"), select),
-      live,
-      h("button", { type: "button", class: "secondary", testid: "sign-out", onclick: () => signOut() }, "Sign out"),
-    ),
+    topbar,
     banner,
     notices,
     main,
   );
 
+  const lookedUp = new Set<string>();
   function render(): void {
     if (stopped) return;
     view?.dispose();
     pinned = undefined;
-    const hash = window.location.hash || "#/overview";
-    const [, section = "overview", id] = hash.split("/");
+    const route = parseRoute();
+    const { section, id: decoded } = route;
+    let params = route.params;
+    if (section === "incidents" && !decoded && !window.location.hash.includes("?")) {
+      // The list's last filters of this tab (its company is the selector's).
+      params = new URLSearchParams(sessionStorage.getItem(INCIDENT_QUERY_KEY) ?? "");
+      params.delete("company");
+      if (scope) params.set("company", scope);
+      history.replaceState(null, "", `#/incidents?${params.toString()}`);
+    }
+    // The selector follows the company the page is about.
+    const routeCompany =
+      section === "companies" && decoded
+        ? decoded
+        : section === "incidents" && !decoded
+          ? (params.get("company") ?? "")
+          : undefined;
+    if (routeCompany !== undefined && routeCompany !== scope) {
+      if (!routeCompany || companies.some((c) => c.id === routeCompany)) {
+        adoptScope(routeCompany);
+      } else if (!lookedUp.has(routeCompany)) {
+        // A company made since the list was read (e.g. a link from elsewhere): read it again.
+        lookedUp.add(routeCompany);
+        void ctx.refreshCompanies().then(() => {
+          if (companies.some((c) => c.id === routeCompany)) render();
+        }, () => undefined);
+      }
+    }
     for (const a of nav.querySelectorAll("a")) {
       const current = a.getAttribute("href") === `#/${section}`;
       if (current) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
     }
-    const decoded = id ? decodeURIComponent(id) : "";
     let next: View;
     if (section === "incidents" && decoded) next = incidentView(ctx, decoded);
-    else if (section === "incidents") next = incidentsView(ctx);
+    else if (section === "incidents") next = incidentsView(ctx, params);
     else if (section === "companies" && decoded) next = companyView(ctx, decoded);
     else if (section === "companies") next = companiesView(ctx);
     else if (section === "executions" && decoded) next = executionView(ctx, decoded);

@@ -37,3 +37,6 @@ export interface View {
   /** Stops the view's subscriptions. */
   dispose(): void;
 }
+
+/** The incident list's last query (filters, sort) in this tab, restored by the navigation link. */
+export const INCIDENT_QUERY_KEY = "alertwhisperer.incident-query";

@@ -24,7 +24,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     for (const [key, value] of Object.entries(attrs)) {
       if (value === undefined || value === null || value === false) continue;
       if (key === "testid") {
-        element.dataset.testid = String(value);
+        element.dataset.testid = attributeText(value);
       } else if (key.startsWith("on") && typeof value === "function") {
         element.addEventListener(key.slice(2), value as Handler);
       } else if (key === "value" || key === "checked") {
@@ -32,12 +32,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       } else if (value === true) {
         element.setAttribute(key, "");
       } else {
-        element.setAttribute(key, String(value));
+        element.setAttribute(key, attributeText(value));
       }
     }
   }
   append(element, children);
   return element;
+}
+
+/** An attribute's text: strings as they are, numbers and bigints in decimal. */
+function attributeText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "bigint") return value.toString();
+  return JSON.stringify(value);
 }
 
 function append(parent: Node, children: Child[]): void {
@@ -119,7 +126,7 @@ export async function copyText(text: string, fallback?: HTMLElement): Promise<bo
 /** A read-only value with a copy button. */
 export function copyable(value: string, testid: string, multiline = false): HTMLElement {
   const text = h(multiline ? "pre" : "code", { class: "secret", testid }, value);
-  const button = h("button", { type: "button", class: "small" }, "Copy") as HTMLButtonElement;
+  const button = h("button", { type: "button", class: "small" }, "Copy");
   button.addEventListener("click", async () => {
     const ok = await copyText(value, text);
     button.textContent = ok ? "Copied" : "Selected: press Ctrl+C";

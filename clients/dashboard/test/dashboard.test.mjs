@@ -22,8 +22,12 @@
 // then runs it with nginx on an instance; the Executions page shows it running with a command
 // id, Cancel ends it cancelled (WatchExecutions, no reload); an approval-mode rule's executions
 // appear live, Reject asks for a reason, Approve runs one (cancelled in turn); the first run's
-// page and the incident's list show its outcome. Screenshots (company-phone.png, overview.png,
-// compliance.png, executions.png) go to
+// page and the incident's list show its outcome. Then triage (#23), in a company of its own: a
+// bookmarked list URL with its filters; a storm nested under its parent with live counts and
+// links both ways; keyboard triage (j/k, o/Enter, a, r, x, /, ?); a bulk resolve with a per-row
+// failure; the AWS role set on the company page; every main view at 390 px without sideways
+// scrolling. Screenshots (company-phone.png, overview.png, compliance.png, executions.png,
+// incidents-phone.png) go to
 // $AW_TEST_OUTPUT (default clients/dashboard/test-output).
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -49,7 +53,7 @@ const INCIDENT_TIMEOUT_MS = Number(process.env.AW_INCIDENT_TIMEOUT_MS ?? 20_000)
 
 await mkdir(outDir, { recursive: true });
 // From an earlier run.
-for (const name of ["failure.png", "compliance.png", "executions.png", "company-phone.png"]) await rm(path.join(outDir, name), { force: true });
+for (const name of ["failure.png", "compliance.png", "executions.png", "company-phone.png", "incidents-phone.png"]) await rm(path.join(outDir, name), { force: true });
 
 /**
  * The generated TypeScript client (clients/typescript/src), bundled by esbuild for Node as the
@@ -830,6 +834,290 @@ await runbookStep("the execution's page shows the instance's invocation; the inc
     .locator(`[data-testid="incident-execution-row"][data-execution-id="${executionId}"] [data-testid="execution-status"][data-status="cancelled"]`)
     .waitFor({ timeout: 10_000 });
   await page.locator('[data-testid="timeline-entry"][data-kind="remediation failed"]').first().waitFor({ timeout: 10_000 });
+});
+
+// Triage (#23), in a company of its own (made through the API) so that the steps above keep
+// their figures: a bookmarked list URL, a storm nested under its parent with live counts,
+// keyboard triage, a bulk resolve with a per-row failure, and every main view at 390 px wide.
+let triageCompanyId = "";
+let triageKey = "";
+const triageUrl = (query) => `${baseUrl}/#/incidents?company=${encodeURIComponent(triageCompanyId)}&status=any${query}`;
+const sendAlert = async (key, asset, signature, message, severity = "high") => {
+  const response = await fetch(`${baseUrl}/api/webhooks/alerts`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-API-Key": key },
+    body: JSON.stringify({ asset_name: asset, signature, severity, message, tool_source: "dashboard-test" }),
+  });
+  assert.equal(response.status, 202, await response.text());
+};
+/** Opens a URL as a bookmark would: a fresh page load (the tab keeps its session). */
+const openFresh = async (url) => {
+  await page.goto("about:blank");
+  await page.goto(url);
+};
+const rowOfIncident = (id) => page.locator(`[data-testid="incident-row"][data-incident-id="${id}"]`);
+/** Waits until the incident list shows exactly the rows (not nested) matching `selector`, `count` of them. */
+const waitRows = (selector, count) =>
+  page.waitForFunction(([s, n]) => document.querySelectorAll(s).length === n, [selector, count], { timeout: INCIDENT_TIMEOUT_MS });
+
+await step("a bookmarked incident list URL opens with its company and filters", async () => {
+  const answer = await api.tenants.createCompany({ name: `dashboard-triage-${Date.now()}` });
+  triageCompanyId = answer.company?.id ?? "";
+  triageKey = answer.apiKeySecret;
+  assert.ok(triageCompanyId && triageKey);
+  await openFresh(triageUrl("&sort=priority&dir=asc"));
+  await byTestId("incidents").waitFor();
+  await byTestId("incidents-empty").waitFor({ timeout: 10_000 });
+  assert.equal(await byTestId("filter-company").inputValue(), triageCompanyId);
+  assert.equal(await byTestId("filter-status").inputValue(), "");
+  assert.equal(await byTestId("company-select").inputValue(), triageCompanyId, "the header follows the list's company");
+  // A filter change is written back into the URL.
+  await byTestId("filter-priority").selectOption("high");
+  await page.waitForFunction(() => window.location.hash.includes("priority=high"));
+  assert.match(await page.evaluate(() => window.location.hash), /sort=priority&dir=asc/);
+  await byTestId("filter-priority").selectOption("");
+  await page.waitForFunction(() => !window.location.hash.includes("priority="));
+});
+
+let stormParentId = "";
+await step("a storm (one signature on 6 assets) shows as one parent with its incidents nested beneath, counts live", async () => {
+  const navigations = [];
+  const onNavigate = (frame) => {
+    if (frame === page.mainFrame()) navigations.push(frame.url());
+  };
+  page.on("framenavigated", onNavigate);
+  try {
+    for (let i = 1; i <= 5; i++) await sendAlert(triageKey, `storm-0${i}`, "cpu_storm", `CPU at 100% on storm-0${i} (storm test)`);
+    const parent = page.locator('[data-testid="incident-row"][data-storm="true"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="incident-row"][data-storm="true"]')?.getAttribute("data-child-count") === "5", null, { timeout: INCIDENT_TIMEOUT_MS });
+    stormParentId = (await parent.getAttribute("data-incident-id")) ?? "";
+    assert.ok(stormParentId);
+    // Collapsed: the children are folded into their parent's row, the only row.
+    await waitRows('[data-testid="incident-row"]', 1);
+    assert.equal((await parent.locator('[data-testid="incident-alert-count"]').textContent())?.trim(), "5");
+    await parent.locator('[data-testid="storm-toggle"]').click();
+    assert.equal(await parent.locator('[data-testid="storm-toggle"]').getAttribute("aria-expanded"), "true");
+    await waitRows(`[data-testid="incident-row"][data-parent-id="${stormParentId}"]`, 5);
+    // A sixth asset joins the storm: the parent's counts and its nested rows follow, no reload.
+    await sendAlert(triageKey, "storm-06", "cpu_storm", "CPU at 100% on storm-06 (storm test)");
+    await page.waitForFunction((id) => document.querySelector(`[data-incident-id="${id}"] [data-testid="storm-count"]`)?.textContent === "6", stormParentId, { timeout: INCIDENT_TIMEOUT_MS });
+    await waitRows(`[data-testid="incident-row"][data-parent-id="${stormParentId}"]`, 6);
+    await page.waitForFunction((id) => document.querySelector(`[data-incident-id="${id}"] [data-testid="incident-alert-count"]`)?.textContent === "6", stormParentId, { timeout: INCIDENT_TIMEOUT_MS });
+    assert.equal(await page.locator('[data-testid="incident-row"]:not([data-parent-id])').count(), 1, "children are not listed on their own");
+    assert.deepEqual(navigations.filter((u) => !u.includes("#")), [], "the page reloaded");
+  } finally {
+    page.off("framenavigated", onNavigate);
+  }
+  // Linked both ways: the parent's page lists its incidents and their alerts; a child links back.
+  await rowOfIncident(stormParentId).locator('[data-testid="incident-link"]').click();
+  await page.locator(`[data-testid="incident-detail"][data-incident-id="${stormParentId}"]`).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="storm-child-row"]').length === 6, null, { timeout: 10_000 });
+  assert.equal(await page.locator('[data-testid="alert-row"] [data-testid="alert-incident-link"]').count(), 6);
+  // Alerts and timeline come before the Run runbook form.
+  const order = await page.evaluate(() => {
+    const top = (s) => document.querySelector(s)?.getBoundingClientRect().top ?? -1;
+    return { alerts: top('[data-testid="incident-alerts"]'), timeline: top('[data-testid="incident-timeline"]'), runbook: top('[data-testid="runbook-select"]') };
+  });
+  assert.ok(order.alerts >= 0 && order.timeline >= 0 && (order.runbook < 0 || (order.alerts < order.runbook && order.timeline < order.runbook)), JSON.stringify(order));
+  await page.locator('[data-testid="storm-child-link"]').first().click();
+  await byTestId("incident-parent-link").waitFor({ timeout: 10_000 });
+  assert.equal(await byTestId("incident-parent-link").getAttribute("href"), `#/incidents/${encodeURIComponent(stormParentId)}`);
+});
+
+await step("keyboard triage: / focuses the search, j/k move, o and Enter open, a acknowledges, r resolves, ? shows the help", async () => {
+  await sendAlert(triageKey, "kb-01", "kb_first", "first keyboard test alert");
+  await sendAlert(triageKey, "kb-02", "kb_second", "second keyboard test alert");
+  await openFresh(triageUrl(""));
+  await byTestId("incidents-table").waitFor({ timeout: 10_000 });
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "filter-search");
+  // Typed into the search, "keyboard" (a, r, o among its letters) is text, not shortcuts.
+  await page.keyboard.type("keyboard");
+  await page.keyboard.press("Enter");
+  await waitRows('[data-testid="incident-row"]', 2);
+  assert.equal(await byTestId("resolve-dialog").evaluate((d) => d.open), false);
+  assert.equal(await byTestId("filter-search").inputValue(), "keyboard");
+  assert.match(await page.evaluate(() => window.location.hash), /q=keyboard/);
+  const ids = await page.locator('[data-testid="incident-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-incident-id")));
+  const cursorId = () => page.evaluate(() => document.querySelector('[data-testid="incident-row"][data-cursor="true"]')?.getAttribute("data-incident-id") ?? "");
+  await page.keyboard.press("Tab"); // out of the search field
+  await page.keyboard.press("j");
+  assert.equal(await cursorId(), ids[0]);
+  await page.keyboard.press("j");
+  assert.equal(await cursorId(), ids[1]);
+  await page.keyboard.press("k");
+  assert.equal(await cursorId(), ids[0]);
+  await page.keyboard.press("o");
+  await page.locator(`[data-testid="incident-detail"][data-incident-id="${ids[0]}"]`).waitFor();
+  await page.keyboard.press("u"); // back to the list, with its filters
+  await waitRows('[data-testid="incident-row"]', 2);
+  // Back from the incident, the cursor is where it was.
+  await page.waitForFunction((id) => document.querySelector('[data-testid="incident-row"][data-cursor="true"]')?.getAttribute("data-incident-id") === id, ids[0]);
+  await page.keyboard.press("j");
+  await page.keyboard.press("Enter");
+  await page.locator(`[data-testid="incident-detail"][data-incident-id="${ids[1]}"]`).waitFor();
+  await page.goBack();
+  await waitRows('[data-testid="incident-row"]', 2);
+  await page.waitForFunction((id) => document.querySelector('[data-testid="incident-row"][data-cursor="true"]')?.getAttribute("data-incident-id") === id, ids[1]);
+  // Acknowledge the first with a, resolve it with r (the dialog takes the resolution).
+  await page.keyboard.press("k");
+  assert.equal(await cursorId(), ids[0]);
+  await page.keyboard.press("a");
+  await page.waitForFunction((id) => document.querySelector(`[data-testid="incident-row"][data-incident-id="${id}"] [data-testid="incident-status"]`)?.textContent === "acknowledged", ids[0], { timeout: 10_000 });
+  await page.keyboard.press("r");
+  await byTestId("resolve-dialog").waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "resolve-dialog-text");
+  await page.keyboard.type("fixed from the keyboard");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((id) => document.querySelector(`[data-testid="incident-row"][data-incident-id="${id}"] [data-testid="incident-status"]`)?.textContent === "resolved", ids[0], { timeout: 10_000 });
+  const resolved = await api.incidents.getIncident({ incidentId: ids[0] });
+  assert.equal(resolved.incident?.resolution, "fixed from the keyboard");
+  // x selects; ? shows the help, Esc closes it.
+  await page.keyboard.press("j");
+  await page.keyboard.press("x");
+  assert.equal((await byTestId("bulk-count").textContent())?.trim(), "1 selected");
+  await page.keyboard.press("x");
+  await page.keyboard.press("?");
+  await byTestId("shortcuts-help").waitFor();
+  assert.ok(((await byTestId("shortcuts-help").textContent()) ?? "").includes("acknowledge"));
+  await page.keyboard.press("Escape");
+  await byTestId("shortcuts-help").waitFor({ state: "hidden" });
+  // The incident's timeline names who acknowledged and resolved it, not "token:<id>".
+  await page.evaluate((id) => (window.location.hash = `#/incidents/${encodeURIComponent(id)}`), ids[0]);
+  await page.locator('[data-testid="timeline-entry"][data-kind="resolved"]').waitFor({ timeout: 10_000 });
+  const actorsNamed = () =>
+    page.evaluate(() => {
+      const actors = [...document.querySelectorAll('[data-testid="timeline-entry"]:is([data-kind="resolved"], [data-kind="acknowledged"]) [data-testid="timeline-actor"]')].map((a) => a.textContent ?? "");
+      return actors.length === 2 && actors.every((a) => a.endsWith("(operator)") && !a.includes("token:")) ? "" : actors.join(", ") || "none";
+    });
+  // (Names looked up after the page loads arrive with a second render.)
+  await page.waitForFunction(
+    () => {
+      const actors = [...document.querySelectorAll('[data-testid="timeline-entry"]:is([data-kind="resolved"], [data-kind="acknowledged"]) [data-testid="timeline-actor"]')].map((a) => a.textContent ?? "");
+      return actors.length === 2 && actors.every((a) => a.endsWith("(operator)") && !a.includes("token:"));
+    },
+    null,
+    { timeout: 10_000 },
+  ).catch(async () => assert.fail(`timeline actors: ${await actorsNamed()}`));
+});
+
+await step("bulk assign and bulk resolve of several incidents; a failure shows on its row", async () => {
+  const { technician } = await api.tenants.createTechnician({ companyId: triageCompanyId, name: "Bulk Tester", email: "bulk@example.com", onDuty: false });
+  for (const asset of ["bulk-01", "bulk-02", "bulk-03"]) await sendAlert(triageKey, asset, `bulk_${asset}`, `bulk test alert on ${asset}`);
+  await openFresh(triageUrl("&q=bulk"));
+  await waitRows('[data-testid="incident-row"]', 3);
+  const ids = await page.locator('[data-testid="incident-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-incident-id")));
+  // Assign all three to the technician; the Technician filter (in the URL) then lists them.
+  await page.locator(`[data-testid="bulk-assign-select"] option[value="${technician.id}"]`).waitFor({ state: "attached" });
+  await byTestId("select-all").check();
+  await byTestId("bulk-assign-select").selectOption(technician.id);
+  await byTestId("bulk-assign").click();
+  await page.locator('[data-testid="bulk-result"]', { hasText: "Assign: 3 done." }).waitFor({ timeout: 15_000 });
+  assert.equal((await byTestId("bulk-count").textContent())?.trim().startsWith("Select incidents"), true, "done ones are unselected");
+  for (const id of ids) assert.equal((await api.incidents.getIncident({ incidentId: id })).incident?.assignedTechnicianId, technician.id);
+  await openFresh(triageUrl(`&technician=${technician.id}`));
+  await waitRows('[data-testid="incident-row"]', 3);
+  await page.waitForFunction(
+    (id) => {
+      const select = document.querySelector('[data-testid="filter-technician"]');
+      const assigned = [...document.querySelectorAll('[data-testid="incident-row"] td[data-label="Assigned"]')].map((td) => td.textContent);
+      return select?.value === id && select.selectedOptions[0]?.textContent === "Bulk Tester" && assigned.length === 3 && assigned.every((t) => t === "Bulk Tester");
+    },
+    technician.id,
+  );
+  // One is resolved elsewhere first: resolving it again is refused (FAILED_PRECONDITION).
+  await api.incidents.resolveIncident({ incidentId: ids[2], resolution: "resolved by the test's API call" });
+  await page.waitForFunction((id) => document.querySelector(`[data-incident-id="${id}"] [data-testid="incident-status"]`)?.textContent === "resolved", ids[2], { timeout: 10_000 });
+  await byTestId("select-all").check();
+  assert.equal((await byTestId("bulk-count").textContent())?.trim(), "3 selected");
+  await byTestId("bulk-resolve").click();
+  await byTestId("resolve-dialog-text").fill("bulk fix (dashboard test)");
+  await byTestId("resolve-dialog-submit").click();
+  await page.locator('[data-testid="bulk-result"]', { hasText: "Resolve: 2 done, 1 failed" }).waitFor({ timeout: 15_000 });
+  for (const id of ids.slice(0, 2)) {
+    assert.equal((await rowOfIncident(id).locator('[data-testid="incident-status"]').textContent())?.trim(), "resolved");
+    assert.equal((await api.incidents.getIncident({ incidentId: id })).incident?.resolution, "bulk fix (dashboard test)");
+  }
+  assert.match((await rowOfIncident(ids[2]).locator('[data-testid="row-error"]').textContent()) ?? "", /^Resolve: FAILED_PRECONDITION: /);
+  assert.equal((await byTestId("bulk-count").textContent())?.trim(), "1 selected", "the failed one stays selected");
+});
+
+await step("the company page sets the AWS role (SetAwsRole), a malformed ARN shows INVALID_ARGUMENT; a corrected correlation window saves", async () => {
+  await page.evaluate((id) => (window.location.hash = `#/companies/${encodeURIComponent(id)}`), triageCompanyId);
+  await byTestId("aws-role-save").waitFor({ timeout: 10_000 });
+  assert.equal(await byTestId("company-select").inputValue(), triageCompanyId, "the header follows the company page");
+  await byTestId("aws-role-arn").fill("not-an-arn");
+  await byTestId("aws-external-id").fill("ext-triage");
+  await byTestId("aws-role-save").click();
+  await byTestId("aws-role-error").waitFor({ timeout: 10_000 });
+  assert.match((await byTestId("aws-role-error").textContent()) ?? "", /INVALID_ARGUMENT/);
+  assert.equal(await byTestId("aws-role-arn").inputValue(), "not-an-arn", "the form keeps what was typed");
+  await byTestId("aws-role-arn").fill("arn:aws:iam::222222222222:role/Triage");
+  await byTestId("aws-role-save").click();
+  await byTestId("aws-role-saved").waitFor({ timeout: 10_000 });
+  assert.ok(((await byTestId("aws-role-status").textContent()) ?? "").includes("arn:aws:iam::222222222222:role/Triage"));
+  const { company } = await api.tenants.getCompany({ companyId: triageCompanyId });
+  assert.deepEqual([company?.awsRole?.roleArn, company?.awsRole?.externalId], ["arn:aws:iam::222222222222:role/Triage", "ext-triage"]);
+  // The correlation form: Preview flags an out-of-range window; once corrected, Save saves it.
+  await byTestId("correlation-window").fill("20");
+  await byTestId("action-preview").click();
+  assert.equal(await byTestId("correlation-window").evaluate((input) => input.validity.customError), true);
+  await byTestId("correlation-window").fill("12");
+  await byTestId("action-save-correlation").click();
+  await page.locator('[data-testid="notice"]', { hasText: "Correlation settings saved" }).waitFor({ timeout: 10_000 });
+  const { config } = await api.correlation.getCorrelationConfig({ companyId: triageCompanyId });
+  assert.equal(Number(config?.window?.seconds), 720);
+});
+
+await step("at 390 px wide no main view scrolls sideways; the menu collapses", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    const views = [
+      ["#/overview", '[data-testid="kpi-charts"] figure, [data-testid="kpi-charts-placeholder"]'],
+      [`#/incidents?company=${encodeURIComponent(triageCompanyId)}&status=any`, '[data-testid="incidents-table"]'],
+      [`#/incidents/${encodeURIComponent(stormParentId)}`, '[data-testid="storm-child-row"]'],
+      ["#/companies", '[data-testid="company-row"]'],
+      [`#/companies/${encodeURIComponent(triageCompanyId)}`, '[data-testid="correlation-window"]'],
+      ["#/executions", '[data-testid="executions"]'],
+      ["#/compliance", '[data-testid="compliance-summary"], [data-testid="compliance-never-synced"], [data-testid="compliance-companies-table"]'],
+    ];
+    for (const [hash, ready] of views) {
+      await page.evaluate((h) => (window.location.hash = h), hash);
+      await page.locator(ready).first().waitFor({ timeout: 10_000 });
+      if (hash.startsWith("#/companies/")) {
+        assert.equal(await byTestId("company-select").inputValue(), triageCompanyId, "the header follows the company page");
+      }
+      if (hash.startsWith("#/incidents?")) {
+        // The widest state: the storm open, a row selected.
+        const toggle = page.locator('[data-testid="storm-toggle"]').first();
+        await toggle.waitFor();
+        if ((await toggle.getAttribute("aria-expanded")) === "false") await toggle.click();
+        await page.locator('[data-testid="incident-row"][data-parent-id]').first().waitFor();
+        await page.locator('[data-testid="row-select"]').first().check();
+      }
+      const widths = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        inner: window.innerWidth,
+        wide: [...document.querySelectorAll("body *")]
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".table-wrap"))
+          .slice(0, 5)
+          .map((e) => `${e.tagName.toLowerCase()}${e.dataset.testid ? `[${e.dataset.testid}]` : ""}.${e.className}`),
+      }));
+      assert.ok(widths.scroll <= widths.inner, `${hash}: the page is ${widths.scroll} px wide for ${widths.inner}; too wide: ${widths.wide.join(", ")}`);
+    }
+    // The navigation hides behind Menu.
+    assert.equal(await byTestId("nav-incidents").isVisible(), false);
+    await byTestId("menu-toggle").click();
+    await byTestId("nav-incidents").waitFor();
+    await byTestId("nav-incidents").click();
+    await byTestId("incidents").waitFor();
+    assert.equal(await byTestId("nav-incidents").isVisible(), false, "the menu closes after a choice");
+    const shot = path.join(outDir, "incidents-phone.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`    incident list on a phone: ${shot}`);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
 });
 
 // Always: the overview of the test company, for a person to look at.

@@ -1,5 +1,7 @@
 // Pieces several views share.
 import {
+  Code,
+  ConnectError,
   IncidentStatus,
   Priority,
   formatTime,
@@ -50,4 +52,59 @@ export function pageHeader(title: string, ...extra: (Node | string | null)[]): H
 /** A placeholder row/paragraph for loading, empty and failed states. */
 export function placeholder(text: string, testid = "placeholder"): HTMLElement {
   return h("p", { class: "placeholder", testid }, text);
+}
+
+/** What the server answers when it has no AWS region or credentials (FAILED_PRECONDITION). */
+const AWS_NOT_CONFIGURED = "AWS is not configured on this server";
+
+/** Whether `error` (an RPC failure or a per-company error text) says the server has no AWS. */
+export function isAwsNotConfigured(error: unknown): boolean {
+  if (typeof error === "string") return error.includes(AWS_NOT_CONFIGURED);
+  return (
+    error instanceof ConnectError && error.code === Code.FailedPrecondition && error.rawMessage.includes(AWS_NOT_CONFIGURED)
+  );
+}
+
+/** A clear state instead of the raw error: `what` needs AWS, which this server does not have. */
+export function awsNotConfigured(what: string): HTMLElement {
+  return h(
+    "div",
+    { class: "card aws-missing", role: "alert", testid: "aws-not-configured" },
+    h("h2", null, "AWS is not configured on this server"),
+    h(
+      "p",
+      null,
+      `${what} needs AWS, and this server was started without an AWS region and credentials. `,
+      "An administrator sets ",
+      h("code", null, "ALERT_WHISPERER_AWS_REGION"),
+      " (aws_region) and base credentials, then restarts the server. Nothing is wrong with this company's settings.",
+    ),
+  );
+}
+
+/**
+ * The latest state of each incident a stream sent in the last `ms` milliseconds. A list answer
+ * can be older than events that arrived while it was on its way: views apply these again over
+ * each answer (isNewer keeps whichever state is newer), so that no event is undone.
+ */
+export class RecentIncidents {
+  private readonly entries = new Map<string, { incident: Incident; at: number }>();
+
+  constructor(private readonly ms = 30_000) {}
+
+  remember(incident: Incident): void {
+    this.entries.set(incident.id, { incident, at: Date.now() });
+    this.prune();
+  }
+
+  /** The states to apply again, oldest first. */
+  all(): Incident[] {
+    this.prune();
+    return [...this.entries.values()].map((e) => e.incident);
+  }
+
+  private prune(): void {
+    const now = Date.now();
+    for (const [id, entry] of this.entries) if (now - entry.at > this.ms) this.entries.delete(id);
+  }
 }

@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema, FieldMaskSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 
-import { CorrelationConfigSchema, allPages, errorText, formatPct, formatTime } from "../api.js";
+import { Code, CorrelationConfigSchema, allPages, errorCode, errorText, formatPct, formatTime } from "../api.js";
 import type { ApiKey, Company, CorrelationConfig, PreviewCorrelationResponse, Technician } from "../api.js";
 import type { Ctx, View } from "../context.js";
 import { copyable, field, h, mount } from "../dom.js";
@@ -28,6 +28,11 @@ export function companyView(ctx: Ctx, companyId: string): View {
   const keysSection = h("section", { class: "card", "aria-labelledby": "keys-title" });
   const techSection = h("section", { class: "card", "aria-labelledby": "tech-title" });
   const correlation = h("section", { class: "card", "aria-labelledby": "corr-title", testid: "correlation-settings" });
+  const awsSection = h("section", { class: "card", "aria-labelledby": "aws-title", testid: "aws-role" });
+  // Created once, so that what was typed survives a failed save.
+  const roleArnInput = h("input", { type: "text", spellcheck: "false", placeholder: "arn:aws:iam::123456789012:role/AlertWhisperer", testid: "aws-role-arn" });
+  const externalIdInput = h("input", { type: "text", spellcheck: "false", testid: "aws-external-id" });
+  let awsMessage: HTMLElement | null = null;
   const notifications = companyNotifications(ctx, companyId);
 
   const renderHead = () => {
@@ -261,6 +266,72 @@ export function companyView(ctx: Ctx, companyId: string): View {
     );
   };
 
+  const renderAws = () => {
+    const role = company?.awsRole;
+    const setRole = async (roleArn: string, externalId: string, what: string) => {
+      try {
+        const answer = await ctx.client.tenants.setAwsRole({ companyId, roleArn, externalId });
+        company = answer.company ?? company;
+        roleArnInput.value = company?.awsRole?.roleArn ?? "";
+        externalIdInput.value = company?.awsRole?.externalId ?? "";
+        awsMessage = h("p", { class: "ok", role: "status", testid: "aws-role-saved" }, `${what}: done`);
+      } catch (error) {
+        if (errorCode(error) === Code.Unauthenticated) {
+          ctx.fail(error);
+          return;
+        }
+        awsMessage = h("p", { class: "error", role: "alert", testid: "aws-role-error" }, `${what}: ${errorText(error)}`);
+      }
+      renderAws();
+    };
+    mount(
+      awsSection,
+      h("h2", { id: "aws-title" }, "AWS role"),
+      h(
+        "p",
+        { testid: "aws-role-status" },
+        role?.roleArn
+          ? ["Alert Whisperer assumes ", h("code", { class: "break" }, role.roleArn), " (external ID ", h("code", null, role.externalId), ") for compliance syncs and runbooks."]
+          : "No AWS role: compliance syncs and runbooks cannot reach this company's AWS account until one is set.",
+      ),
+      h(
+        "form",
+        {
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            void setRole(roleArnInput.value.trim(), externalIdInput.value.trim(), "Set AWS role");
+          },
+        },
+        h(
+          "div",
+          { class: "row" },
+          field("Role ARN", roleArnInput, "arn:aws:iam::<12-digit account>:role/<name>"),
+          field("External ID", externalIdInput, "the one the role's trust policy requires (2–1224 characters)"),
+        ),
+        h(
+          "div",
+          { class: "inline" },
+          h("button", { type: "submit", testid: "aws-role-save" }, "Save role"),
+          role?.roleArn
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  class: "danger",
+                  testid: "aws-role-clear",
+                  onclick: () => {
+                    if (window.confirm("Clear this company's AWS role? Syncs and runbooks stop reaching its account.")) void setRole("", "", "Clear AWS role");
+                  },
+                },
+                "Clear role",
+              )
+            : null,
+        ),
+      ),
+      awsMessage,
+    );
+  };
+
   const renderCorrelation = () => {
     if (!config) {
       mount(correlation, h("h2", { id: "corr-title" }, "Correlation"), configError ? h("p", { class: "error", role: "alert" }, configError) : placeholder("Loading…"));
@@ -269,6 +340,10 @@ export function companyView(ctx: Ctx, companyId: string): View {
     const current = config;
     const minutes = Math.round(Number(current.window?.seconds ?? 600n) / 60);
     const windowInput = h("input", { type: "number", min: "5", max: "15", step: "1", required: true, value: String(minutes), testid: "correlation-window" });
+    // A custom validity message set by valid() blocks the form's submission until it is cleared,
+    // and submit (where valid() runs) never fires while it blocks: clear it as soon as the value
+    // changes, so that a corrected value can be saved.
+    windowInput.addEventListener("input", () => windowInput.setCustomValidity(""));
     const autoInput = h("input", { type: "checkbox", checked: current.autoCorrelate, testid: "correlation-auto" });
     const keyInput = h("input", { type: "text", required: true, value: current.aggregationKey, testid: "correlation-key", spellcheck: "false" });
     const previewOut = h("div", { "aria-live": "polite", testid: "preview-result" });
@@ -301,7 +376,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
           ctx.client.correlation.previewCorrelation({ companyId, config: candidate(), startTime }),
         ]);
         const line = (label: string, r: PreviewCorrelationResponse) =>
-          h("tr", null, h("th", { scope: "row" }, label), h("td", { class: "num" }, String(r.alertCount)), h("td", { class: "num" }, String(r.incidentCount)), h("td", { class: "num" }, String(r.suppressedAlertCount)), h("td", { class: "num" }, formatPct(r.noiseReductionPct)));
+          h("tr", null, h("th", { scope: "row" }, label), h("td", { class: "num" }, String(r.alertCount)), h("td", { class: "num" }, String(r.incidentCount)), h("td", { class: "num" }, String(r.suppressedAlertCount)), h("td", { class: "num" }, r.alertCount > 0 ? formatPct(r.noiseReductionPct) : "no data yet"));
         const delta = after.noiseReductionPct - before.noiseReductionPct;
         mount(
           previewOut,
@@ -316,7 +391,13 @@ export function companyView(ctx: Ctx, companyId: string): View {
               h("tbody", null, line("Current settings", before), line("With these settings", after)),
             ),
           ),
-          h("p", { testid: "preview-delta" }, `Change in noise reduction: ${delta >= 0 ? "+" : ""}${delta.toFixed(1)} points.`),
+          h(
+            "p",
+            { testid: "preview-delta" },
+            before.alertCount > 0
+              ? `Change in noise reduction: ${delta >= 0 ? "+" : ""}${delta.toFixed(1)} points.`
+              : "No alerts in the last 24 hours: no data yet to compare.",
+          ),
         );
       } catch (error) {
         mount(previewOut, h("p", { class: "error", role: "alert" }, `Preview failed: ${errorText(error)}`));
@@ -386,6 +467,9 @@ export function companyView(ctx: Ctx, companyId: string): View {
     }
     renderHead();
     renderHmac();
+    roleArnInput.value = company?.awsRole?.roleArn ?? "";
+    externalIdInput.value = company?.awsRole?.externalId ?? "";
+    renderAws();
     await Promise.all([
       loadKeys().then(renderKeys, (error) => ctx.fail(error, "API keys")),
       loadTechnicians().then(renderTechnicians, (error) => ctx.fail(error, "Technicians")),
@@ -404,7 +488,7 @@ export function companyView(ctx: Ctx, companyId: string): View {
   })();
 
   return {
-    element: h("div", { class: "view company", testid: "company-detail" }, head, reveal, hmac, correlation, techSection, notifications.element, keysSection),
+    element: h("div", { class: "view company", testid: "company-detail" }, head, reveal, hmac, awsSection, correlation, techSection, notifications.element, keysSection),
     dispose: () => {},
   };
 }

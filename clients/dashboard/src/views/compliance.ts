@@ -27,7 +27,7 @@ import type {
 import { trendChart } from "../charts.js";
 import type { Ctx, View } from "../context.js";
 import { field, h, mount } from "../dom.js";
-import { pageHeader, placeholder, timeElement } from "./common.js";
+import { awsNotConfigured, isAwsNotConfigured, pageHeader, placeholder, timeElement } from "./common.js";
 
 const PAGE_SIZE = 50;
 const TREND_DAYS = 30;
@@ -117,7 +117,7 @@ export function complianceView(ctx: Ctx): View {
     "button",
     { type: "button", testid: "compliance-sync", onclick: () => void sync() },
     scope ? "Sync now" : "Sync all companies",
-  ) as HTMLButtonElement;
+  );
   const element = h(
     "div",
     { class: "view compliance", testid: "compliance", "data-company-id": scope },
@@ -147,12 +147,16 @@ export function complianceView(ctx: Ctx): View {
         h(
           "p",
           { class: "warning", role: "status", testid: "sync-none" },
-          "No company was synced: none in scope has an AWS role (set one with TenantService.SetAwsRole).",
+          "No company was synced: none in scope has an AWS role (set one on the company's page).",
         ),
       );
       return;
     }
     const failed = results.filter((r) => !r.ok).length;
+    if (failed === results.length && results.every((r) => isAwsNotConfigured(r.error))) {
+      mount(syncResult, awsNotConfigured("Syncing compliance from AWS Systems Manager"));
+      return;
+    }
     mount(
       syncResult,
       h(
@@ -193,7 +197,16 @@ export function complianceView(ctx: Ctx): View {
       }
       mount(
         syncResult,
-        h("p", { class: "error card", role: "alert", testid: "sync-error" }, `Sync failed — ${errorText(error)}`),
+        isAwsNotConfigured(error)
+          ? awsNotConfigured("Syncing compliance from AWS Systems Manager")
+          : h(
+              "p",
+              { class: "error card", role: "alert", testid: "sync-error" },
+              `Sync failed — ${errorText(error)}`,
+              errorText(error).includes("no AWS role")
+                ? [" ", h("a", { href: `#/companies/${encodeURIComponent(scope)}`, testid: "sync-set-role" }, "Set the AWS role on the company page")]
+                : null,
+            ),
       );
     } finally {
       syncButton.disabled = false;
@@ -211,7 +224,7 @@ export function complianceView(ctx: Ctx): View {
     "button",
     { type: "button", class: "secondary", testid: "compliance-csv", onclick: () => void downloadCsv(scope) },
     "Download CSV",
-  ) as HTMLButtonElement;
+  );
   let pageTokens: string[] = [""]; // the token of each page seen; the last is the current page
   let statusFilter = ComplianceStatus.UNSPECIFIED;
 
@@ -322,7 +335,7 @@ export function complianceView(ctx: Ctx): View {
       {
         testid: "compliance-filter-status",
         onchange: () => {
-          statusFilter = Number(statusSelect.value) as ComplianceStatus;
+          statusFilter = Number(statusSelect.value);
           pageTokens = [""];
           void loadInstances(companyId);
         },

@@ -17,7 +17,7 @@ import {
 import type { CommandInvocation, Execution, RunbookTargets } from "../api.js";
 import type { Ctx, View } from "../context.js";
 import { debounce, field, h, mount, remount } from "../dom.js";
-import { pageHeader, placeholder, timeElement } from "./common.js";
+import { isAwsNotConfigured, pageHeader, placeholder, timeElement } from "./common.js";
 
 export const executionStatusNames: Record<number, string> = {
   [ExecutionStatus.PENDING_APPROVAL]: "pending approval",
@@ -258,6 +258,10 @@ export class ExecutionActions {
       this.reasons.delete(id);
     } catch (error) {
       if (errorCode(error) === Code.Unauthenticated) this.ctx.fail(error);
+      else if (isAwsNotConfigured(error))
+        this.report(
+          `${what} execution ${id}: AWS is not configured on this server, so runbooks cannot run. An administrator sets ALERT_WHISPERER_AWS_REGION and base credentials, then restarts the server.`,
+        );
       else this.report(`${what} execution ${id}: ${errorText(error)}`);
     } finally {
       this.busy.delete(id);
@@ -272,7 +276,7 @@ const FILTER_KEY = "alertwhisperer.execution-filters";
 /** "" any, "unfinished", or a status number. */
 function statusFilter(value: string): ExecutionStatus[] {
   if (value === "unfinished") return UNFINISHED_STATUSES;
-  return value ? [Number(value) as ExecutionStatus] : [];
+  return value ? [Number(value)] : [];
 }
 
 export function executionsView(ctx: Ctx): View {

@@ -8,7 +8,7 @@ import { Code, RunbookParameterType, allPages, errorCode, errorText } from "../a
 import type { Execution, Incident, Runbook, RunbookParameter } from "../api.js";
 import type { Ctx } from "../context.js";
 import { field, h, mount, remount } from "../dom.js";
-import { placeholder } from "./common.js";
+import { awsNotConfigured, isAwsNotConfigured, placeholder } from "./common.js";
 import { actorElement, commandIdElement, executionLink, executionStatusBadge, shortTime, targetsText } from "./executions.js";
 
 const typeHints: Record<number, string> = {
@@ -177,7 +177,12 @@ export function incidentRunbooks(ctx: Ctx, incidentId: string): IncidentRunbooks
       ctx.notify(`Runbook "${runbook.name}": requested`);
     } catch (error) {
       if (errorCode(error) === Code.Unauthenticated) ctx.fail(error);
-      mount(result, h("p", { class: "error", role: "alert", testid: "runbook-error" }, `Run runbook: ${errorText(error)}`));
+      mount(
+        result,
+        isAwsNotConfigured(error)
+          ? awsNotConfigured("Running a runbook (AWS Systems Manager Run Command)")
+          : h("p", { class: "error", role: "alert", testid: "runbook-error" }, `Run runbook: ${errorText(error)}`),
+      );
     } finally {
       busy = false;
       submit.disabled = !chosen();

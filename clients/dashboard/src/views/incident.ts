@@ -16,6 +16,7 @@ import { debounce, field, h, mount, remount } from "../dom.js";
 import { pageHeader, placeholder, priorityBadge, statusBadge, timeElement } from "./common.js";
 import { incidentNotifications } from "./incident-notifications.js";
 import { incidentRunbooks } from "./incident-runbooks.js";
+import { actorLabel, emptyActorNames, loadActorNames } from "./actors.js";
 
 const alertStatusNames: Record<number, string> = { 1: "firing", 2: "acknowledged", 3: "resolved" };
 
@@ -26,6 +27,7 @@ function eventKindName(kind: IncidentEventKind): string {
 export function incidentView(ctx: Ctx, incidentId: string): View {
   let data: GetIncidentResponse | undefined;
   let technicians: Technician[] = [];
+  let names = emptyActorNames();
   let loadError = "";
   let busy = false;
 
@@ -51,7 +53,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     return technicians.find((t) => t.id === id)?.name ?? id;
   };
 
-  const act = async (what: string, call: () => Promise<{ incident?: Incident } | unknown>) => {
+  const act = async (what: string, call: () => Promise<unknown>) => {
     if (busy) return;
     busy = true;
     render();
@@ -166,7 +168,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     );
   };
 
-  const alertsTable = (alerts: Alert[], truncated: boolean) =>
+  const alertsTable = (alerts: Alert[], truncated: boolean, storm: boolean) =>
     h(
       "section",
       { "aria-labelledby": "alerts-title" },
@@ -185,7 +187,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
                 h(
                   "tr",
                   null,
-                  ["Asset", "Signature", "Severity", "Message", "Tool", "Count", "Status", "Last occurrence"].map((t) =>
+                  [...(storm ? ["Incident"] : []), "Asset", "Signature", "Severity", "Message", "Tool", "Count", "Status", "Last occurrence"].map((t) =>
                     h("th", { scope: "col" }, t),
                   ),
                 ),
@@ -196,7 +198,10 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
                 alerts.map((a) =>
                   h(
                     "tr",
-                    { testid: "alert-row" },
+                    { testid: "alert-row", "data-incident-id": a.incidentId },
+                    storm
+                      ? h("td", null, a.incidentId && a.incidentId !== incidentId ? h("a", { href: `#/incidents/${encodeURIComponent(a.incidentId)}`, testid: "alert-incident-link" }, childLabel(a.incidentId)) : "this one")
+                      : null,
                     h("td", null, a.asset),
                     h("td", null, a.signature),
                     h("td", null, severityNames[a.severity] ?? "—"),
@@ -226,8 +231,48 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
               h(
                 "li",
                 { testid: "timeline-entry", "data-kind": eventKindName(e.kind) },
-                h("div", { class: "timeline-head" }, h("strong", null, eventKindName(e.kind)), " · ", timeElement(e.time), " · ", h("span", { class: "muted" }, e.actor)),
+                h("div", { class: "timeline-head" }, h("strong", null, eventKindName(e.kind)), " · ", timeElement(e.time), " · ", actorLabel(e.actor, names)),
                 e.message ? h("div", null, e.message) : null,
+              ),
+            ),
+          ),
+    );
+
+  const childLabel = (id: string) => {
+    const child = data?.children.find((c) => c.id === id);
+    return child ? child.asset || child.id : id;
+  };
+
+  /** A storm parent's incidents, each linked, with their state. */
+  const stormChildren = (children: Incident[], count: number) =>
+    h(
+      "section",
+      { "aria-labelledby": "storm-title", testid: "storm-children" },
+      h("h2", { id: "storm-title" }, `Incidents in this storm (${count})`),
+      children.length === 0
+        ? placeholder("No incidents folded under it yet.")
+        : h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              null,
+              h("thead", null, h("tr", null, ["Priority", "Status", "Asset", "Incident", "Alerts", "Last change"].map((t) => h("th", { scope: "col" }, t)))),
+              h(
+                "tbody",
+                null,
+                children.map((c) =>
+                  h(
+                    "tr",
+                    { testid: "storm-child-row", "data-incident-id": c.id },
+                    h("td", null, priorityBadge(c.priority)),
+                    h("td", null, statusBadge(c.status)),
+                    h("td", { class: "break" }, c.asset),
+                    h("td", null, h("a", { href: `#/incidents/${encodeURIComponent(c.id)}`, testid: "storm-child-link" }, c.summary || c.signature)),
+                    h("td", { class: "num" }, String(c.alertCount)),
+                    h("td", null, timeElement(c.updateTime)),
+                  ),
+                ),
               ),
             ),
           ),
@@ -242,7 +287,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     const incident = data.incident;
     const facts: Array<[string, Node | string]> = [
       ["Company", ctx.companyName(incident.companyId)],
-      ["Asset", incident.asset],
+      ["Asset", incident.asset || "— (a storm spans assets)"],
       ["Signature", incident.signature],
       ["Severity", severityNames[incident.severity] ?? "—"],
       ["Alerts", String(incident.alertCount)],
@@ -255,8 +300,9 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     ];
     if (incident.resolution) facts.push(["Resolution", incident.resolution]);
     if (incident.parentIncidentId) {
-      facts.push(["Storm parent", h("a", { href: `#/incidents/${encodeURIComponent(incident.parentIncidentId)}` }, incident.parentIncidentId)]);
+      facts.push(["Storm parent", h("a", { href: `#/incidents/${encodeURIComponent(incident.parentIncidentId)}`, testid: "incident-parent-link" }, `the storm (${incident.parentIncidentId})`)]);
     }
+    const storm = incident.childIncidentCount > 0 || data.children.length > 0;
     remount(
       body,
       pageHeader(
@@ -278,10 +324,20 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
         ),
         actions(incident),
       ),
+      incident.parentIncidentId
+        ? h(
+            "p",
+            { class: "warning", testid: "incident-in-storm" },
+            "Part of a storm: ",
+            h("a", { href: `#/incidents/${encodeURIComponent(incident.parentIncidentId)}` }, "open the storm's parent incident"),
+            ", which groups this signature's incidents on many assets.",
+          )
+        : null,
+      storm ? stormChildren(data.children, incident.childIncidentCount) : null,
+      alertsTable(data.alerts, data.alertsTruncated, storm),
+      timeline(data.timeline),
       runbooks.list,
       runbooks.form,
-      alertsTable(data.alerts, data.alertsTruncated),
-      timeline(data.timeline),
       notifications.element,
     );
     document.title = `${incident.summary || incident.signature} · Alert Whisperer`;
@@ -309,6 +365,11 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
   }, 250);
   const unsubscribe = ctx.feed.subscribe({
     event: (event) => {
+      // A storm parent's page lists its incidents: their changes reload it too.
+      if (event.incident?.parentIncidentId === incidentId) {
+        reload();
+        return;
+      }
       if (event.incident?.id !== incidentId) return;
       if (data) data.incident = event.incident;
       if (!busy) render();
@@ -318,6 +379,28 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
       if (data?.incident?.companyId === companyId) reload();
     },
   });
+
+  // Shortcuts of the page (as on the list): a acknowledges, r goes to the resolution, u goes
+  // back to the list. Not while typing or while a dialog is open.
+  const onKey = (event: KeyboardEvent) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!element.isConnected || document.querySelector("dialog[open]")) return;
+    const target = event.target;
+    if (target instanceof HTMLElement && (target.isContentEditable || target.closest("input, textarea, select"))) return;
+    const incident = data?.incident;
+    if (event.key === "a" && incident?.status === IncidentStatus.OPEN) {
+      void act("Acknowledge", () => ctx.client.incidents.acknowledgeIncident({ incidentId }));
+    } else if (event.key === "r" && incident && incident.status !== IncidentStatus.RESOLVED && resolution.isConnected) {
+      resolution.focus();
+      resolution.scrollIntoView({ block: "center" });
+    } else if (event.key === "u") {
+      window.location.hash = "#/incidents";
+    } else {
+      return;
+    }
+    event.preventDefault();
+  };
+  document.addEventListener("keydown", onKey);
 
   void (async () => {
     await load();
@@ -334,6 +417,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
       } catch (error) {
         ctx.fail(error, "Technicians");
       }
+      names = await loadActorNames(ctx, data.incident.companyId, technicians);
     }
     if (!disposed) render();
   })();
@@ -343,6 +427,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     dispose: () => {
       disposed = true;
       unsubscribe();
+      document.removeEventListener("keydown", onKey);
       notifications.dispose();
     },
   };

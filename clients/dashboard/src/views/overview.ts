@@ -16,6 +16,7 @@ import { barChart } from "../charts.js";
 import type { Bar } from "../charts.js";
 import { debounce, h, mount } from "../dom.js";
 import {
+  RecentIncidents,
   isActive,
   isHighPriority,
   isNewer,
@@ -44,6 +45,12 @@ function count(incidents: Iterable<Incident>): Counts {
   }
   return counts;
 }
+
+/** "no data yet" where nothing was measured (no alerts, no incidents), not "0.0 %". */
+const NO_DATA = "no data yet";
+const noiseText = (k: Kpis) => (k.rawAlertCount > 0n ? formatPct(k.noiseReductionPct) : NO_DATA);
+const selfHealedText = (k: Kpis) => (k.incidentCount > 0n ? formatPct(k.selfHealedPct) : NO_DATA);
+const durationText = (d: Kpis["mttr"]) => (d ? formatDuration(d) : NO_DATA);
 
 function card(label: string, value: string, testid: string, hint: string): HTMLElement {
   return h(
@@ -90,9 +97,9 @@ export function overviewView(ctx: Ctx): View {
       card("Critical alerts", activeError ? dash : String(counts.critical), "kpi-critical-alerts", "in active incidents of critical severity"),
       card("High-priority incidents", activeError ? dash : String(counts.high), "kpi-high-priority", "P1 and P2, not resolved"),
       card("Active incidents", activeError ? dash : String(counts.active), "kpi-active-incidents", "open or acknowledged; a storm counts once"),
-      card("Noise reduction", total ? formatPct(total.noiseReductionPct) : dash, "kpi-noise-reduction", "alerts folded into the incidents a technician handles (a storm counts once), last 30 days"),
-      card("MTTR", total ? formatDuration(total.mttr) : dash, "kpi-mttr", "mean time to resolve, last 30 days"),
-      card("Self-healed", total ? formatPct(total.selfHealedPct) : dash, "kpi-self-healed", "resolved by a runbook, last 30 days"),
+      card("Noise reduction", total ? noiseText(total) : dash, "kpi-noise-reduction", "alerts folded into the incidents a technician handles (a storm counts once), last 30 days"),
+      card("MTTR", total ? durationText(total.mttr) : dash, "kpi-mttr", "mean time to resolve, last 30 days"),
+      card("Self-healed", total ? selfHealedText(total) : dash, "kpi-self-healed", "resolved by a runbook, last 30 days"),
     );
     if (activeError || kpiError) {
       cards.append(
@@ -116,6 +123,9 @@ export function overviewView(ctx: Ctx): View {
         ctx.companies().length === 0
           ? placeholder("No companies yet. Create one on the Companies page.")
           : h(
+              "div",
+              { class: "table-wrap" },
+              h(
               "table",
               { testid: "per-company-table" },
               h(
@@ -142,12 +152,13 @@ export function overviewView(ctx: Ctx): View {
                     h("td", { class: "num" }, activeError ? "—" : String(c.critical)),
                     h("td", { class: "num" }, activeError ? "—" : String(c.high)),
                     h("td", { class: "num" }, activeError ? "—" : String(c.active)),
-                    h("td", { class: "num" }, k ? formatPct(k.noiseReductionPct) : "—"),
+                    h("td", { class: "num" }, k ? noiseText(k) : "—"),
                     h("td", { class: "num" }, k ? formatDuration(k.mtta) : "—"),
                     h("td", { class: "num" }, k ? formatDuration(k.mttr) : "—"),
-                    h("td", { class: "num" }, k ? formatPct(k.selfHealedPct) : "—"),
+                    h("td", { class: "num" }, k ? selfHealedText(k) : "—"),
                   );
                 }),
+              ),
               ),
             ),
       );
@@ -185,8 +196,13 @@ export function overviewView(ctx: Ctx): View {
       (a, b) => (order.get(a.companyId) ?? Infinity) - (order.get(b.companyId) ?? Infinity),
     );
     const seconds = (d: Kpis["mtta"]) => (d ? Number(d.seconds) + d.nanos / 1e9 : undefined);
-    const pctBars = (pick: (k: Kpis) => number): Bar[] =>
-      rows.map((k) => ({ id: k.companyId, label: ctx.companyName(k.companyId), value: pick(k), text: formatPct(pick(k)) }));
+    // A company without alerts (or incidents) has no figure: an empty bar, "no data yet".
+    const pctBars = (pick: (k: Kpis) => number, measured: (k: Kpis) => boolean): Bar[] =>
+      rows.map((k) =>
+        measured(k)
+          ? { id: k.companyId, label: ctx.companyName(k.companyId), value: pick(k), text: formatPct(pick(k)) }
+          : { id: k.companyId, label: ctx.companyName(k.companyId), value: undefined, text: NO_DATA },
+      );
     const durationChart = (title: string, hint: string, testid: string, pick: (k: Kpis) => Kpis["mtta"]) => {
       const bars: Bar[] = rows.map((k) => ({
         id: k.companyId,
@@ -205,15 +221,23 @@ export function overviewView(ctx: Ctx): View {
         : h(
             "div",
             { class: "charts" },
-            barChart({ title: "Noise reduction", hint: "alerts folded into incidents", testid: "chart-noise-reduction", bars: pctBars((k) => k.noiseReductionPct), max: 100 }),
+            barChart({ title: "Noise reduction", hint: "alerts folded into incidents", testid: "chart-noise-reduction", bars: pctBars((k) => k.noiseReductionPct, (k) => k.rawAlertCount > 0n), max: 100 }),
             durationChart("MTTA", "mean time to acknowledge", "chart-mtta", (k) => k.mtta),
             durationChart("MTTR", "mean time to resolve", "chart-mttr", (k) => k.mttr),
-            barChart({ title: "Self-healed", hint: "resolved by a runbook", testid: "chart-self-healed", bars: pctBars((k) => k.selfHealedPct), max: 100 }),
+            barChart({ title: "Self-healed", hint: "resolved by a runbook", testid: "chart-self-healed", bars: pctBars((k) => k.selfHealedPct, (k) => k.incidentCount > 0n), max: 100 }),
           ),
     );
   };
 
   const companyIds = scope ? [scope] : [];
+  const recent = new RecentIncidents();
+  /** Takes a streamed state into the active incidents; false if it is older than the one held. */
+  const apply = (incident: Incident): boolean => {
+    if (!isNewer(incident, active.get(incident.id))) return false;
+    if (isActive(incident)) active.set(incident.id, incident);
+    else active.delete(incident.id);
+    return true;
+  };
   const loadActive = async () => {
     try {
       const incidents = await allPages(async (pageToken) => {
@@ -227,6 +251,8 @@ export function overviewView(ctx: Ctx): View {
       }, 10);
       active.clear();
       for (const incident of incidents) active.set(incident.id, incident);
+      // Events that arrived while the list was on its way are applied again over it.
+      for (const incident of recent.all()) apply(incident);
       activeError = "";
     } catch (error) {
       activeError = `Incidents: ${errorText(error)}`;
@@ -255,9 +281,8 @@ export function overviewView(ctx: Ctx): View {
     event: (event) => {
       const incident = event.incident;
       if (!incident || !inScope.has(incident.companyId)) return;
-      if (!isNewer(incident, active.get(incident.id))) return;
-      if (isActive(incident)) active.set(incident.id, incident);
-      else active.delete(incident.id);
+      recent.remember(incident);
+      if (!apply(incident)) return;
       render();
       refreshKpis();
     },
