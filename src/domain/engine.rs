@@ -849,17 +849,12 @@ impl World {
         ));
         if let Some(incident_id) = alert.incident_id.clone() {
             self.add_to_incident(&incident_id, &alert, event, EventKind::AlertRepeated, false);
-            self.merge_bridged(&incident_id, t, t, decisions);
         }
-        let result = (
-            alert.id.clone(),
-            Outcome::Deduplicated,
-            alert.incident_id.clone(),
-            alert.suppressed_by_id.clone(),
-        );
         self.dirty_alerts.insert(alert.id.clone());
+        let (id, suppressed_by) = (alert.id.clone(), alert.suppressed_by_id.clone());
         self.put_alert(alert);
-        result
+        let incident = self.merge_after_repeat(&id, t, decisions);
+        (id, Outcome::Deduplicated, incident, suppressed_by)
     }
 
     /// A repeat of a firing alert: its count rises. A suppressed alert whose
@@ -889,7 +884,6 @@ impl World {
         match alert.incident_id.clone() {
             Some(incident_id) => {
                 self.add_to_incident(&incident_id, &alert, event, EventKind::AlertRepeated, false);
-                self.merge_bridged(&incident_id, t, t, decisions);
             }
             None => match self.suppression(&alert, t, decisions) {
                 Some(_) => {}
@@ -902,15 +896,23 @@ impl World {
                 }
             },
         }
-        let result = (
-            alert.id.clone(),
-            outcome,
-            alert.incident_id.clone(),
-            alert.suppressed_by_id.clone(),
-        );
         self.dirty_alerts.insert(alert.id.clone());
+        let (id, suppressed_by) = (alert.id.clone(), alert.suppressed_by_id.clone());
         self.put_alert(alert);
-        result
+        let incident = self.merge_after_repeat(&id, t, decisions);
+        (id, outcome, incident, suppressed_by)
+    }
+
+    /// After a repeat that may have widened its alert's incident: merges the
+    /// incidents it now bridges, and answers the incident the alert is in.
+    fn merge_after_repeat(
+        &mut self,
+        alert_id: &str,
+        t: i64,
+        decisions: &mut Vec<Decision>,
+    ) -> Option<String> {
+        let incident = self.alerts.get(alert_id)?.incident_id.clone()?;
+        Some(self.merge_bridged(&incident, t, t, decisions))
     }
 
     /// Whether a silence or an inhibition rule suppresses the alert at `t`.
@@ -1054,17 +1056,16 @@ impl World {
         let t = alert.last_occurred_at;
         let window = window_ms(&self.settings);
         let key = alert.aggregation_key.clone();
-        if let Some(joined) = self.joinable(&key, t, window) {
-            let incident_id = joined.id.clone();
-            let placed = self.place_in(&incident_id, alert, decisions);
-            self.merge_bridged(&incident_id, alert.occurred_at, t, decisions);
-            return placed;
-        }
-        if let Some(reopened) = self.reopenable(&key, t, window) {
-            let incident_id = reopened.id.clone();
-            let placed = self.place_in(&incident_id, alert, decisions);
-            self.merge_bridged(&incident_id, alert.occurred_at, t, decisions);
-            return placed;
+        let found = self
+            .joinable(&key, t, window)
+            .or_else(|| self.reopenable(&key, t, window))
+            .map(|incident| incident.id.clone());
+        if let Some(incident_id) = found {
+            let (outcome, _) = self.place_in(&incident_id, alert, decisions);
+            // The alert is not stored yet: the caller puts it into the
+            // incident that remains.
+            let survivor = self.merge_bridged(&incident_id, alert.occurred_at, t, decisions);
+            return (outcome, survivor);
         }
         self.open_new(alert, decisions)
     }
@@ -1138,10 +1139,10 @@ impl World {
         from: i64,
         to: i64,
         decisions: &mut Vec<Decision>,
-    ) {
+    ) -> String {
         let window = window_ms(&self.settings);
         let Some(incident) = self.incidents.get(incident_id) else {
-            return;
+            return incident_id.to_owned();
         };
         let mut group: Vec<(i64, String)> = vec![(incident.first_alert_at, incident.id.clone())];
         let (first, last) = (incident.first_alert_at, incident.last_alert_at);
@@ -1157,7 +1158,7 @@ impl World {
             }
         }
         if group.len() < 2 {
-            return;
+            return incident_id.to_owned();
         }
         group.sort();
         let survivor = group[0].1.clone();
@@ -1178,6 +1179,7 @@ impl World {
                 &format!("an alert at {} bridged them", clock(from)),
             );
         }
+        survivor
     }
 
     /// Merges incident `absorbed` into `survivor`: its alerts move, its

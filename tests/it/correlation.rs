@@ -12,6 +12,7 @@ crate::on_both_backends!(
     inhibition_rules_are_created_listed_and_deleted,
     limited_token_gets_not_found_for_other_company_rules,
     a_companys_asset_labels_choose_the_asset_and_answers_name_the_label,
+    storm_and_lateness_settings_round_trip_and_bad_values_name_their_field,
 );
 
 type Client = v1::correlation_service_client::CorrelationServiceClient<tonic::transport::Channel>;
@@ -734,4 +735,150 @@ async fn a_companys_asset_labels_choose_the_asset_and_answers_name_the_label(bac
     let server = server.restart().await;
     let config = config_of(&server, &acme.id).await;
     assert_eq!(config.asset_labels, ["host", "node"]);
+}
+
+fn seconds(n: i64) -> Option<prost_types::Duration> {
+    Some(prost_types::Duration {
+        seconds: n,
+        nanos: 0,
+    })
+}
+
+async fn storm_and_lateness_settings_round_trip_and_bad_values_name_their_field(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let mut c = client(&server).await;
+    let config = config_of(&server, &acme.id).await;
+    let storm = config.storm_grouping.unwrap();
+    assert_eq!(storm.gap, seconds(60));
+    assert_eq!(storm.baseline_factor, Some(4));
+    assert_eq!(config.lateness, minutes(60));
+
+    let update = |config: v1::CorrelationConfig, paths: &[&str]| {
+        authed(
+            &server.admin_token,
+            v1::UpdateCorrelationConfigRequest {
+                config: Some(config),
+                update_mask: mask(paths),
+            },
+        )
+    };
+    let wanted = v1::CorrelationConfig {
+        company_id: acme.id.clone(),
+        storm_grouping: Some(v1::StormGroupingSettings {
+            enabled: true,
+            min_assets: 8,
+            gap: seconds(30),
+            baseline_factor: Some(0),
+        }),
+        lateness: minutes(120),
+        ..Default::default()
+    };
+    c.update_correlation_config(update(wanted.clone(), &["storm_grouping", "lateness"]))
+        .await
+        .unwrap();
+    let got = config_of(&server, &acme.id).await;
+    assert_eq!(got.storm_grouping, wanted.storm_grouping);
+    assert_eq!(got.lateness, minutes(120));
+
+    // Unset storm fields take their defaults.
+    c.update_correlation_config(update(
+        v1::CorrelationConfig {
+            company_id: acme.id.clone(),
+            storm_grouping: Some(v1::StormGroupingSettings {
+                enabled: true,
+                min_assets: 5,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        &["storm_grouping"],
+    ))
+    .await
+    .unwrap();
+    let storm = config_of(&server, &acme.id).await.storm_grouping.unwrap();
+    assert_eq!((storm.gap, storm.baseline_factor), (seconds(60), Some(4)));
+
+    let half_second = Some(prost_types::Duration {
+        seconds: 1,
+        nanos: 500_000_000,
+    });
+    let storm =
+        |gap: Option<prost_types::Duration>, factor: Option<i32>| v1::StormGroupingSettings {
+            enabled: true,
+            min_assets: 5,
+            gap,
+            baseline_factor: factor,
+        };
+    for (config, paths, field) in [
+        (
+            v1::CorrelationConfig {
+                storm_grouping: Some(storm(half_second, None)),
+                ..Default::default()
+            },
+            &["storm_grouping"][..],
+            "config.storm_grouping.gap",
+        ),
+        (
+            v1::CorrelationConfig {
+                storm_grouping: Some(storm(minutes(11), None)),
+                ..Default::default()
+            },
+            &["storm_grouping"][..],
+            "config.storm_grouping.gap",
+        ),
+        (
+            v1::CorrelationConfig {
+                storm_grouping: Some(storm(None, Some(101))),
+                ..Default::default()
+            },
+            &["storm_grouping"][..],
+            "config.storm_grouping.baseline_factor",
+        ),
+        (
+            v1::CorrelationConfig {
+                storm_grouping: Some(storm(None, Some(-1))),
+                ..Default::default()
+            },
+            &["storm_grouping"][..],
+            "config.storm_grouping.baseline_factor",
+        ),
+        (
+            v1::CorrelationConfig {
+                lateness: minutes(5),
+                ..Default::default()
+            },
+            &["lateness"][..],
+            "config.lateness",
+        ),
+        (
+            v1::CorrelationConfig {
+                lateness: minutes(25 * 60),
+                ..Default::default()
+            },
+            &["lateness"][..],
+            "config.lateness",
+        ),
+        (
+            v1::CorrelationConfig::default(),
+            &["lateness"][..],
+            "config.lateness",
+        ),
+    ] {
+        let status = c
+            .update_correlation_config(update(
+                v1::CorrelationConfig {
+                    company_id: acme.id.clone(),
+                    ..config
+                },
+                paths,
+            ))
+            .await
+            .expect_err(field);
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{field}");
+        assert!(status.message().starts_with(field), "{}", status.message());
+    }
+    // Nothing half-written: the last good settings stand.
+    let storm = config_of(&server, &acme.id).await.storm_grouping.unwrap();
+    assert_eq!((storm.gap, storm.baseline_factor), (seconds(60), Some(4)));
 }

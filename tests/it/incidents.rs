@@ -33,6 +33,7 @@ crate::on_both_backends!(
     inhibition_finds_its_sources_as_they_fire_and_resolve_and_after_a_restart,
     a_search_finds_a_storm_parent_through_its_childrens_alerts,
     a_storm_parent_lists_its_children_and_kpis_count_it_once,
+    late_alerts_are_placed_in_event_time_and_a_bridging_one_merges_incidents,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -2142,5 +2143,158 @@ async fn a_storm_parent_lists_its_children_and_kpis_count_it_once(backend: Backe
     assert_eq!(
         streamed.incident.expect("the parent").alert_count,
         now_count
+    );
+}
+
+fn resolve_input(asset: &str, signature: &str, dedup: &str, at: i64) -> v1::AlertInput {
+    v1::AlertInput {
+        action: v1::AlertAction::Resolve.into(),
+        ..alert(asset, signature, dedup, at)
+    }
+}
+
+async fn late_alerts_are_placed_in_event_time_and_a_bridging_one_merges_incidents(
+    backend: Backend,
+) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let (mut stream, head) = watch_from_head(&server, &acme.id).await;
+    let t0 = now_ms() - 40 * 60_000;
+    let minute = 60_000;
+    let disk = |at: i64| alert("web-01", "disk_full", "web-01|disk", at);
+    let outcome = |result: &v1::IngestResult| v1::AlertOutcome::try_from(result.outcome).unwrap();
+
+    // An alert that fired and resolved, then a late occurrence from before
+    // its resolve: a repeat of it, and it stays resolved.
+    let first = send(&server, &acme.key, vec![disk(t0)]).await.remove(0);
+    send(
+        &server,
+        &acme.key,
+        vec![resolve_input(
+            "web-01",
+            "disk_full",
+            "web-01|disk",
+            t0 + minute,
+        )],
+    )
+    .await;
+    let late = send(&server, &acme.key, vec![disk(t0 + minute / 2)])
+        .await
+        .remove(0);
+    assert_eq!(outcome(&late), v1::AlertOutcome::Deduplicated, "{late:?}");
+    assert_eq!(late.alert_id, first.alert_id);
+    let view = incident_view(&server, &first.incident_id).await;
+    assert_eq!(view.alerts.len(), 1);
+    assert_eq!(view.alerts[0].count, 2);
+    assert_eq!(
+        v1::AlertStatus::try_from(view.alerts[0].status).unwrap(),
+        v1::AlertStatus::Resolved
+    );
+
+    // The same key 16 minutes later (past the 10-minute window): a new
+    // incident. Then a late alert 8 minutes in brings the two within the
+    // window of each other: they merge into the first.
+    let second = send(&server, &acme.key, vec![disk(t0 + 16 * minute)])
+        .await
+        .remove(0);
+    assert_eq!(outcome(&second), v1::AlertOutcome::NewIncident);
+    assert_ne!(second.incident_id, first.incident_id);
+    let bridge = send(&server, &acme.key, vec![disk(t0 + 8 * minute)])
+        .await
+        .remove(0);
+    assert_eq!(
+        bridge.alert_id, second.alert_id,
+        "it starts the second alert earlier"
+    );
+    let absorbed = incident_view(&server, &second.incident_id).await;
+    let absorbed_incident = absorbed.incident.unwrap();
+    assert_eq!(absorbed_incident.merged_into_incident_id, first.incident_id);
+    assert_eq!(
+        v1::IncidentStatus::try_from(absorbed_incident.status).unwrap(),
+        v1::IncidentStatus::Resolved
+    );
+    assert!(
+        absorbed
+            .timeline
+            .iter()
+            .any(|e| e.kind == v1::IncidentEventKind::Merged as i32),
+        "{:?}",
+        absorbed.timeline
+    );
+    let survivor = incident_view(&server, &first.incident_id).await;
+    let survivor_incident = survivor.incident.clone().unwrap();
+    assert!(survivor_incident.merged_into_incident_id.is_empty());
+    assert_eq!(
+        v1::IncidentStatus::try_from(survivor_incident.status).unwrap(),
+        v1::IncidentStatus::Open,
+        "the second alert fires: the survivor reopened"
+    );
+    assert_eq!(survivor_incident.alert_count, 4);
+    assert_eq!(survivor.alerts.len(), 2, "both alerts are the survivor's");
+    assert!(
+        survivor
+            .timeline
+            .iter()
+            .any(|e| e.kind == v1::IncidentEventKind::Merged as i32)
+    );
+    let listed = company_incidents(&server, &acme).await;
+    assert_eq!(
+        listed.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        vec![first.incident_id.as_str()],
+        "the absorbed incident is not listed"
+    );
+    assert_eq!(
+        crate::remediation::kpis(&server, &acme.id)
+            .await
+            .incident_count,
+        1
+    );
+
+    // A resolve that arrives before its trigger: kept, and the late trigger
+    // is resolved by it at once.
+    let early = send(
+        &server,
+        &acme.key,
+        vec![resolve_input("db-01", "lag", "db-01|lag", t0 + 2 * minute)],
+    )
+    .await
+    .remove(0);
+    assert_eq!(outcome(&early), v1::AlertOutcome::Unmatched);
+    let trigger = send(
+        &server,
+        &acme.key,
+        vec![alert("db-01", "lag", "db-01|lag", t0 + minute)],
+    )
+    .await
+    .remove(0);
+    let view = incident_view(&server, &trigger.incident_id).await;
+    assert_eq!(
+        v1::AlertStatus::try_from(view.alerts[0].status).unwrap(),
+        v1::AlertStatus::Resolved
+    );
+    assert_eq!(
+        v1::IncidentStatus::try_from(view.incident.unwrap().status).unwrap(),
+        v1::IncidentStatus::Resolved
+    );
+
+    // The stream carried the merge, on both incidents.
+    let events = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut merged = BTreeSet::new();
+        while merged.len() < 2 {
+            let message = stream.next().await.unwrap().unwrap();
+            if let Some(v1::watch_incidents_response::Payload::Event(event)) = message.payload
+                && event.sequence > head
+                && event.kind == v1::IncidentEventKind::Merged as i32
+            {
+                merged.insert(event.incident.unwrap().id);
+            }
+        }
+        merged
+    })
+    .await
+    .expect("both MERGED entries streamed");
+    assert_eq!(
+        events,
+        BTreeSet::from([first.incident_id.clone(), second.incident_id.clone()])
     );
 }

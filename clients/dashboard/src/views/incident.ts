@@ -302,7 +302,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
     if (incident.parentIncidentId) {
       facts.push(["Storm parent", h("a", { href: `#/incidents/${encodeURIComponent(incident.parentIncidentId)}`, testid: "incident-parent-link" }, `the storm (${incident.parentIncidentId})`)]);
     }
-    const storm = incident.childIncidentCount > 0 || data.children.length > 0;
+    const storm = incident.isStormParent;
     remount(
       body,
       pageHeader(

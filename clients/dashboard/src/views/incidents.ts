@@ -98,7 +98,7 @@ function statuses(filters: Filters): IncidentStatus[] {
 
 /** A storm parent: the server folds a signature's incidents on many assets under it. */
 export function isStormParent(incident: Incident): boolean {
-  return incident.childIncidentCount > 0 || incident.aggregationKey.startsWith("storm|");
+  return incident.isStormParent;
 }
 
 /** "45 s", "12 min", "3 h", "2 d" since `ms`. */
