@@ -1,6 +1,6 @@
 //! `correlation_configs`: how late an alert may arrive and still be placed as
 //! if it had come in order (`lateness_seconds`, default one hour), and the
-//! storm rule's gap (`storm_gap_seconds`, default 60: consecutive members of
+//! storm rule's gap (`storm_gap_seconds`, default 30: consecutive members of
 //! a storm start at most this far apart) and its baseline factor
 //! (`storm_baseline_factor`, default 4: a storm also needs more than that many
 //! times the incidents its signature's last hour makes expected).
@@ -36,7 +36,7 @@ impl MigrationTrait for Migration {
         // SQLite adds one column per ALTER TABLE.
         for (column, default) in [
             (CorrelationConfigs::LatenessSeconds, 3600),
-            (CorrelationConfigs::StormGapSeconds, 60),
+            (CorrelationConfigs::StormGapSeconds, 30),
             (CorrelationConfigs::StormBaselineFactor, 4),
         ] {
             manager

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// Shortest correlation window.
 pub const MIN_WINDOW: Duration = Duration::from_secs(5 * 60);
 /// The default storm gap.
-pub const DEFAULT_STORM_GAP: Duration = Duration::from_secs(60);
+pub const DEFAULT_STORM_GAP: Duration = Duration::from_secs(30);
 /// How far back a signature's onsets make the baseline a storm is measured
 /// against.
 pub const STORM_BASELINE: Duration = Duration::from_secs(60 * 60);

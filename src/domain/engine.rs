@@ -212,6 +212,9 @@ pub struct World {
     parents: HashMap<String, Vec<String>>,
     /// The latest start (first alert) of each storm's members.
     storm_ends: HashMap<String, i64>,
+    /// Unparented incidents whose start moved earlier in this event: their
+    /// storm is judged again once it is applied.
+    regroup: BTreeSet<String>,
     /// The alerts of each incident.
     alerts_of: HashMap<String, BTreeSet<String>>,
     /// Unresolved alerts that can inhibit others, per rule and equal key.
@@ -391,6 +394,7 @@ impl World {
             root_of: HashMap::new(),
             parents: HashMap::new(),
             storm_ends: HashMap::new(),
+            regroup: BTreeSet::new(),
             alerts_of: HashMap::new(),
             sources: SourceIndex::default(),
             dirty_alerts: BTreeSet::new(),
@@ -635,6 +639,21 @@ impl World {
             AlertEventAction::Acknowledge => self.acknowledge(event_id, event, &mut decisions),
             AlertEventAction::Resolve => self.resolve(event_id, event, &mut decisions),
         };
+        for incident_id in std::mem::take(&mut self.regroup) {
+            let Some(incident) = self.incidents.get(&incident_id) else {
+                continue;
+            };
+            match incident.parent_incident_id.clone() {
+                Some(parent) => self.regroup_storm(&parent, &mut decisions),
+                None if incident.is_open() || resolved_itself(incident) => {
+                    self.group_storm(&incident_id, &mut decisions);
+                }
+                None => {}
+            }
+        }
+        // The incident the event's alert is in now (a storm or a merge may
+        // have moved it).
+        let incident_id = incident_id.map(|id| self.survivor_of(&id));
         self.results.push(EventResult {
             event_id: event_id.to_owned(),
             alert_id,
@@ -901,6 +920,19 @@ impl World {
         self.put_alert(alert);
         let incident = self.merge_after_repeat(&id, t, decisions);
         (id, outcome, incident, suppressed_by)
+    }
+
+    /// The incident that stands for `incident_id`: itself, or the one a
+    /// merge absorbed it into.
+    fn survivor_of(&self, incident_id: &str) -> String {
+        let mut at = incident_id;
+        for _ in 0..64 {
+            match self.incidents.get(at).and_then(Incident::merged_into) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        at.to_owned()
     }
 
     /// After a repeat that may have widened its alert's incident: merges the
@@ -1402,7 +1434,15 @@ impl World {
                 incident.alert_count += 1;
             }
             incident.last_alert_at = incident.last_alert_at.max(event.occurred_at_ms);
-            incident.first_alert_at = incident.first_alert_at.min(event.occurred_at_ms);
+            if event.occurred_at_ms < incident.first_alert_at {
+                incident.first_alert_at = event.occurred_at_ms;
+                // It started earlier than it seemed (its first alert came
+                // late): its storm, or whether it is part of one, is judged
+                // again.
+                if !incident.is_storm_parent {
+                    self.regroup.insert(incident_id.to_owned());
+                }
+            }
             incident.summary.clone_from(&event.message);
             incident.severity = incident.severity.max(event.severity);
             incident.tools.insert(event.tool_source.clone());
@@ -1429,6 +1469,7 @@ impl World {
             if let Some(parent) = self.incidents.get_mut(&parent_id) {
                 parent.alert_count += if new_alert { alert.count } else { 1 };
                 parent.last_alert_at = parent.last_alert_at.max(event.occurred_at_ms);
+                parent.first_alert_at = parent.first_alert_at.min(event.occurred_at_ms);
                 parent.severity = parent.severity.max(event.severity);
                 parent.tools.insert(event.tool_source.clone());
                 parent.updated_at = self.now;
@@ -1592,6 +1633,65 @@ impl World {
         ));
         for (_, member, _) in run {
             self.fold(&parent_id, &member);
+        }
+    }
+
+    /// Judges a storm again after a member's start moved earlier: the
+    /// unparented incidents of its signature that now start within the gap
+    /// of its members join it, and so do other storms of the signature that
+    /// are now within the gap of it (merged into the one that started
+    /// first).
+    fn regroup_storm(&mut self, parent_id: &str, decisions: &mut Vec<Decision>) {
+        let Some(parent) = self.incidents.get(parent_id) else {
+            return;
+        };
+        let signature = parent.signature.clone();
+        let gap = duration_ms(self.settings.storm_gap);
+        let (start, end) = self.storm_span(parent);
+        let mut storms: Vec<(i64, String)> = self
+            .parents
+            .get(&signature)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| self.incidents.get(id))
+                    .filter(|p| p.is_open() || resolved_itself(p))
+                    .filter(|p| {
+                        let (first, last) = self.storm_span(p);
+                        first.saturating_sub(gap) <= end && start <= last.saturating_add(gap)
+                    })
+                    .map(|p| (p.first_alert_at, p.id.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        storms.sort();
+        let Some((_, survivor)) = storms.first().cloned() else {
+            return;
+        };
+        for (_, absorbed) in &storms[1..] {
+            decisions.push(Decision::new(
+                DecisionKind::StormGrouping,
+                format!(
+                    "storms {survivor} and {absorbed} of {signature:?} now start within {} of each other: {absorbed} is merged into {survivor}",
+                    minutes(gap)
+                ),
+                &survivor,
+            ));
+            self.merge(
+                &survivor,
+                absorbed,
+                "a late first alert moved a member's start within the gap",
+            );
+        }
+        let Some(parent) = self.incidents.get(&survivor) else {
+            return;
+        };
+        let (start, end) = self.storm_span(parent);
+        let mut joining = self.run_of(&signature, start, gap);
+        joining.extend(self.run_of(&signature, end, gap));
+        joining.sort();
+        joining.dedup();
+        for (_, member, _) in joining {
+            self.fold(&survivor, &member);
         }
     }
 

@@ -240,6 +240,7 @@ fn inhibition_suppresses_targets_while_the_source_fires() {
 fn storms_fold_under_one_parent() {
     let mut w = world(CorrelationSettings {
         storm_min_assets: 3,
+        storm_gap: Duration::from_secs(60),
         ..settings()
     });
     let a = fire(&mut w, "e1", "web-01", "ntp_drift", 0);
@@ -757,8 +758,8 @@ fn a_storm_takes_new_members_only_within_the_gap_of_its_members_starts() {
     for n in 0..5 {
         fire(&mut w, &format!("e{n}"), &format!("db-{n}"), "lag", n);
     }
-    // The gap is a minute (the default).
-    let joined = fire(&mut w, "e5", "db-5", "lag", MIN);
+    // The gap is 30 seconds (the default).
+    let joined = fire(&mut w, "e5", "db-5", "lag", 30_000);
     let parent = w
         .incident(joined.incident_id.as_deref().expect("incident"))
         .expect("incident")
@@ -923,4 +924,140 @@ fn a_repeat_that_brings_two_incidents_of_a_key_within_the_window_merges_them() {
         .collect();
     let open: Vec<&Incident> = w.incidents().filter(|i| i.is_open()).collect();
     assert_eq!(open.len(), 1, "{results:?} {open:?}");
+}
+
+#[test]
+fn ordinary_overlap_above_the_signatures_baseline_is_no_storm_and_a_burst_is() {
+    let mut w = world(settings());
+    // An hour in which the signature opens an incident every minute on one
+    // of 60 assets: its baseline.
+    for n in 0..60 {
+        fire(
+            &mut w,
+            &format!("b{n}"),
+            &format!("node-{n:02}"),
+            "svc_down",
+            n * MIN,
+        );
+    }
+    let hour = 60 * MIN;
+    // Five assets 20 s apart: 80 s in which the hour makes expect 1.3
+    // incidents; more than 4 times that is 6, so 5 is no storm.
+    let mut last = None;
+    for n in 0..5 {
+        last = Some(fire(
+            &mut w,
+            &format!("o{n}"),
+            &format!("node-{}", 70 + n),
+            "svc_down",
+            hour + n * 20_000,
+        ));
+    }
+    assert!(w.incidents().all(|i| !i.is_storm_parent));
+    let last = last.expect("fired");
+    assert!(
+        last.decisions
+            .iter()
+            .any(|d| d.kind == DecisionKind::StormGrouping && d.reason.starts_with("not a storm")),
+        "{:?}",
+        last.decisions
+    );
+    // Twelve assets within 12 s, an hour later: a storm of its own.
+    for n in 0..12 {
+        fire(
+            &mut w,
+            &format!("s{n}"),
+            &format!("node-{}", 80 + n),
+            "svc_down",
+            2 * hour + n * 1_000,
+        );
+    }
+    let parents: Vec<&Incident> = w.incidents().filter(|i| i.is_storm_parent).collect();
+    assert_eq!(parents.len(), 1);
+    assert_eq!(parents[0].child_incident_count, 12);
+    assert_eq!(parents[0].summary, "storm: svc_down on 12 assets");
+}
+
+#[test]
+fn a_late_occurrence_before_its_alerts_resolve_is_a_repeat_and_an_early_resolve_waits() {
+    let mut w = world(settings());
+    let first = fire(&mut w, "e1", "db-01", "cpu", 0);
+    resolve(&mut w, "e2", "db-01", "cpu", MIN);
+    let late = fire(&mut w, "e3", "db-01", "cpu", MIN / 2);
+    assert_eq!(late.outcome, Outcome::Deduplicated);
+    assert_eq!(late.alert_id, "e1");
+    let alert = w.alert("e1").expect("alert");
+    assert_eq!((alert.count, alert.status), (2, AlertStatus::Resolved));
+    assert!(
+        w.alerts()
+            .filter(|a| a.dedup_key == "db-01|cpu")
+            .all(|a| a.status == AlertStatus::Resolved),
+        "no second firing alert"
+    );
+    assert_eq!(late.incident_id, first.incident_id);
+
+    // A resolve before any alert of its key: kept; the late trigger from
+    // before it is resolved at once.
+    let early = resolve(&mut w, "e4", "web-01", "disk", 10 * MIN);
+    assert_eq!(early.outcome, Outcome::Unmatched);
+    let trigger = fire(&mut w, "e5", "web-01", "disk", 9 * MIN);
+    let alert = w.alert(&trigger.alert_id).expect("alert");
+    assert_eq!(alert.status, AlertStatus::Resolved);
+    assert_eq!(alert.resolved_at, Some(10 * MIN));
+    let incident = w
+        .incident(trigger.incident_id.as_deref().expect("incident"))
+        .expect("incident");
+    assert_eq!(incident.status, IncidentStatus::Resolved);
+}
+
+#[test]
+fn two_storms_a_late_first_alert_brings_together_merge_into_one() {
+    let mut w = world(CorrelationSettings {
+        storm_min_assets: 3,
+        storm_baseline_factor: 0,
+        ..settings()
+    });
+    // Two runs of three assets, 40 s apart (the gap is 30 s): two storms.
+    for n in 0..3 {
+        fire(
+            &mut w,
+            &format!("a{n}"),
+            &format!("sw-{n}"),
+            "link",
+            n * 1_000,
+        );
+        fire(
+            &mut w,
+            &format!("b{n}"),
+            &format!("sw-{}", 10 + n),
+            "link",
+            42_000 + n * 1_000,
+        );
+    }
+    assert_eq!(
+        w.incidents()
+            .filter(|i| i.is_storm_parent && i.is_open())
+            .count(),
+        2
+    );
+    // A seventh asset's incident opened by a repeat at 60 s, then its first
+    // alert at 22 s arrives: it bridges the two runs.
+    fire(&mut w, "c1", "sw-20", "link", 60_000);
+    fire(&mut w, "c0", "sw-20", "link", 22_000);
+    let open: Vec<&Incident> = w
+        .incidents()
+        .filter(|i| i.is_storm_parent && i.is_open())
+        .collect();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].child_incident_count, 7);
+    let absorbed = w
+        .incidents()
+        .find(|i| i.is_storm_parent && !i.is_open())
+        .expect("the absorbed storm");
+    assert_eq!(absorbed.merged_into(), Some(open[0].id.as_str()));
+    assert!(
+        w.feed
+            .iter()
+            .any(|e| e.kind == EventKind::Merged && e.incident.id == absorbed.id)
+    );
 }

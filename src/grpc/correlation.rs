@@ -699,7 +699,11 @@ impl CorrelationService for CorrelationHandler {
                 .count(),
         )
         .unwrap_or(i64::MAX);
-        let mut incidents: Vec<&Incident> = world.incidents().collect();
+        // Incidents a merge absorbed are their survivors now.
+        let mut incidents: Vec<&Incident> = world
+            .incidents()
+            .filter(|incident| incident.merged_into().is_none())
+            .collect();
         let incident_count = i64::try_from(incidents.len()).unwrap_or(i64::MAX);
         incidents.sort_by(|a, b| b.alert_count.cmp(&a.alert_count).then(a.id.cmp(&b.id)));
         let truncated = incidents.len() > max_incidents;

@@ -344,7 +344,7 @@ pub fn settings_of(row: Option<&correlation_config::Model>) -> CorrelationSettin
         storm_enabled: row.storm_enabled,
         storm_min_assets: u32::try_from(row.storm_min_assets).unwrap_or(5),
         storm_gap: std::time::Duration::from_secs(
-            u64::try_from(row.storm_gap_seconds).unwrap_or(90),
+            u64::try_from(row.storm_gap_seconds).unwrap_or(30),
         ),
         storm_baseline_factor: u32::try_from(row.storm_baseline_factor).unwrap_or(4),
         lateness: std::time::Duration::from_secs(

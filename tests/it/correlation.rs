@@ -750,7 +750,7 @@ async fn storm_and_lateness_settings_round_trip_and_bad_values_name_their_field(
     let mut c = client(&server).await;
     let config = config_of(&server, &acme.id).await;
     let storm = config.storm_grouping.unwrap();
-    assert_eq!(storm.gap, seconds(60));
+    assert_eq!(storm.gap, seconds(30));
     assert_eq!(storm.baseline_factor, Some(4));
     assert_eq!(config.lateness, minutes(60));
 
@@ -768,7 +768,7 @@ async fn storm_and_lateness_settings_round_trip_and_bad_values_name_their_field(
         storm_grouping: Some(v1::StormGroupingSettings {
             enabled: true,
             min_assets: 8,
-            gap: seconds(30),
+            gap: seconds(45),
             baseline_factor: Some(0),
         }),
         lateness: minutes(120),
@@ -797,7 +797,7 @@ async fn storm_and_lateness_settings_round_trip_and_bad_values_name_their_field(
     .await
     .unwrap();
     let storm = config_of(&server, &acme.id).await.storm_grouping.unwrap();
-    assert_eq!((storm.gap, storm.baseline_factor), (seconds(60), Some(4)));
+    assert_eq!((storm.gap, storm.baseline_factor), (seconds(30), Some(4)));
 
     let half_second = Some(prost_types::Duration {
         seconds: 1,
@@ -880,5 +880,5 @@ async fn storm_and_lateness_settings_round_trip_and_bad_values_name_their_field(
     }
     // Nothing half-written: the last good settings stand.
     let storm = config_of(&server, &acme.id).await.storm_grouping.unwrap();
-    assert_eq!((storm.gap, storm.baseline_factor), (seconds(60), Some(4)));
+    assert_eq!((storm.gap, storm.baseline_factor), (seconds(30), Some(4)));
 }

@@ -73,7 +73,7 @@ export type StormGroupingSettings = Message<"alertwhisperer.v1.StormGroupingSett
 
   /**
    * The longest time between the starts of two consecutive members of a storm: 1 second up to the
-   * correlation window, whole seconds; unset gives 60 seconds.
+   * correlation window, whole seconds; unset gives 30 seconds.
    *
    * @generated from field: google.protobuf.Duration gap = 3;
    */

@@ -333,7 +333,8 @@ export type PreviewCorrelationResponse = Message<"alertwhisperer.v1.PreviewCorre
   alertCount: bigint;
 
   /**
-   * Incidents the config would make (all of them, including storm parents).
+   * Incidents the config would make (all of them, including storm parents; not those a merge
+   * absorbed).
    *
    * @generated from field: int64 incident_count = 4;
    */
@@ -518,7 +519,7 @@ export type GetNoiseStatsResponse = Message<"alertwhisperer.v1.GetNoiseStatsResp
   alertCount: bigint;
 
   /**
-   * Incidents created in the range (storm parents included).
+   * Incidents created in the range (storm parents included; not those a merge absorbed).
    *
    * @generated from field: int64 incident_count = 2;
    */
