@@ -426,6 +426,16 @@ impl World {
         self.put_alert(alert);
     }
 
+    /// Keeps a resolve of `dedup_key` at `at` that matched no firing alert:
+    /// a trigger from before it that arrives late is resolved by it (also
+    /// loaded, for the lateness bound, from the stored unmatched resolves).
+    pub fn keep_early_resolve(&mut self, dedup_key: &str, at: i64) {
+        let times = self.early_resolves.entry(dedup_key.to_owned()).or_default();
+        if !times.contains(&at) {
+            times.push(at);
+        }
+    }
+
     /// The latest event time this world has applied or loaded: how far the
     /// company's alerts have come, whatever the clock says.
     pub fn watermark(&self) -> i64 {
@@ -2248,11 +2258,16 @@ impl World {
                 self.resolve_alert(alert, t, &event.tool_source, decisions)
             }
             Some(alert) => {
+                // A trigger from between that alert's resolve and this one may
+                // still arrive (late): this resolve ends the alert it starts.
+                self.keep_early_resolve(&event.dedup_key, t);
                 decisions.push(Decision::new(
                     DecisionKind::Action,
                     format!(
-                        "resolve for dedup key {:?} matched no firing alert (alert {} had resolved): stored for the record",
-                        event.dedup_key, alert.id
+                        "resolve for dedup key {:?} matched no firing alert (alert {} had resolved): kept for {} in case a trigger from before it arrives late",
+                        event.dedup_key,
+                        alert.id,
+                        minutes(duration_ms(self.settings.lateness))
                     ),
                     "",
                 ));
@@ -2261,10 +2276,7 @@ impl World {
             None => {
                 // Nothing of the key had fired by then: a trigger from
                 // before it may still arrive (late) and is resolved by it.
-                self.early_resolves
-                    .entry(event.dedup_key.clone())
-                    .or_default()
-                    .push(t);
+                self.keep_early_resolve(&event.dedup_key, t);
                 decisions.push(Decision::new(
                     DecisionKind::Action,
                     format!(

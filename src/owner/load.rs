@@ -35,6 +35,9 @@ pub(crate) async fn company(
     for (signature, at) in rows.onsets {
         world.note_onset(&signature, at);
     }
+    for (dedup_key, at) in rows.early_resolves {
+        world.keep_early_resolve(&dedup_key, at);
+    }
     // First occurrence first: the latest alert of a dedup key is loaded last.
     let alerts = rows.alerts.len();
     for alert in rows.alerts {

@@ -27,8 +27,8 @@ use crate::domain::correlation::{
 };
 use crate::domain::engine::{InhibitionRule, SilenceRule, TechnicianLoad};
 use crate::domain::execution::{ExecStatus, Execution, RuleSpec};
-use crate::domain::incident::{AlertRecord, AlertStatus, Incident, IncidentStatus};
-use crate::domain::ingest::AlertEvent;
+use crate::domain::incident::{AlertRecord, AlertStatus, Incident, IncidentStatus, Outcome};
+use crate::domain::ingest::{AlertEvent, AlertEventAction};
 use crate::domain::remediation::{RecentExecution, Remediation, Rule};
 use crate::error::{Error, Result};
 
@@ -77,6 +77,9 @@ pub struct ResidentRows {
     /// Unresolved alerts and those resolved within the window or the
     /// lateness bound, first occurrence first.
     pub alerts: Vec<AlertRecord>,
+    /// Resolves within the lateness bound that matched no firing alert:
+    /// (dedup key, event time).
+    pub early_resolves: Vec<(String, i64)>,
     /// When incidents of each signature opened (signature, first alert),
     /// within the storm baseline before what the lateness bound places.
     pub onsets: Vec<(String, i64)>,
@@ -206,6 +209,18 @@ impl Store {
                 .map(alert_of),
         );
         alerts.sort_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
+        let early_resolves: Vec<(String, i64)> = alert_event::Entity::find()
+            .select_only()
+            .column(alert_event::Column::DedupKey)
+            .column(alert_event::Column::OccurredAt)
+            .join(JoinType::InnerJoin, alert_event::Relation::Outcome.def())
+            .filter(alert_event::Column::CompanyId.eq(id))
+            .filter(alert_event::Column::ReceivedAt.gte(since))
+            .filter(alert_event::Column::Action.eq(AlertEventAction::Resolve.as_i16()))
+            .filter(alert_outcome::Column::Outcome.eq(Outcome::Unmatched.as_i16()))
+            .into_tuple()
+            .all(db)
+            .await?;
         let sequence = self.head_sequence(company).await?;
         let position = projector_checkpoint::Entity::find_by_id(id.to_owned())
             .one(db)
@@ -271,6 +286,7 @@ impl Store {
             incidents,
             alerts,
             onsets,
+            early_resolves,
             sequence,
             position,
             recent_events,

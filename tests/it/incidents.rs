@@ -34,6 +34,7 @@ crate::on_both_backends!(
     a_search_finds_a_storm_parent_through_its_childrens_alerts,
     a_storm_parent_lists_its_children_and_kpis_count_it_once,
     late_alerts_are_placed_in_event_time_and_a_bridging_one_merges_incidents,
+    early_resolves_and_resolved_alerts_outlive_a_restart_within_the_lateness_bound,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -2296,5 +2297,55 @@ async fn late_alerts_are_placed_in_event_time_and_a_bridging_one_merges_incident
     assert_eq!(
         events,
         BTreeSet::from([first.incident_id.clone(), second.incident_id.clone()])
+    );
+}
+
+async fn early_resolves_and_resolved_alerts_outlive_a_restart_within_the_lateness_bound(
+    backend: Backend,
+) {
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let t0 = now_ms() - 30 * 60_000;
+    let minute = 60_000;
+    let first = send(
+        &server,
+        &acme.key,
+        vec![alert("web-01", "disk_full", "web-01|disk", t0)],
+    )
+    .await
+    .remove(0);
+    send(
+        &server,
+        &acme.key,
+        vec![
+            resolve_input("web-01", "disk_full", "web-01|disk", t0 + minute),
+            resolve_input("db-01", "lag", "db-01|lag", t0 + 3 * minute),
+        ],
+    )
+    .await;
+    let server = server.restart().await;
+    // After the restart: a late occurrence of the resolved alert is still
+    // its repeat, and the early resolve still resolves its late trigger.
+    let late = send(
+        &server,
+        &acme.key,
+        vec![alert("web-01", "disk_full", "web-01|disk", t0 + 1)],
+    )
+    .await
+    .remove(0);
+    assert_eq!(late.alert_id, first.alert_id, "{late:?}");
+    let trigger = send(
+        &server,
+        &acme.key,
+        vec![alert("db-01", "lag", "db-01|lag", t0 + 2 * minute)],
+    )
+    .await
+    .remove(0);
+    let view = incident_view(&server, &trigger.incident_id).await;
+    assert_eq!(
+        v1::AlertStatus::try_from(view.alerts[0].status).unwrap(),
+        v1::AlertStatus::Resolved,
+        "{:?}",
+        view.alerts
     );
 }
