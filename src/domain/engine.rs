@@ -1521,44 +1521,19 @@ impl World {
             run.first().map_or(t, |(at, _, _)| *at),
             run.last().map_or(t, |(at, _, _)| *at),
         );
-        let mut parents: Vec<(i64, String)> = self
-            .parents
-            .get(&signature)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| self.incidents.get(id))
-                    .filter(|p| p.is_open() || resolved_itself(p))
-                    .filter(|p| {
-                        let (start, end) = self.storm_span(p);
-                        start.saturating_sub(gap) <= last && first <= end.saturating_add(gap)
-                    })
-                    .map(|p| (p.first_alert_at, p.id.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        parents.sort();
         // A late incident whose run reaches two storms joins them: they were
         // one run all along.
-        if let Some((_, survivor)) = parents.first().cloned() {
-            for (_, absorbed) in &parents[1..] {
-                decisions.push(Decision::new(
-                    DecisionKind::StormGrouping,
-                    format!(
-                        "this incident's run of {signature:?} reaches storms {survivor} and {absorbed}: {absorbed} is merged into {survivor}"
-                    ),
-                    &survivor,
-                ));
-                self.merge(
-                    &survivor,
-                    absorbed,
-                    &format!("an incident starting at {} joined the two storms", clock(t)),
-                );
-            }
-        }
-        let parent = parents.first().and_then(|(_, id)| {
-            let parent = self.incidents.get(id)?;
-            Some((id.clone(), self.storm_span(parent)))
-        });
+        let storms = self.storms_near(&signature, first, last, gap);
+        let parent = self
+            .merge_storms(
+                &storms,
+                &format!("an incident starting at {} joined the storms", clock(t)),
+                decisions,
+            )
+            .and_then(|id| {
+                let parent = self.incidents.get(&id)?;
+                Some((id, self.storm_span(parent)))
+            });
         if let Some((parent_id, (start, end))) = parent {
             decisions.push(Decision::new(
                 DecisionKind::StormGrouping,
@@ -1658,40 +1633,14 @@ impl World {
         let signature = parent.signature.clone();
         let gap = duration_ms(self.settings.storm_gap);
         let (start, end) = self.storm_span(parent);
-        let mut storms: Vec<(i64, String)> = self
-            .parents
-            .get(&signature)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| self.incidents.get(id))
-                    .filter(|p| p.is_open() || resolved_itself(p))
-                    .filter(|p| {
-                        let (first, last) = self.storm_span(p);
-                        first.saturating_sub(gap) <= end && start <= last.saturating_add(gap)
-                    })
-                    .map(|p| (p.first_alert_at, p.id.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        storms.sort();
-        let Some((_, survivor)) = storms.first().cloned() else {
+        let storms = self.storms_near(&signature, start, end, gap);
+        let Some(survivor) = self.merge_storms(
+            &storms,
+            "a late first alert moved a member's start within the gap",
+            decisions,
+        ) else {
             return;
         };
-        for (_, absorbed) in &storms[1..] {
-            decisions.push(Decision::new(
-                DecisionKind::StormGrouping,
-                format!(
-                    "storms {survivor} and {absorbed} of {signature:?} now start within {} of each other: {absorbed} is merged into {survivor}",
-                    minutes(gap)
-                ),
-                &survivor,
-            ));
-            self.merge(
-                &survivor,
-                absorbed,
-                "a late first alert moved a member's start within the gap",
-            );
-        }
         let Some(parent) = self.incidents.get(&survivor) else {
             return;
         };
@@ -1703,6 +1652,51 @@ impl World {
         for (_, member, _) in joining {
             self.fold(&survivor, &member);
         }
+    }
+
+    /// The storms of `signature` (open, or resolved by themselves) whose
+    /// members' starts come within `gap` of `[first, last]`, the one that
+    /// started first first.
+    fn storms_near(&self, signature: &str, first: i64, last: i64, gap: i64) -> Vec<String> {
+        let mut storms: Vec<(i64, String)> = self
+            .parents
+            .get(signature)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| self.incidents.get(id))
+                    .filter(|p| p.is_open() || resolved_itself(p))
+                    .filter(|p| {
+                        let (start, end) = self.storm_span(p);
+                        start.saturating_sub(gap) <= last && first <= end.saturating_add(gap)
+                    })
+                    .map(|p| (p.first_alert_at, p.id.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        storms.sort();
+        storms.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Merges `storms` (the first started first) into the first; answers
+    /// it.
+    fn merge_storms(
+        &mut self,
+        storms: &[String],
+        why: &str,
+        decisions: &mut Vec<Decision>,
+    ) -> Option<String> {
+        let (survivor, rest) = storms.split_first()?;
+        for absorbed in rest {
+            decisions.push(Decision::new(
+                DecisionKind::StormGrouping,
+                format!(
+                    "storms {survivor} and {absorbed} are one run of starts: {absorbed} is merged into {survivor} ({why})"
+                ),
+                survivor,
+            ));
+            self.merge(survivor, absorbed, why);
+        }
+        Some(survivor.clone())
     }
 
     /// The open, unparented incidents of `signature` whose starts are

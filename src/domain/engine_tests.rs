@@ -644,16 +644,7 @@ proptest! {
             storm_enabled: false,
             ..settings()
         };
-        let mut arrival: Vec<usize> = (0..events.len()).collect();
-        // A deterministic shuffle from the seed.
-        let mut state = seed | 1;
-        for i in (1..arrival.len()).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let j = usize::try_from(state % (i as u64 + 1)).unwrap_or(0);
-            arrival.swap(i, j);
-        }
+        let arrival = shuffled(events.len(), seed);
         let got = engine(&events, &arrival, &BTreeSet::new(), &settings);
         prop_assert_eq!(got, reference(&events, 5 * MIN));
     }
@@ -844,6 +835,7 @@ fn arb_storm_events() -> impl Strategy<Value = Vec<(String, AlertEvent)>> {
     })
 }
 
+/// A deterministic shuffle of `0..len` from the seed.
 fn shuffled(len: usize, seed: u64) -> Vec<usize> {
     let mut arrival: Vec<usize> = (0..len).collect();
     let mut state = seed | 1;
