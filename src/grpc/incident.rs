@@ -149,7 +149,7 @@ fn kpi_range(
     let start = start
         .map(|t| timestamp_ms("start_time", t))
         .transpose()?
-        .unwrap_or(end - duration_ms(std::time::Duration::from_secs(30 * 24 * 3600)));
+        .unwrap_or(end.saturating_sub(duration_ms(std::time::Duration::from_secs(30 * 24 * 3600))));
     if start >= end {
         return Err(Error::invalid("start_time", "must be before end_time"));
     }
@@ -505,17 +505,20 @@ impl IncidentService for IncidentHandler {
             }
             Err(_) => return Err(Error::invalid("bucket", "must be HOUR or DAY").into()),
         };
-        let count = (end - start + width - 1) / width;
-        if count > MAX_TREND_BUCKETS {
+        // In i128: the range of two extreme timestamps does not fit an i64.
+        let buckets =
+            (i128::from(end) - i128::from(start) + i128::from(width) - 1) / i128::from(width);
+        if buckets > i128::from(MAX_TREND_BUCKETS) {
             return Err(Error::invalid(
                 "bucket",
                 format!(
-                    "the range holds {count} buckets, more than {MAX_TREND_BUCKETS}: \
+                    "the range holds {buckets} buckets, more than {MAX_TREND_BUCKETS}: \
                      use a shorter range or a wider bucket"
                 ),
             )
             .into());
         }
+        let count = i64::try_from(buckets).unwrap_or(MAX_TREND_BUCKETS);
         let companies = self
             .state
             .store

@@ -2589,6 +2589,16 @@ async fn kpi_trend_buckets_in_the_database_and_agrees_with_get_kpis(backend: Bac
         trend(v1::KpiBucket::Day, end - 745 * 24 * HOUR, end).await,
         "bucket",
     );
+    // The widest range there is: too many buckets, not an overflow.
+    refused(
+        trend(
+            v1::KpiBucket::Day,
+            -9_000_000_000_000_000_000,
+            9_000_000_000_000_000_000,
+        )
+        .await,
+        "bucket",
+    );
     // 744 hours is the most.
     trend(v1::KpiBucket::Hour, end - 744 * HOUR, end)
         .await
