@@ -117,10 +117,7 @@ fn feed_message(event: &StoredEvent) -> v1::IncidentFeedEvent {
 }
 
 fn kpis_message(kpis: &Kpis) -> v1::Kpis {
-    let duration = |ms: i64| prost_types::Duration {
-        seconds: ms.div_euclid(1000),
-        nanos: i32::try_from(ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
-    };
+    let duration = duration_message;
     v1::Kpis {
         company_id: kpis.company_id.clone(),
         raw_alert_count: kpis.raw_alert_count,
@@ -133,6 +130,52 @@ fn kpis_message(kpis: &Kpis) -> v1::Kpis {
         acknowledged_count: kpis.acknowledged_count,
         resolved_count: kpis.resolved_count,
         open_count: kpis.open_count,
+    }
+}
+
+/// Most buckets GetKpiTrend answers (31 days of hours).
+const MAX_TREND_BUCKETS: i64 = 744;
+
+/// The `[start, end)` of GetKpis and GetKpiTrend: end defaults to now, start
+/// to 30 days before end, and start must come first.
+fn kpi_range(
+    start: Option<&prost_types::Timestamp>,
+    end: Option<&prost_types::Timestamp>,
+) -> Result<(i64, i64)> {
+    let end = end
+        .map(|t| timestamp_ms("end_time", t))
+        .transpose()?
+        .unwrap_or_else(now_ms);
+    let start = start
+        .map(|t| timestamp_ms("start_time", t))
+        .transpose()?
+        .unwrap_or(end.saturating_sub(duration_ms(std::time::Duration::from_secs(30 * 24 * 3600))));
+    if start >= end {
+        return Err(Error::invalid("start_time", "must be before end_time"));
+    }
+    Ok((start, end))
+}
+
+fn duration_message(ms: i64) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: ms.div_euclid(1000),
+        nanos: i32::try_from(ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+    }
+}
+
+/// A trend bucket starting at `start`: the KPIs' figures, with the noise
+/// reduction unset when there were no alerts (and the means when nothing was
+/// acknowledged or resolved), so that no data differs from 0.
+fn trend_bucket_message(start: i64, kpis: &Kpis) -> v1::KpiTrendBucket {
+    v1::KpiTrendBucket {
+        start_time: Some(timestamp(start)),
+        raw_alert_count: kpis.raw_alert_count,
+        incident_count: kpis.incident_count,
+        noise_reduction_pct: (kpis.raw_alert_count > 0).then_some(kpis.noise_reduction_pct),
+        acknowledged_count: kpis.acknowledged_count,
+        mtta: kpis.mtta_ms.map(duration_message),
+        resolved_count: kpis.resolved_count,
+        mttr: kpis.mttr_ms.map(duration_message),
     }
 }
 
@@ -424,21 +467,7 @@ impl IncidentService for IncidentHandler {
     ) -> Result<Response<v1::GetKpisResponse>, Status> {
         let operator = operator(&request)?;
         let body = request.into_inner();
-        let end = body
-            .end_time
-            .as_ref()
-            .map(|t| timestamp_ms("end_time", t))
-            .transpose()?
-            .unwrap_or_else(now_ms);
-        let start = body
-            .start_time
-            .as_ref()
-            .map(|t| timestamp_ms("start_time", t))
-            .transpose()?
-            .unwrap_or(end - duration_ms(std::time::Duration::from_secs(30 * 24 * 3600)));
-        if start >= end {
-            return Err(Error::invalid("start_time", "must be before end_time").into());
-        }
+        let (start, end) = kpi_range(body.start_time.as_ref(), body.end_time.as_ref())?;
         let companies = self
             .state
             .store
@@ -458,6 +487,58 @@ impl IncidentService for IncidentHandler {
         Ok(Response::new(v1::GetKpisResponse {
             total: Some(kpis_message(&total.kpis(""))),
             companies: per_company,
+        }))
+    }
+
+    async fn get_kpi_trend(
+        &self,
+        request: Request<v1::GetKpiTrendRequest>,
+    ) -> Result<Response<v1::GetKpiTrendResponse>, Status> {
+        let operator = operator(&request)?;
+        let body = request.into_inner();
+        let (start, end) = kpi_range(body.start_time.as_ref(), body.end_time.as_ref())?;
+        let width = match v1::KpiBucket::try_from(body.bucket) {
+            Ok(v1::KpiBucket::Hour) => 3_600_000,
+            Ok(v1::KpiBucket::Day) => 86_400_000,
+            Ok(v1::KpiBucket::Unspecified) => {
+                return Err(Error::invalid("bucket", "is required (HOUR or DAY)").into());
+            }
+            Err(_) => return Err(Error::invalid("bucket", "must be HOUR or DAY").into()),
+        };
+        // In i128: the range of two extreme timestamps does not fit an i64.
+        let buckets =
+            (i128::from(end) - i128::from(start) + i128::from(width) - 1) / i128::from(width);
+        if buckets > i128::from(MAX_TREND_BUCKETS) {
+            return Err(Error::invalid(
+                "bucket",
+                format!(
+                    "the range holds {buckets} buckets, more than {MAX_TREND_BUCKETS}: \
+                     use a shorter range or a wider bucket"
+                ),
+            )
+            .into());
+        }
+        let count = i64::try_from(buckets).unwrap_or(MAX_TREND_BUCKETS);
+        let companies = self
+            .state
+            .store
+            .requested_companies(&operator.scope, &body.company_id)
+            .await?;
+        let sums = self
+            .state
+            .store
+            .kpi_trend_sums(&operator.scope, &companies, start, end, width)
+            .await?;
+        let buckets = (0..count)
+            .map(|index| {
+                let kpis = sums.get(&index).cloned().unwrap_or_default().kpis("");
+                trend_bucket_message(start + index * width, &kpis)
+            })
+            .collect();
+        Ok(Response::new(v1::GetKpiTrendResponse {
+            start_time: Some(timestamp(start)),
+            end_time: Some(timestamp(end)),
+            buckets,
         }))
     }
 

@@ -438,6 +438,130 @@ impl Store {
         Ok(sums)
     }
 
+    /// KPI sums per bucket of `width` ms over `[start, end)`, summed over
+    /// `company_ids` and counted as [`Store::kpi_sums`] counts (trigger
+    /// events by receive time, top-level incidents by creation time). The
+    /// database groups by the bucket index `(time - start) / width`; only
+    /// buckets with rows are returned, by index.
+    pub async fn kpi_trend_sums(
+        &self,
+        scope: &Scope,
+        company_ids: &[String],
+        start: i64,
+        end: i64,
+        width: i64,
+    ) -> Result<BTreeMap<i64, KpiSums>> {
+        #[derive(FromQueryResult)]
+        struct AlertRow {
+            bucket: i64,
+            n: i64,
+        }
+        #[derive(FromQueryResult)]
+        struct IncidentRow {
+            bucket: i64,
+            n: i64,
+            acknowledged: i64,
+            acknowledge_ms: i64,
+            resolved: i64,
+            resolve_ms: i64,
+            self_healed: i64,
+        }
+        // Both operands are non-negative integers (times at or after
+        // `start`), so the division truncates to the bucket index on SQLite
+        // and PostgreSQL alike.
+        let bucket = |column: Expr| column.sub(start).div(width);
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to read an i64.
+        let sum = |expr: Expr| expr.sum().cast_as(Alias::new("BIGINT"));
+        let when = |condition: sea_orm::Condition, then: Expr| -> Expr {
+            Expr::case(condition, then).finally(Expr::val(0_i64)).into()
+        };
+        let mut sums: BTreeMap<i64, KpiSums> = BTreeMap::new();
+        let alerts = alert_event::Entity::find()
+            .select_only()
+            .column_as(bucket(Expr::col(alert_event::Column::ReceivedAt)), "bucket")
+            .column_as(alert_event::Column::Id.count(), "n")
+            .filter(scope.condition(alert_event::Column::CompanyId))
+            .filter(alert_event::Column::CompanyId.is_in(company_ids.to_vec()))
+            .filter(alert_event::Column::Action.eq(AlertEventAction::Trigger.as_i16()))
+            .filter(alert_event::Column::ReceivedAt.gte(start))
+            .filter(alert_event::Column::ReceivedAt.lt(end))
+            .group_by(Expr::col(Alias::new("bucket")))
+            .into_model::<AlertRow>()
+            .all(self.connection())
+            .await?;
+        for row in alerts {
+            sums.entry(row.bucket).or_default().raw_alerts = row.n;
+        }
+        let created = || Expr::col(incident::Column::CreatedAt);
+        let acknowledged = || Expr::col(incident::Column::FirstAcknowledgedAt);
+        let resolved_at = || Expr::col(incident::Column::ResolvedAt);
+        let is_resolved = || incident::Column::Status.eq(IncidentStatus::Resolved.as_i16());
+        let incidents = incident::Entity::find()
+            .select_only()
+            .column_as(bucket(created()), "bucket")
+            .column_as(incident::Column::Id.count(), "n")
+            .column_as(
+                sum(when(
+                    sea_orm::Condition::all().add(acknowledged().is_not_null()),
+                    Expr::val(1_i64),
+                )),
+                "acknowledged",
+            )
+            // Times before creation count as 0, as in `kpi_sums`.
+            .column_as(
+                sum(when(
+                    sea_orm::Condition::all().add(acknowledged().gt(created())),
+                    acknowledged().sub(created()),
+                )),
+                "acknowledge_ms",
+            )
+            .column_as(
+                sum(when(
+                    sea_orm::Condition::all().add(is_resolved()),
+                    Expr::val(1_i64),
+                )),
+                "resolved",
+            )
+            .column_as(
+                sum(when(
+                    sea_orm::Condition::all()
+                        .add(is_resolved())
+                        .add(resolved_at().gt(created())),
+                    resolved_at().sub(created()),
+                )),
+                "resolve_ms",
+            )
+            .column_as(
+                sum(when(
+                    sea_orm::Condition::all().add(incident::Column::SelfHealed.eq(true)),
+                    Expr::val(1_i64),
+                )),
+                "self_healed",
+            )
+            .filter(scope.condition(incident::Column::CompanyId))
+            .filter(incident::Column::CompanyId.is_in(company_ids.to_vec()))
+            // The incidents `kpi_sums` counts: storm parents and incidents in
+            // no storm, none a merge absorbed.
+            .filter(incident::Column::ParentIncidentId.is_null())
+            .filter(incident::Column::MergedIntoId.is_null())
+            .filter(incident::Column::CreatedAt.gte(start))
+            .filter(incident::Column::CreatedAt.lt(end))
+            .group_by(Expr::col(Alias::new("bucket")))
+            .into_model::<IncidentRow>()
+            .all(self.connection())
+            .await?;
+        for row in incidents {
+            let sum = sums.entry(row.bucket).or_default();
+            sum.incidents = row.n;
+            sum.acknowledged = row.acknowledged;
+            sum.acknowledge_ms = row.acknowledge_ms;
+            sum.resolved = row.resolved;
+            sum.resolve_ms = row.resolve_ms;
+            sum.self_healed = row.self_healed;
+        }
+        Ok(sums)
+    }
+
     /// Counts for GetNoiseStats over `[start, end)` (alerts by receive time,
     /// incidents by creation time).
     pub async fn noise_counts(

@@ -35,6 +35,7 @@ crate::on_both_backends!(
     a_storm_parent_lists_its_children_and_kpis_count_it_once,
     late_alerts_are_placed_in_event_time_and_a_bridging_one_merges_incidents,
     early_resolves_and_resolved_alerts_outlive_a_restart_within_the_lateness_bound,
+    kpi_trend_buckets_in_the_database_and_agrees_with_get_kpis,
 );
 
 type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
@@ -862,6 +863,17 @@ async fn every_incident_rpc_refuses_another_tenants_ids(backend: Backend) {
             .await
             .map(|_| ()),
         incidents
+            .get_kpi_trend(authed(
+                &other,
+                v1::GetKpiTrendRequest {
+                    company_id: acme.id.clone(),
+                    bucket: v1::KpiBucket::Day.into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        incidents
             .watch_incidents(authed(
                 &other,
                 v1::WatchIncidentsRequest {
@@ -938,6 +950,25 @@ async fn every_incident_rpc_refuses_another_tenants_ids(backend: Backend) {
         .into_inner();
     assert_eq!(totals.total.unwrap().incident_count, 0);
     assert!(totals.companies.iter().all(|k| k.company_id == globex.id));
+    let trend = incidents
+        .get_kpi_trend(authed(
+            &other,
+            v1::GetKpiTrendRequest {
+                bucket: v1::KpiBucket::Day.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(trend.buckets.len(), 30);
+    assert!(
+        trend
+            .buckets
+            .iter()
+            .all(|b| b.raw_alert_count == 0 && b.incident_count == 0),
+        "Acme's alerts are not in another tenant's trend"
+    );
     // The incident is untouched.
     let incident = incidents
         .get_incident(authed(
@@ -2348,4 +2379,290 @@ async fn early_resolves_and_resolved_alerts_outlive_a_restart_within_the_latenes
         "{:?}",
         view.alerts
     );
+}
+
+/// #23: GetKpiTrend buckets alerts (by receive time) and top-level incidents
+/// (by creation time) per hour or day in the database, counts as GetKpis
+/// does, lists empty buckets with the ratio and means unset, and refuses a
+/// missing bucket, a reversed range and too many buckets, naming the field.
+async fn kpi_trend_buckets_in_the_database_and_agrees_with_get_kpis(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement};
+    const HOUR: i64 = 3_600_000;
+    let server = TestServer::start(backend).await;
+    let acme = tenant(&server, "Acme").await;
+    let mut incidents = Incidents::new(server.channel().await);
+    let start = (now_ms() / HOUR) * HOUR - 5 * HOUR;
+    let end = start + 8 * HOUR;
+
+    // An earlier batch: three repeats of one alert and another alert make
+    // two incidents of four alerts; one is acknowledged, the other resolved.
+    let at = now_ms() - 10_000;
+    send(
+        &server,
+        &acme.key,
+        vec![
+            alert("web-01", "disk_full", "web-01|disk", at),
+            alert("web-01", "disk_full", "web-01|disk", at + 1),
+            alert("web-01", "disk_full", "web-01|disk", at + 2),
+            alert("db-01", "replication_lag", "db-01|lag", at + 3),
+        ],
+    )
+    .await;
+    let first = list(
+        &server,
+        &server.admin_token,
+        v1::ListIncidentsRequest {
+            company_ids: vec![acme.id.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(first.len(), 2, "{first:?}");
+    for incident in &first {
+        if incident.asset == "web-01" {
+            incidents
+                .acknowledge_incident(authed(
+                    &server.admin_token,
+                    v1::AcknowledgeIncidentRequest {
+                        incident_id: incident.id.clone(),
+                        comment: String::new(),
+                    },
+                ))
+                .await
+                .expect("acknowledge");
+        } else {
+            incidents
+                .resolve_incident(authed(
+                    &server.admin_token,
+                    v1::ResolveIncidentRequest {
+                        incident_id: incident.id.clone(),
+                        resolution: "caught up".to_owned(),
+                    },
+                ))
+                .await
+                .expect("resolve");
+        }
+    }
+    // The KPIs use the server's receive and creation times: move that batch
+    // three hours back in the tables.
+    let store = server.store().await;
+    for sql in [
+        format!(
+            "UPDATE alert_events SET received_at = received_at - {} WHERE company_id = '{}'",
+            3 * HOUR,
+            acme.id
+        ),
+        format!(
+            "UPDATE incidents SET created_at = created_at - {h}, \
+             first_acknowledged_at = first_acknowledged_at - {h}, \
+             resolved_at = resolved_at - {h} WHERE company_id = '{id}'",
+            h = 3 * HOUR,
+            id = acme.id
+        ),
+    ] {
+        store
+            .connection()
+            .execute_raw(Statement::from_string(store.backend(), sql))
+            .await
+            .expect("move the batch back");
+    }
+    // A batch now: two alerts, two incidents.
+    let at = now_ms();
+    send(
+        &server,
+        &acme.key,
+        vec![
+            alert("api-01", "high_cpu", "api-01|cpu", at),
+            alert("api-02", "oom", "api-02|oom", at + 1),
+        ],
+    )
+    .await;
+
+    let client = incidents.clone();
+    let trend = |bucket: v1::KpiBucket, start: i64, end: i64| {
+        let mut incidents = client.clone();
+        let company_id = acme.id.clone();
+        let token = server.admin_token.clone();
+        async move {
+            incidents
+                .get_kpi_trend(authed(
+                    &token,
+                    v1::GetKpiTrendRequest {
+                        company_id,
+                        start_time: ts(start),
+                        end_time: ts(end),
+                        bucket: bucket.into(),
+                    },
+                ))
+                .await
+        }
+    };
+    let hourly = trend(v1::KpiBucket::Hour, start, end)
+        .await
+        .expect("trend")
+        .into_inner();
+    assert_eq!(hourly.buckets.len(), 8);
+    for (index, bucket) in hourly.buckets.iter().enumerate() {
+        let index = i64::try_from(index).unwrap();
+        assert_eq!(bucket.start_time, ts(start + index * HOUR));
+    }
+    let filled: Vec<(usize, &v1::KpiTrendBucket)> = hourly
+        .buckets
+        .iter()
+        .enumerate()
+        .filter(|(_, bucket)| bucket.raw_alert_count > 0 || bucket.incident_count > 0)
+        .collect();
+    assert_eq!(filled.len(), 2, "{:?}", hourly.buckets);
+    let ((early_index, early), (late_index, late)) = (filled[0], filled[1]);
+    // Three hours apart (four if an hour began between the batches).
+    assert!(
+        [3, 4].contains(&(late_index - early_index)),
+        "{early_index} {late_index}"
+    );
+    assert!([5, 6].contains(&late_index), "{late_index}");
+    assert_eq!((early.raw_alert_count, early.incident_count), (4, 2));
+    assert_eq!(early.noise_reduction_pct, Some(50.0));
+    assert_eq!((early.acknowledged_count, early.resolved_count), (1, 1));
+    assert!(early.mtta.is_some() && early.mttr.is_some(), "{early:?}");
+    assert_eq!((late.raw_alert_count, late.incident_count), (2, 2));
+    assert_eq!(
+        late.noise_reduction_pct,
+        Some(0.0),
+        "no reduction is not no data"
+    );
+    assert_eq!((late.acknowledged_count, late.resolved_count), (0, 0));
+    assert!(late.mtta.is_none() && late.mttr.is_none());
+    for (index, bucket) in hourly.buckets.iter().enumerate() {
+        if index != early_index && index != late_index {
+            assert_eq!(
+                (bucket.raw_alert_count, bucket.incident_count),
+                (0, 0),
+                "{bucket:?}"
+            );
+            assert_eq!(
+                bucket.noise_reduction_pct, None,
+                "an empty bucket has no data"
+            );
+            assert!(bucket.mtta.is_none() && bucket.mttr.is_none());
+        }
+    }
+
+    // The buckets add up to GetKpis over the same range, hourly and daily.
+    let kpis = incidents
+        .get_kpis(authed(
+            &server.admin_token,
+            v1::GetKpisRequest {
+                company_id: acme.id.clone(),
+                start_time: ts(start),
+                end_time: ts(end),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .total
+        .unwrap();
+    assert_eq!((kpis.raw_alert_count, kpis.incident_count), (6, 4));
+    let daily = trend(v1::KpiBucket::Day, start, end)
+        .await
+        .expect("daily trend")
+        .into_inner();
+    assert_eq!(daily.buckets.len(), 1);
+    for buckets in [&hourly.buckets, &daily.buckets] {
+        let sum = |figure: fn(&v1::KpiTrendBucket) -> i64| buckets.iter().map(figure).sum::<i64>();
+        assert_eq!(sum(|b| b.raw_alert_count), kpis.raw_alert_count);
+        assert_eq!(sum(|b| b.incident_count), kpis.incident_count);
+        assert_eq!(sum(|b| b.acknowledged_count), kpis.acknowledged_count);
+        assert_eq!(sum(|b| b.resolved_count), kpis.resolved_count);
+    }
+    assert_eq!(early.mtta, kpis.mtta, "the one acknowledged incident");
+    assert_eq!(early.mttr, kpis.mttr, "the one resolved incident");
+    let day = &daily.buckets[0];
+    let reduction = day.noise_reduction_pct.expect("alerts that day");
+    assert!(
+        (reduction - kpis.noise_reduction_pct).abs() < 1e-9,
+        "{day:?} {kpis:?}"
+    );
+    assert_eq!((day.mtta, day.mttr), (kpis.mtta, kpis.mttr));
+    // Over every company the admin sees, the one series holds Acme's alerts.
+    let all = incidents
+        .get_kpi_trend(authed(
+            &server.admin_token,
+            v1::GetKpiTrendRequest {
+                start_time: ts(start),
+                end_time: ts(end),
+                bucket: v1::KpiBucket::Hour.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let total: i64 = all.buckets.iter().map(|b| b.raw_alert_count).sum();
+    assert!(total >= 6, "{total}");
+    // Defaults: the last 30 days, by day (30 buckets) or by hour (720).
+    for (bucket, count) in [(v1::KpiBucket::Day, 30), (v1::KpiBucket::Hour, 720)] {
+        let defaulted = incidents
+            .get_kpi_trend(authed(
+                &server.admin_token,
+                v1::GetKpiTrendRequest {
+                    company_id: acme.id.clone(),
+                    bucket: bucket.into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(defaulted.buckets.len(), count);
+        let sum: i64 = defaulted.buckets.iter().map(|b| b.raw_alert_count).sum();
+        assert_eq!(sum, 6);
+    }
+
+    // Refusals name the field.
+    let refused = |result: Result<tonic::Response<v1::GetKpiTrendResponse>, tonic::Status>,
+                   field: &str| {
+        let status = result.expect_err("refused");
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains(field), "{status:?}");
+    };
+    refused(
+        trend(v1::KpiBucket::Unspecified, start, end).await,
+        "bucket",
+    );
+    refused(trend(v1::KpiBucket::Hour, end, start).await, "start_time");
+    refused(trend(v1::KpiBucket::Hour, start, start).await, "start_time");
+    refused(
+        trend(v1::KpiBucket::Hour, end - 745 * HOUR, end).await,
+        "bucket",
+    );
+    refused(
+        trend(v1::KpiBucket::Day, end - 745 * 24 * HOUR, end).await,
+        "bucket",
+    );
+    // The widest range there is: too many buckets, not an overflow.
+    refused(
+        trend(
+            v1::KpiBucket::Day,
+            -9_000_000_000_000_000_000,
+            9_000_000_000_000_000_000,
+        )
+        .await,
+        "bucket",
+    );
+    // 744 hours is the most.
+    trend(v1::KpiBucket::Hour, end - 744 * HOUR, end)
+        .await
+        .expect("744 buckets");
+    let unknown = incidents
+        .get_kpi_trend(authed(
+            &server.admin_token,
+            v1::GetKpiTrendRequest {
+                company_id: acme.id.clone(),
+                bucket: 99,
+                ..Default::default()
+            },
+        ))
+        .await;
+    refused(unknown, "bucket");
 }

@@ -158,3 +158,154 @@ export function trendChart(title: string, points: TrendPoint[], start: number, e
     ),
   );
 }
+
+export interface BucketSeries {
+  /** Data attribute of each bucket's value (data-<key>), e.g. "alerts". */
+  key: string;
+  /** Legend name, e.g. "Alerts". */
+  name: string;
+  /** CSS class of the marks (colour). */
+  class: string;
+  /** Bars from 0, or a line through the measured buckets. */
+  kind: "bar" | "line";
+  /** One value per bucket; undefined: no data there (no bar, a gap in the line). */
+  values: (number | undefined)[];
+}
+
+export interface BucketChartOptions {
+  title: string;
+  hint: string;
+  testid: string;
+  /** Start of each bucket (ms since epoch), oldest first. */
+  times: number[];
+  /** The axis label of a bucket start, e.g. "14:00" or "Dec 6". */
+  tick: (time: number) => string;
+  series: BucketSeries[];
+  /** The top of the y axis (100 for percentages); the largest value when unset. */
+  max?: number;
+  /** A value as shown, e.g. "42.0 %" or "3 min". */
+  format: (value: number) => string;
+}
+
+const BUCKET_W = 1000;
+const BUCKET_H = 180;
+
+/**
+ * Values per time bucket (GetKpiTrend): bars and lines over the same buckets. A bucket without a
+ * value draws nothing (a gap in a line), so "no data" never looks like 0. Each bucket is a
+ * <g data-testid="trend-bucket" data-start data-<key>…> whose <title> reads out its values.
+ */
+export function bucketChart(options: BucketChartOptions): HTMLElement {
+  const { times, series } = options;
+  const n = times.length;
+  const plotW = BUCKET_W - PAD.left - PAD.right;
+  const plotH = BUCKET_H - PAD.top - PAD.bottom;
+  const step = n > 0 ? plotW / n : plotW;
+  const measured = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined));
+  const max = options.max ?? Math.max(1, ...measured);
+  const x = (i: number) => PAD.left + i * step;
+  const y = (value: number) => r(PAD.top + (1 - Math.min(max, Math.max(0, value)) / max) * plotH);
+  const bars = series.filter((s) => s.kind === "bar");
+  const barW = bars.length > 0 ? (step * 0.8) / bars.length : 0;
+  const lastMeasured = (() => {
+    for (let i = n - 1; i >= 0; i--) if (series.some((s) => s.values[i] !== undefined)) return i;
+    return -1;
+  })();
+  const label =
+    lastMeasured < 0
+      ? `${options.title}: no data`
+      : `${options.title}: ${n} buckets; latest with data ${options.tick(times[lastMeasured] ?? 0)}: ${series
+          .map((s) => {
+            const v = s.values[lastMeasured];
+            return `${s.name} ${v === undefined ? "no data" : options.format(v)}`;
+          })
+          .join(", ")}`;
+  // Lines: one polyline per run of measured buckets; a lone point is a dot.
+  const lines = series
+    .filter((s) => s.kind === "line")
+    .flatMap((s) => {
+      const runs: number[][] = [];
+      let run: number[] = [];
+      s.values.forEach((v, i) => {
+        if (v === undefined) {
+          if (run.length > 0) runs.push(run);
+          run = [];
+        } else run.push(i);
+      });
+      if (run.length > 0) runs.push(run);
+      return runs.map((indexes) =>
+        indexes.length === 1
+          ? svg("circle", { class: `chart-point ${s.class}`, cx: r(x((indexes[0] ?? 0) + 0.5)), cy: y(s.values[indexes[0] ?? 0] ?? 0), r: 3 })
+          : svg("polyline", {
+              class: `chart-line ${s.class}`,
+              points: indexes.map((i) => `${r(x(i + 0.5))},${y(s.values[i] ?? 0)}`).join(" "),
+            }),
+      );
+    });
+  const tickEvery = Math.max(1, Math.ceil(n / 8));
+  const chart = svg(
+    "svg",
+    { class: "chart-svg trend", viewBox: `0 0 ${BUCKET_W} ${BUCKET_H}`, width: "100%", role: "img", "aria-label": label },
+    ...[0, 0.5, 1].map((f) =>
+      svg(
+        "g",
+        {},
+        svg("line", { class: "chart-grid", x1: PAD.left, x2: BUCKET_W - PAD.right, y1: y(max * f), y2: y(max * f) }),
+        svg("text", { class: "chart-axis", x: PAD.left - 6, y: y(max * f) + 4, "text-anchor": "end" }, options.format(max * f)),
+      ),
+    ),
+    ...times.map((time, i) =>
+      i % tickEvery === 0
+        ? svg("text", { class: "chart-axis", x: r(x(i + 0.5)), y: BUCKET_H - 6, "text-anchor": "middle" }, options.tick(time))
+        : null,
+    ),
+    ...times.map((time, i) => {
+      const attrs: Record<string, string | number> = { testid: "trend-bucket", "data-start": time };
+      for (const s of series) {
+        const v = s.values[i];
+        attrs[`data-${s.key}`] = v === undefined ? "" : String(r(v));
+      }
+      const text = `${options.tick(time)}: ${series
+        .map((s) => {
+          const v = s.values[i];
+          return `${s.name} ${v === undefined ? "no data" : options.format(v)}`;
+        })
+        .join(", ")}`;
+      return svg(
+        "g",
+        attrs,
+        svg("title", {}, text),
+        // The whole column carries the tooltip.
+        svg("rect", { class: "chart-hit", x: r(x(i)), y: PAD.top, width: r(step), height: plotH }),
+        ...bars.map((s, b) => {
+          const v = s.values[i];
+          if (v === undefined || v <= 0) return null;
+          return svg("rect", {
+            class: `chart-bar ${s.class}`,
+            x: r(x(i) + step * 0.1 + b * barW),
+            y: y(v),
+            width: r(Math.max(1, barW - 1)),
+            height: r(PAD.top + plotH - y(v)),
+          });
+        }),
+      );
+    }),
+    ...lines,
+  );
+  return h(
+    "figure",
+    { class: "chart card", testid: options.testid },
+    h(
+      "figcaption",
+      null,
+      h("strong", null, options.title),
+      h("span", { class: "muted" }, ` · ${options.hint}`),
+      h(
+        "span",
+        { class: "chart-legend" },
+        series.map((s) => h("span", { class: `legend-item ${s.class}` }, s.name)),
+      ),
+    ),
+    chart,
+  );
+}

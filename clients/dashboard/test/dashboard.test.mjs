@@ -14,7 +14,8 @@
 // with two escalation levels, repeats and a weekly window listed by names, a viewer's
 // PERMISSION_DENIED, the page at 390 px wide without sideways scrolling, FAILED_PRECONDITION for
 // a channel in use, and deleting the route and channels; the overview's KPI charts show the company's bars, and a second alert's
-// event refreshes them; the Compliance view of the company renders, and Sync answers that the
+// event refreshes them; the overview's trend chart (GetKpiTrend) counts two more alerts in its
+// latest hour without a reload, and per day; the Compliance view of the company renders, and Sync answers that the
 // company has no AWS role (FAILED_PRECONDITION). Then, with $AW_MOTO_URL (the server's AWS
 // endpoint, the repo's moto emulator; scripts/test-clients starts both): give the company an AWS
 // role through the API and make moto keep invocations in progress; on the incident page "Run
@@ -637,6 +638,83 @@ await step("the overview's KPI charts show the test company's bars, refreshed by
     companyId,
     { timeout: 10_000 },
   );
+});
+
+await step("the overview's trend chart (GetKpiTrend) counts new alerts in its latest bucket without a reload", async () => {
+  await byTestId("company-select").selectOption(companyId);
+  await page.locator(`[data-testid="overview"] .subtitle`, { hasText: "All companies" }).waitFor({ state: "detached" });
+  const navigations = [];
+  const onNavigate = (frame) => {
+    if (frame === page.mainFrame()) navigations.push(frame.url());
+  };
+  page.on("framenavigated", onNavigate);
+  const latest = () =>
+    page.evaluate(() => {
+      const buckets = document.querySelectorAll('[data-testid="trend-counts"] [data-testid="trend-bucket"]');
+      const last = buckets[buckets.length - 1];
+      return {
+        count: buckets.length,
+        start: last?.getAttribute("data-start") ?? "",
+        alerts: Number(last?.getAttribute("data-alerts") || "0"),
+        firstAlerts: buckets[0]?.getAttribute("data-alerts") ?? null,
+      };
+    });
+  // 24 hourly buckets; the company is new, so the first hour has no data (a gap, not a 0).
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="trend-counts"] [data-testid="trend-bucket"]').length === 24,
+    null,
+    { timeout: 10_000 },
+  );
+  const before = await latest();
+  assert.equal(before.firstAlerts, "", "an empty bucket has no value");
+  for (const asset of ["trend-01", "trend-02"]) {
+    const response = await fetch(`${baseUrl}/api/webhooks/alerts`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": apiKey },
+      body: JSON.stringify({
+        asset_name: asset,
+        signature: "high_cpu",
+        severity: "warning",
+        message: `CPU at 95% on ${asset} (dashboard trend test)`,
+        tool_source: "dashboard-test",
+      }),
+    });
+    assert.equal(response.status, 202, await response.text());
+  }
+  // The incidents' events refetch the trend (at most every 5 s): the latest bucket rises by 2
+  // (or, if an hour began meanwhile, the new latest bucket holds them).
+  await page.waitForFunction(
+    ({ start, alerts }) => {
+      const buckets = document.querySelectorAll('[data-testid="trend-counts"] [data-testid="trend-bucket"]');
+      const last = buckets[buckets.length - 1];
+      const now = Number(last?.getAttribute("data-alerts") || "0");
+      return last?.getAttribute("data-start") === start ? now >= alerts + 2 : now >= 2;
+    },
+    before,
+    { timeout: 20_000 },
+  );
+  // The noise reduction line has a value in the latest hour; MTTA/MTTR charts are drawn.
+  const pct = await page
+    .locator('[data-testid="trend-noise-reduction"] [data-testid="trend-bucket"]')
+    .last()
+    .getAttribute("data-pct");
+  assert.ok(pct !== null && pct !== "", "the latest hour has a noise reduction");
+  await byTestId("trend-durations").waitFor();
+  // Per day for 30 days: today's bucket holds at least the four alerts.
+  await byTestId("kpi-trend-days").click();
+  await page.waitForFunction(
+    () => {
+      const buckets = document.querySelectorAll('[data-testid="trend-counts"] [data-testid="trend-bucket"]');
+      return buckets.length === 30 && Number(buckets[buckets.length - 1]?.getAttribute("data-alerts") || "0") >= 4;
+    },
+    null,
+    { timeout: 10_000 },
+  );
+  page.off("framenavigated", onNavigate);
+  assert.deepEqual(navigations.filter((u) => !u.includes("#")), [], "the page reloaded");
+  // Back to all companies, as the next steps expect.
+  await byTestId("company-select").selectOption("");
+  await page.locator(`[data-testid="overview"] .subtitle`, { hasText: "All companies" }).waitFor();
 });
 
 await step("the Compliance view of the test company renders; Sync answers FAILED_PRECONDITION (no AWS role)", async () => {

@@ -1,6 +1,6 @@
 // Overview: live counters for the selected company or all companies, KPIs per company, and the
-// latest active incidents. Counters follow the WatchIncidents events; KPIs are fetched again
-// after events arrive (debounced), never on a timer.
+// latest active incidents, and KPI trends. Counters follow the WatchIncidents events; KPIs and
+// trends are fetched again after events arrive (debounced), never on a timer.
 import {
   IncidentStatus,
   Severity,
@@ -15,6 +15,7 @@ import type { Ctx, View } from "../context.js";
 import { barChart } from "../charts.js";
 import type { Bar } from "../charts.js";
 import { debounce, h, mount } from "../dom.js";
+import { kpiTrendPanel } from "./kpi-trend.js";
 import {
   RecentIncidents,
   isActive,
@@ -75,6 +76,8 @@ export function overviewView(ctx: Ctx): View {
   const charts = h("section", { "aria-labelledby": "kpi-charts-h", testid: "kpi-charts" });
   const perCompany = h("section", { "aria-labelledby": "per-company" });
   const latest = h("section", { "aria-labelledby": "latest" });
+  // Trends of the same companies (GetKpiTrend), fetched again after events at most every 5 s.
+  const trend = kpiTrendPanel(ctx, scope);
   const element = h(
     "div",
     { class: "view overview", testid: "overview" },
@@ -83,6 +86,7 @@ export function overviewView(ctx: Ctx): View {
       h("p", { class: "subtitle" }, scope ? ctx.companyName(scope) : "All companies"),
     ),
     cards,
+    trend.element,
     charts,
     scope ? null : perCompany,
     latest,
@@ -282,12 +286,16 @@ export function overviewView(ctx: Ctx): View {
       const incident = event.incident;
       if (!incident || !inScope.has(incident.companyId)) return;
       recent.remember(incident);
+      // Any change may move the trend (a repeat adds an alert to a bucket).
+      trend.refresh();
       if (!apply(incident)) return;
       render();
       refreshKpis();
     },
     resync: (companyId) => {
-      if (inScope.has(companyId)) relist();
+      if (!inScope.has(companyId)) return;
+      relist();
+      trend.refresh();
     },
   });
 
@@ -302,6 +310,7 @@ export function overviewView(ctx: Ctx): View {
     dispose: () => {
       disposed = true;
       unsubscribe();
+      trend.dispose();
     },
   };
 }

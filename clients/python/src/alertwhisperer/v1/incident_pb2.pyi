@@ -48,6 +48,12 @@ class IncidentEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INCIDENT_EVENT_KIND_REMEDIATION_SUCCEEDED: _ClassVar[IncidentEventKind]
     INCIDENT_EVENT_KIND_REMEDIATION_FAILED: _ClassVar[IncidentEventKind]
     INCIDENT_EVENT_KIND_MERGED: _ClassVar[IncidentEventKind]
+
+class KpiBucket(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    KPI_BUCKET_UNSPECIFIED: _ClassVar[KpiBucket]
+    KPI_BUCKET_HOUR: _ClassVar[KpiBucket]
+    KPI_BUCKET_DAY: _ClassVar[KpiBucket]
 INCIDENT_STATUS_UNSPECIFIED: IncidentStatus
 INCIDENT_STATUS_OPEN: IncidentStatus
 INCIDENT_STATUS_ACKNOWLEDGED: IncidentStatus
@@ -76,6 +82,9 @@ INCIDENT_EVENT_KIND_REMEDIATION_STARTED: IncidentEventKind
 INCIDENT_EVENT_KIND_REMEDIATION_SUCCEEDED: IncidentEventKind
 INCIDENT_EVENT_KIND_REMEDIATION_FAILED: IncidentEventKind
 INCIDENT_EVENT_KIND_MERGED: IncidentEventKind
+KPI_BUCKET_UNSPECIFIED: KpiBucket
+KPI_BUCKET_HOUR: KpiBucket
+KPI_BUCKET_DAY: KpiBucket
 
 class Incident(_message.Message):
     __slots__ = ("id", "company_id", "aggregation_key", "asset", "signature", "summary", "status", "priority", "priority_reasons", "alert_count", "tools", "severity", "assigned_technician_id", "parent_incident_id", "child_incident_count", "flapping", "self_healed", "resolution", "first_alert_time", "last_alert_time", "create_time", "acknowledge_time", "resolve_time", "update_time", "merged_into_incident_id", "is_storm_parent")
@@ -192,3 +201,23 @@ class Kpis(_message.Message):
     resolved_count: int
     open_count: int
     def __init__(self, company_id: _Optional[str] = ..., raw_alert_count: _Optional[int] = ..., incident_count: _Optional[int] = ..., noise_reduction_pct: _Optional[float] = ..., mtta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., mttr: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., self_healed_count: _Optional[int] = ..., self_healed_pct: _Optional[float] = ..., acknowledged_count: _Optional[int] = ..., resolved_count: _Optional[int] = ..., open_count: _Optional[int] = ...) -> None: ...
+
+class KpiTrendBucket(_message.Message):
+    __slots__ = ("start_time", "raw_alert_count", "incident_count", "noise_reduction_pct", "acknowledged_count", "mtta", "resolved_count", "mttr")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    RAW_ALERT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    INCIDENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    NOISE_REDUCTION_PCT_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MTTA_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MTTR_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    raw_alert_count: int
+    incident_count: int
+    noise_reduction_pct: float
+    acknowledged_count: int
+    mtta: _duration_pb2.Duration
+    resolved_count: int
+    mttr: _duration_pb2.Duration
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., raw_alert_count: _Optional[int] = ..., incident_count: _Optional[int] = ..., noise_reduction_pct: _Optional[float] = ..., acknowledged_count: _Optional[int] = ..., mtta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., resolved_count: _Optional[int] = ..., mttr: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...

@@ -158,6 +158,28 @@ class GetKpisResponse(_message.Message):
     companies: _containers.RepeatedCompositeFieldContainer[_incident_pb2.Kpis]
     def __init__(self, total: _Optional[_Union[_incident_pb2.Kpis, _Mapping]] = ..., companies: _Optional[_Iterable[_Union[_incident_pb2.Kpis, _Mapping]]] = ...) -> None: ...
 
+class GetKpiTrendRequest(_message.Message):
+    __slots__ = ("company_id", "start_time", "end_time", "bucket")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    bucket: _incident_pb2.KpiBucket
+    def __init__(self, company_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bucket: _Optional[_Union[_incident_pb2.KpiBucket, str]] = ...) -> None: ...
+
+class GetKpiTrendResponse(_message.Message):
+    __slots__ = ("start_time", "end_time", "buckets")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    BUCKETS_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    buckets: _containers.RepeatedCompositeFieldContainer[_incident_pb2.KpiTrendBucket]
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., buckets: _Optional[_Iterable[_Union[_incident_pb2.KpiTrendBucket, _Mapping]]] = ...) -> None: ...
+
 class WatchIncidentsRequest(_message.Message):
     __slots__ = ("company_id", "after_sequence", "priorities", "statuses", "asset", "incident_id")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]

@@ -79,6 +79,11 @@ class IncidentServiceStub:
                 request_serializer=alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpisRequest.SerializeToString,
                 response_deserializer=alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpisResponse.FromString,
                 _registered_method=True)
+        self.GetKpiTrend = channel.unary_unary(
+                '/alertwhisperer.v1.IncidentService/GetKpiTrend',
+                request_serializer=alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpiTrendRequest.SerializeToString,
+                response_deserializer=alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpiTrendResponse.FromString,
+                _registered_method=True)
         self.WatchIncidents = channel.unary_stream(
                 '/alertwhisperer.v1.IncidentService/WatchIncidents',
                 request_serializer=alertwhisperer_dot_v1_dot_incident__service__pb2.WatchIncidentsRequest.SerializeToString,
@@ -150,6 +155,14 @@ class IncidentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetKpiTrend(self, request, context):
+        """Reports KPIs per hour or per day of a time range (the figures of GetKpis, computed per bucket
+        in the database), for trend charts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchIncidents(self, request, context):
         """Streams a company's incident changes: first every event after after_sequence from the event
         log, then live ones, with heartbeats while idle. A slow client is fed from the log, never
@@ -203,6 +216,11 @@ def add_IncidentServiceServicer_to_server(servicer, server):
                     servicer.GetKpis,
                     request_deserializer=alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpisRequest.FromString,
                     response_serializer=alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpisResponse.SerializeToString,
+            ),
+            'GetKpiTrend': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetKpiTrend,
+                    request_deserializer=alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpiTrendRequest.FromString,
+                    response_serializer=alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpiTrendResponse.SerializeToString,
             ),
             'WatchIncidents': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchIncidents,
@@ -431,6 +449,33 @@ class IncidentService:
             '/alertwhisperer.v1.IncidentService/GetKpis',
             alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpisRequest.SerializeToString,
             alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpisResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetKpiTrend(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alertwhisperer.v1.IncidentService/GetKpiTrend',
+            alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpiTrendRequest.SerializeToString,
+            alertwhisperer_dot_v1_dot_incident__service__pb2.GetKpiTrendResponse.FromString,
             options,
             channel_credentials,
             insecure,

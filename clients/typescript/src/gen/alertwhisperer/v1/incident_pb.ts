@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file alertwhisperer/v1/incident.proto.
  */
 export const file_alertwhisperer_v1_incident: GenFile = /*@__PURE__*/
-  fileDesc("CiBhbGVydHdoaXNwZXJlci92MS9pbmNpZGVudC5wcm90bxIRYWxlcnR3aGlzcGVyZXIudjEiyQYKCEluY2lkZW50EgoKAmlkGAEgASgJEhIKCmNvbXBhbnlfaWQYAiABKAkSFwoPYWdncmVnYXRpb25fa2V5GAMgASgJEg0KBWFzc2V0GAQgASgJEhEKCXNpZ25hdHVyZRgFIAEoCRIPCgdzdW1tYXJ5GAYgASgJEjEKBnN0YXR1cxgHIAEoDjIhLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50U3RhdHVzEi0KCHByaW9yaXR5GAggASgOMhsuYWxlcnR3aGlzcGVyZXIudjEuUHJpb3JpdHkSGAoQcHJpb3JpdHlfcmVhc29ucxgJIAMoCRITCgthbGVydF9jb3VudBgKIAEoAxINCgV0b29scxgLIAMoCRItCghzZXZlcml0eRgMIAEoDjIbLmFsZXJ0d2hpc3BlcmVyLnYxLlNldmVyaXR5Eh4KFmFzc2lnbmVkX3RlY2huaWNpYW5faWQYDSABKAkSGgoScGFyZW50X2luY2lkZW50X2lkGA4gASgJEhwKFGNoaWxkX2luY2lkZW50X2NvdW50GA8gASgFEhAKCGZsYXBwaW5nGBAgASgIEhMKC3NlbGZfaGVhbGVkGBEgASgIEhIKCnJlc29sdXRpb24YEiABKAkSNAoQZmlyc3RfYWxlcnRfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbGFzdF9hbGVydF90aW1lGBQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoQYWNrbm93bGVkZ2VfdGltZRgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmVzb2x2ZV90aW1lGBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgYIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHwoXbWVyZ2VkX2ludG9faW5jaWRlbnRfaWQYGSABKAkSFwoPaXNfc3Rvcm1fcGFyZW50GBogASgIIq4BCg1JbmNpZGVudEV2ZW50EgoKAmlkGAEgASgJEhMKC2luY2lkZW50X2lkGAIgASgJEjIKBGtpbmQYAyABKA4yJC5hbGVydHdoaXNwZXJlci52MS5JbmNpZGVudEV2ZW50S2luZBINCgVhY3RvchgEIAEoCRIPCgdtZXNzYWdlGAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuYBChFJbmNpZGVudEZlZWRFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBISCgpjb21wYW55X2lkGAIgASgJEjIKBGtpbmQYAyABKA4yJC5hbGVydHdoaXNwZXJlci52MS5JbmNpZGVudEV2ZW50S2luZBItCghpbmNpZGVudBgEIAEoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50Eg0KBWFjdG9yGAUgASgJEg8KB21lc3NhZ2UYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitgIKBEtwaXMSEgoKY29tcGFueV9pZBgBIAEoCRIXCg9yYXdfYWxlcnRfY291bnQYAiABKAMSFgoOaW5jaWRlbnRfY291bnQYAyABKAMSGwoTbm9pc2VfcmVkdWN0aW9uX3BjdBgEIAEoARInCgRtdHRhGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEicKBG10dHIYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGQoRc2VsZl9oZWFsZWRfY291bnQYByABKAMSFwoPc2VsZl9oZWFsZWRfcGN0GAggASgBEhoKEmFja25vd2xlZGdlZF9jb3VudBgJIAEoAxIWCg5yZXNvbHZlZF9jb3VudBgKIAEoAxISCgpvcGVuX2NvdW50GAsgASgDKosBCg5JbmNpZGVudFN0YXR1cxIfChtJTkNJREVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRJTkNJREVOVF9TVEFUVVNfT1BFThABEiAKHElOQ0lERU5UX1NUQVRVU19BQ0tOT1dMRURHRUQQAhIcChhJTkNJREVOVF9TVEFUVVNfUkVTT0xWRUQQAypoCghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEg8KC1BSSU9SSVRZX1AxEAESDwoLUFJJT1JJVFlfUDIQAhIPCgtQUklPUklUWV9QMxADEg8KC1BSSU9SSVRZX1A0EAQq8QUKEUluY2lkZW50RXZlbnRLaW5kEiMKH0lOQ0lERU5UX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIfChtJTkNJREVOVF9FVkVOVF9LSU5EX0NSRUFURUQQARIjCh9JTkNJREVOVF9FVkVOVF9LSU5EX0FMRVJUX0FEREVEEAISJgoiSU5DSURFTlRfRVZFTlRfS0lORF9BTEVSVF9SRVBFQVRFRBADEiYKIklOQ0lERU5UX0VWRU5UX0tJTkRfQUxFUlRfUkVTT0xWRUQQBBIkCiBJTkNJREVOVF9FVkVOVF9LSU5EX0FDS05PV0xFREdFRBAFEiAKHElOQ0lERU5UX0VWRU5UX0tJTkRfQVNTSUdORUQQBhIoCiRJTkNJREVOVF9FVkVOVF9LSU5EX1BSSU9SSVRZX0NIQU5HRUQQBxIhCh1JTkNJREVOVF9FVkVOVF9LSU5EX0NPTU1FTlRFRBAIEiAKHElOQ0lERU5UX0VWRU5UX0tJTkRfUkVTT0xWRUQQCRIgChxJTkNJREVOVF9FVkVOVF9LSU5EX1JFT1BFTkVEEAoSKAokSU5DSURFTlRfRVZFTlRfS0lORF9GTEFQUElOR19TVEFSVEVEEAsSJgoiSU5DSURFTlRfRVZFTlRfS0lORF9GTEFQUElOR19FTkRFRBAMEh8KG0lOQ0lERU5UX0VWRU5UX0tJTkRfR1JPVVBFRBANEi0KKUlOQ0lERU5UX0VWRU5UX0tJTkRfUkVNRURJQVRJT05fUkVRVUVTVEVEEA4SKwonSU5DSURFTlRfRVZFTlRfS0lORF9SRU1FRElBVElPTl9TVEFSVEVEEA8SLQopSU5DSURFTlRfRVZFTlRfS0lORF9SRU1FRElBVElPTl9TVUNDRUVERUQQEBIqCiZJTkNJREVOVF9FVkVOVF9LSU5EX1JFTUVESUFUSU9OX0ZBSUxFRBAREh4KGklOQ0lERU5UX0VWRU5UX0tJTkRfTUVSR0VEEBJiBnByb3RvMw", [file_alertwhisperer_v1_alert, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiBhbGVydHdoaXNwZXJlci92MS9pbmNpZGVudC5wcm90bxIRYWxlcnR3aGlzcGVyZXIudjEiyQYKCEluY2lkZW50EgoKAmlkGAEgASgJEhIKCmNvbXBhbnlfaWQYAiABKAkSFwoPYWdncmVnYXRpb25fa2V5GAMgASgJEg0KBWFzc2V0GAQgASgJEhEKCXNpZ25hdHVyZRgFIAEoCRIPCgdzdW1tYXJ5GAYgASgJEjEKBnN0YXR1cxgHIAEoDjIhLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50U3RhdHVzEi0KCHByaW9yaXR5GAggASgOMhsuYWxlcnR3aGlzcGVyZXIudjEuUHJpb3JpdHkSGAoQcHJpb3JpdHlfcmVhc29ucxgJIAMoCRITCgthbGVydF9jb3VudBgKIAEoAxINCgV0b29scxgLIAMoCRItCghzZXZlcml0eRgMIAEoDjIbLmFsZXJ0d2hpc3BlcmVyLnYxLlNldmVyaXR5Eh4KFmFzc2lnbmVkX3RlY2huaWNpYW5faWQYDSABKAkSGgoScGFyZW50X2luY2lkZW50X2lkGA4gASgJEhwKFGNoaWxkX2luY2lkZW50X2NvdW50GA8gASgFEhAKCGZsYXBwaW5nGBAgASgIEhMKC3NlbGZfaGVhbGVkGBEgASgIEhIKCnJlc29sdXRpb24YEiABKAkSNAoQZmlyc3RfYWxlcnRfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbGFzdF9hbGVydF90aW1lGBQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNAoQYWNrbm93bGVkZ2VfdGltZRgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcmVzb2x2ZV90aW1lGBcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgYIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHwoXbWVyZ2VkX2ludG9faW5jaWRlbnRfaWQYGSABKAkSFwoPaXNfc3Rvcm1fcGFyZW50GBogASgIIq4BCg1JbmNpZGVudEV2ZW50EgoKAmlkGAEgASgJEhMKC2luY2lkZW50X2lkGAIgASgJEjIKBGtpbmQYAyABKA4yJC5hbGVydHdoaXNwZXJlci52MS5JbmNpZGVudEV2ZW50S2luZBINCgVhY3RvchgEIAEoCRIPCgdtZXNzYWdlGAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuYBChFJbmNpZGVudEZlZWRFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBISCgpjb21wYW55X2lkGAIgASgJEjIKBGtpbmQYAyABKA4yJC5hbGVydHdoaXNwZXJlci52MS5JbmNpZGVudEV2ZW50S2luZBItCghpbmNpZGVudBgEIAEoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50Eg0KBWFjdG9yGAUgASgJEg8KB21lc3NhZ2UYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAitgIKBEtwaXMSEgoKY29tcGFueV9pZBgBIAEoCRIXCg9yYXdfYWxlcnRfY291bnQYAiABKAMSFgoOaW5jaWRlbnRfY291bnQYAyABKAMSGwoTbm9pc2VfcmVkdWN0aW9uX3BjdBgEIAEoARInCgRtdHRhGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEicKBG10dHIYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SGQoRc2VsZl9oZWFsZWRfY291bnQYByABKAMSFwoPc2VsZl9oZWFsZWRfcGN0GAggASgBEhoKEmFja25vd2xlZGdlZF9jb3VudBgJIAEoAxIWCg5yZXNvbHZlZF9jb3VudBgKIAEoAxISCgpvcGVuX2NvdW50GAsgASgDIrECCg5LcGlUcmVuZEJ1Y2tldBIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9yYXdfYWxlcnRfY291bnQYAiABKAMSFgoOaW5jaWRlbnRfY291bnQYAyABKAMSIAoTbm9pc2VfcmVkdWN0aW9uX3BjdBgEIAEoAUgAiAEBEhoKEmFja25vd2xlZGdlZF9jb3VudBgFIAEoAxInCgRtdHRhGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhYKDnJlc29sdmVkX2NvdW50GAcgASgDEicKBG10dHIYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CFgoUX25vaXNlX3JlZHVjdGlvbl9wY3QqiwEKDkluY2lkZW50U3RhdHVzEh8KG0lOQ0lERU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFElOQ0lERU5UX1NUQVRVU19PUEVOEAESIAocSU5DSURFTlRfU1RBVFVTX0FDS05PV0xFREdFRBACEhwKGElOQ0lERU5UX1NUQVRVU19SRVNPTFZFRBADKmgKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASDwoLUFJJT1JJVFlfUDEQARIPCgtQUklPUklUWV9QMhACEg8KC1BSSU9SSVRZX1AzEAMSDwoLUFJJT1JJVFlfUDQQBCrxBQoRSW5jaWRlbnRFdmVudEtpbmQSIwofSU5DSURFTlRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG0lOQ0lERU5UX0VWRU5UX0tJTkRfQ1JFQVRFRBABEiMKH0lOQ0lERU5UX0VWRU5UX0tJTkRfQUxFUlRfQURERUQQAhImCiJJTkNJREVOVF9FVkVOVF9LSU5EX0FMRVJUX1JFUEVBVEVEEAMSJgoiSU5DSURFTlRfRVZFTlRfS0lORF9BTEVSVF9SRVNPTFZFRBAEEiQKIElOQ0lERU5UX0VWRU5UX0tJTkRfQUNLTk9XTEVER0VEEAUSIAocSU5DSURFTlRfRVZFTlRfS0lORF9BU1NJR05FRBAGEigKJElOQ0lERU5UX0VWRU5UX0tJTkRfUFJJT1JJVFlfQ0hBTkdFRBAHEiEKHUlOQ0lERU5UX0VWRU5UX0tJTkRfQ09NTUVOVEVEEAgSIAocSU5DSURFTlRfRVZFTlRfS0lORF9SRVNPTFZFRBAJEiAKHElOQ0lERU5UX0VWRU5UX0tJTkRfUkVPUEVORUQQChIoCiRJTkNJREVOVF9FVkVOVF9LSU5EX0ZMQVBQSU5HX1NUQVJURUQQCxImCiJJTkNJREVOVF9FVkVOVF9LSU5EX0ZMQVBQSU5HX0VOREVEEAwSHwobSU5DSURFTlRfRVZFTlRfS0lORF9HUk9VUEVEEA0SLQopSU5DSURFTlRfRVZFTlRfS0lORF9SRU1FRElBVElPTl9SRVFVRVNURUQQDhIrCidJTkNJREVOVF9FVkVOVF9LSU5EX1JFTUVESUFUSU9OX1NUQVJURUQQDxItCilJTkNJREVOVF9FVkVOVF9LSU5EX1JFTUVESUFUSU9OX1NVQ0NFRURFRBAQEioKJklOQ0lERU5UX0VWRU5UX0tJTkRfUkVNRURJQVRJT05fRkFJTEVEEBESHgoaSU5DSURFTlRfRVZFTlRfS0lORF9NRVJHRUQQEipQCglLcGlCdWNrZXQSGgoWS1BJX0JVQ0tFVF9VTlNQRUNJRklFRBAAEhMKD0tQSV9CVUNLRVRfSE9VUhABEhIKDktQSV9CVUNLRVRfREFZEAJiBnByb3RvMw", [file_alertwhisperer_v1_alert, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * An incident: alerts of one company grouped by aggregation key within the correlation window.
@@ -434,6 +434,79 @@ export const KpisSchema: GenMessage<Kpis> = /*@__PURE__*/
   messageDesc(file_alertwhisperer_v1_incident, 3);
 
 /**
+ * KPIs of one bucket of a trend: the figures of Kpis, counted the same way, over the alerts
+ * received and the incidents created in the bucket. The counts of an empty bucket are 0; the
+ * ratio and the means are unset there, so "no data" differs from 0.
+ *
+ * @generated from message alertwhisperer.v1.KpiTrendBucket
+ */
+export type KpiTrendBucket = Message<"alertwhisperer.v1.KpiTrendBucket"> & {
+  /**
+   * Start of the bucket.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * Alerts received in the bucket (see the counting convention on CorrelationService).
+   *
+   * @generated from field: int64 raw_alert_count = 2;
+   */
+  rawAlertCount: bigint;
+
+  /**
+   * Incidents created in the bucket that a technician handles (as Kpis.incident_count).
+   *
+   * @generated from field: int64 incident_count = 3;
+   */
+  incidentCount: bigint;
+
+  /**
+   * (1 − incident_count / raw_alert_count) × 100, as Kpis.noise_reduction_pct; unset when the
+   * bucket has no alerts (where Kpis says 0).
+   *
+   * @generated from field: optional double noise_reduction_pct = 4;
+   */
+  noiseReductionPct?: number | undefined;
+
+  /**
+   * Incidents created in the bucket that were acknowledged.
+   *
+   * @generated from field: int64 acknowledged_count = 5;
+   */
+  acknowledgedCount: bigint;
+
+  /**
+   * Mean time to acknowledge of those; unset if none was.
+   *
+   * @generated from field: google.protobuf.Duration mtta = 6;
+   */
+  mtta?: Duration | undefined;
+
+  /**
+   * Incidents created in the bucket that are resolved.
+   *
+   * @generated from field: int64 resolved_count = 7;
+   */
+  resolvedCount: bigint;
+
+  /**
+   * Mean time to resolve of those; unset if none is.
+   *
+   * @generated from field: google.protobuf.Duration mttr = 8;
+   */
+  mttr?: Duration | undefined;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.KpiTrendBucket.
+ * Use `create(KpiTrendBucketSchema)` to create a new message.
+ */
+export const KpiTrendBucketSchema: GenMessage<KpiTrendBucket> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_incident, 4);
+
+/**
  * Where an incident is in its lifecycle: open → acknowledged → resolved (reopen allowed).
  *
  * @generated from enum alertwhisperer.v1.IncidentStatus
@@ -670,4 +743,38 @@ export enum IncidentEventKind {
  */
 export const IncidentEventKindSchema: GenEnum<IncidentEventKind> = /*@__PURE__*/
   enumDesc(file_alertwhisperer_v1_incident, 2);
+
+/**
+ * Width of a KPI trend's buckets.
+ *
+ * @generated from enum alertwhisperer.v1.KpiBucket
+ */
+export enum KpiBucket {
+  /**
+   * Not set (refused).
+   *
+   * @generated from enum value: KPI_BUCKET_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * One hour.
+   *
+   * @generated from enum value: KPI_BUCKET_HOUR = 1;
+   */
+  HOUR = 1,
+
+  /**
+   * One day (24 hours from the range's start).
+   *
+   * @generated from enum value: KPI_BUCKET_DAY = 2;
+   */
+  DAY = 2,
+}
+
+/**
+ * Describes the enum alertwhisperer.v1.KpiBucket.
+ */
+export const KpiBucketSchema: GenEnum<KpiBucket> = /*@__PURE__*/
+  enumDesc(file_alertwhisperer_v1_incident, 3);
 

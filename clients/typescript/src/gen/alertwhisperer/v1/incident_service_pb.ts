@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Alert } from "./alert_pb.js";
 import { file_alertwhisperer_v1_alert } from "./alert_pb.js";
-import type { Incident, IncidentEvent, IncidentFeedEvent, IncidentStatus, Kpis, Priority } from "./incident_pb.js";
+import type { Incident, IncidentEvent, IncidentFeedEvent, IncidentStatus, KpiBucket, Kpis, KpiTrendBucket, Priority } from "./incident_pb.js";
 import { file_alertwhisperer_v1_incident } from "./incident_pb.js";
 import type { Heartbeat } from "./watch_pb.js";
 import { file_alertwhisperer_v1_watch } from "./watch_pb.js";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file alertwhisperer/v1/incident_service.proto.
  */
 export const file_alertwhisperer_v1_incident_service: GenFile = /*@__PURE__*/
-  fileDesc("CihhbGVydHdoaXNwZXJlci92MS9pbmNpZGVudF9zZXJ2aWNlLnByb3RvEhFhbGVydHdoaXNwZXJlci52MSLwAgoUTGlzdEluY2lkZW50c1JlcXVlc3QSEwoLY29tcGFueV9pZHMYASADKAkSLwoKcHJpb3JpdGllcxgCIAMoDjIbLmFsZXJ0d2hpc3BlcmVyLnYxLlByaW9yaXR5EjMKCHN0YXR1c2VzGAMgAygOMiEuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnRTdGF0dXMSDQoFYXNzZXQYBCABKAkSLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXF1ZXJ5GAcgASgJEh4KFmFzc2lnbmVkX3RlY2huaWNpYW5faWQYCCABKAkSGgoScGFyZW50X2luY2lkZW50X2lkGAkgASgJEhEKCXBhZ2Vfc2l6ZRgKIAEoBRISCgpwYWdlX3Rva2VuGAsgASgJImAKFUxpc3RJbmNpZGVudHNSZXNwb25zZRIuCglpbmNpZGVudHMYASADKAsyGy5hbGVydHdoaXNwZXJlci52MS5JbmNpZGVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPQoSR2V0SW5jaWRlbnRSZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEhIKCm1heF9hbGVydHMYAiABKAUi6wEKE0dldEluY2lkZW50UmVzcG9uc2USLQoIaW5jaWRlbnQYASABKAsyGy5hbGVydHdoaXNwZXJlci52MS5JbmNpZGVudBIoCgZhbGVydHMYAiADKAsyGC5hbGVydHdoaXNwZXJlci52MS5BbGVydBIYChBhbGVydHNfdHJ1bmNhdGVkGAMgASgIEjIKCHRpbWVsaW5lGAQgAygLMiAuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnRFdmVudBItCghjaGlsZHJlbhgFIAMoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50IkIKGkFja25vd2xlZGdlSW5jaWRlbnRSZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEg8KB2NvbW1lbnQYAiABKAkiTAobQWNrbm93bGVkZ2VJbmNpZGVudFJlc3BvbnNlEi0KCGluY2lkZW50GAEgASgLMhsuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnQiWAoVQXNzaWduSW5jaWRlbnRSZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEhUKDXRlY2huaWNpYW5faWQYAiABKAkSEwoLYXV0b19hc3NpZ24YAyABKAgiRwoWQXNzaWduSW5jaWRlbnRSZXNwb25zZRItCghpbmNpZGVudBgBIAEoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50IkEKFlJlc29sdmVJbmNpZGVudFJlcXVlc3QSEwoLaW5jaWRlbnRfaWQYASABKAkSEgoKcmVzb2x1dGlvbhgCIAEoCSJIChdSZXNvbHZlSW5jaWRlbnRSZXNwb25zZRItCghpbmNpZGVudBgBIAEoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50IjwKFVJlb3BlbkluY2lkZW50UmVxdWVzdBITCgtpbmNpZGVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiRwoWUmVvcGVuSW5jaWRlbnRSZXNwb25zZRItCghpbmNpZGVudBgBIAEoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50IjYKEUFkZENvbW1lbnRSZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEgwKBHRleHQYAiABKAkiRQoSQWRkQ29tbWVudFJlc3BvbnNlEi8KBWV2ZW50GAEgASgLMiAuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnRFdmVudCKCAQoOR2V0S3Bpc1JlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoPR2V0S3Bpc1Jlc3BvbnNlEiYKBXRvdGFsGAEgASgLMhcuYWxlcnR3aGlzcGVyZXIudjEuS3BpcxIqCgljb21wYW5pZXMYAiADKAsyFy5hbGVydHdoaXNwZXJlci52MS5LcGlzIuUBChVXYXRjaEluY2lkZW50c1JlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRIbCg5hZnRlcl9zZXF1ZW5jZRgCIAEoBEgAiAEBEi8KCnByaW9yaXRpZXMYAyADKA4yGy5hbGVydHdoaXNwZXJlci52MS5Qcmlvcml0eRIzCghzdGF0dXNlcxgEIAMoDjIhLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50U3RhdHVzEg0KBWFzc2V0GAUgASgJEhMKC2luY2lkZW50X2lkGAYgASgJQhEKD19hZnRlcl9zZXF1ZW5jZSKNAQoWV2F0Y2hJbmNpZGVudHNSZXNwb25zZRI1CgVldmVudBgBIAEoCzIkLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50RmVlZEV2ZW50SAASMQoJaGVhcnRiZWF0GAIgASgLMhwuYWxlcnR3aGlzcGVyZXIudjEuSGVhcnRiZWF0SABCCQoHcGF5bG9hZDKXBwoPSW5jaWRlbnRTZXJ2aWNlEmIKDUxpc3RJbmNpZGVudHMSJy5hbGVydHdoaXNwZXJlci52MS5MaXN0SW5jaWRlbnRzUmVxdWVzdBooLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RJbmNpZGVudHNSZXNwb25zZRJcCgtHZXRJbmNpZGVudBIlLmFsZXJ0d2hpc3BlcmVyLnYxLkdldEluY2lkZW50UmVxdWVzdBomLmFsZXJ0d2hpc3BlcmVyLnYxLkdldEluY2lkZW50UmVzcG9uc2USdAoTQWNrbm93bGVkZ2VJbmNpZGVudBItLmFsZXJ0d2hpc3BlcmVyLnYxLkFja25vd2xlZGdlSW5jaWRlbnRSZXF1ZXN0Gi4uYWxlcnR3aGlzcGVyZXIudjEuQWNrbm93bGVkZ2VJbmNpZGVudFJlc3BvbnNlEmUKDkFzc2lnbkluY2lkZW50EiguYWxlcnR3aGlzcGVyZXIudjEuQXNzaWduSW5jaWRlbnRSZXF1ZXN0GikuYWxlcnR3aGlzcGVyZXIudjEuQXNzaWduSW5jaWRlbnRSZXNwb25zZRJoCg9SZXNvbHZlSW5jaWRlbnQSKS5hbGVydHdoaXNwZXJlci52MS5SZXNvbHZlSW5jaWRlbnRSZXF1ZXN0GiouYWxlcnR3aGlzcGVyZXIudjEuUmVzb2x2ZUluY2lkZW50UmVzcG9uc2USZQoOUmVvcGVuSW5jaWRlbnQSKC5hbGVydHdoaXNwZXJlci52MS5SZW9wZW5JbmNpZGVudFJlcXVlc3QaKS5hbGVydHdoaXNwZXJlci52MS5SZW9wZW5JbmNpZGVudFJlc3BvbnNlElkKCkFkZENvbW1lbnQSJC5hbGVydHdoaXNwZXJlci52MS5BZGRDb21tZW50UmVxdWVzdBolLmFsZXJ0d2hpc3BlcmVyLnYxLkFkZENvbW1lbnRSZXNwb25zZRJQCgdHZXRLcGlzEiEuYWxlcnR3aGlzcGVyZXIudjEuR2V0S3Bpc1JlcXVlc3QaIi5hbGVydHdoaXNwZXJlci52MS5HZXRLcGlzUmVzcG9uc2USZwoOV2F0Y2hJbmNpZGVudHMSKC5hbGVydHdoaXNwZXJlci52MS5XYXRjaEluY2lkZW50c1JlcXVlc3QaKS5hbGVydHdoaXNwZXJlci52MS5XYXRjaEluY2lkZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_alertwhisperer_v1_alert, file_alertwhisperer_v1_incident, file_alertwhisperer_v1_watch, file_google_protobuf_timestamp]);
+  fileDesc("CihhbGVydHdoaXNwZXJlci92MS9pbmNpZGVudF9zZXJ2aWNlLnByb3RvEhFhbGVydHdoaXNwZXJlci52MSLwAgoUTGlzdEluY2lkZW50c1JlcXVlc3QSEwoLY29tcGFueV9pZHMYASADKAkSLwoKcHJpb3JpdGllcxgCIAMoDjIbLmFsZXJ0d2hpc3BlcmVyLnYxLlByaW9yaXR5EjMKCHN0YXR1c2VzGAMgAygOMiEuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnRTdGF0dXMSDQoFYXNzZXQYBCABKAkSLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXF1ZXJ5GAcgASgJEh4KFmFzc2lnbmVkX3RlY2huaWNpYW5faWQYCCABKAkSGgoScGFyZW50X2luY2lkZW50X2lkGAkgASgJEhEKCXBhZ2Vfc2l6ZRgKIAEoBRISCgpwYWdlX3Rva2VuGAsgASgJImAKFUxpc3RJbmNpZGVudHNSZXNwb25zZRIuCglpbmNpZGVudHMYASADKAsyGy5hbGVydHdoaXNwZXJlci52MS5JbmNpZGVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPQoSR2V0SW5jaWRlbnRSZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEhIKCm1heF9hbGVydHMYAiABKAUi6wEKE0dldEluY2lkZW50UmVzcG9uc2USLQoIaW5jaWRlbnQYASABKAsyGy5hbGVydHdoaXNwZXJlci52MS5JbmNpZGVudBIoCgZhbGVydHMYAiADKAsyGC5hbGVydHdoaXNwZXJlci52MS5BbGVydBIYChBhbGVydHNfdHJ1bmNhdGVkGAMgASgIEjIKCHRpbWVsaW5lGAQgAygLMiAuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnRFdmVudBItCghjaGlsZHJlbhgFIAMoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50IkIKGkFja25vd2xlZGdlSW5jaWRlbnRSZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEg8KB2NvbW1lbnQYAiABKAkiTAobQWNrbm93bGVkZ2VJbmNpZGVudFJlc3BvbnNlEi0KCGluY2lkZW50GAEgASgLMhsuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnQiWAoVQXNzaWduSW5jaWRlbnRSZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEhUKDXRlY2huaWNpYW5faWQYAiABKAkSEwoLYXV0b19hc3NpZ24YAyABKAgiRwoWQXNzaWduSW5jaWRlbnRSZXNwb25zZRItCghpbmNpZGVudBgBIAEoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50IkEKFlJlc29sdmVJbmNpZGVudFJlcXVlc3QSEwoLaW5jaWRlbnRfaWQYASABKAkSEgoKcmVzb2x1dGlvbhgCIAEoCSJIChdSZXNvbHZlSW5jaWRlbnRSZXNwb25zZRItCghpbmNpZGVudBgBIAEoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50IjwKFVJlb3BlbkluY2lkZW50UmVxdWVzdBITCgtpbmNpZGVudF9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiRwoWUmVvcGVuSW5jaWRlbnRSZXNwb25zZRItCghpbmNpZGVudBgBIAEoCzIbLmFsZXJ0d2hpc3BlcmVyLnYxLkluY2lkZW50IjYKEUFkZENvbW1lbnRSZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEgwKBHRleHQYAiABKAkiRQoSQWRkQ29tbWVudFJlc3BvbnNlEi8KBWV2ZW50GAEgASgLMiAuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnRFdmVudCKCAQoOR2V0S3Bpc1JlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZQoPR2V0S3Bpc1Jlc3BvbnNlEiYKBXRvdGFsGAEgASgLMhcuYWxlcnR3aGlzcGVyZXIudjEuS3BpcxIqCgljb21wYW5pZXMYAiADKAsyFy5hbGVydHdoaXNwZXJlci52MS5LcGlzIrQBChJHZXRLcGlUcmVuZFJlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoGYnVja2V0GAQgASgOMhwuYWxlcnR3aGlzcGVyZXIudjEuS3BpQnVja2V0IqcBChNHZXRLcGlUcmVuZFJlc3BvbnNlEi4KCnN0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgdidWNrZXRzGAMgAygLMiEuYWxlcnR3aGlzcGVyZXIudjEuS3BpVHJlbmRCdWNrZXQi5QEKFVdhdGNoSW5jaWRlbnRzUmVxdWVzdBISCgpjb21wYW55X2lkGAEgASgJEhsKDmFmdGVyX3NlcXVlbmNlGAIgASgESACIAQESLwoKcHJpb3JpdGllcxgDIAMoDjIbLmFsZXJ0d2hpc3BlcmVyLnYxLlByaW9yaXR5EjMKCHN0YXR1c2VzGAQgAygOMiEuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnRTdGF0dXMSDQoFYXNzZXQYBSABKAkSEwoLaW5jaWRlbnRfaWQYBiABKAlCEQoPX2FmdGVyX3NlcXVlbmNlIo0BChZXYXRjaEluY2lkZW50c1Jlc3BvbnNlEjUKBWV2ZW50GAEgASgLMiQuYWxlcnR3aGlzcGVyZXIudjEuSW5jaWRlbnRGZWVkRXZlbnRIABIxCgloZWFydGJlYXQYAiABKAsyHC5hbGVydHdoaXNwZXJlci52MS5IZWFydGJlYXRIAEIJCgdwYXlsb2FkMvUHCg9JbmNpZGVudFNlcnZpY2USYgoNTGlzdEluY2lkZW50cxInLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RJbmNpZGVudHNSZXF1ZXN0GiguYWxlcnR3aGlzcGVyZXIudjEuTGlzdEluY2lkZW50c1Jlc3BvbnNlElwKC0dldEluY2lkZW50EiUuYWxlcnR3aGlzcGVyZXIudjEuR2V0SW5jaWRlbnRSZXF1ZXN0GiYuYWxlcnR3aGlzcGVyZXIudjEuR2V0SW5jaWRlbnRSZXNwb25zZRJ0ChNBY2tub3dsZWRnZUluY2lkZW50Ei0uYWxlcnR3aGlzcGVyZXIudjEuQWNrbm93bGVkZ2VJbmNpZGVudFJlcXVlc3QaLi5hbGVydHdoaXNwZXJlci52MS5BY2tub3dsZWRnZUluY2lkZW50UmVzcG9uc2USZQoOQXNzaWduSW5jaWRlbnQSKC5hbGVydHdoaXNwZXJlci52MS5Bc3NpZ25JbmNpZGVudFJlcXVlc3QaKS5hbGVydHdoaXNwZXJlci52MS5Bc3NpZ25JbmNpZGVudFJlc3BvbnNlEmgKD1Jlc29sdmVJbmNpZGVudBIpLmFsZXJ0d2hpc3BlcmVyLnYxLlJlc29sdmVJbmNpZGVudFJlcXVlc3QaKi5hbGVydHdoaXNwZXJlci52MS5SZXNvbHZlSW5jaWRlbnRSZXNwb25zZRJlCg5SZW9wZW5JbmNpZGVudBIoLmFsZXJ0d2hpc3BlcmVyLnYxLlJlb3BlbkluY2lkZW50UmVxdWVzdBopLmFsZXJ0d2hpc3BlcmVyLnYxLlJlb3BlbkluY2lkZW50UmVzcG9uc2USWQoKQWRkQ29tbWVudBIkLmFsZXJ0d2hpc3BlcmVyLnYxLkFkZENvbW1lbnRSZXF1ZXN0GiUuYWxlcnR3aGlzcGVyZXIudjEuQWRkQ29tbWVudFJlc3BvbnNlElAKB0dldEtwaXMSIS5hbGVydHdoaXNwZXJlci52MS5HZXRLcGlzUmVxdWVzdBoiLmFsZXJ0d2hpc3BlcmVyLnYxLkdldEtwaXNSZXNwb25zZRJcCgtHZXRLcGlUcmVuZBIlLmFsZXJ0d2hpc3BlcmVyLnYxLkdldEtwaVRyZW5kUmVxdWVzdBomLmFsZXJ0d2hpc3BlcmVyLnYxLkdldEtwaVRyZW5kUmVzcG9uc2USZwoOV2F0Y2hJbmNpZGVudHMSKC5hbGVydHdoaXNwZXJlci52MS5XYXRjaEluY2lkZW50c1JlcXVlc3QaKS5hbGVydHdoaXNwZXJlci52MS5XYXRjaEluY2lkZW50c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_alertwhisperer_v1_alert, file_alertwhisperer_v1_incident, file_alertwhisperer_v1_watch, file_google_protobuf_timestamp]);
 
 /**
  * Request of ListIncidents. Filters combine with AND; an empty filter matches everything.
@@ -536,6 +536,84 @@ export const GetKpisResponseSchema: GenMessage<GetKpisResponse> = /*@__PURE__*/
   messageDesc(file_alertwhisperer_v1_incident_service, 15);
 
 /**
+ * Request of GetKpiTrend.
+ *
+ * @generated from message alertwhisperer.v1.GetKpiTrendRequest
+ */
+export type GetKpiTrendRequest = Message<"alertwhisperer.v1.GetKpiTrendRequest"> & {
+  /**
+   * Company id; empty for every company the caller may see (one series over all of them).
+   *
+   * @generated from field: string company_id = 1;
+   */
+  companyId: string;
+
+  /**
+   * Start of the range (inclusive) and of the first bucket; unset means 30 days before end_time.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * End of the range (exclusive; the last bucket is cut there); unset means now.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 3;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Width of the buckets; required. At most 744 buckets (31 days of hours).
+   *
+   * @generated from field: alertwhisperer.v1.KpiBucket bucket = 4;
+   */
+  bucket: KpiBucket;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.GetKpiTrendRequest.
+ * Use `create(GetKpiTrendRequestSchema)` to create a new message.
+ */
+export const GetKpiTrendRequestSchema: GenMessage<GetKpiTrendRequest> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_incident_service, 16);
+
+/**
+ * Response of GetKpiTrend.
+ *
+ * @generated from message alertwhisperer.v1.GetKpiTrendResponse
+ */
+export type GetKpiTrendResponse = Message<"alertwhisperer.v1.GetKpiTrendResponse"> & {
+  /**
+   * Start of the range (start_time, or its default).
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 1;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * End of the range (end_time, or its default).
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 2;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Every bucket of the range, oldest first, empty ones included: bucket i covers
+   * [start_time + i × width, start_time + (i + 1) × width), the last one cut at end_time.
+   *
+   * @generated from field: repeated alertwhisperer.v1.KpiTrendBucket buckets = 3;
+   */
+  buckets: KpiTrendBucket[];
+};
+
+/**
+ * Describes the message alertwhisperer.v1.GetKpiTrendResponse.
+ * Use `create(GetKpiTrendResponseSchema)` to create a new message.
+ */
+export const GetKpiTrendResponseSchema: GenMessage<GetKpiTrendResponse> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_incident_service, 17);
+
+/**
  * Request of WatchIncidents. The filters apply to the incident as it is right after each change.
  *
  * @generated from message alertwhisperer.v1.WatchIncidentsRequest
@@ -592,7 +670,7 @@ export type WatchIncidentsRequest = Message<"alertwhisperer.v1.WatchIncidentsReq
  * Use `create(WatchIncidentsRequestSchema)` to create a new message.
  */
 export const WatchIncidentsRequestSchema: GenMessage<WatchIncidentsRequest> = /*@__PURE__*/
-  messageDesc(file_alertwhisperer_v1_incident_service, 16);
+  messageDesc(file_alertwhisperer_v1_incident_service, 18);
 
 /**
  * One message of the WatchIncidents stream.
@@ -629,7 +707,7 @@ export type WatchIncidentsResponse = Message<"alertwhisperer.v1.WatchIncidentsRe
  * Use `create(WatchIncidentsResponseSchema)` to create a new message.
  */
 export const WatchIncidentsResponseSchema: GenMessage<WatchIncidentsResponse> = /*@__PURE__*/
-  messageDesc(file_alertwhisperer_v1_incident_service, 17);
+  messageDesc(file_alertwhisperer_v1_incident_service, 19);
 
 /**
  * IncidentService lists, searches and works incidents (acknowledge, assign, resolve, reopen,
@@ -720,6 +798,17 @@ export const IncidentService: GenService<{
     methodKind: "unary";
     input: typeof GetKpisRequestSchema;
     output: typeof GetKpisResponseSchema;
+  },
+  /**
+   * Reports KPIs per hour or per day of a time range (the figures of GetKpis, computed per bucket
+   * in the database), for trend charts.
+   *
+   * @generated from rpc alertwhisperer.v1.IncidentService.GetKpiTrend
+   */
+  getKpiTrend: {
+    methodKind: "unary";
+    input: typeof GetKpiTrendRequestSchema;
+    output: typeof GetKpiTrendResponseSchema;
   },
   /**
    * Streams a company's incident changes: first every event after after_sequence from the event
