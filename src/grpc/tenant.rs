@@ -214,6 +214,18 @@ impl TenantService for TenantHandler {
         let operator = operator(&request)?;
         let body = request.into_inner();
         let page = Page::new(body.page_size, &body.page_token)?;
+        // No name is longer, and SQLite refuses LIKE patterns beyond 50,000
+        // bytes: a longer filter is the caller's mistake, not a server error.
+        if body.name_contains.trim().chars().count() > crate::domain::tenant::MAX_NAME_LEN {
+            return Err(Error::invalid(
+                "name_contains",
+                format!(
+                    "at most {} characters (a company name's limit)",
+                    crate::domain::tenant::MAX_NAME_LEN
+                ),
+            )
+            .into());
+        }
         let (rows, next_page_token) = self
             .state
             .store

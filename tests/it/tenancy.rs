@@ -1388,4 +1388,22 @@ async fn pagination_walks_every_company_once(backend: Backend) {
         .into_inner();
     assert_eq!(filtered.companies.len(), 1);
     assert_eq!(filtered.companies[0].name, "Company 3");
+    // A filter longer than any name (the fuzz test's 70,000 bytes made
+    // SQLite refuse the LIKE pattern: INTERNAL) is the caller's mistake.
+    let status = client
+        .list_companies(authed(
+            &server.admin_token,
+            v1::ListCompaniesRequest {
+                name_contains: "y".repeat(70_000),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect_err("too long");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(
+        status.message().starts_with("name_contains"),
+        "{}",
+        status.message()
+    );
 }

@@ -245,7 +245,8 @@ export type ListCompaniesRequest = Message<"alertwhisperer.v1.ListCompaniesReque
   pageToken: string;
 
   /**
-   * Case-insensitive substring of the name to filter on; empty for all.
+   * Case-insensitive substring of the name to filter on (at most 200 characters, a name's limit;
+   * longer is INVALID_ARGUMENT); empty for all.
    *
    * @generated from field: string name_contains = 3;
    */
