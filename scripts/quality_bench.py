@@ -4,7 +4,7 @@ Usage (through the wrapper, which picks the Python environment and the client):
 
     scripts/quality-bench [--seed 1] [--companies 3] [--assets 60] [--signatures 10]
                           [--hours 6] [--lateness 30] [--batch 100] [--full-shuffle]
-                          [--per-key-fifo]
+                          [--per-key-fifo] [--server-lateness MINUTES]
                           [--url HOST:PORT --token awo_...] [--keep]
 
 Without --url it copies the server binary ($AW_BINARY, default
@@ -66,13 +66,14 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 import grpc
-from google.protobuf import text_format
+from google.protobuf import field_mask_pb2, text_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from alertwhisperer_client import (
     Client,
     alert_pb2,
     connect,
+    correlation_pb2,
     correlation_service_pb2,
     incident_pb2,
     incident_service_pb2,
@@ -172,6 +173,7 @@ class Params:
     batch: int
     full_shuffle: bool
     per_key_fifo: bool
+    server_lateness_min: int
 
 
 Span = tuple[int, int]
@@ -535,6 +537,18 @@ def create_company(operator: Client, name: str) -> tuple[str, str]:
         tenant_service_pb2.CreateCompanyRequest(name=name), timeout=RPC_TIMEOUT
     )
     return created.company.id, created.api_key_secret
+
+
+def set_lateness(operator: Client, company_id: str, minutes: int) -> None:
+    """Sets the company's lateness bound (UpdateCorrelationConfig, mask "lateness")."""
+    config = correlation_pb2.CorrelationConfig(company_id=company_id)
+    config.lateness.FromSeconds(minutes * 60)
+    operator.correlation.UpdateCorrelationConfig(
+        correlation_service_pb2.UpdateCorrelationConfigRequest(
+            config=config, update_mask=field_mask_pb2.FieldMask(paths=["lateness"])
+        ),
+        timeout=RPC_TIMEOUT,
+    )
 
 
 def alert_input(event: Event, scenario: Scenario, severity: dict[str, int]) -> alert_pb2.AlertInput:
@@ -1077,7 +1091,7 @@ def print_config(operator: Client, company_id: str) -> None:
     ).config
     config.ClearField("company_id")
     one_line = text_format.MessageToString(config, as_one_line=True)
-    print(f"server correlation config (defaults): {one_line}")
+    print(f"server correlation config: {one_line}")
     if config.window.seconds * 1000 != WINDOW:
         print(f"  note: the model assumes a {WINDOW // MINUTE} min window")
 
@@ -1243,6 +1257,12 @@ def parse_args(argv: list[str]) -> tuple[Params, argparse.Namespace]:
         action="store_true",
         help="B and C keep each dedup key's own events in order (one sender per alert)",
     )
+    parser.add_argument(
+        "--server-lateness",
+        type=int,
+        default=0,
+        help="set each company's lateness bound to this many minutes (0 keeps the default)",
+    )
     parser.add_argument("--url", help="an already running server (host:port); needs --token")
     parser.add_argument("--token", help="an admin operator token of --url")
     parser.add_argument("--keep", action="store_true", help="leave the data directory")
@@ -1263,6 +1283,7 @@ def parse_args(argv: list[str]) -> tuple[Params, argparse.Namespace]:
         batch=args.batch,
         full_shuffle=args.full_shuffle,
         per_key_fifo=args.per_key_fifo,
+        server_lateness_min=args.server_lateness,
     )
     return params, args
 
@@ -1285,6 +1306,9 @@ def run_benchmark(params: Params, target: str, token: str) -> None:
                 operator,
                 f"quality-bench {stamp} seed {params.seed} c{run.scenario.company} {run.order}",
             )
+        if params.server_lateness_min:
+            for run in runs:
+                set_lateness(operator, run.company_id, params.server_lateness_min)
         print_config(operator, runs[0].company_id)
         with ThreadPoolExecutor(max_workers=len(runs)) as pool:
             for future in [pool.submit(send, run, target, params) for run in runs]:
