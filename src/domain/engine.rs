@@ -1566,8 +1566,11 @@ impl World {
         let factor = u64::from(self.settings.storm_baseline_factor);
         let span = u64::try_from((last - first).max(gap)).unwrap_or(u64::MAX);
         let hour = u64::try_from(STORM_BASELINE.as_millis()).unwrap_or(u64::MAX);
-        let above =
-            usize::try_from((u64::from(before) * factor * span) / hour + 1).unwrap_or(usize::MAX);
+        let expected = u64::from(before)
+            .saturating_mul(factor)
+            .saturating_mul(span)
+            / hour;
+        let above = usize::try_from(expected.saturating_add(1)).unwrap_or(usize::MAX);
         let needed = min_assets.max(if factor == 0 { 0 } else { above });
         let how = format!(
             "incidents of {signature:?} on {asset_count} assets started {} to {}, each within {} of another (threshold {needed}: at least {min_assets} assets, and more than {factor} times the {before} incidents of the hour before scaled to the run's span)",
@@ -1602,6 +1605,16 @@ impl World {
             created_at: self.now,
             updated_at: self.now,
             tools: BTreeSet::new(),
+            // The incident that set it off may have resolved itself (a late
+            // first alert judged its storm again): the storm starts open.
+            status: IncidentStatus::Open,
+            resolution: String::new(),
+            resolved_at: None,
+            acknowledged_at: None,
+            first_acknowledged_at: None,
+            flapping: false,
+            self_healed: false,
+            remediation_failed: false,
             ..template
         };
         self.load_incident(parent);
@@ -1618,6 +1631,15 @@ impl World {
         ));
         for (_, member, _) in run {
             self.fold(&parent_id, &member);
+        }
+        // A storm of incidents that have all ended is over.
+        if self.settings.auto_resolve
+            && self
+                .incidents
+                .get(&parent_id)
+                .is_some_and(|p| p.open_child_count == 0)
+        {
+            self.resolve_incident(&parent_id, STORM_RESOLUTION);
         }
     }
 
