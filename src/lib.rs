@@ -4,6 +4,7 @@
 //! entry point of `alert-whisperer serve`; tests use [`server::Server`] directly on
 //! 127.0.0.1:0.
 
+pub mod app;
 pub mod auth;
 pub mod aws;
 pub mod compliance;

@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::compliance::compliance_snapshot_csv;
 use crate::error::{Error, Result};
-use crate::grpc::AppState;
 
 /// The report routes.
 pub(crate) fn routes(state: AppState) -> Router {
@@ -35,7 +35,7 @@ async fn compliance_csv(
     headers: HeaderMap,
     Query(query): Query<ComplianceQuery>,
 ) -> Result<Response> {
-    let operator = crate::grpc::auth::operator(&state, &headers).await?;
+    let operator = state.operator(&headers).await?;
     if query.company_id.trim().is_empty() {
         return Err(Error::invalid("company_id", "is required"));
     }

@@ -11,10 +11,11 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::AppState;
 use crate::config::Config;
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
-use crate::grpc::{self, AppState};
+use crate::grpc;
 use crate::metrics::Metrics;
 use crate::secrets::{MasterKey, new_operator_token};
 use crate::store::tenant::{Audit, NewOperatorToken};

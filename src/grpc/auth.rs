@@ -11,12 +11,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use crate::auth::{IngestCaller, Operator, bearer_token};
-use crate::domain::tenant::Role;
-use crate::error::{Error, Result};
-use crate::secrets::hash_credential;
-use crate::store::Scope;
+use crate::app::AppState;
 
 const API_PACKAGE_PREFIX: &str = "/alertwhisperer.v1.";
 const INGEST_PREFIX: &str = "/alertwhisperer.v1.IngestService/";
@@ -32,11 +27,12 @@ pub(crate) async fn authenticate(
         return next.run(request).await;
     }
     let result = if path.starts_with(INGEST_PREFIX) {
-        ingest_caller(&state, request.headers())
+        state
+            .ingest_caller(request.headers())
             .await
             .map(|caller| request.extensions_mut().insert(caller).is_none())
     } else {
-        let operator = operator(&state, request.headers()).await;
+        let operator = state.operator(request.headers()).await;
         if operator.is_ok() {
             state.owners.read_barrier().await;
         }
@@ -56,54 +52,6 @@ pub(crate) async fn authenticate(
         }
         Err(error) => tonic::Status::from(error).into_http::<Body>(),
     }
-}
-
-pub(crate) async fn operator(state: &AppState, headers: &http::HeaderMap) -> Result<Operator> {
-    let value = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    let token = bearer_token(value)?;
-    let record = state
-        .store
-        .authenticate_operator_token(&hash_credential(token))
-        .await?
-        .ok_or_else(|| {
-            Error::Unauthenticated("the operator token is unknown, revoked or expired".to_owned())
-        })?;
-    let role = Role::parse(&record.token.role)
-        .ok_or_else(|| Error::Internal(format!("stored role {:?}", record.token.role)))?;
-    let scope = if record.company_ids.is_empty() {
-        Scope::All
-    } else {
-        Scope::Companies(record.company_ids.into())
-    };
-    Ok(Operator {
-        token_id: record.token.id,
-        name: record.token.name,
-        role,
-        scope,
-    })
-}
-
-async fn ingest_caller(state: &AppState, headers: &http::HeaderMap) -> Result<IngestCaller> {
-    let key = match headers
-        .get("x-api-key")
-        .and_then(|value| value.to_str().ok())
-    {
-        Some(key) => key.trim(),
-        None => {
-            let value = headers
-                .get(http::header::AUTHORIZATION)
-                .and_then(|value| value.to_str().ok());
-            bearer_token(value).map_err(|_| {
-                Error::Unauthenticated(
-                    "missing api key: send x-api-key: <key> or authorization: Bearer <key>"
-                        .to_owned(),
-                )
-            })?
-        }
-    };
-    state.ingest.authenticate(key).await
 }
 
 /// Fallback: UNIMPLEMENTED for gRPC requests, 404 for anything else.

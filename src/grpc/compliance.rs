@@ -4,7 +4,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{duration, required_id, timestamp, timestamp_ms};
-use super::{AppState, operator};
+use super::operator;
+use crate::app::AppState;
 use crate::domain::compliance::Summary;
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};

@@ -18,7 +18,8 @@ use crate::store::incident::{decisions_of, event_of};
 const PREVIEW_MAX_RANGE_MS: i64 = 31 * 24 * 3600 * 1000;
 /// Most alert events one preview replays.
 const PREVIEW_MAX_EVENTS: u64 = 200_000;
-use super::{AppState, operator};
+use super::operator;
+use crate::app::AppState;
 use crate::domain::correlation::{
     AggregationKey, AlertRef, CorrelationSettings, Criticality, DEFAULT_STORM_GAP, MATCHER_FIELDS,
     MatchOp, Matcher, SilenceState, silence_state, validate_silence_range,

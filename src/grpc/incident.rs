@@ -6,8 +6,9 @@ use tonic::{Request, Response, Status};
 use super::convert::{
     duration_ms, optional_timestamp, required_id, text_of, timestamp, timestamp_ms,
 };
+use super::operator;
 use super::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
-use super::{AppState, operator};
+use crate::app::AppState;
 use crate::domain::incident::{AlertRecord, Incident, IncidentStatus, KpiSums, Kpis};
 use crate::domain::lifecycle::{Assignee, IncidentCommand};
 use crate::domain::tenant::Role;

@@ -2,7 +2,8 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{AppState, ingest_caller};
+use super::ingest_caller;
+use crate::app::AppState;
 use crate::auth::IngestCaller;
 use crate::domain::ingest::validate_batch;
 use crate::error::{Error, Result};

@@ -13,48 +13,15 @@ pub mod runbook;
 pub mod tenant;
 pub(crate) mod watch;
 
-use std::sync::Arc;
-
 use axum::Router;
 use tonic::service::Routes;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::app::AppState;
 use crate::auth::{IngestCaller, Operator};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::metrics::Metrics;
 use crate::proto::v1;
-use crate::secrets::MasterKey;
-use crate::store::Store;
-
-/// State shared by every handler.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The database.
-    pub store: Store,
-    /// Encrypts and decrypts secrets at rest.
-    pub master_key: MasterKey,
-    /// The ingest path's checks (credential caches, rate limits).
-    pub ingest: Arc<crate::ingest::Ingestor>,
-    /// The companies this server owns: every decision goes through them.
-    pub owners: crate::owner::Owners,
-    /// Wakes the runbook executor.
-    pub executor: crate::executor::ExecutorHandle,
-    /// Sends notifications (TestChannel) and is woken by redeliveries.
-    pub notifier: crate::notify::Notifier,
-    /// Wakes WatchIncidents streams when a company's event log grows.
-    pub hub: Arc<crate::feed::Hub>,
-    /// Heartbeat interval of idle watch streams.
-    pub heartbeat: std::time::Duration,
-    /// AWS clients in the companies' accounts.
-    pub aws: Arc<crate::aws::Aws>,
-    /// Verifies SNS message signatures for the CloudWatch webhook.
-    pub sns: Arc<crate::webhook::sns::SnsVerifier>,
-    /// Request metrics.
-    pub metrics: Arc<Metrics>,
-    /// Cancelled when the server shuts down; streams end on it.
-    pub shutdown: tokio_util::sync::CancellationToken,
-}
 
 /// The operator that the auth layer put into the request.
 pub(crate) fn operator<T>(request: &tonic::Request<T>) -> Result<Operator> {

@@ -5,7 +5,8 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{required_id, timestamp};
 use super::correlation::{matcher_messages_of, matchers_of};
-use super::{AppState, operator};
+use super::operator;
+use crate::app::AppState;
 use crate::domain::correlation::Matcher;
 use crate::domain::ingest::is_http_url;
 use crate::domain::notification::{

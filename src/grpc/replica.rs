@@ -3,7 +3,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::AppState;
+use crate::app::AppState;
 use crate::owner::cluster::REPLICA_TOKEN_HEADER;
 use crate::owner::command::Command;
 use crate::proto::alertwhisperer::internal::v1::{

@@ -8,7 +8,8 @@ use tonic::{Request, Response, Status};
 use super::convert::{
     duration, duration_ms, json_struct, optional_timestamp, required_id, timestamp, timestamp_ms,
 };
-use super::{AppState, operator};
+use super::operator;
+use crate::app::AppState;
 use crate::domain::tenant::{
     Role, rotation_overlap, validate_aws_role, validate_email, validate_name, validate_skills,
     validate_slack_member_id, validate_website,

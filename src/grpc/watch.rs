@@ -12,8 +12,8 @@ use futures::Stream;
 use tokio::sync::mpsc;
 use tonic::Status;
 
-use super::AppState;
 use super::convert::timestamp;
+use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::proto::v1;
 use crate::store::{ScopedCompany, now_ms};

@@ -16,9 +16,9 @@ use serde::Deserialize;
 
 use super::formats::{self, FormatError};
 use super::signature;
+use crate::app::AppState;
 use crate::auth::IngestCaller;
 use crate::error::{Error, Result};
-use crate::grpc::AppState;
 use crate::grpc::ingest::ingest_alerts;
 use crate::proto::v1::{self, AlertInput};
 

@@ -6,8 +6,9 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{duration, required_id, timestamp, timestamp_ms};
+use super::operator;
 use super::watch::WatchStream;
-use super::{AppState, operator};
+use crate::app::AppState;
 
 mod convert;
 mod remediation;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use tokio::sync::mpsc;
 use tonic::Status;
 
+use crate::app::AppState;
 use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::execution::{
@@ -16,7 +17,6 @@ use crate::domain::execution::{
 use crate::domain::runbook::{RunbookSpec, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
-use crate::grpc::AppState;
 use crate::grpc::convert::{
     duration, optional_timestamp, required_id, text_of, timestamp, timestamp_ms,
 };
