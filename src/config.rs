@@ -36,9 +36,10 @@ pub struct Config {
     /// unwraps it (Decrypt). Empty keeps the master key local
     /// (`master_key`, `master_key_file`). Needs `aws_region`.
     pub master_key_kms_key_id: String,
-    /// Where companies' HMAC secrets are kept: `local` (encrypted with the
-    /// master key in the database) or `aws_secrets_manager` (one secret per
-    /// company in AWS Secrets Manager; the database keeps a reference).
+    /// Where companies' HMAC secrets and channel credentials are kept:
+    /// `local` (encrypted with the master key in the database) or
+    /// `aws_secrets_manager` (one secret per company in AWS Secrets
+    /// Manager; the database keeps a reference).
     pub secrets_backend: SecretsBackend,
     /// Secrets Manager: a company's secret is named this prefix followed by
     /// the company id.

@@ -54,6 +54,9 @@ pub struct Ingestor {
     secret_cache: Option<Arc<SecretCache>>,
     /// Where new HMAC secrets go.
     backend: SecretsBackend,
+    /// Held across each read-modify-write of a company's secret in Secrets
+    /// Manager, so that two changes on this replica never lose one.
+    changes: tokio::sync::Mutex<()>,
     keys: Cached<Option<IngestCaller>>,
     hmac: Cached<Option<Arc<Vec<Vec<u8>>>>>,
     cache_ttl: Duration,
@@ -105,6 +108,7 @@ impl Ingestor {
             master_key,
             secret_cache,
             backend: config.secrets_backend,
+            changes: tokio::sync::Mutex::new(()),
             keys: Mutex::new(HashMap::new()),
             hmac: Mutex::new(HashMap::new()),
             cache_ttl: Duration::from_secs(config.ingest_credential_cache_seconds),
@@ -160,7 +164,7 @@ impl Ingestor {
             for secret in &rows {
                 match &kept {
                     Some(kept) if secret.secret_arn.is_some() => {
-                        match kept.hmac_secrets.get(&secret.id) {
+                        match kept.get(&secret.id) {
                             Some(stored) => plain.push(stored.secret.as_bytes().to_vec()),
                             // Verifying with the others is still right: a
                             // sender of this one is refused, nobody is let in.
@@ -214,6 +218,7 @@ impl Ingestor {
             return Ok(SecretMaterial::Encrypted { nonce, ciphertext });
         }
         let cache = self.cache()?;
+        let _change = self.changes.lock().await;
         let mut secrets = cache.read_now(company_id).await?;
         let now = now_ms();
         secrets.hmac_secrets.retain(|kept_id, stored| {
@@ -236,25 +241,68 @@ impl Ingestor {
         })
     }
 
-    /// After HMAC was disabled: a new version of the company's secret in
-    /// Secrets Manager without any secret, if it has one.
-    pub async fn clear_hmac_secrets(&self, company_id: &str) -> Result<()> {
-        let Some(cache) = &self.secret_cache else {
-            return Ok(());
-        };
+    /// Keeps a new notification channel's credential where the secrets
+    /// backend says: encrypted for the database, or in the company's secret
+    /// in Secrets Manager under the channel id.
+    pub async fn seal_channel_secret(
+        &self,
+        company_id: &str,
+        channel_id: &str,
+        secret: &str,
+    ) -> Result<SecretMaterial> {
         if self.backend == SecretsBackend::Local {
-            // Only a secret that is there is cleared; one that cannot be
-            // read (never used, AWS down) is left alone with the local backend.
-            match cache.read_now(company_id).await {
-                Ok(secrets) if !secrets.hmac_secrets.is_empty() => {}
-                _ => return Ok(()),
-            }
-        } else if cache.read_now(company_id).await?.hmac_secrets.is_empty() {
+            let (nonce, ciphertext) = self.master_key.encrypt(
+                &crate::notify::secret_context(company_id),
+                secret.as_bytes(),
+            )?;
+            return Ok(SecretMaterial::Encrypted { nonce, ciphertext });
+        }
+        let cache = self.cache()?;
+        let _change = self.changes.lock().await;
+        let mut secrets = cache.read_now(company_id).await?;
+        secrets.channel_secrets.insert(
+            channel_id.to_owned(),
+            StoredSecret {
+                secret: secret.to_owned(),
+                created_at: now_ms(),
+            },
+        );
+        let written = cache.write(company_id, secrets).await?;
+        tracing::info!(company_id, channel_id, version_id = %written.version_id, "stored a channel credential in secrets manager");
+        Ok(SecretMaterial::SecretsManager {
+            arn: written.arn,
+            version_id: written.version_id,
+        })
+    }
+
+    /// After a channel whose credential is in Secrets Manager was deleted:
+    /// a new version of the company's secret without it.
+    pub async fn forget_channel_secret(&self, company_id: &str, channel_id: &str) -> Result<()> {
+        let cache = self.cache()?;
+        let _change = self.changes.lock().await;
+        let mut secrets = cache.read_now(company_id).await?;
+        if secrets.channel_secrets.remove(channel_id).is_some() {
+            cache.write(company_id, secrets).await?;
+        }
+        Ok(())
+    }
+
+    /// After HMAC was disabled: a new version of the company's secret in
+    /// Secrets Manager without HMAC secrets, if it holds any. Secrets
+    /// Manager is asked only with that backend or when the company had
+    /// secrets there (`had_aws`).
+    pub async fn clear_hmac_secrets(&self, company_id: &str, had_aws: bool) -> Result<()> {
+        if self.backend == SecretsBackend::Local && !had_aws {
             return Ok(());
         }
-        cache
-            .write(company_id, crate::secret_cache::CompanySecrets::default())
-            .await?;
+        let cache = self.cache()?;
+        let _change = self.changes.lock().await;
+        let mut secrets = cache.read_now(company_id).await?;
+        if secrets.hmac_secrets.is_empty() {
+            return Ok(());
+        }
+        secrets.hmac_secrets.clear();
+        cache.write(company_id, secrets).await?;
         Ok(())
     }
 

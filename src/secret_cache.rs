@@ -23,18 +23,35 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 const MIN_REREAD: Duration = Duration::from_secs(1);
 
 /// What one company's secret holds: its HMAC secrets by id (the ids of the
-/// `hmac_secrets` rows, which say which of them verify and until when).
+/// `hmac_secrets` rows, which say which of them verify and until when) and
+/// its notification channels' credentials by channel id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompanySecrets {
     /// HMAC secrets by id.
     #[serde(default)]
     pub hmac_secrets: BTreeMap<String, StoredSecret>,
+    /// Channel credentials by channel id.
+    #[serde(default)]
+    pub channel_secrets: BTreeMap<String, StoredSecret>,
+    /// Fields a later version wrote: kept through a change made by this one.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
-/// One HMAC secret in a [`CompanySecrets`].
+impl CompanySecrets {
+    /// The secret of this id (an HMAC secret's or a channel's).
+    pub fn get(&self, id: &str) -> Option<&StoredSecret> {
+        self.hmac_secrets
+            .get(id)
+            .or_else(|| self.channel_secrets.get(id))
+    }
+}
+
+/// One secret in a [`CompanySecrets`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredSecret {
-    /// The secret as senders use it (64 hex characters).
+    /// The secret as it is used (an HMAC secret's 64 hex characters, a
+    /// channel's signing secret, URL, password or routing key).
     pub secret: String,
     /// When it was created (Unix ms).
     pub created_at: i64,
@@ -133,9 +150,7 @@ impl SecretCache {
         let now = Instant::now();
         let cached = self.entry(company_id);
         if let Some(entry) = &cached {
-            let complete = needed
-                .iter()
-                .all(|id| entry.secrets.hmac_secrets.contains_key(*id));
+            let complete = needed.iter().all(|id| entry.secrets.get(id).is_some());
             let fresh = now.duration_since(entry.read_at) < self.ttl;
             if (fresh && complete)
                 || now < entry.retry_at
@@ -273,7 +288,26 @@ mod tests {
                     created_at: 1,
                 },
             )]),
+            ..CompanySecrets::default()
         }
+    }
+
+    #[test]
+    fn fields_of_a_later_version_survive_a_change() {
+        let text = r#"{"hmac_secrets":{},"channel_secrets":{"c":{"secret":"u","created_at":2}},"totp":{"x":1}}"#;
+        let mut secrets: CompanySecrets = serde_json::from_str(text).unwrap();
+        assert_eq!(secrets.get("c").unwrap().secret, "u");
+        secrets.hmac_secrets.insert(
+            "h".to_owned(),
+            StoredSecret {
+                secret: "s".to_owned(),
+                created_at: 3,
+            },
+        );
+        let written: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string(&secrets).unwrap()).unwrap();
+        assert_eq!(written["totp"]["x"], 1);
+        assert_eq!(written["hmac_secrets"]["h"]["secret"], "s");
     }
 
     fn cache(source: &Arc<FakeSource>, ttl: Duration) -> SecretCache {

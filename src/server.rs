@@ -122,7 +122,7 @@ impl Server {
         let ingest = crate::ingest::Ingestor::start(
             store.clone(),
             master_key.clone(),
-            secret_cache,
+            secret_cache.clone(),
             &config,
             shutdown.clone(),
         );
@@ -140,6 +140,7 @@ impl Server {
             store.clone(),
             owners.clone(),
             master_key.clone(),
+            secret_cache,
             hub.clone(),
         )?;
         notifier.spawn(shutdown.clone());

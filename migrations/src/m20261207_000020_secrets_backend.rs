@@ -5,6 +5,9 @@
 //! version that first held it); such a row keeps no secret material (empty
 //! `nonce` and `ciphertext`), only this reference and its validity.
 //!
+//! `notification_channels.secret_arn`: the same for a channel's credential
+//! (its `nonce` and `ciphertext` are then NULL).
+//!
 //! `master_key_wraps`: the master key as AWS KMS wrapped it (envelope
 //! encryption), one row per deployment, so that every replica unwraps the
 //! same key with KMS Decrypt at start.
@@ -20,6 +23,12 @@ enum HmacSecrets {
     Table,
     SecretArn,
     SecretVersionId,
+}
+
+#[derive(DeriveIden)]
+enum NotificationChannels {
+    Table,
+    SecretArn,
 }
 
 #[derive(DeriveIden)]
@@ -48,6 +57,14 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
+            .alter_table(
+                Table::alter()
+                    .table(NotificationChannels::Table)
+                    .add_column(string_len_null(NotificationChannels::SecretArn, 2048))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table(MasterKeyWraps::Table)
@@ -64,6 +81,14 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(MasterKeyWraps::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(NotificationChannels::Table)
+                    .drop_column(NotificationChannels::SecretArn)
+                    .to_owned(),
+            )
             .await?;
         for column in [HmacSecrets::SecretVersionId, HmacSecrets::SecretArn] {
             manager

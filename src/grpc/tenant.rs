@@ -519,6 +519,17 @@ impl TenantService for TenantHandler {
         operator.require(Role::Admin)?;
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?;
+        self.state
+            .store
+            .get_company(&operator.scope, company_id)
+            .await?;
+        let had_aws = self
+            .state
+            .store
+            .active_hmac_secrets(company_id)
+            .await?
+            .iter()
+            .any(|secret| secret.secret_arn.is_some());
         let company = self
             .state
             .store
@@ -531,7 +542,10 @@ impl TenantService for TenantHandler {
         self.state.ingest.invalidate_company(company_id);
         // HMAC is off at this point whatever follows; a secret that cannot
         // be cleared now is cleared by calling DisableHmac again.
-        self.state.ingest.clear_hmac_secrets(company_id).await?;
+        self.state
+            .ingest
+            .clear_hmac_secrets(company_id, had_aws)
+            .await?;
         Ok(Response::new(v1::DisableHmacResponse {
             company: Some(company_message(company)),
         }))

@@ -4,7 +4,7 @@
 
 use alert_whisperer::config::SecretsBackend;
 use alert_whisperer::proto::v1;
-use alert_whisperer::store::entity::{hmac_secret, master_key_wrap};
+use alert_whisperer::store::entity::{hmac_secret, master_key_wrap, notification_channel};
 use aws_config::{BehaviorVersion, Region};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tonic::Code;
@@ -15,6 +15,7 @@ use crate::ingest::{SEED_BODY, enable_hmac, now, send_signed, sign, stored_event
 
 crate::on_both_backends!(
     hmac_secrets_live_in_secrets_manager_under_a_kms_master_key,
+    channel_credentials_live_in_secrets_manager,
     rotation_keeps_the_overlap_in_secrets_manager,
     an_aws_outage_serves_cached_companies_and_refuses_the_others,
 );
@@ -307,4 +308,125 @@ async fn an_aws_outage_serves_cached_companies_and_refuses_the_others(backend: B
         .await
         .expect_err("secrets manager is down");
     assert_eq!(error.code(), Code::Unavailable, "{error:?}");
+}
+
+/// A receiver on 127.0.0.1 that answers 200 to anything, counting requests.
+async fn receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            "1"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, hits)
+}
+
+async fn channel_credentials_live_in_secrets_manager(backend: Backend) {
+    let moto = Moto::start().await;
+    let key_id = kms_key(&moto).await;
+    let server = server(backend, &moto, &key_id, |_| {}).await;
+    let acme = tenant(&server, "Acme").await;
+    let (url, hits) = receiver().await;
+    let mut notifications =
+        v1::notification_service_client::NotificationServiceClient::new(server.channel().await);
+    let create = |name: &str, config| {
+        authed(
+            &server.admin_token,
+            v1::CreateChannelRequest {
+                company_id: acme.id.clone(),
+                name: name.to_owned(),
+                config: Some(config),
+                max_attempts: 0,
+                max_per_minute: 0,
+            },
+        )
+    };
+    // A Teams channel's credential is its workflow URL.
+    let teams_url = format!("{url}/teams/workflows/abc");
+    let teams = notifications
+        .create_channel(create(
+            "teams",
+            v1::create_channel_request::Config::Teams(v1::TeamsChannelConfig {
+                webhook_url: teams_url.clone(),
+            }),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .channel
+        .unwrap();
+    let hook = notifications
+        .create_channel(create(
+            "hook",
+            v1::create_channel_request::Config::Webhook(v1::WebhookChannelConfig {
+                url: format!("{url}/hook"),
+            }),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let hook_id = hook.channel.as_ref().unwrap().id.clone();
+    assert!(teams.has_secret);
+
+    // Both credentials are in the company's secret, none in the database.
+    let (arn, held) = secret_in_aws(&moto, &acme.id).await;
+    assert_eq!(
+        held["channel_secrets"][&teams.id]["secret"],
+        teams_url.as_str()
+    );
+    assert_eq!(
+        held["channel_secrets"][&hook_id]["secret"],
+        hook.signing_secret.as_str()
+    );
+    let rows = notification_channel::Entity::find()
+        .filter(notification_channel::Column::CompanyId.eq(acme.id.clone()))
+        .all(server.store().await.connection())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert!(row.nonce.is_none() && row.ciphertext.is_none(), "{row:?}");
+        assert_eq!(row.secret_arn.as_deref(), Some(arn.as_str()));
+    }
+
+    // A delivery reads the URL from Secrets Manager.
+    let tested = notifications
+        .test_channel(authed(
+            &server.admin_token,
+            v1::TestChannelRequest {
+                channel_id: teams.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(tested.ok, "{tested:?}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // HMAC secrets and channel credentials share the secret: enabling HMAC
+    // keeps the channels'.
+    enable_hmac(&server, &acme.id).await;
+    let (_, held) = secret_in_aws(&moto, &acme.id).await;
+    assert_eq!(held["channel_secrets"].as_object().unwrap().len(), 2);
+    assert_eq!(held["hmac_secrets"].as_object().unwrap().len(), 1);
+
+    // A deleted channel's credential leaves the secret.
+    notifications
+        .delete_channel(authed(
+            &server.admin_token,
+            v1::DeleteChannelRequest {
+                channel_id: teams.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    let (_, held) = secret_in_aws(&moto, &acme.id).await;
+    assert!(held["channel_secrets"].get(&teams.id).is_none(), "{held}");
+    assert!(held["channel_secrets"].get(&hook_id).is_some(), "{held}");
 }
