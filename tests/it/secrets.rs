@@ -16,6 +16,7 @@ use crate::ingest::{SEED_BODY, enable_hmac, now, send_signed, sign, stored_event
 crate::on_both_backends!(
     hmac_secrets_live_in_secrets_manager_under_a_kms_master_key,
     channel_credentials_live_in_secrets_manager,
+    an_existing_local_key_is_wrapped_on_the_move_to_kms,
     rotation_keeps_the_overlap_in_secrets_manager,
     an_aws_outage_serves_cached_companies_and_refuses_the_others,
 );
@@ -429,4 +430,34 @@ async fn channel_credentials_live_in_secrets_manager(backend: Backend) {
     let (_, held) = secret_in_aws(&moto, &acme.id).await;
     assert!(held["channel_secrets"].get(&teams.id).is_none(), "{held}");
     assert!(held["channel_secrets"].get(&hook_id).is_some(), "{held}");
+}
+
+async fn an_existing_local_key_is_wrapped_on_the_move_to_kms(backend: Backend) {
+    let moto = Moto::start().await;
+    let key_id = kms_key(&moto).await;
+    // A deployment on the local key file and the local backend...
+    let mut server = server(backend, &moto, "", |config| {
+        config.secrets_backend = SecretsBackend::Local;
+    })
+    .await;
+    assert!(server.config.master_key_file.exists());
+    let acme = tenant(&server, "Acme").await;
+    let secret = enable_hmac(&server, &acme.id).await;
+    assert!(!hmac_rows(&server, &acme.id).await[0].ciphertext.is_empty());
+
+    // ...moves to KMS: its key is wrapped (so the secret it encrypted still
+    // decrypts), and once the file is gone KMS alone provides it.
+    server.config.master_key_kms_key_id = key_id.clone();
+    let mut server = server.restart().await;
+    let (status, body) = deliver(&server, &acme.key, &secret, "after-wrap").await;
+    assert_eq!(status, 202, "{body}");
+    std::fs::remove_file(&server.config.master_key_file).unwrap();
+    server.config.master_key_file = server.config.data_dir.join("gone.key");
+    let server = server.restart().await;
+    let (status, body) = deliver(&server, &acme.key, &secret, "kms-only").await;
+    assert_eq!(status, 202, "{body}");
+    assert!(
+        !server.config.master_key_file.exists(),
+        "no key file is made"
+    );
 }
