@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use alert_whisperer::config::{Config, LogFormat};
 use alert_whisperer::domain::tenant::Role;
-use alert_whisperer::store::tenant::Audit;
+use alert_whisperer::store::tenant::{Audit, NewOperatorToken};
 use alert_whisperer::store::{Scope, Store};
 
 /// Alert Whisperer: the alert control plane for MSPs.
@@ -64,6 +64,10 @@ enum AdminAction {
         /// Limit the token to this company (repeatable); none means every company.
         #[arg(long = "company")]
         companies: Vec<String>,
+        /// Link the token to this technician (the person who uses it: the
+        /// dashboard's "Mine" filter shows their incidents).
+        #[arg(long)]
+        technician: Option<String>,
     },
 }
 
@@ -131,21 +135,27 @@ async fn main() -> anyhow::Result<()> {
                 AdminAction::CreateToken {
                     name,
                     role,
-                    companies,
+                    mut companies,
+                    technician,
                 },
         } => {
             let store = Store::connect(&config).await?;
             store.migrate().await?;
             let name = alert_whisperer::domain::tenant::validate_name("name", &name)?;
             let token = alert_whisperer::secrets::new_operator_token();
+            companies.sort();
+            companies.dedup();
             let record = store
                 .create_operator_token(
                     &Audit::new("cli", "admin create-token"),
                     &Scope::All,
-                    &name,
-                    role.into(),
-                    &companies,
-                    None,
+                    &NewOperatorToken {
+                        name,
+                        role: role.into(),
+                        company_ids: companies,
+                        technician_id: technician.filter(|id| !id.is_empty()),
+                        expires_at: None,
+                    },
                     &token,
                 )
                 .await?;

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::grpc::{self, AppState};
 use crate::metrics::Metrics;
 use crate::secrets::{MasterKey, new_operator_token};
-use crate::store::tenant::Audit;
+use crate::store::tenant::{Audit, NewOperatorToken};
 use crate::store::{Scope, Store};
 use crate::webhook::sns::{AwsCertificateSource, CertificateSource, SnsVerifier};
 
@@ -365,10 +365,13 @@ async fn bootstrap_admin_token(store: &Store) -> Result<Option<String>> {
         .create_operator_token(
             &Audit::new("system", "bootstrap"),
             &Scope::All,
-            "initial admin",
-            Role::Admin,
-            &[],
-            None,
+            &NewOperatorToken {
+                name: "initial admin".to_owned(),
+                role: Role::Admin,
+                company_ids: Vec::new(),
+                technician_id: None,
+                expires_at: None,
+            },
             &token,
         )
         .await?;

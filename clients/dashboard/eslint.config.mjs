@@ -8,6 +8,7 @@ const nodeGlobals = {
   console: "readonly",
   Buffer: "readonly",
   URL: "readonly",
+  URLSearchParams: "readonly",
   fetch: "readonly",
   setTimeout: "readonly",
   clearTimeout: "readonly",

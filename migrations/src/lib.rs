@@ -27,7 +27,8 @@ mod m20261205_000016_notifications;
 mod m20261206_000017_notification_limits;
 mod m20261206_000018_due_covering_index;
 mod m20261206_000019_storm_gap_lateness;
-mod m20261207_000020_secrets_backend;
+mod m20261207_000020_operator_token_technicians;
+mod m20261207_000021_secrets_backend;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -56,7 +57,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_notification_limits::Migration),
             Box::new(m20261206_000018_due_covering_index::Migration),
             Box::new(m20261206_000019_storm_gap_lateness::Migration),
-            Box::new(m20261207_000020_secrets_backend::Migration),
+            Box::new(m20261207_000020_operator_token_technicians::Migration),
+            Box::new(m20261207_000021_secrets_backend::Migration),
         ]
     }
 }

@@ -8,7 +8,6 @@ pub mod correlation;
 pub mod incident;
 pub mod ingest;
 pub mod notification;
-pub(crate) mod remediation;
 pub mod replica;
 pub mod runbook;
 pub mod tenant;

@@ -18,8 +18,8 @@ use crate::proto::v1::{self, tenant_service_server::TenantService};
 use crate::secrets::{new_api_key, new_hmac_secret, new_operator_token};
 use crate::store::entity::{api_key, audit_event, company, hmac_secret, technician};
 use crate::store::tenant::{
-    Audit, AuditFilter, CompanyChanges, NewCompany, NewTechnician, OperatorTokenRecord,
-    TechnicianChanges, credential_active,
+    Audit, AuditFilter, CompanyChanges, NewCompany, NewOperatorToken, NewTechnician,
+    OperatorTokenRecord, TechnicianChanges, credential_active,
 };
 use crate::store::{Page, new_id, now_ms};
 
@@ -119,6 +119,7 @@ fn operator_token_message(record: OperatorTokenRecord) -> v1::OperatorToken {
         create_time: Some(timestamp(token.created_at)),
         expire_time: optional_timestamp(token.expires_at),
         revoke_time: optional_timestamp(token.revoked_at),
+        technician_id: token.technician_id.unwrap_or_default(),
     }
 }
 
@@ -745,6 +746,9 @@ impl TenantService for TenantHandler {
             .into());
         }
         let expires_at = ttl.map(|ttl| now_ms().saturating_add(duration_ms(ttl)));
+        let technician_id = Some(body.technician_id.trim())
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
         let token = new_operator_token();
         let record = self
             .state
@@ -752,10 +756,13 @@ impl TenantService for TenantHandler {
             .create_operator_token(
                 &audit(&operator, "TenantService.CreateOperatorToken"),
                 &operator.scope,
-                &name,
-                role,
-                &company_ids,
-                expires_at,
+                &NewOperatorToken {
+                    name,
+                    role,
+                    company_ids,
+                    technician_id,
+                    expires_at,
+                },
                 &token,
             )
             .await?;
@@ -803,6 +810,27 @@ impl TenantService for TenantHandler {
             .await?;
         Ok(Response::new(v1::RevokeOperatorTokenResponse {
             operator_token: Some(operator_token_message(record)),
+        }))
+    }
+
+    async fn get_caller(
+        &self,
+        request: Request<v1::GetCallerRequest>,
+    ) -> Result<Response<v1::GetCallerResponse>, Status> {
+        let operator = operator(&request)?;
+        let record = self.state.store.operator_token(&operator.token_id).await?;
+        let technician = match &record.token.technician_id {
+            Some(id) => self
+                .state
+                .store
+                .visible_technician(&operator.scope, id)
+                .await?
+                .map(technician_message),
+            None => None,
+        };
+        Ok(Response::new(v1::GetCallerResponse {
+            operator_token: Some(operator_token_message(record)),
+            technician,
         }))
     }
 

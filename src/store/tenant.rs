@@ -141,6 +141,21 @@ pub struct OperatorTokenRecord {
     pub company_ids: Vec<String>,
 }
 
+/// Fields of a new operator token.
+#[derive(Debug, Clone)]
+pub struct NewOperatorToken {
+    /// Validated name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Companies it is limited to (sorted, deduplicated); empty for all.
+    pub company_ids: Vec<String>,
+    /// The technician it is linked to.
+    pub technician_id: Option<String>,
+    /// End of validity (ms); `None` for none.
+    pub expires_at: Option<i64>,
+}
+
 /// Filters of the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -773,6 +788,15 @@ impl Store {
         technician::Entity::delete_by_id(id.to_owned())
             .exec(&txn)
             .await?;
+        // The tokens linked to them are linked to no one now.
+        operator_token::Entity::update_many()
+            .col_expr(
+                operator_token::Column::TechnicianId,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(operator_token::Column::TechnicianId.eq(id))
+            .exec(&txn)
+            .await?;
         audit
             .record(
                 &txn,
@@ -788,19 +812,25 @@ impl Store {
 
     // ---- operator tokens -------------------------------------------------
 
-    /// Creates an operator token limited to `company_ids` (empty: all companies).
-    /// Every company must be live and inside the creator's scope.
-    #[allow(clippy::too_many_arguments)]
+    /// Creates an operator token limited to `new.company_ids` (empty: all
+    /// companies), linked to `new.technician_id` if set. Every company must be
+    /// live and inside the creator's scope; so must the technician (NOT_FOUND
+    /// otherwise, as everywhere), and it must work for one of the token's
+    /// companies when the token is limited to some.
     pub async fn create_operator_token(
         &self,
         audit: &Audit,
         scope: &Scope,
-        name: &str,
-        role: Role,
-        company_ids: &[String],
-        expires_at: Option<i64>,
+        new: &NewOperatorToken,
         token: &NewCredential,
     ) -> Result<OperatorTokenRecord> {
+        let NewOperatorToken {
+            name,
+            role,
+            company_ids,
+            technician_id,
+            expires_at,
+        } = new;
         let txn = self.begin_write().await?;
         for (index, company_id) in company_ids.iter().enumerate() {
             find_company(&txn, scope, company_id)
@@ -813,6 +843,18 @@ impl Store {
                     other => other,
                 })?;
         }
+        if let Some(technician_id) = technician_id {
+            let technician = find_technician(&txn, scope, technician_id).await?;
+            if !company_ids.is_empty() && !company_ids.contains(&technician.company_id) {
+                return Err(Error::invalid(
+                    "technician_id",
+                    format!(
+                        "technician {technician_id} works for company {}, which is not in company_ids",
+                        technician.company_id
+                    ),
+                ));
+            }
+        }
         let now = now_ms();
         let created = operator_token::ActiveModel {
             id: Set(new_id()),
@@ -821,8 +863,9 @@ impl Store {
             prefix: Set(token.prefix.clone()),
             token_hash: Set(token.hash.clone()),
             created_at: Set(now),
-            expires_at: Set(expires_at),
+            expires_at: Set(*expires_at),
             revoked_at: Set(None),
+            technician_id: Set(technician_id.clone()),
         }
         .insert(&txn)
         .await?;
@@ -844,6 +887,7 @@ impl Store {
                     "name": name,
                     "role": role.as_str(),
                     "company_ids": company_ids,
+                    "technician_id": technician_id,
                     "expires_at": expires_at,
                 }),
             )
@@ -851,7 +895,7 @@ impl Store {
         txn.commit().await?;
         Ok(OperatorTokenRecord {
             token: created,
-            company_ids: company_ids.to_vec(),
+            company_ids: company_ids.clone(),
         })
     }
 
@@ -955,6 +999,31 @@ impl Store {
         }
         let company_ids = token_companies(self.connection(), &token.id).await?;
         Ok(Some(OperatorTokenRecord { token, company_ids }))
+    }
+
+    /// The token with this id, with its companies: the caller's own (GetCaller),
+    /// so not scoped.
+    pub async fn operator_token(&self, id: &str) -> Result<OperatorTokenRecord> {
+        let token = operator_token::Entity::find_by_id(id.to_owned())
+            .one(self.connection())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("operator token {id}")))?;
+        let company_ids = token_companies(self.connection(), &token.id).await?;
+        Ok(OperatorTokenRecord { token, company_ids })
+    }
+
+    /// The technician with this id inside the scope, or `None` (also when
+    /// its company was deleted).
+    pub async fn visible_technician(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<technician::Model>> {
+        match find_technician(self.connection(), scope, id).await {
+            Ok(technician) => Ok(Some(technician)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
     }
 
     /// Whether any operator token exists at all (first start creates one when none does).

@@ -383,6 +383,7 @@ async fn aws_rpcs_respect_roles_and_companies() {
         .create_operator_token(authed(
             &server.admin_token,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "a admin".to_owned(),
                 role: OperatorRole::Admin.into(),
                 company_ids: vec![a.id.clone()],
@@ -423,6 +424,7 @@ async fn aws_rpcs_respect_roles_and_companies() {
         .create_operator_token(authed(
             &server.admin_token,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "viewer".to_owned(),
                 role: OperatorRole::Viewer.into(),
                 company_ids: vec![],

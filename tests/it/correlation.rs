@@ -28,6 +28,7 @@ pub(crate) async fn token(server: &TestServer, role: OperatorRole, companies: &[
         .create_operator_token(authed(
             &server.admin_token,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "t".to_owned(),
                 role: role.into(),
                 company_ids: companies.iter().map(|c| (*c).to_owned()).collect(),

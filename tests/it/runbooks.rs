@@ -247,6 +247,7 @@ async fn custom_runbooks_are_validated_created_updated_and_deleted(backend: Back
         .create_operator_token(authed(
             &server.admin_token,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "viewer".to_owned(),
                 role: OperatorRole::Viewer.into(),
                 company_ids: vec![],
@@ -309,6 +310,7 @@ async fn limited_token_gets_not_found_for_other_company_runbooks(backend: Backen
         .create_operator_token(authed(
             &server.admin_token,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "a admin".to_owned(),
                 role: OperatorRole::Admin.into(),
                 company_ids: vec![a.id.clone()],

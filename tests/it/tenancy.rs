@@ -17,6 +17,7 @@ crate::on_both_backends!(
     aws_role_is_validated,
     technicians_crud,
     operator_tokens_create_list_revoke,
+    operator_token_links_to_a_technician_it_may_see,
     audit_log_records_mutations_and_is_scoped,
     deleted_company_disappears_and_name_is_reusable,
     pagination_walks_every_company_once,
@@ -46,6 +47,7 @@ pub(crate) async fn token(server: &TestServer, role: OperatorRole, companies: &[
         .create_operator_token(authed(
             &server.admin_token,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: format!("{role:?} token"),
                 role: role.into(),
                 company_ids: companies.iter().map(|c| (*c).to_owned()).collect(),
@@ -327,6 +329,7 @@ async fn limited_token_gets_not_found_for_other_company(backend: Backend) {
         .create_operator_token(authed(
             &server.admin_token,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "b viewer".to_owned(),
                 role: OperatorRole::Viewer.into(),
                 company_ids: vec![b_id.clone()],
@@ -561,6 +564,7 @@ async fn limited_token_gets_not_found_for_other_company(backend: Backend) {
         .create_operator_token(authed(
             &limited,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "escalate".to_owned(),
                 role: OperatorRole::Admin.into(),
                 company_ids: vec![b_id.clone()],
@@ -1107,6 +1111,7 @@ async fn operator_tokens_create_list_revoke(backend: Backend) {
         .create_operator_token(authed(
             &server.admin_token,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "noc wall".to_owned(),
                 role: OperatorRole::Viewer.into(),
                 company_ids: vec![a.clone()],
@@ -1142,6 +1147,7 @@ async fn operator_tokens_create_list_revoke(backend: Backend) {
             .create_operator_token(authed(
                 &server.admin_token,
                 v1::CreateOperatorTokenRequest {
+                    technician_id: String::new(),
                     name: "forever".to_owned(),
                     role: OperatorRole::Viewer.into(),
                     company_ids: vec![],
@@ -1212,6 +1218,7 @@ async fn operator_tokens_create_list_revoke(backend: Backend) {
         .create_operator_token(authed(
             &limited,
             v1::CreateOperatorTokenRequest {
+                technician_id: String::new(),
                 name: "everything".to_owned(),
                 role: OperatorRole::Viewer.into(),
                 company_ids: vec![],
@@ -1406,4 +1413,211 @@ async fn pagination_walks_every_company_once(backend: Backend) {
         "{}",
         status.message()
     );
+}
+
+/// Creates an operator token as `creator`: the answer, or the refusal.
+async fn create_linked_token(
+    server: &TestServer,
+    creator: &str,
+    name: &str,
+    company_ids: &[&str],
+    technician_id: &str,
+) -> Result<v1::CreateOperatorTokenResponse, tonic::Status> {
+    server
+        .tenant()
+        .await
+        .create_operator_token(authed(
+            creator,
+            v1::CreateOperatorTokenRequest {
+                name: name.to_owned(),
+                role: OperatorRole::Technician.into(),
+                company_ids: company_ids.iter().map(|c| (*c).to_owned()).collect(),
+                ttl: None,
+                technician_id: technician_id.to_owned(),
+            },
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn caller(server: &TestServer, token: &str) -> v1::GetCallerResponse {
+    server
+        .tenant()
+        .await
+        .get_caller(authed(token, v1::GetCallerRequest {}))
+        .await
+        .expect("get caller")
+        .into_inner()
+}
+
+async fn operator_token_links_to_a_technician_it_may_see(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let a = create_company(&server, "A").await.company.unwrap().id;
+    let b = create_company(&server, "B").await.company.unwrap().id;
+    let ada = server.on_duty_technician(&a, "Ada", "ada@a.example").await;
+    let bea = server.on_duty_technician(&b, "Bea", "bea@b.example").await;
+
+    // The initial admin token is linked to no one.
+    let me = caller(&server, &server.admin_token).await;
+    let own = me.operator_token.expect("token");
+    assert_eq!(own.name, "initial admin");
+    assert_eq!(own.role, i32::from(OperatorRole::Admin));
+    assert!(own.company_ids.is_empty());
+    assert!(own.technician_id.is_empty());
+    assert!(me.technician.is_none());
+
+    // A token linked to Ada tells its caller who they are.
+    let created = create_linked_token(&server, &server.admin_token, "ada laptop", &[&a], &ada.id)
+        .await
+        .expect("linked token");
+    assert_eq!(created.operator_token.unwrap().technician_id, ada.id);
+    let me = caller(&server, &created.token).await;
+    let own = me.operator_token.expect("token");
+    assert_eq!(own.name, "ada laptop");
+    assert_eq!(own.role, i32::from(OperatorRole::Technician));
+    assert_eq!(own.company_ids, vec![a.clone()]);
+    assert_eq!(own.technician_id, ada.id);
+    assert!(!format!("{own:?}").contains(&created.token));
+    let technician = me.technician.expect("linked technician");
+    assert_eq!(
+        (technician.id.as_str(), technician.name.as_str()),
+        (ada.id.as_str(), "Ada")
+    );
+    // Any role may ask.
+    let viewer = token(&server, OperatorRole::Viewer, &[&b]).await;
+    let me = caller(&server, &viewer).await;
+    assert_eq!(me.operator_token.unwrap().company_ids, vec![b.clone()]);
+    assert!(me.technician.is_none());
+
+    // An admin of company A cannot link a token to B's technician, or to an
+    // unknown one: NOT_FOUND, as for every id outside its companies.
+    let a_admin = token(&server, OperatorRole::Admin, &[&a]).await;
+    let tokens_before = token_count(&server).await;
+    for technician_id in [bea.id.as_str(), "01900000-0000-7000-8000-000000000000"] {
+        let error = create_linked_token(&server, &a_admin, "stolen", &[&a], technician_id)
+            .await
+            .expect_err("another tenant's technician");
+        assert_eq!(error.code(), Code::NotFound, "{}", error.message());
+        assert!(
+            error.message().contains(technician_id),
+            "{}",
+            error.message()
+        );
+    }
+    assert_eq!(
+        token_count(&server).await,
+        tokens_before,
+        "nothing was created"
+    );
+    // Its own company's technician is fine.
+    let linked = create_linked_token(&server, &a_admin, "ada desk", &[&a], &ada.id)
+        .await
+        .expect("own technician");
+    assert_eq!(linked.operator_token.unwrap().technician_id, ada.id);
+
+    // A token limited to A cannot be linked to B's technician, even by an
+    // admin of every company: it could not see their incidents.
+    let error = create_linked_token(&server, &server.admin_token, "mixed", &[&a], &bea.id)
+        .await
+        .expect_err("technician outside the token's companies");
+    assert_eq!(error.code(), Code::InvalidArgument);
+    assert!(
+        error.message().starts_with("technician_id:"),
+        "{}",
+        error.message()
+    );
+
+    // The link is in the list and the audit log.
+    let listed = server
+        .tenant()
+        .await
+        .list_operator_tokens(authed(
+            &server.admin_token,
+            v1::ListOperatorTokensRequest::default(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let ada_laptop = listed
+        .operator_tokens
+        .iter()
+        .find(|t| t.name == "ada laptop")
+        .expect("listed");
+    assert_eq!(ada_laptop.technician_id, ada.id);
+    let audit = server
+        .tenant()
+        .await
+        .list_audit_events(authed(
+            &server.admin_token,
+            v1::ListAuditEventsRequest {
+                action: "TenantService.CreateOperatorToken".to_owned(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        audit
+            .audit_events
+            .iter()
+            .any(|event| event.target_id == ada_laptop.id
+                && format!("{:?}", event.details).contains(&ada.id)),
+        "{audit:?}"
+    );
+
+    // A token linked to B's technician loses the technician with B: the id
+    // stays, the technician is no longer there to describe.
+    let bea_token = create_linked_token(&server, &server.admin_token, "bea", &[], &bea.id)
+        .await
+        .expect("unlimited token linked to bea")
+        .token;
+    server
+        .tenant()
+        .await
+        .delete_company(authed(
+            &server.admin_token,
+            v1::DeleteCompanyRequest {
+                company_id: b.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    let me = caller(&server, &bea_token).await;
+    assert_eq!(me.operator_token.unwrap().technician_id, bea.id);
+    assert!(me.technician.is_none());
+
+    // Deleting the technician unlinks the tokens.
+    server
+        .tenant()
+        .await
+        .delete_technician(authed(
+            &server.admin_token,
+            v1::DeleteTechnicianRequest {
+                technician_id: ada.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    let me = caller(&server, &created.token).await;
+    assert!(me.operator_token.unwrap().technician_id.is_empty());
+    assert!(me.technician.is_none());
+}
+
+async fn token_count(server: &TestServer) -> usize {
+    server
+        .tenant()
+        .await
+        .list_operator_tokens(authed(
+            &server.admin_token,
+            v1::ListOperatorTokensRequest {
+                page_size: 500,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .operator_tokens
+        .len()
 }

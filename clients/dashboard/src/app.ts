@@ -8,7 +8,7 @@ import {
   storeToken,
   storedToken,
 } from "./api.js";
-import type { AlertWhispererClient, Company } from "./api.js";
+import type { AlertWhispererClient, Company, GetCallerResponse } from "./api.js";
 import { INCIDENT_QUERY_KEY } from "./context.js";
 import type { Ctx, View } from "./context.js";
 import { h, mount } from "./dom.js";
@@ -178,11 +178,19 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
     }
   };
 
+  let caller: Promise<GetCallerResponse> | undefined;
   const ctx: Ctx = {
     client,
     token,
     feed,
     executionFeed,
+    caller: () => {
+      caller ??= client.tenants.getCaller({}).catch((error: unknown) => {
+        caller = undefined;
+        throw error;
+      });
+      return caller;
+    },
     companies: () => companies,
     companyName: (id) => companies.find((c) => c.id === id)?.name ?? id,
     scope: () => scope,
@@ -322,6 +330,7 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
     }
   });
 
+  const signOutButton = h("button", { type: "button", class: "secondary", testid: "sign-out", onclick: () => signOut() }, "Sign out");
   mount(
     topbar,
     h("a", { class: "brand", href: "#/overview" }, "Alert Whisperer"),
@@ -329,7 +338,15 @@ function startApp(client: AlertWhispererClient, token: string, initialCompanies:
     nav,
     h("div", { class: "scope" }, h("label", { for: "company-select" }, "Company"), select),
     live,
-    h("button", { type: "button", class: "secondary", testid: "sign-out", onclick: () => signOut() }, "Sign out"),
+    signOutButton,
+  );
+  // Who is signed in, on the button's tooltip (the header has no room for it on a phone).
+  void ctx.caller().then(
+    (me) => {
+      const technician = me.technician ? `, technician ${me.technician.name}` : "";
+      signOutButton.title = `Signed in as ${me.operatorToken?.name ?? "?"}${technician}`;
+    },
+    () => undefined,
   );
   mount(
     root,

@@ -1,5 +1,5 @@
 // What every view gets from the shell.
-import type { AlertWhispererClient, Company } from "./api.js";
+import type { AlertWhispererClient, Company, GetCallerResponse } from "./api.js";
 import type { ExecutionFeed, LiveFeed } from "./live.js";
 
 export interface Ctx {
@@ -10,6 +10,11 @@ export interface Ctx {
   feed: LiveFeed;
   /** WatchExecutions streams: open while the view says `streams: "executions"`. */
   executionFeed: ExecutionFeed;
+  /**
+   * Who the token is (GetCaller): its name, role, companies and the technician it is linked to.
+   * Asked once per sign-in; a failure is answered again on the next call.
+   */
+  caller(): Promise<GetCallerResponse>;
   /** Companies the token can see, oldest first. */
   companies(): Company[];
   companyName(id: string): string;

@@ -26,7 +26,8 @@
 // page and the incident's list show its outcome. Then triage (#23), in a company of its own: a
 // bookmarked list URL with its filters; a storm nested under its parent with live counts and
 // links both ways; keyboard triage (j/k, o/Enter, a, r, x, /, ?); a bulk resolve with a per-row
-// failure; the AWS role set on the company page; every main view at 390 px without sideways
+// failure; the "Mine" filter (a token linked to no technician says so; a technician's own token
+// lists their incidents, live); the AWS role set on the company page; every main view at 390 px without sideways
 // scrolling. Screenshots (company-phone.png, overview.png, compliance.png, executions.png,
 // incidents-phone.png) go to
 // $AW_TEST_OUTPUT (default clients/dashboard/test-output).
@@ -1118,6 +1119,60 @@ await step("bulk assign and bulk resolve of several incidents; a failure shows o
   }
   assert.match((await rowOfIncident(ids[2]).locator('[data-testid="row-error"]').textContent()) ?? "", /^Resolve: FAILED_PRECONDITION: /);
   assert.equal((await byTestId("bulk-count").textContent())?.trim(), "1 selected", "the failed one stays selected");
+});
+
+await step("Mine: a token linked to no technician says so; one linked to a technician lists their incidents, live", async () => {
+  // The admin token is linked to no one: a shared Mine link explains instead of listing nothing.
+  await openFresh(triageUrl("&mine=1"));
+  await byTestId("mine-unlinked").waitFor({ timeout: 10_000 });
+  assert.match((await byTestId("filter-mine-note").textContent()) ?? "", /linked to no technician/);
+  assert.equal(await byTestId("incidents-table").count(), 0);
+  await byTestId("mine-clear").click();
+  await byTestId("incidents-table").waitFor({ timeout: 10_000 });
+  assert.doesNotMatch(await page.evaluate(() => window.location.hash), /mine=/);
+  assert.equal(await byTestId("filter-mine").isDisabled(), true, "Mine cannot be switched on without a technician");
+
+  // A technician's own token (CreateOperatorToken technician_id), limited to the company.
+  const { technician } = await api.tenants.createTechnician({ companyId: triageCompanyId, name: "Mia Mine", email: "mia@example.com", onDuty: false });
+  const created = await api.tenants.createOperatorToken({ name: "mia's laptop", role: 2 /* TECHNICIAN */, companyIds: [triageCompanyId], technicianId: technician.id });
+  assert.equal(created.operatorToken?.technicianId, technician.id);
+  for (const asset of ["mine-01", "mine-02", "mine-03"]) await sendAlert(triageKey, asset, `mine_${asset}`, `mine test alert on ${asset}`);
+  const incidents = (await api.incidents.listIncidents({ companyIds: [triageCompanyId], pageSize: 500 })).incidents.filter((i) => i.signature.startsWith("mine_"));
+  assert.equal(incidents.length, 3);
+  const [first, second] = incidents.map((i) => i.id);
+  await api.incidents.assignIncident({ incidentId: first, technicianId: technician.id });
+
+  // Mia signs in in a tab of her own and opens the list with Mine on.
+  const miaContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const mia = await miaContext.newPage();
+  mia.on("pageerror", (error) => pageErrors.push(error));
+  try {
+    await mia.goto(baseUrl);
+    await mia.locator('[data-testid="token-input"]').fill(created.token);
+    await mia.locator('[data-testid="sign-in"]').click();
+    await mia.locator('[data-testid="overview"]').waitFor({ timeout: 10_000 });
+    await mia.evaluate((hash) => (window.location.hash = hash), `#/incidents?company=${encodeURIComponent(triageCompanyId)}&status=any&mine=1`);
+    const miaRows = () => mia.locator('[data-testid="incident-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-incident-id")));
+    await mia.waitForFunction((id) => {
+      const rows = [...document.querySelectorAll('[data-testid="incident-row"]')];
+      return rows.length === 1 && rows[0].getAttribute("data-incident-id") === id;
+    }, first, { timeout: 10_000 });
+    assert.equal(await mia.locator('[data-testid="filter-mine"]').isChecked(), true);
+    assert.equal((await mia.locator('[data-testid="filter-mine-name"]').textContent())?.trim(), "(Mia Mine)");
+    assert.equal(await mia.locator('[data-testid="filter-technician"]').isDisabled(), true);
+    // Assigned to her elsewhere: it joins her list without a reload.
+    await api.incidents.assignIncident({ incidentId: second, technicianId: technician.id });
+    await mia.waitForFunction(() => document.querySelectorAll('[data-testid="incident-row"]').length === 2, null, { timeout: INCIDENT_TIMEOUT_MS });
+    assert.deepEqual((await miaRows()).sort(), [first, second].sort());
+    // Off: everyone's incidents again, and the URL forgets it.
+    await mia.locator('[data-testid="filter-mine"]').uncheck();
+    await mia.waitForFunction(() => document.querySelectorAll('[data-testid="incident-row"]').length > 2, null, { timeout: 10_000 });
+    assert.doesNotMatch(await mia.evaluate(() => window.location.hash), /mine=/);
+    await mia.locator('[data-testid="filter-mine"]').check();
+    await mia.waitForFunction(() => window.location.hash.includes("mine=1") && document.querySelectorAll('[data-testid="incident-row"]').length === 2, null, { timeout: 10_000 });
+  } finally {
+    await miaContext.close();
+  }
 });
 
 await step("the company page sets the AWS role (SetAwsRole), a malformed ARN shows INVALID_ARGUMENT; a corrected correlation window saves", async () => {

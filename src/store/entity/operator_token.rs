@@ -23,6 +23,9 @@ pub struct Model {
     pub expires_at: Option<i64>,
     /// Revocation time.
     pub revoked_at: Option<i64>,
+    /// The technician the token is linked to (migration 20); cleared when
+    /// the technician is deleted.
+    pub technician_id: Option<String>,
 }
 
 /// Relations of `operator_tokens`.

@@ -1,5 +1,5 @@
 // Incidents: the triage list. ListIncidents with filters (company, status, priority, asset,
-// technician, search) and a sort, all kept in the URL (#/incidents?status=active&sort=priority…)
+// technician, "mine", search) and a sort, all kept in the URL (#/incidents?status=active&sort=priority…)
 // so that a view can be bookmarked; storm parents with their children nested beneath
 // (collapsible); multi-select with bulk acknowledge, assign and resolve; per-row acknowledge and
 // resolve; keyboard shortcuts (j/k, Enter/o, a, r, x, /, ?). Rows follow the WatchIncidents
@@ -7,7 +7,7 @@
 import { IncidentStatus, Priority, allPages, errorText, formatTime, timeMillis } from "../api.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 
-import type { Incident, ListIncidentsRequestSchema, Technician } from "../api.js";
+import type { GetCallerResponse, Incident, ListIncidentsRequestSchema, Technician } from "../api.js";
 import { INCIDENT_QUERY_KEY } from "../context.js";
 import type { Ctx, View } from "../context.js";
 import { debounce, field, h, mount } from "../dom.js";
@@ -22,6 +22,8 @@ interface Filters {
   asset: string;
   query: string;
   technician: string; // technician id; "" for any
+  /** Only the incidents assigned to the caller's technician (GetCaller); replaces `technician`. */
+  mine: boolean;
   sort: SortKey;
   dir: Direction;
 }
@@ -66,6 +68,7 @@ function filtersFrom(params: URLSearchParams): Filters {
     asset: params.get("asset") ?? "",
     query: params.get("q") ?? "",
     technician: params.get("technician") ?? "",
+    mine: params.get("mine") === "1",
     sort: sort && SORT_KEYS.includes(sort) ? sort : "created",
     dir: params.get("dir") === "asc" ? "asc" : params.get("dir") === "desc" ? "desc" : FIRST_DIRECTION[sort && SORT_KEYS.includes(sort) ? sort : "created"],
   };
@@ -78,7 +81,8 @@ function paramsOf(filters: Filters, company: string): URLSearchParams {
   if (filters.priority) params.set("priority", filters.priority);
   if (filters.asset) params.set("asset", filters.asset);
   if (filters.query) params.set("q", filters.query);
-  if (filters.technician) params.set("technician", filters.technician);
+  if (filters.mine) params.set("mine", "1");
+  else if (filters.technician) params.set("technician", filters.technician);
   if (filters.sort !== "created" || filters.dir !== "desc") {
     params.set("sort", filters.sort);
     params.set("dir", filters.dir);
@@ -148,6 +152,9 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
   let loading = true;
   let listError = "";
   let technicians: Technician[] = [];
+  /** Who the token is (for "Mine"); undefined until GetCaller answers. */
+  let me: GetCallerResponse | undefined;
+  let meError = "";
   const highlighted = new Set<string>();
   const viewState = loadViewState();
   /** Storm parents shown open, and the children fetched for them (ListIncidents parent_incident_id). */
@@ -201,6 +208,12 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     filters.technician ? h("option", { value: filters.technician }, filters.technician) : null,
   );
   technicianSelect.value = filters.technician;
+  technicianSelect.disabled = filters.mine;
+  const mineBox = h("input", { type: "checkbox", checked: filters.mine, testid: "filter-mine" });
+  const mineName = h("span", { testid: "filter-mine-name" });
+  /** Why "Mine" cannot be used, or whose incidents it shows. */
+  const mineNote = h("small", { class: "hint", id: "filter-mine-note", testid: "filter-mine-note" });
+  mineBox.setAttribute("aria-describedby", "filter-mine-note");
   const assetInput = h("input", { type: "text", value: filters.asset, placeholder: "exact asset name", spellcheck: "false", testid: "filter-asset" });
   const search = h("input", {
     type: "search",
@@ -282,6 +295,7 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
       field("Status", statusSelect),
       field("Priority", prioritySelect),
       field("Technician", technicianSelect),
+      h("div", { class: "field checkbox mine" }, h("label", null, mineBox, " Mine", mineName), mineNote),
       field("Asset", assetInput),
       field("Search", search),
       h("button", { type: "submit", testid: "filter-apply" }, "Search"),
@@ -296,14 +310,20 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
   const technicianName = (id: string) => technicians.find((t) => t.id === id)?.name ?? id;
   const byId = () => new Map(incidents.map((i) => [i.id, i]));
 
+  /** The technician the list is limited to: the caller's for "Mine", else the select's. */
+  const technicianFilter = (): string => (filters.mine ? (me?.technician?.id ?? "") : filters.technician);
+  /** "Mine" is on but cannot be answered (yet): nothing to list. */
+  const mineBlocked = (): boolean => filters.mine && !me?.technician;
+
   const matches = (incident: Incident): boolean => {
-    if (!inScope.has(incident.companyId)) return false;
+    if (!inScope.has(incident.companyId) || mineBlocked()) return false;
     const p = priorities(filters);
     if (p.length > 0 && !p.includes(incident.priority)) return false;
     const s = statuses(filters);
     if (s.length > 0 && !s.includes(incident.status)) return false;
     if (filters.asset && incident.asset !== filters.asset) return false;
-    return !filters.technician || incident.assignedTechnicianId === filters.technician;
+    const technician = technicianFilter();
+    return !technician || incident.assignedTechnicianId === technician;
   };
 
   /** A storm parent's children: those fetched for it and those in the list, the newer of each. */
@@ -496,12 +516,29 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     const focusTestId = focused instanceof HTMLElement && table.contains(focused) ? (focused.dataset.testid ?? "") : "";
     const focusWasRow = focused instanceof HTMLTableRowElement;
     visibleOrder = [];
-    if (listError) {
+    renderMine();
+    if (filters.mine && me && !me.technician) {
+      mount(
+        table,
+        h(
+          "div",
+          { class: "placeholder", role: "status", testid: "mine-unlinked" },
+          h("p", null, `“Mine” shows the incidents assigned to the technician your token is linked to, and this token (${me.operatorToken?.name ?? "?"}) is linked to no technician.`),
+          h("p", { class: "hint" }, "An admin can create a token linked to you (CreateOperatorToken with technician_id, or admin create-token --technician). Until then pick yourself under Technician."),
+          h("button", { type: "button", class: "secondary", testid: "mine-clear", onclick: () => setMine(false) }, "Show everyone’s incidents"),
+        ),
+      );
+    } else if (filters.mine && meError) {
+      mount(table, h("p", { class: "error", role: "alert", testid: "incidents-error" }, meError));
+    } else if (listError) {
       mount(table, h("p", { class: "error", role: "alert", testid: "incidents-error" }, listError));
-    } else if (loading && incidents.length === 0) {
+    } else if ((loading || mineBlocked()) && incidents.length === 0) {
       mount(table, placeholder("Loading…"));
     } else if (incidents.length === 0) {
-      mount(table, placeholder("No incidents match.", "incidents-empty"));
+      mount(
+        table,
+        placeholder(filters.mine && me?.technician ? `No incidents assigned to ${me.technician.name} match.` : "No incidents match.", "incidents-empty"),
+      );
     } else {
       const now = Date.now();
       const all = byId();
@@ -683,7 +720,7 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     statuses: statuses(filters),
     asset: filters.asset,
     query: filters.query,
-    assignedTechnicianId: filters.technician,
+    assignedTechnicianId: technicianFilter(),
     pageSize: 100,
     pageToken,
   });
@@ -692,6 +729,14 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
   const load = async (append = false) => {
     if (disposed) return;
     const mine = ++generation;
+    if (mineBlocked()) {
+      // Waits for GetCaller (loadCaller lists again), or says why it cannot list.
+      incidents = [];
+      nextPageToken = "";
+      loading = false;
+      render();
+      return;
+    }
     loading = true;
     try {
       const answer = await ctx.client.incidents.listIncidents(request(append ? nextPageToken : ""));
@@ -751,12 +796,40 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     render();
   };
 
+  /** The "Mine" control: whose incidents it shows, or why it cannot show any. */
+  function renderMine(): void {
+    const technician = me?.technician;
+    mineName.textContent = technician ? ` (${technician.name})` : "";
+    if (meError) mineNote.textContent = "Cannot tell who you are.";
+    else if (!me) mineNote.textContent = "";
+    else if (!technician) mineNote.textContent = "Your token is linked to no technician.";
+    else mineNote.textContent = "";
+    // Off and unusable when the token has no technician; it can still be switched off.
+    mineBox.disabled = !filters.mine && (Boolean(meError) || (me !== undefined && !technician));
+    mineBox.title = me && !technician ? "This token is linked to no technician" : "";
+  }
+
+  const loadCaller = async () => {
+    try {
+      me = await ctx.caller();
+      meError = "";
+    } catch (error) {
+      meError = `Cannot tell who you are (GetCaller): ${errorText(error)}`;
+    }
+    if (disposed) return;
+    if (filters.mine && me?.technician) void load();
+    else render();
+  };
+
   function applyFilters(): void {
     filters.priority = prioritySelect.value;
     filters.status = statusSelect.value;
     filters.asset = assetInput.value.trim();
     filters.query = search.value.trim();
-    filters.technician = technicianSelect.value;
+    filters.mine = mineBox.checked;
+    filters.technician = filters.mine ? "" : technicianSelect.value;
+    if (filters.mine) technicianSelect.value = "";
+    technicianSelect.disabled = filters.mine;
     saveUrl();
     if (companySelect.value !== scope) {
       ctx.setScope(companySelect.value); // renders this page again, with the new company in the URL
@@ -767,7 +840,11 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
     bulkResult = "";
     void load();
   }
-  for (const control of [prioritySelect, statusSelect, companySelect, technicianSelect, assetInput]) {
+  function setMine(on: boolean): void {
+    mineBox.checked = on;
+    applyFilters();
+  }
+  for (const control of [prioritySelect, statusSelect, companySelect, technicianSelect, mineBox, assetInput]) {
     control.addEventListener("change", applyFilters);
   }
 
@@ -866,6 +943,7 @@ export function incidentsView(ctx: Ctx, params: URLSearchParams): View {
   render();
   void load();
   void loadTechnicians();
+  void loadCaller();
   return {
     element,
     dispose: () => {

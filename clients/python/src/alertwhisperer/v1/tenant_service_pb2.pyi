@@ -397,7 +397,7 @@ class DeleteTechnicianResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class OperatorToken(_message.Message):
-    __slots__ = ("id", "name", "role", "company_ids", "prefix", "create_time", "expire_time", "revoke_time", "active")
+    __slots__ = ("id", "name", "role", "company_ids", "prefix", "create_time", "expire_time", "revoke_time", "active", "technician_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
@@ -407,6 +407,7 @@ class OperatorToken(_message.Message):
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    TECHNICIAN_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     role: OperatorRole
@@ -416,19 +417,22 @@ class OperatorToken(_message.Message):
     expire_time: _timestamp_pb2.Timestamp
     revoke_time: _timestamp_pb2.Timestamp
     active: bool
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[_Union[OperatorRole, str]] = ..., company_ids: _Optional[_Iterable[str]] = ..., prefix: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active: _Optional[bool] = ...) -> None: ...
+    technician_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., role: _Optional[_Union[OperatorRole, str]] = ..., company_ids: _Optional[_Iterable[str]] = ..., prefix: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active: _Optional[bool] = ..., technician_id: _Optional[str] = ...) -> None: ...
 
 class CreateOperatorTokenRequest(_message.Message):
-    __slots__ = ("name", "role", "company_ids", "ttl")
+    __slots__ = ("name", "role", "company_ids", "ttl", "technician_id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     COMPANY_IDS_FIELD_NUMBER: _ClassVar[int]
     TTL_FIELD_NUMBER: _ClassVar[int]
+    TECHNICIAN_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     role: OperatorRole
     company_ids: _containers.RepeatedScalarFieldContainer[str]
     ttl: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., role: _Optional[_Union[OperatorRole, str]] = ..., company_ids: _Optional[_Iterable[str]] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    technician_id: str
+    def __init__(self, name: _Optional[str] = ..., role: _Optional[_Union[OperatorRole, str]] = ..., company_ids: _Optional[_Iterable[str]] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., technician_id: _Optional[str] = ...) -> None: ...
 
 class CreateOperatorTokenResponse(_message.Message):
     __slots__ = ("operator_token", "token")
@@ -467,6 +471,18 @@ class RevokeOperatorTokenResponse(_message.Message):
     OPERATOR_TOKEN_FIELD_NUMBER: _ClassVar[int]
     operator_token: OperatorToken
     def __init__(self, operator_token: _Optional[_Union[OperatorToken, _Mapping]] = ...) -> None: ...
+
+class GetCallerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCallerResponse(_message.Message):
+    __slots__ = ("operator_token", "technician")
+    OPERATOR_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TECHNICIAN_FIELD_NUMBER: _ClassVar[int]
+    operator_token: OperatorToken
+    technician: Technician
+    def __init__(self, operator_token: _Optional[_Union[OperatorToken, _Mapping]] = ..., technician: _Optional[_Union[Technician, _Mapping]] = ...) -> None: ...
 
 class AuditEvent(_message.Message):
     __slots__ = ("id", "company_id", "actor", "action", "target_type", "target_id", "details", "create_time")

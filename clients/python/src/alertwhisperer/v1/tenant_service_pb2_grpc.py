@@ -141,6 +141,11 @@ class TenantServiceStub:
                 request_serializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.RevokeOperatorTokenRequest.SerializeToString,
                 response_deserializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.RevokeOperatorTokenResponse.FromString,
                 _registered_method=True)
+        self.GetCaller = channel.unary_unary(
+                '/alertwhisperer.v1.TenantService/GetCaller',
+                request_serializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.GetCallerRequest.SerializeToString,
+                response_deserializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.GetCallerResponse.FromString,
+                _registered_method=True)
         self.ListAuditEvents = channel.unary_unary(
                 '/alertwhisperer.v1.TenantService/ListAuditEvents',
                 request_serializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.ListAuditEventsRequest.SerializeToString,
@@ -304,6 +309,14 @@ class TenantServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCaller(self, request, context):
+        """Describes the caller: the operator token of this request (id, name, role, companies) and
+        the technician it is linked to, if any. Any role may call it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListAuditEvents(self, request, context):
         """Lists audit events, newest first, with filters.
         """
@@ -422,6 +435,11 @@ def add_TenantServiceServicer_to_server(servicer, server):
                     servicer.RevokeOperatorToken,
                     request_deserializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.RevokeOperatorTokenRequest.FromString,
                     response_serializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.RevokeOperatorTokenResponse.SerializeToString,
+            ),
+            'GetCaller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaller,
+                    request_deserializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.GetCallerRequest.FromString,
+                    response_serializer=alertwhisperer_dot_v1_dot_tenant__service__pb2.GetCallerResponse.SerializeToString,
             ),
             'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAuditEvents,
@@ -981,6 +999,33 @@ class TenantService:
             '/alertwhisperer.v1.TenantService/RevokeOperatorToken',
             alertwhisperer_dot_v1_dot_tenant__service__pb2.RevokeOperatorTokenRequest.SerializeToString,
             alertwhisperer_dot_v1_dot_tenant__service__pb2.RevokeOperatorTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alertwhisperer.v1.TenantService/GetCaller',
+            alertwhisperer_dot_v1_dot_tenant__service__pb2.GetCallerRequest.SerializeToString,
+            alertwhisperer_dot_v1_dot_tenant__service__pb2.GetCallerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,7 +7,10 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{duration, required_id, timestamp, timestamp_ms};
 use super::watch::WatchStream;
-use super::{AppState, operator, remediation};
+use super::{AppState, operator};
+
+mod convert;
+mod remediation;
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::runbook::{Parameter, ParameterType, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
@@ -56,18 +59,6 @@ fn parameter_of(message: &v1::RunbookParameter, index: usize) -> Result<Paramete
     })
 }
 
-/// Targets of a request.
-pub(crate) fn targets_of(message: Option<&v1::RunbookTargets>) -> Targets {
-    message.map_or_else(Targets::default, |targets| Targets {
-        instance_ids: targets.instance_ids.clone(),
-        tags: targets
-            .tags
-            .iter()
-            .map(|tag| (tag.key.clone(), tag.values.clone()))
-            .collect(),
-    })
-}
-
 /// The fields a Create/UpdateRunbook request carries.
 struct RunbookFields<'a> {
     name: &'a str,
@@ -110,7 +101,7 @@ fn spec_of_fields(fields: &RunbookFields<'_>) -> Result<RunbookSpec> {
             fields.document_version.trim().to_owned()
         },
         parameters,
-        targets: targets_of(fields.targets),
+        targets: fields.targets.map(Targets::from).unwrap_or_default(),
         timeout: match fields.timeout {
             Some(timeout) => duration("timeout", timeout)?,
             None => std::time::Duration::from_secs(600),
@@ -149,21 +140,6 @@ fn parameter_message(parameter: &Parameter) -> v1::RunbookParameter {
     }
 }
 
-/// The proto form of targets.
-pub(crate) fn targets_message(targets: &Targets) -> v1::RunbookTargets {
-    v1::RunbookTargets {
-        instance_ids: targets.instance_ids.clone(),
-        tags: targets
-            .tags
-            .iter()
-            .map(|(key, values)| v1::TagSelector {
-                key: key.clone(),
-                values: values.clone(),
-            })
-            .collect(),
-    }
-}
-
 fn runbook_message(row: runbook::Model) -> v1::Runbook {
     let spec = spec_of(&row);
     v1::Runbook {
@@ -174,7 +150,7 @@ fn runbook_message(row: runbook::Model) -> v1::Runbook {
         document_name: spec.document_name,
         document_version: spec.document_version,
         parameters: spec.parameters.iter().map(parameter_message).collect(),
-        targets: Some(targets_message(&spec.targets)),
+        targets: Some(v1::RunbookTargets::from(&spec.targets)),
         timeout: prost_types::Duration::try_from(spec.timeout).ok(),
         max_concurrency: spec.max_concurrency,
         max_errors: spec.max_errors,
@@ -341,7 +317,7 @@ impl RunbookService for RunbookHandler {
         let has = |field: &str| paths.contains(&field);
         let current_parameters: Vec<v1::RunbookParameter> =
             current.parameters.iter().map(parameter_message).collect();
-        let current_targets = targets_message(&current.targets);
+        let current_targets = v1::RunbookTargets::from(&current.targets);
         let current_timeout = prost_types::Duration::try_from(current.timeout).ok();
         let spec = spec_of_fields(&RunbookFields {
             name: if has("name") {

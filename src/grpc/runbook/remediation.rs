@@ -7,20 +7,21 @@ use std::collections::BTreeMap;
 use tokio::sync::mpsc;
 use tonic::Status;
 
-use super::AppState;
-use super::convert::{duration, optional_timestamp, required_id, text_of, timestamp, timestamp_ms};
-use super::correlation::{matcher_messages_of, matchers_of};
-use super::runbook::{targets_message, targets_of};
-use super::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
 use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::execution::{
     DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecEventKind, ExecStatus, Execution, InvStatus,
     Invocation, Mode, NewExecution, RuleSpec, Trigger, resolve_parameters,
 };
-use crate::domain::runbook::RunbookSpec;
+use crate::domain::runbook::{RunbookSpec, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
+use crate::grpc::AppState;
+use crate::grpc::convert::{
+    duration, optional_timestamp, required_id, text_of, timestamp, timestamp_ms,
+};
+use crate::grpc::correlation::{matcher_messages_of, matchers_of};
+use crate::grpc::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
 use crate::owner::command::{ExecChange, Reload};
 use crate::proto::v1;
 use crate::store::event_log::{LogEntry, StoredExecEvent};
@@ -82,7 +83,7 @@ pub(crate) fn execution_message(execution: &Execution, with_output: bool) -> v1:
         status: i32::from(execution.status.as_i16()),
         status_reason: execution.status_reason.clone(),
         parameters: execution.parameters.clone().into_iter().collect(),
-        targets: Some(targets_message(&execution.targets)),
+        targets: Some(v1::RunbookTargets::from(&execution.targets)),
         command_id: execution.command_id.clone(),
         assumed_role_arn: execution.assumed_role_arn.clone(),
         invocations: execution
@@ -114,7 +115,7 @@ fn rule_message(rule: &RuleRow) -> v1::RemediationRule {
         matchers: matcher_messages_of(&rule.spec.matchers),
         runbook_id: rule.spec.runbook_id.clone(),
         parameter_templates: rule.spec.parameter_templates.clone().into_iter().collect(),
-        targets: rule.spec.targets.as_ref().map(targets_message),
+        targets: rule.spec.targets.as_ref().map(v1::RunbookTargets::from),
         mode: match rule.spec.mode {
             Mode::Auto => v1::RemediationMode::Auto,
             Mode::Approval => v1::RemediationMode::Approval,
@@ -193,10 +194,7 @@ pub(crate) async fn create_rule(
         matchers: matchers_of("matchers", &body.matchers, true)?,
         runbook_id: runbook_id.to_owned(),
         parameter_templates: body.parameter_templates.into_iter().collect(),
-        targets: body
-            .targets
-            .as_ref()
-            .map(|targets| targets_of(Some(targets))),
+        targets: body.targets.as_ref().map(Targets::from),
         mode,
         cooldown_seconds: cooldown.as_secs(),
         approval_timeout_seconds: approval_timeout.as_secs(),
@@ -291,7 +289,7 @@ pub(crate) async fn execute(
     let given: BTreeMap<String, String> = body.parameters.into_iter().collect();
     let values = resolve_parameters("parameters", &spec, &given)?;
     let targets = match &body.targets {
-        Some(targets) => targets_of(Some(targets)),
+        Some(targets) => Targets::from(targets),
         None if !spec.targets.instance_ids.is_empty() || !spec.targets.tags.is_empty() => {
             spec.targets.clone()
         }
