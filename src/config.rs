@@ -30,6 +30,24 @@ pub struct Config {
     /// File holding the master key; created with mode 0600 on first start when missing.
     /// Empty means `<data_dir>/master.key`.
     pub master_key_file: PathBuf,
+    /// An AWS KMS key (id, ARN or `alias/…`) that wraps the master key
+    /// (envelope encryption): the first start has KMS generate a data key
+    /// (GenerateDataKey) and stores it wrapped in the database, every start
+    /// unwraps it (Decrypt). Empty keeps the master key local
+    /// (`master_key`, `master_key_file`). Needs `aws_region`.
+    pub master_key_kms_key_id: String,
+    /// Where companies' HMAC secrets and channel credentials are kept:
+    /// `local` (encrypted with the master key in the database) or
+    /// `aws_secrets_manager` (one secret per company in AWS Secrets
+    /// Manager; the database keeps a reference).
+    pub secrets_backend: SecretsBackend,
+    /// Secrets Manager: a company's secret is named this prefix followed by
+    /// the company id.
+    pub secrets_name_prefix: String,
+    /// Secrets Manager: how long a company's secret is used before it is
+    /// read again, in seconds (1–86400). When Secrets Manager cannot be
+    /// reached, the last value read keeps serving past this time.
+    pub secrets_cache_seconds: u64,
     /// Origins allowed to call grpc-web from a browser (`*` for any); empty disables CORS.
     pub cors_allowed_origins: Vec<String>,
     /// How long a shutdown waits for in-flight calls before it gives up, in seconds.
@@ -137,6 +155,16 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+/// Where companies' HMAC secrets are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretsBackend {
+    /// Encrypted with the master key in the database.
+    Local,
+    /// One secret per company in AWS Secrets Manager.
+    AwsSecretsManager,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -162,6 +190,10 @@ impl Default for Config {
             database_max_connections: 16,
             master_key: String::new(),
             master_key_file: PathBuf::new(),
+            master_key_kms_key_id: String::new(),
+            secrets_backend: SecretsBackend::Local,
+            secrets_name_prefix: "alert-whisperer/companies/".to_owned(),
+            secrets_cache_seconds: 300,
             cors_allowed_origins: Vec::new(),
             shutdown_grace_seconds: 30,
             ingest_rate_limit_per_second: 5_000,
@@ -446,6 +478,43 @@ impl Config {
                     .to_owned(),
             ));
         }
+        if !self.master_key_kms_key_id.is_empty() {
+            if !self.master_key.is_empty() {
+                return Err(ConfigError(
+                    "master_key_kms_key_id: set it or master_key, not both (with KMS the key is wrapped in the database)"
+                        .to_owned(),
+                ));
+            }
+            if self.aws_region.is_empty() {
+                return Err(ConfigError(
+                    "master_key_kms_key_id: needs aws_region (and AWS credentials)".to_owned(),
+                ));
+            }
+        }
+        if self.secrets_backend == SecretsBackend::AwsSecretsManager && self.aws_region.is_empty() {
+            return Err(ConfigError(
+                "secrets_backend: aws_secrets_manager needs aws_region (and AWS credentials)"
+                    .to_owned(),
+            ));
+        }
+        // Secrets Manager names: 1–512 of A-Z a-z 0-9 / _ + = . @ -, and a
+        // company id (a UUID) is 36 of them.
+        if self.secrets_name_prefix.len() > 400
+            || !self
+                .secrets_name_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+        {
+            return Err(ConfigError(
+                "secrets_name_prefix: at most 400 characters of A-Z, a-z, 0-9 and /_+=.@-"
+                    .to_owned(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.secrets_cache_seconds) {
+            return Err(ConfigError(
+                "secrets_cache_seconds: must be between 1 and 86400".to_owned(),
+            ));
+        }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
             return Err(ConfigError(format!("log_filter: {error}")));
         }
@@ -574,6 +643,40 @@ mod tests {
     }
 
     #[test]
+    fn aws_secrets_need_a_region_and_exclude_a_literal_key() {
+        let config = Config {
+            secrets_backend: SecretsBackend::AwsSecretsManager,
+            ..Config::default()
+        };
+        let error = config.validated().expect_err("no region");
+        assert!(error.to_string().contains("secrets_backend"), "{error}");
+        let config = Config {
+            master_key_kms_key_id: "alias/aw".to_owned(),
+            master_key: base64::engine::general_purpose::STANDARD.encode([1u8; 32]),
+            aws_region: "us-east-1".to_owned(),
+            ..Config::default()
+        };
+        let error = config.validated().expect_err("both keys");
+        assert!(
+            error.to_string().contains("master_key_kms_key_id"),
+            "{error}"
+        );
+        let config = Config {
+            secrets_name_prefix: "bad prefix/".to_owned(),
+            ..Config::default()
+        };
+        let error = config.validated().expect_err("space in a name");
+        assert!(error.to_string().contains("secrets_name_prefix"), "{error}");
+        let config = Config {
+            secrets_backend: SecretsBackend::AwsSecretsManager,
+            master_key_kms_key_id: "alias/aw".to_owned(),
+            aws_region: "us-east-1".to_owned(),
+            ..Config::default()
+        };
+        config.validated().expect("a complete AWS setup is valid");
+    }
+
+    #[test]
     fn unknown_database_scheme_is_refused() {
         let config = Config {
             database_url: "mysql://localhost/db".to_owned(),
@@ -644,6 +747,18 @@ mod tests {
             // The variable that names the config file is not a setting.
             jail.set_env("ALERT_WHISPERER_CONFIG", "aw.toml");
             Config::load(Some(Path::new("aw.toml"))).expect("ALERT_WHISPERER_CONFIG is accepted");
+
+            jail.set_env("ALERT_WHISPERER_SECRETS_BACKEND", "aws_secrets_manager");
+            jail.set_env("ALERT_WHISPERER_AWS_REGION", "eu-west-1");
+            let config = Config::load(Some(Path::new("aw.toml"))).expect("loads");
+            assert_eq!(config.secrets_backend, SecretsBackend::AwsSecretsManager);
+            jail.set_env("ALERT_WHISPERER_SECRETS_BACKEND", "vault");
+            let error = Config::load(Some(Path::new("aw.toml"))).expect_err("unknown backend");
+            assert!(
+                error.to_string().to_lowercase().contains("secrets_backend"),
+                "{error}"
+            );
+            jail.set_env("ALERT_WHISPERER_SECRETS_BACKEND", "local");
 
             jail.set_env("ALERT_WHISPERER_LISTEN", "not-an-address");
             let error = Config::load(Some(Path::new("aw.toml"))).expect_err("bad listen");

@@ -1,6 +1,7 @@
 //! What the ingest path shared by IngestService and the webhook adapter
 //! checks before a company's owner decides: API-key authentication
-//! (cached), HMAC secrets (cached, decrypted) and per-company rate limits.
+//! (cached), HMAC secrets (cached; decrypted, or read from AWS Secrets
+//! Manager through [`SecretCache`]) and per-company rate limits.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -11,10 +12,33 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::IngestCaller;
-use crate::config::Config;
+use crate::config::{Config, SecretsBackend};
 use crate::error::{Error, Result};
+use crate::secret_cache::{SecretCache, StoredSecret};
 use crate::secrets::{MasterKey, hash_credential};
-use crate::store::Store;
+use crate::store::tenant::SecretMaterial;
+use crate::store::{Store, now_ms};
+
+/// A secret another change wrote this recently is kept by the next change
+/// even if the database does not list it yet (two changes at once).
+const IN_FLIGHT_MS: i64 = 5 * 60 * 1000;
+
+/// The cache of companies' secrets in AWS Secrets Manager, whenever AWS is
+/// configured: with the `aws_secrets_manager` backend new secrets go there,
+/// and with either backend secrets that were put there stay readable.
+pub fn secret_cache(config: &Config, aws: &crate::aws::Aws) -> Result<Option<Arc<SecretCache>>> {
+    if !aws.is_configured() {
+        return Ok(None);
+    }
+    let source = crate::aws::secrets_manager::SecretsManagerSource::new(
+        aws.secrets_manager()?,
+        &config.secrets_name_prefix,
+    );
+    Ok(Some(Arc::new(SecretCache::new(
+        Arc::new(source),
+        Duration::from_secs(config.secrets_cache_seconds),
+    ))))
+}
 
 /// Credential caches are cleared when they grow past this (bounds memory under
 /// a flood of bad keys).
@@ -26,6 +50,13 @@ type Cached<T> = Mutex<HashMap<String, (Instant, T)>>;
 pub struct Ingestor {
     store: Store,
     master_key: MasterKey,
+    /// Secrets Manager behind a cache, when AWS is configured.
+    secret_cache: Option<Arc<SecretCache>>,
+    /// Where new HMAC secrets go.
+    backend: SecretsBackend,
+    /// Held across each read-modify-write of a company's secret in Secrets
+    /// Manager, so that two changes on this replica never lose one.
+    changes: tokio::sync::Mutex<()>,
     keys: Cached<Option<IngestCaller>>,
     hmac: Cached<Option<Arc<Vec<Vec<u8>>>>>,
     cache_ttl: Duration,
@@ -63,6 +94,7 @@ impl Ingestor {
     pub fn start(
         store: Store,
         master_key: MasterKey,
+        secret_cache: Option<Arc<SecretCache>>,
         config: &Config,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
@@ -74,6 +106,9 @@ impl Ingestor {
         Arc::new(Self {
             store,
             master_key,
+            secret_cache,
+            backend: config.secrets_backend,
+            changes: tokio::sync::Mutex::new(()),
             keys: Mutex::new(HashMap::new()),
             hmac: Mutex::new(HashMap::new()),
             cache_ttl: Duration::from_secs(config.ingest_credential_cache_seconds),
@@ -114,13 +149,38 @@ impl Ingestor {
             .get_company(&crate::store::Scope::All, company_id)
             .await?;
         let secrets = if company.hmac_enabled {
+            let rows = self.store.active_hmac_secrets(company_id).await?;
+            let in_aws: Vec<&str> = rows
+                .iter()
+                .filter(|row| row.secret_arn.is_some())
+                .map(|row| row.id.as_str())
+                .collect();
+            let kept = if in_aws.is_empty() {
+                None
+            } else {
+                Some(self.cache()?.secrets(company_id, &in_aws).await?)
+            };
             let mut plain = Vec::new();
-            for secret in self.store.active_hmac_secrets(company_id).await? {
-                plain.push(self.master_key.decrypt(
-                    company_id,
-                    &secret.nonce,
-                    &secret.ciphertext,
-                )?);
+            for secret in &rows {
+                match &kept {
+                    Some(kept) if secret.secret_arn.is_some() => {
+                        match kept.get(&secret.id) {
+                            Some(stored) => plain.push(stored.secret.as_bytes().to_vec()),
+                            // Verifying with the others is still right: a
+                            // sender of this one is refused, nobody is let in.
+                            None => tracing::warn!(
+                                company_id,
+                                secret_id = %secret.id,
+                                "hmac secret missing from the company's secret in secrets manager"
+                            ),
+                        }
+                    }
+                    _ => plain.push(self.master_key.decrypt(
+                        company_id,
+                        &secret.nonce,
+                        &secret.ciphertext,
+                    )?),
+                }
             }
             Some(Arc::new(plain))
         } else {
@@ -128,6 +188,122 @@ impl Ingestor {
         };
         remember(&self.hmac, company_id.to_owned(), secrets.clone());
         Ok(secrets)
+    }
+
+    fn cache(&self) -> Result<&SecretCache> {
+        self.secret_cache.as_deref().ok_or_else(|| {
+            Error::FailedPrecondition(
+                "this company's HMAC secrets are in AWS Secrets Manager, but AWS is not configured on this server: set aws_region (ALERT_WHISPERER_AWS_REGION)"
+                    .to_owned(),
+            )
+        })
+    }
+
+    /// Keeps a new HMAC secret `id` of a company where the secrets backend
+    /// says: encrypted for the database, or as a new version of the
+    /// company's secret in Secrets Manager that also holds the secrets of
+    /// `keep` (those that verify on) and drops the others the database
+    /// lists (`listed`). A recent one it does not list yet is another
+    /// change's, whose transaction has not committed: it is kept too.
+    pub async fn seal_hmac_secret(
+        &self,
+        company_id: &str,
+        id: &str,
+        secret: &str,
+        keep: &[String],
+        listed: &[String],
+    ) -> Result<SecretMaterial> {
+        if self.backend == SecretsBackend::Local {
+            let (nonce, ciphertext) = self.master_key.encrypt(company_id, secret.as_bytes())?;
+            return Ok(SecretMaterial::Encrypted { nonce, ciphertext });
+        }
+        let cache = self.cache()?;
+        let _change = self.changes.lock().await;
+        let mut secrets = cache.read_now(company_id).await?;
+        let now = now_ms();
+        secrets.hmac_secrets.retain(|kept_id, stored| {
+            keep.contains(kept_id)
+                || (!listed.contains(kept_id)
+                    && stored.created_at > now.saturating_sub(IN_FLIGHT_MS))
+        });
+        secrets.hmac_secrets.insert(
+            id.to_owned(),
+            StoredSecret {
+                secret: secret.to_owned(),
+                created_at: now,
+            },
+        );
+        let written = cache.write(company_id, secrets).await?;
+        tracing::info!(company_id, secret_id = id, version_id = %written.version_id, "stored an hmac secret in secrets manager");
+        Ok(SecretMaterial::SecretsManager {
+            arn: written.arn,
+            version_id: written.version_id,
+        })
+    }
+
+    /// Keeps a new notification channel's credential where the secrets
+    /// backend says: encrypted for the database, or in the company's secret
+    /// in Secrets Manager under the channel id.
+    pub async fn seal_channel_secret(
+        &self,
+        company_id: &str,
+        channel_id: &str,
+        secret: &str,
+    ) -> Result<SecretMaterial> {
+        if self.backend == SecretsBackend::Local {
+            let (nonce, ciphertext) = self.master_key.encrypt(
+                &crate::notify::secret_context(company_id),
+                secret.as_bytes(),
+            )?;
+            return Ok(SecretMaterial::Encrypted { nonce, ciphertext });
+        }
+        let cache = self.cache()?;
+        let _change = self.changes.lock().await;
+        let mut secrets = cache.read_now(company_id).await?;
+        secrets.channel_secrets.insert(
+            channel_id.to_owned(),
+            StoredSecret {
+                secret: secret.to_owned(),
+                created_at: now_ms(),
+            },
+        );
+        let written = cache.write(company_id, secrets).await?;
+        tracing::info!(company_id, channel_id, version_id = %written.version_id, "stored a channel credential in secrets manager");
+        Ok(SecretMaterial::SecretsManager {
+            arn: written.arn,
+            version_id: written.version_id,
+        })
+    }
+
+    /// After a channel whose credential is in Secrets Manager was deleted:
+    /// a new version of the company's secret without it.
+    pub async fn forget_channel_secret(&self, company_id: &str, channel_id: &str) -> Result<()> {
+        let cache = self.cache()?;
+        let _change = self.changes.lock().await;
+        let mut secrets = cache.read_now(company_id).await?;
+        if secrets.channel_secrets.remove(channel_id).is_some() {
+            cache.write(company_id, secrets).await?;
+        }
+        Ok(())
+    }
+
+    /// After HMAC was disabled: a new version of the company's secret in
+    /// Secrets Manager without HMAC secrets, if it holds any. Secrets
+    /// Manager is asked only with that backend or when the company had
+    /// secrets there (`had_aws`).
+    pub async fn clear_hmac_secrets(&self, company_id: &str, had_aws: bool) -> Result<()> {
+        if self.backend == SecretsBackend::Local && !had_aws {
+            return Ok(());
+        }
+        let cache = self.cache()?;
+        let _change = self.changes.lock().await;
+        let mut secrets = cache.read_now(company_id).await?;
+        if secrets.hmac_secrets.is_empty() {
+            return Ok(());
+        }
+        secrets.hmac_secrets.clear();
+        cache.write(company_id, secrets).await?;
+        Ok(())
     }
 
     /// Forgets cached credentials of a company (after a key or HMAC change here;

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod owner;
 pub mod proto;
 pub mod reports;
+pub mod secret_cache;
 pub mod secrets;
 pub mod server;
 pub mod store;

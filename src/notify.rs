@@ -73,6 +73,8 @@ struct Inner {
     store: Store,
     owners: Owners,
     master_key: MasterKey,
+    /// Channel credentials kept in AWS Secrets Manager, when AWS is configured.
+    secret_cache: Option<Arc<crate::secret_cache::SecretCache>>,
     http: reqwest::Client,
     public_url: String,
     timeout: Duration,
@@ -102,6 +104,7 @@ impl Notifier {
         store: Store,
         owners: Owners,
         master_key: MasterKey,
+        secret_cache: Option<Arc<crate::secret_cache::SecretCache>>,
         hub: Arc<crate::feed::Hub>,
     ) -> Result<Self> {
         let timeout = Duration::from_secs(config.notify_timeout_seconds);
@@ -119,6 +122,7 @@ impl Notifier {
                 store,
                 owners,
                 master_key,
+                secret_cache,
                 http,
                 public_url: config.public_url(),
                 timeout,
@@ -602,6 +606,7 @@ impl Notifier {
             .map_err(|error| Failure::new(format!("channel settings unreadable: {error}")))?;
         let secret = self
             .secret(channel)
+            .await
             .map_err(|error| Failure::new(error.to_string()))?;
         let public_url = &self.inner.public_url;
         let (notice, digest) = match notices {
@@ -706,7 +711,25 @@ impl Notifier {
             .await
     }
 
-    fn secret(&self, channel: &notification_channel::Model) -> Result<String> {
+    async fn secret(&self, channel: &notification_channel::Model) -> Result<String> {
+        if channel.secret_arn.is_some() {
+            let cache = self.inner.secret_cache.as_deref().ok_or_else(|| {
+                Error::FailedPrecondition(
+                    "this channel's credential is in AWS Secrets Manager, but AWS is not configured on this server"
+                        .to_owned(),
+                )
+            })?;
+            let secrets = cache.secrets(&channel.company_id, &[&channel.id]).await?;
+            return secrets
+                .get(&channel.id)
+                .map(|stored| stored.secret.clone())
+                .ok_or_else(|| {
+                    Error::FailedPrecondition(format!(
+                        "the credential of channel {} is missing from the company's secret in AWS Secrets Manager",
+                        channel.id
+                    ))
+                });
+        }
         match (&channel.nonce, &channel.ciphertext) {
             (Some(nonce), Some(ciphertext)) => {
                 let plain = self.inner.master_key.decrypt(

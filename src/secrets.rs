@@ -59,6 +59,26 @@ impl MasterKey {
         Ok(Self::from_bytes(&key))
     }
 
+    /// The local key when one is configured or its file exists, without
+    /// creating one (what a first start with KMS wraps, see
+    /// [`crate::aws::kms::master_key`]).
+    pub fn existing_local_key(config: &Config) -> Result<Option<[u8; 32]>> {
+        if !config.master_key.is_empty() {
+            return decode_master_key(&config.master_key)
+                .map(Some)
+                .map_err(|why| Error::Internal(format!("master_key: {why}")));
+        }
+        let path = &config.master_key_file;
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| Error::Internal(format!("cannot read {}: {error}", path.display())))?;
+        decode_master_key(&text)
+            .map(Some)
+            .map_err(|why| Error::Internal(format!("{}: {why}", path.display())))
+    }
+
     /// A key from raw bytes.
     pub fn from_bytes(key: &[u8; 32]) -> Self {
         use hmac::{Hmac, KeyInit as _, Mac};

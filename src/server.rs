@@ -85,7 +85,19 @@ impl Server {
         let store = Store::connect(&config).await?;
         store.migrate().await?;
         store.seed_built_in_runbooks().await?;
-        let master_key = MasterKey::load_or_create(&config)?;
+        let aws = Arc::new(crate::aws::Aws::from_config(&config).await);
+        let master_key = if config.master_key_kms_key_id.is_empty() {
+            MasterKey::load_or_create(&config)?
+        } else {
+            crate::aws::kms::master_key(
+                &aws,
+                &store,
+                &config.master_key_kms_key_id,
+                MasterKey::existing_local_key(&config)?,
+            )
+            .await?
+        };
+        let secret_cache = crate::ingest::secret_cache(&config, &aws)?;
         let initial_admin_token = bootstrap_admin_token(&store).await?;
         let metrics = Arc::new(Metrics::new(crate::proto::method_paths()));
         let shutdown = CancellationToken::new();
@@ -111,10 +123,10 @@ impl Server {
         let ingest = crate::ingest::Ingestor::start(
             store.clone(),
             master_key.clone(),
+            secret_cache.clone(),
             &config,
             shutdown.clone(),
         );
-        let aws = Arc::new(crate::aws::Aws::from_config(&config).await);
         let executor = crate::executor::Executor::start(
             store.clone(),
             owners.clone(),
@@ -129,6 +141,7 @@ impl Server {
             store.clone(),
             owners.clone(),
             master_key.clone(),
+            secret_cache,
             hub.clone(),
         )?;
         notifier.spawn(shutdown.clone());

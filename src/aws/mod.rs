@@ -1,7 +1,11 @@
 //! AWS access in the companies' own accounts: each company's cross-account role
 //! is assumed with its external ID (STS AssumeRole, 15-minute credentials that
 //! the SDK caches and refreshes before they expire), and clients are cached
-//! per company and role.
+//! per company and role. The server's own identity reaches Secrets Manager
+//! and KMS for the optional secrets backend (docs/secrets.md).
+
+pub mod kms;
+pub mod secrets_manager;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -159,12 +163,42 @@ impl Aws {
         })
     }
 
+    /// A Secrets Manager client with the server's own identity. Its calls
+    /// are bounded in time, so that an unreachable endpoint fails a
+    /// webhook's secret lookup in seconds rather than holding it.
+    pub fn secrets_manager(&self) -> Result<aws_sdk_secretsmanager::Client> {
+        let base = self.base()?;
+        Ok(aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(base)
+                .timeout_config(own_call_timeouts())
+                .build(),
+        ))
+    }
+
+    /// A KMS client with the server's own identity.
+    pub fn kms(&self) -> Result<aws_sdk_kms::Client> {
+        let base = self.base()?;
+        Ok(aws_sdk_kms::Client::from_conf(
+            aws_sdk_kms::config::Builder::from(base)
+                .timeout_config(own_call_timeouts())
+                .build(),
+        ))
+    }
+
     /// An SSM client acting in the company's account through its role (the
     /// credentials cache is shared with the company's other clients).
     pub async fn ssm(&self, role: &CompanyRole) -> Result<aws_sdk_ssm::Client> {
         let config = self.role_config(role).await?;
         Ok(aws_sdk_ssm::Client::new(&config))
     }
+}
+
+fn own_call_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(10))
+        .build()
 }
 
 impl Aws {

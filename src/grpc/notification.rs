@@ -17,12 +17,11 @@ use crate::domain::notification::{
 };
 use crate::domain::tenant::{Role, validate_name};
 use crate::error::{Error, Result};
-use crate::notify::secret_context;
 use crate::proto::v1::{self, notification_service_server::NotificationService};
-use crate::store::Page;
 use crate::store::entity::{notification_channel, notification_delivery, notification_route};
 use crate::store::notification::{DeliveryFilter, NewChannel, NewRoute, route_of};
 use crate::store::tenant::Audit;
+use crate::store::{Page, new_id};
 
 /// The NotificationService handler.
 #[derive(Debug, Clone)]
@@ -51,7 +50,7 @@ fn channel_kind_message(kind: i16) -> v1::ChannelKind {
 fn channel_message(row: notification_channel::Model) -> v1::Channel {
     v1::Channel {
         kind: channel_kind_message(row.kind).into(),
-        has_secret: row.ciphertext.is_some(),
+        has_secret: row.ciphertext.is_some() || row.secret_arn.is_some(),
         id: row.id,
         company_id: row.company_id,
         name: row.name,
@@ -504,13 +503,22 @@ impl NotificationService for NotificationHandler {
             ChannelConfig::Webhook { .. } => secret.clone().unwrap_or_default(),
             _ => String::new(),
         };
-        let secret = secret
-            .map(|secret| {
+        // The scope is checked before a secret is kept anywhere (the store
+        // checks it again).
+        self.state
+            .store
+            .scoped_company(&operator.scope, company_id)
+            .await?;
+        let id = new_id();
+        let secret = match secret {
+            Some(secret) => Some(
                 self.state
-                    .master_key
-                    .encrypt(&secret_context(company_id), secret.as_bytes())
-            })
-            .transpose()?;
+                    .ingest
+                    .seal_channel_secret(company_id, &id, &secret)
+                    .await?,
+            ),
+            None => None,
+        };
         let created = self
             .state
             .store
@@ -518,6 +526,7 @@ impl NotificationService for NotificationHandler {
                 &Audit::new(operator.actor(), "NotificationService.CreateChannel"),
                 &operator.scope,
                 NewChannel {
+                    id,
                     company_id: company_id.to_owned(),
                     name,
                     config,
@@ -561,6 +570,7 @@ impl NotificationService for NotificationHandler {
         operator.require(Role::Technician)?;
         let body = request.into_inner();
         let id = required_id("channel_id", &body.channel_id)?;
+        let channel = self.state.store.channel(&operator.scope, id).await?;
         self.state
             .store
             .delete_channel(
@@ -569,6 +579,18 @@ impl NotificationService for NotificationHandler {
                 id,
             )
             .await?;
+        if channel.secret_arn.is_some() {
+            // The channel is gone either way; a credential left behind is
+            // never used again, so a failure is logged, not answered.
+            if let Err(error) = self
+                .state
+                .ingest
+                .forget_channel_secret(&channel.company_id, id)
+                .await
+            {
+                tracing::warn!(company_id = %channel.company_id, channel_id = id, %error, "cannot remove a deleted channel's credential from secrets manager");
+            }
+        }
         Ok(Response::new(v1::DeleteChannelResponse {}))
     }
 

@@ -22,7 +22,7 @@ use crate::store::tenant::{
     Audit, AuditFilter, CompanyChanges, NewCompany, NewOperatorToken, NewTechnician,
     OperatorTokenRecord, TechnicianChanges, credential_active,
 };
-use crate::store::{Page, now_ms};
+use crate::store::{Page, new_id, now_ms};
 
 /// Longest lifetime of an operator token that expires (ten years): later
 /// expiries do not fit every client's timestamp type.
@@ -415,11 +415,27 @@ impl TenantService for TenantHandler {
         operator.require(Role::Admin)?;
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?;
-        let secret = new_hmac_secret();
-        let (nonce, ciphertext) = self
+        // Checked before the secret is kept anywhere: a company outside the
+        // caller's scope, or one whose secret would be replaced, is refused
+        // before Secrets Manager is written (the store checks again).
+        let current = self
             .state
-            .master_key
-            .encrypt(company_id, secret.as_bytes())?;
+            .store
+            .get_company(&operator.scope, company_id)
+            .await?;
+        if current.hmac_enabled {
+            return Err(Error::FailedPrecondition(
+                "hmac is already enabled; use RotateHmacSecret for a new secret".to_owned(),
+            )
+            .into());
+        }
+        let secret = new_hmac_secret();
+        let id = new_id();
+        let material = self
+            .state
+            .ingest
+            .seal_hmac_secret(company_id, &id, &secret, &[], &[])
+            .await?;
         let (company, stored) = self
             .state
             .store
@@ -427,8 +443,8 @@ impl TenantService for TenantHandler {
                 &audit(&operator, "TenantService.EnableHmac"),
                 &operator.scope,
                 company_id,
-                nonce,
-                ciphertext,
+                &id,
+                material,
             )
             .await?;
         self.state.ingest.invalidate_company(company_id);
@@ -448,11 +464,35 @@ impl TenantService for TenantHandler {
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?;
         let overlap = overlap_ms(body.overlap.as_ref())?;
-        let secret = new_hmac_secret();
-        let (nonce, ciphertext) = self
+        let current = self
             .state
-            .master_key
-            .encrypt(company_id, secret.as_bytes())?;
+            .store
+            .get_company(&operator.scope, company_id)
+            .await?;
+        if !current.hmac_enabled {
+            return Err(Error::FailedPrecondition(
+                "hmac is not enabled; use EnableHmac first".to_owned(),
+            )
+            .into());
+        }
+        // The newest secret verifies on through the overlap: the new version
+        // of a Secrets Manager secret keeps it (and drops what ended).
+        let listed: Vec<String> = self
+            .state
+            .store
+            .active_hmac_secrets(company_id)
+            .await?
+            .into_iter()
+            .map(|secret| secret.id)
+            .collect();
+        let keep = &listed[..listed.len().min(1)];
+        let secret = new_hmac_secret();
+        let id = new_id();
+        let material = self
+            .state
+            .ingest
+            .seal_hmac_secret(company_id, &id, &secret, keep, &listed)
+            .await?;
         let (stored, active) = self
             .state
             .store
@@ -461,8 +501,8 @@ impl TenantService for TenantHandler {
                 &operator.scope,
                 company_id,
                 overlap,
-                nonce,
-                ciphertext,
+                &id,
+                material,
             )
             .await?;
         self.state.ingest.invalidate_company(company_id);
@@ -481,6 +521,17 @@ impl TenantService for TenantHandler {
         operator.require(Role::Admin)?;
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?;
+        self.state
+            .store
+            .get_company(&operator.scope, company_id)
+            .await?;
+        let had_aws = self
+            .state
+            .store
+            .active_hmac_secrets(company_id)
+            .await?
+            .iter()
+            .any(|secret| secret.secret_arn.is_some());
         let company = self
             .state
             .store
@@ -491,6 +542,12 @@ impl TenantService for TenantHandler {
             )
             .await?;
         self.state.ingest.invalidate_company(company_id);
+        // HMAC is off at this point whatever follows; a secret that cannot
+        // be cleared now is cleared by calling DisableHmac again.
+        self.state
+            .ingest
+            .clear_hmac_secrets(company_id, had_aws)
+            .await?;
         Ok(Response::new(v1::DisableHmacResponse {
             company: Some(company_message(company)),
         }))

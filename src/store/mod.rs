@@ -10,6 +10,7 @@ pub mod event_log;
 pub mod execution;
 pub mod incident;
 pub mod ingest;
+pub mod master_key;
 pub mod notification;
 pub mod projection;
 pub mod resident;

@@ -15,7 +15,7 @@ use super::entity::{
     notification_checkpoint as checkpoint, notification_delivery as delivery,
     notification_route as route, technician,
 };
-use super::tenant::{Audit, find_company, name_taken};
+use super::tenant::{Audit, SecretMaterial, find_company, name_taken};
 use super::{Page, Scope, ScopedCompany, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::Matcher;
 use crate::domain::notification::{
@@ -34,8 +34,10 @@ pub struct NewChannel {
     pub config: ChannelConfig,
     /// What it shows as its target.
     pub target: String,
-    /// The secret encrypted: nonce and ciphertext.
-    pub secret: Option<(Vec<u8>, Vec<u8>)>,
+    /// The channel's id (chosen first: Secrets Manager keeps the secret under it).
+    pub id: String,
+    /// Where the secret is kept, if the channel has one.
+    pub secret: Option<SecretMaterial>,
     /// Attempts before dead-lettering.
     pub max_attempts: i32,
     /// Most messages per minute; 0 for no limit.
@@ -139,9 +141,15 @@ impl Store {
     ) -> Result<channel::Model> {
         let txn = self.begin_write().await?;
         find_company(&txn, scope, &new.company_id).await?;
-        let (nonce, ciphertext) = new.secret.map_or((None, None), |(n, c)| (Some(n), Some(c)));
+        let (nonce, ciphertext, secret_arn) = match new.secret {
+            None => (None, None, None),
+            Some(SecretMaterial::Encrypted { nonce, ciphertext }) => {
+                (Some(nonce), Some(ciphertext), None)
+            }
+            Some(SecretMaterial::SecretsManager { arn, .. }) => (None, None, Some(arn)),
+        };
         let created = channel::ActiveModel {
-            id: Set(new_id()),
+            id: Set(new.id.clone()),
             company_id: Set(new.company_id.clone()),
             name: Set(new.name.clone()),
             kind: Set(new.config.kind().as_i16()),
@@ -149,6 +157,7 @@ impl Store {
             config: Set(to_json(&new.config)?),
             nonce: Set(nonce),
             ciphertext: Set(ciphertext),
+            secret_arn: Set(secret_arn),
             max_attempts: Set(new.max_attempts),
             max_per_minute: Set(new.max_per_minute),
             created_by: Set(audit.actor.clone()),

@@ -16,6 +16,26 @@ use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::secrets::NewCredential;
 
+/// Where a new HMAC secret's value is kept.
+#[derive(Debug, Clone)]
+pub enum SecretMaterial {
+    /// In the database, encrypted with the master key.
+    Encrypted {
+        /// AEAD nonce.
+        nonce: Vec<u8>,
+        /// The encrypted secret.
+        ciphertext: Vec<u8>,
+    },
+    /// In the company's secret in AWS Secrets Manager: the database keeps
+    /// only this reference.
+    SecretsManager {
+        /// The secret's ARN.
+        arn: String,
+        /// The version that first holds it.
+        version_id: String,
+    },
+}
+
 /// Who made a change, for the audit log.
 #[derive(Debug, Clone)]
 pub struct Audit {
@@ -511,14 +531,14 @@ impl Store {
 
     // ---- HMAC secrets ----------------------------------------------------
 
-    /// Enables HMAC with a first (encrypted) secret.
+    /// Enables HMAC with a first secret, `id`, kept as `material` says.
     pub async fn enable_hmac(
         &self,
         audit: &Audit,
         scope: &Scope,
         company_id: &str,
-        nonce: Vec<u8>,
-        ciphertext: Vec<u8>,
+        id: &str,
+        material: SecretMaterial,
     ) -> Result<(company::Model, hmac_secret::Model)> {
         let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, company_id).await?;
@@ -528,7 +548,7 @@ impl Store {
             ));
         }
         let now = now_ms();
-        let secret = insert_hmac_secret(&txn, company_id, nonce, ciphertext, now).await?;
+        let secret = insert_hmac_secret(&txn, company_id, id, material, now).await?;
         let mut model: company::ActiveModel = current.into();
         model.hmac_enabled = Set(true);
         model.updated_at = Set(now);
@@ -554,8 +574,8 @@ impl Store {
         scope: &Scope,
         company_id: &str,
         overlap_ms: i64,
-        nonce: Vec<u8>,
-        ciphertext: Vec<u8>,
+        id: &str,
+        material: SecretMaterial,
     ) -> Result<(hmac_secret::Model, Vec<hmac_secret::Model>)> {
         let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, company_id).await?;
@@ -584,7 +604,7 @@ impl Store {
             .filter(hmac_secret::Column::ExpiresAt.lte(now))
             .exec(&txn)
             .await?;
-        let secret = insert_hmac_secret(&txn, company_id, nonce, ciphertext, now).await?;
+        let secret = insert_hmac_secret(&txn, company_id, id, material, now).await?;
         audit
             .record(
                 &txn,
@@ -1155,17 +1175,25 @@ async fn insert_api_key(
 async fn insert_hmac_secret(
     txn: &DatabaseTransaction,
     company_id: &str,
-    nonce: Vec<u8>,
-    ciphertext: Vec<u8>,
+    id: &str,
+    material: SecretMaterial,
     now: i64,
 ) -> Result<hmac_secret::Model> {
+    let (nonce, ciphertext, secret_arn, secret_version_id) = match material {
+        SecretMaterial::Encrypted { nonce, ciphertext } => (nonce, ciphertext, None, None),
+        SecretMaterial::SecretsManager { arn, version_id } => {
+            (Vec::new(), Vec::new(), Some(arn), Some(version_id))
+        }
+    };
     Ok(hmac_secret::ActiveModel {
-        id: Set(new_id()),
+        id: Set(id.to_owned()),
         company_id: Set(company_id.to_owned()),
         nonce: Set(nonce),
         ciphertext: Set(ciphertext),
         created_at: Set(now),
         expires_at: Set(None),
+        secret_arn: Set(secret_arn),
+        secret_version_id: Set(secret_version_id),
     }
     .insert(txn)
     .await?)

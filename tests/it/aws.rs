@@ -13,7 +13,7 @@ use crate::ingest::tenant;
 /// A moto server of our own, stopped when dropped.
 pub(crate) struct Moto {
     url: String,
-    _child: tokio::process::Child,
+    child: tokio::process::Child,
 }
 
 impl Moto {
@@ -41,8 +41,13 @@ impl Moto {
         };
         Moto {
             url: format!("http://{address}"),
-            _child: child,
+            child,
         }
+    }
+
+    /// Stops the server and waits until it has exited: AWS is unreachable.
+    pub(crate) async fn stop(&mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// The server's base URL.

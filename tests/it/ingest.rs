@@ -509,7 +509,7 @@ async fn ingest_needs_a_live_api_key(backend: Backend) {
     assert_eq!(stored_events(&server, &acme.id).await.len(), 1);
 }
 
-const SEED_BODY: &str = r#"{
+pub(crate) const SEED_BODY: &str = r#"{
   "asset_name": "server-prod-01",
   "signature": "high_cpu_usage",
   "severity": "critical",
@@ -733,14 +733,14 @@ pub(crate) fn sign(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
 }
 
-async fn enable_hmac(server: &TestServer, company_id: &str) -> String {
+pub(crate) async fn enable_hmac(server: &TestServer, company_id: &str) -> String {
     server
         .tenant()
         .await
@@ -756,7 +756,7 @@ async fn enable_hmac(server: &TestServer, company_id: &str) -> String {
         .secret
 }
 
-async fn send_signed(
+pub(crate) async fn send_signed(
     server: &TestServer,
     key: &str,
     body: &str,

@@ -17,6 +17,7 @@ mod ingest;
 mod notifications;
 mod remediation;
 mod runbooks;
+mod secrets;
 mod senders;
 mod server;
 mod tenancy;

@@ -18,6 +18,7 @@ pub mod incident_sequence;
 pub mod ingest_log;
 pub mod inhibition_rule;
 pub mod instance_compliance;
+pub mod master_key_wrap;
 pub mod notification_channel;
 pub mod notification_checkpoint;
 pub mod notification_delivery;

@@ -24,6 +24,9 @@ pub struct Model {
     /// The channel's secret (signing secret, webhook URL, password or
     /// routing key), encrypted with the master key.
     pub ciphertext: Option<Vec<u8>>,
+    /// The company's secret in AWS Secrets Manager that holds the
+    /// channel's secret under the channel id, instead of `ciphertext`.
+    pub secret_arn: Option<String>,
     /// Attempts before a delivery is dead-lettered.
     pub max_attempts: i32,
     /// Most messages per minute; 0 for no limit.
