@@ -27,7 +27,7 @@ use crate::ingest::{post, tenant};
 /// Passes encoded messages through untouched: the fuzzer encodes them itself
 /// (or sends bytes that are no message at all).
 #[derive(Debug, Clone, Default)]
-struct RawCodec;
+pub(crate) struct RawCodec;
 
 impl Codec for RawCodec {
     type Encode = Vec<u8>;
@@ -65,12 +65,12 @@ impl Decoder for RawCodec {
 
 /// What the fuzzer knows: real ids (so that some requests reach past the
 /// lookups) and strings that broke servers before.
-struct Corpus {
+pub(crate) struct Corpus {
     strings: Vec<String>,
 }
 
 impl Corpus {
-    fn new(ids: &[String]) -> Self {
+    pub(crate) fn new(ids: &[String]) -> Self {
         let mut strings: Vec<String> = [
             "",
             " ",
@@ -188,7 +188,7 @@ fn random_field(field: &FieldDescriptor, rng: &mut StdRng, corpus: &Corpus, dept
     }
 }
 
-fn random_message(
+pub(crate) fn random_message(
     descriptor: &MessageDescriptor,
     rng: &mut StdRng,
     corpus: &Corpus,
@@ -236,7 +236,7 @@ fn malformed(encoded: &[u8], rng: &mut StdRng) -> Vec<u8> {
 
 /// Row counts of every table of the server's database, once the tables hold
 /// everything the server answered so far.
-async fn fingerprint(server: &TestServer, backend: Backend) -> Vec<(String, i64)> {
+pub(crate) async fn fingerprint(server: &TestServer, backend: Backend) -> Vec<(String, i64)> {
     let store = server.store().await;
     let connection = store.connection();
     let backend_kind = connection.get_database_backend();
@@ -289,7 +289,7 @@ async fn fingerprint(server: &TestServer, backend: Backend) -> Vec<(String, i64)
 
 /// The run's seed (`AW_FUZZ_SEED`, else random), printed so that a failure
 /// can be replayed, and its generator.
-fn seeded() -> (u64, StdRng) {
+pub(crate) fn seeded() -> (u64, StdRng) {
     let seed = std::env::var("AW_FUZZ_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
@@ -298,7 +298,7 @@ fn seeded() -> (u64, StdRng) {
     (seed, StdRng::seed_from_u64(seed))
 }
 
-fn rounds() -> usize {
+pub(crate) fn rounds() -> usize {
     std::env::var("AW_FUZZ_ROUNDS")
         .ok()
         .and_then(|rounds| rounds.parse().ok())

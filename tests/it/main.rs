@@ -14,6 +14,7 @@ mod fuzz;
 mod harness;
 mod incidents;
 mod ingest;
+mod isolation;
 mod notifications;
 mod remediation;
 mod runbooks;

@@ -189,7 +189,7 @@ async fn notifications(server: &TestServer) -> Notifications {
     Notifications::new(server.channel().await)
 }
 
-async fn create_channel(
+pub(crate) async fn create_channel(
     server: &TestServer,
     company: &Tenant,
     name: &str,
@@ -213,7 +213,7 @@ async fn create_channel(
         .into_inner()
 }
 
-fn webhook(url: String) -> v1::create_channel_request::Config {
+pub(crate) fn webhook(url: String) -> v1::create_channel_request::Config {
     v1::create_channel_request::Config::Webhook(v1::WebhookChannelConfig { url })
 }
 
