@@ -26,6 +26,7 @@ pub mod reports;
 pub mod secret_cache;
 pub mod secrets;
 pub mod server;
+pub mod service;
 pub mod store;
 pub(crate) mod tls;
 pub mod webhook;

@@ -8,6 +8,7 @@ pub mod incident;
 pub mod ingest;
 pub mod lifecycle;
 pub mod notification;
+pub mod record;
 pub mod remediation;
 pub mod runbook;
 pub mod tenant;

@@ -10,7 +10,7 @@ use crate::domain::incident::{Incident, Outcome};
 use crate::domain::ingest::AlertEvent;
 use crate::domain::lifecycle::IncidentCommand;
 
-use super::record::IncidentEntry;
+use crate::domain::record::IncidentEntry;
 
 /// One request's validated alerts.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]

@@ -21,8 +21,8 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::Progress;
-use super::record::Record;
 use super::resident::Resident;
+use crate::domain::record::Record;
 use crate::error::{Error, Result};
 use crate::store::entity::ingest_log;
 use crate::store::{Store, WalSync, now_ms};

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! - [`state`]: one company's resident state and its decisions;
-//! - [`record`]: what a decision did, as the log holds it;
+//! - [`crate::domain::record`]: what a decision did, as the log holds it;
 //! - [`log`]: the group-commit writer;
 //! - [`projector`]: the log into the tables, coalesced, with checkpoints;
 //! - [`resident`]: a company this server owns (state, durability, recent
@@ -27,7 +27,6 @@ pub mod deadline;
 pub(crate) mod load;
 pub mod log;
 pub(crate) mod projector;
-pub mod record;
 pub(crate) mod resident;
 pub(crate) mod state;
 
@@ -42,17 +41,17 @@ use tokio_util::sync::CancellationToken;
 
 use self::command::{Answer, Command, ExecChange, IngestBatch, Reload};
 use self::log::{Message, Stopped, Submission};
-use self::record::{Entry, Record};
 use self::resident::Resident;
 use self::state::{CompanyState, Windows};
 use crate::config::Config;
 use crate::domain::execution::Execution;
 use crate::domain::incident::{EventKind, Outcome};
 use crate::domain::lifecycle::IncidentCommand;
+use crate::domain::record::{Entry, Record};
 use crate::error::{Error, Result};
 use crate::feed::Hub;
 use crate::metrics::Metrics;
-use crate::store::event_log::LogEntry;
+use crate::store::event_log::{LogEntry, StoredEvent};
 use crate::store::{ScopedCompany, Store, now_ms};
 
 /// Pending events one decision takes (CorrelateNow takes them in pages).
@@ -979,10 +978,7 @@ impl Owners {
         incident_id: &str,
         actor: &str,
         command: IncidentCommand,
-    ) -> Result<(
-        crate::domain::incident::Incident,
-        Vec<crate::store::event_log::StoredEvent>,
-    )> {
+    ) -> Result<(crate::domain::incident::Incident, Vec<StoredEvent>)> {
         match self
             .execute(
                 company,
@@ -998,7 +994,7 @@ impl Owners {
                 *incident,
                 entries
                     .into_iter()
-                    .map(|entry| entry.stored(company.id()))
+                    .map(|entry| StoredEvent::of_entry(entry, company.id()))
                     .collect(),
             )),
             other => Err(unexpected(&other)),

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::Progress;
 use super::log::{Durable, Message, companies_in, records_after};
-use super::record::Record;
+use crate::domain::record::Record;
 use crate::error::Result;
 use crate::store::Store;
 use crate::store::projection::Projected;

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
-use super::record::{Entry, Record};
 use super::state::CompanyState;
 use crate::domain::execution::ExecEventKind;
+use crate::domain::record::{Entry, Record};
 use crate::feed::Hub;
-use crate::store::event_log::{LogEntry, StoredExecEvent};
+use crate::store::event_log::{LogEntry, StoredEvent, StoredExecEvent};
 
 /// Entries the ring keeps once they are projected (older ones are read
 /// from the tables).
@@ -247,7 +247,9 @@ impl Ring {
 /// A log entry as the streams send it.
 fn log_entry(company_id: &str, entry: &Entry) -> LogEntry {
     match entry {
-        Entry::Incident(entry) => LogEntry::Incident(entry.clone().stored(company_id)),
+        Entry::Incident(entry) => {
+            LogEntry::Incident(StoredEvent::of_entry(entry.clone(), company_id))
+        }
         Entry::Execution(entry) => match serde_json::from_str(&entry.snapshot) {
             Ok(execution) => LogEntry::Execution(StoredExecEvent {
                 sequence: entry.sequence,

@@ -14,14 +14,14 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use super::command::{Answer, EventAnswer, ExecChange, IngestBatch};
-use super::record::{
-    Entry, ExecutionEntry, ExecutionRow, IncidentEntry, NewEvent, Record, Suppression,
-};
 use crate::domain::engine::{Changes, FeedEntry, World, event_order};
 use crate::domain::execution::{ExecEventKind, Execution, incident_kind};
 use crate::domain::incident::{AlertStatus, Outcome};
 use crate::domain::ingest::{AlertEvent, apply_asset_labels, asset_label_of};
 use crate::domain::lifecycle::IncidentCommand;
+use crate::domain::record::{
+    Entry, ExecutionEntry, ExecutionRow, IncidentEntry, NewEvent, Record, Suppression,
+};
 use crate::domain::remediation::{self, Plan, Remediation};
 use crate::error::{Error, Result};
 use crate::store::execution::next_check;

@@ -10,6 +10,7 @@ use super::entity::{execution_event, incident_event, incident_sequence};
 use super::{ScopedCompany, Store};
 use crate::domain::execution::{ExecEventKind, Execution};
 use crate::domain::incident::{EventKind, Incident};
+use crate::domain::record::IncidentEntry;
 use crate::error::{Error, Result};
 
 /// The PostgreSQL channel that announces new log entries to replicas.
@@ -115,6 +116,26 @@ fn stored_exec_event_of(row: execution_event::Model) -> Result<StoredExecEvent> 
         execution: serde_json::from_str(&row.snapshot)
             .map_err(|error| Error::Internal(format!("execution event {}: {error}", row.id)))?,
     })
+}
+
+impl StoredEvent {
+    /// A logged incident entry of `company_id` as the tables and the streams
+    /// show it.
+    pub fn of_entry(entry: IncidentEntry, company_id: &str) -> Self {
+        let mut incident = entry.incident;
+        incident.company_id = company_id.to_owned();
+        Self {
+            sequence: entry.sequence,
+            id: entry.id,
+            company_id: company_id.to_owned(),
+            incident_id: incident.id.clone(),
+            kind: entry.kind,
+            actor: entry.actor,
+            message: entry.message,
+            at: entry.at,
+            incident,
+        }
+    }
 }
 
 impl Store {

@@ -22,8 +22,8 @@ use super::rows::{OnConflict, Rows};
 use super::{Store, to_json};
 use crate::domain::execution::Execution;
 use crate::domain::incident::{AlertRecord, Incident};
+use crate::domain::record::{Entry, ExecutionRow, Record};
 use crate::error::{Error, Result};
-use crate::owner::record::{Entry, ExecutionRow, Record};
 
 /// Rows per multi-row INSERT (keeps under both backends' parameter limits).
 const ROWS_PER_INSERT: usize = 400;
@@ -571,7 +571,7 @@ where
 mod tests {
     use super::*;
     use crate::domain::engine::World;
-    use crate::owner::record::{IncidentEntry, NewEvent};
+    use crate::domain::record::{IncidentEntry, NewEvent};
     use crate::store::entity::{alert_event, incident_event, projector_checkpoint};
     use crate::store::tenant::{Audit, NewCompany};
 

@@ -19,8 +19,8 @@ use super::signature;
 use crate::app::AppState;
 use crate::auth::IngestCaller;
 use crate::error::{Error, Result};
-use crate::grpc::ingest::ingest_alerts;
 use crate::proto::v1::{self, AlertInput};
+use crate::service::ingest::ingest_alerts;
 
 /// How far the `X-Timestamp` of a signed webhook may be from now.
 pub const SIGNATURE_TOLERANCE_SECONDS: i64 = 300;

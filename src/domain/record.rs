@@ -151,25 +151,6 @@ pub struct ExecutionRow {
     pub data: String,
 }
 
-impl IncidentEntry {
-    /// The entry as the tables and the streams show it.
-    pub fn stored(self, company_id: &str) -> crate::store::event_log::StoredEvent {
-        let mut incident = self.incident;
-        incident.company_id = company_id.to_owned();
-        crate::store::event_log::StoredEvent {
-            sequence: self.sequence,
-            id: self.id,
-            company_id: company_id.to_owned(),
-            incident_id: incident.id.clone(),
-            kind: self.kind,
-            actor: self.actor,
-            message: self.message,
-            at: self.at,
-            incident,
-        }
-    }
-}
-
 impl Record {
     /// The record's bytes in the log.
     pub fn encode(&self) -> Result<Vec<u8>> {
