@@ -7,17 +7,13 @@ use std::collections::BTreeMap;
 use tonic::{Request, Response, Status};
 
 use super::convert::{duration, duration_ms, required_id, timestamp, timestamp_ms};
-use crate::domain::engine::World;
-use crate::domain::incident::{Decision, DecisionKind, Incident, Outcome, noise_reduction_pct};
-use crate::domain::ingest::AlertEventAction;
+use crate::domain::incident::{Decision, DecisionKind, Outcome, noise_reduction_pct};
 use crate::owner::command::{Answer, Command, Reload};
 use crate::store::ScopedCompany;
 use crate::store::incident::{decisions_of, event_of};
 
 /// Longest PreviewCorrelation range.
 const PREVIEW_MAX_RANGE_MS: i64 = 31 * 24 * 3600 * 1000;
-/// Most alert events one preview replays.
-const PREVIEW_MAX_EVENTS: u64 = 200_000;
 use super::operator;
 use crate::app::AppState;
 use crate::domain::correlation::{
@@ -636,105 +632,36 @@ impl CorrelationService for CorrelationHandler {
             paths.push("lateness");
         }
         apply_config(&mut settings, &candidate, &paths)?;
-        settings.auto_assign = false;
-        let events = self
-            .state
-            .store
-            .events_in_range(
-                &operator.scope,
-                company_id,
-                start,
-                end,
-                PREVIEW_MAX_EVENTS + 1,
-            )
-            .await?;
-        if u64::try_from(events.len()).unwrap_or(u64::MAX) > PREVIEW_MAX_EVENTS {
-            return Err(Error::invalid(
-                "start_time",
-                format!("the range holds more than {PREVIEW_MAX_EVENTS} alert events; preview a shorter range"),
-            )
-            .into());
-        }
-        let company = self
-            .state
-            .store
-            .scoped_company(&operator.scope, company_id)
-            .await?;
-        let (silences, inhibitions) = self
-            .state
-            .store
-            .suppression_rules(&company, i64::MIN)
-            .await?;
-        let mut next = 0u64;
-        let mut world = World::new(
+        let preview = crate::service::correlation::preview(
+            &self.state.store,
+            &operator.scope,
             company_id,
+            (start, end),
             settings,
-            now_ms(),
-            Box::new(move || {
-                next += 1;
-                format!("preview-{next}")
-            }),
-        );
-        world.silences = silences;
-        world.set_inhibitions(inhibitions);
-        for (id, received_at, event) in &events {
-            world.apply(id, *received_at, event);
-        }
-        let alert_count = i64::try_from(
-            events
-                .iter()
-                .filter(|e| e.2.action == AlertEventAction::Trigger)
-                .count(),
+            max_incidents,
         )
-        .unwrap_or(i64::MAX);
-        let suppressed = i64::try_from(
-            world
-                .results
-                .iter()
-                .filter(|r| {
-                    matches!(
-                        r.outcome,
-                        Outcome::SuppressedBySilence | Outcome::SuppressedByInhibition
-                    )
-                })
-                .count(),
-        )
-        .unwrap_or(i64::MAX);
-        // Incidents a merge absorbed are their survivors now.
-        let mut incidents: Vec<&Incident> = world
-            .incidents()
-            .filter(|incident| incident.merged_into().is_none())
-            .collect();
-        let incident_count = i64::try_from(incidents.len()).unwrap_or(i64::MAX);
-        incidents.sort_by(|a, b| b.alert_count.cmp(&a.alert_count).then(a.id.cmp(&b.id)));
-        let truncated = incidents.len() > max_incidents;
-        let previews = incidents
-            .iter()
-            .take(max_incidents)
-            .map(|incident| v1::PreviewIncident {
-                aggregation_key: incident.aggregation_key.clone(),
-                asset: incident.asset.clone(),
-                signature: incident.signature.clone(),
-                severity: i32::from(incident.severity.as_i16()),
-                alert_count: incident.alert_count,
-                first_alert_time: Some(timestamp(incident.first_alert_at)),
-                last_alert_time: Some(timestamp(incident.last_alert_at)),
-                flapping: incident.flapping,
-                parent_aggregation_key: incident
-                    .parent_incident_id
-                    .as_deref()
-                    .and_then(|id| world.incident(id))
-                    .map(|parent| parent.aggregation_key.clone())
-                    .unwrap_or_default(),
-            })
-            .collect();
+        .await?;
         Ok(Response::new(v1::PreviewCorrelationResponse {
-            incidents: previews,
-            incidents_truncated: truncated,
-            alert_count,
-            incident_count,
-            suppressed_alert_count: suppressed,
-            noise_reduction_pct: noise_reduction_pct(alert_count, incident_count),
+            incidents: preview
+                .incidents
+                .into_iter()
+                .map(|incident| v1::PreviewIncident {
+                    aggregation_key: incident.aggregation_key,
+                    asset: incident.asset,
+                    signature: incident.signature,
+                    severity: i32::from(incident.severity.as_i16()),
+                    alert_count: incident.alert_count,
+                    first_alert_time: Some(timestamp(incident.first_alert_at)),
+                    last_alert_time: Some(timestamp(incident.last_alert_at)),
+                    flapping: incident.flapping,
+                    parent_aggregation_key: incident.parent_aggregation_key,
+                })
+                .collect(),
+            incidents_truncated: preview.truncated,
+            alert_count: preview.alert_count,
+            incident_count: preview.incident_count,
+            suppressed_alert_count: preview.suppressed_alert_count,
+            noise_reduction_pct: noise_reduction_pct(preview.alert_count, preview.incident_count),
         }))
     }
 

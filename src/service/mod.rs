@@ -3,4 +3,5 @@
 //! it. One module per capability; the rest of the capabilities still live in
 //! their gRPC handlers (issue #24 moves them here one by one).
 
+pub mod correlation;
 pub mod ingest;
