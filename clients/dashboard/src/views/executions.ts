@@ -74,8 +74,18 @@ export function executionStatusBadge(status: ExecutionStatus): HTMLElement {
   return h("span", { class: `badge exec-${slug(name)}`, testid: "execution-status", "data-status": name }, name);
 }
 
-/** The SSM command id under the status (once sent), shortened; the whole id as a tooltip. */
+/** The SSM command (or automation execution) id under the status (once sent), shortened; the
+ * whole id as a tooltip. */
 export function commandIdElement(execution: Execution): HTMLElement | null {
+  if (execution.automationExecutionId) {
+    const id = execution.automationExecutionId;
+    return h(
+      "div",
+      { class: "muted nowrap" },
+      "automation ",
+      h("code", { testid: "execution-automation-id", title: `SSM automation execution ${id}` }, shortId(id)),
+    );
+  }
   const id = execution.commandId;
   if (!id) return null;
   return h(
