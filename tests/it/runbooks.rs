@@ -415,6 +415,6 @@ async fn limited_token_gets_not_found_for_other_company_runbooks(backend: Backen
         .unwrap()
         .into_inner()
         .runbooks;
-    assert_eq!(own.len(), 3);
+    assert_eq!(own.len(), 5);
     assert!(own.iter().all(|r| r.built_in));
 }
