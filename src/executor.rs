@@ -488,7 +488,9 @@ impl Executor {
                 if execution.status == ExecStatus::Cancelling && finished != ExecStatus::Succeeded {
                     finished = ExecStatus::Cancelled;
                 }
-                let reason = if execution.status == ExecStatus::Cancelling {
+                let reason = if finished == ExecStatus::Cancelled
+                    && execution.status == ExecStatus::Cancelling
+                {
                     // Who cancelled it and why says more than the steps.
                     execution.status_reason.clone()
                 } else {

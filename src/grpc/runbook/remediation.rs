@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_ssm::error::ProvideErrorMetadata;
 use tokio::sync::mpsc;
 use tonic::Status;
 
@@ -622,12 +623,22 @@ pub(crate) async fn cancel(
                     .map_err(|error| aws_error("ssm:CancelCommand", &role, error))?;
             }
             RunbookKind::Automation => {
-                ssm.stop_automation_execution()
+                let stopped = ssm
+                    .stop_automation_execution()
                     .automation_execution_id(&current.execution.command_id)
                     .r#type(aws_sdk_ssm::types::StopType::Cancel)
                     .send()
-                    .await
-                    .map_err(|error| aws_error("ssm:StopAutomationExecution", &role, error))?;
+                    .await;
+                match stopped {
+                    Ok(_) => {}
+                    // It ended in SSM before this poll saw it: the next poll
+                    // records how it really ended.
+                    Err(error)
+                        if error.code() == Some("InvalidAutomationStatusUpdateException") => {}
+                    Err(error) => {
+                        return Err(aws_error("ssm:StopAutomationExecution", &role, error));
+                    }
+                }
             }
         }
     }
