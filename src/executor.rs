@@ -20,10 +20,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::{Aws, CompanyRole, aws_error};
 use crate::domain::execution::{
-    ExecEventKind, ExecStatus, Execution, InvStatus, Invocation, MAX_STDERR, MAX_STDOUT,
-    TRACKING_GRACE, Trigger, bounded,
+    AutomationStep, ExecEventKind, ExecStatus, Execution, InvStatus, Invocation, MAX_STDERR,
+    MAX_STDOUT, StepStatus, TRACKING_GRACE, Trigger, automation_outcome, bounded,
 };
 use crate::domain::lifecycle::{IncidentCommand, RemediationOutcome};
+use crate::domain::runbook::RunbookKind;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::owner::Owners;
@@ -177,11 +178,19 @@ impl Executor {
                     execution.poll_interval_ms = SLOT_RETRY_MS;
                     return self.save(version, &execution, Vec::new()).await;
                 }
+                let reason = match execution.kind {
+                    RunbookKind::RunCommand => {
+                        "the server stopped while sending the command; it may or may not have reached SSM (look for the comment with this execution's id in SSM Run Command history)"
+                    }
+                    RunbookKind::Automation => {
+                        "the server stopped while starting the automation; it may or may not have reached SSM (look for the tag alert-whisperer-execution with this execution's id in SSM Automation executions)"
+                    }
+                };
                 self.finish(
                     version,
                     execution,
                     ExecStatus::Failed,
-                    "the server stopped while sending the command; it may or may not have reached SSM (look for the comment with this execution's id in SSM Run Command history)".to_owned(),
+                    reason.to_owned(),
                     now,
                 )
                 .await
@@ -283,15 +292,23 @@ impl Executor {
             return Ok(());
         }
         let version = version + 1;
-        match self.send_command(&ssm, &mut execution).await {
+        let sent = match execution.kind {
+            RunbookKind::RunCommand => self.send_command(&ssm, &mut execution).await,
+            RunbookKind::Automation => self.start_automation(&ssm, &mut execution).await,
+        };
+        match sent {
             Ok(()) => {
                 let now = now_ms();
                 execution.updated_at = now;
                 execution.status_reason = String::new();
                 execution.next_poll(true);
                 let message = format!(
-                    "sent as SSM command {} ({} {}) under {}",
-                    execution.command_id,
+                    "{} as {} ({} {}) under {}",
+                    match execution.kind {
+                        RunbookKind::RunCommand => "sent",
+                        RunbookKind::Automation => "started",
+                    },
+                    execution.ssm_reference(),
                     execution.document_name,
                     execution.document_version,
                     execution.assumed_role_arn
@@ -388,7 +405,205 @@ impl Executor {
         Ok(())
     }
 
+    /// StartAutomationExecution: the document and version, the parameters
+    /// (the target instance ids in the target parameter), or, with tag
+    /// targets, rate control over `TargetParameterName` and `Targets`.
+    async fn start_automation(
+        &self,
+        (role, ssm): &(CompanyRole, aws_sdk_ssm::Client),
+        execution: &mut Execution,
+    ) -> Result<()> {
+        let mut call = ssm
+            .start_automation_execution()
+            .document_name(&execution.document_name)
+            .document_version(&execution.document_version)
+            .client_token(&execution.id)
+            .tags(
+                aws_sdk_ssm::types::Tag::builder()
+                    .key("alert-whisperer-execution")
+                    .value(&execution.id)
+                    .build()
+                    .map_err(|error| Error::Internal(format!("automation tag: {error}")))?,
+            )
+            .set_parameters(Some(
+                execution.automation_parameters().into_iter().collect(),
+            ));
+        if execution.targets.instance_ids.is_empty()
+            && !execution.targets.tags.is_empty()
+            && !execution.target_parameter.is_empty()
+        {
+            call = call
+                .target_parameter_name(&execution.target_parameter)
+                .max_concurrency(&execution.max_concurrency)
+                .max_errors(&execution.max_errors);
+            for (key, values) in &execution.targets.tags {
+                call = call.targets(
+                    aws_sdk_ssm::types::Target::builder()
+                        .key(format!("tag:{key}"))
+                        .set_values(Some(values.clone()))
+                        .build(),
+                );
+            }
+        }
+        let answer = call
+            .send()
+            .await
+            .map_err(|error| aws_error("ssm:StartAutomationExecution", role, error))?;
+        execution.command_id = answer
+            .automation_execution_id()
+            .ok_or_else(|| {
+                Error::Upstream("SSM StartAutomationExecution answered no execution id".to_owned())
+            })?
+            .to_owned();
+        execution.assumed_role_arn = role.role_arn.clone();
+        Ok(())
+    }
+
+    /// Polls an Automation execution: GetAutomationExecution for its status,
+    /// DescribeAutomationStepExecutions for its steps; finishes it with the
+    /// automation's final status.
+    async fn poll_automation(
+        &self,
+        version: i64,
+        mut execution: Execution,
+        now: i64,
+    ) -> Result<()> {
+        let fetched = match self.fetch_automation(&execution).await {
+            Ok(fetched) => Some(fetched),
+            Err(error) => {
+                tracing::warn!(execution = %execution.id, %error, "polling SSM automation failed");
+                None
+            }
+        };
+        let mut changes = Vec::new();
+        let mut outcome = None;
+        if let Some((status, failure_message, steps)) = fetched {
+            changes = execution
+                .merge_steps(steps)
+                .iter()
+                .map(|step| ExecChange::new(ExecEventKind::StepUpdated, ACTOR, step.summary()))
+                .collect();
+            outcome = automation_outcome(&status).map(|mut finished| {
+                // A cancel we asked for ends cancelled whatever SSM says.
+                if execution.status == ExecStatus::Cancelling && finished != ExecStatus::Succeeded {
+                    finished = ExecStatus::Cancelled;
+                }
+                let reason = if finished == ExecStatus::Cancelled
+                    && execution.status == ExecStatus::Cancelling
+                {
+                    // Who cancelled it and why says more than the steps.
+                    execution.status_reason.clone()
+                } else {
+                    execution.automation_reason(finished, &failure_message)
+                };
+                (finished, reason)
+            });
+        }
+        execution.next_poll(!changes.is_empty());
+        execution.updated_at = now;
+        if let Some((status, reason)) = outcome {
+            execution.status = status;
+            execution.status_reason.clone_from(&reason);
+            execution.ended_at = Some(now);
+            self.metrics.record_execution(status.name());
+            changes.push(ExecChange::new(
+                ExecEventKind::finishing(status),
+                ACTOR,
+                reason,
+            ));
+            return self.save(version, &execution, changes).await;
+        }
+        let deadline = execution.started_at.unwrap_or(now)
+            + i64::try_from(execution.timeout_seconds).unwrap_or(0) * 1000
+            + i64::try_from(TRACKING_GRACE.as_millis()).unwrap_or(0);
+        if now > deadline {
+            let status = if execution.status == ExecStatus::Cancelling {
+                ExecStatus::Cancelled
+            } else {
+                ExecStatus::TimedOut
+            };
+            let reason = format!(
+                "SSM reported no end within the runbook's timeout ({} s) plus {} s; StopAutomationExecution sent",
+                execution.timeout_seconds,
+                TRACKING_GRACE.as_secs()
+            );
+            if let Ok((role, ssm)) = self.client(&execution).await
+                && let Err(error) = ssm
+                    .stop_automation_execution()
+                    .automation_execution_id(&execution.command_id)
+                    .r#type(aws_sdk_ssm::types::StopType::Cancel)
+                    .send()
+                    .await
+            {
+                tracing::warn!(execution = %execution.id, error = %aws_error("ssm:StopAutomationExecution", &role, error), "stopping a timed-out automation failed");
+            }
+            execution.steps.iter_mut().for_each(|step| {
+                if matches!(step.status, StepStatus::InProgress | StepStatus::Waiting) {
+                    step.status = StepStatus::Cancelled;
+                }
+            });
+            return self.finish(version, execution, status, reason, now).await;
+        }
+        self.save(version, &execution, changes).await
+    }
+
+    /// The automation's overall status and failure message, and its steps.
+    async fn fetch_automation(
+        &self,
+        execution: &Execution,
+    ) -> Result<(String, String, Vec<AutomationStep>)> {
+        let role = self.role_of(execution).await?;
+        let ssm = self.aws.ssm(&role).await?;
+        let answer = ssm
+            .get_automation_execution()
+            .automation_execution_id(&execution.command_id)
+            .send()
+            .await
+            .map_err(|error| aws_error("ssm:GetAutomationExecution", &role, error))?;
+        let automation = answer.automation_execution();
+        let status = automation
+            .and_then(|a| a.automation_execution_status())
+            .map_or("Pending", |s| s.as_str())
+            .to_owned();
+        let failure_message = automation
+            .and_then(|a| a.failure_message())
+            .unwrap_or_default()
+            .to_owned();
+        let mut steps = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = ssm
+                .describe_automation_step_executions()
+                .automation_execution_id(&execution.command_id)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|error| aws_error("ssm:DescribeAutomationStepExecutions", &role, error))?;
+            for step in page.step_executions() {
+                let details = step.step_status().map_or("Pending", |s| s.as_str());
+                steps.push(AutomationStep {
+                    step_execution_id: step.step_execution_id().unwrap_or_default().to_owned(),
+                    name: step.step_name().unwrap_or_default().to_owned(),
+                    action: step.action().unwrap_or_default().to_owned(),
+                    status: StepStatus::from_ssm(details),
+                    status_details: details.to_owned(),
+                    failure_message: step.failure_message().unwrap_or_default().to_owned(),
+                    start_at: step.execution_start_time().map(epoch_ms),
+                    end_at: step.execution_end_time().map(epoch_ms),
+                });
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok((status, failure_message, steps))
+    }
+
     async fn poll(&self, version: i64, mut execution: Execution, now: i64) -> Result<()> {
+        if execution.kind == RunbookKind::Automation {
+            return self.poll_automation(version, execution, now).await;
+        }
         let fresh = match self.fetch_invocations(&execution).await {
             Ok(fresh) => fresh,
             Err(error) => {
@@ -584,14 +799,10 @@ impl Executor {
         let actor = format!("execution:{}", execution.id);
         let status = execution.status;
         let summary = format!(
-            "runbook {:?} {} (SSM command {}, execution {})",
+            "runbook {:?} {} ({}, execution {})",
             execution.runbook_name,
             status.name(),
-            if execution.command_id.is_empty() {
-                "not sent"
-            } else {
-                &execution.command_id
-            },
+            execution.ssm_reference(),
             execution.id
         );
         let outcome = match status {
@@ -612,6 +823,11 @@ impl Executor {
             .await?;
         Ok(())
     }
+}
+
+/// An SDK time in epoch milliseconds.
+fn epoch_ms(time: &aws_sdk_ssm::primitives::DateTime) -> i64 {
+    time.to_millis().unwrap_or(0)
 }
 
 /// SSM's invocation times ("2026-11-27T03:00:00.123Z"); None when empty.

@@ -29,6 +29,7 @@ mod m20261206_000018_due_covering_index;
 mod m20261206_000019_storm_gap_lateness;
 mod m20261207_000020_operator_token_technicians;
 mod m20261207_000021_secrets_backend;
+mod m20261208_000022_automation_runbooks;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_storm_gap_lateness::Migration),
             Box::new(m20261207_000020_operator_token_technicians::Migration),
             Box::new(m20261207_000021_secrets_backend::Migration),
+            Box::new(m20261208_000022_automation_runbooks::Migration),
         ]
     }
 }

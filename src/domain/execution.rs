@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::correlation::{AlertFields, AlertRef, MATCHER_FIELDS, Matcher, all_match};
 use super::incident::AlertRecord;
-use super::runbook::{ParameterType, RunbookSpec, Targets};
+use super::runbook::{ParameterType, RunbookKind, RunbookSpec, Targets};
 use crate::error::{Error, Result};
 
 /// Default cooldown per asset and runbook.
@@ -216,6 +216,8 @@ pub enum ExecEventKind {
     TimedOut = 10,
     /// Cancelled.
     Cancelled = 11,
+    /// An Automation step changed.
+    StepUpdated = 12,
 }
 
 impl ExecEventKind {
@@ -239,6 +241,7 @@ impl ExecEventKind {
             9 => Failed,
             10 => TimedOut,
             11 => Cancelled,
+            12 => StepUpdated,
             _ => return None,
         })
     }
@@ -645,6 +648,123 @@ pub fn bounded(text: &str, limit: usize) -> (String, bool) {
     }
 }
 
+/// Where an SSM Automation step is (the proto `AutomationStepStatus`
+/// numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepStatus {
+    /// Not started (SSM Pending, Scheduled).
+    Pending = 1,
+    /// Running (SSM InProgress, RunbookInProgress, Approved).
+    InProgress = 2,
+    /// Waiting for a signal, e.g. an `aws:approve` step (SSM Waiting,
+    /// PendingApproval, PendingChangeCalendarOverride).
+    Waiting = 3,
+    /// SSM Success (CompletedWithSuccess).
+    Succeeded = 4,
+    /// SSM Failed, and every other end that is not a success.
+    Failed = 5,
+    /// SSM TimedOut.
+    TimedOut = 6,
+    /// SSM Cancelling.
+    Cancelling = 7,
+    /// SSM Cancelled.
+    Cancelled = 8,
+}
+
+impl StepStatus {
+    /// From SSM's AutomationExecutionStatus text (a step's StepStatus).
+    pub fn from_ssm(status: &str) -> Self {
+        match status {
+            "Pending" | "Scheduled" => Self::Pending,
+            "InProgress" | "RunbookInProgress" | "Approved" | "ChangeCalendarOverrideApproved" => {
+                Self::InProgress
+            }
+            "Waiting" | "PendingApproval" | "PendingChangeCalendarOverride" => Self::Waiting,
+            "Success" | "CompletedWithSuccess" => Self::Succeeded,
+            "TimedOut" => Self::TimedOut,
+            "Cancelling" => Self::Cancelling,
+            "Cancelled" => Self::Cancelled,
+            // Failed, CompletedWithFailure, Rejected, Exited,
+            // ChangeCalendarOverrideRejected…
+            _ => Self::Failed,
+        }
+    }
+
+    /// Name for messages, as SSM spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::InProgress => "InProgress",
+            Self::Waiting => "Waiting",
+            Self::Succeeded => "Success",
+            Self::Failed => "Failed",
+            Self::TimedOut => "TimedOut",
+            Self::Cancelling => "Cancelling",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+}
+
+/// The terminal execution status an Automation execution's overall SSM
+/// status means; None while it is not finished (Pending, InProgress,
+/// Waiting, Cancelling, a pending approval or change-calendar check…).
+pub fn automation_outcome(status: &str) -> Option<ExecStatus> {
+    match status {
+        "Success" | "CompletedWithSuccess" => Some(ExecStatus::Succeeded),
+        "TimedOut" => Some(ExecStatus::TimedOut),
+        "Cancelled" => Some(ExecStatus::Cancelled),
+        "Failed"
+        | "CompletedWithFailure"
+        | "Rejected"
+        | "ChangeCalendarOverrideRejected"
+        | "Exited" => Some(ExecStatus::Failed),
+        _ => None,
+    }
+}
+
+/// One step of an Automation execution (from DescribeAutomationStepExecutions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutomationStep {
+    /// SSM's StepExecutionId.
+    pub step_execution_id: String,
+    /// Step name in the document, e.g. "stopInstances".
+    pub name: String,
+    /// Action, e.g. "aws:changeInstanceState".
+    pub action: String,
+    /// Status.
+    pub status: StepStatus,
+    /// SSM's StepStatus text as reported (e.g. "PendingApproval").
+    pub status_details: String,
+    /// Why it failed ("" if it did not).
+    pub failure_message: String,
+    /// Started (ms).
+    pub start_at: Option<i64>,
+    /// Ended (ms).
+    pub end_at: Option<i64>,
+}
+
+impl AutomationStep {
+    /// One line for the feed, e.g. "step stopInstances (aws:changeInstanceState): Success".
+    pub fn summary(&self) -> String {
+        let mut text = format!(
+            "step {} ({}): {}",
+            self.name,
+            self.action,
+            self.status.name()
+        );
+        if !self.status_details.is_empty() && self.status_details != self.status.name() {
+            text.push_str(&format!(", {}", self.status_details));
+        }
+        if self.status == StepStatus::Waiting && self.action == "aws:approve" {
+            text.push_str(" (an aws:approve step: approve it in SSM)");
+        }
+        if !self.failure_message.is_empty() {
+            text.push_str(&format!(": {}", self.failure_message));
+        }
+        text
+    }
+}
+
 /// A runbook execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {
@@ -716,6 +836,15 @@ pub struct Execution {
     pub poll_interval_ms: i64,
     /// Whether its effect on the incident has been written.
     pub incident_done: bool,
+    /// Run Command or Automation (copied from the runbook).
+    #[serde(default)]
+    pub kind: RunbookKind,
+    /// Automation: the document parameter the target instance ids go in.
+    #[serde(default)]
+    pub target_parameter: String,
+    /// Automation: the steps as SSM reports them, in document order.
+    #[serde(default)]
+    pub steps: Vec<AutomationStep>,
 }
 
 /// What a new execution runs, and for whom.
@@ -783,6 +912,80 @@ impl Execution {
             alert: None,
             poll_interval_ms: 0,
             incident_done: false,
+            kind: new.runbook.kind,
+            target_parameter: new.runbook.target_parameter.clone(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// What SSM calls the id the execution was sent as: "SSM command <id>"
+    /// or "SSM automation execution <id>" ("not sent" before).
+    pub fn ssm_reference(&self) -> String {
+        match (self.command_id.is_empty(), self.kind) {
+            (true, _) => "not sent".to_owned(),
+            (false, RunbookKind::RunCommand) => format!("SSM command {}", self.command_id),
+            (false, RunbookKind::Automation) => {
+                format!("SSM automation execution {}", self.command_id)
+            }
+        }
+    }
+
+    /// The Parameters of StartAutomationExecution: the runbook's values and,
+    /// with a target parameter and instance ids, the ids in that parameter.
+    pub fn automation_parameters(&self) -> BTreeMap<String, Vec<String>> {
+        let mut parameters = self.ssm_parameters.clone();
+        if !self.target_parameter.is_empty() && !self.targets.instance_ids.is_empty() {
+            parameters.insert(
+                self.target_parameter.clone(),
+                self.targets.instance_ids.clone(),
+            );
+        }
+        parameters
+    }
+
+    /// Sets the steps SSM reports (in its order); answers the ones that
+    /// changed or are new.
+    pub fn merge_steps(&mut self, fresh: Vec<AutomationStep>) -> Vec<AutomationStep> {
+        let changed = fresh
+            .iter()
+            .filter(|step| {
+                !self.steps.iter().any(|known| {
+                    known.step_execution_id == step.step_execution_id && known == *step
+                })
+            })
+            .cloned()
+            .collect();
+        if !fresh.is_empty() {
+            self.steps = fresh;
+        }
+        changed
+    }
+
+    /// A reason for a finished Automation execution: SSM's failure message,
+    /// else the steps that did not succeed, else how many steps succeeded.
+    pub fn automation_reason(&self, status: ExecStatus, failure_message: &str) -> String {
+        if status == ExecStatus::Succeeded {
+            return format!(
+                "{} step(s) succeeded ({})",
+                self.steps.len(),
+                self.ssm_reference()
+            );
+        }
+        let bad: Vec<String> = self
+            .steps
+            .iter()
+            .filter(|step| {
+                matches!(
+                    step.status,
+                    StepStatus::Failed | StepStatus::TimedOut | StepStatus::Cancelled
+                )
+            })
+            .map(AutomationStep::summary)
+            .collect();
+        match (failure_message.is_empty(), bad.is_empty()) {
+            (false, _) => format!("automation {}: {failure_message}", status.name()),
+            (true, false) => bad.join("; "),
+            (true, true) => format!("automation {} ({})", status.name(), self.ssm_reference()),
         }
     }
 
@@ -1044,6 +1247,113 @@ mod tests {
             .insert("service".into(), "{{asset}}".into());
         let error = rule.validate(&disk).expect_err("unknown parameter");
         assert!(error.to_string().contains("no parameter"), "{error}");
+    }
+
+    #[test]
+    fn automation_statuses_map_to_step_and_execution_statuses() {
+        for (ssm, step) in [
+            ("Pending", StepStatus::Pending),
+            ("Scheduled", StepStatus::Pending),
+            ("InProgress", StepStatus::InProgress),
+            ("Waiting", StepStatus::Waiting),
+            ("PendingApproval", StepStatus::Waiting),
+            ("Success", StepStatus::Succeeded),
+            ("CompletedWithSuccess", StepStatus::Succeeded),
+            ("TimedOut", StepStatus::TimedOut),
+            ("Cancelling", StepStatus::Cancelling),
+            ("Cancelled", StepStatus::Cancelled),
+            ("Failed", StepStatus::Failed),
+            ("Exited", StepStatus::Failed),
+            ("SomethingNew", StepStatus::Failed),
+        ] {
+            assert_eq!(StepStatus::from_ssm(ssm), step, "{ssm}");
+        }
+        for (ssm, outcome) in [
+            ("Pending", None),
+            ("InProgress", None),
+            ("Waiting", None),
+            ("PendingApproval", None),
+            ("Cancelling", None),
+            ("RunbookInProgress", None),
+            ("Success", Some(ExecStatus::Succeeded)),
+            ("CompletedWithSuccess", Some(ExecStatus::Succeeded)),
+            ("Failed", Some(ExecStatus::Failed)),
+            ("CompletedWithFailure", Some(ExecStatus::Failed)),
+            ("Rejected", Some(ExecStatus::Failed)),
+            ("TimedOut", Some(ExecStatus::TimedOut)),
+            ("Cancelled", Some(ExecStatus::Cancelled)),
+        ] {
+            assert_eq!(automation_outcome(ssm), outcome, "{ssm}");
+        }
+    }
+
+    #[test]
+    fn automation_runs_send_targets_in_their_parameter_and_report_steps() {
+        let (id, restart) = built_in_runbooks()
+            .into_iter()
+            .find(|(id, _)| *id == "builtin-restart-ec2-instance")
+            .expect("built in");
+        let mut execution = Execution::queued(NewExecution {
+            id: "e".into(),
+            company_id: "c",
+            runbook_id: id,
+            runbook: &restart,
+            values: BTreeMap::new(),
+            targets: Targets {
+                instance_ids: vec!["i-0123456789abcdef0".into()],
+                tags: Vec::new(),
+            },
+            requested_by: "t".into(),
+            now: 0,
+        });
+        assert_eq!(execution.kind, RunbookKind::Automation);
+        assert_eq!(
+            execution.automation_parameters(),
+            BTreeMap::from([(
+                "InstanceId".to_owned(),
+                vec!["i-0123456789abcdef0".to_owned()]
+            )])
+        );
+        assert_eq!(execution.ssm_reference(), "not sent");
+        execution.command_id = "auto-1".into();
+        assert_eq!(execution.ssm_reference(), "SSM automation execution auto-1");
+        let step = |status: StepStatus| AutomationStep {
+            step_execution_id: "s1".into(),
+            name: "stopInstances".into(),
+            action: "aws:changeInstanceState".into(),
+            status,
+            status_details: status.name().into(),
+            failure_message: String::new(),
+            start_at: None,
+            end_at: None,
+        };
+        assert_eq!(
+            execution
+                .merge_steps(vec![step(StepStatus::InProgress)])
+                .len(),
+            1
+        );
+        assert!(
+            execution
+                .merge_steps(vec![step(StepStatus::InProgress)])
+                .is_empty()
+        );
+        assert!(execution.merge_steps(Vec::new()).is_empty());
+        assert_eq!(execution.steps.len(), 1, "an empty answer keeps the steps");
+        let mut failed = step(StepStatus::Failed);
+        failed.failure_message = "instance not found".into();
+        assert_eq!(execution.merge_steps(vec![failed]).len(), 1);
+        assert_eq!(
+            execution.automation_reason(ExecStatus::Failed, ""),
+            "step stopInstances (aws:changeInstanceState): Failed: instance not found"
+        );
+        assert_eq!(
+            execution.automation_reason(ExecStatus::Failed, "Step fails"),
+            "automation failed: Step fails"
+        );
+        let mut waiting = step(StepStatus::Waiting);
+        waiting.action = "aws:approve".into();
+        assert!(waiting.summary().contains("approve it in SSM"));
     }
 
     fn sample_execution() -> Execution {

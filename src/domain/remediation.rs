@@ -195,6 +195,9 @@ pub fn plan(
                 }
             };
             let targets = match &rule.spec.targets {
+                // An Automation document without a target parameter takes
+                // its instance (if any) from its parameters.
+                _ if !spec.uses_targets() => Targets::default(),
                 Some(targets) => render_targets(targets, &view, &incident.id),
                 None if !spec.targets.instance_ids.is_empty() || !spec.targets.tags.is_empty() => {
                     spec.targets.clone()

@@ -91,6 +91,26 @@ impl Parameter {
     }
 }
 
+/// What kind of SSM document a runbook runs (the proto `RunbookKind` numbers).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunbookKind {
+    /// A Command document sent with SendCommand to each target instance.
+    #[default]
+    RunCommand = 1,
+    /// An Automation document started with StartAutomationExecution.
+    Automation = 2,
+}
+
+impl RunbookKind {
+    /// Name for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RunCommand => "Run Command",
+            Self::Automation => "Automation",
+        }
+    }
+}
+
 /// Where a runbook runs: instance ids, or tag selectors resolved per company.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Targets {
@@ -123,9 +143,21 @@ pub struct RunbookSpec {
     pub max_errors: String,
     /// Platform type numbers (proto PlatformType) it runs on; empty for any.
     pub platform_types: Vec<i32>,
+    /// Run Command or Automation.
+    pub kind: RunbookKind,
+    /// Automation only: the document parameter that receives the target
+    /// instance ids (e.g. `InstanceId`); "" when the document takes no
+    /// instance and the runbook has no targets.
+    pub target_parameter: String,
 }
 
 impl RunbookSpec {
+    /// Whether runs have targets: every Run Command runbook, and Automation
+    /// runbooks that pass instance ids in a target parameter.
+    pub fn uses_targets(&self) -> bool {
+        self.kind == RunbookKind::RunCommand || !self.target_parameter.is_empty()
+    }
+
     /// Checks every field, naming the one that is wrong.
     pub fn validate(&self) -> Result<()> {
         crate::domain::tenant::validate_name("name", &self.name)?;
@@ -224,6 +256,40 @@ impl RunbookSpec {
         if self.max_concurrency == "0" || self.max_concurrency == "0%" {
             return Err(Error::invalid("max_concurrency", "must be more than 0"));
         }
+        if !self.target_parameter.is_empty() {
+            if self.kind != RunbookKind::Automation {
+                return Err(Error::invalid(
+                    "target_parameter_name",
+                    "is for Automation runbooks only",
+                ));
+            }
+            if !PARAMETER_NAME.is_match(&self.target_parameter) {
+                return Err(Error::invalid(
+                    "target_parameter_name",
+                    "must start with a letter; letters, digits and _ (at most 64)",
+                ));
+            }
+            // The targets fill it: a declared parameter of the same name
+            // would be sent twice.
+            if self
+                .parameters
+                .iter()
+                .any(|parameter| parameter.name == self.target_parameter)
+            {
+                return Err(Error::invalid(
+                    "target_parameter_name",
+                    "is filled from the targets and must not also be declared in parameters",
+                ));
+            }
+        }
+        if !self.uses_targets()
+            && (!self.targets.instance_ids.is_empty() || !self.targets.tags.is_empty())
+        {
+            return Err(Error::invalid(
+                "targets",
+                "an Automation runbook without target_parameter_name takes no targets",
+            ));
+        }
         Ok(())
     }
 }
@@ -261,7 +327,31 @@ pub fn built_in_runbooks() -> Vec<(&'static str, RunbookSpec)> {
         max_concurrency: "10".to_owned(),
         max_errors: "0".to_owned(),
         platform_types: linux.clone(),
+        kind: RunbookKind::RunCommand,
+        target_parameter: String::new(),
     };
+    let automation =
+        |name: &str, description: &str, document: &str, target: &str, parameters| RunbookSpec {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            document_name: document.to_owned(),
+            document_version: "$DEFAULT".to_owned(),
+            parameters,
+            targets: Targets::default(),
+            timeout: Duration::from_secs(1800),
+            max_concurrency: "10".to_owned(),
+            max_errors: "0".to_owned(),
+            platform_types: Vec::new(),
+            kind: RunbookKind::Automation,
+            target_parameter: target.to_owned(),
+        };
+    let assume_role = parameter(
+        "AutomationAssumeRole",
+        false,
+        "",
+        r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}",
+        "Role the automation runs as; empty: the company's role (then iam:PassRole is not needed)",
+    );
     vec![
         (
             "builtin-disk-cleanup",
@@ -312,6 +402,42 @@ pub fn built_in_runbooks() -> Vec<(&'static str, RunbookSpec)> {
                     r"/[A-Za-z0-9_./*-]+",
                     "Log file or glob, e.g. /var/log/app/*.log",
                 )],
+            ),
+        ),
+        (
+            "builtin-restart-ec2-instance",
+            automation(
+                "Restart EC2 instance",
+                "Stops and starts the EC2 instances with the AWS-owned Automation document AWS-RestartEC2Instance.",
+                "AWS-RestartEC2Instance",
+                "InstanceId",
+                vec![assume_role.clone()],
+            ),
+        ),
+        (
+            "builtin-create-snapshot",
+            automation(
+                "Create EBS snapshot",
+                "Snapshots an EBS volume with the AWS-owned Automation document AWS-CreateSnapshot, e.g. before a risky fix.",
+                "AWS-CreateSnapshot",
+                "",
+                vec![
+                    parameter(
+                        "VolumeId",
+                        true,
+                        "",
+                        r"vol-[0-9a-f]{8,17}",
+                        "EBS volume to snapshot, e.g. vol-0123456789abcdef0",
+                    ),
+                    parameter(
+                        "Description",
+                        false,
+                        "alert-whisperer snapshot",
+                        r"[^\x00]{0,255}",
+                        "Snapshot description",
+                    ),
+                    assume_role,
+                ],
             ),
         ),
     ]
@@ -372,6 +498,32 @@ mod tests {
             let error = runbook.validate().expect_err(field);
             assert!(error.to_string().starts_with(field), "{field}: {error}");
         }
+    }
+
+    #[test]
+    fn automation_target_parameters_are_checked() {
+        let mut automation = built_in_runbooks()
+            .into_iter()
+            .find(|(id, _)| *id == "builtin-restart-ec2-instance")
+            .expect("built in")
+            .1;
+        assert!(automation.uses_targets());
+        automation.target_parameter = "1bad".into();
+        let error = automation.validate().expect_err("bad name");
+        assert!(
+            error.to_string().starts_with("target_parameter_name"),
+            "{error}"
+        );
+        automation.target_parameter = "AutomationAssumeRole".into();
+        assert!(automation.validate().is_err(), "declared twice");
+        automation.target_parameter = String::new();
+        assert!(!automation.uses_targets());
+        automation.targets.instance_ids = vec!["i-0123456789abcdef0".into()];
+        let error = automation.validate().expect_err("no targets");
+        assert!(error.to_string().starts_with("targets"), "{error}");
+        let mut command = spec();
+        command.target_parameter = "InstanceId".into();
+        assert!(command.validate().is_err(), "Automation only");
     }
 
     #[test]

@@ -1175,6 +1175,8 @@ mod tests {
             max_concurrency: "1".to_owned(),
             max_errors: "0".to_owned(),
             platform_types: Vec::new(),
+            kind: Default::default(),
+            target_parameter: String::new(),
         };
         let mut execution = Execution::queued(crate::domain::execution::NewExecution {
             id: new_id(),

@@ -11,8 +11,9 @@ use super::entity::{execution, remediation_rule, runbook};
 use super::tenant::{Audit, find_company};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::execution::ExecStatus;
-use crate::domain::runbook::{RunbookSpec, built_in_runbooks};
+use crate::domain::runbook::{RunbookKind, RunbookSpec, built_in_runbooks};
 use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
 
 fn columns(spec: &RunbookSpec, model: &mut runbook::ActiveModel) -> Result<()> {
     model.name = Set(spec.name.clone());
@@ -25,11 +26,30 @@ fn columns(spec: &RunbookSpec, model: &mut runbook::ActiveModel) -> Result<()> {
     model.max_concurrency = Set(spec.max_concurrency.clone());
     model.max_errors = Set(spec.max_errors.clone());
     model.platform_types = Set(to_json(&spec.platform_types)?);
+    model.automation = Set(match spec.kind {
+        RunbookKind::RunCommand => None,
+        RunbookKind::Automation => Some(to_json(&AutomationColumn {
+            target_parameter: spec.target_parameter.clone(),
+        })?),
+    });
     Ok(())
+}
+
+/// The `automation` column of an Automation runbook.
+#[derive(Debug, Serialize, Deserialize)]
+struct AutomationColumn {
+    /// The document parameter that receives the target instance ids.
+    #[serde(default)]
+    target_parameter: String,
 }
 
 /// The definition stored in a row.
 pub fn spec_of(row: &runbook::Model) -> RunbookSpec {
+    let automation: Option<AutomationColumn> = row.automation.as_deref().map(|text| {
+        serde_json::from_str(text).unwrap_or(AutomationColumn {
+            target_parameter: String::new(),
+        })
+    });
     RunbookSpec {
         name: row.name.clone(),
         description: row.description.clone(),
@@ -41,6 +61,14 @@ pub fn spec_of(row: &runbook::Model) -> RunbookSpec {
         max_concurrency: row.max_concurrency.clone(),
         max_errors: row.max_errors.clone(),
         platform_types: serde_json::from_str(&row.platform_types).unwrap_or_default(),
+        kind: if automation.is_some() {
+            RunbookKind::Automation
+        } else {
+            RunbookKind::RunCommand
+        },
+        target_parameter: automation
+            .map(|column| column.target_parameter)
+            .unwrap_or_default(),
     }
 }
 
@@ -72,6 +100,7 @@ impl Store {
                             runbook::Column::MaxConcurrency,
                             runbook::Column::MaxErrors,
                             runbook::Column::PlatformTypes,
+                            runbook::Column::Automation,
                             runbook::Column::UpdatedAt,
                         ])
                         .to_owned(),

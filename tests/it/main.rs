@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, unreachable_pub)]
 
+mod automation;
 mod aws;
 mod client;
 mod compliance;

@@ -20,14 +20,14 @@ use crate::aws::{Moto, set_role_arn};
 use crate::harness::{Backend, TestServer, authed};
 use crate::ingest::{Tenant, tenant};
 
-type Runbooks = v1::runbook_service_client::RunbookServiceClient<Channel>;
-type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
+pub(crate) type Runbooks = v1::runbook_service_client::RunbookServiceClient<Channel>;
+pub(crate) type Incidents = v1::incident_service_client::IncidentServiceClient<Channel>;
 
-const WEB: &str = "i-0123456789abcdef0";
-const DB: &str = "i-0fedcba9876543210";
-const ROLE: &str = "arn:aws:iam::111111111111:role/msp/AlertWhisperer";
+pub(crate) const WEB: &str = "i-0123456789abcdef0";
+pub(crate) const DB: &str = "i-0fedcba9876543210";
+pub(crate) const ROLE: &str = "arn:aws:iam::111111111111:role/msp/AlertWhisperer";
 
-async fn server(moto: &Moto, backend: Backend, max_running: u64) -> TestServer {
+pub(crate) async fn server(moto: &Moto, backend: Backend, max_running: u64) -> TestServer {
     let url = moto.url().to_owned();
     TestServer::start_with(
         backend,
@@ -44,13 +44,13 @@ async fn server(moto: &Moto, backend: Backend, max_running: u64) -> TestServer {
     .await
 }
 
-async fn company(server: &TestServer, name: &str) -> Tenant {
+pub(crate) async fn company(server: &TestServer, name: &str) -> Tenant {
     let company = tenant(server, name).await;
     set_role_arn(server, &company.id, ROLE).await;
     company
 }
 
-fn matcher(name: &str, value: &str) -> v1::Matcher {
+pub(crate) fn matcher(name: &str, value: &str) -> v1::Matcher {
     v1::Matcher {
         name: name.to_owned(),
         operator: MatchOperator::Equal.into(),
@@ -73,7 +73,7 @@ fn disk_rule(company_id: &str, mode: RemediationMode) -> v1::CreateRemediationRu
     }
 }
 
-async fn create_rule(
+pub(crate) async fn create_rule(
     server: &TestServer,
     rule: v1::CreateRemediationRuleRequest,
 ) -> v1::RemediationRule {
@@ -141,7 +141,7 @@ async fn executions(server: &TestServer, request: v1::ListExecutionsRequest) -> 
         .executions
 }
 
-async fn execution_for(server: &TestServer, incident_id: &str) -> Option<v1::Execution> {
+pub(crate) async fn execution_for(server: &TestServer, incident_id: &str) -> Option<v1::Execution> {
     executions(
         server,
         v1::ListExecutionsRequest {
@@ -154,7 +154,7 @@ async fn execution_for(server: &TestServer, incident_id: &str) -> Option<v1::Exe
     .next()
 }
 
-async fn get_execution(server: &TestServer, id: &str) -> v1::Execution {
+pub(crate) async fn get_execution(server: &TestServer, id: &str) -> v1::Execution {
     Runbooks::new(server.channel().await)
         .get_execution(authed(
             &server.admin_token,
@@ -170,7 +170,7 @@ async fn get_execution(server: &TestServer, id: &str) -> v1::Execution {
 }
 
 /// Waits (up to 20 s) until the execution satisfies `done`.
-async fn wait_for(
+pub(crate) async fn wait_for(
     server: &TestServer,
     id: &str,
     what: &str,
@@ -189,14 +189,18 @@ async fn wait_for(
     );
 }
 
-async fn wait_status(server: &TestServer, id: &str, status: ExecutionStatus) -> v1::Execution {
+pub(crate) async fn wait_status(
+    server: &TestServer,
+    id: &str,
+    status: ExecutionStatus,
+) -> v1::Execution {
     wait_for(server, id, status.as_str_name(), |e| {
         e.status == status as i32
     })
     .await
 }
 
-async fn incident(server: &TestServer, id: &str) -> v1::GetIncidentResponse {
+pub(crate) async fn incident(server: &TestServer, id: &str) -> v1::GetIncidentResponse {
     Incidents::new(server.channel().await)
         .get_incident(authed(
             &server.admin_token,
@@ -211,7 +215,7 @@ async fn incident(server: &TestServer, id: &str) -> v1::GetIncidentResponse {
 }
 
 /// Waits until the incident's timeline holds an entry of `kind`.
-async fn wait_timeline(
+pub(crate) async fn wait_timeline(
     server: &TestServer,
     id: &str,
     kind: IncidentEventKind,

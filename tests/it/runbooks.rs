@@ -46,6 +46,9 @@ fn disk_check() -> v1::CreateRunbookRequest {
         max_concurrency: "25%".to_owned(),
         max_errors: "1".to_owned(),
         platform_types: vec![v1::PlatformType::Windows.into()],
+        // Unset, as older clients send it: a Run Command runbook.
+        kind: v1::RunbookKind::Unspecified.into(),
+        target_parameter_name: String::new(),
     }
 }
 
@@ -69,17 +72,30 @@ async fn built_ins_are_listed_for_every_company_and_read_only(backend: Backend) 
     assert_eq!(
         ids,
         vec![
+            "builtin-create-snapshot",
             "builtin-disk-cleanup",
             "builtin-log-rotation",
+            "builtin-restart-ec2-instance",
             "builtin-service-restart"
         ]
     );
     assert!(listed.iter().all(|r| r.built_in && r.company_id.is_empty()));
-    assert!(
-        listed
-            .iter()
-            .all(|r| r.document_name == "AWS-RunShellScript")
-    );
+    for runbook in &listed {
+        let automation = runbook.id.contains("ec2") || runbook.id.contains("snapshot");
+        assert_eq!(
+            runbook.kind,
+            if automation {
+                v1::RunbookKind::Automation
+            } else {
+                v1::RunbookKind::RunCommand
+            } as i32,
+            "{}",
+            runbook.id
+        );
+        if !automation {
+            assert_eq!(runbook.document_name, "AWS-RunShellScript");
+        }
+    }
     let restart = listed
         .iter()
         .find(|r| r.id == "builtin-service-restart")
@@ -128,7 +144,7 @@ async fn built_ins_are_listed_for_every_company_and_read_only(backend: Backend) 
         .unwrap()
         .into_inner()
         .runbooks;
-    assert_eq!(again.len(), 3);
+    assert_eq!(again.len(), 5);
 }
 
 async fn custom_runbooks_are_validated_created_updated_and_deleted(backend: Backend) {
@@ -153,6 +169,7 @@ async fn custom_runbooks_are_validated_created_updated_and_deleted(backend: Back
     assert_eq!(created.document_version, "$DEFAULT");
     assert_eq!(created.max_concurrency, "25%");
     assert_eq!(created.targets.as_ref().unwrap().tags[0].key, "role");
+    assert_eq!(created.kind, v1::RunbookKind::RunCommand as i32);
 
     for (change, field) in [
         (
@@ -398,6 +415,6 @@ async fn limited_token_gets_not_found_for_other_company_runbooks(backend: Backen
         .unwrap()
         .into_inner()
         .runbooks;
-    assert_eq!(own.len(), 3);
+    assert_eq!(own.len(), 5);
     assert!(own.iter().all(|r| r.built_in));
 }

@@ -162,6 +162,64 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
                               read without counting any poll down
     DELETE /_aw/commands   -> forgets every account's commands (not the outcome
                               table); 204
+* SSM Automation (moto 5.2 has none of it): StartAutomationExecution,
+  GetAutomationExecution, DescribeAutomationStepExecutions and
+  StopAutomationExecution, per account (the caller's, as above); an execution of
+  another account does not exist for the caller (400
+  AutomationExecutionNotFoundException, as for an unknown id). Every call is
+  recorded in /_aw/calls under its operation with the request body plus "Account";
+  StartAutomationExecution's also with "RoleArn".
+  - StartAutomationExecution: DocumentName required (else 400 ValidationException);
+    a caller whose role ARN contains "NoAutomation" gets 400 AccessDeniedException
+    ("... is not authorized to perform: ssm:StartAutomationExecution ...") and
+    nothing is started. A ClientToken already used in the account answers that
+    execution's id again (no second execution). Answers {"AutomationExecutionId":
+    uuid4}. The execution takes its steps from the automation outcome table
+    (below): the DocumentName's entry, else "*"'s, else the document's default
+    steps, all succeeding: AWS-RestartEC2Instance stopInstances, startInstances
+    (aws:changeInstanceState); AWS-CreateSnapshot createSnapshot
+    (aws:executeAwsApi); any other document one step "run" (aws:executeScript).
+  - Step progression: an execution has a tick counter, advanced by one BEFORE each
+    GetAutomationExecution answers (only that call). With PollsPerStep P (default
+    1), step i is shown from tick i*P: InProgress (Waiting if its outcome Status
+    is Waiting) until tick (i+1)*P, then its outcome Status (Success, Failed,
+    TimedOut, Cancelled). A step whose Status is Waiting (an aws:approve step
+    nobody approves) waits forever. The first step that does not succeed ends the
+    execution with that status (Waiting: the execution is Waiting) and the later
+    steps are never shown; all steps succeeded: Success. Steps not reached yet are
+    not listed. Start and end times are stamped when a read first shows the step
+    running / finished.
+  - GetAutomationExecution(AutomationExecutionId): {"AutomationExecution":
+    {AutomationExecutionId, DocumentName, DocumentVersion ("$DEFAULT" unless sent),
+    ExecutionStartTime, ExecutionEndTime (once terminal; epoch seconds),
+    AutomationExecutionStatus, StepExecutions (as below), Parameters, Outputs {},
+    Mode "Auto", ExecutedBy (the caller's role ARN or ""), CurrentStepName,
+    CurrentAction, FailureMessage (the outcome's FailureMessage, else "Step NAME
+    failed: MESSAGE", when it failed), Targets, TargetParameterName,
+    MaxConcurrency, MaxErrors, Tags as sent}}.
+  - DescribeAutomationStepExecutions(AutomationExecutionId, MaxResults, NextToken;
+    Filters recorded, not applied): {"StepExecutions": [{StepName, Action,
+    StepExecutionId, StepStatus, ExecutionStartTime, ExecutionEndTime (epoch
+    seconds, once known), FailureMessage (Failed/TimedOut steps), OnFailure
+    "Abort", MaxAttempts 1, Inputs {}, Outputs {}, IsEnd}]}, paged as
+    DescribeInstanceInformation (default 50).
+  - StopAutomationExecution(AutomationExecutionId, Type Cancel (default) or
+    Complete): a running or waiting execution stops where it is: its current step
+    and the execution are Cancelled (Complete: the step Cancelled, the execution
+    Success), ticks stop counting. Answers {}. A finished execution: 400
+    InvalidAutomationStatusUpdateException.
+  Control API for Automation:
+    POST   /_aw/automation_outcomes  {"DOCUMENT_NAME or *": {"Steps": [{"Name": ...,
+                              "Action": ..., "Status": Success | Failed | TimedOut |
+                              Cancelled | Waiting (default Success), "FailureMessage":
+                              ...}, ...], "PollsPerStep": n, "FailureMessage": ...}}
+                           -> replaces the table, 204 (bad entry: 400); executions
+                              already started keep their steps
+    GET    /_aw/automation_outcomes -> the table (200, object)
+    DELETE /_aw/automation_outcomes -> empties the table; 204
+    GET    /_aw/automations -> {ACCOUNT: [the GetAutomationExecution object of each
+                              execution, read without advancing it, plus "Ticks"]}
+    DELETE /_aw/automations -> forgets every account's automation executions; 204
 * QuickSight data sources, data sets and ingestions (moto 5.2 has no
   UpdateDataSet, DescribeDataSet, DescribeIngestion, and never answers
   ResourceExistsException), emulated per account, requests signed for
@@ -243,6 +301,18 @@ RUN_COMMAND_OPERATIONS = (
     "SendCommand", "GetCommandInvocation", "ListCommandInvocations", "ListCommands", "CancelCommand",
 )
 RUN_COMMAND_PAGE_SIZE = 50  # the most CommandMaxResults allows
+AUTOMATION_OPERATIONS = (
+    "StartAutomationExecution", "GetAutomationExecution", "DescribeAutomationStepExecutions",
+    "StopAutomationExecution",
+)
+STEP_OUTCOMES = ("Success", "Failed", "TimedOut", "Cancelled", "Waiting")
+DEFAULT_AUTOMATION_STEPS: Dict[str, List[Dict[str, str]]] = {
+    "AWS-RestartEC2Instance": [
+        {"Name": "stopInstances", "Action": "aws:changeInstanceState"},
+        {"Name": "startInstances", "Action": "aws:changeInstanceState"},
+    ],
+    "AWS-CreateSnapshot": [{"Name": "createSnapshot", "Action": "aws:executeAwsApi"}],
+}
 INVOCATION_STATUSES = ("Pending", "InProgress", "Delayed", "Success", "Failed", "TimedOut", "Cancelled")
 TERMINAL_STATUSES = ("Success", "Failed", "TimedOut", "Cancelled")
 DEFAULT_STATUS_DETAILS = {
@@ -281,6 +351,10 @@ class State:
         self.commands: Dict[str, List[Dict[str, Any]]] = {}
         # instance id or "*" -> the outcome an invocation created by SendCommand takes
         self.invocation_outcomes: Dict[str, Dict[str, Json]] = {}
+        # account -> automation executions in start order
+        self.automations: Dict[str, List[Dict[str, Any]]] = {}
+        # document name or "*" -> {"Steps": [...], "PollsPerStep": n, "FailureMessage": str}
+        self.automation_outcomes: Dict[str, Dict[str, Json]] = {}
 
     @staticmethod
     def _empty_calls() -> Dict[str, List[Dict[str, Json]]]:
@@ -292,6 +366,7 @@ class State:
             "ListResourceComplianceSummaries": [],
             **{operation: [] for operation in QUICKSIGHT_OPERATIONS},
             **{operation: [] for operation in RUN_COMMAND_OPERATIONS},
+            **{operation: [] for operation in AUTOMATION_OPERATIONS},
         }
 
     def record(self, operation: str, params: Dict[str, Json]) -> None:
@@ -612,6 +687,110 @@ def _resolve_targets(targets: List[Json], instances: List[Dict[str, Json]]) -> T
     return resolved, None
 
 
+def _check_automation_outcomes(table: Json) -> Optional[str]:
+    if not isinstance(table, dict):
+        return "expected an object of document name (or *) -> outcome"
+    for document, outcome in table.items():
+        if not isinstance(outcome, dict):
+            return f"{document}: expected an object"
+        unknown = set(outcome) - {"Steps", "PollsPerStep", "FailureMessage"}
+        if unknown:
+            return f"{document}: unknown field(s) {sorted(unknown)}"
+        polls = outcome.get("PollsPerStep", 1)
+        if not isinstance(polls, int) or isinstance(polls, bool) or polls < 1:
+            return f"{document}: PollsPerStep must be a whole number >= 1"
+        if not isinstance(outcome.get("FailureMessage", ""), str):
+            return f"{document}: FailureMessage must be a string"
+        steps = outcome.get("Steps", [])
+        if not isinstance(steps, list) or not steps:
+            return f"{document}: Steps must be a non-empty array"
+        for step in steps:
+            if not isinstance(step, dict) or not isinstance(step.get("Name"), str) \
+                    or not isinstance(step.get("Action", "aws:executeScript"), str):
+                return f"{document}: each step needs a Name (and an Action) string"
+            if step.get("Status", "Success") not in STEP_OUTCOMES:
+                return f"{document}: step Status must be one of {', '.join(STEP_OUTCOMES)}"
+            if not isinstance(step.get("FailureMessage", ""), str):
+                return f"{document}: step FailureMessage must be a string"
+    return None
+
+
+def _automation_view(automation: Dict[str, Any], now: float) -> Tuple[str, List[Dict[str, Json]]]:
+    """The execution's status and shown steps at its current tick (call with the lock held;
+    stamps step times the first time a read shows them)."""
+    per_step = automation["PollsPerStep"]
+    tick = automation["Ticks"]
+    stopped = automation["Stopped"]
+    shown: List[Dict[str, Json]] = []
+    overall: Optional[str] = None
+    for index, step in enumerate(automation["Steps"]):
+        first = index * per_step
+        if tick < first:
+            break
+        times = automation["StepTimes"].setdefault(index, {"start": now, "end": None})
+        outcome = step.get("Status", "Success")
+        running = tick < first + per_step or outcome == "Waiting"
+        if running:
+            status = "Waiting" if outcome == "Waiting" else "InProgress"
+            if stopped is not None:
+                status = "Cancelled"
+        else:
+            status = outcome
+        if status in TERMINAL_STATUSES and times["end"] is None:
+            times["end"] = now
+        item: Dict[str, Json] = {
+            "StepName": step["Name"],
+            "Action": step.get("Action", "aws:executeScript"),
+            "StepExecutionId": step["StepExecutionId"],
+            "StepStatus": status,
+            "ExecutionStartTime": times["start"],
+            "OnFailure": "Abort",
+            "MaxAttempts": 1,
+            "Inputs": {},
+            "Outputs": {},
+            "IsEnd": index == len(automation["Steps"]) - 1,
+        }
+        if times["end"] is not None:
+            item["ExecutionEndTime"] = times["end"]
+        if status in ("Failed", "TimedOut"):
+            item["FailureMessage"] = step.get("FailureMessage") or f"Step {step['Name']} {status.lower()}"
+        shown.append(item)
+        if running:
+            overall = status if stopped is None else ("Success" if stopped == "Complete" else "Cancelled")
+            break
+        if status != "Success":
+            overall = status
+            break
+    if overall is None:
+        overall = "Success" if len(shown) == len(automation["Steps"]) else "InProgress"
+    if overall in TERMINAL_STATUSES and automation["EndTime"] is None:
+        automation["EndTime"] = now
+    return overall, shown
+
+
+def _automation_item(automation: Dict[str, Any], now: float) -> Dict[str, Json]:
+    """GetAutomationExecution's AutomationExecution (call with the lock held)."""
+    status, steps = _automation_view(automation, now)
+    item: Dict[str, Json] = {
+        key: automation[key] for key in (
+            "AutomationExecutionId", "DocumentName", "DocumentVersion", "ExecutionStartTime",
+            "Parameters", "Mode", "ExecutedBy", "Targets", "TargetParameterName", "MaxConcurrency",
+            "MaxErrors", "Tags",
+        )
+    }
+    item.update(AutomationExecutionStatus=status, StepExecutions=steps, Outputs={})
+    if automation["EndTime"] is not None:
+        item["ExecutionEndTime"] = automation["EndTime"]
+    if steps and status not in TERMINAL_STATUSES:
+        item.update(CurrentStepName=steps[-1]["StepName"], CurrentAction=steps[-1]["Action"])
+    if status in ("Failed", "TimedOut"):
+        failed = next((s for s in steps if s["StepStatus"] == status), None)
+        item["FailureMessage"] = automation["FailureMessage"] or (
+            f"Step {failed['StepName']} failed: {failed.get('FailureMessage', '')}" if failed else status
+        )
+    return item
+
+
 class AwMoto:
     """WSGI middleware in front of moto's DomainDispatcherApplication."""
 
@@ -634,6 +813,8 @@ class AwMoto:
             return self.describe_instance_patch_states(environ, start_response)
         if target == SSM_TARGET_PREFIX + "ListResourceComplianceSummaries":
             return self.list_resource_compliance_summaries(environ, start_response)
+        if target.startswith(SSM_TARGET_PREFIX) and target[len(SSM_TARGET_PREFIX):] in AUTOMATION_OPERATIONS:
+            return self.automation(environ, start_response, target[len(SSM_TARGET_PREFIX):])
         if target.startswith(SSM_TARGET_PREFIX) and target[len(SSM_TARGET_PREFIX):] in RUN_COMMAND_OPERATIONS:
             return self.run_command(environ, start_response, target[len(SSM_TARGET_PREFIX):])
 
@@ -804,6 +985,36 @@ class AwMoto:
         if route == "commands" and method == "DELETE":
             with self.state.lock:
                 self.state.commands = {}
+            return send("204 No Content")
+        if route == "automation_outcomes" and method == "POST":
+            try:
+                table = json.loads(_read_body(environ) or b"null")
+            except ValueError as err:
+                return send("400 Bad Request", {"error": f"invalid JSON: {err}"})
+            problem = _check_automation_outcomes(table)
+            if problem:
+                return send("400 Bad Request", {"error": problem})
+            with self.state.lock:
+                self.state.automation_outcomes = table
+            return send("204 No Content")
+        if route == "automation_outcomes" and method == "GET":
+            with self.state.lock:
+                return send("200 OK", json.loads(json.dumps(self.state.automation_outcomes)))
+        if route == "automation_outcomes" and method == "DELETE":
+            with self.state.lock:
+                self.state.automation_outcomes = {}
+            return send("204 No Content")
+        if route == "automations" and method == "GET":
+            now = _now()
+            with self.state.lock:
+                shown = {
+                    account: [dict(_automation_item(a, now), Ticks=a["Ticks"]) for a in executions]
+                    for account, executions in self.state.automations.items()
+                }
+                return send("200 OK", json.loads(json.dumps(shown)))
+        if route == "automations" and method == "DELETE":
+            with self.state.lock:
+                self.state.automations = {}
             return send("204 No Content")
         if route == "quicksight" and method == "GET":
             with self.state.lock:
@@ -1157,6 +1368,127 @@ class AwMoto:
                 if _reported(invocation)[0] not in TERMINAL_STATUSES:
                     _apply_outcome(invocation, {"Status": "Cancelled", "PendingPolls": 0}, now)
         return self.json_response(start_response, {})
+
+    # ---- SSM Automation -----------------------------------------------------
+    def automation(self, environ: Dict[str, Any], start_response: StartResponse, operation: str) -> Any:
+        """StartAutomationExecution, GetAutomationExecution, DescribeAutomationStepExecutions,
+        StopAutomationExecution."""
+        try:
+            params = self.json_params(environ)
+        except ValueError:
+            return self.json_error(start_response, "400 Bad Request", "SerializationException", "invalid JSON body")
+        account = self.account(environ)
+        access_key, _ = _credential_scope(environ)
+        role_arn = self.state.role_of_key(access_key or "")
+        recorded = dict(params, Account=account)
+        if operation == "StartAutomationExecution":
+            recorded["RoleArn"] = role_arn
+        self.state.record(operation, recorded)
+        if operation == "StartAutomationExecution":
+            return self.start_automation(environ, start_response, params, account, role_arn)
+
+        execution_id = params.get("AutomationExecutionId")
+        if not isinstance(execution_id, str) or not execution_id:
+            return self.validation_error(start_response, "automationExecutionId")
+        now = _now()
+        with self.state.lock:
+            automation = next(
+                (a for a in self.state.automations.get(account, []) if a["AutomationExecutionId"] == execution_id),
+                None,
+            )
+            if automation is None:
+                return self.json_error(
+                    start_response, "400 Bad Request", "AutomationExecutionNotFoundException",
+                    f"Automation execution {execution_id} was not found.",
+                )
+            if operation == "GetAutomationExecution":
+                if automation["Stopped"] is None and _automation_view(automation, now)[0] not in \
+                        TERMINAL_STATUSES + ("Waiting",):
+                    automation["Ticks"] += 1
+                answer: Json = {"AutomationExecution": _automation_item(automation, now)}
+            elif operation == "DescribeAutomationStepExecutions":
+                steps = _automation_view(automation, now)[1]
+                answer = None
+            else:
+                stop_type = params.get("Type") or "Cancel"
+                if stop_type not in ("Cancel", "Complete"):
+                    return self.validation_error(start_response, "type")
+                status = _automation_view(automation, now)[0]
+                if automation["Stopped"] is not None or status in TERMINAL_STATUSES:
+                    return self.json_error(
+                        start_response, "400 Bad Request", "InvalidAutomationStatusUpdateException",
+                        f"Automation execution {execution_id} is {status} and cannot be stopped.",
+                    )
+                automation["Stopped"] = stop_type
+                _automation_view(automation, now)
+                answer = {}
+            answer = json.loads(json.dumps(answer))
+        if operation == "DescribeAutomationStepExecutions":
+            return self.paginated(start_response, params, json.loads(json.dumps(steps)), "StepExecutions",
+                                  RUN_COMMAND_PAGE_SIZE)
+        return self.json_response(start_response, answer)
+
+    def start_automation(
+        self,
+        environ: Dict[str, Any],
+        start_response: StartResponse,
+        params: Dict[str, Json],
+        account: str,
+        role_arn: Optional[str],
+    ) -> Any:
+        document = params.get("DocumentName")
+        if role_arn and "NoAutomation" in role_arn:
+            name = document if isinstance(document, str) else ""
+            owner = "" if name.startswith("AWS-") else account
+            return self.json_error(
+                start_response, "400 Bad Request", "AccessDeniedException",
+                f"User: {role_arn} is not authorized to perform: ssm:StartAutomationExecution on resource: "
+                f"arn:aws:ssm:{self.region(environ)}:{owner}:automation-definition/{name}:$DEFAULT "
+                "because no identity-based policy allows the ssm:StartAutomationExecution action",
+            )
+        if not isinstance(document, str) or not document:
+            return self.json_error(start_response, "400 Bad Request", "ValidationException",
+                                   "1 validation error detected: Value null at 'documentName' failed to "
+                                   "satisfy constraint: Member must not be null")
+        token = params.get("ClientToken")
+        now = _now()
+        with self.state.lock:
+            executions = self.state.automations.setdefault(account, [])
+            if token:
+                earlier = next((a for a in executions if a["ClientToken"] == token), None)
+                if earlier is not None:
+                    return self.json_response(start_response,
+                                              {"AutomationExecutionId": earlier["AutomationExecutionId"]})
+            outcomes = self.state.automation_outcomes
+            outcome = outcomes.get(document, outcomes.get("*"))
+            steps = [dict(step) for step in (outcome or {}).get("Steps") or DEFAULT_AUTOMATION_STEPS.get(
+                document, [{"Name": "run", "Action": "aws:executeScript"}])]
+            for step in steps:
+                step["StepExecutionId"] = str(uuid.uuid4())
+            automation: Dict[str, Any] = {
+                "AutomationExecutionId": str(uuid.uuid4()),
+                "ClientToken": token or None,
+                "DocumentName": document,
+                "DocumentVersion": params.get("DocumentVersion") or "$DEFAULT",
+                "ExecutionStartTime": now,
+                "Parameters": params.get("Parameters") or {},
+                "Mode": params.get("Mode") or "Auto",
+                "ExecutedBy": role_arn or "",
+                "Targets": params.get("Targets") or [],
+                "TargetParameterName": params.get("TargetParameterName") or "",
+                "MaxConcurrency": params.get("MaxConcurrency") or "",
+                "MaxErrors": params.get("MaxErrors") or "",
+                "Tags": params.get("Tags") or [],
+                "Steps": steps,
+                "PollsPerStep": (outcome or {}).get("PollsPerStep", 1),
+                "FailureMessage": (outcome or {}).get("FailureMessage", ""),
+                "Ticks": 0,
+                "Stopped": None,
+                "StepTimes": {},
+                "EndTime": None,
+            }
+            executions.append(automation)
+        return self.json_response(start_response, {"AutomationExecutionId": automation["AutomationExecutionId"]})
 
     # ---- QuickSight ---------------------------------------------------------
     def quicksight(self, environ: Dict[str, Any], start_response: StartResponse, match: "re.Match[str]") -> Any:

@@ -17,8 +17,13 @@ command_executed waiter, POST /_aw/invocations, GetCommandInvocation's string
 dates, ListCommandInvocations with Details and pages, ListCommands, CancelCommand,
 InvocationDoesNotExist / InvalidCommandId / InvalidParameters, another account
 seeing nothing, the NoRunCommand role's AccessDeniedException, /_aw/commands and
-the recorded calls with Account and RoleArn); stops the server and exits non-zero
-on any failure.
+the recorded calls with Account and RoleArn); SSM Automation (the default steps
+of AWS-RestartEC2Instance progressing per GetAutomationExecution, a failing step
+from the outcome table, a Waiting aws:approve step stopped by
+StopAutomationExecution, ClientToken idempotency, another account and unknown
+ids answering AutomationExecutionNotFoundException, the NoAutomation role's
+AccessDeniedException, /_aw/automations and the recorded calls); stops the server
+and exits non-zero on any failure.
 
 Run with the venv's python:  /var/tmp/aw-venv/bin/python tests/moto/check_aw_moto.py
 """
@@ -240,6 +245,8 @@ def run_checks(endpoint: str) -> None:
             "CreateDataSource", "UpdateDataSource", "DescribeDataSource", "CreateDataSet",
             "UpdateDataSet", "DescribeDataSet", "CreateIngestion", "DescribeIngestion",
             "SendCommand", "GetCommandInvocation", "ListCommandInvocations", "ListCommands", "CancelCommand",
+            "StartAutomationExecution", "GetAutomationExecution", "DescribeAutomationStepExecutions",
+            "StopAutomationExecution",
         ]),
         "calls keys",
         calls,
@@ -600,6 +607,94 @@ UUID4_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}
 ISO_MS_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 
+def run_automation_checks(endpoint: str) -> None:
+    """SSM Automation through assumed roles: step progression, failure, stop, tokens, accounts."""
+    sts = client("sts", endpoint)
+
+    def ssm_as(role_arn: str) -> Any:
+        c = sts.assume_role(RoleArn=role_arn, RoleSessionName="aw-auto")["Credentials"]
+        return client("ssm", endpoint, aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                      aws_session_token=c["SessionToken"])
+
+    def error_code(call: Any) -> str:
+        try:
+            call()
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+        return "no error"
+
+    role = "arn:aws:iam::111111111111:role/Auto"
+    ssm = ssm_as(role)
+    other = ssm_as("arn:aws:iam::222222222222:role/Auto")
+    http("DELETE", endpoint + "/_aw/calls")
+
+    token = "0190c5a0-0000-7000-8000-00000000abcd"
+    started = ssm.start_automation_execution(DocumentName="AWS-RestartEC2Instance",
+                                             Parameters={"InstanceId": ["i-0123456789abcdef0"]}, ClientToken=token)
+    run = started["AutomationExecutionId"]
+    again = ssm.start_automation_execution(DocumentName="AWS-RestartEC2Instance", ClientToken=token)
+    check(again["AutomationExecutionId"] == run, "a repeated ClientToken answers the same execution", again)
+    seen = []
+    for _ in range(3):
+        auto = ssm.get_automation_execution(AutomationExecutionId=run)["AutomationExecution"]
+        steps = ssm.describe_automation_step_executions(AutomationExecutionId=run)["StepExecutions"]
+        seen.append((auto["AutomationExecutionStatus"], [(s["StepName"], s["StepStatus"]) for s in steps]))
+    check(seen[0] == ("InProgress", [("stopInstances", "Success"), ("startInstances", "InProgress")]),
+          "AWS-RestartEC2Instance: one step per GetAutomationExecution", seen)
+    check(seen[1] == ("Success", [("stopInstances", "Success"), ("startInstances", "Success")]),
+          "AWS-RestartEC2Instance succeeds", seen)
+    check(seen[2] == seen[1], "a finished execution stays put", seen)
+    check(auto["ExecutedBy"] == role and auto["Parameters"] == {"InstanceId": ["i-0123456789abcdef0"]}
+          and "ExecutionEndTime" in auto, "GetAutomationExecution fields", auto)
+    check(all(isinstance(s["ExecutionStartTime"], datetime.datetime) for s in steps), "step times are timestamps",
+          steps)
+    check(error_code(lambda: other.get_automation_execution(AutomationExecutionId=run))
+          == "AutomationExecutionNotFoundException", "another account cannot see the execution")
+
+    status, _ = http("POST", endpoint + "/_aw/automation_outcomes", {"*": {"Steps": [{"Name": "x", "Status": "Bad"}]}})
+    check(status == 400, "a bad automation outcome is refused", status)
+    status, _ = http("POST", endpoint + "/_aw/automation_outcomes", {
+        "Acme-Fix": {"PollsPerStep": 2, "Steps": [
+            {"Name": "restart", "Action": "aws:runCommand"},
+            {"Name": "verify", "Action": "aws:executeScript", "Status": "Failed", "FailureMessage": "still down"}]},
+        "*": {"Steps": [{"Name": "approve", "Action": "aws:approve", "Status": "Waiting"}]},
+    })
+    check(status == 204, "POST /_aw/automation_outcomes answers 204", status)
+    failing = ssm.start_automation_execution(DocumentName="Acme-Fix")["AutomationExecutionId"]
+    states = [ssm.get_automation_execution(AutomationExecutionId=failing)["AutomationExecution"]
+              for _ in range(4)]
+    check([a["AutomationExecutionStatus"] for a in states] == ["InProgress", "InProgress", "InProgress", "Failed"],
+          "PollsPerStep 2, then the failing step ends it", [a["AutomationExecutionStatus"] for a in states])
+    check(states[-1]["FailureMessage"] == "Step verify failed: still down"
+          and states[-1]["StepExecutions"][1]["FailureMessage"] == "still down", "failure messages", states[-1])
+
+    waiting = ssm.start_automation_execution(DocumentName="Other-Doc")["AutomationExecutionId"]
+    auto = ssm.get_automation_execution(AutomationExecutionId=waiting)["AutomationExecution"]
+    check(auto["AutomationExecutionStatus"] == "Waiting" and auto["CurrentAction"] == "aws:approve",
+          "a Waiting step makes the execution wait", auto)
+    ssm.stop_automation_execution(AutomationExecutionId=waiting, Type="Cancel")
+    auto = ssm.get_automation_execution(AutomationExecutionId=waiting)["AutomationExecution"]
+    check(auto["AutomationExecutionStatus"] == "Cancelled" and auto["StepExecutions"][0]["StepStatus"] == "Cancelled",
+          "StopAutomationExecution cancels the waiting step", auto)
+    check(error_code(lambda: ssm.stop_automation_execution(AutomationExecutionId=waiting))
+          == "InvalidAutomationStatusUpdateException", "a finished execution cannot be stopped")
+    check(error_code(lambda: ssm.get_automation_execution(AutomationExecutionId="f" * 36))
+          == "AutomationExecutionNotFoundException", "unknown execution id")
+    denied = ssm_as("arn:aws:iam::111111111111:role/NoAutomation")
+    check(error_code(lambda: denied.start_automation_execution(DocumentName="AWS-CreateSnapshot"))
+          == "AccessDeniedException", "the NoAutomation role may not start automations")
+
+    status, listed = http("GET", endpoint + "/_aw/automations")
+    check(status == 200 and len(listed.get("111111111111", [])) == 3, "GET /_aw/automations lists the account's", listed)
+    _, calls = http("GET", endpoint + "/_aw/calls")
+    check(len(calls["StartAutomationExecution"]) == 5 and calls["StartAutomationExecution"][0]["RoleArn"] == role
+          and calls["StartAutomationExecution"][0]["Account"] == "111111111111", "StartAutomationExecution recorded",
+          calls["StartAutomationExecution"])
+    check(len(calls["StopAutomationExecution"]) == 2, "StopAutomationExecution recorded", calls)
+    http("DELETE", endpoint + "/_aw/automation_outcomes")
+    http("DELETE", endpoint + "/_aw/automations")
+
+
 def run_run_command_checks(endpoint: str) -> None:
     """SSM Run Command through assumed roles: outcomes, polls, targets, cancel, accounts, calls."""
     sts = client("sts", endpoint)
@@ -932,6 +1027,7 @@ def main() -> int:
         run_account_checks(f"http://127.0.0.1:{port}")
         run_quicksight_checks(f"http://127.0.0.1:{port}")
         run_run_command_checks(f"http://127.0.0.1:{port}")
+        run_automation_checks(f"http://127.0.0.1:{port}")
     except Exception as err:  # an unexpected exception is a failure too
         import traceback
 

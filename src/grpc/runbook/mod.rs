@@ -13,7 +13,7 @@ use crate::app::AppState;
 mod convert;
 mod remediation;
 use crate::aws::{CompanyRole, aws_error};
-use crate::domain::runbook::{Parameter, ParameterType, RunbookSpec, Targets};
+use crate::domain::runbook::{Parameter, ParameterType, RunbookKind, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::proto::v1::{self, runbook_service_server::RunbookService};
@@ -72,6 +72,27 @@ struct RunbookFields<'a> {
     max_concurrency: &'a str,
     max_errors: &'a str,
     platform_types: &'a [i32],
+    kind: RunbookKind,
+    target_parameter: &'a str,
+}
+
+/// The kind a CreateRunbook request asks for (unset: Run Command).
+fn kind_of(value: i32) -> Result<RunbookKind> {
+    match v1::RunbookKind::try_from(value) {
+        Ok(v1::RunbookKind::Unspecified | v1::RunbookKind::RunCommand) => {
+            Ok(RunbookKind::RunCommand)
+        }
+        Ok(v1::RunbookKind::Automation) => Ok(RunbookKind::Automation),
+        Err(_) => Err(Error::invalid("kind", "must be run command or automation")),
+    }
+}
+
+/// The proto form of a runbook kind.
+pub(crate) fn kind_message(kind: RunbookKind) -> v1::RunbookKind {
+    match kind {
+        RunbookKind::RunCommand => v1::RunbookKind::RunCommand,
+        RunbookKind::Automation => v1::RunbookKind::Automation,
+    }
 }
 
 fn spec_of_fields(fields: &RunbookFields<'_>) -> Result<RunbookSpec> {
@@ -118,6 +139,8 @@ fn spec_of_fields(fields: &RunbookFields<'_>) -> Result<RunbookSpec> {
             fields.max_errors.to_owned()
         },
         platform_types: fields.platform_types.to_vec(),
+        kind: fields.kind,
+        target_parameter: fields.target_parameter.trim().to_owned(),
     };
     spec.validate()?;
     Ok(spec)
@@ -159,6 +182,8 @@ fn runbook_message(row: runbook::Model) -> v1::Runbook {
         built_in: row.built_in,
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
+        kind: kind_message(spec.kind).into(),
+        target_parameter_name: spec.target_parameter,
     }
 }
 
@@ -235,6 +260,8 @@ impl RunbookService for RunbookHandler {
             max_concurrency: &body.max_concurrency,
             max_errors: &body.max_errors,
             platform_types: &body.platform_types,
+            kind: kind_of(body.kind)?,
+            target_parameter: &body.target_parameter_name,
         })?;
         let created = self
             .state
@@ -371,6 +398,9 @@ impl RunbookService for RunbookHandler {
             } else {
                 &current.platform_types
             },
+            // Fixed at creation.
+            kind: current.kind,
+            target_parameter: &current.target_parameter,
         })?;
         let updated = self
             .state

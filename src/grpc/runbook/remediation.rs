@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_ssm::error::ProvideErrorMetadata;
 use tokio::sync::mpsc;
 use tonic::Status;
 
@@ -11,10 +12,11 @@ use crate::app::AppState;
 use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::execution::{
-    DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecEventKind, ExecStatus, Execution, InvStatus,
-    Invocation, Mode, NewExecution, RuleSpec, Trigger, resolve_parameters,
+    AutomationStep, DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecEventKind, ExecStatus,
+    Execution, InvStatus, Invocation, Mode, NewExecution, RuleSpec, StepStatus, Trigger,
+    resolve_parameters,
 };
-use crate::domain::runbook::{RunbookSpec, Targets};
+use crate::domain::runbook::{RunbookKind, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::grpc::convert::{
@@ -63,6 +65,29 @@ fn invocation_message(invocation: &Invocation, with_output: bool) -> v1::Command
     }
 }
 
+fn step_message(step: &AutomationStep) -> v1::AutomationStep {
+    v1::AutomationStep {
+        step_execution_id: step.step_execution_id.clone(),
+        name: step.name.clone(),
+        action: step.action.clone(),
+        status: match step.status {
+            StepStatus::Pending => v1::AutomationStepStatus::Pending,
+            StepStatus::InProgress => v1::AutomationStepStatus::InProgress,
+            StepStatus::Waiting => v1::AutomationStepStatus::Waiting,
+            StepStatus::Succeeded => v1::AutomationStepStatus::Succeeded,
+            StepStatus::Failed => v1::AutomationStepStatus::Failed,
+            StepStatus::TimedOut => v1::AutomationStepStatus::TimedOut,
+            StepStatus::Cancelling => v1::AutomationStepStatus::Cancelling,
+            StepStatus::Cancelled => v1::AutomationStepStatus::Cancelled,
+        }
+        .into(),
+        status_details: step.status_details.clone(),
+        failure_message: step.failure_message.clone(),
+        start_time: optional_timestamp(step.start_at),
+        end_time: optional_timestamp(step.end_at),
+    }
+}
+
 /// The proto form of an execution (`with_output`: invocation stdout/stderr).
 pub(crate) fn execution_message(execution: &Execution, with_output: bool) -> v1::Execution {
     v1::Execution {
@@ -84,7 +109,10 @@ pub(crate) fn execution_message(execution: &Execution, with_output: bool) -> v1:
         status_reason: execution.status_reason.clone(),
         parameters: execution.parameters.clone().into_iter().collect(),
         targets: Some(v1::RunbookTargets::from(&execution.targets)),
-        command_id: execution.command_id.clone(),
+        command_id: match execution.kind {
+            RunbookKind::RunCommand => execution.command_id.clone(),
+            RunbookKind::Automation => String::new(),
+        },
         assumed_role_arn: execution.assumed_role_arn.clone(),
         invocations: execution
             .invocations
@@ -104,6 +132,12 @@ pub(crate) fn execution_message(execution: &Execution, with_output: bool) -> v1:
         start_time: optional_timestamp(execution.started_at),
         end_time: optional_timestamp(execution.ended_at),
         update_time: Some(timestamp(execution.updated_at)),
+        kind: super::kind_message(execution.kind).into(),
+        automation_execution_id: match execution.kind {
+            RunbookKind::RunCommand => String::new(),
+            RunbookKind::Automation => execution.command_id.clone(),
+        },
+        steps: execution.steps.iter().map(step_message).collect(),
     }
 }
 
@@ -289,6 +323,19 @@ pub(crate) async fn execute(
     let given: BTreeMap<String, String> = body.parameters.into_iter().collect();
     let values = resolve_parameters("parameters", &spec, &given)?;
     let targets = match &body.targets {
+        Some(targets) if !spec.uses_targets() => {
+            if !targets.instance_ids.is_empty() || !targets.tags.is_empty() {
+                return Err(Error::invalid(
+                    "targets",
+                    format!(
+                        "Automation runbook {:?} has no target_parameter_name and takes no targets",
+                        spec.name
+                    ),
+                ));
+            }
+            Targets::default()
+        }
+        _ if !spec.uses_targets() => Targets::default(),
         Some(targets) => Targets::from(targets),
         None if !spec.targets.instance_ids.is_empty() || !spec.targets.tags.is_empty() => {
             spec.targets.clone()
@@ -303,7 +350,7 @@ pub(crate) async fn execute(
             ));
         }
     };
-    if targets.instance_ids.is_empty() && targets.tags.is_empty() {
+    if spec.uses_targets() && targets.instance_ids.is_empty() && targets.tags.is_empty() {
         return Err(Error::invalid(
             "targets",
             "name at least one instance id or tag selector",
@@ -567,12 +614,38 @@ pub(crate) async fn cancel(
             .await?;
         let role = CompanyRole::of(&company)?;
         let ssm = state.aws.ssm(&role).await?;
-        ssm.cancel_command()
-            .command_id(&current.execution.command_id)
-            .send()
-            .await
-            .map_err(|error| aws_error("ssm:CancelCommand", &role, error))?;
+        match current.execution.kind {
+            RunbookKind::RunCommand => {
+                ssm.cancel_command()
+                    .command_id(&current.execution.command_id)
+                    .send()
+                    .await
+                    .map_err(|error| aws_error("ssm:CancelCommand", &role, error))?;
+            }
+            RunbookKind::Automation => {
+                let stopped = ssm
+                    .stop_automation_execution()
+                    .automation_execution_id(&current.execution.command_id)
+                    .r#type(aws_sdk_ssm::types::StopType::Cancel)
+                    .send()
+                    .await;
+                match stopped {
+                    Ok(_) => {}
+                    // It ended in SSM before this poll saw it: the next poll
+                    // records how it really ended.
+                    Err(error)
+                        if error.code() == Some("InvalidAutomationStatusUpdateException") => {}
+                    Err(error) => {
+                        return Err(aws_error("ssm:StopAutomationExecution", &role, error));
+                    }
+                }
+            }
+        }
     }
+    let stop_call = match current.execution.kind {
+        RunbookKind::RunCommand => "SSM CancelCommand",
+        RunbookKind::Automation => "SSM StopAutomationExecution",
+    };
     let execution = change(state, operator, id, |execution, now| {
         if execution.status.is_terminal() {
             return Err(Error::FailedPrecondition(format!(
@@ -603,7 +676,7 @@ pub(crate) async fn cancel(
             Ok(ExecChange::new(
                 ExecEventKind::CancelRequested,
                 &actor,
-                format!("SSM CancelCommand sent; {why}"),
+                format!("{stop_call} sent; {why}"),
             ))
         } else {
             execution.status = ExecStatus::Cancelled;

@@ -31,6 +31,9 @@ pub struct Model {
     pub max_errors: String,
     /// JSON platform type numbers.
     pub platform_types: String,
+    /// JSON Automation settings (`{"target_parameter": …}`); NULL for a Run
+    /// Command runbook.
+    pub automation: Option<String>,
     /// Built in (read-only).
     pub built_in: bool,
     /// Creation (ms).

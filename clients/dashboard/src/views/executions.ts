@@ -2,19 +2,22 @@
 // companies: ListExecutions newest first with a status filter, kept current by the
 // WatchExecutions events of the companies in scope, and per row the actions its status allows
 // (Approve; Reject with a reason; Cancel). One execution (#/executions/<id>): GetExecution with
-// each instance's status, exit code and output, followed by its company's WatchExecutions.
+// each instance's status, exit code and output (Run Command) or each step of the automation
+// (Automation), followed by its company's WatchExecutions.
 // After every action the page lists (or gets) again; API errors show above the table.
 import {
+  AutomationStepStatus,
   Code,
   ExecutionStatus,
   ExecutionTrigger,
   InvocationStatus,
+  RunbookKind,
   errorCode,
   errorText,
   formatTime,
   timeMillis,
 } from "../api.js";
-import type { CommandInvocation, Execution, RunbookTargets } from "../api.js";
+import type { AutomationStep, CommandInvocation, Execution, RunbookTargets } from "../api.js";
 import type { Ctx, View } from "../context.js";
 import { debounce, field, h, mount, remount } from "../dom.js";
 import { isAwsNotConfigured, pageHeader, placeholder, timeElement } from "./common.js";
@@ -71,8 +74,18 @@ export function executionStatusBadge(status: ExecutionStatus): HTMLElement {
   return h("span", { class: `badge exec-${slug(name)}`, testid: "execution-status", "data-status": name }, name);
 }
 
-/** The SSM command id under the status (once sent), shortened; the whole id as a tooltip. */
+/** The SSM command (or automation execution) id under the status (once sent), shortened; the
+ * whole id as a tooltip. */
 export function commandIdElement(execution: Execution): HTMLElement | null {
+  if (execution.automationExecutionId) {
+    const id = execution.automationExecutionId;
+    return h(
+      "div",
+      { class: "muted nowrap" },
+      "automation ",
+      h("code", { testid: "execution-automation-id", title: `SSM automation execution ${id}` }, shortId(id)),
+    );
+  }
   const id = execution.commandId;
   if (!id) return null;
   return h(
@@ -497,6 +510,56 @@ function invocationRows(invocations: CommandInvocation[]): HTMLElement {
   );
 }
 
+const stepStatusNames: Record<number, string> = {
+  [AutomationStepStatus.PENDING]: "pending",
+  [AutomationStepStatus.IN_PROGRESS]: "in progress",
+  [AutomationStepStatus.WAITING]: "waiting",
+  [AutomationStepStatus.SUCCEEDED]: "succeeded",
+  [AutomationStepStatus.FAILED]: "failed",
+  [AutomationStepStatus.TIMED_OUT]: "timed out",
+  [AutomationStepStatus.CANCELLING]: "cancelling",
+  [AutomationStepStatus.CANCELLED]: "cancelled",
+};
+
+function stepRows(steps: AutomationStep[]): HTMLElement {
+  return h(
+    "table",
+    { testid: "steps-table" },
+    h(
+      "thead",
+      null,
+      h("tr", null, ["Step", "Action", "Status", "Failure", "Started", "Ended"].map((t) => h("th", { scope: "col" }, t))),
+    ),
+    h(
+      "tbody",
+      null,
+      steps.map((step) =>
+        h(
+          "tr",
+          { testid: "step-row", "data-step-name": step.name },
+          h("td", null, step.name),
+          h("td", null, h("code", null, step.action)),
+          h("td", { testid: "step-status" }, stepStatusNames[step.status] ?? "—"),
+          h("td", null, step.failureMessage || "—"),
+          h("td", null, step.startTime ? timeElement(step.startTime) : "—"),
+          h("td", null, step.endTime ? timeElement(step.endTime) : "—"),
+        ),
+      ),
+    ),
+  );
+}
+
+function stepsSection(e: Execution): HTMLElement {
+  return h(
+    "section",
+    { "aria-labelledby": "steps-title" },
+    h("h2", { id: "steps-title" }, "Automation steps"),
+    e.steps.length === 0
+      ? placeholder(e.automationExecutionId ? "No step reported yet." : "Not started in SSM yet.", "steps-empty")
+      : h("div", { class: "table-wrap" }, stepRows(e.steps)),
+  );
+}
+
 function output(label: string, text: string, truncated: boolean, testid: string): HTMLElement {
   return h(
     "div",
@@ -537,7 +600,9 @@ export function executionView(ctx: Ctx, executionId: string): View {
       ["Status", h("span", null, executionStatusBadge(e.status))],
       ["Reason", h("span", { testid: "execution-reason" }, e.statusReason || "—")],
       ["SSM document", `${e.documentName} ${e.documentVersion}`],
-      ["Command id", e.commandId ? h("code", { testid: "execution-command-id" }, e.commandId) : "not sent yet"],
+      e.kind === RunbookKind.AUTOMATION
+        ? ["Automation execution id", e.automationExecutionId ? h("code", { testid: "execution-automation-id" }, e.automationExecutionId) : "not started yet"]
+        : ["Command id", e.commandId ? h("code", { testid: "execution-command-id" }, e.commandId) : "not sent yet"],
       ["Role", e.assumedRoleArn || "—"],
       ["Requested by", e.requestedBy],
     ];
@@ -576,7 +641,9 @@ export function executionView(ctx: Ctx, executionId: string): View {
             : h("dl", { class: "facts", testid: "execution-parameters" }, parameters.map(([k, v]) => [h("dt", null, h("code", null, k)), h("dd", null, h("code", null, v))])),
         ),
       ),
-      h(
+      e.kind === RunbookKind.AUTOMATION
+        ? stepsSection(e)
+        : h(
         "section",
         { "aria-labelledby": "invocations-title" },
         h("h2", { id: "invocations-title" }, "Instances"),

@@ -21,6 +21,12 @@ class RunbookParameterType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RUNBOOK_PARAMETER_TYPE_BOOLEAN: _ClassVar[RunbookParameterType]
     RUNBOOK_PARAMETER_TYPE_STRING_LIST: _ClassVar[RunbookParameterType]
 
+class RunbookKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RUNBOOK_KIND_UNSPECIFIED: _ClassVar[RunbookKind]
+    RUNBOOK_KIND_RUN_COMMAND: _ClassVar[RunbookKind]
+    RUNBOOK_KIND_AUTOMATION: _ClassVar[RunbookKind]
+
 class RemediationMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     REMEDIATION_MODE_UNSPECIFIED: _ClassVar[RemediationMode]
@@ -59,6 +65,18 @@ class InvocationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVOCATION_STATUS_CANCELLING: _ClassVar[InvocationStatus]
     INVOCATION_STATUS_CANCELLED: _ClassVar[InvocationStatus]
 
+class AutomationStepStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AUTOMATION_STEP_STATUS_UNSPECIFIED: _ClassVar[AutomationStepStatus]
+    AUTOMATION_STEP_STATUS_PENDING: _ClassVar[AutomationStepStatus]
+    AUTOMATION_STEP_STATUS_IN_PROGRESS: _ClassVar[AutomationStepStatus]
+    AUTOMATION_STEP_STATUS_WAITING: _ClassVar[AutomationStepStatus]
+    AUTOMATION_STEP_STATUS_SUCCEEDED: _ClassVar[AutomationStepStatus]
+    AUTOMATION_STEP_STATUS_FAILED: _ClassVar[AutomationStepStatus]
+    AUTOMATION_STEP_STATUS_TIMED_OUT: _ClassVar[AutomationStepStatus]
+    AUTOMATION_STEP_STATUS_CANCELLING: _ClassVar[AutomationStepStatus]
+    AUTOMATION_STEP_STATUS_CANCELLED: _ClassVar[AutomationStepStatus]
+
 class ExecutionEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     EXECUTION_EVENT_KIND_UNSPECIFIED: _ClassVar[ExecutionEventKind]
@@ -73,11 +91,15 @@ class ExecutionEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXECUTION_EVENT_KIND_FAILED: _ClassVar[ExecutionEventKind]
     EXECUTION_EVENT_KIND_TIMED_OUT: _ClassVar[ExecutionEventKind]
     EXECUTION_EVENT_KIND_CANCELLED: _ClassVar[ExecutionEventKind]
+    EXECUTION_EVENT_KIND_STEP_UPDATED: _ClassVar[ExecutionEventKind]
 RUNBOOK_PARAMETER_TYPE_UNSPECIFIED: RunbookParameterType
 RUNBOOK_PARAMETER_TYPE_STRING: RunbookParameterType
 RUNBOOK_PARAMETER_TYPE_INTEGER: RunbookParameterType
 RUNBOOK_PARAMETER_TYPE_BOOLEAN: RunbookParameterType
 RUNBOOK_PARAMETER_TYPE_STRING_LIST: RunbookParameterType
+RUNBOOK_KIND_UNSPECIFIED: RunbookKind
+RUNBOOK_KIND_RUN_COMMAND: RunbookKind
+RUNBOOK_KIND_AUTOMATION: RunbookKind
 REMEDIATION_MODE_UNSPECIFIED: RemediationMode
 REMEDIATION_MODE_AUTO: RemediationMode
 REMEDIATION_MODE_APPROVAL: RemediationMode
@@ -104,6 +126,15 @@ INVOCATION_STATUS_FAILED: InvocationStatus
 INVOCATION_STATUS_TIMED_OUT: InvocationStatus
 INVOCATION_STATUS_CANCELLING: InvocationStatus
 INVOCATION_STATUS_CANCELLED: InvocationStatus
+AUTOMATION_STEP_STATUS_UNSPECIFIED: AutomationStepStatus
+AUTOMATION_STEP_STATUS_PENDING: AutomationStepStatus
+AUTOMATION_STEP_STATUS_IN_PROGRESS: AutomationStepStatus
+AUTOMATION_STEP_STATUS_WAITING: AutomationStepStatus
+AUTOMATION_STEP_STATUS_SUCCEEDED: AutomationStepStatus
+AUTOMATION_STEP_STATUS_FAILED: AutomationStepStatus
+AUTOMATION_STEP_STATUS_TIMED_OUT: AutomationStepStatus
+AUTOMATION_STEP_STATUS_CANCELLING: AutomationStepStatus
+AUTOMATION_STEP_STATUS_CANCELLED: AutomationStepStatus
 EXECUTION_EVENT_KIND_UNSPECIFIED: ExecutionEventKind
 EXECUTION_EVENT_KIND_CREATED: ExecutionEventKind
 EXECUTION_EVENT_KIND_APPROVED: ExecutionEventKind
@@ -116,6 +147,7 @@ EXECUTION_EVENT_KIND_SUCCEEDED: ExecutionEventKind
 EXECUTION_EVENT_KIND_FAILED: ExecutionEventKind
 EXECUTION_EVENT_KIND_TIMED_OUT: ExecutionEventKind
 EXECUTION_EVENT_KIND_CANCELLED: ExecutionEventKind
+EXECUTION_EVENT_KIND_STEP_UPDATED: ExecutionEventKind
 
 class RunbookParameter(_message.Message):
     __slots__ = ("name", "type", "required", "default_value", "allowed_pattern", "allowed_values", "description")
@@ -152,7 +184,7 @@ class RunbookTargets(_message.Message):
     def __init__(self, instance_ids: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[_Union[TagSelector, _Mapping]]] = ...) -> None: ...
 
 class Runbook(_message.Message):
-    __slots__ = ("id", "company_id", "name", "description", "document_name", "document_version", "parameters", "targets", "timeout", "max_concurrency", "max_errors", "platform_types", "built_in", "create_time", "update_time")
+    __slots__ = ("id", "company_id", "name", "description", "document_name", "document_version", "parameters", "targets", "timeout", "max_concurrency", "max_errors", "platform_types", "built_in", "create_time", "update_time", "kind", "target_parameter_name")
     ID_FIELD_NUMBER: _ClassVar[int]
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -168,6 +200,8 @@ class Runbook(_message.Message):
     BUILT_IN_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TARGET_PARAMETER_NAME_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     name: str
@@ -183,7 +217,9 @@ class Runbook(_message.Message):
     built_in: bool
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., document_name: _Optional[str] = ..., document_version: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[RunbookParameter, _Mapping]]] = ..., targets: _Optional[_Union[RunbookTargets, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_concurrency: _Optional[str] = ..., max_errors: _Optional[str] = ..., platform_types: _Optional[_Iterable[_Union[_instance_pb2.PlatformType, str]]] = ..., built_in: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    kind: RunbookKind
+    target_parameter_name: str
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., document_name: _Optional[str] = ..., document_version: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[RunbookParameter, _Mapping]]] = ..., targets: _Optional[_Union[RunbookTargets, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_concurrency: _Optional[str] = ..., max_errors: _Optional[str] = ..., platform_types: _Optional[_Iterable[_Union[_instance_pb2.PlatformType, str]]] = ..., built_in: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[RunbookKind, str]] = ..., target_parameter_name: _Optional[str] = ...) -> None: ...
 
 class RemediationRule(_message.Message):
     __slots__ = ("id", "company_id", "name", "matchers", "runbook_id", "parameter_templates", "targets", "mode", "cooldown", "approval_timeout", "created_by", "create_time")
@@ -244,8 +280,28 @@ class CommandInvocation(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     def __init__(self, instance_id: _Optional[str] = ..., status: _Optional[_Union[InvocationStatus, str]] = ..., status_details: _Optional[str] = ..., response_code: _Optional[int] = ..., stdout: _Optional[str] = ..., stdout_truncated: _Optional[bool] = ..., stderr: _Optional[str] = ..., stderr_truncated: _Optional[bool] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class AutomationStep(_message.Message):
+    __slots__ = ("step_execution_id", "name", "action", "status", "status_details", "failure_message", "start_time", "end_time")
+    STEP_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    FAILURE_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    step_execution_id: str
+    name: str
+    action: str
+    status: AutomationStepStatus
+    status_details: str
+    failure_message: str
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, step_execution_id: _Optional[str] = ..., name: _Optional[str] = ..., action: _Optional[str] = ..., status: _Optional[_Union[AutomationStepStatus, str]] = ..., status_details: _Optional[str] = ..., failure_message: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class Execution(_message.Message):
-    __slots__ = ("id", "company_id", "runbook_id", "runbook_name", "document_name", "document_version", "rule_id", "incident_id", "asset", "trigger", "status", "status_reason", "parameters", "targets", "command_id", "assumed_role_arn", "invocations", "requested_by", "approved_by", "rejected_by", "cancelled_by", "approval_expire_time", "create_time", "start_time", "end_time", "update_time")
+    __slots__ = ("id", "company_id", "runbook_id", "runbook_name", "document_name", "document_version", "rule_id", "incident_id", "asset", "trigger", "status", "status_reason", "parameters", "targets", "command_id", "assumed_role_arn", "invocations", "requested_by", "approved_by", "rejected_by", "cancelled_by", "approval_expire_time", "create_time", "start_time", "end_time", "update_time", "kind", "automation_execution_id", "steps")
     class ParametersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -279,6 +335,9 @@ class Execution(_message.Message):
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATION_EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
     id: str
     company_id: str
     runbook_id: str
@@ -305,7 +364,10 @@ class Execution(_message.Message):
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., runbook_id: _Optional[str] = ..., runbook_name: _Optional[str] = ..., document_name: _Optional[str] = ..., document_version: _Optional[str] = ..., rule_id: _Optional[str] = ..., incident_id: _Optional[str] = ..., asset: _Optional[str] = ..., trigger: _Optional[_Union[ExecutionTrigger, str]] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., status_reason: _Optional[str] = ..., parameters: _Optional[_Mapping[str, str]] = ..., targets: _Optional[_Union[RunbookTargets, _Mapping]] = ..., command_id: _Optional[str] = ..., assumed_role_arn: _Optional[str] = ..., invocations: _Optional[_Iterable[_Union[CommandInvocation, _Mapping]]] = ..., requested_by: _Optional[str] = ..., approved_by: _Optional[str] = ..., rejected_by: _Optional[str] = ..., cancelled_by: _Optional[str] = ..., approval_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    kind: RunbookKind
+    automation_execution_id: str
+    steps: _containers.RepeatedCompositeFieldContainer[AutomationStep]
+    def __init__(self, id: _Optional[str] = ..., company_id: _Optional[str] = ..., runbook_id: _Optional[str] = ..., runbook_name: _Optional[str] = ..., document_name: _Optional[str] = ..., document_version: _Optional[str] = ..., rule_id: _Optional[str] = ..., incident_id: _Optional[str] = ..., asset: _Optional[str] = ..., trigger: _Optional[_Union[ExecutionTrigger, str]] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., status_reason: _Optional[str] = ..., parameters: _Optional[_Mapping[str, str]] = ..., targets: _Optional[_Union[RunbookTargets, _Mapping]] = ..., command_id: _Optional[str] = ..., assumed_role_arn: _Optional[str] = ..., invocations: _Optional[_Iterable[_Union[CommandInvocation, _Mapping]]] = ..., requested_by: _Optional[str] = ..., approved_by: _Optional[str] = ..., rejected_by: _Optional[str] = ..., cancelled_by: _Optional[str] = ..., approval_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[RunbookKind, str]] = ..., automation_execution_id: _Optional[str] = ..., steps: _Optional[_Iterable[_Union[AutomationStep, _Mapping]]] = ...) -> None: ...
 
 class ExecutionFeedEvent(_message.Message):
     __slots__ = ("sequence", "company_id", "kind", "execution", "actor", "message", "time")

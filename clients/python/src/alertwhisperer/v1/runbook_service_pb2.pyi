@@ -16,7 +16,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateRunbookRequest(_message.Message):
-    __slots__ = ("company_id", "name", "description", "document_name", "document_version", "parameters", "targets", "timeout", "max_concurrency", "max_errors", "platform_types")
+    __slots__ = ("company_id", "name", "description", "document_name", "document_version", "parameters", "targets", "timeout", "max_concurrency", "max_errors", "platform_types", "kind", "target_parameter_name")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,8 @@ class CreateRunbookRequest(_message.Message):
     MAX_CONCURRENCY_FIELD_NUMBER: _ClassVar[int]
     MAX_ERRORS_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_TYPES_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TARGET_PARAMETER_NAME_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     name: str
     description: str
@@ -39,7 +41,9 @@ class CreateRunbookRequest(_message.Message):
     max_concurrency: str
     max_errors: str
     platform_types: _containers.RepeatedScalarFieldContainer[_instance_pb2.PlatformType]
-    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., document_name: _Optional[str] = ..., document_version: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[_runbook_pb2.RunbookParameter, _Mapping]]] = ..., targets: _Optional[_Union[_runbook_pb2.RunbookTargets, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_concurrency: _Optional[str] = ..., max_errors: _Optional[str] = ..., platform_types: _Optional[_Iterable[_Union[_instance_pb2.PlatformType, str]]] = ...) -> None: ...
+    kind: _runbook_pb2.RunbookKind
+    target_parameter_name: str
+    def __init__(self, company_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., document_name: _Optional[str] = ..., document_version: _Optional[str] = ..., parameters: _Optional[_Iterable[_Union[_runbook_pb2.RunbookParameter, _Mapping]]] = ..., targets: _Optional[_Union[_runbook_pb2.RunbookTargets, _Mapping]] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_concurrency: _Optional[str] = ..., max_errors: _Optional[str] = ..., platform_types: _Optional[_Iterable[_Union[_instance_pb2.PlatformType, str]]] = ..., kind: _Optional[_Union[_runbook_pb2.RunbookKind, str]] = ..., target_parameter_name: _Optional[str] = ...) -> None: ...
 
 class CreateRunbookResponse(_message.Message):
     __slots__ = ("runbook",)

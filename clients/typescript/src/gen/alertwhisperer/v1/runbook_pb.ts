@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file alertwhisperer/v1/runbook.proto.
  */
 export const file_alertwhisperer_v1_runbook: GenFile = /*@__PURE__*/
-  fileDesc("Ch9hbGVydHdoaXNwZXJlci92MS9ydW5ib29rLnByb3RvEhFhbGVydHdoaXNwZXJlci52MSLGAQoQUnVuYm9va1BhcmFtZXRlchIMCgRuYW1lGAEgASgJEjUKBHR5cGUYAiABKA4yJy5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rUGFyYW1ldGVyVHlwZRIQCghyZXF1aXJlZBgDIAEoCBIVCg1kZWZhdWx0X3ZhbHVlGAQgASgJEhcKD2FsbG93ZWRfcGF0dGVybhgFIAEoCRIWCg5hbGxvd2VkX3ZhbHVlcxgGIAMoCRITCgtkZXNjcmlwdGlvbhgHIAEoCSIqCgtUYWdTZWxlY3RvchILCgNrZXkYASABKAkSDgoGdmFsdWVzGAIgAygJIlQKDlJ1bmJvb2tUYXJnZXRzEhQKDGluc3RhbmNlX2lkcxgBIAMoCRIsCgR0YWdzGAIgAygLMh4uYWxlcnR3aGlzcGVyZXIudjEuVGFnU2VsZWN0b3Ii8AMKB1J1bmJvb2sSCgoCaWQYASABKAkSEgoKY29tcGFueV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhUKDWRvY3VtZW50X25hbWUYBSABKAkSGAoQZG9jdW1lbnRfdmVyc2lvbhgGIAEoCRI3CgpwYXJhbWV0ZXJzGAcgAygLMiMuYWxlcnR3aGlzcGVyZXIudjEuUnVuYm9va1BhcmFtZXRlchIyCgd0YXJnZXRzGAggASgLMiEuYWxlcnR3aGlzcGVyZXIudjEuUnVuYm9va1RhcmdldHMSKgoHdGltZW91dBgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9tYXhfY29uY3VycmVuY3kYCiABKAkSEgoKbWF4X2Vycm9ycxgLIAEoCRI3Cg5wbGF0Zm9ybV90eXBlcxgMIAMoDjIfLmFsZXJ0d2hpc3BlcmVyLnYxLlBsYXRmb3JtVHlwZRIQCghidWlsdF9pbhgNIAEoCBIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqIECg9SZW1lZGlhdGlvblJ1bGUSCgoCaWQYASABKAkSEgoKY29tcGFueV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEiwKCG1hdGNoZXJzGAQgAygLMhouYWxlcnR3aGlzcGVyZXIudjEuTWF0Y2hlchISCgpydW5ib29rX2lkGAUgASgJElcKE3BhcmFtZXRlcl90ZW1wbGF0ZXMYBiADKAsyOi5hbGVydHdoaXNwZXJlci52MS5SZW1lZGlhdGlvblJ1bGUuUGFyYW1ldGVyVGVtcGxhdGVzRW50cnkSMgoHdGFyZ2V0cxgHIAEoCzIhLmFsZXJ0d2hpc3BlcmVyLnYxLlJ1bmJvb2tUYXJnZXRzEjAKBG1vZGUYCCABKA4yIi5hbGVydHdoaXNwZXJlci52MS5SZW1lZGlhdGlvbk1vZGUSKwoIY29vbGRvd24YCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMwoQYXBwcm92YWxfdGltZW91dBgKIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgpjcmVhdGVkX2J5GAsgASgJEi8KC2NyZWF0ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBo5ChdQYXJhbWV0ZXJUZW1wbGF0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIr4CChFDb21tYW5kSW52b2NhdGlvbhITCgtpbnN0YW5jZV9pZBgBIAEoCRIzCgZzdGF0dXMYAiABKA4yIy5hbGVydHdoaXNwZXJlci52MS5JbnZvY2F0aW9uU3RhdHVzEhYKDnN0YXR1c19kZXRhaWxzGAMgASgJEhUKDXJlc3BvbnNlX2NvZGUYBCABKAUSDgoGc3Rkb3V0GAUgASgJEhgKEHN0ZG91dF90cnVuY2F0ZWQYBiABKAgSDgoGc3RkZXJyGAcgASgJEhgKEHN0ZGVycl90cnVuY2F0ZWQYCCABKAgSLgoKc3RhcnRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp4HCglFeGVjdXRpb24SCgoCaWQYASABKAkSEgoKY29tcGFueV9pZBgCIAEoCRISCgpydW5ib29rX2lkGAMgASgJEhQKDHJ1bmJvb2tfbmFtZRgEIAEoCRIVCg1kb2N1bWVudF9uYW1lGAUgASgJEhgKEGRvY3VtZW50X3ZlcnNpb24YBiABKAkSDwoHcnVsZV9pZBgHIAEoCRITCgtpbmNpZGVudF9pZBgIIAEoCRINCgVhc3NldBgJIAEoCRI0Cgd0cmlnZ2VyGAogASgOMiMuYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0aW9uVHJpZ2dlchIyCgZzdGF0dXMYCyABKA4yIi5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb25TdGF0dXMSFQoNc3RhdHVzX3JlYXNvbhgMIAEoCRJACgpwYXJhbWV0ZXJzGA0gAygLMiwuYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0aW9uLlBhcmFtZXRlcnNFbnRyeRIyCgd0YXJnZXRzGA4gASgLMiEuYWxlcnR3aGlzcGVyZXIudjEuUnVuYm9va1RhcmdldHMSEgoKY29tbWFuZF9pZBgPIAEoCRIYChBhc3N1bWVkX3JvbGVfYXJuGBAgASgJEjkKC2ludm9jYXRpb25zGBEgAygLMiQuYWxlcnR3aGlzcGVyZXIudjEuQ29tbWFuZEludm9jYXRpb24SFAoMcmVxdWVzdGVkX2J5GBIgASgJEhMKC2FwcHJvdmVkX2J5GBMgASgJEhMKC3JlamVjdGVkX2J5GBQgASgJEhQKDGNhbmNlbGxlZF9ieRgVIAEoCRI4ChRhcHByb3ZhbF9leHBpcmVfdGltZRgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY3JlYXRlX3RpbWUYFyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0X3RpbWUYGCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgaIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaMQoPUGFyYW1ldGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi6gEKEkV4ZWN1dGlvbkZlZWRFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBISCgpjb21wYW55X2lkGAIgASgJEjMKBGtpbmQYAyABKA4yJS5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb25FdmVudEtpbmQSLwoJZXhlY3V0aW9uGAQgASgLMhwuYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0aW9uEg0KBWFjdG9yGAUgASgJEg8KB21lc3NhZ2UYBiABKAkSKAoEdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAq0QEKFFJ1bmJvb2tQYXJhbWV0ZXJUeXBlEiYKIlJVTkJPT0tfUEFSQU1FVEVSX1RZUEVfVU5TUEVDSUZJRUQQABIhCh1SVU5CT09LX1BBUkFNRVRFUl9UWVBFX1NUUklORxABEiIKHlJVTkJPT0tfUEFSQU1FVEVSX1RZUEVfSU5URUdFUhACEiIKHlJVTkJPT0tfUEFSQU1FVEVSX1RZUEVfQk9PTEVBThADEiYKIlJVTkJPT0tfUEFSQU1FVEVSX1RZUEVfU1RSSU5HX0xJU1QQBCptCg9SZW1lZGlhdGlvbk1vZGUSIAocUkVNRURJQVRJT05fTU9ERV9VTlNQRUNJRklFRBAAEhkKFVJFTUVESUFUSU9OX01PREVfQVVUTxABEh0KGVJFTUVESUFUSU9OX01PREVfQVBQUk9WQUwQAirwAgoPRXhlY3V0aW9uU3RhdHVzEiAKHEVYRUNVVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIlCiFFWEVDVVRJT05fU1RBVFVTX1BFTkRJTkdfQVBQUk9WQUwQARIbChdFWEVDVVRJT05fU1RBVFVTX1FVRVVFRBACEhwKGEVYRUNVVElPTl9TVEFUVVNfUlVOTklORxADEh8KG0VYRUNVVElPTl9TVEFUVVNfQ0FOQ0VMTElORxAEEh4KGkVYRUNVVElPTl9TVEFUVVNfU1VDQ0VFREVEEAUSGwoXRVhFQ1VUSU9OX1NUQVRVU19GQUlMRUQQBhIeChpFWEVDVVRJT05fU1RBVFVTX1RJTUVEX09VVBAHEh4KGkVYRUNVVElPTl9TVEFUVVNfQ0FOQ0VMTEVEEAgSHQoZRVhFQ1VUSU9OX1NUQVRVU19SRUpFQ1RFRBAJEhwKGEVYRUNVVElPTl9TVEFUVVNfRVhQSVJFRBAKKm8KEEV4ZWN1dGlvblRyaWdnZXISIQodRVhFQ1VUSU9OX1RSSUdHRVJfVU5TUEVDSUZJRUQQABIcChhFWEVDVVRJT05fVFJJR0dFUl9NQU5VQUwQARIaChZFWEVDVVRJT05fVFJJR0dFUl9SVUxFEAIquQIKEEludm9jYXRpb25TdGF0dXMSIQodSU5WT0NBVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIdChlJTlZPQ0FUSU9OX1NUQVRVU19QRU5ESU5HEAESIQodSU5WT0NBVElPTl9TVEFUVVNfSU5fUFJPR1JFU1MQAhIdChlJTlZPQ0FUSU9OX1NUQVRVU19ERUxBWUVEEAMSHwobSU5WT0NBVElPTl9TVEFUVVNfU1VDQ0VFREVEEAQSHAoYSU5WT0NBVElPTl9TVEFUVVNfRkFJTEVEEAUSHwobSU5WT0NBVElPTl9TVEFUVVNfVElNRURfT1VUEAYSIAocSU5WT0NBVElPTl9TVEFUVVNfQ0FOQ0VMTElORxAHEh8KG0lOVk9DQVRJT05fU1RBVFVTX0NBTkNFTExFRBAIKssDChJFeGVjdXRpb25FdmVudEtpbmQSJAogRVhFQ1VUSU9OX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIgChxFWEVDVVRJT05fRVZFTlRfS0lORF9DUkVBVEVEEAESIQodRVhFQ1VUSU9OX0VWRU5UX0tJTkRfQVBQUk9WRUQQAhIhCh1FWEVDVVRJT05fRVZFTlRfS0lORF9SRUpFQ1RFRBADEiAKHEVYRUNVVElPTl9FVkVOVF9LSU5EX0VYUElSRUQQBBIgChxFWEVDVVRJT05fRVZFTlRfS0lORF9TVEFSVEVEEAUSKwonRVhFQ1VUSU9OX0VWRU5UX0tJTkRfSU5WT0NBVElPTl9VUERBVEVEEAYSKQolRVhFQ1VUSU9OX0VWRU5UX0tJTkRfQ0FOQ0VMX1JFUVVFU1RFRBAHEiIKHkVYRUNVVElPTl9FVkVOVF9LSU5EX1NVQ0NFRURFRBAIEh8KG0VYRUNVVElPTl9FVkVOVF9LSU5EX0ZBSUxFRBAJEiIKHkVYRUNVVElPTl9FVkVOVF9LSU5EX1RJTUVEX09VVBAKEiIKHkVYRUNVVElPTl9FVkVOVF9LSU5EX0NBTkNFTExFRBALYgZwcm90bzM", [file_alertwhisperer_v1_instance, file_alertwhisperer_v1_matcher, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch9hbGVydHdoaXNwZXJlci92MS9ydW5ib29rLnByb3RvEhFhbGVydHdoaXNwZXJlci52MSLGAQoQUnVuYm9va1BhcmFtZXRlchIMCgRuYW1lGAEgASgJEjUKBHR5cGUYAiABKA4yJy5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rUGFyYW1ldGVyVHlwZRIQCghyZXF1aXJlZBgDIAEoCBIVCg1kZWZhdWx0X3ZhbHVlGAQgASgJEhcKD2FsbG93ZWRfcGF0dGVybhgFIAEoCRIWCg5hbGxvd2VkX3ZhbHVlcxgGIAMoCRITCgtkZXNjcmlwdGlvbhgHIAEoCSIqCgtUYWdTZWxlY3RvchILCgNrZXkYASABKAkSDgoGdmFsdWVzGAIgAygJIlQKDlJ1bmJvb2tUYXJnZXRzEhQKDGluc3RhbmNlX2lkcxgBIAMoCRIsCgR0YWdzGAIgAygLMh4uYWxlcnR3aGlzcGVyZXIudjEuVGFnU2VsZWN0b3IivQQKB1J1bmJvb2sSCgoCaWQYASABKAkSEgoKY29tcGFueV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhUKDWRvY3VtZW50X25hbWUYBSABKAkSGAoQZG9jdW1lbnRfdmVyc2lvbhgGIAEoCRI3CgpwYXJhbWV0ZXJzGAcgAygLMiMuYWxlcnR3aGlzcGVyZXIudjEuUnVuYm9va1BhcmFtZXRlchIyCgd0YXJnZXRzGAggASgLMiEuYWxlcnR3aGlzcGVyZXIudjEuUnVuYm9va1RhcmdldHMSKgoHdGltZW91dBgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9tYXhfY29uY3VycmVuY3kYCiABKAkSEgoKbWF4X2Vycm9ycxgLIAEoCRI3Cg5wbGF0Zm9ybV90eXBlcxgMIAMoDjIfLmFsZXJ0d2hpc3BlcmVyLnYxLlBsYXRmb3JtVHlwZRIQCghidWlsdF9pbhgNIAEoCBIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKBGtpbmQYECABKA4yHi5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rS2luZBIdChV0YXJnZXRfcGFyYW1ldGVyX25hbWUYESABKAkiogQKD1JlbWVkaWF0aW9uUnVsZRIKCgJpZBgBIAEoCRISCgpjb21wYW55X2lkGAIgASgJEgwKBG5hbWUYAyABKAkSLAoIbWF0Y2hlcnMYBCADKAsyGi5hbGVydHdoaXNwZXJlci52MS5NYXRjaGVyEhIKCnJ1bmJvb2tfaWQYBSABKAkSVwoTcGFyYW1ldGVyX3RlbXBsYXRlcxgGIAMoCzI6LmFsZXJ0d2hpc3BlcmVyLnYxLlJlbWVkaWF0aW9uUnVsZS5QYXJhbWV0ZXJUZW1wbGF0ZXNFbnRyeRIyCgd0YXJnZXRzGAcgASgLMiEuYWxlcnR3aGlzcGVyZXIudjEuUnVuYm9va1RhcmdldHMSMAoEbW9kZRgIIAEoDjIiLmFsZXJ0d2hpc3BlcmVyLnYxLlJlbWVkaWF0aW9uTW9kZRIrCghjb29sZG93bhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIzChBhcHByb3ZhbF90aW1lb3V0GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCmNyZWF0ZWRfYnkYCyABKAkSLwoLY3JlYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGjkKF1BhcmFtZXRlclRlbXBsYXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEivgIKEUNvbW1hbmRJbnZvY2F0aW9uEhMKC2luc3RhbmNlX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLmFsZXJ0d2hpc3BlcmVyLnYxLkludm9jYXRpb25TdGF0dXMSFgoOc3RhdHVzX2RldGFpbHMYAyABKAkSFQoNcmVzcG9uc2VfY29kZRgEIAEoBRIOCgZzdGRvdXQYBSABKAkSGAoQc3Rkb3V0X3RydW5jYXRlZBgGIAEoCBIOCgZzdGRlcnIYByABKAkSGAoQc3RkZXJyX3RydW5jYXRlZBgIIAEoCBIuCgpzdGFydF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQIKDkF1dG9tYXRpb25TdGVwEhkKEXN0ZXBfZXhlY3V0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGYWN0aW9uGAMgASgJEjcKBnN0YXR1cxgEIAEoDjInLmFsZXJ0d2hpc3BlcmVyLnYxLkF1dG9tYXRpb25TdGVwU3RhdHVzEhYKDnN0YXR1c19kZXRhaWxzGAUgASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgGIAEoCRIuCgpzdGFydF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAinwgKCUV4ZWN1dGlvbhIKCgJpZBgBIAEoCRISCgpjb21wYW55X2lkGAIgASgJEhIKCnJ1bmJvb2tfaWQYAyABKAkSFAoMcnVuYm9va19uYW1lGAQgASgJEhUKDWRvY3VtZW50X25hbWUYBSABKAkSGAoQZG9jdW1lbnRfdmVyc2lvbhgGIAEoCRIPCgdydWxlX2lkGAcgASgJEhMKC2luY2lkZW50X2lkGAggASgJEg0KBWFzc2V0GAkgASgJEjQKB3RyaWdnZXIYCiABKA4yIy5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb25UcmlnZ2VyEjIKBnN0YXR1cxgLIAEoDjIiLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvblN0YXR1cxIVCg1zdGF0dXNfcmVhc29uGAwgASgJEkAKCnBhcmFtZXRlcnMYDSADKAsyLC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb24uUGFyYW1ldGVyc0VudHJ5EjIKB3RhcmdldHMYDiABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxISCgpjb21tYW5kX2lkGA8gASgJEhgKEGFzc3VtZWRfcm9sZV9hcm4YECABKAkSOQoLaW52b2NhdGlvbnMYESADKAsyJC5hbGVydHdoaXNwZXJlci52MS5Db21tYW5kSW52b2NhdGlvbhIUCgxyZXF1ZXN0ZWRfYnkYEiABKAkSEwoLYXBwcm92ZWRfYnkYEyABKAkSEwoLcmVqZWN0ZWRfYnkYFCABKAkSFAoMY2FuY2VsbGVkX2J5GBUgASgJEjgKFGFwcHJvdmFsX2V4cGlyZV90aW1lGBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjcmVhdGVfdGltZRgXIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRfdGltZRgYIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYGSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgRraW5kGBsgASgOMh4uYWxlcnR3aGlzcGVyZXIudjEuUnVuYm9va0tpbmQSHwoXYXV0b21hdGlvbl9leGVjdXRpb25faWQYHCABKAkSMAoFc3RlcHMYHSADKAsyIS5hbGVydHdoaXNwZXJlci52MS5BdXRvbWF0aW9uU3RlcBoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLqAQoSRXhlY3V0aW9uRmVlZEV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEhIKCmNvbXBhbnlfaWQYAiABKAkSMwoEa2luZBgDIAEoDjIlLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvbkV2ZW50S2luZBIvCglleGVjdXRpb24YBCABKAsyHC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb24SDQoFYWN0b3IYBSABKAkSDwoHbWVzc2FnZRgGIAEoCRIoCgR0aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCrRAQoUUnVuYm9va1BhcmFtZXRlclR5cGUSJgoiUlVOQk9PS19QQVJBTUVURVJfVFlQRV9VTlNQRUNJRklFRBAAEiEKHVJVTkJPT0tfUEFSQU1FVEVSX1RZUEVfU1RSSU5HEAESIgoeUlVOQk9PS19QQVJBTUVURVJfVFlQRV9JTlRFR0VSEAISIgoeUlVOQk9PS19QQVJBTUVURVJfVFlQRV9CT09MRUFOEAMSJgoiUlVOQk9PS19QQVJBTUVURVJfVFlQRV9TVFJJTkdfTElTVBAEKmYKC1J1bmJvb2tLaW5kEhwKGFJVTkJPT0tfS0lORF9VTlNQRUNJRklFRBAAEhwKGFJVTkJPT0tfS0lORF9SVU5fQ09NTUFORBABEhsKF1JVTkJPT0tfS0lORF9BVVRPTUFUSU9OEAIqbQoPUmVtZWRpYXRpb25Nb2RlEiAKHFJFTUVESUFUSU9OX01PREVfVU5TUEVDSUZJRUQQABIZChVSRU1FRElBVElPTl9NT0RFX0FVVE8QARIdChlSRU1FRElBVElPTl9NT0RFX0FQUFJPVkFMEAIq8AIKD0V4ZWN1dGlvblN0YXR1cxIgChxFWEVDVVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASJQohRVhFQ1VUSU9OX1NUQVRVU19QRU5ESU5HX0FQUFJPVkFMEAESGwoXRVhFQ1VUSU9OX1NUQVRVU19RVUVVRUQQAhIcChhFWEVDVVRJT05fU1RBVFVTX1JVTk5JTkcQAxIfChtFWEVDVVRJT05fU1RBVFVTX0NBTkNFTExJTkcQBBIeChpFWEVDVVRJT05fU1RBVFVTX1NVQ0NFRURFRBAFEhsKF0VYRUNVVElPTl9TVEFUVVNfRkFJTEVEEAYSHgoaRVhFQ1VUSU9OX1NUQVRVU19USU1FRF9PVVQQBxIeChpFWEVDVVRJT05fU1RBVFVTX0NBTkNFTExFRBAIEh0KGUVYRUNVVElPTl9TVEFUVVNfUkVKRUNURUQQCRIcChhFWEVDVVRJT05fU1RBVFVTX0VYUElSRUQQCipvChBFeGVjdXRpb25UcmlnZ2VyEiEKHUVYRUNVVElPTl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASHAoYRVhFQ1VUSU9OX1RSSUdHRVJfTUFOVUFMEAESGgoWRVhFQ1VUSU9OX1RSSUdHRVJfUlVMRRACKrkCChBJbnZvY2F0aW9uU3RhdHVzEiEKHUlOVk9DQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZSU5WT0NBVElPTl9TVEFUVVNfUEVORElORxABEiEKHUlOVk9DQVRJT05fU1RBVFVTX0lOX1BST0dSRVNTEAISHQoZSU5WT0NBVElPTl9TVEFUVVNfREVMQVlFRBADEh8KG0lOVk9DQVRJT05fU1RBVFVTX1NVQ0NFRURFRBAEEhwKGElOVk9DQVRJT05fU1RBVFVTX0ZBSUxFRBAFEh8KG0lOVk9DQVRJT05fU1RBVFVTX1RJTUVEX09VVBAGEiAKHElOVk9DQVRJT05fU1RBVFVTX0NBTkNFTExJTkcQBxIfChtJTlZPQ0FUSU9OX1NUQVRVU19DQU5DRUxMRUQQCCrqAgoUQXV0b21hdGlvblN0ZXBTdGF0dXMSJgoiQVVUT01BVElPTl9TVEVQX1NUQVRVU19VTlNQRUNJRklFRBAAEiIKHkFVVE9NQVRJT05fU1RFUF9TVEFUVVNfUEVORElORxABEiYKIkFVVE9NQVRJT05fU1RFUF9TVEFUVVNfSU5fUFJPR1JFU1MQAhIiCh5BVVRPTUFUSU9OX1NURVBfU1RBVFVTX1dBSVRJTkcQAxIkCiBBVVRPTUFUSU9OX1NURVBfU1RBVFVTX1NVQ0NFRURFRBAEEiEKHUFVVE9NQVRJT05fU1RFUF9TVEFUVVNfRkFJTEVEEAUSJAogQVVUT01BVElPTl9TVEVQX1NUQVRVU19USU1FRF9PVVQQBhIlCiFBVVRPTUFUSU9OX1NURVBfU1RBVFVTX0NBTkNFTExJTkcQBxIkCiBBVVRPTUFUSU9OX1NURVBfU1RBVFVTX0NBTkNFTExFRBAIKvIDChJFeGVjdXRpb25FdmVudEtpbmQSJAogRVhFQ1VUSU9OX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIgChxFWEVDVVRJT05fRVZFTlRfS0lORF9DUkVBVEVEEAESIQodRVhFQ1VUSU9OX0VWRU5UX0tJTkRfQVBQUk9WRUQQAhIhCh1FWEVDVVRJT05fRVZFTlRfS0lORF9SRUpFQ1RFRBADEiAKHEVYRUNVVElPTl9FVkVOVF9LSU5EX0VYUElSRUQQBBIgChxFWEVDVVRJT05fRVZFTlRfS0lORF9TVEFSVEVEEAUSKwonRVhFQ1VUSU9OX0VWRU5UX0tJTkRfSU5WT0NBVElPTl9VUERBVEVEEAYSKQolRVhFQ1VUSU9OX0VWRU5UX0tJTkRfQ0FOQ0VMX1JFUVVFU1RFRBAHEiIKHkVYRUNVVElPTl9FVkVOVF9LSU5EX1NVQ0NFRURFRBAIEh8KG0VYRUNVVElPTl9FVkVOVF9LSU5EX0ZBSUxFRBAJEiIKHkVYRUNVVElPTl9FVkVOVF9LSU5EX1RJTUVEX09VVBAKEiIKHkVYRUNVVElPTl9FVkVOVF9LSU5EX0NBTkNFTExFRBALEiUKIUVYRUNVVElPTl9FVkVOVF9LSU5EX1NURVBfVVBEQVRFRBAMYgZwcm90bzM", [file_alertwhisperer_v1_instance, file_alertwhisperer_v1_matcher, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A typed parameter of a runbook, validated before anything is sent to SSM.
@@ -250,6 +250,23 @@ export type Runbook = Message<"alertwhisperer.v1.Runbook"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 15;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Run Command or Automation; never unspecified in answers.
+   *
+   * @generated from field: alertwhisperer.v1.RunbookKind kind = 16;
+   */
+  kind: RunbookKind;
+
+  /**
+   * Automation only: the document parameter that receives the target instance ids, e.g.
+   * "InstanceId" for AWS-RestartEC2Instance. Empty: the document takes no instance (e.g.
+   * AWS-CreateSnapshot's VolumeId is an ordinary parameter) and runs have no targets. For Run
+   * Command runbooks always empty.
+   *
+   * @generated from field: string target_parameter_name = 17;
+   */
+  targetParameterName: string;
 };
 
 /**
@@ -453,7 +470,78 @@ export const CommandInvocationSchema: GenMessage<CommandInvocation> = /*@__PURE_
   messageDesc(file_alertwhisperer_v1_runbook, 5);
 
 /**
- * One run of a runbook: an SSM Run Command in the company's account, under its assumed role.
+ * One step of an Automation execution (from DescribeAutomationStepExecutions).
+ *
+ * @generated from message alertwhisperer.v1.AutomationStep
+ */
+export type AutomationStep = Message<"alertwhisperer.v1.AutomationStep"> & {
+  /**
+   * SSM step execution id.
+   *
+   * @generated from field: string step_execution_id = 1;
+   */
+  stepExecutionId: string;
+
+  /**
+   * Step name in the document, e.g. "stopInstances".
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Action, e.g. "aws:changeInstanceState" or "aws:approve".
+   *
+   * @generated from field: string action = 3;
+   */
+  action: string;
+
+  /**
+   * Status.
+   *
+   * @generated from field: alertwhisperer.v1.AutomationStepStatus status = 4;
+   */
+  status: AutomationStepStatus;
+
+  /**
+   * SSM's StepStatus as reported, e.g. "PendingApproval".
+   *
+   * @generated from field: string status_details = 5;
+   */
+  statusDetails: string;
+
+  /**
+   * Why the step failed; empty if it did not.
+   *
+   * @generated from field: string failure_message = 6;
+   */
+  failureMessage: string;
+
+  /**
+   * When the step started; unset before.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 7;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * When the step ended; unset before.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 8;
+   */
+  endTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.AutomationStep.
+ * Use `create(AutomationStepSchema)` to create a new message.
+ */
+export const AutomationStepSchema: GenMessage<AutomationStep> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_runbook, 6);
+
+/**
+ * One run of a runbook in the company's account, under its assumed role: an SSM Run Command
+ * (invocations per instance) or an SSM Automation execution (steps).
  *
  * @generated from message alertwhisperer.v1.Execution
  */
@@ -558,7 +646,7 @@ export type Execution = Message<"alertwhisperer.v1.Execution"> & {
   targets?: RunbookTargets | undefined;
 
   /**
-   * SSM command id; empty until sent.
+   * SSM command id (Run Command runbooks); empty until sent.
    *
    * @generated from field: string command_id = 15;
    */
@@ -640,6 +728,28 @@ export type Execution = Message<"alertwhisperer.v1.Execution"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 26;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Run Command or Automation (the runbook's kind when it was requested).
+   *
+   * @generated from field: alertwhisperer.v1.RunbookKind kind = 27;
+   */
+  kind: RunbookKind;
+
+  /**
+   * SSM Automation execution id (Automation runbooks); empty until started. command_id is
+   * empty for Automation runbooks.
+   *
+   * @generated from field: string automation_execution_id = 28;
+   */
+  automationExecutionId: string;
+
+  /**
+   * Automation runbooks: the steps in document order, as SSM reports them.
+   *
+   * @generated from field: repeated alertwhisperer.v1.AutomationStep steps = 29;
+   */
+  steps: AutomationStep[];
 };
 
 /**
@@ -647,7 +757,7 @@ export type Execution = Message<"alertwhisperer.v1.Execution"> & {
  * Use `create(ExecutionSchema)` to create a new message.
  */
 export const ExecutionSchema: GenMessage<Execution> = /*@__PURE__*/
-  messageDesc(file_alertwhisperer_v1_runbook, 6);
+  messageDesc(file_alertwhisperer_v1_runbook, 7);
 
 /**
  * One change of an execution as streamed by WatchExecutions: an entry of the company's event log.
@@ -711,7 +821,7 @@ export type ExecutionFeedEvent = Message<"alertwhisperer.v1.ExecutionFeedEvent">
  * Use `create(ExecutionFeedEventSchema)` to create a new message.
  */
 export const ExecutionFeedEventSchema: GenMessage<ExecutionFeedEvent> = /*@__PURE__*/
-  messageDesc(file_alertwhisperer_v1_runbook, 7);
+  messageDesc(file_alertwhisperer_v1_runbook, 8);
 
 /**
  * Type of a runbook parameter (the SSM document parameter types we support).
@@ -762,6 +872,41 @@ export const RunbookParameterTypeSchema: GenEnum<RunbookParameterType> = /*@__PU
   enumDesc(file_alertwhisperer_v1_runbook, 0);
 
 /**
+ * What kind of SSM document a runbook runs.
+ *
+ * @generated from enum alertwhisperer.v1.RunbookKind
+ */
+export enum RunbookKind {
+  /**
+   * Not set: a Run Command runbook (what every runbook was before Automation runbooks).
+   *
+   * @generated from enum value: RUNBOOK_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A Command document, sent with SendCommand to each target instance.
+   *
+   * @generated from enum value: RUNBOOK_KIND_RUN_COMMAND = 1;
+   */
+  RUN_COMMAND = 1,
+
+  /**
+   * An Automation document (e.g. "AWS-RestartEC2Instance"), started with
+   * StartAutomationExecution and tracked step by step.
+   *
+   * @generated from enum value: RUNBOOK_KIND_AUTOMATION = 2;
+   */
+  AUTOMATION = 2,
+}
+
+/**
+ * Describes the enum alertwhisperer.v1.RunbookKind.
+ */
+export const RunbookKindSchema: GenEnum<RunbookKind> = /*@__PURE__*/
+  enumDesc(file_alertwhisperer_v1_runbook, 1);
+
+/**
  * Whether a remediation rule runs its runbook at once or waits for a person.
  *
  * @generated from enum alertwhisperer.v1.RemediationMode
@@ -793,7 +938,7 @@ export enum RemediationMode {
  * Describes the enum alertwhisperer.v1.RemediationMode.
  */
 export const RemediationModeSchema: GenEnum<RemediationMode> = /*@__PURE__*/
-  enumDesc(file_alertwhisperer_v1_runbook, 1);
+  enumDesc(file_alertwhisperer_v1_runbook, 2);
 
 /**
  * Where a runbook execution is.
@@ -883,7 +1028,7 @@ export enum ExecutionStatus {
  * Describes the enum alertwhisperer.v1.ExecutionStatus.
  */
 export const ExecutionStatusSchema: GenEnum<ExecutionStatus> = /*@__PURE__*/
-  enumDesc(file_alertwhisperer_v1_runbook, 2);
+  enumDesc(file_alertwhisperer_v1_runbook, 3);
 
 /**
  * What started an execution.
@@ -917,7 +1062,7 @@ export enum ExecutionTrigger {
  * Describes the enum alertwhisperer.v1.ExecutionTrigger.
  */
 export const ExecutionTriggerSchema: GenEnum<ExecutionTrigger> = /*@__PURE__*/
-  enumDesc(file_alertwhisperer_v1_runbook, 3);
+  enumDesc(file_alertwhisperer_v1_runbook, 4);
 
 /**
  * Status of the command on one instance (SSM invocation status).
@@ -993,7 +1138,84 @@ export enum InvocationStatus {
  * Describes the enum alertwhisperer.v1.InvocationStatus.
  */
 export const InvocationStatusSchema: GenEnum<InvocationStatus> = /*@__PURE__*/
-  enumDesc(file_alertwhisperer_v1_runbook, 4);
+  enumDesc(file_alertwhisperer_v1_runbook, 5);
+
+/**
+ * Status of one step of an Automation execution (SSM StepStatus).
+ *
+ * @generated from enum alertwhisperer.v1.AutomationStepStatus
+ */
+export enum AutomationStepStatus {
+  /**
+   * Not set; never returned.
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * SSM Pending (or Scheduled): not started.
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * SSM InProgress.
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_IN_PROGRESS = 2;
+   */
+  IN_PROGRESS = 2,
+
+  /**
+   * SSM Waiting (or PendingApproval): waiting for a signal, e.g. an aws:approve step, which is
+   * approved in SSM (SendAutomationSignal), not through ApproveExecution.
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_WAITING = 3;
+   */
+  WAITING = 3,
+
+  /**
+   * SSM Success.
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_SUCCEEDED = 4;
+   */
+  SUCCEEDED = 4,
+
+  /**
+   * SSM Failed (and every other unsuccessful end; see status_details).
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_FAILED = 5;
+   */
+  FAILED = 5,
+
+  /**
+   * SSM TimedOut.
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_TIMED_OUT = 6;
+   */
+  TIMED_OUT = 6,
+
+  /**
+   * SSM Cancelling.
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_CANCELLING = 7;
+   */
+  CANCELLING = 7,
+
+  /**
+   * SSM Cancelled.
+   *
+   * @generated from enum value: AUTOMATION_STEP_STATUS_CANCELLED = 8;
+   */
+  CANCELLED = 8,
+}
+
+/**
+ * Describes the enum alertwhisperer.v1.AutomationStepStatus.
+ */
+export const AutomationStepStatusSchema: GenEnum<AutomationStepStatus> = /*@__PURE__*/
+  enumDesc(file_alertwhisperer_v1_runbook, 6);
 
 /**
  * What happened to an execution: the kind of a WatchExecutions event.
@@ -1084,11 +1306,18 @@ export enum ExecutionEventKind {
    * @generated from enum value: EXECUTION_EVENT_KIND_CANCELLED = 11;
    */
   CANCELLED = 11,
+
+  /**
+   * A step of an Automation execution changed status.
+   *
+   * @generated from enum value: EXECUTION_EVENT_KIND_STEP_UPDATED = 12;
+   */
+  STEP_UPDATED = 12,
 }
 
 /**
  * Describes the enum alertwhisperer.v1.ExecutionEventKind.
  */
 export const ExecutionEventKindSchema: GenEnum<ExecutionEventKind> = /*@__PURE__*/
-  enumDesc(file_alertwhisperer_v1_runbook, 5);
+  enumDesc(file_alertwhisperer_v1_runbook, 7);
 
