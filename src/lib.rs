@@ -27,6 +27,7 @@ pub mod secret_cache;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 pub(crate) mod tls;
 pub mod webhook;
 
