@@ -22,4 +22,5 @@ mod senders;
 mod server;
 mod tenancy;
 mod tls;
+mod traces;
 mod webhooks;
