@@ -736,7 +736,10 @@ mod tests {
                 jail.set_env("ALERT_WHISPERER_OTEL_TRACES_SAMPLING_RATIO", value);
                 let error = Config::load(None).expect_err(why);
                 assert!(
-                    error.to_string().contains("otel_traces_sampling_ratio"),
+                    error
+                        .to_string()
+                        .to_lowercase()
+                        .contains("otel_traces_sampling_ratio"),
                     "{why}: {error}"
                 );
             }

@@ -17,6 +17,7 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 
+use crate::aws::Moto;
 use crate::crash::{Process, company};
 use crate::harness::{authed, postgres_url};
 use crate::ingest::sign;
@@ -144,7 +145,21 @@ async fn one_signed_webhook(postgres: bool, env: Vec<(String, String)>) -> (Stri
 async fn a_webhook_is_one_trace_under_the_callers_span(postgres: bool) {
     let receiver = Receiver::default();
     let endpoint = receiver.start().await;
-    let env = vec![
+    // The HMAC secret lives in (moto's) Secrets Manager: the AWS SDK's spans
+    // are part of the traces.
+    let moto = Moto::start().await;
+    let mut env: Vec<(String, String)> = [
+        ("ALERT_WHISPERER_SECRETS_BACKEND", "aws_secrets_manager"),
+        ("ALERT_WHISPERER_AWS_REGION", "us-east-1"),
+        ("ALERT_WHISPERER_AWS_ENDPOINT_URL", moto.url()),
+        ("ALERT_WHISPERER_AWS_ACCESS_KEY_ID", "testing"),
+        ("ALERT_WHISPERER_AWS_SECRET_ACCESS_KEY", "testing"),
+        ("ALERT_WHISPERER_AWS_MAX_ATTEMPTS", "1"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    .collect();
+    env.extend([
         ("ALERT_WHISPERER_OTEL_TRACES_ENDPOINT".to_owned(), endpoint),
         (
             "ALERT_WHISPERER_OTEL_SERVICE_NAME".to_owned(),
@@ -153,7 +168,7 @@ async fn a_webhook_is_one_trace_under_the_callers_span(postgres: bool) {
         // The batch exporter would wait this long between exports: every
         // span that arrives was sent by the flush at shutdown.
         ("OTEL_BSP_SCHEDULE_DELAY".to_owned(), "600000".to_owned()),
-    ];
+    ]);
     let (company_id, incident_id) = one_signed_webhook(postgres, env).await;
 
     let all = receiver.spans();
@@ -232,6 +247,36 @@ async fn a_webhook_is_one_trace_under_the_callers_span(postgres: bool) {
     };
     assert!(linked("ingest_log.append"), "the append links the request");
     assert!(linked("ingest_log.sync"), "the sync links the request");
+
+    // The AWS SDK's operation spans hang under the request that called
+    // them (EnableHmac stores the secret in Secrets Manager).
+    let by_id: HashMap<(&[u8], &[u8]), &Span> = all
+        .iter()
+        .map(|(_, span)| ((span.trace_id.as_slice(), span.span_id.as_slice()), span))
+        .collect();
+    let under_a_request = |span: &Span| {
+        let mut parent = by_id.get(&(span.trace_id.as_slice(), span.parent_span_id.as_slice()));
+        while let Some(found) = parent {
+            if found.name == "request" {
+                return true;
+            }
+            parent = by_id.get(&(found.trace_id.as_slice(), found.parent_span_id.as_slice()));
+        }
+        false
+    };
+    let aws: Vec<&str> = all
+        .iter()
+        .map(|(_, span)| span)
+        .filter(|span| span.name.starts_with("Secrets Manager.") && under_a_request(span))
+        .map(|span| span.name.as_str())
+        .collect();
+    assert!(
+        !aws.is_empty(),
+        "Secrets Manager calls are spans under a request: {:?}",
+        all.iter()
+            .map(|(_, span)| span.name.as_str())
+            .collect::<Vec<_>>()
+    );
 }
 
 async fn nothing_is_exported_when_export_is_off(postgres: bool) {
