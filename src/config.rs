@@ -153,6 +153,14 @@ pub struct Config {
     pub log_filter: String,
     /// Log output format: `text` or `json`.
     pub log_format: LogFormat,
+    /// OTLP/gRPC endpoint that traces are exported to (`http://…` or
+    /// `https://…`, e.g. `http://otel-collector:4317`); empty exports none.
+    pub otel_traces_endpoint: String,
+    /// The `service.name` of the exported traces.
+    pub otel_service_name: String,
+    /// Share of traces started here that are exported (0.0–1.0); a request
+    /// whose `traceparent` says sampled is always traced.
+    pub otel_traces_sampling_ratio: f64,
 }
 
 /// Where companies' HMAC secrets are kept.
@@ -231,6 +239,9 @@ impl Default for Config {
             notify_block_private_networks: false,
             log_filter: "info".to_owned(),
             log_format: LogFormat::Text,
+            otel_traces_endpoint: String::new(),
+            otel_service_name: "alert-whisperer".to_owned(),
+            otel_traces_sampling_ratio: 1.0,
         }
     }
 }
@@ -515,6 +526,29 @@ impl Config {
                 "secrets_cache_seconds: must be between 1 and 86400".to_owned(),
             ));
         }
+        if !self.otel_traces_endpoint.is_empty()
+            && self
+                .otel_traces_endpoint
+                .parse::<http::Uri>()
+                .map_or(true, |uri| {
+                    !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none()
+                })
+        {
+            return Err(ConfigError(
+                "otel_traces_endpoint: must be an http:// or https:// URL such as http://127.0.0.1:4317"
+                    .to_owned(),
+            ));
+        }
+        if self.otel_service_name.trim().is_empty() {
+            return Err(ConfigError(
+                "otel_service_name: must not be empty".to_owned(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.otel_traces_sampling_ratio) {
+            return Err(ConfigError(
+                "otel_traces_sampling_ratio: must be between 0.0 and 1.0".to_owned(),
+            ));
+        }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log_filter) {
             return Err(ConfigError(format!("log_filter: {error}")));
         }
@@ -674,6 +708,61 @@ mod tests {
             ..Config::default()
         };
         config.validated().expect("a complete AWS setup is valid");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure signature
+    fn trace_export_is_off_by_default_and_configured_from_the_environment() {
+        let config = Config::default().validated().expect("defaults are valid");
+        assert!(config.otel_traces_endpoint.is_empty(), "off by default");
+        assert_eq!(config.otel_service_name, "alert-whisperer");
+        assert!((config.otel_traces_sampling_ratio - 1.0).abs() < f64::EPSILON);
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "ALERT_WHISPERER_OTEL_TRACES_ENDPOINT",
+                "http://127.0.0.1:4317",
+            );
+            jail.set_env("ALERT_WHISPERER_OTEL_SERVICE_NAME", "aw-eu");
+            jail.set_env("ALERT_WHISPERER_OTEL_TRACES_SAMPLING_RATIO", "0.25");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.otel_traces_endpoint, "http://127.0.0.1:4317");
+            assert_eq!(config.otel_service_name, "aw-eu");
+            assert!((config.otel_traces_sampling_ratio - 0.25).abs() < f64::EPSILON);
+            for (value, why) in [
+                ("1.5", "above 1"),
+                ("-0.1", "below 0"),
+                ("often", "not a number"),
+            ] {
+                jail.set_env("ALERT_WHISPERER_OTEL_TRACES_SAMPLING_RATIO", value);
+                let error = Config::load(None).expect_err(why);
+                assert!(
+                    error
+                        .to_string()
+                        .to_lowercase()
+                        .contains("otel_traces_sampling_ratio"),
+                    "{why}: {error}"
+                );
+            }
+            jail.set_env("ALERT_WHISPERER_OTEL_TRACES_SAMPLING_RATIO", "0");
+            jail.set_env("ALERT_WHISPERER_OTEL_SERVICE_NAME", " ");
+            let error = Config::load(None).expect_err("blank service name");
+            assert!(error.to_string().contains("otel_service_name"), "{error}");
+            jail.set_env("ALERT_WHISPERER_OTEL_SERVICE_NAME", "aw");
+            for endpoint in ["127.0.0.1:4317", "grpc://collector:4317", "http://"] {
+                jail.set_env("ALERT_WHISPERER_OTEL_TRACES_ENDPOINT", endpoint);
+                let error = Config::load(None).expect_err(endpoint);
+                assert!(
+                    error.to_string().contains("otel_traces_endpoint"),
+                    "{endpoint}: {error}"
+                );
+            }
+            jail.set_env(
+                "ALERT_WHISPERER_OTEL_TRACES_ENDPOINT",
+                "https://collector.example:4317",
+            );
+            Config::load(None).expect("an https endpoint");
+            Ok(())
+        });
     }
 
     #[test]

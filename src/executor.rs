@@ -13,6 +13,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use tokio::sync::Notify;
@@ -141,7 +142,21 @@ impl Executor {
         }))
     }
 
+    /// Moves one execution a step, in a span of its own: the AWS SDK's
+    /// spans of the step (SendCommand, GetCommandInvocation, …) are its
+    /// children.
     async fn step(&self, item: Versioned) -> Result<()> {
+        let span = tracing::debug_span!(
+            "execution.step",
+            company_id = %item.execution.company_id,
+            incident_id = item.execution.incident_id.as_deref().unwrap_or_default(),
+            execution_id = %item.execution.id,
+            status = item.execution.status.name(),
+        );
+        self.step_in_span(item).instrument(span).await
+    }
+
+    async fn step_in_span(&self, item: Versioned) -> Result<()> {
         let Versioned {
             mut execution,
             version,

@@ -28,6 +28,7 @@ pub mod secrets;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 pub(crate) mod tls;
 pub mod webhook;
 

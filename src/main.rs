@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use alert_whisperer::config::{Config, LogFormat};
+use alert_whisperer::config::Config;
 use alert_whisperer::domain::tenant::Role;
 use alert_whisperer::store::tenant::{Audit, NewOperatorToken};
 use alert_whisperer::store::{Scope, Store};
@@ -88,18 +88,6 @@ impl From<RoleArg> for Role {
     }
 }
 
-fn init_tracing(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_filter));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
-}
-
 // glibc's allocator showed up as a bottleneck under ingest load (memory freed
 // on the SQLite thread that tokio threads allocated); mimalloc handles that well.
 #[global_allocator]
@@ -109,8 +97,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
-    init_tracing(&config);
-    match cli.command {
+    let telemetry = alert_whisperer::telemetry::init(&config)?;
+    let result = command(cli.command, config).await;
+    // After SIGTERM too: the batch exporter still holds the last spans.
+    telemetry.shutdown().await;
+    result
+}
+
+async fn command(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
         Command::Serve => alert_whisperer::run(config).await?,
         Command::Migrate { action } => {
             let store = Store::connect(&config).await?;

@@ -183,14 +183,18 @@ impl Server {
                 config.body_read_timeout(),
             ))
             // Spans carry the path only: a query string may hold an api key.
+            // Each request's span is the root of its trace, or the child of
+            // the caller's `traceparent` (docs/observability.md).
             .layer(
                 tower_http::trace::TraceLayer::new_for_http().make_span_with(
                     |request: &axum::extract::Request| {
-                        tracing::info_span!(
+                        let span = tracing::info_span!(
                             "request",
                             method = %request.method(),
                             path = %request.uri().path()
-                        )
+                        );
+                        crate::telemetry::join_remote_parent(&span, request.headers());
+                        span
                     },
                 ),
             );

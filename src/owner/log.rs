@@ -19,6 +19,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 use super::Progress;
 use super::resident::Resident;
@@ -72,6 +73,9 @@ pub(crate) struct Submission {
     pub bytes: Vec<u8>,
     /// Told once the record is durable (or why not).
     pub reply: oneshot::Sender<Result<()>>,
+    /// The request's `ingest_log.commit` span, which the group's spans
+    /// link to (disabled, and free, when traces are off).
+    pub span: tracing::Span,
 }
 
 /// What the writer is asked.
@@ -158,7 +162,13 @@ impl Writer {
                 continue;
             }
             let started = std::time::Instant::now();
-            let appended = self.append(&group, &prunes).await;
+            // A group commits many requests' records: its span is a trace of
+            // its own, linked to each request's.
+            let span = tracing::debug_span!("ingest_log.append", records = group.len());
+            for submission in &group {
+                span.follows_from(&submission.span);
+            }
+            let appended = self.append(&group, &prunes).instrument(span).await;
             tracing::debug!(
                 records = group.len(),
                 bytes,
@@ -283,7 +293,12 @@ async fn sync_and_answer(
         while let Ok(next) = pending.try_recv() {
             groups.push(next);
         }
-        let synced = match (stopped.get(), log.clone()) {
+        let span = tracing::debug_span!("ingest_log.sync", groups = groups.len());
+        for submission in groups.iter().flat_map(|group| &group.submissions) {
+            span.follows_from(&submission.span);
+        }
+        let synced = async {
+            match (stopped.get(), log.clone()) {
             (Some(reason), _) => Err(reason.clone()),
             (None, Some(log)) => {
                 let result = tokio::task::spawn_blocking(move || log.sync())
@@ -298,7 +313,12 @@ async fn sync_and_answer(
                 })
             }
             (None, None) => Ok(()),
-        };
+        }
+        }
+        .instrument(span.clone())
+        .await;
+        // Telling the owners wakes the streams: inside the span too.
+        let _answering = span.enter();
         for group in groups {
             match &synced {
                 Ok(()) => {

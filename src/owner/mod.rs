@@ -38,6 +38,7 @@ use std::time::Duration;
 use sea_orm::DatabaseTransaction;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use self::command::{Answer, Command, ExecChange, IngestBatch, Reload};
 use self::log::{Message, Stopped, Submission};
@@ -564,7 +565,12 @@ impl Owners {
                     "the company's state is being reloaded; retry".to_owned(),
                 ));
             }
-            let (record, answer) = decide(&mut state)?;
+            let (record, answer) = {
+                let _decide =
+                    tracing::debug_span!("owner.decide", company_id = %resident.company_id)
+                        .entered();
+                decide(&mut state)?
+            };
             match record {
                 Some(record) => {
                     let bytes = match record.encode() {
@@ -579,12 +585,16 @@ impl Owners {
                     let record = Arc::new(record);
                     let (reply, receipt) = oneshot::channel();
                     let position = record.position;
+                    // From the hand-off to the log until the record is
+                    // durable; the group's spans link to it.
+                    let commit = tracing::debug_span!("ingest_log.commit", position);
                     let submitted = self.inner.log.send(Message::Append(Submission {
                         resident: resident.clone(),
                         generation: resident.generation(),
                         record: record.clone(),
                         bytes,
                         reply,
+                        span: commit.clone(),
                     }));
                     if submitted.is_err() {
                         resident.invalidate();
@@ -593,14 +603,14 @@ impl Owners {
                             "the ingest log writer has stopped".to_owned(),
                         ));
                     }
-                    (Some((receipt, record)), answer, position)
+                    (Some((receipt, record, commit)), answer, position)
                 }
                 None => (None, answer, state.position),
             }
         };
         match receipt {
-            Some((receipt, record)) => {
-                let durable = receipt.await.map_err(|_| {
+            Some((receipt, record, commit)) => {
+                let durable = receipt.instrument(commit).await.map_err(|_| {
                     Error::Unavailable("the ingest log writer has stopped".to_owned())
                 })?;
                 if let Err(error) = durable {

@@ -3,6 +3,8 @@
 //! the answer) and answered per alert. IngestService and every webhook route
 //! call it; they only convert their payloads to and from it.
 
+use tracing::Instrument;
+
 use crate::app::AppState;
 use crate::auth::IngestCaller;
 use crate::domain::ingest::validate_batch;
@@ -22,12 +24,38 @@ pub async fn ingest_alerts(
     alerts: &[v1::AlertInput],
     signature: Option<(String, i64)>,
 ) -> Result<Vec<v1::IngestResult>> {
-    let events = validate_batch(alerts, now_ms())
-        .map_err(|errors| Error::InvalidArgument(errors.to_string()))?;
-    state
-        .ingest
-        .check_rate(&caller.company_id, events.len())
-        .map_err(Error::RateLimited)?;
+    // The trace's spans (docs/observability.md): DEBUG, so that with export
+    // off and the default log filter they are never built.
+    let span = tracing::debug_span!(
+        "ingest",
+        company_id = %caller.company_id,
+        source,
+        alerts = alerts.len(),
+        incident_id = tracing::field::Empty,
+    );
+    ingest_in_span(state, caller, source, alerts, signature, &span)
+        .instrument(span.clone())
+        .await
+}
+
+async fn ingest_in_span(
+    state: &AppState,
+    caller: &IngestCaller,
+    source: &'static str,
+    alerts: &[v1::AlertInput],
+    signature: Option<(String, i64)>,
+    span: &tracing::Span,
+) -> Result<Vec<v1::IngestResult>> {
+    let events = {
+        let _checks = tracing::debug_span!("ingest.checks").entered();
+        let events = validate_batch(alerts, now_ms())
+            .map_err(|errors| Error::InvalidArgument(errors.to_string()))?;
+        state
+            .ingest
+            .check_rate(&caller.company_id, events.len())
+            .map_err(Error::RateLimited)?;
+        events
+    };
     let source_timed = alerts
         .iter()
         .map(|alert| alert.occur_time.is_some())
@@ -62,6 +90,10 @@ pub async fn ingest_alerts(
             )));
         }
     };
+    if !span.is_disabled() {
+        span.record("incident_id", incident_ids(&answers));
+    }
+    let _answer = tracing::debug_span!("ingest.answer").entered();
     Ok(answers
         .into_iter()
         .enumerate()
@@ -78,4 +110,16 @@ pub async fn ingest_alerts(
             asset_label: answer.asset_label.unwrap_or_default(),
         })
         .collect())
+}
+
+/// The distinct incidents of `answers`, comma-separated (the `incident_id`
+/// attribute of the `ingest` span).
+fn incident_ids(answers: &[crate::owner::command::EventAnswer]) -> String {
+    let mut ids: Vec<&str> = answers
+        .iter()
+        .filter_map(|answer| answer.incident_id.as_deref())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.join(",")
 }

@@ -13,6 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use serde::Deserialize;
+use tracing::Instrument;
 
 use super::formats::{self, FormatError};
 use super::signature;
@@ -115,6 +116,12 @@ fn require_media_type(headers: &HeaderMap, accepted: &[&str]) -> Result<()> {
 }
 
 async fn authenticate(state: &WebhookState, key: Option<&str>) -> Result<IngestCaller> {
+    authenticate_key(state, key)
+        .instrument(tracing::debug_span!("ingest.authenticate"))
+        .await
+}
+
+async fn authenticate_key(state: &WebhookState, key: Option<&str>) -> Result<IngestCaller> {
     let key = key
         .map(str::trim)
         .filter(|key| !key.is_empty())
@@ -161,12 +168,21 @@ async fn verify_signature(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Option<(String, i64)>> {
-    let Some(secrets) = state.app.ingest.hmac_secrets(&caller.company_id).await? else {
+    // The secrets may come from Secrets Manager: its call is a child span.
+    let span = tracing::debug_span!("ingest.signature", company_id = %caller.company_id);
+    let Some(secrets) = state
+        .app
+        .ingest
+        .hmac_secrets(&caller.company_id)
+        .instrument(span.clone())
+        .await?
+    else {
         return Ok(None);
     };
     let header = |name: &str| headers.get(name).map(http::HeaderValue::as_bytes);
     let keys: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
     let now = crate::store::now_ms() / 1000;
+    let _verify = span.enter();
     let verified = signature::verify(
         &keys,
         header("x-timestamp"),

@@ -21,8 +21,9 @@ use crate::server::{binary, free_port, wait_until_healthy};
 /// The master key every process of a test shares (replicas must).
 const MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
-/// One server process and how to start it again on the same data.
-struct Process {
+/// One server process and how to start it again on the same data (the
+/// traces tests use it too).
+pub(crate) struct Process {
     port: u16,
     dir: tempfile::TempDir,
     database: Option<(String, String)>,
@@ -41,7 +42,7 @@ impl Process {
     }
 
     /// As [`Process::start`], with extra `ALERT_WHISPERER_*` settings.
-    async fn start_with(postgres: bool, env: Vec<(String, String)>) -> (Self, String) {
+    pub(crate) async fn start_with(postgres: bool, env: Vec<(String, String)>) -> (Self, String) {
         let database = postgres.then(|| {
             (
                 postgres_url().expect("TEST_DATABASE_URL is set for postgres tests"),
@@ -123,6 +124,24 @@ impl Process {
         }
     }
 
+    /// SIGTERM: a graceful shutdown; answers once the process has exited,
+    /// and whether it exited with success.
+    pub(crate) async fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        let pid = child.id().unwrap();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .expect("the server exits within 30 s of SIGTERM")
+            .unwrap()
+            .success()
+    }
+
     /// Starts it again on the same data; answers once it serves (after
     /// recovery).
     async fn restart(&mut self) {
@@ -130,7 +149,7 @@ impl Process {
         wait_until_healthy(self.port).await;
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }
@@ -412,7 +431,7 @@ async fn replay(url: &str, token: &str, company_id: &str, head: u64) -> BTreeMap
 }
 
 /// Creates a company through `url`; answers its id and ingest key.
-async fn company(url: &str, token: &str, name: &str) -> (String, String) {
+pub(crate) async fn company(url: &str, token: &str, name: &str) -> (String, String) {
     let created = v1::tenant_service_client::TenantServiceClient::connect(url.to_owned())
         .await
         .unwrap()

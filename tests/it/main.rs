@@ -24,4 +24,5 @@ mod senders;
 mod server;
 mod tenancy;
 mod tls;
+mod traces;
 mod webhooks;
