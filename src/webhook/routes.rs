@@ -245,7 +245,7 @@ type Parse = fn(&[u8]) -> std::result::Result<Vec<AlertInput>, FormatError>;
 fn keyed_json_route(source: &'static str, parse: Parse) -> MethodRouter<WebhookState> {
     post(
         move |State(state): State<WebhookState>,
-              Query(query): Query<KeyQuery>,
+              query: std::result::Result<Query<KeyQuery>, Error>,
               headers: HeaderMap,
               body: Result<Bytes, BytesRejection>| {
             keyed_json(state, source, headers, query, body, parse)
@@ -258,11 +258,15 @@ async fn keyed_json(
     state: WebhookState,
     source: &'static str,
     headers: HeaderMap,
-    query: KeyQuery,
+    query: std::result::Result<Query<KeyQuery>, Error>,
     body: Result<Bytes, BytesRejection>,
     parse: Parse,
 ) -> Result<Response> {
+    // The body is read before anything is refused: an answer sent while the
+    // client still writes makes hyper close the connection, and the client
+    // sees a broken pipe instead of the answer.
     let body = body_bytes(&state, body)?;
+    let Query(query) = query?;
     let caller = authenticate(&state, header_key(&headers, &query)).await?;
     require_media_type(&headers, &["application/json"])?;
     let signature = verify_signature(&state, &caller, &headers, &body).await?;
@@ -273,11 +277,12 @@ async fn keyed_json(
 
 async fn cloudwatch(
     State(state): State<WebhookState>,
-    Query(query): Query<KeyQuery>,
+    query: std::result::Result<Query<KeyQuery>, Error>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response> {
     let body = body_bytes(&state, body)?;
+    let Query(query) = query?;
     let caller = authenticate(&state, header_key(&headers, &query)).await?;
     // SNS posts its JSON envelope as text/plain.
     require_media_type(&headers, &["text/plain", "application/json"])?;
