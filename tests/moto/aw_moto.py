@@ -228,7 +228,7 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
   - StartSession(Target, DocumentName, Reason, Parameters): Target required (else
     400 ValidationException); a caller whose role ARN contains "NoSession" gets 400
     AccessDeniedException ("... is not authorized to perform: ssm:StartSession
-    ..."). Answers {"SessionId": "<role session name>-<17 hex>", "TokenValue":
+    ..."). Answers {"SessionId": "<role name>-<17 hex>", "TokenValue":
     random, "StreamUrl": "wss://ssmmessages.REGION.amazonaws.com/v1/data-channel/
     SESSIONID?role=publish_subscribe"}; the session is Connected at once, Owner the
     caller's role ARN (or "").

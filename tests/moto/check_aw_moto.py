@@ -22,7 +22,10 @@ of AWS-RestartEC2Instance progressing per GetAutomationExecution, a failing step
 from the outcome table, a Waiting aws:approve step stopped by
 StopAutomationExecution, ClientToken idempotency, another account and unknown
 ids answering AutomationExecutionNotFoundException, the NoAutomation role's
-AccessDeniedException, /_aw/automations and the recorded calls); stops the server
+AccessDeniedException, /_aw/automations and the recorded calls); SSM Session
+Manager (StartSession's id, token and URL, DescribeSessions Active / History with
+a SessionId filter, TerminateSession idempotent and per account, the NoSession
+role's AccessDeniedException, /_aw/sessions and the recorded calls); stops the server
 and exits non-zero on any failure.
 
 Run with the venv's python:  /var/tmp/aw-venv/bin/python tests/moto/check_aw_moto.py
