@@ -22,6 +22,7 @@ mod runbooks;
 mod secrets;
 mod senders;
 mod server;
+mod sessions;
 mod tenancy;
 mod tls;
 mod traces;

@@ -220,6 +220,30 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
     GET    /_aw/automations -> {ACCOUNT: [the GetAutomationExecution object of each
                               execution, read without advancing it, plus "Ticks"]}
     DELETE /_aw/automations -> forgets every account's automation executions; 204
+* SSM Session Manager (moto 5.2 has none of it): StartSession, TerminateSession
+  and DescribeSessions, per account (the caller's, as above); a session of another
+  account does not exist for the caller. Every call is recorded in /_aw/calls under
+  its operation with the request body plus "Account" and "RoleArn". No data
+  channel exists: the StreamUrl answered is never served.
+  - StartSession(Target, DocumentName, Reason, Parameters): Target required (else
+    400 ValidationException); a caller whose role ARN contains "NoSession" gets 400
+    AccessDeniedException ("... is not authorized to perform: ssm:StartSession
+    ..."). Answers {"SessionId": "<role name>-<17 hex>", "TokenValue":
+    random, "StreamUrl": "wss://ssmmessages.REGION.amazonaws.com/v1/data-channel/
+    SESSIONID?role=publish_subscribe"}; the session is Connected at once, Owner the
+    caller's role ARN (or "").
+  - TerminateSession(SessionId): the account's session becomes Terminated (EndDate
+    stamped); answers {"SessionId": ...}. An unknown or already terminated session
+    answers {"SessionId": ...} too, as SSM does (idempotent).
+  - DescribeSessions(State Active | History, required; Filters with keys
+    SessionId, Target, Owner, Status applied; MaxResults, NextToken): Active lists
+    Connected sessions, History terminated ones, newest first: {"Sessions":
+    [{SessionId, Target, Status, StartDate, EndDate (once ended; epoch seconds),
+    DocumentName, Owner, Reason, Details ""}]}, paged as DescribeInstanceInformation
+    (default 20, as SSM).
+  Control API for Session Manager:
+    GET    /_aw/sessions -> {ACCOUNT: [DescribeSessions' object of each session]}
+    DELETE /_aw/sessions -> forgets every account's sessions; 204
 * QuickSight data sources, data sets and ingestions (moto 5.2 has no
   UpdateDataSet, DescribeDataSet, DescribeIngestion, and never answers
   ResourceExistsException), emulated per account, requests signed for
@@ -305,6 +329,8 @@ AUTOMATION_OPERATIONS = (
     "StartAutomationExecution", "GetAutomationExecution", "DescribeAutomationStepExecutions",
     "StopAutomationExecution",
 )
+SESSION_OPERATIONS = ("StartSession", "TerminateSession", "DescribeSessions")
+SESSION_FILTER_KEYS = ("SessionId", "Target", "Owner", "Status")
 STEP_OUTCOMES = ("Success", "Failed", "TimedOut", "Cancelled", "Waiting")
 DEFAULT_AUTOMATION_STEPS: Dict[str, List[Dict[str, str]]] = {
     "AWS-RestartEC2Instance": [
@@ -355,6 +381,8 @@ class State:
         self.automations: Dict[str, List[Dict[str, Any]]] = {}
         # document name or "*" -> {"Steps": [...], "PollsPerStep": n, "FailureMessage": str}
         self.automation_outcomes: Dict[str, Dict[str, Json]] = {}
+        # account -> Session Manager sessions in start order
+        self.sessions: Dict[str, List[Dict[str, Any]]] = {}
 
     @staticmethod
     def _empty_calls() -> Dict[str, List[Dict[str, Json]]]:
@@ -367,6 +395,7 @@ class State:
             **{operation: [] for operation in QUICKSIGHT_OPERATIONS},
             **{operation: [] for operation in RUN_COMMAND_OPERATIONS},
             **{operation: [] for operation in AUTOMATION_OPERATIONS},
+            **{operation: [] for operation in SESSION_OPERATIONS},
         }
 
     def record(self, operation: str, params: Dict[str, Json]) -> None:
@@ -791,6 +820,15 @@ def _automation_item(automation: Dict[str, Any], now: float) -> Dict[str, Json]:
     return item
 
 
+def _session_item(session: Dict[str, Any]) -> Dict[str, Json]:
+    """DescribeSessions' object of a session."""
+    item = {k: session[k] for k in ("SessionId", "Target", "Status", "StartDate", "DocumentName", "Owner",
+                                      "Reason", "Details")}
+    if session["EndDate"] is not None:
+        item["EndDate"] = session["EndDate"]
+    return item
+
+
 class AwMoto:
     """WSGI middleware in front of moto's DomainDispatcherApplication."""
 
@@ -815,6 +853,8 @@ class AwMoto:
             return self.list_resource_compliance_summaries(environ, start_response)
         if target.startswith(SSM_TARGET_PREFIX) and target[len(SSM_TARGET_PREFIX):] in AUTOMATION_OPERATIONS:
             return self.automation(environ, start_response, target[len(SSM_TARGET_PREFIX):])
+        if target.startswith(SSM_TARGET_PREFIX) and target[len(SSM_TARGET_PREFIX):] in SESSION_OPERATIONS:
+            return self.session(environ, start_response, target[len(SSM_TARGET_PREFIX):])
         if target.startswith(SSM_TARGET_PREFIX) and target[len(SSM_TARGET_PREFIX):] in RUN_COMMAND_OPERATIONS:
             return self.run_command(environ, start_response, target[len(SSM_TARGET_PREFIX):])
 
@@ -1015,6 +1055,16 @@ class AwMoto:
         if route == "automations" and method == "DELETE":
             with self.state.lock:
                 self.state.automations = {}
+            return send("204 No Content")
+        if route == "sessions" and method == "GET":
+            with self.state.lock:
+                return send("200 OK", {
+                    account: [_session_item(s) for s in sessions]
+                    for account, sessions in self.state.sessions.items()
+                })
+        if route == "sessions" and method == "DELETE":
+            with self.state.lock:
+                self.state.sessions = {}
             return send("204 No Content")
         if route == "quicksight" and method == "GET":
             with self.state.lock:
@@ -1489,6 +1539,71 @@ class AwMoto:
             }
             executions.append(automation)
         return self.json_response(start_response, {"AutomationExecutionId": automation["AutomationExecutionId"]})
+
+    # ---- SSM Session Manager ------------------------------------------------
+    def session(self, environ: Dict[str, Any], start_response: StartResponse, operation: str) -> Any:
+        """StartSession, TerminateSession, DescribeSessions."""
+        try:
+            params = self.json_params(environ)
+        except ValueError:
+            return self.json_error(start_response, "400 Bad Request", "SerializationException", "invalid JSON body")
+        account = self.account(environ)
+        access_key, _ = _credential_scope(environ)
+        role_arn = self.state.role_of_key(access_key or "")
+        self.state.record(operation, dict(params, Account=account, RoleArn=role_arn))
+        now = _now()
+        if operation == "StartSession":
+            target = params.get("Target")
+            if role_arn and "NoSession" in role_arn:
+                return self.json_error(
+                    start_response, "400 Bad Request", "AccessDeniedException",
+                    f"User: {role_arn} is not authorized to perform: ssm:StartSession on resource: "
+                    f"arn:aws:ec2:{self.region(environ)}:{account}:instance/{target} "
+                    "because no identity-based policy allows the ssm:StartSession action",
+                )
+            if not isinstance(target, str) or not target:
+                return self.validation_error(start_response, "target")
+            name = (role_arn or "user").rsplit("/", 1)[-1] or "user"
+            session_id = f"{name}-{secrets.token_hex(9)[:17]}"
+            with self.state.lock:
+                self.state.sessions.setdefault(account, []).append({
+                    "SessionId": session_id, "Target": target, "Status": "Connected",
+                    "StartDate": now, "EndDate": None,
+                    "DocumentName": params.get("DocumentName") or "",
+                    "Owner": role_arn or "", "Reason": params.get("Reason") or "", "Details": "",
+                })
+            return self.json_response(start_response, {
+                "SessionId": session_id,
+                "TokenValue": secrets.token_urlsafe(48),
+                "StreamUrl": f"wss://ssmmessages.{self.region(environ)}.amazonaws.com/v1/data-channel/"
+                             f"{session_id}?role=publish_subscribe",
+            })
+        if operation == "TerminateSession":
+            session_id = params.get("SessionId")
+            if not isinstance(session_id, str) or not session_id:
+                return self.validation_error(start_response, "sessionId")
+            with self.state.lock:
+                for session in self.state.sessions.get(account, []):
+                    if session["SessionId"] == session_id and session["Status"] != "Terminated":
+                        session["Status"] = "Terminated"
+                        session["EndDate"] = now
+            return self.json_response(start_response, {"SessionId": session_id})
+        state = params.get("State")
+        if state not in ("Active", "History"):
+            return self.validation_error(start_response, "state")
+        filters = params.get("Filters") or []
+        for entry in filters:
+            if not isinstance(entry, dict) or entry.get("key") not in SESSION_FILTER_KEYS \
+                    and entry.get("Key") not in SESSION_FILTER_KEYS:
+                return self.validation_error(start_response, "filters")
+        with self.state.lock:
+            shown = [
+                _session_item(s) for s in reversed(self.state.sessions.get(account, []))
+                if (s["Status"] != "Terminated") == (state == "Active")
+                and all(str(s.get(f.get("key") or f.get("Key"))) == str(f.get("value") or f.get("Value"))
+                        for f in filters)
+            ]
+        return self.paginated(start_response, params, shown, "Sessions", 20)
 
     # ---- QuickSight ---------------------------------------------------------
     def quicksight(self, environ: Dict[str, Any], start_response: StartResponse, match: "re.Match[str]") -> Any:

@@ -22,7 +22,10 @@ of AWS-RestartEC2Instance progressing per GetAutomationExecution, a failing step
 from the outcome table, a Waiting aws:approve step stopped by
 StopAutomationExecution, ClientToken idempotency, another account and unknown
 ids answering AutomationExecutionNotFoundException, the NoAutomation role's
-AccessDeniedException, /_aw/automations and the recorded calls); stops the server
+AccessDeniedException, /_aw/automations and the recorded calls); SSM Session
+Manager (StartSession's id, token and URL, DescribeSessions Active / History with
+a SessionId filter, TerminateSession idempotent and per account, the NoSession
+role's AccessDeniedException, /_aw/sessions and the recorded calls); stops the server
 and exits non-zero on any failure.
 
 Run with the venv's python:  /var/tmp/aw-venv/bin/python tests/moto/check_aw_moto.py
@@ -247,6 +250,7 @@ def run_checks(endpoint: str) -> None:
             "SendCommand", "GetCommandInvocation", "ListCommandInvocations", "ListCommands", "CancelCommand",
             "StartAutomationExecution", "GetAutomationExecution", "DescribeAutomationStepExecutions",
             "StopAutomationExecution",
+            "StartSession", "TerminateSession", "DescribeSessions",
         ]),
         "calls keys",
         calls,
@@ -695,6 +699,62 @@ def run_automation_checks(endpoint: str) -> None:
     http("DELETE", endpoint + "/_aw/automations")
 
 
+def run_session_checks(endpoint: str) -> None:
+    """SSM Session Manager through assumed roles: start, describe, terminate, accounts, denial."""
+    sts = client("sts", endpoint)
+
+    def ssm_as(role_arn: str) -> Any:
+        c = sts.assume_role(RoleArn=role_arn, RoleSessionName="aw-sess")["Credentials"]
+        return client("ssm", endpoint, aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                      aws_session_token=c["SessionToken"])
+
+    def error_code(call: Any) -> str:
+        try:
+            call()
+        except ClientError as err:
+            return err.response["Error"]["Code"]
+        return "no error"
+
+    role = "arn:aws:iam::111111111111:role/Sess"
+    ssm = ssm_as(role)
+    other = ssm_as("arn:aws:iam::222222222222:role/Sess")
+    http("DELETE", endpoint + "/_aw/calls")
+    http("DELETE", endpoint + "/_aw/sessions")
+    started = ssm.start_session(Target="i-0abc", Reason="aw|inc1|me|disk")
+    sid = started["SessionId"]
+    check(sid.startswith("Sess-") and started["TokenValue"] and sid in started["StreamUrl"]
+          and started["StreamUrl"].startswith("wss://ssmmessages."), "StartSession answers id, token, URL", started)
+    second = ssm.start_session(Target="i-0def")["SessionId"]
+    active = ssm.describe_sessions(State="Active")["Sessions"]
+    check([s["SessionId"] for s in active] == [second, sid] and active[1]["Target"] == "i-0abc"
+          and active[1]["Status"] == "Connected" and active[1]["Reason"] == "aw|inc1|me|disk"
+          and active[1]["Owner"] == role, "DescribeSessions Active, newest first", active)
+    only = ssm.describe_sessions(State="Active", Filters=[{"key": "SessionId", "value": sid}])["Sessions"]
+    check([s["SessionId"] for s in only] == [sid], "DescribeSessions filters by SessionId", only)
+    check(other.describe_sessions(State="Active")["Sessions"] == [], "another account sees no session")
+    other.terminate_session(SessionId=sid)
+    check(len(ssm.describe_sessions(State="Active")["Sessions"]) == 2, "another account cannot terminate it")
+    check(ssm.terminate_session(SessionId=sid)["SessionId"] == sid, "TerminateSession answers the id")
+    active = ssm.describe_sessions(State="Active")["Sessions"]
+    history = ssm.describe_sessions(State="History")["Sessions"]
+    check([s["SessionId"] for s in active] == [second] and [s["SessionId"] for s in history] == [sid]
+          and history[0]["Status"] == "Terminated" and "EndDate" in history[0], "terminated: in History", history)
+    check(ssm.terminate_session(SessionId=sid)["SessionId"] == sid, "TerminateSession is idempotent")
+    check(error_code(lambda: ssm.describe_sessions(State="Active", Filters=[{"key": "Bogus", "value": "x"}]))
+          == "ValidationException", "an unknown filter key is refused")
+    denied = ssm_as("arn:aws:iam::111111111111:role/NoSession")
+    check(error_code(lambda: denied.start_session(Target="i-0abc")) == "AccessDeniedException",
+          "the NoSession role may not start sessions")
+    status, shown = http("GET", endpoint + "/_aw/sessions")
+    check(status == 200 and len(shown["111111111111"]) == 2, "GET /_aw/sessions", shown)
+    status, calls = http("GET", endpoint + "/_aw/calls")
+    check(len(calls["StartSession"]) == 3 and calls["StartSession"][0]["RoleArn"] == role
+          and calls["StartSession"][0]["Account"] == "111111111111", "StartSession recorded", calls["StartSession"])
+    check(len(calls["TerminateSession"]) == 3, "TerminateSession recorded", calls["TerminateSession"])
+    http("DELETE", endpoint + "/_aw/sessions")
+    check(ssm.describe_sessions(State="Active")["Sessions"] == [], "DELETE /_aw/sessions forgets them")
+
+
 def run_run_command_checks(endpoint: str) -> None:
     """SSM Run Command through assumed roles: outcomes, polls, targets, cancel, accounts, calls."""
     sts = client("sts", endpoint)
@@ -1028,6 +1088,7 @@ def main() -> int:
         run_quicksight_checks(f"http://127.0.0.1:{port}")
         run_run_command_checks(f"http://127.0.0.1:{port}")
         run_automation_checks(f"http://127.0.0.1:{port}")
+        run_session_checks(f"http://127.0.0.1:{port}")
     except Exception as err:  # an unexpected exception is a failure too
         import traceback
 

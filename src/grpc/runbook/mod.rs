@@ -12,6 +12,7 @@ use crate::app::AppState;
 
 mod convert;
 mod remediation;
+mod session;
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::runbook::{Parameter, ParameterType, RunbookKind, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
@@ -708,6 +709,36 @@ impl RunbookService for RunbookHandler {
         let operator = operator(&request)?;
         Ok(Response::new(
             remediation::watch(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn start_session(
+        &self,
+        request: Request<v1::StartSessionRequest>,
+    ) -> Result<Response<v1::StartSessionResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            session::start(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn terminate_session(
+        &self,
+        request: Request<v1::TerminateSessionRequest>,
+    ) -> Result<Response<v1::TerminateSessionResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            session::terminate(&self.state, &operator, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<v1::ListSessionsRequest>,
+    ) -> Result<Response<v1::ListSessionsResponse>, Status> {
+        let operator = operator(&request)?;
+        Ok(Response::new(
+            session::list(&self.state, &operator, request.into_inner()).await?,
         ))
     }
 }

@@ -385,3 +385,79 @@ class ListManagedInstancesResponse(_message.Message):
     instances: _containers.RepeatedCompositeFieldContainer[_instance_pb2.ManagedInstance]
     next_page_token: str
     def __init__(self, instances: _Optional[_Iterable[_Union[_instance_pb2.ManagedInstance, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class SsmSession(_message.Message):
+    __slots__ = ("session_id", "company_id", "instance_id", "status", "incident_id", "reason", "started_by", "start_time", "document_name")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STARTED_BY_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NAME_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    company_id: str
+    instance_id: str
+    status: str
+    incident_id: str
+    reason: str
+    started_by: str
+    start_time: _timestamp_pb2.Timestamp
+    document_name: str
+    def __init__(self, session_id: _Optional[str] = ..., company_id: _Optional[str] = ..., instance_id: _Optional[str] = ..., status: _Optional[str] = ..., incident_id: _Optional[str] = ..., reason: _Optional[str] = ..., started_by: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., document_name: _Optional[str] = ...) -> None: ...
+
+class StartSessionRequest(_message.Message):
+    __slots__ = ("incident_id", "instance_id", "reason")
+    INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    incident_id: str
+    instance_id: str
+    reason: str
+    def __init__(self, incident_id: _Optional[str] = ..., instance_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class StartSessionResponse(_message.Message):
+    __slots__ = ("session", "token_value", "stream_url", "region", "command_line")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_VALUE_FIELD_NUMBER: _ClassVar[int]
+    STREAM_URL_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    COMMAND_LINE_FIELD_NUMBER: _ClassVar[int]
+    session: SsmSession
+    token_value: str
+    stream_url: str
+    region: str
+    command_line: str
+    def __init__(self, session: _Optional[_Union[SsmSession, _Mapping]] = ..., token_value: _Optional[str] = ..., stream_url: _Optional[str] = ..., region: _Optional[str] = ..., command_line: _Optional[str] = ...) -> None: ...
+
+class TerminateSessionRequest(_message.Message):
+    __slots__ = ("company_id", "session_id", "reason")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    session_id: str
+    reason: str
+    def __init__(self, company_id: _Optional[str] = ..., session_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class TerminateSessionResponse(_message.Message):
+    __slots__ = ("session",)
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    session: SsmSession
+    def __init__(self, session: _Optional[_Union[SsmSession, _Mapping]] = ...) -> None: ...
+
+class ListSessionsRequest(_message.Message):
+    __slots__ = ("company_id", "incident_id")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    INCIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    incident_id: str
+    def __init__(self, company_id: _Optional[str] = ..., incident_id: _Optional[str] = ...) -> None: ...
+
+class ListSessionsResponse(_message.Message):
+    __slots__ = ("sessions",)
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    sessions: _containers.RepeatedCompositeFieldContainer[SsmSession]
+    def __init__(self, sessions: _Optional[_Iterable[_Union[SsmSession, _Mapping]]] = ...) -> None: ...

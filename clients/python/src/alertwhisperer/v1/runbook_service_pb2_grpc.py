@@ -129,6 +129,21 @@ class RunbookServiceStub:
                 request_serializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.ListManagedInstancesRequest.SerializeToString,
                 response_deserializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.ListManagedInstancesResponse.FromString,
                 _registered_method=True)
+        self.StartSession = channel.unary_unary(
+                '/alertwhisperer.v1.RunbookService/StartSession',
+                request_serializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.StartSessionRequest.SerializeToString,
+                response_deserializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.StartSessionResponse.FromString,
+                _registered_method=True)
+        self.TerminateSession = channel.unary_unary(
+                '/alertwhisperer.v1.RunbookService/TerminateSession',
+                request_serializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.TerminateSessionRequest.SerializeToString,
+                response_deserializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.TerminateSessionResponse.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/alertwhisperer.v1.RunbookService/ListSessions',
+                request_serializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
 
 
 class RunbookServiceServicer:
@@ -266,6 +281,33 @@ class RunbookServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartSession(self, request, context):
+        """Starts an SSM Session Manager session (zero-SSH shell access) to one of an incident's
+        instances, in the company's account under its role: the instance must be the incident's
+        asset or the asset of one of its alerts (else FAILED_PRECONDITION). Needs technician or
+        admin. Recorded on the incident's timeline (a comment) and in the audit log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TerminateSession(self, request, context):
+        """Terminates a company's Session Manager session (SSM TerminateSession); NOT_FOUND unless it
+        is active in the company's account. Needs technician or admin. Recorded on the timeline of
+        the incident it was started from and in the audit log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
+        """Lists a company's active Session Manager sessions (SSM DescribeSessions, state Active),
+        optionally only those started from one incident.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunbookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -353,6 +395,21 @@ def add_RunbookServiceServicer_to_server(servicer, server):
                     servicer.ListManagedInstances,
                     request_deserializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.ListManagedInstancesRequest.FromString,
                     response_serializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.ListManagedInstancesResponse.SerializeToString,
+            ),
+            'StartSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartSession,
+                    request_deserializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.StartSessionRequest.FromString,
+                    response_serializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.StartSessionResponse.SerializeToString,
+            ),
+            'TerminateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.TerminateSession,
+                    request_deserializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.TerminateSessionRequest.FromString,
+                    response_serializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.TerminateSessionResponse.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.ListSessionsRequest.FromString,
+                    response_serializer=alertwhisperer_dot_v1_dot_runbook__service__pb2.ListSessionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -824,6 +881,87 @@ class RunbookService:
             '/alertwhisperer.v1.RunbookService/ListManagedInstances',
             alertwhisperer_dot_v1_dot_runbook__service__pb2.ListManagedInstancesRequest.SerializeToString,
             alertwhisperer_dot_v1_dot_runbook__service__pb2.ListManagedInstancesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alertwhisperer.v1.RunbookService/StartSession',
+            alertwhisperer_dot_v1_dot_runbook__service__pb2.StartSessionRequest.SerializeToString,
+            alertwhisperer_dot_v1_dot_runbook__service__pb2.StartSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TerminateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alertwhisperer.v1.RunbookService/TerminateSession',
+            alertwhisperer_dot_v1_dot_runbook__service__pb2.TerminateSessionRequest.SerializeToString,
+            alertwhisperer_dot_v1_dot_runbook__service__pb2.TerminateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alertwhisperer.v1.RunbookService/ListSessions',
+            alertwhisperer_dot_v1_dot_runbook__service__pb2.ListSessionsRequest.SerializeToString,
+            alertwhisperer_dot_v1_dot_runbook__service__pb2.ListSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file alertwhisperer/v1/runbook_service.proto.
  */
 export const file_alertwhisperer_v1_runbook_service: GenFile = /*@__PURE__*/
-  fileDesc("CidhbGVydHdoaXNwZXJlci92MS9ydW5ib29rX3NlcnZpY2UucHJvdG8SEWFsZXJ0d2hpc3BlcmVyLnYxIsoDChRDcmVhdGVSdW5ib29rUmVxdWVzdBISCgpjb21wYW55X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSFQoNZG9jdW1lbnRfbmFtZRgEIAEoCRIYChBkb2N1bWVudF92ZXJzaW9uGAUgASgJEjcKCnBhcmFtZXRlcnMYBiADKAsyIy5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rUGFyYW1ldGVyEjIKB3RhcmdldHMYByABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxIqCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD21heF9jb25jdXJyZW5jeRgJIAEoCRISCgptYXhfZXJyb3JzGAogASgJEjcKDnBsYXRmb3JtX3R5cGVzGAsgAygOMh8uYWxlcnR3aGlzcGVyZXIudjEuUGxhdGZvcm1UeXBlEiwKBGtpbmQYDCABKA4yHi5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rS2luZBIdChV0YXJnZXRfcGFyYW1ldGVyX25hbWUYDSABKAkiRAoVQ3JlYXRlUnVuYm9va1Jlc3BvbnNlEisKB3J1bmJvb2sYASABKAsyGi5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rImUKE0xpc3RSdW5ib29rc1JlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRITCgtjdXN0b21fb25seRgEIAEoCCJdChRMaXN0UnVuYm9va3NSZXNwb25zZRIsCghydW5ib29rcxgBIAMoCzIaLmFsZXJ0d2hpc3BlcmVyLnYxLlJ1bmJvb2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIicKEUdldFJ1bmJvb2tSZXF1ZXN0EhIKCnJ1bmJvb2tfaWQYASABKAkiQQoSR2V0UnVuYm9va1Jlc3BvbnNlEisKB3J1bmJvb2sYASABKAsyGi5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rIq4DChRVcGRhdGVSdW5ib29rUmVxdWVzdBISCgpydW5ib29rX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSFQoNZG9jdW1lbnRfbmFtZRgEIAEoCRIYChBkb2N1bWVudF92ZXJzaW9uGAUgASgJEjcKCnBhcmFtZXRlcnMYBiADKAsyIy5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rUGFyYW1ldGVyEjIKB3RhcmdldHMYByABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxIqCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD21heF9jb25jdXJyZW5jeRgJIAEoCRISCgptYXhfZXJyb3JzGAogASgJEjcKDnBsYXRmb3JtX3R5cGVzGAsgAygOMh8uYWxlcnR3aGlzcGVyZXIudjEuUGxhdGZvcm1UeXBlEi8KC3VwZGF0ZV9tYXNrGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJEChVVcGRhdGVSdW5ib29rUmVzcG9uc2USKwoHcnVuYm9vaxgBIAEoCzIaLmFsZXJ0d2hpc3BlcmVyLnYxLlJ1bmJvb2siKgoURGVsZXRlUnVuYm9va1JlcXVlc3QSEgoKcnVuYm9va19pZBgBIAEoCSIXChVEZWxldGVSdW5ib29rUmVzcG9uc2Ui6wMKHENyZWF0ZVJlbWVkaWF0aW9uUnVsZVJlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEiwKCG1hdGNoZXJzGAMgAygLMhouYWxlcnR3aGlzcGVyZXIudjEuTWF0Y2hlchISCgpydW5ib29rX2lkGAQgASgJEmQKE3BhcmFtZXRlcl90ZW1wbGF0ZXMYBSADKAsyRy5hbGVydHdoaXNwZXJlci52MS5DcmVhdGVSZW1lZGlhdGlvblJ1bGVSZXF1ZXN0LlBhcmFtZXRlclRlbXBsYXRlc0VudHJ5EjIKB3RhcmdldHMYBiABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxIwCgRtb2RlGAcgASgOMiIuYWxlcnR3aGlzcGVyZXIudjEuUmVtZWRpYXRpb25Nb2RlEisKCGNvb2xkb3duGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGFwcHJvdmFsX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aOQoXUGFyYW1ldGVyVGVtcGxhdGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJdCh1DcmVhdGVSZW1lZGlhdGlvblJ1bGVSZXNwb25zZRI8ChByZW1lZGlhdGlvbl9ydWxlGAEgASgLMiIuYWxlcnR3aGlzcGVyZXIudjEuUmVtZWRpYXRpb25SdWxlImwKG0xpc3RSZW1lZGlhdGlvblJ1bGVzUmVxdWVzdBISCgpjb21wYW55X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEhIKCnJ1bmJvb2tfaWQYBCABKAkidgocTGlzdFJlbWVkaWF0aW9uUnVsZXNSZXNwb25zZRI9ChFyZW1lZGlhdGlvbl9ydWxlcxgBIAMoCzIiLmFsZXJ0d2hpc3BlcmVyLnYxLlJlbWVkaWF0aW9uUnVsZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOwocRGVsZXRlUmVtZWRpYXRpb25SdWxlUmVxdWVzdBIbChNyZW1lZGlhdGlvbl9ydWxlX2lkGAEgASgJIh8KHURlbGV0ZVJlbWVkaWF0aW9uUnVsZVJlc3BvbnNlIpoCChVFeGVjdXRlUnVuYm9va1JlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRISCgpydW5ib29rX2lkGAIgASgJEkwKCnBhcmFtZXRlcnMYAyADKAsyOC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRlUnVuYm9va1JlcXVlc3QuUGFyYW1ldGVyc0VudHJ5EjIKB3RhcmdldHMYBCABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxITCgtpbmNpZGVudF9pZBgFIAEoCRIPCgdjb21tZW50GAYgASgJGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkkKFkV4ZWN1dGVSdW5ib29rUmVzcG9uc2USLwoJZXhlY3V0aW9uGAEgASgLMhwuYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0aW9uIkAKF0FwcHJvdmVFeGVjdXRpb25SZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIPCgdjb21tZW50GAIgASgJIksKGEFwcHJvdmVFeGVjdXRpb25SZXNwb25zZRIvCglleGVjdXRpb24YASABKAsyHC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb24iPgoWUmVqZWN0RXhlY3V0aW9uUmVxdWVzdBIUCgxleGVjdXRpb25faWQYASABKAkSDgoGcmVhc29uGAIgASgJIkoKF1JlamVjdEV4ZWN1dGlvblJlc3BvbnNlEi8KCWV4ZWN1dGlvbhgBIAEoCzIcLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvbiI+ChZDYW5jZWxFeGVjdXRpb25SZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiSgoXQ2FuY2VsRXhlY3V0aW9uUmVzcG9uc2USLwoJZXhlY3V0aW9uGAEgASgLMhwuYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0aW9uIisKE0dldEV4ZWN1dGlvblJlcXVlc3QSFAoMZXhlY3V0aW9uX2lkGAEgASgJIkcKFEdldEV4ZWN1dGlvblJlc3BvbnNlEi8KCWV4ZWN1dGlvbhgBIAEoCzIcLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvbiKgAgoVTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0EhIKCmNvbXBhbnlfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSNAoIc3RhdHVzZXMYBCADKA4yIi5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb25TdGF0dXMSEgoKcnVuYm9va19pZBgFIAEoCRIPCgdydWxlX2lkGAYgASgJEhMKC2luY2lkZW50X2lkGAcgASgJEi4KCnN0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJjChZMaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEjAKCmV4ZWN1dGlvbnMYASADKAsyHC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIr0BChZXYXRjaEV4ZWN1dGlvbnNSZXF1ZXN0EhIKCmNvbXBhbnlfaWQYASABKAkSGwoOYWZ0ZXJfc2VxdWVuY2UYAiABKARIAIgBARI0CghzdGF0dXNlcxgDIAMoDjIiLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvblN0YXR1cxITCgtpbmNpZGVudF9pZBgEIAEoCRIUCgxleGVjdXRpb25faWQYBSABKAlCEQoPX2FmdGVyX3NlcXVlbmNlIo8BChdXYXRjaEV4ZWN1dGlvbnNSZXNwb25zZRI2CgVldmVudBgBIAEoCzIlLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvbkZlZWRFdmVudEgAEjEKCWhlYXJ0YmVhdBgCIAEoCzIcLmFsZXJ0d2hpc3BlcmVyLnYxLkhlYXJ0YmVhdEgAQgkKB3BheWxvYWQivQIKHUNyZWF0ZUh5YnJpZEFjdGl2YXRpb25SZXF1ZXN0EhIKCmNvbXBhbnlfaWQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIaWFtX3JvbGUYAyABKAkSGgoScmVnaXN0cmF0aW9uX2xpbWl0GAQgASgFEi8KC2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdChVkZWZhdWx0X2luc3RhbmNlX25hbWUYBiABKAkSSAoEdGFncxgHIAMoCzI6LmFsZXJ0d2hpc3BlcmVyLnYxLkNyZWF0ZUh5YnJpZEFjdGl2YXRpb25SZXF1ZXN0LlRhZ3NFbnRyeRorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKRAQoeQ3JlYXRlSHlicmlkQWN0aXZhdGlvblJlc3BvbnNlEhUKDWFjdGl2YXRpb25faWQYASABKAkSFwoPYWN0aXZhdGlvbl9jb2RlGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizAEKG0xpc3RNYW5hZ2VkSW5zdGFuY2VzUmVxdWVzdBISCgpjb21wYW55X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEjIKC3Bpbmdfc3RhdHVzGAQgASgOMh0uYWxlcnR3aGlzcGVyZXIudjEuUGluZ1N0YXR1cxI+Cg1yZXNvdXJjZV90eXBlGAUgASgOMicuYWxlcnR3aGlzcGVyZXIudjEuSW5zdGFuY2VSZXNvdXJjZVR5cGUibgocTGlzdE1hbmFnZWRJbnN0YW5jZXNSZXNwb25zZRI1CglpbnN0YW5jZXMYASADKAsyIi5hbGVydHdoaXNwZXJlci52MS5NYW5hZ2VkSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMr0OCg5SdW5ib29rU2VydmljZRJiCg1DcmVhdGVSdW5ib29rEicuYWxlcnR3aGlzcGVyZXIudjEuQ3JlYXRlUnVuYm9va1JlcXVlc3QaKC5hbGVydHdoaXNwZXJlci52MS5DcmVhdGVSdW5ib29rUmVzcG9uc2USXwoMTGlzdFJ1bmJvb2tzEiYuYWxlcnR3aGlzcGVyZXIudjEuTGlzdFJ1bmJvb2tzUmVxdWVzdBonLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RSdW5ib29rc1Jlc3BvbnNlElkKCkdldFJ1bmJvb2sSJC5hbGVydHdoaXNwZXJlci52MS5HZXRSdW5ib29rUmVxdWVzdBolLmFsZXJ0d2hpc3BlcmVyLnYxLkdldFJ1bmJvb2tSZXNwb25zZRJiCg1VcGRhdGVSdW5ib29rEicuYWxlcnR3aGlzcGVyZXIudjEuVXBkYXRlUnVuYm9va1JlcXVlc3QaKC5hbGVydHdoaXNwZXJlci52MS5VcGRhdGVSdW5ib29rUmVzcG9uc2USYgoNRGVsZXRlUnVuYm9vaxInLmFsZXJ0d2hpc3BlcmVyLnYxLkRlbGV0ZVJ1bmJvb2tSZXF1ZXN0GiguYWxlcnR3aGlzcGVyZXIudjEuRGVsZXRlUnVuYm9va1Jlc3BvbnNlEnoKFUNyZWF0ZVJlbWVkaWF0aW9uUnVsZRIvLmFsZXJ0d2hpc3BlcmVyLnYxLkNyZWF0ZVJlbWVkaWF0aW9uUnVsZVJlcXVlc3QaMC5hbGVydHdoaXNwZXJlci52MS5DcmVhdGVSZW1lZGlhdGlvblJ1bGVSZXNwb25zZRJ3ChRMaXN0UmVtZWRpYXRpb25SdWxlcxIuLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RSZW1lZGlhdGlvblJ1bGVzUmVxdWVzdBovLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RSZW1lZGlhdGlvblJ1bGVzUmVzcG9uc2USegoVRGVsZXRlUmVtZWRpYXRpb25SdWxlEi8uYWxlcnR3aGlzcGVyZXIudjEuRGVsZXRlUmVtZWRpYXRpb25SdWxlUmVxdWVzdBowLmFsZXJ0d2hpc3BlcmVyLnYxLkRlbGV0ZVJlbWVkaWF0aW9uUnVsZVJlc3BvbnNlEmUKDkV4ZWN1dGVSdW5ib29rEiguYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0ZVJ1bmJvb2tSZXF1ZXN0GikuYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0ZVJ1bmJvb2tSZXNwb25zZRJrChBBcHByb3ZlRXhlY3V0aW9uEiouYWxlcnR3aGlzcGVyZXIudjEuQXBwcm92ZUV4ZWN1dGlvblJlcXVlc3QaKy5hbGVydHdoaXNwZXJlci52MS5BcHByb3ZlRXhlY3V0aW9uUmVzcG9uc2USaAoPUmVqZWN0RXhlY3V0aW9uEikuYWxlcnR3aGlzcGVyZXIudjEuUmVqZWN0RXhlY3V0aW9uUmVxdWVzdBoqLmFsZXJ0d2hpc3BlcmVyLnYxLlJlamVjdEV4ZWN1dGlvblJlc3BvbnNlEmgKD0NhbmNlbEV4ZWN1dGlvbhIpLmFsZXJ0d2hpc3BlcmVyLnYxLkNhbmNlbEV4ZWN1dGlvblJlcXVlc3QaKi5hbGVydHdoaXNwZXJlci52MS5DYW5jZWxFeGVjdXRpb25SZXNwb25zZRJfCgxHZXRFeGVjdXRpb24SJi5hbGVydHdoaXNwZXJlci52MS5HZXRFeGVjdXRpb25SZXF1ZXN0GicuYWxlcnR3aGlzcGVyZXIudjEuR2V0RXhlY3V0aW9uUmVzcG9uc2USZQoOTGlzdEV4ZWN1dGlvbnMSKC5hbGVydHdoaXNwZXJlci52MS5MaXN0RXhlY3V0aW9uc1JlcXVlc3QaKS5hbGVydHdoaXNwZXJlci52MS5MaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEmoKD1dhdGNoRXhlY3V0aW9ucxIpLmFsZXJ0d2hpc3BlcmVyLnYxLldhdGNoRXhlY3V0aW9uc1JlcXVlc3QaKi5hbGVydHdoaXNwZXJlci52MS5XYXRjaEV4ZWN1dGlvbnNSZXNwb25zZTABEn0KFkNyZWF0ZUh5YnJpZEFjdGl2YXRpb24SMC5hbGVydHdoaXNwZXJlci52MS5DcmVhdGVIeWJyaWRBY3RpdmF0aW9uUmVxdWVzdBoxLmFsZXJ0d2hpc3BlcmVyLnYxLkNyZWF0ZUh5YnJpZEFjdGl2YXRpb25SZXNwb25zZRJ3ChRMaXN0TWFuYWdlZEluc3RhbmNlcxIuLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RNYW5hZ2VkSW5zdGFuY2VzUmVxdWVzdBovLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RNYW5hZ2VkSW5zdGFuY2VzUmVzcG9uc2ViBnByb3RvMw", [file_alertwhisperer_v1_instance, file_alertwhisperer_v1_matcher, file_alertwhisperer_v1_runbook, file_alertwhisperer_v1_watch, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CidhbGVydHdoaXNwZXJlci92MS9ydW5ib29rX3NlcnZpY2UucHJvdG8SEWFsZXJ0d2hpc3BlcmVyLnYxIsoDChRDcmVhdGVSdW5ib29rUmVxdWVzdBISCgpjb21wYW55X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSFQoNZG9jdW1lbnRfbmFtZRgEIAEoCRIYChBkb2N1bWVudF92ZXJzaW9uGAUgASgJEjcKCnBhcmFtZXRlcnMYBiADKAsyIy5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rUGFyYW1ldGVyEjIKB3RhcmdldHMYByABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxIqCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD21heF9jb25jdXJyZW5jeRgJIAEoCRISCgptYXhfZXJyb3JzGAogASgJEjcKDnBsYXRmb3JtX3R5cGVzGAsgAygOMh8uYWxlcnR3aGlzcGVyZXIudjEuUGxhdGZvcm1UeXBlEiwKBGtpbmQYDCABKA4yHi5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rS2luZBIdChV0YXJnZXRfcGFyYW1ldGVyX25hbWUYDSABKAkiRAoVQ3JlYXRlUnVuYm9va1Jlc3BvbnNlEisKB3J1bmJvb2sYASABKAsyGi5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rImUKE0xpc3RSdW5ib29rc1JlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRITCgtjdXN0b21fb25seRgEIAEoCCJdChRMaXN0UnVuYm9va3NSZXNwb25zZRIsCghydW5ib29rcxgBIAMoCzIaLmFsZXJ0d2hpc3BlcmVyLnYxLlJ1bmJvb2sSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIicKEUdldFJ1bmJvb2tSZXF1ZXN0EhIKCnJ1bmJvb2tfaWQYASABKAkiQQoSR2V0UnVuYm9va1Jlc3BvbnNlEisKB3J1bmJvb2sYASABKAsyGi5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rIq4DChRVcGRhdGVSdW5ib29rUmVxdWVzdBISCgpydW5ib29rX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSFQoNZG9jdW1lbnRfbmFtZRgEIAEoCRIYChBkb2N1bWVudF92ZXJzaW9uGAUgASgJEjcKCnBhcmFtZXRlcnMYBiADKAsyIy5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rUGFyYW1ldGVyEjIKB3RhcmdldHMYByABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxIqCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD21heF9jb25jdXJyZW5jeRgJIAEoCRISCgptYXhfZXJyb3JzGAogASgJEjcKDnBsYXRmb3JtX3R5cGVzGAsgAygOMh8uYWxlcnR3aGlzcGVyZXIudjEuUGxhdGZvcm1UeXBlEi8KC3VwZGF0ZV9tYXNrGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJEChVVcGRhdGVSdW5ib29rUmVzcG9uc2USKwoHcnVuYm9vaxgBIAEoCzIaLmFsZXJ0d2hpc3BlcmVyLnYxLlJ1bmJvb2siKgoURGVsZXRlUnVuYm9va1JlcXVlc3QSEgoKcnVuYm9va19pZBgBIAEoCSIXChVEZWxldGVSdW5ib29rUmVzcG9uc2Ui6wMKHENyZWF0ZVJlbWVkaWF0aW9uUnVsZVJlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEiwKCG1hdGNoZXJzGAMgAygLMhouYWxlcnR3aGlzcGVyZXIudjEuTWF0Y2hlchISCgpydW5ib29rX2lkGAQgASgJEmQKE3BhcmFtZXRlcl90ZW1wbGF0ZXMYBSADKAsyRy5hbGVydHdoaXNwZXJlci52MS5DcmVhdGVSZW1lZGlhdGlvblJ1bGVSZXF1ZXN0LlBhcmFtZXRlclRlbXBsYXRlc0VudHJ5EjIKB3RhcmdldHMYBiABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxIwCgRtb2RlGAcgASgOMiIuYWxlcnR3aGlzcGVyZXIudjEuUmVtZWRpYXRpb25Nb2RlEisKCGNvb2xkb3duGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjMKEGFwcHJvdmFsX3RpbWVvdXQYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aOQoXUGFyYW1ldGVyVGVtcGxhdGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJdCh1DcmVhdGVSZW1lZGlhdGlvblJ1bGVSZXNwb25zZRI8ChByZW1lZGlhdGlvbl9ydWxlGAEgASgLMiIuYWxlcnR3aGlzcGVyZXIudjEuUmVtZWRpYXRpb25SdWxlImwKG0xpc3RSZW1lZGlhdGlvblJ1bGVzUmVxdWVzdBISCgpjb21wYW55X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEhIKCnJ1bmJvb2tfaWQYBCABKAkidgocTGlzdFJlbWVkaWF0aW9uUnVsZXNSZXNwb25zZRI9ChFyZW1lZGlhdGlvbl9ydWxlcxgBIAMoCzIiLmFsZXJ0d2hpc3BlcmVyLnYxLlJlbWVkaWF0aW9uUnVsZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOwocRGVsZXRlUmVtZWRpYXRpb25SdWxlUmVxdWVzdBIbChNyZW1lZGlhdGlvbl9ydWxlX2lkGAEgASgJIh8KHURlbGV0ZVJlbWVkaWF0aW9uUnVsZVJlc3BvbnNlIpoCChVFeGVjdXRlUnVuYm9va1JlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRISCgpydW5ib29rX2lkGAIgASgJEkwKCnBhcmFtZXRlcnMYAyADKAsyOC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRlUnVuYm9va1JlcXVlc3QuUGFyYW1ldGVyc0VudHJ5EjIKB3RhcmdldHMYBCABKAsyIS5hbGVydHdoaXNwZXJlci52MS5SdW5ib29rVGFyZ2V0cxITCgtpbmNpZGVudF9pZBgFIAEoCRIPCgdjb21tZW50GAYgASgJGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkkKFkV4ZWN1dGVSdW5ib29rUmVzcG9uc2USLwoJZXhlY3V0aW9uGAEgASgLMhwuYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0aW9uIkAKF0FwcHJvdmVFeGVjdXRpb25SZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIPCgdjb21tZW50GAIgASgJIksKGEFwcHJvdmVFeGVjdXRpb25SZXNwb25zZRIvCglleGVjdXRpb24YASABKAsyHC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb24iPgoWUmVqZWN0RXhlY3V0aW9uUmVxdWVzdBIUCgxleGVjdXRpb25faWQYASABKAkSDgoGcmVhc29uGAIgASgJIkoKF1JlamVjdEV4ZWN1dGlvblJlc3BvbnNlEi8KCWV4ZWN1dGlvbhgBIAEoCzIcLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvbiI+ChZDYW5jZWxFeGVjdXRpb25SZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiSgoXQ2FuY2VsRXhlY3V0aW9uUmVzcG9uc2USLwoJZXhlY3V0aW9uGAEgASgLMhwuYWxlcnR3aGlzcGVyZXIudjEuRXhlY3V0aW9uIisKE0dldEV4ZWN1dGlvblJlcXVlc3QSFAoMZXhlY3V0aW9uX2lkGAEgASgJIkcKFEdldEV4ZWN1dGlvblJlc3BvbnNlEi8KCWV4ZWN1dGlvbhgBIAEoCzIcLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvbiKgAgoVTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0EhIKCmNvbXBhbnlfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSNAoIc3RhdHVzZXMYBCADKA4yIi5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb25TdGF0dXMSEgoKcnVuYm9va19pZBgFIAEoCRIPCgdydWxlX2lkGAYgASgJEhMKC2luY2lkZW50X2lkGAcgASgJEi4KCnN0YXJ0X3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJjChZMaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEjAKCmV4ZWN1dGlvbnMYASADKAsyHC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIr0BChZXYXRjaEV4ZWN1dGlvbnNSZXF1ZXN0EhIKCmNvbXBhbnlfaWQYASABKAkSGwoOYWZ0ZXJfc2VxdWVuY2UYAiABKARIAIgBARI0CghzdGF0dXNlcxgDIAMoDjIiLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvblN0YXR1cxITCgtpbmNpZGVudF9pZBgEIAEoCRIUCgxleGVjdXRpb25faWQYBSABKAlCEQoPX2FmdGVyX3NlcXVlbmNlIo8BChdXYXRjaEV4ZWN1dGlvbnNSZXNwb25zZRI2CgVldmVudBgBIAEoCzIlLmFsZXJ0d2hpc3BlcmVyLnYxLkV4ZWN1dGlvbkZlZWRFdmVudEgAEjEKCWhlYXJ0YmVhdBgCIAEoCzIcLmFsZXJ0d2hpc3BlcmVyLnYxLkhlYXJ0YmVhdEgAQgkKB3BheWxvYWQivQIKHUNyZWF0ZUh5YnJpZEFjdGl2YXRpb25SZXF1ZXN0EhIKCmNvbXBhbnlfaWQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIaWFtX3JvbGUYAyABKAkSGgoScmVnaXN0cmF0aW9uX2xpbWl0GAQgASgFEi8KC2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdChVkZWZhdWx0X2luc3RhbmNlX25hbWUYBiABKAkSSAoEdGFncxgHIAMoCzI6LmFsZXJ0d2hpc3BlcmVyLnYxLkNyZWF0ZUh5YnJpZEFjdGl2YXRpb25SZXF1ZXN0LlRhZ3NFbnRyeRorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKRAQoeQ3JlYXRlSHlicmlkQWN0aXZhdGlvblJlc3BvbnNlEhUKDWFjdGl2YXRpb25faWQYASABKAkSFwoPYWN0aXZhdGlvbl9jb2RlGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIvCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizAEKG0xpc3RNYW5hZ2VkSW5zdGFuY2VzUmVxdWVzdBISCgpjb21wYW55X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEjIKC3Bpbmdfc3RhdHVzGAQgASgOMh0uYWxlcnR3aGlzcGVyZXIudjEuUGluZ1N0YXR1cxI+Cg1yZXNvdXJjZV90eXBlGAUgASgOMicuYWxlcnR3aGlzcGVyZXIudjEuSW5zdGFuY2VSZXNvdXJjZVR5cGUibgocTGlzdE1hbmFnZWRJbnN0YW5jZXNSZXNwb25zZRI1CglpbnN0YW5jZXMYASADKAsyIi5hbGVydHdoaXNwZXJlci52MS5NYW5hZ2VkSW5zdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJItkBCgpTc21TZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSEgoKY29tcGFueV9pZBgCIAEoCRITCgtpbnN0YW5jZV9pZBgDIAEoCRIOCgZzdGF0dXMYBCABKAkSEwoLaW5jaWRlbnRfaWQYBSABKAkSDgoGcmVhc29uGAYgASgJEhIKCnN0YXJ0ZWRfYnkYByABKAkSLgoKc3RhcnRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZG9jdW1lbnRfbmFtZRgJIAEoCSJPChNTdGFydFNlc3Npb25SZXF1ZXN0EhMKC2luY2lkZW50X2lkGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCSKVAQoUU3RhcnRTZXNzaW9uUmVzcG9uc2USLgoHc2Vzc2lvbhgBIAEoCzIdLmFsZXJ0d2hpc3BlcmVyLnYxLlNzbVNlc3Npb24SEwoLdG9rZW5fdmFsdWUYAiABKAkSEgoKc3RyZWFtX3VybBgDIAEoCRIOCgZyZWdpb24YBCABKAkSFAoMY29tbWFuZF9saW5lGAUgASgJIlEKF1Rlcm1pbmF0ZVNlc3Npb25SZXF1ZXN0EhIKCmNvbXBhbnlfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkiSgoYVGVybWluYXRlU2Vzc2lvblJlc3BvbnNlEi4KB3Nlc3Npb24YASABKAsyHS5hbGVydHdoaXNwZXJlci52MS5Tc21TZXNzaW9uIj4KE0xpc3RTZXNzaW9uc1JlcXVlc3QSEgoKY29tcGFueV9pZBgBIAEoCRITCgtpbmNpZGVudF9pZBgCIAEoCSJHChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIvCghzZXNzaW9ucxgBIAMoCzIdLmFsZXJ0d2hpc3BlcmVyLnYxLlNzbVNlc3Npb24y7BAKDlJ1bmJvb2tTZXJ2aWNlEmIKDUNyZWF0ZVJ1bmJvb2sSJy5hbGVydHdoaXNwZXJlci52MS5DcmVhdGVSdW5ib29rUmVxdWVzdBooLmFsZXJ0d2hpc3BlcmVyLnYxLkNyZWF0ZVJ1bmJvb2tSZXNwb25zZRJfCgxMaXN0UnVuYm9va3MSJi5hbGVydHdoaXNwZXJlci52MS5MaXN0UnVuYm9va3NSZXF1ZXN0GicuYWxlcnR3aGlzcGVyZXIudjEuTGlzdFJ1bmJvb2tzUmVzcG9uc2USWQoKR2V0UnVuYm9vaxIkLmFsZXJ0d2hpc3BlcmVyLnYxLkdldFJ1bmJvb2tSZXF1ZXN0GiUuYWxlcnR3aGlzcGVyZXIudjEuR2V0UnVuYm9va1Jlc3BvbnNlEmIKDVVwZGF0ZVJ1bmJvb2sSJy5hbGVydHdoaXNwZXJlci52MS5VcGRhdGVSdW5ib29rUmVxdWVzdBooLmFsZXJ0d2hpc3BlcmVyLnYxLlVwZGF0ZVJ1bmJvb2tSZXNwb25zZRJiCg1EZWxldGVSdW5ib29rEicuYWxlcnR3aGlzcGVyZXIudjEuRGVsZXRlUnVuYm9va1JlcXVlc3QaKC5hbGVydHdoaXNwZXJlci52MS5EZWxldGVSdW5ib29rUmVzcG9uc2USegoVQ3JlYXRlUmVtZWRpYXRpb25SdWxlEi8uYWxlcnR3aGlzcGVyZXIudjEuQ3JlYXRlUmVtZWRpYXRpb25SdWxlUmVxdWVzdBowLmFsZXJ0d2hpc3BlcmVyLnYxLkNyZWF0ZVJlbWVkaWF0aW9uUnVsZVJlc3BvbnNlEncKFExpc3RSZW1lZGlhdGlvblJ1bGVzEi4uYWxlcnR3aGlzcGVyZXIudjEuTGlzdFJlbWVkaWF0aW9uUnVsZXNSZXF1ZXN0Gi8uYWxlcnR3aGlzcGVyZXIudjEuTGlzdFJlbWVkaWF0aW9uUnVsZXNSZXNwb25zZRJ6ChVEZWxldGVSZW1lZGlhdGlvblJ1bGUSLy5hbGVydHdoaXNwZXJlci52MS5EZWxldGVSZW1lZGlhdGlvblJ1bGVSZXF1ZXN0GjAuYWxlcnR3aGlzcGVyZXIudjEuRGVsZXRlUmVtZWRpYXRpb25SdWxlUmVzcG9uc2USZQoORXhlY3V0ZVJ1bmJvb2sSKC5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRlUnVuYm9va1JlcXVlc3QaKS5hbGVydHdoaXNwZXJlci52MS5FeGVjdXRlUnVuYm9va1Jlc3BvbnNlEmsKEEFwcHJvdmVFeGVjdXRpb24SKi5hbGVydHdoaXNwZXJlci52MS5BcHByb3ZlRXhlY3V0aW9uUmVxdWVzdBorLmFsZXJ0d2hpc3BlcmVyLnYxLkFwcHJvdmVFeGVjdXRpb25SZXNwb25zZRJoCg9SZWplY3RFeGVjdXRpb24SKS5hbGVydHdoaXNwZXJlci52MS5SZWplY3RFeGVjdXRpb25SZXF1ZXN0GiouYWxlcnR3aGlzcGVyZXIudjEuUmVqZWN0RXhlY3V0aW9uUmVzcG9uc2USaAoPQ2FuY2VsRXhlY3V0aW9uEikuYWxlcnR3aGlzcGVyZXIudjEuQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBoqLmFsZXJ0d2hpc3BlcmVyLnYxLkNhbmNlbEV4ZWN1dGlvblJlc3BvbnNlEl8KDEdldEV4ZWN1dGlvbhImLmFsZXJ0d2hpc3BlcmVyLnYxLkdldEV4ZWN1dGlvblJlcXVlc3QaJy5hbGVydHdoaXNwZXJlci52MS5HZXRFeGVjdXRpb25SZXNwb25zZRJlCg5MaXN0RXhlY3V0aW9ucxIoLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RFeGVjdXRpb25zUmVxdWVzdBopLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RFeGVjdXRpb25zUmVzcG9uc2USagoPV2F0Y2hFeGVjdXRpb25zEikuYWxlcnR3aGlzcGVyZXIudjEuV2F0Y2hFeGVjdXRpb25zUmVxdWVzdBoqLmFsZXJ0d2hpc3BlcmVyLnYxLldhdGNoRXhlY3V0aW9uc1Jlc3BvbnNlMAESfQoWQ3JlYXRlSHlicmlkQWN0aXZhdGlvbhIwLmFsZXJ0d2hpc3BlcmVyLnYxLkNyZWF0ZUh5YnJpZEFjdGl2YXRpb25SZXF1ZXN0GjEuYWxlcnR3aGlzcGVyZXIudjEuQ3JlYXRlSHlicmlkQWN0aXZhdGlvblJlc3BvbnNlEncKFExpc3RNYW5hZ2VkSW5zdGFuY2VzEi4uYWxlcnR3aGlzcGVyZXIudjEuTGlzdE1hbmFnZWRJbnN0YW5jZXNSZXF1ZXN0Gi8uYWxlcnR3aGlzcGVyZXIudjEuTGlzdE1hbmFnZWRJbnN0YW5jZXNSZXNwb25zZRJfCgxTdGFydFNlc3Npb24SJi5hbGVydHdoaXNwZXJlci52MS5TdGFydFNlc3Npb25SZXF1ZXN0GicuYWxlcnR3aGlzcGVyZXIudjEuU3RhcnRTZXNzaW9uUmVzcG9uc2USawoQVGVybWluYXRlU2Vzc2lvbhIqLmFsZXJ0d2hpc3BlcmVyLnYxLlRlcm1pbmF0ZVNlc3Npb25SZXF1ZXN0GisuYWxlcnR3aGlzcGVyZXIudjEuVGVybWluYXRlU2Vzc2lvblJlc3BvbnNlEl8KDExpc3RTZXNzaW9ucxImLmFsZXJ0d2hpc3BlcmVyLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaJy5hbGVydHdoaXNwZXJlci52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZWIGcHJvdG8z", [file_alertwhisperer_v1_instance, file_alertwhisperer_v1_matcher, file_alertwhisperer_v1_runbook, file_alertwhisperer_v1_watch, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * Request of CreateRunbook.
@@ -1265,6 +1265,273 @@ export const ListManagedInstancesResponseSchema: GenMessage<ListManagedInstances
   messageDesc(file_alertwhisperer_v1_runbook_service, 33);
 
 /**
+ * A Session Manager session in a company's account.
+ *
+ * @generated from message alertwhisperer.v1.SsmSession
+ */
+export type SsmSession = Message<"alertwhisperer.v1.SsmSession"> & {
+  /**
+   * SSM session id.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Company id.
+   *
+   * @generated from field: string company_id = 2;
+   */
+  companyId: string;
+
+  /**
+   * Target instance id.
+   *
+   * @generated from field: string instance_id = 3;
+   */
+  instanceId: string;
+
+  /**
+   * SSM status (e.g. "Connected", "Connecting", "Terminating").
+   *
+   * @generated from field: string status = 4;
+   */
+  status: string;
+
+  /**
+   * Incident it was started from; empty when it was not started through this service.
+   *
+   * @generated from field: string incident_id = 5;
+   */
+  incidentId: string;
+
+  /**
+   * Why, as given to StartSession.
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * Who started it (the operator's actor name; empty when not started through this service).
+   *
+   * @generated from field: string started_by = 7;
+   */
+  startedBy: string;
+
+  /**
+   * When it started.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 8;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * SSM session document; empty for the default shell.
+   *
+   * @generated from field: string document_name = 9;
+   */
+  documentName: string;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.SsmSession.
+ * Use `create(SsmSessionSchema)` to create a new message.
+ */
+export const SsmSessionSchema: GenMessage<SsmSession> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_runbook_service, 34);
+
+/**
+ * Request of StartSession.
+ *
+ * @generated from message alertwhisperer.v1.StartSessionRequest
+ */
+export type StartSessionRequest = Message<"alertwhisperer.v1.StartSessionRequest"> & {
+  /**
+   * Incident the session is for.
+   *
+   * @generated from field: string incident_id = 1;
+   */
+  incidentId: string;
+
+  /**
+   * Managed instance (i-… or mi-…): the incident's asset or one of its alerts' assets.
+   *
+   * @generated from field: string instance_id = 2;
+   */
+  instanceId: string;
+
+  /**
+   * Why (1–200 characters); on the timeline, in the audit log and in SSM's session reason.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.StartSessionRequest.
+ * Use `create(StartSessionRequestSchema)` to create a new message.
+ */
+export const StartSessionRequestSchema: GenMessage<StartSessionRequest> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_runbook_service, 35);
+
+/**
+ * Response of StartSession: what the session-manager-plugin needs to connect.
+ *
+ * @generated from message alertwhisperer.v1.StartSessionResponse
+ */
+export type StartSessionResponse = Message<"alertwhisperer.v1.StartSessionResponse"> & {
+  /**
+   * The session.
+   *
+   * @generated from field: alertwhisperer.v1.SsmSession session = 1;
+   */
+  session?: SsmSession | undefined;
+
+  /**
+   * SSM's token for the session's data channel (pass to session-manager-plugin).
+   *
+   * @generated from field: string token_value = 2;
+   */
+  tokenValue: string;
+
+  /**
+   * SSM's WebSocket URL of the session's data channel.
+   *
+   * @generated from field: string stream_url = 3;
+   */
+  streamUrl: string;
+
+  /**
+   * The AWS region of the session.
+   *
+   * @generated from field: string region = 4;
+   */
+  region: string;
+
+  /**
+   * A command line a technician can run with the company's role credentials:
+   * "aws ssm start-session --target <instance> --region <region> --reason <...>".
+   *
+   * @generated from field: string command_line = 5;
+   */
+  commandLine: string;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.StartSessionResponse.
+ * Use `create(StartSessionResponseSchema)` to create a new message.
+ */
+export const StartSessionResponseSchema: GenMessage<StartSessionResponse> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_runbook_service, 36);
+
+/**
+ * Request of TerminateSession.
+ *
+ * @generated from message alertwhisperer.v1.TerminateSessionRequest
+ */
+export type TerminateSessionRequest = Message<"alertwhisperer.v1.TerminateSessionRequest"> & {
+  /**
+   * Company whose account the session is in.
+   *
+   * @generated from field: string company_id = 1;
+   */
+  companyId: string;
+
+  /**
+   * SSM session id.
+   *
+   * @generated from field: string session_id = 2;
+   */
+  sessionId: string;
+
+  /**
+   * Why (optional, at most 200 characters).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.TerminateSessionRequest.
+ * Use `create(TerminateSessionRequestSchema)` to create a new message.
+ */
+export const TerminateSessionRequestSchema: GenMessage<TerminateSessionRequest> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_runbook_service, 37);
+
+/**
+ * Response of TerminateSession.
+ *
+ * @generated from message alertwhisperer.v1.TerminateSessionResponse
+ */
+export type TerminateSessionResponse = Message<"alertwhisperer.v1.TerminateSessionResponse"> & {
+  /**
+   * The session as it was before it was terminated.
+   *
+   * @generated from field: alertwhisperer.v1.SsmSession session = 1;
+   */
+  session?: SsmSession | undefined;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.TerminateSessionResponse.
+ * Use `create(TerminateSessionResponseSchema)` to create a new message.
+ */
+export const TerminateSessionResponseSchema: GenMessage<TerminateSessionResponse> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_runbook_service, 38);
+
+/**
+ * Request of ListSessions.
+ *
+ * @generated from message alertwhisperer.v1.ListSessionsRequest
+ */
+export type ListSessionsRequest = Message<"alertwhisperer.v1.ListSessionsRequest"> & {
+  /**
+   * Company id.
+   *
+   * @generated from field: string company_id = 1;
+   */
+  companyId: string;
+
+  /**
+   * Only the sessions started from this incident; empty for all.
+   *
+   * @generated from field: string incident_id = 2;
+   */
+  incidentId: string;
+};
+
+/**
+ * Describes the message alertwhisperer.v1.ListSessionsRequest.
+ * Use `create(ListSessionsRequestSchema)` to create a new message.
+ */
+export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_runbook_service, 39);
+
+/**
+ * Response of ListSessions.
+ *
+ * @generated from message alertwhisperer.v1.ListSessionsResponse
+ */
+export type ListSessionsResponse = Message<"alertwhisperer.v1.ListSessionsResponse"> & {
+  /**
+   * The active sessions, newest first.
+   *
+   * @generated from field: repeated alertwhisperer.v1.SsmSession sessions = 1;
+   */
+  sessions: SsmSession[];
+};
+
+/**
+ * Describes the message alertwhisperer.v1.ListSessionsResponse.
+ * Use `create(ListSessionsResponseSchema)` to create a new message.
+ */
+export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_alertwhisperer_v1_runbook_service, 40);
+
+/**
  * RunbookService heals known faults through AWS Systems Manager Run Command in each company's
  * own AWS account: the runbook catalogue, auto-remediation rules, executions with approval,
  * their live feed, and onboarding of on-premises servers through hybrid activations.
@@ -1451,6 +1718,42 @@ export const RunbookService: GenService<{
     methodKind: "unary";
     input: typeof ListManagedInstancesRequestSchema;
     output: typeof ListManagedInstancesResponseSchema;
+  },
+  /**
+   * Starts an SSM Session Manager session (zero-SSH shell access) to one of an incident's
+   * instances, in the company's account under its role: the instance must be the incident's
+   * asset or the asset of one of its alerts (else FAILED_PRECONDITION). Needs technician or
+   * admin. Recorded on the incident's timeline (a comment) and in the audit log.
+   *
+   * @generated from rpc alertwhisperer.v1.RunbookService.StartSession
+   */
+  startSession: {
+    methodKind: "unary";
+    input: typeof StartSessionRequestSchema;
+    output: typeof StartSessionResponseSchema;
+  },
+  /**
+   * Terminates a company's Session Manager session (SSM TerminateSession); NOT_FOUND unless it
+   * is active in the company's account. Needs technician or admin. Recorded on the timeline of
+   * the incident it was started from and in the audit log.
+   *
+   * @generated from rpc alertwhisperer.v1.RunbookService.TerminateSession
+   */
+  terminateSession: {
+    methodKind: "unary";
+    input: typeof TerminateSessionRequestSchema;
+    output: typeof TerminateSessionResponseSchema;
+  },
+  /**
+   * Lists a company's active Session Manager sessions (SSM DescribeSessions, state Active),
+   * optionally only those started from one incident.
+   *
+   * @generated from rpc alertwhisperer.v1.RunbookService.ListSessions
+   */
+  listSessions: {
+    methodKind: "unary";
+    input: typeof ListSessionsRequestSchema;
+    output: typeof ListSessionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_alertwhisperer_v1_runbook_service, 0);
