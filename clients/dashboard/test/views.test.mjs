@@ -4,7 +4,8 @@
 // from an in-memory list and records every request). Checked: the incident list's grouping of a
 // storm parent with its children, sorting and filters kept in the URL, bulk selection and
 // actions, the "Mine" filter (with and without a technician linked to the token), keyboard
-// triage, and empty states that show no fake zeros.
+// triage, empty states that show no fake zeros, and the incident page's Session Manager card
+// (role-gated Start session, the command line shown, Terminate).
 //
 //   node --test test/views.test.mjs
 import assert from "node:assert/strict";
@@ -41,6 +42,7 @@ async function loadModules() {
       contents: [
         'export { incidentsView } from "./src/views/incidents.ts";',
         'export { overviewView } from "./src/views/overview.ts";',
+        'export { incidentSessions } from "./src/views/incident-sessions.ts";',
         'export * from "./src/api.ts";',
         'export { create } from "@bufbuild/protobuf";',
         'export { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";',
@@ -655,5 +657,109 @@ describe("overview: no fake zeros", () => {
     const rows = byTestId(view, "per-company-row");
     assert.match(rows[0].textContent, /80\.0 %/);
     assert.match(rows[1].textContent, /no data yet/);
+  });
+});
+
+// ---- the incident page's Session Manager card ----
+
+describe("incident page: Session Manager", () => {
+  /** The card for incident "inc-1" (asset i-0abc) with a token of `role`, over a fake RunbookService. */
+  async function sessionsCard({ role = m.OperatorRole.TECHNICIAN, startError } = {}) {
+    const app = fakeApp();
+    const requests = [];
+    let active = [
+      create(m.SsmSessionSchema, { sessionId: "alice-0old", companyId: "c1", instanceId: "i-0abc", status: "Connected", incidentId: "inc-1", reason: "look", startedBy: "alice" }),
+    ];
+    app.ctx.caller = async () =>
+      create(m.GetCallerResponseSchema, { operatorToken: { id: "tok-1", name: "someone", role } });
+    app.ctx.client.runbooks = {
+      async listSessions(request) {
+        requests.push({ name: "listSessions", request });
+        return create(m.ListSessionsResponseSchema, { sessions: active });
+      },
+      async startSession(request) {
+        requests.push({ name: "startSession", request });
+        if (startError) throw startError;
+        const session = create(m.SsmSessionSchema, { sessionId: "alice-0new", companyId: "c1", instanceId: request.instanceId, status: "Connected", incidentId: request.incidentId, reason: request.reason });
+        active = [session, ...active];
+        return create(m.StartSessionResponseSchema, {
+          session,
+          region: "eu-west-1",
+          tokenValue: "tok",
+          streamUrl: "wss://example",
+          commandLine: `aws ssm start-session --target ${request.instanceId} --region eu-west-1 --reason 'incident inc-1: ${request.reason}'`,
+        });
+      },
+      async terminateSession(request) {
+        requests.push({ name: "terminateSession", request });
+        const session = active.find((s) => s.sessionId === request.sessionId);
+        active = active.filter((s) => s.sessionId !== request.sessionId);
+        return create(m.TerminateSessionResponseSchema, { session });
+      },
+    };
+    const card = m.incidentSessions(app.ctx, "inc-1");
+    disposeView = undefined;
+    document.body.replaceChildren(card.element);
+    card.setIncident(incident("inc-1", { asset: "i-0abc" }));
+    await settle();
+    return { element: card.element, requests: (name) => requests.filter((r) => r.name === name).map((r) => r.request) };
+  }
+
+  test("a viewer cannot start or terminate: the controls are disabled with a note", async () => {
+    const { element, requests } = await sessionsCard({ role: m.OperatorRole.VIEWER });
+    assert.ok(one(element, "session-start").disabled);
+    assert.ok(one(element, "session-reason").disabled);
+    assert.match(one(element, "session-role-note").textContent, /technician or admin/);
+    assert.ok(one(element, "session-terminate").disabled);
+    // The list is still shown (ListSessions is any role's).
+    assert.equal(byTestId(element, "session-row").length, 1);
+    one(element, "session-reason").value = "look";
+    element.querySelector("form").dispatchEvent(new window.Event("submit", { bubbles: true, cancelable: true }));
+    await settle();
+    assert.equal(requests("startSession").length, 0);
+  });
+
+  test("a technician starts a session with the reason; the command line and session id are shown", async () => {
+    const { element, requests } = await sessionsCard();
+    assert.equal(one(element, "session-instance").value, "i-0abc", "prefilled with the incident's asset");
+    assert.equal(one(element, "session-role-note").textContent, "");
+    assert.equal(requests("listSessions")[0].incidentId, "inc-1");
+    assert.equal(requests("listSessions")[0].companyId, "c1");
+    one(element, "session-reason").value = "  check the disk  ";
+    assert.ok(!one(element, "session-start").disabled);
+    element.querySelector("form").dispatchEvent(new window.Event("submit", { bubbles: true, cancelable: true }));
+    await settle();
+    assert.deepEqual(
+      requests("startSession").map((r) => ({ incidentId: r.incidentId, instanceId: r.instanceId, reason: r.reason })),
+      [{ incidentId: "inc-1", instanceId: "i-0abc", reason: "check the disk" }],
+    );
+    assert.equal(one(element, "session-id").textContent, "alice-0new");
+    assert.equal(
+      one(element, "session-command").textContent,
+      "aws ssm start-session --target i-0abc --region eu-west-1 --reason 'incident inc-1: check the disk'",
+    );
+    assert.equal(one(element, "session-reason").value, "", "the reason is cleared after a start");
+    assert.deepEqual(byTestId(element, "session-row").map((r) => r.getAttribute("data-session-id")), ["alice-0new", "alice-0old"]);
+  });
+
+  test("Terminate calls TerminateSession and the session leaves the list", async () => {
+    const { element, requests } = await sessionsCard();
+    one(element, "session-terminate").click();
+    await settle();
+    assert.deepEqual(
+      requests("terminateSession").map((r) => ({ companyId: r.companyId, sessionId: r.sessionId })),
+      [{ companyId: "c1", sessionId: "alice-0old" }],
+    );
+    assert.equal(byTestId(element, "session-row").length, 0);
+    assert.ok(one(element, "sessions-empty"));
+  });
+
+  test("a FAILED_PRECONDITION from StartSession is shown with its code", async () => {
+    const { element } = await sessionsCard({ startError: new ConnectError("company c1 has no AWS role configured", Code.FailedPrecondition) });
+    one(element, "session-reason").value = "look";
+    element.querySelector("form").dispatchEvent(new window.Event("submit", { bubbles: true, cancelable: true }));
+    await settle();
+    assert.match(one(element, "session-error").textContent, /^Start session: FAILED_PRECONDITION: .*AWS role/);
+    assert.equal(byTestId(element, "session-started").length, 0);
   });
 });

@@ -1,5 +1,6 @@
 // One incident: GetIncident (alerts, timeline) and the actions acknowledge, assign, resolve,
-// reopen and comment; its runbook executions and "Run runbook" (incident-runbooks.ts), its
+// reopen and comment; its runbook executions and "Run runbook" (incident-runbooks.ts), Session
+// Manager sessions (incident-sessions.ts), its
 // notifications (incident-notifications.ts). Its
 // company's stream stays open while the page shows; events of this incident fetch it (and its
 // executions) again.
@@ -16,6 +17,7 @@ import { debounce, field, h, mount, remount } from "../dom.js";
 import { pageHeader, placeholder, priorityBadge, statusBadge, timeElement } from "./common.js";
 import { incidentNotifications } from "./incident-notifications.js";
 import { incidentRunbooks } from "./incident-runbooks.js";
+import { incidentSessions } from "./incident-sessions.js";
 import { actorLabel, emptyActorNames, loadActorNames } from "./actors.js";
 
 const alertStatusNames: Record<number, string> = { 1: "firing", 2: "acknowledged", 3: "resolved" };
@@ -46,6 +48,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
   const comment = h("textarea", { rows: "2", maxlength: "4096", required: true, testid: "comment-text" });
 
   const runbooks = incidentRunbooks(ctx, incidentId);
+  const sessions = incidentSessions(ctx, incidentId);
   const notifications = incidentNotifications(ctx, incidentId);
 
   const technicianName = (id: string) => {
@@ -338,6 +341,7 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
       timeline(data.timeline),
       runbooks.list,
       runbooks.form,
+      sessions.element,
       notifications.element,
     );
     document.title = `${incident.summary || incident.signature} · Alert Whisperer`;
@@ -352,7 +356,10 @@ export function incidentView(ctx: Ctx, incidentId: string): View {
         ctx.pinStream(companyId);
         void notifications.load(companyId);
       }
-      if (data.incident) runbooks.setIncident(data.incident);
+      if (data.incident) {
+        runbooks.setIncident(data.incident);
+        sessions.setIncident(data.incident);
+      }
     } catch (error) {
       loadError = `Cannot load the incident: ${errorText(error)}`;
     }
