@@ -16,7 +16,9 @@
 // a channel in use, and deleting the route and channels; the overview's KPI charts show the company's bars, and a second alert's
 // event refreshes them; the overview's trend chart (GetKpiTrend) counts two more alerts in its
 // latest hour without a reload, and per day; the Compliance view of the company renders, and Sync answers that the
-// company has no AWS role (FAILED_PRECONDITION). Then, with $AW_MOTO_URL (the server's AWS
+// company has no AWS role (FAILED_PRECONDITION); on an incident page of an instance, Session
+// Manager's Start is disabled for a viewer and answers a technician FAILED_PRECONDITION (no AWS
+// role). Then, with $AW_MOTO_URL (the server's AWS
 // endpoint, the repo's moto emulator; scripts/test-clients starts both): give the company an AWS
 // role through the API and make moto keep invocations in progress; on the incident page "Run
 // runbook" refuses the built-in Service restart without its service_name (INVALID_ARGUMENT),
@@ -743,6 +745,65 @@ await step("the Compliance view of the test company renders; Sync answers FAILED
   const shot = path.join(outDir, "compliance.png");
   await page.screenshot({ path: shot, fullPage: true });
   console.log(`    compliance screenshot: ${shot}`);
+});
+
+await step("Session Manager on an incident page: a viewer gets the controls disabled; a technician's Start shows FAILED_PRECONDITION (no AWS role)", async () => {
+  // An incident on an instance id (StartSession takes only the incident's own instances).
+  const sessionAsset = "i-0feedfacecafe0001";
+  const response = await fetch(`${baseUrl}/api/webhooks/alerts`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-API-Key": apiKey },
+    body: JSON.stringify({ asset_name: sessionAsset, signature: "session_test", severity: "high", message: "needs a look (dashboard test)", tool_source: "dashboard-test" }),
+  });
+  assert.equal(response.status, 202, await response.text());
+  let sessionIncidentId = "";
+  const deadline = Date.now() + INCIDENT_TIMEOUT_MS;
+  while (!sessionIncidentId && Date.now() < deadline) {
+    const { incidents } = await api.incidents.listIncidents({ companyIds: [companyId], asset: sessionAsset, pageSize: 10 });
+    sessionIncidentId = incidents[0]?.id ?? "";
+    if (!sessionIncidentId) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.ok(sessionIncidentId, "the session test's incident was not created");
+  const incidentUrl = `${baseUrl}/#/incidents/${encodeURIComponent(sessionIncidentId)}`;
+
+  const { token: viewerToken } = await api.tenants.createOperatorToken({ name: "dashboard test session viewer", role: 3 /* VIEWER */, companyIds: [companyId] });
+  const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    await viewerContext.addInitScript((t) => sessionStorage.setItem("alertwhisperer.token", t), viewerToken);
+    const viewer = await viewerContext.newPage();
+    viewer.on("pageerror", (error) => pageErrors.push(error));
+    await viewer.goto(incidentUrl);
+    const note = viewer.locator('[data-testid="session-role-note"]');
+    await viewer.waitForFunction(() => document.querySelector('[data-testid="session-role-note"]')?.textContent, null, { timeout: 10_000 });
+    assert.match((await note.textContent()) ?? "", /technician or admin/);
+    assert.equal(await viewer.locator('[data-testid="session-start"]').isDisabled(), true);
+    assert.equal(await viewer.locator('[data-testid="session-reason"]').isDisabled(), true);
+  } finally {
+    await viewerContext.close();
+  }
+
+  const { token: technicianToken } = await api.tenants.createOperatorToken({ name: "dashboard test session technician", role: 2 /* TECHNICIAN */, companyIds: [companyId] });
+  const technicianContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    await technicianContext.addInitScript((t) => sessionStorage.setItem("alertwhisperer.token", t), technicianToken);
+    const technician = await technicianContext.newPage();
+    technician.on("pageerror", (error) => pageErrors.push(error));
+    await technician.goto(incidentUrl);
+    const start = technician.locator('[data-testid="session-start"]');
+    await technician.waitForFunction(() => document.querySelector('[data-testid="session-start"]')?.disabled === false, null, { timeout: 10_000 });
+    assert.equal(await technician.locator('[data-testid="session-instance"]').inputValue(), sessionAsset, "prefilled with the incident's asset");
+    assert.equal((await technician.locator('[data-testid="session-role-note"]').textContent()) ?? "", "");
+    await technician.locator('[data-testid="session-reason"]').fill("check the disk");
+    await start.click();
+    const error = technician.locator('[data-testid="session-error"]');
+    await error.waitFor({ timeout: 10_000 });
+    const text = (await error.textContent()) ?? "";
+    assert.match(text, /^Start session: FAILED_PRECONDITION: /, text);
+    assert.match(text, /AWS role/, text);
+    assert.equal(await technician.locator('[data-testid="session-started"]').count(), 0);
+  } finally {
+    await technicianContext.close();
+  }
 });
 
 // Runbooks, against moto (the server's AWS endpoint).
