@@ -528,20 +528,9 @@ impl Executor {
             ));
             return self.save(version, &execution, changes).await;
         }
-        let deadline = execution.started_at.unwrap_or(now)
-            + i64::try_from(execution.timeout_seconds).unwrap_or(0) * 1000
-            + i64::try_from(TRACKING_GRACE.as_millis()).unwrap_or(0);
+        let deadline = tracking_deadline(&execution, now);
         if now > deadline {
-            let status = if execution.status == ExecStatus::Cancelling {
-                ExecStatus::Cancelled
-            } else {
-                ExecStatus::TimedOut
-            };
-            let reason = format!(
-                "SSM reported no end within the runbook's timeout ({} s) plus {} s; StopAutomationExecution sent",
-                execution.timeout_seconds,
-                TRACKING_GRACE.as_secs()
-            );
+            let (status, reason) = overdue(&execution, "StopAutomationExecution");
             if let Ok((role, ssm)) = self.client(&execution).await
                 && let Err(error) = ssm
                     .stop_automation_execution()
@@ -640,9 +629,7 @@ impl Executor {
             .collect();
         execution.next_poll(!changes.is_empty());
         execution.updated_at = now;
-        let deadline = execution.started_at.unwrap_or(now)
-            + i64::try_from(execution.timeout_seconds).unwrap_or(0) * 1000
-            + i64::try_from(TRACKING_GRACE.as_millis()).unwrap_or(0);
+        let deadline = tracking_deadline(&execution, now);
         let outcome = if execution.invocations.is_empty() {
             None
         } else {
@@ -670,16 +657,7 @@ impl Executor {
                 )
                 .await;
         } else if now > deadline {
-            let status = if execution.status == ExecStatus::Cancelling {
-                ExecStatus::Cancelled
-            } else {
-                ExecStatus::TimedOut
-            };
-            let reason = format!(
-                "SSM reported no end within the runbook's timeout ({} s) plus {} s; CancelCommand sent",
-                execution.timeout_seconds,
-                TRACKING_GRACE.as_secs()
-            );
+            let (status, reason) = overdue(&execution, "CancelCommand");
             // Best effort: stop whatever still runs on the instances.
             if let Ok((role, ssm)) = self.client(&execution).await
                 && let Err(error) = ssm
@@ -851,4 +829,28 @@ fn parse_time(text: Option<&str>) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|time| time.timestamp_millis())
+}
+
+/// When tracking gives up on an execution: its start, plus the runbook's
+/// timeout, plus [`TRACKING_GRACE`].
+fn tracking_deadline(execution: &Execution, now: i64) -> i64 {
+    execution.started_at.unwrap_or(now)
+        + i64::try_from(execution.timeout_seconds).unwrap_or(0) * 1000
+        + i64::try_from(TRACKING_GRACE.as_millis()).unwrap_or(0)
+}
+
+/// How an execution past its deadline ends (cancelled if a cancel was under
+/// way, else timed out) and why, naming the `stop` call sent to SSM.
+fn overdue(execution: &Execution, stop: &str) -> (ExecStatus, String) {
+    let status = if execution.status == ExecStatus::Cancelling {
+        ExecStatus::Cancelled
+    } else {
+        ExecStatus::TimedOut
+    };
+    let reason = format!(
+        "SSM reported no end within the runbook's timeout ({} s) plus {} s; {stop} sent",
+        execution.timeout_seconds,
+        TRACKING_GRACE.as_secs()
+    );
+    (status, reason)
 }
