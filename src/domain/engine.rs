@@ -1305,9 +1305,7 @@ impl World {
             self.reprioritize(survivor);
         }
         if let Some(gone) = self.incidents.get_mut(absorbed) {
-            gone.status = IncidentStatus::Resolved;
-            gone.resolved_at = Some(self.now);
-            gone.resolution = format!("{MERGED_RESOLUTION}{survivor}");
+            gone.resolve(format!("{MERGED_RESOLUTION}{survivor}"), self.now);
             gone.parent_incident_id = None;
             gone.alert_count = 0;
             gone.firing_alert_count = 0;
@@ -2233,9 +2231,7 @@ impl World {
                 None => format!("in {}: {comment}", event.tool_source),
             });
             if let Some(incident) = opened {
-                incident.status = IncidentStatus::Acknowledged;
-                incident.acknowledged_at = Some(self.now);
-                incident.first_acknowledged_at.get_or_insert(self.now);
+                incident.acknowledge(self.now);
                 self.record(incident_id, EventKind::Acknowledged, &actor, text);
             } else if let Some(source_comment) = source_comment {
                 // Already acknowledged: the source's comment still belongs
@@ -2414,9 +2410,7 @@ impl World {
             let Some(incident) = self.incidents.get_mut(incident_id) else {
                 return;
             };
-            incident.status = IncidentStatus::Resolved;
-            incident.resolved_at = Some(self.now);
-            incident.resolution = resolution.to_owned();
+            incident.resolve(resolution, self.now);
             incident.parent_incident_id.clone()
         };
         self.record(

@@ -371,6 +371,34 @@ impl Incident {
         self.status != IncidentStatus::Resolved
     }
 
+    /// Acknowledges it at `now` if it is open (not yet acknowledged, not
+    /// resolved); answers whether it changed. Every acknowledgement, by a
+    /// person or at the source, goes through here.
+    pub fn acknowledge(&mut self, now: i64) -> bool {
+        if self.status != IncidentStatus::Open {
+            return false;
+        }
+        self.status = IncidentStatus::Acknowledged;
+        self.acknowledged_at = Some(now);
+        self.first_acknowledged_at.get_or_insert(now);
+        true
+    }
+
+    /// Resolves it at `now` with `resolution`. Every resolution (a person,
+    /// the last alert resolving, a self-heal, a merge) goes through here.
+    pub fn resolve(&mut self, resolution: impl Into<String>, now: i64) {
+        self.status = IncidentStatus::Resolved;
+        self.resolved_at = Some(now);
+        self.resolution = resolution.into();
+    }
+
+    /// Reopens it (open again, no resolution).
+    pub fn reopen(&mut self) {
+        self.status = IncidentStatus::Open;
+        self.resolved_at = None;
+        self.resolution.clear();
+    }
+
     /// The incident a merge absorbed it into, if one did.
     pub fn merged_into(&self) -> Option<&str> {
         if self.is_open() {

@@ -106,9 +106,7 @@ pub fn apply(
             ))),
             IncidentStatus::Acknowledged => Ok(Vec::new()),
             IncidentStatus::Open => {
-                incident.status = IncidentStatus::Acknowledged;
-                incident.acknowledged_at = Some(now);
-                incident.first_acknowledged_at.get_or_insert(now);
+                incident.acknowledge(now);
                 Ok(vec![(
                     EventKind::Acknowledged,
                     if comment.is_empty() {
@@ -149,9 +147,7 @@ pub fn apply(
                     incident.id
                 )));
             }
-            incident.status = IncidentStatus::Resolved;
-            incident.resolved_at = Some(now);
-            incident.resolution.clone_from(resolution);
+            incident.resolve(resolution.as_str(), now);
             Ok(vec![(
                 EventKind::Resolved,
                 format!("resolved: {resolution}"),
@@ -164,9 +160,7 @@ pub fn apply(
                     incident.id
                 )));
             }
-            incident.status = IncidentStatus::Open;
-            incident.resolved_at = None;
-            incident.resolution.clear();
+            incident.reopen();
             Ok(vec![(
                 EventKind::Reopened,
                 if reason.is_empty() {
@@ -204,10 +198,8 @@ fn remediation_finished(
         RemediationOutcome::Succeeded => {
             changes.push((EventKind::RemediationSucceeded, summary.to_owned()));
             if by_rule && incident.is_open() {
-                incident.status = IncidentStatus::Resolved;
-                incident.resolved_at = Some(context.now);
+                incident.resolve(format!("Self-healed by {summary}"), context.now);
                 incident.self_healed = true;
-                incident.resolution = format!("Self-healed by {summary}");
                 changes.push((
                     EventKind::Resolved,
                     format!("resolved: self-healed by {summary}"),
