@@ -164,27 +164,14 @@ impl Executor {
         let now = now_ms();
         match execution.status {
             ExecStatus::PendingApproval => {
-                let expires = execution.approval_expires_at.unwrap_or(now);
-                execution.updated_at = now;
-                if expires > now {
-                    return self.save(version, &execution, Vec::new()).await;
-                }
-                execution.status = ExecStatus::Expired;
-                execution.ended_at = Some(now);
-                execution.approval_expires_at = None;
-                execution.status_reason =
-                    "nobody approved it before the approval timeout".to_owned();
-                self.metrics.record_execution(execution.status.name());
-                self.save(
-                    version,
-                    &execution,
-                    vec![ExecChange::new(
-                        ExecEventKind::Expired,
-                        ACTOR,
-                        "approval expired",
-                    )],
-                )
-                .await
+                let changes = match execution.expire_if_due(now) {
+                    Some(expired) => {
+                        self.metrics.record_execution(execution.status.name());
+                        vec![ExecChange::new(expired.kind, ACTOR, expired.message)]
+                    }
+                    None => Vec::new(),
+                };
+                self.save(version, &execution, changes).await
             }
             ExecStatus::Queued => self.send(version, execution, now).await,
             ExecStatus::Running | ExecStatus::Cancelling if execution.command_id.is_empty() => {
@@ -242,19 +229,12 @@ impl Executor {
         reason: String,
         now: i64,
     ) -> Result<()> {
-        execution.status = status;
-        execution.status_reason = reason.clone();
-        execution.ended_at = Some(now);
-        execution.updated_at = now;
+        let finished = execution.finish(status, reason, now);
         self.metrics.record_execution(status.name());
         self.save(
             version,
             &execution,
-            vec![ExecChange::new(
-                ExecEventKind::finishing(status),
-                ACTOR,
-                reason,
-            )],
+            vec![ExecChange::new(finished.kind, ACTOR, finished.message)],
         )
         .await
     }
@@ -498,34 +478,15 @@ impl Executor {
                 .iter()
                 .map(|step| ExecChange::new(ExecEventKind::StepUpdated, ACTOR, step.summary()))
                 .collect();
-            outcome = automation_outcome(&status).map(|mut finished| {
-                // A cancel we asked for ends cancelled whatever SSM says.
-                if execution.status == ExecStatus::Cancelling && finished != ExecStatus::Succeeded {
-                    finished = ExecStatus::Cancelled;
-                }
-                let reason = if finished == ExecStatus::Cancelled
-                    && execution.status == ExecStatus::Cancelling
-                {
-                    // Who cancelled it and why says more than the steps.
-                    execution.status_reason.clone()
-                } else {
-                    execution.automation_reason(finished, &failure_message)
-                };
-                (finished, reason)
-            });
+            outcome = automation_outcome(&status)
+                .map(|finished| execution.automation_end(finished, &failure_message));
         }
         execution.next_poll(!changes.is_empty());
         execution.updated_at = now;
         if let Some((status, reason)) = outcome {
-            execution.status = status;
-            execution.status_reason.clone_from(&reason);
-            execution.ended_at = Some(now);
+            let finished = execution.finish(status, reason, now);
             self.metrics.record_execution(status.name());
-            changes.push(ExecChange::new(
-                ExecEventKind::finishing(status),
-                ACTOR,
-                reason,
-            ));
+            changes.push(ExecChange::new(finished.kind, ACTOR, finished.message));
             return self.save(version, &execution, changes).await;
         }
         let deadline = tracking_deadline(&execution, now);

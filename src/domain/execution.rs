@@ -218,6 +218,10 @@ pub enum ExecEventKind {
     Cancelled = 11,
     /// An Automation step changed.
     StepUpdated = 12,
+    /// A person approved an `aws:approve` step (SSM SendAutomationSignal).
+    StepApproved = 13,
+    /// A person rejected an `aws:approve` step (SSM SendAutomationSignal).
+    StepRejected = 14,
 }
 
 impl ExecEventKind {
@@ -242,6 +246,8 @@ impl ExecEventKind {
             10 => TimedOut,
             11 => Cancelled,
             12 => StepUpdated,
+            13 => StepApproved,
+            14 => StepRejected,
             _ => return None,
         })
     }
@@ -743,7 +749,15 @@ pub struct AutomationStep {
     pub end_at: Option<i64>,
 }
 
+/// The Automation action that waits for a person's approval.
+pub const APPROVE_ACTION: &str = "aws:approve";
+
 impl AutomationStep {
+    /// Whether SSM waits on this step for a person's approval.
+    pub fn waits_for_approval(&self) -> bool {
+        self.status == StepStatus::Waiting && self.action == APPROVE_ACTION
+    }
+
     /// One line for the feed, e.g. "step stopInstances (aws:changeInstanceState): Success".
     pub fn summary(&self) -> String {
         let mut text = format!(
@@ -755,13 +769,55 @@ impl AutomationStep {
         if !self.status_details.is_empty() && self.status_details != self.status.name() {
             text.push_str(&format!(", {}", self.status_details));
         }
-        if self.status == StepStatus::Waiting && self.action == "aws:approve" {
-            text.push_str(" (an aws:approve step: approve it in SSM)");
+        if self.waits_for_approval() {
+            text.push_str(" (an aws:approve step: ApproveExecution or RejectExecution)");
         }
         if !self.failure_message.is_empty() {
             text.push_str(&format!(": {}", self.failure_message));
         }
         text
+    }
+}
+
+/// What one lifecycle transition of an execution did, for its event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub kind: ExecEventKind,
+    pub message: String,
+}
+
+impl Transition {
+    fn new(kind: ExecEventKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// A person's answer to an `aws:approve` step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepSignal {
+    Approve,
+    Reject,
+}
+
+impl StepSignal {
+    /// SSM's SignalType.
+    pub fn ssm_name(self) -> &'static str {
+        match self {
+            Self::Approve => "Approve",
+            Self::Reject => "Reject",
+        }
+    }
+}
+
+/// `what`, or `what: note` when there is a note.
+fn with_note(what: &str, note: &str) -> String {
+    if note.is_empty() {
+        what.to_owned()
+    } else {
+        format!("{what}: {note}")
     }
 }
 
@@ -812,9 +868,9 @@ pub struct Execution {
     pub invocations: Vec<Invocation>,
     /// Who requested it.
     pub requested_by: String,
-    /// Who approved it.
+    /// Who approved its start, or (Automation) the last `aws:approve` step.
     pub approved_by: String,
-    /// Who rejected it.
+    /// Who rejected its start, or (Automation) an `aws:approve` step.
     pub rejected_by: String,
     /// Who cancelled it.
     pub cancelled_by: String,
@@ -987,6 +1043,229 @@ impl Execution {
             (true, false) => bad.join("; "),
             (true, true) => format!("automation {} ({})", status.name(), self.ssm_reference()),
         }
+    }
+
+    /// FAILED_PRECONDITION unless it waits for ApproveExecution and its
+    /// approval has not expired.
+    fn require_pending_approval(&self, now: i64) -> Result<()> {
+        if self.status != ExecStatus::PendingApproval {
+            return Err(Error::FailedPrecondition(format!(
+                "execution {} is {}, not waiting for approval",
+                self.id,
+                self.status.name()
+            )));
+        }
+        if self.approval_expires_at.is_some_and(|at| at <= now) {
+            return Err(Error::FailedPrecondition(format!(
+                "the approval of execution {} has expired",
+                self.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// ApproveExecution of an execution pending approval: queued to be sent.
+    pub fn approve(&mut self, actor: &str, comment: &str, now: i64) -> Result<Transition> {
+        self.require_pending_approval(now)?;
+        self.status = ExecStatus::Queued;
+        self.approved_by = actor.to_owned();
+        self.approval_expires_at = None;
+        self.status_reason = String::new();
+        self.poll_interval_ms = 0;
+        self.updated_at = now;
+        Ok(Transition::new(
+            ExecEventKind::Approved,
+            with_note("approved", comment),
+        ))
+    }
+
+    /// RejectExecution of an execution pending approval: it ends, never sent.
+    pub fn reject(&mut self, actor: &str, reason: &str, now: i64) -> Result<Transition> {
+        self.require_pending_approval(now)?;
+        self.status = ExecStatus::Rejected;
+        self.rejected_by = actor.to_owned();
+        self.approval_expires_at = None;
+        self.status_reason = reason.to_owned();
+        self.ended_at = Some(now);
+        self.updated_at = now;
+        Ok(Transition::new(
+            ExecEventKind::Rejected,
+            format!("rejected: {reason}"),
+        ))
+    }
+
+    /// Ends a pending approval whose time is up; None while it still runs.
+    pub fn expire_if_due(&mut self, now: i64) -> Option<Transition> {
+        self.updated_at = now;
+        if self.status != ExecStatus::PendingApproval
+            || self.approval_expires_at.unwrap_or(now) > now
+        {
+            return None;
+        }
+        self.status = ExecStatus::Expired;
+        self.ended_at = Some(now);
+        self.approval_expires_at = None;
+        self.status_reason = "nobody approved it before the approval timeout".to_owned();
+        Some(Transition::new(ExecEventKind::Expired, "approval expired"))
+    }
+
+    /// Ends it in `status` (terminal) for `reason`.
+    pub fn finish(&mut self, status: ExecStatus, reason: String, now: i64) -> Transition {
+        debug_assert!(status.is_terminal());
+        self.status = status;
+        self.status_reason.clone_from(&reason);
+        self.ended_at = Some(now);
+        self.updated_at = now;
+        Transition::new(ExecEventKind::finishing(status), reason)
+    }
+
+    /// Whether cancelling it needs SSM told to stop (it was sent): false
+    /// before it is sent; FAILED_PRECONDITION while it is being sent or
+    /// once it cannot be cancelled.
+    pub fn cancel_needs_stop(&self) -> Result<bool> {
+        match self.status {
+            ExecStatus::PendingApproval | ExecStatus::Queued => Ok(false),
+            ExecStatus::Running if !self.command_id.is_empty() => Ok(true),
+            ExecStatus::Running => Err(Error::FailedPrecondition(format!(
+                "execution {} is being sent to SSM right now; cancel it again in a moment",
+                self.id
+            ))),
+            status => Err(Error::FailedPrecondition(format!(
+                "execution {} is {} and cannot be cancelled",
+                self.id,
+                status.name()
+            ))),
+        }
+    }
+
+    /// CancelExecution: before it is sent (`stop_call` None) it ends at once;
+    /// once sent, `stop_call` (e.g. "SSM CancelCommand") was sent and it is
+    /// cancelling until SSM reports the end.
+    pub fn cancel(
+        &mut self,
+        actor: &str,
+        reason: &str,
+        stop_call: Option<&str>,
+        now: i64,
+    ) -> Result<Transition> {
+        if self.status.is_terminal() {
+            return Err(Error::FailedPrecondition(format!(
+                "execution {} is {} and cannot be cancelled",
+                self.id,
+                self.status.name()
+            )));
+        }
+        if stop_call.is_none()
+            && !matches!(
+                self.status,
+                ExecStatus::PendingApproval | ExecStatus::Queued
+            )
+        {
+            return Err(Error::FailedPrecondition(format!(
+                "execution {} was sent to SSM meanwhile; cancel it again to stop the command",
+                self.id
+            )));
+        }
+        self.cancelled_by = actor.to_owned();
+        let why = with_note(&format!("cancelled by {actor}"), reason);
+        self.status_reason.clone_from(&why);
+        self.updated_at = now;
+        Ok(match stop_call {
+            Some(stop_call) => {
+                self.status = ExecStatus::Cancelling;
+                self.next_poll(true);
+                Transition::new(
+                    ExecEventKind::CancelRequested,
+                    format!("{stop_call} sent; {why}"),
+                )
+            }
+            None => {
+                self.status = ExecStatus::Cancelled;
+                self.approval_expires_at = None;
+                self.ended_at = Some(now);
+                Transition::new(ExecEventKind::Cancelled, why)
+            }
+        })
+    }
+
+    /// The `aws:approve` step a running Automation execution waits on.
+    pub fn waiting_approval_step(&self) -> Option<&AutomationStep> {
+        if self.kind != RunbookKind::Automation
+            || self.status != ExecStatus::Running
+            || self.command_id.is_empty()
+        {
+            return None;
+        }
+        self.steps.iter().find(|step| step.waits_for_approval())
+    }
+
+    /// Records a person's answer to the `aws:approve` step `step_execution_id`
+    /// once SSM took it (SendAutomationSignal): the step shows it until the
+    /// next poll, and a rejected execution will end rejected, not failed.
+    pub fn signal_step(
+        &mut self,
+        step_execution_id: &str,
+        signal: StepSignal,
+        actor: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<Transition> {
+        if self.status.is_terminal() {
+            return Err(Error::FailedPrecondition(format!(
+                "execution {} is {} meanwhile",
+                self.id,
+                self.status.name()
+            )));
+        }
+        let step = self
+            .steps
+            .iter_mut()
+            .find(|step| step.step_execution_id == step_execution_id)
+            .ok_or_else(|| {
+                Error::FailedPrecondition(format!(
+                    "execution {} has no step {step_execution_id}",
+                    self.id
+                ))
+            })?;
+        let what = format!("step {} ({})", step.name, step.action);
+        let transition = match signal {
+            StepSignal::Approve => {
+                step.status = StepStatus::InProgress;
+                step.status_details = "Approved".to_owned();
+                self.approved_by = actor.to_owned();
+                Transition::new(
+                    ExecEventKind::StepApproved,
+                    with_note(&format!("approved {what} in SSM"), note),
+                )
+            }
+            StepSignal::Reject => {
+                step.status = StepStatus::Failed;
+                step.status_details = "Rejected".to_owned();
+                self.rejected_by = actor.to_owned();
+                self.status_reason = with_note(&format!("{what} rejected by {actor}"), note);
+                Transition::new(
+                    ExecEventKind::StepRejected,
+                    with_note(&format!("rejected {what} in SSM"), note),
+                )
+            }
+        };
+        self.next_poll(true);
+        self.updated_at = now;
+        Ok(transition)
+    }
+
+    /// How a finished Automation execution ends on our side: SSM's status,
+    /// except that a cancel we asked for ends cancelled and a step a person
+    /// rejected ends rejected (the person's reason, not a failure).
+    pub fn automation_end(&self, ssm: ExecStatus, failure_message: &str) -> (ExecStatus, String) {
+        if self.status == ExecStatus::Cancelling && ssm != ExecStatus::Succeeded {
+            // Who cancelled it and why says more than the steps.
+            return (ExecStatus::Cancelled, self.status_reason.clone());
+        }
+        if ssm != ExecStatus::Succeeded && !self.rejected_by.is_empty() {
+            return (ExecStatus::Rejected, self.status_reason.clone());
+        }
+        (ssm, self.automation_reason(ssm, failure_message))
     }
 
     /// Whether a finished execution still owes its incident an update.
@@ -1353,7 +1632,201 @@ mod tests {
         );
         let mut waiting = step(StepStatus::Waiting);
         waiting.action = "aws:approve".into();
-        assert!(waiting.summary().contains("approve it in SSM"));
+        assert!(
+            waiting
+                .summary()
+                .ends_with("(an aws:approve step: ApproveExecution or RejectExecution)")
+        );
+    }
+
+    fn approve_step(status: StepStatus) -> AutomationStep {
+        AutomationStep {
+            step_execution_id: "s-approve".into(),
+            name: "approveChange".into(),
+            action: APPROVE_ACTION.into(),
+            status,
+            status_details: status.name().into(),
+            failure_message: String::new(),
+            start_at: None,
+            end_at: None,
+        }
+    }
+
+    /// A running Automation execution sent as "auto-1" with `steps`.
+    fn running_automation(steps: Vec<AutomationStep>) -> Execution {
+        let mut execution = sample_execution();
+        execution.kind = RunbookKind::Automation;
+        execution.status = ExecStatus::Running;
+        execution.command_id = "auto-1".into();
+        execution.steps = steps;
+        execution
+    }
+
+    #[test]
+    fn start_approval_queues_rejects_and_expires() {
+        let mut execution = sample_execution();
+        let error = execution.approve("ada", "", 10).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("is queued, not waiting for approval"),
+            "{error}"
+        );
+        execution.status = ExecStatus::PendingApproval;
+        execution.approval_expires_at = Some(100);
+        let approved = execution.clone().approve("ada", "go", 10).unwrap();
+        assert_eq!(
+            (approved.kind, approved.message.as_str()),
+            (ExecEventKind::Approved, "approved: go")
+        );
+        let mut expired = execution.clone();
+        assert!(
+            expired
+                .approve("ada", "", 100)
+                .unwrap_err()
+                .to_string()
+                .contains("expired")
+        );
+        assert_eq!(expired.expire_if_due(99), None);
+        let ended = expired.expire_if_due(100).expect("due");
+        assert_eq!(
+            (ended.kind, expired.status),
+            (ExecEventKind::Expired, ExecStatus::Expired)
+        );
+        let rejected = execution.reject("bob", "not now", 10).unwrap();
+        assert_eq!(rejected.message, "rejected: not now");
+        assert_eq!(execution.status, ExecStatus::Rejected);
+        assert_eq!(
+            (execution.rejected_by.as_str(), execution.ended_at),
+            ("bob", Some(10))
+        );
+    }
+
+    #[test]
+    fn cancel_before_and_after_sending() {
+        let mut queued = sample_execution();
+        assert!(!queued.cancel_needs_stop().unwrap());
+        let cancelled = queued.cancel("ada", "", None, 5).unwrap();
+        assert_eq!(cancelled.kind, ExecEventKind::Cancelled);
+        assert_eq!(
+            (queued.status, queued.ended_at),
+            (ExecStatus::Cancelled, Some(5))
+        );
+        assert!(
+            queued.cancel_needs_stop().is_err(),
+            "a cancelled one cannot be cancelled"
+        );
+        let mut sending = sample_execution();
+        sending.status = ExecStatus::Running;
+        assert!(
+            sending
+                .cancel_needs_stop()
+                .unwrap_err()
+                .to_string()
+                .contains("being sent")
+        );
+        assert!(
+            sending
+                .cancel("ada", "", None, 5)
+                .unwrap_err()
+                .to_string()
+                .contains("sent to SSM meanwhile")
+        );
+        let mut sent = running_automation(Vec::new());
+        assert!(sent.cancel_needs_stop().unwrap());
+        let requested = sent
+            .cancel(
+                "ada",
+                "window closed",
+                Some("SSM StopAutomationExecution"),
+                5,
+            )
+            .unwrap();
+        assert_eq!(
+            requested.message,
+            "SSM StopAutomationExecution sent; cancelled by ada: window closed"
+        );
+        assert_eq!(sent.status, ExecStatus::Cancelling);
+        assert_eq!(
+            sent.automation_end(ExecStatus::Failed, "x"),
+            (
+                ExecStatus::Cancelled,
+                "cancelled by ada: window closed".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn an_approve_step_is_signalled_and_a_rejection_ends_rejected() {
+        assert!(
+            running_automation(vec![approve_step(StepStatus::InProgress)])
+                .waiting_approval_step()
+                .is_none()
+        );
+        let mut other = approve_step(StepStatus::Waiting);
+        other.action = "aws:sleep".into();
+        assert!(
+            running_automation(vec![other])
+                .waiting_approval_step()
+                .is_none()
+        );
+        let mut run_command = running_automation(vec![approve_step(StepStatus::Waiting)]);
+        run_command.kind = RunbookKind::RunCommand;
+        assert!(run_command.waiting_approval_step().is_none());
+
+        let mut execution = running_automation(vec![approve_step(StepStatus::Waiting)]);
+        assert_eq!(
+            execution.waiting_approval_step().map(|s| s.name.as_str()),
+            Some("approveChange")
+        );
+        let approved = execution
+            .signal_step("s-approve", StepSignal::Approve, "ada", "CHG-1", 7)
+            .unwrap();
+        assert_eq!(approved.kind, ExecEventKind::StepApproved);
+        assert_eq!(
+            approved.message,
+            "approved step approveChange (aws:approve) in SSM: CHG-1"
+        );
+        assert_eq!(execution.steps[0].status, StepStatus::InProgress);
+        assert_eq!(execution.approved_by, "ada");
+        assert!(execution.waiting_approval_step().is_none());
+        assert_eq!(
+            execution.automation_end(ExecStatus::Succeeded, "").0,
+            ExecStatus::Succeeded
+        );
+
+        let mut execution = running_automation(vec![approve_step(StepStatus::Waiting)]);
+        assert!(
+            execution
+                .signal_step("nope", StepSignal::Reject, "bob", "no", 7)
+                .is_err()
+        );
+        let rejected = execution
+            .signal_step(
+                "s-approve",
+                StepSignal::Reject,
+                "bob",
+                "outside the window",
+                7,
+            )
+            .unwrap();
+        assert_eq!(rejected.kind, ExecEventKind::StepRejected);
+        assert_eq!(execution.steps[0].status, StepStatus::Failed);
+        assert_eq!(
+            execution.automation_end(ExecStatus::Failed, "Step was rejected"),
+            (
+                ExecStatus::Rejected,
+                "step approveChange (aws:approve) rejected by bob: outside the window".to_owned()
+            )
+        );
+        let finished = execution.finish(ExecStatus::Rejected, "r".into(), 9);
+        assert_eq!(finished.kind, ExecEventKind::Rejected);
+        assert!(
+            execution
+                .signal_step("s-approve", StepSignal::Approve, "ada", "", 10)
+                .is_err(),
+            "a finished execution takes no answer"
+        );
     }
 
     fn sample_execution() -> Execution {

@@ -79,7 +79,11 @@ async fn change(
 /// The execution as the tables hold it once the owner's writes are in.
 async fn current(state: &AppState, operator: &Operator, id: &str) -> Result<Execution> {
     state.owners.read_barrier().await;
-    Ok(state.store.get_execution(&operator.scope, id).await?.execution)
+    Ok(state
+        .store
+        .get_execution(&operator.scope, id)
+        .await?
+        .execution)
 }
 
 /// ApproveExecution: an execution pending approval is queued to be sent; a
@@ -91,28 +95,7 @@ pub async fn approve(
     id: &str,
     comment: &str,
 ) -> Result<Execution> {
-    operator.require(Role::Technician)?;
-    let actor = operator.actor();
-    let execution = match step_waiting(state, operator, id).await? {
-        Some((execution, step)) => {
-            signal(state, operator, &execution, &step, StepSignal::Approve, comment).await?
-        }
-        None => {
-            change(state, operator, id, |execution, now| {
-                execution.approve(&actor, comment, now)
-            })
-            .await?
-        }
-    };
-    audit(
-        state,
-        operator,
-        "RunbookService.ApproveExecution",
-        &execution,
-        comment,
-    )
-    .await?;
-    Ok(execution)
+    answer(state, operator, id, StepSignal::Approve, comment).await
 }
 
 /// RejectExecution: an execution pending approval ends rejected; a running
@@ -124,27 +107,35 @@ pub async fn reject(
     id: &str,
     reason: &str,
 ) -> Result<Execution> {
+    answer(state, operator, id, StepSignal::Reject, reason).await
+}
+
+/// A person's answer to what an execution waits for: its start, or the
+/// `aws:approve` step SSM waits on; audited either way.
+async fn answer(
+    state: &AppState,
+    operator: &Operator,
+    id: &str,
+    answer: StepSignal,
+    note: &str,
+) -> Result<Execution> {
     operator.require(Role::Technician)?;
     let actor = operator.actor();
     let execution = match step_waiting(state, operator, id).await? {
-        Some((execution, step)) => {
-            signal(state, operator, &execution, &step, StepSignal::Reject, reason).await?
-        }
+        Some((execution, step)) => signal(state, operator, &execution, &step, answer, note).await?,
         None => {
-            change(state, operator, id, |execution, now| {
-                execution.reject(&actor, reason, now)
+            change(state, operator, id, |execution, now| match answer {
+                StepSignal::Approve => execution.approve(&actor, note, now),
+                StepSignal::Reject => execution.reject(&actor, note, now),
             })
             .await?
         }
     };
-    audit(
-        state,
-        operator,
-        "RunbookService.RejectExecution",
-        &execution,
-        reason,
-    )
-    .await?;
+    let action = match answer {
+        StepSignal::Approve => "RunbookService.ApproveExecution",
+        StepSignal::Reject => "RunbookService.RejectExecution",
+    };
+    audit(state, operator, action, &execution, note).await?;
     Ok(execution)
 }
 
@@ -244,7 +235,11 @@ pub async fn cancel(
 
 /// Tells SSM to stop a sent execution; answers the call's name for the
 /// execution's event.
-async fn stop(state: &AppState, operator: &Operator, execution: &Execution) -> Result<&'static str> {
+async fn stop(
+    state: &AppState,
+    operator: &Operator,
+    execution: &Execution,
+) -> Result<&'static str> {
     let company = state
         .store
         .get_company(&operator.scope, &execution.company_id)

@@ -4,4 +4,5 @@
 //! their gRPC handlers (issue #24 moves them here one by one).
 
 pub mod correlation;
+pub mod executions;
 pub mod ingest;

@@ -20,8 +20,8 @@ use crate::aws::{Moto, set_role_arn};
 use crate::harness::{Backend, TestServer, authed};
 use crate::ingest::Tenant;
 use crate::remediation::{
-    DB, ROLE, Runbooks, WEB, company, create_rule, execution_for, incident, matcher, server,
-    wait_for, wait_status, wait_timeline,
+    DB, ROLE, Runbooks, WEB, company, create_rule, execute, execution_for, incident, matcher,
+    server, wait_for, wait_status, wait_timeline,
 };
 
 /// Sends one alert and answers the incident it opened.
@@ -86,6 +86,44 @@ async fn create_runbook(server: &TestServer, request: v1::CreateRunbookRequest) 
         .unwrap()
 }
 
+/// The events of one execution on WatchExecutions from the start, up to
+/// and including the first of `last`'s kind.
+async fn events_until(
+    server: &TestServer,
+    company_id: &str,
+    execution_id: &str,
+    last: ExecutionEventKind,
+) -> Vec<v1::ExecutionFeedEvent> {
+    let mut stream = Runbooks::new(server.channel().await)
+        .watch_executions(authed(
+            &server.admin_token,
+            v1::WatchExecutionsRequest {
+                company_id: company_id.to_owned(),
+                after_sequence: Some(0),
+                execution_id: execution_id.to_owned(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut events = Vec::new();
+    while events
+        .last()
+        .is_none_or(|e: &v1::ExecutionFeedEvent| e.kind != last as i32)
+    {
+        let message = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("events in time")
+            .unwrap()
+            .unwrap();
+        if let Some(v1::watch_executions_response::Payload::Event(event)) = message.payload {
+            events.push(event);
+        }
+    }
+    events
+}
+
 async fn calls(moto: &Moto, operation: &str) -> Vec<serde_json::Value> {
     moto.calls().await[operation]
         .as_array()
@@ -96,6 +134,7 @@ async fn calls(moto: &Moto, operation: &str) -> Vec<serde_json::Value> {
 crate::on_both_backends!(
     automation_rule_heals_with_its_steps_streamed_and_a_failing_one_escalates,
     automation_is_cancelled_through_ssm_and_other_tenants_are_refused,
+    an_approve_step_is_answered_through_approve_and_reject_execution,
 );
 
 async fn automation_rule_heals_with_its_steps_streamed_and_a_failing_one_escalates(
@@ -197,33 +236,13 @@ async fn automation_rule_heals_with_its_steps_streamed_and_a_failing_one_escalat
     );
 
     // The steps, live on the execution stream.
-    let mut stream = Runbooks::new(server.channel().await)
-        .watch_executions(authed(
-            &server.admin_token,
-            v1::WatchExecutionsRequest {
-                company_id: acme.id.clone(),
-                after_sequence: Some(0),
-                execution_id: execution.id.clone(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let mut events = Vec::new();
-    while events
-        .last()
-        .is_none_or(|e: &v1::ExecutionFeedEvent| e.kind != ExecutionEventKind::Succeeded as i32)
-    {
-        let message = tokio::time::timeout(Duration::from_secs(10), stream.next())
-            .await
-            .expect("events in time")
-            .unwrap()
-            .unwrap();
-        if let Some(v1::watch_executions_response::Payload::Event(event)) = message.payload {
-            events.push(event);
-        }
-    }
+    let events = events_until(
+        &server,
+        &acme.id,
+        &execution.id,
+        ExecutionEventKind::Succeeded,
+    )
+    .await;
     assert_eq!(events[0].kind, ExecutionEventKind::Created as i32);
     assert_eq!(events[1].kind, ExecutionEventKind::Started as i32);
     assert!(
@@ -566,4 +585,220 @@ async fn automation_is_cancelled_through_ssm_and_other_tenants_are_refused(backe
         "{}",
         failed.status_reason
     );
+}
+
+/// Runs an Automation runbook by hand for `incident_id` and answers the execution once SSM waits on its approve step.
+async fn waiting_on_approval(
+    server: &TestServer,
+    company_id: &str,
+    runbook_id: &str,
+    incident_id: &str,
+) -> v1::Execution {
+    let execution = execute(
+        server,
+        v1::ExecuteRunbookRequest {
+            company_id: company_id.to_owned(),
+            runbook_id: runbook_id.to_owned(),
+            incident_id: incident_id.to_owned(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let waiting = wait_for(server, &execution.id, "waiting on its approve step", |e| {
+        e.steps.first().is_some_and(|s| {
+            s.status == AutomationStepStatus::Waiting as i32 && s.action == "aws:approve"
+        })
+    })
+    .await;
+    assert_eq!(waiting.status, ExecutionStatus::Running as i32);
+    waiting
+}
+
+async fn an_approve_step_is_answered_through_approve_and_reject_execution(backend: Backend) {
+    let moto = Moto::start().await;
+    let server = server(&moto, backend, 3).await;
+    let acme = company(&server, "Acme").await;
+    let globex = company(&server, "Globex").await;
+    moto.post(
+        "/_aw/automation_outcomes",
+        serde_json::json!({"Acme-Change": {"Steps": [
+            {"Name": "approveChange", "Action": "aws:approve", "Status": "Waiting"},
+            {"Name": "applyChange", "Action": "aws:runCommand"}]}}),
+    )
+    .await;
+    let runbook = create_runbook(
+        &server,
+        automation_runbook(&acme.id, "Acme-Change", "", Vec::new()),
+    )
+    .await;
+    let incident_id = alert(&server, &acme, WEB, "config_drift", &[]).await;
+    let before = incident(&server, &incident_id).await.incident.unwrap();
+    let mut client = Runbooks::new(server.channel().await);
+    let approver = client.clone();
+    let approve = |token: &str, id: &str, comment: &str| {
+        let mut client = approver.clone();
+        let request = authed(
+            token,
+            v1::ApproveExecutionRequest {
+                execution_id: id.to_owned(),
+                comment: comment.to_owned(),
+            },
+        );
+        async move { client.approve_execution(request).await }
+    };
+
+    // Approve: the step is approved in SSM under the company's role.
+    let first = waiting_on_approval(&server, &acme.id, &runbook.id, &incident_id).await;
+    let viewer = crate::correlation::token(&server, OperatorRole::Viewer, &[&acme.id]).await;
+    let error = approve(&viewer, &first.id, "").await.expect_err("a viewer");
+    assert_eq!(error.code(), Code::PermissionDenied, "{}", error.message());
+    let outsider = crate::correlation::token(&server, OperatorRole::Admin, &[&globex.id]).await;
+    let error = approve(&outsider, &first.id, "")
+        .await
+        .expect_err("another tenant");
+    assert_eq!(error.code(), Code::NotFound, "{}", error.message());
+    assert!(calls(&moto, "SendAutomationSignal").await.is_empty());
+    let approved = approve(&server.admin_token, &first.id, "change CHG-42 is approved")
+        .await
+        .expect("approve the step")
+        .into_inner()
+        .execution
+        .unwrap();
+    assert_eq!(approved.status, ExecutionStatus::Running as i32);
+    assert_eq!(
+        approved.steps[0].status,
+        AutomationStepStatus::InProgress as i32
+    );
+    assert_eq!(approved.steps[0].status_details, "Approved");
+    assert!(!approved.approved_by.is_empty());
+    let signals = calls(&moto, "SendAutomationSignal").await;
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert_eq!(
+        signals[0]["AutomationExecutionId"],
+        first.automation_execution_id.as_str()
+    );
+    assert_eq!(signals[0]["SignalType"], "Approve");
+    assert_eq!(
+        signals[0]["Payload"],
+        serde_json::json!({"Comment": ["change CHG-42 is approved"]})
+    );
+    assert_eq!(signals[0]["RoleArn"], ROLE);
+    assert_eq!(signals[0]["Account"], "111111111111");
+    let done = wait_status(&server, &first.id, ExecutionStatus::Succeeded).await;
+    let steps: Vec<(&str, i32)> = done
+        .steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.status))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("approveChange", AutomationStepStatus::Succeeded as i32),
+            ("applyChange", AutomationStepStatus::Succeeded as i32)
+        ]
+    );
+    // Nothing waits any more: a second answer is refused, and SSM is not asked.
+    let error = approve(&server.admin_token, &first.id, "")
+        .await
+        .expect_err("finished");
+    assert_eq!(
+        error.code(),
+        Code::FailedPrecondition,
+        "{}",
+        error.message()
+    );
+    assert_eq!(calls(&moto, "SendAutomationSignal").await.len(), 1);
+
+    // The approval is on the execution stream, with who and why.
+    let events = events_until(&server, &acme.id, &first.id, ExecutionEventKind::Succeeded).await;
+    let step_approved = events
+        .iter()
+        .find(|e| e.kind == ExecutionEventKind::StepApproved as i32)
+        .expect("a STEP_APPROVED event");
+    assert_eq!(
+        step_approved.message,
+        "approved step approveChange (aws:approve) in SSM: change CHG-42 is approved"
+    );
+    assert_eq!(step_approved.actor, approved.approved_by);
+
+    // Reject: the step is rejected in SSM, the execution ends rejected (not
+    // failed) and the incident is not escalated for it.
+    let second = waiting_on_approval(&server, &acme.id, &runbook.id, &incident_id).await;
+    let rejected = client
+        .reject_execution(authed(
+            &server.admin_token,
+            v1::RejectExecutionRequest {
+                execution_id: second.id.clone(),
+                reason: "outside the change window".to_owned(),
+            },
+        ))
+        .await
+        .expect("reject the step")
+        .into_inner()
+        .execution
+        .unwrap();
+    assert_eq!(rejected.status, ExecutionStatus::Running as i32);
+    assert_eq!(
+        rejected.steps[0].status,
+        AutomationStepStatus::Failed as i32
+    );
+    let signals = calls(&moto, "SendAutomationSignal").await;
+    assert_eq!(signals.len(), 2, "{signals:?}");
+    assert_eq!(signals[1]["SignalType"], "Reject");
+    assert_eq!(
+        signals[1]["AutomationExecutionId"],
+        second.automation_execution_id.as_str()
+    );
+    let ended = wait_status(&server, &second.id, ExecutionStatus::Rejected).await;
+    assert!(!ended.rejected_by.is_empty());
+    assert!(
+        ended
+            .status_reason
+            .contains("step approveChange (aws:approve) rejected by")
+            && ended.status_reason.ends_with("outside the change window"),
+        "{}",
+        ended.status_reason
+    );
+    assert_eq!(ended.steps.len(), 1, "{:?}", ended.steps);
+    assert_eq!(ended.steps[0].status, AutomationStepStatus::Failed as i32);
+    let after = wait_timeline(&server, &incident_id, IncidentEventKind::RemediationFailed).await;
+    let found = after.incident.unwrap();
+    assert_eq!(
+        found.priority, before.priority,
+        "a rejection does not escalate"
+    );
+    assert_eq!(found.status, IncidentStatus::Open as i32);
+
+    // A running execution that waits on nothing: refused without asking SSM.
+    moto.post(
+        "/_aw/automation_outcomes",
+        serde_json::json!({"Acme-Change": {"PollsPerStep": 1000, "Steps": [
+            {"Name": "applyChange", "Action": "aws:runCommand"}]}}),
+    )
+    .await;
+    let running = execute(
+        &server,
+        v1::ExecuteRunbookRequest {
+            company_id: acme.id.clone(),
+            runbook_id: runbook.id.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let running = wait_for(&server, &running.id, "running its step", |e| {
+        e.steps
+            .first()
+            .is_some_and(|s| s.status == AutomationStepStatus::InProgress as i32)
+    })
+    .await;
+    let error = approve(&server.admin_token, &running.id, "")
+        .await
+        .expect_err("nothing to approve");
+    assert_eq!(error.code(), Code::FailedPrecondition);
+    assert!(
+        error.message().contains("not waiting for approval"),
+        "{}",
+        error.message()
+    );
+    assert_eq!(calls(&moto, "SendAutomationSignal").await.len(), 2);
 }

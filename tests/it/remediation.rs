@@ -169,6 +169,20 @@ pub(crate) async fn get_execution(server: &TestServer, id: &str) -> v1::Executio
         .unwrap()
 }
 
+/// ExecuteRunbook as the admin; answers the new execution.
+pub(crate) async fn execute(
+    server: &TestServer,
+    request: v1::ExecuteRunbookRequest,
+) -> v1::Execution {
+    Runbooks::new(server.channel().await)
+        .execute_runbook(authed(&server.admin_token, request))
+        .await
+        .expect("execute runbook")
+        .into_inner()
+        .execution
+        .unwrap()
+}
+
 /// Waits (up to 20 s) until the execution satisfies `done`.
 pub(crate) async fn wait_for(
     server: &TestServer,

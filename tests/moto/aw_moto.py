@@ -163,12 +163,12 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
     DELETE /_aw/commands   -> forgets every account's commands (not the outcome
                               table); 204
 * SSM Automation (moto 5.2 has none of it): StartAutomationExecution,
-  GetAutomationExecution, DescribeAutomationStepExecutions and
-  StopAutomationExecution, per account (the caller's, as above); an execution of
+  GetAutomationExecution, DescribeAutomationStepExecutions,
+  StopAutomationExecution and SendAutomationSignal, per account (the caller's, as above); an execution of
   another account does not exist for the caller (400
   AutomationExecutionNotFoundException, as for an unknown id). Every call is
   recorded in /_aw/calls under its operation with the request body plus "Account";
-  StartAutomationExecution's also with "RoleArn".
+  StartAutomationExecution's and SendAutomationSignal's also with "RoleArn".
   - StartAutomationExecution: DocumentName required (else 400 ValidationException);
     a caller whose role ARN contains "NoAutomation" gets 400 AccessDeniedException
     ("... is not authorized to perform: ssm:StartAutomationExecution ...") and
@@ -208,6 +208,15 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
     and the execution are Cancelled (Complete: the step Cancelled, the execution
     Success), ticks stop counting. Answers {}. A finished execution: 400
     InvalidAutomationStatusUpdateException.
+  - SendAutomationSignal(AutomationExecutionId, SignalType Approve | Reject, Payload
+    {"Comment": [...]}): only while the execution waits on a step whose Action is
+    aws:approve (else 400 InvalidAutomationSignalException "The signal is not valid
+    for the current Automation execution."; another SignalType: 400
+    ValidationException). Approve: the step's outcome becomes Success and the
+    execution goes on from there (the step InProgress until its ticks are done, as
+    any step). Reject: the step's outcome becomes Failed with FailureMessage "Step
+    was rejected by ROLE ARN: COMMENT" and the execution ends Failed. Approvers are
+    not checked (real SSM requires the caller among the step's Approvers). Answers {}.
   Control API for Automation:
     POST   /_aw/automation_outcomes  {"DOCUMENT_NAME or *": {"Steps": [{"Name": ...,
                               "Action": ..., "Status": Success | Failed | TimedOut |
@@ -327,7 +336,7 @@ RUN_COMMAND_OPERATIONS = (
 RUN_COMMAND_PAGE_SIZE = 50  # the most CommandMaxResults allows
 AUTOMATION_OPERATIONS = (
     "StartAutomationExecution", "GetAutomationExecution", "DescribeAutomationStepExecutions",
-    "StopAutomationExecution",
+    "StopAutomationExecution", "SendAutomationSignal",
 )
 SESSION_OPERATIONS = ("StartSession", "TerminateSession", "DescribeSessions")
 SESSION_FILTER_KEYS = ("SessionId", "Target", "Owner", "Status")
@@ -1422,7 +1431,7 @@ class AwMoto:
     # ---- SSM Automation -----------------------------------------------------
     def automation(self, environ: Dict[str, Any], start_response: StartResponse, operation: str) -> Any:
         """StartAutomationExecution, GetAutomationExecution, DescribeAutomationStepExecutions,
-        StopAutomationExecution."""
+        StopAutomationExecution, SendAutomationSignal."""
         try:
             params = self.json_params(environ)
         except ValueError:
@@ -1431,7 +1440,7 @@ class AwMoto:
         access_key, _ = _credential_scope(environ)
         role_arn = self.state.role_of_key(access_key or "")
         recorded = dict(params, Account=account)
-        if operation == "StartAutomationExecution":
+        if operation in ("StartAutomationExecution", "SendAutomationSignal"):
             recorded["RoleArn"] = role_arn
         self.state.record(operation, recorded)
         if operation == "StartAutomationExecution":
@@ -1459,6 +1468,26 @@ class AwMoto:
             elif operation == "DescribeAutomationStepExecutions":
                 steps = _automation_view(automation, now)[1]
                 answer = None
+            elif operation == "SendAutomationSignal":
+                signal = params.get("SignalType")
+                if signal not in ("Approve", "Reject"):
+                    return self.validation_error(start_response, "signalType")
+                status, shown = _automation_view(automation, now)
+                waiting = shown[-1] if status == "Waiting" and shown else None
+                if waiting is None or waiting["Action"] != "aws:approve" or automation["Stopped"] is not None:
+                    return self.json_error(
+                        start_response, "400 Bad Request", "InvalidAutomationSignalException",
+                        "The signal is not valid for the current Automation execution.",
+                    )
+                step = automation["Steps"][len(shown) - 1]
+                if signal == "Approve":
+                    step["Status"] = "Success"
+                else:
+                    comment = " ".join((params.get("Payload") or {}).get("Comment") or [])
+                    step["Status"] = "Failed"
+                    step["FailureMessage"] = f"Step was rejected by {role_arn or 'the caller'}" + (
+                        f": {comment}" if comment else "")
+                answer = {}
             else:
                 stop_type = params.get("Type") or "Cancel"
                 if stop_type not in ("Cancel", "Complete"):

@@ -20,7 +20,8 @@ seeing nothing, the NoRunCommand role's AccessDeniedException, /_aw/commands and
 the recorded calls with Account and RoleArn); SSM Automation (the default steps
 of AWS-RestartEC2Instance progressing per GetAutomationExecution, a failing step
 from the outcome table, a Waiting aws:approve step stopped by
-StopAutomationExecution, ClientToken idempotency, another account and unknown
+StopAutomationExecution, SendAutomationSignal approving and rejecting an
+aws:approve step, ClientToken idempotency, another account and unknown
 ids answering AutomationExecutionNotFoundException, the NoAutomation role's
 AccessDeniedException, /_aw/automations and the recorded calls); SSM Session
 Manager (StartSession's id, token and URL, DescribeSessions Active / History with
@@ -249,7 +250,7 @@ def run_checks(endpoint: str) -> None:
             "UpdateDataSet", "DescribeDataSet", "CreateIngestion", "DescribeIngestion",
             "SendCommand", "GetCommandInvocation", "ListCommandInvocations", "ListCommands", "CancelCommand",
             "StartAutomationExecution", "GetAutomationExecution", "DescribeAutomationStepExecutions",
-            "StopAutomationExecution",
+            "StopAutomationExecution", "SendAutomationSignal",
             "StartSession", "TerminateSession", "DescribeSessions",
         ]),
         "calls keys",
@@ -682,6 +683,36 @@ def run_automation_checks(endpoint: str) -> None:
           "StopAutomationExecution cancels the waiting step", auto)
     check(error_code(lambda: ssm.stop_automation_execution(AutomationExecutionId=waiting))
           == "InvalidAutomationStatusUpdateException", "a finished execution cannot be stopped")
+    check(error_code(lambda: ssm.send_automation_signal(AutomationExecutionId=waiting, SignalType="Approve"))
+          == "InvalidAutomationSignalException", "a cancelled execution takes no signal")
+
+    # SendAutomationSignal: Approve goes on, Reject fails the step and the execution.
+    status, _ = http("POST", endpoint + "/_aw/automation_outcomes", {"*": {"Steps": [
+        {"Name": "approve", "Action": "aws:approve", "Status": "Waiting"},
+        {"Name": "apply", "Action": "aws:runCommand"}]}})
+    check(status == 204, "outcomes with an approval step", status)
+    approved = ssm.start_automation_execution(DocumentName="Change")["AutomationExecutionId"]
+    ssm.get_automation_execution(AutomationExecutionId=approved)
+    check(error_code(lambda: ssm.send_automation_signal(AutomationExecutionId=approved, SignalType="StartStep"))
+          == "ValidationException", "only Approve and Reject are emulated")
+    check(error_code(lambda: other.send_automation_signal(AutomationExecutionId=approved, SignalType="Approve"))
+          == "AutomationExecutionNotFoundException", "another account cannot signal the execution")
+    ssm.send_automation_signal(AutomationExecutionId=approved, SignalType="Approve", Payload={"Comment": ["ok"]})
+    states = [ssm.get_automation_execution(AutomationExecutionId=approved)["AutomationExecution"] for _ in range(3)]
+    check([[(s["StepName"], s["StepStatus"]) for s in a["StepExecutions"]] for a in states][-1]
+          == [("approve", "Success"), ("apply", "Success")] and states[-1]["AutomationExecutionStatus"] == "Success",
+          "an approved step lets the execution finish", states)
+    check(error_code(lambda: ssm.send_automation_signal(AutomationExecutionId=approved, SignalType="Approve"))
+          == "InvalidAutomationSignalException", "a finished execution takes no signal")
+    rejected = ssm.start_automation_execution(DocumentName="Change")["AutomationExecutionId"]
+    ssm.get_automation_execution(AutomationExecutionId=rejected)
+    ssm.send_automation_signal(AutomationExecutionId=rejected, SignalType="Reject", Payload={"Comment": ["no"]})
+    states = [ssm.get_automation_execution(AutomationExecutionId=rejected)["AutomationExecution"] for _ in range(3)]
+    check(states[-1]["AutomationExecutionStatus"] == "Failed"
+          and states[-1]["StepExecutions"][0]["StepStatus"] == "Failed"
+          and states[-1]["StepExecutions"][0]["FailureMessage"] == f"Step was rejected by {role}: no"
+          and len(states[-1]["StepExecutions"]) == 1, "a rejected step fails the execution", states[-1])
+
     check(error_code(lambda: ssm.get_automation_execution(AutomationExecutionId="f" * 36))
           == "AutomationExecutionNotFoundException", "unknown execution id")
     denied = ssm_as("arn:aws:iam::111111111111:role/NoAutomation")
@@ -689,12 +720,15 @@ def run_automation_checks(endpoint: str) -> None:
           == "AccessDeniedException", "the NoAutomation role may not start automations")
 
     status, listed = http("GET", endpoint + "/_aw/automations")
-    check(status == 200 and len(listed.get("111111111111", [])) == 3, "GET /_aw/automations lists the account's", listed)
+    check(status == 200 and len(listed.get("111111111111", [])) == 5, "GET /_aw/automations lists the account's", listed)
     _, calls = http("GET", endpoint + "/_aw/calls")
-    check(len(calls["StartAutomationExecution"]) == 5 and calls["StartAutomationExecution"][0]["RoleArn"] == role
+    check(len(calls["StartAutomationExecution"]) == 7 and calls["StartAutomationExecution"][0]["RoleArn"] == role
           and calls["StartAutomationExecution"][0]["Account"] == "111111111111", "StartAutomationExecution recorded",
           calls["StartAutomationExecution"])
     check(len(calls["StopAutomationExecution"]) == 2, "StopAutomationExecution recorded", calls)
+    signals = calls["SendAutomationSignal"]
+    check(len(signals) == 6 and signals[3]["RoleArn"] == role and signals[3]["Payload"] == {"Comment": ["ok"]},
+          "SendAutomationSignal recorded with the role", signals)
     http("DELETE", endpoint + "/_aw/automation_outcomes")
     http("DELETE", endpoint + "/_aw/automations")
 

@@ -4,8 +4,9 @@
 // from an in-memory list and records every request). Checked: the incident list's grouping of a
 // storm parent with its children, sorting and filters kept in the URL, bulk selection and
 // actions, the "Mine" filter (with and without a technician linked to the token), keyboard
-// triage, empty states that show no fake zeros, and the incident page's Session Manager card
-// (role-gated Start session, the command line shown, Terminate).
+// triage, empty states that show no fake zeros, the incident page's Session Manager card
+// (role-gated Start session, the command line shown, Terminate), and the execution actions
+// (Approve and Reject also for an Automation's waiting aws:approve step).
 //
 //   node --test test/views.test.mjs
 import assert from "node:assert/strict";
@@ -43,6 +44,7 @@ async function loadModules() {
         'export { incidentsView } from "./src/views/incidents.ts";',
         'export { overviewView } from "./src/views/overview.ts";',
         'export { incidentSessions } from "./src/views/incident-sessions.ts";',
+        'export { ExecutionActions, waitsOnApprovalStep } from "./src/views/executions.ts";',
         'export * from "./src/api.ts";',
         'export { create } from "@bufbuild/protobuf";',
         'export { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";',
@@ -761,5 +763,80 @@ describe("incident page: Session Manager", () => {
     await settle();
     assert.match(one(element, "session-error").textContent, /^Start session: FAILED_PRECONDITION: .*AWS role/);
     assert.equal(byTestId(element, "session-started").length, 0);
+  });
+});
+
+// ---- execution actions ----
+
+describe("execution actions: approval at the start and at an aws:approve step", () => {
+  function execution(fields) {
+    return create(m.ExecutionSchema, { id: "ex-1", companyId: "c1", kind: m.RunbookKind.AUTOMATION, ...fields });
+  }
+  const step = (action, status) => create(m.AutomationStepSchema, { name: "s", action, status });
+
+  /** The action controls of `e`, over a fake RunbookService that records its requests. */
+  function controls(e) {
+    const requests = [];
+    const app = fakeApp();
+    app.ctx.client.runbooks = {
+      async approveExecution(request) {
+        requests.push({ name: "approveExecution", request });
+        return create(m.ApproveExecutionResponseSchema, {});
+      },
+      async rejectExecution(request) {
+        requests.push({ name: "rejectExecution", request });
+        return create(m.RejectExecutionResponseSchema, {});
+      },
+    };
+    let element;
+    const actions = new m.ExecutionActions(
+      app.ctx,
+      () => undefined,
+      async () => undefined,
+      () => element.replaceChildren(actions.controls(e)),
+    );
+    element = document.createElement("div");
+    element.replaceChildren(actions.controls(e));
+    document.body.replaceChildren(element);
+    return { element, requests: (name) => requests.filter((r) => r.name === name).map((r) => r.request) };
+  }
+
+  test("a running automation waiting on an aws:approve step offers Approve and Reject", async () => {
+    const waiting = execution({
+      status: m.ExecutionStatus.RUNNING,
+      automationExecutionId: "auto-1",
+      commandId: "auto-1",
+      steps: [step("aws:approve", m.AutomationStepStatus.WAITING)],
+    });
+    assert.ok(m.waitsOnApprovalStep(waiting));
+    const { element, requests } = controls(waiting);
+    one(element, "execution-approve").click();
+    await settle();
+    assert.deepEqual(requests("approveExecution").map((r) => r.executionId), ["ex-1"]);
+    one(element, "execution-reject").click();
+    one(element, "execution-reject-reason").value = "not now";
+    element.querySelector("form").dispatchEvent(new window.Event("submit", { bubbles: true, cancelable: true }));
+    await settle();
+    assert.deepEqual(
+      requests("rejectExecution").map((r) => ({ executionId: r.executionId, reason: r.reason })),
+      [{ executionId: "ex-1", reason: "not now" }],
+    );
+    assert.ok(one(element, "execution-cancel"), "a sent automation can still be cancelled");
+  });
+
+  test("a running step that waits on nothing, or another action waiting, offers no approval", () => {
+    for (const steps of [
+      [step("aws:approve", m.AutomationStepStatus.IN_PROGRESS)],
+      [step("aws:sleep", m.AutomationStepStatus.WAITING)],
+      [],
+    ]) {
+      const running = execution({ status: m.ExecutionStatus.RUNNING, commandId: "auto-1", steps });
+      assert.ok(!m.waitsOnApprovalStep(running));
+      const { element } = controls(running);
+      assert.equal(byTestId(element, "execution-approve").length, 0);
+      assert.equal(byTestId(element, "execution-reject").length, 0);
+    }
+    const { element } = controls(execution({ status: m.ExecutionStatus.PENDING_APPROVAL }));
+    assert.ok(one(element, "execution-approve"));
   });
 });

@@ -4,13 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ssm::error::ProvideErrorMetadata;
 use tokio::sync::mpsc;
 use tonic::Status;
 
 use crate::app::AppState;
 use crate::auth::Operator;
-use crate::aws::{CompanyRole, aws_error};
+use crate::aws::CompanyRole;
 use crate::domain::execution::{
     AutomationStep, DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecEventKind, ExecStatus,
     Execution, InvStatus, Invocation, Mode, NewExecution, RuleSpec, StepStatus, Trigger,
@@ -26,6 +25,7 @@ use crate::grpc::correlation::{matcher_messages_of, matchers_of};
 use crate::grpc::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
 use crate::owner::command::{ExecChange, Reload};
 use crate::proto::v1;
+use crate::service::executions;
 use crate::store::event_log::{LogEntry, StoredExecEvent};
 use crate::store::execution::{ExecutionFilter, RuleRow};
 use crate::store::runbook::spec_of;
@@ -415,7 +415,7 @@ pub(crate) async fn execute(
             ExecChange::new(ExecEventKind::Created, &operator.actor(), message),
         )
         .await?;
-    audit(
+    executions::audit(
         state,
         operator,
         "RunbookService.ExecuteRunbook",
@@ -428,115 +428,15 @@ pub(crate) async fn execute(
     })
 }
 
-/// Records a person's action on an execution in the audit log.
-async fn audit(
-    state: &AppState,
-    operator: &Operator,
-    action: &'static str,
-    execution: &Execution,
-    note: &str,
-) -> Result<()> {
-    state
-        .store
-        .record_audit(
-            &Audit::new(operator.actor(), action),
-            Some(&execution.company_id),
-            "execution",
-            &execution.id,
-            serde_json::json!({
-                "runbook_id": execution.runbook_id,
-                "incident_id": execution.incident_id,
-                "status": execution.status.name(),
-                "note": note,
-            }),
-        )
-        .await
-}
-
-/// Applies a person's change to an execution at the version read. If the
-/// executor moved it in the meantime, the change is decided again on the
-/// fresh state (a few times) rather than failing the request.
-async fn change(
-    state: &AppState,
-    operator: &Operator,
-    id: &str,
-    apply: impl Fn(&mut Execution, i64) -> Result<ExecChange>,
-) -> Result<Execution> {
-    for _ in 0..5 {
-        // A version the owner moved meanwhile is in the tables after this.
-        state.owners.read_barrier().await;
-        let current = state.store.get_execution(&operator.scope, id).await?;
-        let mut execution = current.execution;
-        let now = now_ms();
-        let change = apply(&mut execution, now)?;
-        execution.updated_at = now;
-        if state
-            .owners
-            .update_execution(current.version, &execution, vec![change], None)
-            .await?
-            .is_some()
-        {
-            return Ok(execution);
-        }
-    }
-    Err(Error::FailedPrecondition(format!(
-        "execution {id} kept changing while this request was handled; read it again and retry"
-    )))
-}
-
-fn pending_approval(execution: &Execution, now: i64) -> Result<()> {
-    if execution.status != ExecStatus::PendingApproval {
-        return Err(Error::FailedPrecondition(format!(
-            "execution {} is {}, not waiting for approval",
-            execution.id,
-            execution.status.name()
-        )));
-    }
-    if execution.approval_expires_at.is_some_and(|at| at <= now) {
-        return Err(Error::FailedPrecondition(format!(
-            "the approval of execution {} has expired",
-            execution.id
-        )));
-    }
-    Ok(())
-}
-
 /// ApproveExecution.
 pub(crate) async fn approve(
     state: &AppState,
     operator: &Operator,
     body: v1::ApproveExecutionRequest,
 ) -> Result<v1::ApproveExecutionResponse> {
-    operator.require(Role::Technician)?;
     let id = required_id("execution_id", &body.execution_id)?;
     let comment = text_of("comment", &body.comment, false)?;
-    let actor = operator.actor();
-    let execution = change(state, operator, id, |execution, now| {
-        pending_approval(execution, now)?;
-        execution.status = ExecStatus::Queued;
-        execution.approved_by.clone_from(&actor);
-        execution.approval_expires_at = None;
-        execution.status_reason = String::new();
-        execution.poll_interval_ms = 0;
-        Ok(ExecChange::new(
-            ExecEventKind::Approved,
-            &actor,
-            if comment.is_empty() {
-                "approved".to_owned()
-            } else {
-                format!("approved: {comment}")
-            },
-        ))
-    })
-    .await?;
-    audit(
-        state,
-        operator,
-        "RunbookService.ApproveExecution",
-        &execution,
-        &body.comment,
-    )
-    .await?;
+    let execution = executions::approve(state, operator, id, &comment).await?;
     Ok(v1::ApproveExecutionResponse {
         execution: Some(execution_message(&execution, true)),
     })
@@ -548,155 +448,23 @@ pub(crate) async fn reject(
     operator: &Operator,
     body: v1::RejectExecutionRequest,
 ) -> Result<v1::RejectExecutionResponse> {
-    operator.require(Role::Technician)?;
     let id = required_id("execution_id", &body.execution_id)?;
     let reason = text_of("reason", &body.reason, true)?;
-    let actor = operator.actor();
-    let execution = change(state, operator, id, |execution, now| {
-        pending_approval(execution, now)?;
-        execution.status = ExecStatus::Rejected;
-        execution.rejected_by.clone_from(&actor);
-        execution.approval_expires_at = None;
-        execution.status_reason.clone_from(&reason);
-        execution.ended_at = Some(now);
-        Ok(ExecChange::new(
-            ExecEventKind::Rejected,
-            &actor,
-            format!("rejected: {reason}"),
-        ))
-    })
-    .await?;
-    state.metrics.record_execution(execution.status.name());
-    audit(
-        state,
-        operator,
-        "RunbookService.RejectExecution",
-        &execution,
-        &body.reason,
-    )
-    .await?;
+    let execution = executions::reject(state, operator, id, &reason).await?;
     Ok(v1::RejectExecutionResponse {
         execution: Some(execution_message(&execution, true)),
     })
 }
 
-/// CancelExecution: before sending it ends at once; once sent SSM
-/// CancelCommand is asked and the executor sees the invocations stop.
+/// CancelExecution.
 pub(crate) async fn cancel(
     state: &AppState,
     operator: &Operator,
     body: v1::CancelExecutionRequest,
 ) -> Result<v1::CancelExecutionResponse> {
-    operator.require(Role::Technician)?;
     let id = required_id("execution_id", &body.execution_id)?;
     let reason = text_of("reason", &body.reason, false)?;
-    let actor = operator.actor();
-    let current = state.store.get_execution(&operator.scope, id).await?;
-    let sent = match current.execution.status {
-        ExecStatus::PendingApproval | ExecStatus::Queued => false,
-        ExecStatus::Running if !current.execution.command_id.is_empty() => true,
-        ExecStatus::Running => {
-            return Err(Error::FailedPrecondition(format!(
-                "execution {id} is being sent to SSM right now; cancel it again in a moment"
-            )));
-        }
-        status => {
-            return Err(Error::FailedPrecondition(format!(
-                "execution {id} is {} and cannot be cancelled",
-                status.name()
-            )));
-        }
-    };
-    if sent {
-        let company = state
-            .store
-            .get_company(&operator.scope, &current.execution.company_id)
-            .await?;
-        let role = CompanyRole::of(&company)?;
-        let ssm = state.aws.ssm(&role).await?;
-        match current.execution.kind {
-            RunbookKind::RunCommand => {
-                ssm.cancel_command()
-                    .command_id(&current.execution.command_id)
-                    .send()
-                    .await
-                    .map_err(|error| aws_error("ssm:CancelCommand", &role, error))?;
-            }
-            RunbookKind::Automation => {
-                let stopped = ssm
-                    .stop_automation_execution()
-                    .automation_execution_id(&current.execution.command_id)
-                    .r#type(aws_sdk_ssm::types::StopType::Cancel)
-                    .send()
-                    .await;
-                match stopped {
-                    Ok(_) => {}
-                    // It ended in SSM before this poll saw it: the next poll
-                    // records how it really ended.
-                    Err(error)
-                        if error.code() == Some("InvalidAutomationStatusUpdateException") => {}
-                    Err(error) => {
-                        return Err(aws_error("ssm:StopAutomationExecution", &role, error));
-                    }
-                }
-            }
-        }
-    }
-    let stop_call = match current.execution.kind {
-        RunbookKind::RunCommand => "SSM CancelCommand",
-        RunbookKind::Automation => "SSM StopAutomationExecution",
-    };
-    let execution = change(state, operator, id, |execution, now| {
-        if execution.status.is_terminal() {
-            return Err(Error::FailedPrecondition(format!(
-                "execution {id} is {} and cannot be cancelled",
-                execution.status.name()
-            )));
-        }
-        if !sent
-            && !matches!(
-                execution.status,
-                ExecStatus::PendingApproval | ExecStatus::Queued
-            )
-        {
-            return Err(Error::FailedPrecondition(format!(
-                "execution {id} was sent to SSM meanwhile; cancel it again to stop the command"
-            )));
-        }
-        execution.cancelled_by.clone_from(&actor);
-        let why = if reason.is_empty() {
-            format!("cancelled by {actor}")
-        } else {
-            format!("cancelled by {actor}: {reason}")
-        };
-        execution.status_reason.clone_from(&why);
-        if sent {
-            execution.status = ExecStatus::Cancelling;
-            execution.next_poll(true);
-            Ok(ExecChange::new(
-                ExecEventKind::CancelRequested,
-                &actor,
-                format!("{stop_call} sent; {why}"),
-            ))
-        } else {
-            execution.status = ExecStatus::Cancelled;
-            execution.approval_expires_at = None;
-            execution.ended_at = Some(now);
-            Ok(ExecChange::new(ExecEventKind::Cancelled, &actor, why))
-        }
-    })
-    .await?;
-    if execution.status == ExecStatus::Cancelled {
-        state.metrics.record_execution(execution.status.name());
-    }
-    audit(
-        state,
-        operator,
-        "RunbookService.CancelExecution",
-        &execution,
-        &body.reason,
-    )
-    .await?;
+    let execution = executions::cancel(state, operator, id, &reason).await?;
     Ok(v1::CancelExecutionResponse {
         execution: Some(execution_message(&execution, true)),
     })

@@ -1,7 +1,7 @@
 // Runbook executions (RunbookService). The list (#/executions) for the selected company or all
 // companies: ListExecutions newest first with a status filter, kept current by the
 // WatchExecutions events of the companies in scope, and per row the actions its status allows
-// (Approve; Reject with a reason; Cancel). One execution (#/executions/<id>): GetExecution with
+// (Approve; Reject with a reason, also for an Automation's waiting aws:approve step; Cancel). One execution (#/executions/<id>): GetExecution with
 // each instance's status, exit code and output (Run Command) or each step of the automation
 // (Automation), followed by its company's WatchExecutions.
 // After every action the page lists (or gets) again; API errors show above the table.
@@ -148,8 +148,17 @@ function incidentLink(incidentId: string): HTMLElement | string {
   );
 }
 
+/** Whether SSM waits on an `aws:approve` step of a running Automation execution. */
+export function waitsOnApprovalStep(execution: Execution): boolean {
+  return (
+    execution.status === ExecutionStatus.RUNNING &&
+    execution.steps.some((step) => step.action === "aws:approve" && step.status === AutomationStepStatus.WAITING)
+  );
+}
+
 /**
- * The action buttons of executions: Approve and Reject (with a reason) while pending approval;
+ * The action buttons of executions: Approve and Reject (with a reason) while pending approval
+ * or while an Automation execution waits on an `aws:approve` step (the server answers the step);
  * Cancel while pending approval, queued, or running once sent (it has a command id). Calls in
  * flight disable their row's buttons; the outcome or the API's error goes to `report`.
  */
@@ -171,7 +180,7 @@ export class ExecutionActions {
     const id = execution.id;
     const busy = this.busy.has(id);
     const status = execution.status;
-    const pending = status === ExecutionStatus.PENDING_APPROVAL;
+    const pending = status === ExecutionStatus.PENDING_APPROVAL || waitsOnApprovalStep(execution);
     const buttons: HTMLElement[] = [];
     if (pending) {
       buttons.push(
@@ -539,7 +548,13 @@ function stepRows(steps: AutomationStep[]): HTMLElement {
           { testid: "step-row", "data-step-name": step.name },
           h("td", null, step.name),
           h("td", null, h("code", null, step.action)),
-          h("td", { testid: "step-status" }, stepStatusNames[step.status] ?? "—"),
+          h(
+            "td",
+            { testid: "step-status" },
+            step.action === "aws:approve" && step.status === AutomationStepStatus.WAITING
+              ? "waiting for approval"
+              : (stepStatusNames[step.status] ?? "—"),
+          ),
           h("td", null, step.failureMessage || "—"),
           h("td", null, step.startTime ? timeElement(step.startTime) : "—"),
           h("td", null, step.endTime ? timeElement(step.endTime) : "—"),

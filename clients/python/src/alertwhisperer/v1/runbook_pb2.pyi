@@ -92,6 +92,8 @@ class ExecutionEventKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXECUTION_EVENT_KIND_TIMED_OUT: _ClassVar[ExecutionEventKind]
     EXECUTION_EVENT_KIND_CANCELLED: _ClassVar[ExecutionEventKind]
     EXECUTION_EVENT_KIND_STEP_UPDATED: _ClassVar[ExecutionEventKind]
+    EXECUTION_EVENT_KIND_STEP_APPROVED: _ClassVar[ExecutionEventKind]
+    EXECUTION_EVENT_KIND_STEP_REJECTED: _ClassVar[ExecutionEventKind]
 RUNBOOK_PARAMETER_TYPE_UNSPECIFIED: RunbookParameterType
 RUNBOOK_PARAMETER_TYPE_STRING: RunbookParameterType
 RUNBOOK_PARAMETER_TYPE_INTEGER: RunbookParameterType
@@ -148,6 +150,8 @@ EXECUTION_EVENT_KIND_FAILED: ExecutionEventKind
 EXECUTION_EVENT_KIND_TIMED_OUT: ExecutionEventKind
 EXECUTION_EVENT_KIND_CANCELLED: ExecutionEventKind
 EXECUTION_EVENT_KIND_STEP_UPDATED: ExecutionEventKind
+EXECUTION_EVENT_KIND_STEP_APPROVED: ExecutionEventKind
+EXECUTION_EVENT_KIND_STEP_REJECTED: ExecutionEventKind
 
 class RunbookParameter(_message.Message):
     __slots__ = ("name", "type", "required", "default_value", "allowed_pattern", "allowed_values", "description")

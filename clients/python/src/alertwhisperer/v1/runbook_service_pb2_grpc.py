@@ -224,14 +224,19 @@ class RunbookServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ApproveExecution(self, request, context):
-        """Approves an execution waiting for approval (FAILED_PRECONDITION in any other status).
+        """Approves an execution waiting for approval, or the aws:approve step a running Automation
+        execution waits on (SSM SendAutomationSignal Approve under the company's role, which the
+        document must list among the step's Approvers). FAILED_PRECONDITION when it waits for
+        neither.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RejectExecution(self, request, context):
-        """Rejects an execution waiting for approval (FAILED_PRECONDITION in any other status).
+        """Rejects an execution waiting for approval, or the aws:approve step a running Automation
+        execution waits on (SendAutomationSignal Reject; the execution then ends rejected).
+        FAILED_PRECONDITION when it waits for neither.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1638,7 +1638,10 @@ export const RunbookService: GenService<{
     output: typeof ExecuteRunbookResponseSchema;
   },
   /**
-   * Approves an execution waiting for approval (FAILED_PRECONDITION in any other status).
+   * Approves an execution waiting for approval, or the aws:approve step a running Automation
+   * execution waits on (SSM SendAutomationSignal Approve under the company's role, which the
+   * document must list among the step's Approvers). FAILED_PRECONDITION when it waits for
+   * neither.
    *
    * @generated from rpc alertwhisperer.v1.RunbookService.ApproveExecution
    */
@@ -1648,7 +1651,9 @@ export const RunbookService: GenService<{
     output: typeof ApproveExecutionResponseSchema;
   },
   /**
-   * Rejects an execution waiting for approval (FAILED_PRECONDITION in any other status).
+   * Rejects an execution waiting for approval, or the aws:approve step a running Automation
+   * execution waits on (SendAutomationSignal Reject; the execution then ends rejected).
+   * FAILED_PRECONDITION when it waits for neither.
    *
    * @generated from rpc alertwhisperer.v1.RunbookService.RejectExecution
    */
