@@ -125,6 +125,10 @@ pub struct Config {
     /// How often every company with an AWS role has its patch compliance synced, in
     /// seconds; 0 syncs only on demand (SyncCompliance).
     pub compliance_sync_interval_seconds: u64,
+    /// How often (seconds) the Session Manager sessions started from incidents are
+    /// checked in SSM, so that one that ended by itself reaches its incident's
+    /// timeline; 0 turns the check off. 0 or 1–3600.
+    pub session_watch_seconds: u64,
     /// Seconds between heartbeats on an idle WatchIncidents stream (1–300).
     pub watch_heartbeat_seconds: u64,
     /// Seconds between sweeps that correlate alert events left pending (after a
@@ -229,6 +233,7 @@ impl Default for Config {
             aws_secret_access_key: String::new(),
             aws_max_attempts: 3,
             compliance_sync_interval_seconds: 21_600,
+            session_watch_seconds: 60,
             watch_heartbeat_seconds: 15,
             correlation_sweep_seconds: 5,
             max_running_executions_per_company: 3,
@@ -450,6 +455,11 @@ impl Config {
         {
             return Err(ConfigError(
                 "compliance_sync_interval_seconds: must be 0 (off) or at least 300".to_owned(),
+            ));
+        }
+        if self.session_watch_seconds > 3600 {
+            return Err(ConfigError(
+                "session_watch_seconds: must be 0 (off) or between 1 and 3600".to_owned(),
             ));
         }
         if !(1..=300).contains(&self.watch_heartbeat_seconds) {

@@ -276,6 +276,13 @@ impl Server {
                 self.state.shutdown.clone(),
             ));
         }
+        if self.state.aws.is_configured() && self.config.session_watch_seconds > 0 {
+            tokio::spawn(crate::service::sessions::watch(
+                self.state.clone(),
+                std::time::Duration::from_secs(self.config.session_watch_seconds),
+                self.state.shutdown.clone(),
+            ));
+        }
         let grace = self.config.shutdown_grace();
         let serve = crate::connections::serve(
             listener,

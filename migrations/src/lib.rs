@@ -30,6 +30,7 @@ mod m20261206_000019_storm_gap_lateness;
 mod m20261207_000020_operator_token_technicians;
 mod m20261207_000021_secrets_backend;
 mod m20261208_000022_automation_runbooks;
+mod m20261209_000023_ssm_sessions;
 
 /// The ordered list of migrations; `serve` applies the pending ones at start.
 #[derive(Debug)]
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_operator_token_technicians::Migration),
             Box::new(m20261207_000021_secrets_backend::Migration),
             Box::new(m20261208_000022_automation_runbooks::Migration),
+            Box::new(m20261209_000023_ssm_sessions::Migration),
         ]
     }
 }

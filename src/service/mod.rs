@@ -6,3 +6,4 @@
 pub mod correlation;
 pub mod executions;
 pub mod ingest;
+pub mod sessions;

@@ -16,6 +16,7 @@ pub mod projection;
 pub mod resident;
 mod rows;
 pub mod runbook;
+pub mod session;
 pub mod tenant;
 
 use std::str::FromStr;

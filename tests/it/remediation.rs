@@ -28,6 +28,18 @@ pub(crate) const DB: &str = "i-0fedcba9876543210";
 pub(crate) const ROLE: &str = "arn:aws:iam::111111111111:role/msp/AlertWhisperer";
 
 pub(crate) async fn server(moto: &Moto, backend: Backend, max_running: u64) -> TestServer {
+    server_with(moto, backend, move |config| {
+        config.max_running_executions_per_company = max_running;
+    })
+    .await
+}
+
+/// A server whose AWS is `moto`, with `customize` applied after.
+pub(crate) async fn server_with(
+    moto: &Moto,
+    backend: Backend,
+    customize: impl FnOnce(&mut alert_whisperer::config::Config),
+) -> TestServer {
     let url = moto.url().to_owned();
     TestServer::start_with(
         backend,
@@ -37,7 +49,7 @@ pub(crate) async fn server(moto: &Moto, backend: Backend, max_running: u64) -> T
             config.aws_access_key_id = "testing".to_owned();
             config.aws_secret_access_key = "testing".to_owned();
             config.aws_max_attempts = 1;
-            config.max_running_executions_per_company = max_running;
+            customize(config);
         },
         Default::default(),
     )

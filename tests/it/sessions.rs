@@ -3,7 +3,8 @@
 //! role (the real AWS SDK against moto, whose missing Session Manager API
 //! tests/moto/aw_moto.py emulates), lists it and terminates it; each step is
 //! on the incident's timeline and in the audit log; viewers, instances not of
-//! the incident and other tenants are refused.
+//! the incident and other tenants are refused. A session that ends by itself
+//! reaches the timeline too, through the session watcher.
 
 use alert_whisperer::proto::v1::{self, IncidentEventKind, OperatorRole, Severity};
 use tonic::Code;
@@ -12,9 +13,12 @@ use tonic::metadata::MetadataValue;
 use crate::aws::Moto;
 use crate::harness::{Backend, TestServer, authed};
 use crate::ingest::Tenant;
-use crate::remediation::{DB, ROLE, Runbooks, WEB, company, incident, server};
+use crate::remediation::{DB, ROLE, Runbooks, WEB, company, incident, server, server_with};
 
-crate::on_both_backends!(a_technician_starts_lists_and_terminates_a_session_from_an_incident,);
+crate::on_both_backends!(
+    a_technician_starts_lists_and_terminates_a_session_from_an_incident,
+    a_session_that_ends_by_itself_reaches_the_timeline_once,
+);
 
 /// Sends one alert and answers the incident it opened.
 async fn alert(server: &TestServer, company: &Tenant, asset: &str) -> String {
@@ -355,5 +359,130 @@ async fn a_technician_starts_lists_and_terminates_a_session_from_an_incident(bac
         error.message().contains("ssm:StartSession"),
         "{}",
         error.message()
+    );
+}
+
+/// The incident's comments that mention `session_id`.
+async fn session_comments(
+    server: &TestServer,
+    incident_id: &str,
+    session_id: &str,
+) -> Vec<v1::IncidentEvent> {
+    incident(server, incident_id)
+        .await
+        .timeline
+        .into_iter()
+        .filter(|e| e.kind == IncidentEventKind::Commented as i32 && e.message.contains(session_id))
+        .collect()
+}
+
+async fn a_session_that_ends_by_itself_reaches_the_timeline_once(backend: Backend) {
+    let moto = Moto::start().await;
+    let server = server_with(&moto, backend, |config| config.session_watch_seconds = 1).await;
+    let acme = company(&server, "Acme").await;
+    let incident_id = alert(&server, &acme, WEB).await;
+    let technician = crate::correlation::token(&server, OperatorRole::Technician, &[]).await;
+    let client = Runbooks::new(server.channel().await);
+    let start = || v1::StartSessionRequest {
+        incident_id: incident_id.clone(),
+        instance_id: WEB.to_owned(),
+        reason: "tail the logs".to_owned(),
+    };
+    let first = client
+        .clone()
+        .start_session(authed(&technician, start()))
+        .await
+        .expect("start session")
+        .into_inner()
+        .session
+        .unwrap();
+    let second = client
+        .clone()
+        .start_session(authed(&technician, start()))
+        .await
+        .expect("start another")
+        .into_inner()
+        .session
+        .unwrap();
+
+    // Still active: a few sweeps record nothing.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        session_comments(&server, &incident_id, &first.session_id)
+            .await
+            .len(),
+        1
+    );
+    assert!(
+        audited(&server, &acme.id, "RunbookService.SessionEnded")
+            .await
+            .is_empty()
+    );
+
+    // The first ends by itself in SSM (the client closed it): the watcher
+    // puts its end on the timeline and in the audit log, once.
+    moto.post(
+        "/_aw/sessions/end",
+        serde_json::json!({"SessionId": first.session_id}),
+    )
+    .await;
+    let mut comments = Vec::new();
+    for _ in 0..100 {
+        comments = session_comments(&server, &incident_id, &first.session_id).await;
+        if comments.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(comments.len(), 2, "{comments:?}");
+    assert!(
+        comments[1].message.contains("ended")
+            && comments[1].message.contains("no longer active in SSM")
+            && comments[1].message.contains(WEB),
+        "{:?}",
+        comments[1]
+    );
+    assert_eq!(comments[1].actor, "system");
+    let audits = audited(&server, &acme.id, "RunbookService.SessionEnded").await;
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(audits[0].target_id, first.session_id);
+
+    // The second is ended by a person: its end is recorded by
+    // TerminateSession only, never again by the watcher.
+    client
+        .clone()
+        .terminate_session(authed(
+            &technician,
+            v1::TerminateSessionRequest {
+                company_id: acme.id.clone(),
+                session_id: second.session_id.clone(),
+                reason: "done".to_owned(),
+            },
+        ))
+        .await
+        .expect("terminate");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let comments = session_comments(&server, &incident_id, &second.session_id).await;
+    assert_eq!(
+        comments.len(),
+        2,
+        "started and terminated, nothing more: {comments:?}"
+    );
+    assert!(
+        comments[1].message.contains("terminated"),
+        "{:?}",
+        comments[1]
+    );
+    assert_eq!(
+        session_comments(&server, &incident_id, &first.session_id)
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        audited(&server, &acme.id, "RunbookService.SessionEnded")
+            .await
+            .len(),
+        1
     );
 }

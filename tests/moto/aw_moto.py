@@ -253,6 +253,10 @@ scope / Host / X-Amz-Target), behind a small WSGI middleware that adds:
   Control API for Session Manager:
     GET    /_aw/sessions -> {ACCOUNT: [DescribeSessions' object of each session]}
     DELETE /_aw/sessions -> forgets every account's sessions; 204
+    POST   /_aw/sessions/end {"SessionId": ...} -> the active session ends by itself
+                              (Terminated, EndDate stamped; no TerminateSession call
+                              is recorded), as when the client closes it or SSM's
+                              idle timeout ends it; 204 (no such active session: 404)
 * QuickSight data sources, data sets and ingestions (moto 5.2 has no
   UpdateDataSet, DescribeDataSet, DescribeIngestion, and never answers
   ResourceExistsException), emulated per account, requests signed for
@@ -1074,6 +1078,22 @@ class AwMoto:
         if route == "sessions" and method == "DELETE":
             with self.state.lock:
                 self.state.sessions = {}
+            return send("204 No Content")
+        if route == "sessions/end" and method == "POST":
+            try:
+                body = json.loads(_read_body(environ) or b"null")
+            except ValueError as err:
+                return send("400 Bad Request", {"error": f"invalid JSON: {err}"})
+            if not isinstance(body, dict) or not isinstance(body.get("SessionId"), str):
+                return send("400 Bad Request", {"error": "expected an object with SessionId"})
+            with self.state.lock:
+                ended = next((s for sessions in self.state.sessions.values() for s in sessions
+                              if s["SessionId"] == body["SessionId"] and s["Status"] != "Terminated"), None)
+                if ended is not None:
+                    ended["Status"] = "Terminated"
+                    ended["EndDate"] = _now()
+            if ended is None:
+                return send("404 Not Found", {"error": f"no active session {body['SessionId']}"})
             return send("204 No Content")
         if route == "quicksight" and method == "GET":
             with self.state.lock:

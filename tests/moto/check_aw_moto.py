@@ -26,7 +26,8 @@ ids answering AutomationExecutionNotFoundException, the NoAutomation role's
 AccessDeniedException, /_aw/automations and the recorded calls); SSM Session
 Manager (StartSession's id, token and URL, DescribeSessions Active / History with
 a SessionId filter, TerminateSession idempotent and per account, the NoSession
-role's AccessDeniedException, /_aw/sessions and the recorded calls); stops the server
+role's AccessDeniedException, /_aw/sessions, a session ending by itself through
+/_aw/sessions/end, and the recorded calls); stops the server
 and exits non-zero on any failure.
 
 Run with the venv's python:  /var/tmp/aw-venv/bin/python tests/moto/check_aw_moto.py
@@ -785,6 +786,14 @@ def run_session_checks(endpoint: str) -> None:
     check(len(calls["StartSession"]) == 3 and calls["StartSession"][0]["RoleArn"] == role
           and calls["StartSession"][0]["Account"] == "111111111111", "StartSession recorded", calls["StartSession"])
     check(len(calls["TerminateSession"]) == 3, "TerminateSession recorded", calls["TerminateSession"])
+    status, _ = http("POST", endpoint + "/_aw/sessions/end", {"SessionId": second})
+    check(status == 204 and ssm.describe_sessions(State="Active")["Sessions"] == []
+          and ssm.describe_sessions(State="History")["Sessions"][0]["SessionId"] == second,
+          "POST /_aw/sessions/end ends a session by itself", status)
+    status, _ = http("POST", endpoint + "/_aw/sessions/end", {"SessionId": second})
+    check(status == 404, "an ended session cannot end again", status)
+    _, calls = http("GET", endpoint + "/_aw/calls")
+    check(len(calls["TerminateSession"]) == 3, "ending by itself is no TerminateSession call", calls)
     http("DELETE", endpoint + "/_aw/sessions")
     check(ssm.describe_sessions(State="Active")["Sessions"] == [], "DELETE /_aw/sessions forgets them")
 

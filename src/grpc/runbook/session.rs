@@ -7,7 +7,7 @@
 //! DescribeSessions answers back; so TerminateSession finds the incident whose
 //! timeline to write on, and ListSessions filters by incident.
 
-use aws_sdk_ssm::types::{Session, SessionFilter, SessionFilterKey, SessionState};
+use aws_sdk_ssm::types::Session;
 
 use crate::app::AppState;
 use crate::auth::Operator;
@@ -17,6 +17,8 @@ use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::grpc::convert::{required_id, timestamp};
 use crate::proto::v1;
+use crate::service::sessions::active_sessions;
+use crate::store::session::OpenSession;
 use crate::store::tenant::Audit;
 
 /// Prefix of the SSM session reasons this service writes.
@@ -133,43 +135,6 @@ fn session_message(company_id: &str, session: &Session) -> v1::SsmSession {
     }
 }
 
-/// The company's active sessions (all pages), optionally only one.
-async fn active_sessions(
-    ssm: &aws_sdk_ssm::Client,
-    role: &CompanyRole,
-    session_id: Option<&str>,
-) -> Result<Vec<Session>> {
-    let mut sessions = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut call = ssm
-            .describe_sessions()
-            .state(SessionState::Active)
-            .max_results(200)
-            .set_next_token(token.take());
-        if let Some(session_id) = session_id {
-            call = call.filters(
-                SessionFilter::builder()
-                    .key(SessionFilterKey::SessionId)
-                    .value(session_id)
-                    .build()
-                    .map_err(|error| Error::Internal(error.to_string()))?,
-            );
-        }
-        let answer = call
-            .send()
-            .await
-            .map_err(|error| aws_error("ssm:DescribeSessions", role, error))?;
-        sessions.extend(answer.sessions().iter().cloned());
-        match answer.next_token() {
-            Some(next) if !next.is_empty() && sessions.len() < 10_000 => {
-                token = Some(next.to_owned());
-            }
-            _ => return Ok(sessions),
-        }
-    }
-}
-
 /// Whether a session started from `incident_id` is the company's: two
 /// companies may share an AWS account, so a session found in the account is
 /// another company's when its incident is (or is not visible to the caller).
@@ -229,6 +194,18 @@ pub(super) async fn start(
     let scoped = state
         .store
         .incident_company(&operator.scope, incident_id)
+        .await?;
+    // Kept so that its end reaches the timeline also when nobody ends it here.
+    state
+        .store
+        .record_session_start(&OpenSession {
+            session_id: session_id.clone(),
+            company: scoped.clone(),
+            incident_id: incident_id.to_owned(),
+            instance_id: instance_id.to_owned(),
+            started_by: actor.clone(),
+            started_at: crate::store::now_ms(),
+        })
         .await?;
     state
         .owners
@@ -311,6 +288,18 @@ pub(super) async fn terminate(
         .map_err(|error| aws_error("ssm:TerminateSession", &role, error))?;
     let message = session_message(company_id, &session);
     let actor = operator.actor();
+    // Its end is recorded here, so the session watcher does not record it again.
+    state
+        .store
+        .record_session_end(
+            &state
+                .store
+                .scoped_company(&operator.scope, company_id)
+                .await?,
+            session_id,
+            crate::store::now_ms(),
+        )
+        .await?;
     if !message.incident_id.is_empty() {
         // The incident may since have been deleted or moved; the audit entry
         // still records the end.

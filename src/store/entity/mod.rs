@@ -30,4 +30,5 @@ pub mod remediation_rule;
 pub mod runbook;
 pub mod silence;
 pub mod sns_subscription;
+pub mod ssm_session;
 pub mod technician;
