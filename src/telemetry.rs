@@ -169,6 +169,18 @@ pub fn join_remote_parent(span: &tracing::Span, headers: &http::HeaderMap) {
     let _ = span.set_parent(parent);
 }
 
+/// The W3C trace headers (`traceparent`, `tracestate`) that continue the
+/// current span's trace in a call to another replica; none when spans are
+/// not exported.
+pub fn current_trace_headers() -> Vec<(String, String)> {
+    if !exporting() {
+        return Vec::new();
+    }
+    let mut headers = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(&tracing::Span::current().context(), &mut headers);
+    headers.into_iter().collect()
+}
+
 /// An HTTP request's headers as a propagation carrier.
 struct HeaderCarrier<'a>(&'a http::HeaderMap);
 

@@ -306,6 +306,15 @@ impl Cluster {
         if let Ok(token) = tonic::metadata::MetadataValue::try_from(self.token.as_str()) {
             request.metadata_mut().insert(REPLICA_TOKEN_HEADER, token);
         }
+        // The owner's spans continue this request's trace.
+        for (name, value) in crate::telemetry::current_trace_headers() {
+            if let (Ok(name), Ok(value)) = (
+                tonic::metadata::MetadataKey::from_bytes(name.as_bytes()),
+                tonic::metadata::MetadataValue::try_from(value.as_str()),
+            ) {
+                request.metadata_mut().insert(name, value);
+            }
+        }
         let response = match client.forward(request).await {
             Ok(response) => response.into_inner(),
             Err(status) => {

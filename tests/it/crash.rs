@@ -74,13 +74,19 @@ impl Process {
 
     /// Another replica on the same PostgreSQL schema.
     async fn replica(&self) -> Self {
+        self.replica_with(Vec::new()).await
+    }
+
+    /// Another replica on the same PostgreSQL schema, with `env` over this
+    /// one's settings.
+    pub(crate) async fn replica_with(&self, env: Vec<(String, String)>) -> Self {
         let mut replica = Self {
             port: free_port(),
             dir: tempfile::tempdir().unwrap(),
             database: self.database.clone(),
             owns_schema: false,
             child: None,
-            env: self.env.clone(),
+            env: self.env.iter().cloned().chain(env).collect(),
         };
         replica.restart().await;
         replica

@@ -2,7 +2,8 @@
 //! receiver in the test collects what the server exports, one signed
 //! webhook is sent with a W3C `traceparent`, and after a SIGTERM (the
 //! exporter's flush) the spans of that webhook form one tree under the
-//! caller's span. With export off, nothing arrives.
+//! caller's span. With export off, nothing arrives. On two replicas, a
+//! request forwarded to the company's owner stays one trace.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -317,4 +318,94 @@ async fn nothing_is_exported_when_export_is_off_on_postgres() {
         return;
     }
     nothing_is_exported_when_export_is_off(true).await;
+}
+
+/// Posts one unsigned seed-format webhook for `asset` to `url`, with
+/// `traceparent` when given.
+async fn post_alert(url: &str, key: &str, asset: &str, traceparent: Option<String>) {
+    let body = format!(
+        r#"{{"asset_name":"{asset}","signature":"disk_full","severity":"high","message":"/var 97%","tool_source":"traces"}}"#
+    );
+    let mut request = reqwest::Client::new()
+        .post(format!("{url}/api/webhooks/alerts"))
+        .header("x-api-key", key)
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(traceparent) = traceparent {
+        request = request.header("traceparent", traceparent);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_forwarded_to_the_owner_replica_stays_one_trace() {
+    if postgres_url().is_none() {
+        eprintln!("TEST_DATABASE_URL is not set: skipped");
+        return;
+    }
+    let receiver = Receiver::default();
+    let endpoint = receiver.start().await;
+    let env = |service: &str| {
+        vec![
+            (
+                "ALERT_WHISPERER_OTEL_TRACES_ENDPOINT".to_owned(),
+                endpoint.clone(),
+            ),
+            (
+                "ALERT_WHISPERER_OTEL_SERVICE_NAME".to_owned(),
+                service.to_owned(),
+            ),
+            ("OTEL_BSP_SCHEDULE_DELAY".to_owned(), "600000".to_owned()),
+        ]
+    };
+    let (mut owner, token) = Process::start_with(true, env("replica-owner")).await;
+    let (_, key) = company(&owner.url(), &token, "Traced Co").await;
+    // The first replica takes the company with its first alert.
+    post_alert(&owner.url(), &key, "db-01", None).await;
+    let mut other = owner.replica_with(env("replica-other")).await;
+    post_alert(
+        &other.url(),
+        &key,
+        "db-02",
+        Some(format!("00-{TRACE_ID}-{CALLER_SPAN_ID}-01")),
+    )
+    .await;
+    assert!(other.terminate().await, "the other replica exits cleanly");
+    assert!(owner.terminate().await, "the owner exits cleanly");
+
+    let trace_id = hex::decode(TRACE_ID).unwrap();
+    let trace: Vec<(String, Span)> = receiver
+        .spans()
+        .into_iter()
+        .filter(|(_, span)| span.trace_id == trace_id)
+        .collect();
+    let of = |service: &str| -> Vec<&Span> {
+        trace
+            .iter()
+            .filter(|(name, _)| name == service)
+            .map(|(_, span)| span)
+            .collect()
+    };
+    let (received, forwarded) = (of("replica-other"), of("replica-owner"));
+    let names = |spans: &[&Span]| spans.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    assert!(
+        !received.is_empty(),
+        "the receiving replica's spans are in the caller's trace"
+    );
+    assert!(
+        !forwarded.is_empty(),
+        "the owner's spans are in the caller's trace too: {:?}",
+        names(&received)
+    );
+    // The owner's request span hangs under a span of the receiving replica.
+    let ids: Vec<&Vec<u8>> = received.iter().map(|span| &span.span_id).collect();
+    assert!(
+        forwarded
+            .iter()
+            .any(|span| span.name == "request" && ids.contains(&&span.parent_span_id)),
+        "owner {:?} under receiver {:?}",
+        names(&forwarded),
+        names(&received)
+    );
 }
