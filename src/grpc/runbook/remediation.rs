@@ -434,6 +434,8 @@ pub(crate) async fn approve(
     operator: &Operator,
     body: v1::ApproveExecutionRequest,
 ) -> Result<v1::ApproveExecutionResponse> {
+    // The role first, as before any field (a viewer is refused whatever it sends).
+    operator.require(Role::Technician)?;
     let id = required_id("execution_id", &body.execution_id)?;
     let comment = text_of("comment", &body.comment, false)?;
     let execution = executions::approve(state, operator, id, &comment).await?;
@@ -448,6 +450,8 @@ pub(crate) async fn reject(
     operator: &Operator,
     body: v1::RejectExecutionRequest,
 ) -> Result<v1::RejectExecutionResponse> {
+    // The role first, as before any field (a viewer is refused whatever it sends).
+    operator.require(Role::Technician)?;
     let id = required_id("execution_id", &body.execution_id)?;
     let reason = text_of("reason", &body.reason, true)?;
     let execution = executions::reject(state, operator, id, &reason).await?;
@@ -462,6 +466,8 @@ pub(crate) async fn cancel(
     operator: &Operator,
     body: v1::CancelExecutionRequest,
 ) -> Result<v1::CancelExecutionResponse> {
+    // The role first, as before any field (a viewer is refused whatever it sends).
+    operator.require(Role::Technician)?;
     let id = required_id("execution_id", &body.execution_id)?;
     let reason = text_of("reason", &body.reason, false)?;
     let execution = executions::cancel(state, operator, id, &reason).await?;
