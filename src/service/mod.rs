@@ -7,3 +7,4 @@ pub mod correlation;
 pub mod executions;
 pub mod ingest;
 pub mod sessions;
+pub mod tenants;
