@@ -1,6 +1,6 @@
 //! Reports over plain HTTP for MSPs without QuickSight: the patch compliance
 //! of a company's latest (or a named) snapshot as CSV. The same CSV (one
-//! column list, one writer: [`crate::compliance::compliance_snapshot_csv`])
+//! column list, one writer: [`crate::service::compliance::compliance_snapshot_csv`])
 //! is what the QuickSight export writes to S3.
 
 use axum::Router;
@@ -13,7 +13,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::compliance::compliance_snapshot_csv;
+use crate::service::compliance::compliance_snapshot_csv;
 use crate::error::{Error, Result};
 
 /// The report routes.

@@ -110,7 +110,7 @@ impl ComplianceService for ComplianceHandler {
         let mut results = Vec::with_capacity(companies.len());
         // A company that fails does not stop the others; its result says why.
         for company in companies {
-            let result = crate::compliance::sync_company(store, &self.state.aws, &company).await;
+            let result = crate::service::compliance::sync::sync_company(store, &self.state.aws, &company).await;
             results.push(match result {
                 Ok(snapshot) => v1::ComplianceSyncResult {
                     company_id: company.id.clone(),
@@ -298,7 +298,7 @@ impl ComplianceService for ComplianceHandler {
         // The export lands in the company's own account, through its role: one
         // company per call.
         let company_id = required_id("company_id", &body.company_id)?;
-        let export = crate::compliance::ExportRequest::new(
+        let export = crate::service::compliance::export::ExportRequest::new(
             &body.s3_bucket,
             &body.s3_prefix,
             body.kpi_start_time
@@ -313,7 +313,7 @@ impl ComplianceService for ComplianceHandler {
         )?;
         let store = &self.state.store;
         let company = store.get_company(&operator.scope, company_id).await?;
-        let done = crate::compliance::export_company(
+        let done = crate::service::compliance::export::export_company(
             store,
             &self.state.aws,
             &operator.scope,
@@ -321,7 +321,7 @@ impl ComplianceService for ComplianceHandler {
             &export,
         )
         .await?;
-        let dataset = |d: crate::compliance::ExportedDataset| v1::ExportedDataset {
+        let dataset = |d: crate::service::compliance::export::ExportedDataset| v1::ExportedDataset {
             csv_key: d.csv_key,
             manifest_key: d.manifest_key,
             data_source_id: d.data_source_id,

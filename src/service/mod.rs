@@ -3,6 +3,7 @@
 //! it. One module per capability; the rest of the capabilities still live in
 //! their gRPC handlers (issue #24 moves them here one by one).
 
+pub mod compliance;
 pub mod correlation;
 pub mod executions;
 pub mod ingest;
