@@ -4,11 +4,11 @@
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
-use super::compliance_snapshot_csv;
+use super::{Snapshot, compliance_snapshot_csv, csv_error, range_or_last_30_days, snapshot_of};
 use crate::aws::{Aws, CompanyRole, aws_error};
-use crate::domain::compliance::{COMPLIANCE_COLUMNS, CsvType, Summary, rfc3339};
+use crate::domain::compliance::{COMPLIANCE_COLUMNS, CsvType, rfc3339};
 use crate::error::{Error, Result};
-use crate::store::entity::{company, compliance_snapshot};
+use crate::store::entity::company;
 use crate::store::{Scope, Store, now_ms};
 
 /// The scorecard CSV's columns and their types, documented in docs/quicksight.md.
@@ -100,14 +100,10 @@ impl ExportRequest {
                 "must not start with '/', hold '..' segments or control characters, or exceed 512 bytes",
             ));
         }
-        let kpi_end_ms = kpi_end_ms.unwrap_or_else(|| now_ms() + 1);
-        let kpi_start_ms = kpi_start_ms.unwrap_or(kpi_end_ms - 30 * 24 * 3600 * 1000);
-        if kpi_start_ms >= kpi_end_ms {
-            return Err(Error::invalid(
-                "kpi_start_time",
-                "must be before kpi_end_time",
-            ));
-        }
+        let (kpi_start_ms, kpi_end_ms) = range_or_last_30_days(
+            ("kpi_start_time", kpi_start_ms),
+            ("kpi_end_time", kpi_end_ms),
+        )?;
         Ok(Self {
             bucket: bucket.to_owned(),
             prefix: prefix.to_owned(),
@@ -180,19 +176,11 @@ fn seconds(ms: Option<i64>) -> String {
 fn scorecard_csv(
     company: &company::Model,
     kpis: &crate::domain::incident::Kpis,
-    snapshot: &compliance_snapshot::Model,
+    snapshot: &Snapshot,
     request: &ExportRequest,
     export_ms: i64,
 ) -> Result<Vec<u8>> {
-    let csv_error = |error: csv::Error| Error::Internal(format!("csv: {error}"));
-    let summary = Summary {
-        total: i64::from(snapshot.total_instances),
-        compliant: i64::from(snapshot.compliant_instances),
-        non_compliant: i64::from(snapshot.non_compliant_instances),
-        critical_missing: snapshot.critical_missing,
-        security_missing: snapshot.security_missing,
-        oldest_result_ms: snapshot.oldest_result_at,
-    };
+    let summary = &snapshot.summary;
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
         .write_record(SCORECARD_COLUMNS.map(|(name, _)| name))
@@ -224,9 +212,7 @@ fn scorecard_csv(
             rfc3339(export_ms),
         ])
         .map_err(csv_error)?;
-    writer
-        .into_inner()
-        .map_err(|error| Error::Internal(format!("csv: {error}")))
+    writer.into_inner().map_err(csv_error)
 }
 
 /// The QuickSight S3 manifest naming one CSV (QuickSight's own manifest format).
@@ -480,15 +466,7 @@ pub async fn export_company(
     role.partition_and_account()?;
     // Without AWS on the server this says so, before anything is read.
     let s3 = aws.s3(&role).await?;
-    let snapshot = store
-        .latest_compliance_snapshot(scope, &company.id)
-        .await?
-        .ok_or_else(|| {
-            Error::FailedPrecondition(format!(
-                "company {} has no compliance data yet: run SyncCompliance",
-                company.id
-            ))
-        })?;
+    let snapshot = snapshot_of(store, scope, &company.id, None).await?;
     let export_ms = now_ms();
     let (snapshot_csv, snapshot_rows) = compliance_snapshot_csv(store, scope, &snapshot).await?;
     let sums = store
@@ -504,7 +482,13 @@ pub async fn export_company(
         .cloned()
         .unwrap_or_default()
         .kpis(&company.id);
-    let scorecard = scorecard_csv(company, &kpis, &snapshot, request, export_ms)?;
+    let scorecard = scorecard_csv(
+        company,
+        &kpis,
+        &Snapshot::from(&snapshot),
+        request,
+        export_ms,
+    )?;
 
     let datasets = [
         DatasetSpec {
