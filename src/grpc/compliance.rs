@@ -1,6 +1,9 @@
 //! ComplianceService: converts its messages to and from
 //! [`crate::service::compliance`] (sync from Systems Manager, summaries,
-//! per-instance detail, trends, and the export to S3 and QuickSight).
+//! per-instance detail, trends, and the export to S3 and QuickSight). The
+//! export checks the caller's role before it converts the request, so that a
+//! viewer is refused for its role whatever it sent; the service checks it
+//! again, for every transport.
 
 use tonic::{Request, Response, Status};
 
@@ -248,8 +251,6 @@ impl ComplianceService for ComplianceHandler {
         request: Request<v1::ExportComplianceDatasetRequest>,
     ) -> Result<Response<v1::ExportComplianceDatasetResponse>, Status> {
         let operator = operator(&request)?;
-        // The role first, as the service checks it, so that a viewer is
-        // refused for its role whatever it sent.
         operator.require(Role::Technician)?;
         let body = request.into_inner();
         // The export lands in the company's own account, through its role: one

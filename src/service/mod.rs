@@ -7,4 +7,5 @@ pub mod compliance;
 pub mod correlation;
 pub mod executions;
 pub mod ingest;
+pub mod notifications;
 pub mod sessions;
