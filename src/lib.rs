@@ -7,7 +7,6 @@
 pub mod app;
 pub mod auth;
 pub mod aws;
-pub mod compliance;
 pub mod config;
 pub(crate) mod connections;
 pub mod dashboard;

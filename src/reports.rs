@@ -1,6 +1,6 @@
 //! Reports over plain HTTP for MSPs without QuickSight: the patch compliance
 //! of a company's latest (or a named) snapshot as CSV. The same CSV (one
-//! column list, one writer: [`crate::compliance::compliance_snapshot_csv`])
+//! column list, one writer, in [`crate::service::compliance`])
 //! is what the QuickSight export writes to S3.
 
 use axum::Router;
@@ -13,8 +13,8 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::compliance::compliance_snapshot_csv;
 use crate::error::{Error, Result};
+use crate::service::compliance::snapshot_csv;
 
 /// The report routes.
 pub(crate) fn routes(state: AppState) -> Router {
@@ -39,23 +39,13 @@ async fn compliance_csv(
     if query.company_id.trim().is_empty() {
         return Err(Error::invalid("company_id", "is required"));
     }
-    let store = &state.store;
-    let snapshot = if query.snapshot_id.is_empty() {
-        store
-            .latest_compliance_snapshot(&operator.scope, &query.company_id)
-            .await?
-            .ok_or_else(|| {
-                Error::FailedPrecondition(format!(
-                    "company {} has no compliance data yet: run SyncCompliance",
-                    query.company_id
-                ))
-            })?
-    } else {
-        store
-            .compliance_snapshot(&operator.scope, &query.company_id, &query.snapshot_id)
-            .await?
-    };
-    let (body, _) = compliance_snapshot_csv(store, &operator.scope, &snapshot).await?;
+    let csv = snapshot_csv(
+        &state,
+        &operator,
+        &query.company_id,
+        (!query.snapshot_id.is_empty()).then_some(query.snapshot_id.as_str()),
+    )
+    .await?;
     Ok((
         [
             (
@@ -66,11 +56,11 @@ async fn compliance_csv(
                 http::header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"compliance-{}-{}.csv\"",
-                    query.company_id, snapshot.id
+                    query.company_id, csv.snapshot_id
                 ),
             ),
         ],
-        body,
+        csv.body,
     )
         .into_response())
 }

@@ -269,7 +269,7 @@ impl Server {
         ));
 
         if self.state.aws.is_configured() && self.config.compliance_sync_interval_seconds > 0 {
-            tokio::spawn(crate::compliance::sync_on_schedule(
+            tokio::spawn(crate::service::compliance::sync::sync_on_schedule(
                 self.state.store.clone(),
                 self.state.aws.clone(),
                 std::time::Duration::from_secs(self.config.compliance_sync_interval_seconds),

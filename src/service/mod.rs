@@ -3,8 +3,10 @@
 //! it. One module per capability; the rest of the capabilities still live in
 //! their gRPC handlers (issue #24 moves them here one by one).
 
+pub mod compliance;
 pub mod correlation;
 pub mod executions;
 pub mod ingest;
+pub mod notifications;
 pub mod sessions;
 pub mod tenants;

@@ -1,203 +1,15 @@
-//! Patch compliance sync: reads a company's managed instances, their patch
-//! states and their Patch compliance summaries from Systems Manager (through
-//! the company's role) and stores them as one snapshot. And the export for
-//! QuickSight: the latest snapshot's rows and a KPI scorecard as CSV on S3 with
-//! QuickSight manifests, data sources, data sets and ingestions, in the
-//! company's account through the same role.
-
-use std::collections::HashMap;
-use std::time::Duration;
-
-use sea_orm::Set;
-use tokio_util::sync::CancellationToken;
+//! The export for QuickSight: the latest snapshot's rows and a KPI scorecard
+//! as CSV on S3 with QuickSight manifests, data sources, data sets and
+//! ingestions, in the company's account through the company's role.
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
+use super::{Snapshot, compliance_snapshot_csv, csv_error, range_or_last_30_days, snapshot_of};
 use crate::aws::{Aws, CompanyRole, aws_error};
-use crate::domain::compliance::{
-    COMPLIANCE_COLUMNS, CsvType, InstanceReport, Summary, instance_status, rfc3339,
-};
+use crate::domain::compliance::{COMPLIANCE_COLUMNS, CsvType, rfc3339};
 use crate::error::{Error, Result};
-
-use crate::store::entity::{company, compliance_snapshot, instance_compliance};
-use crate::store::{Page, Scope, Store, now_ms};
-
-fn millis(time: Option<&aws_sdk_ssm::primitives::DateTime>) -> Option<i64> {
-    time.and_then(|time| time.to_millis().ok())
-}
-
-/// Syncs one company: answers the stored snapshot.
-pub async fn sync_company(
-    store: &Store,
-    aws: &Aws,
-    company: &company::Model,
-) -> Result<compliance_snapshot::Model> {
-    let role = CompanyRole::of(company)?;
-    let ssm = aws.ssm(&role).await?;
-
-    let mut instances = Vec::new();
-    let mut pages = ssm
-        .describe_instance_information()
-        .max_results(50)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|error| aws_error("ssm:DescribeInstanceInformation", &role, error))?;
-        instances.extend(page.instance_information_list().iter().cloned());
-    }
-
-    let mut states = HashMap::new();
-    for chunk in instances.chunks(50) {
-        let ids: Vec<String> = chunk
-            .iter()
-            .filter_map(|info| info.instance_id().map(str::to_owned))
-            .collect();
-        let mut pages = ssm
-            .describe_instance_patch_states()
-            .set_instance_ids(Some(ids))
-            .max_results(50)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|error| aws_error("ssm:DescribeInstancePatchStates", &role, error))?;
-            for state in page.instance_patch_states() {
-                states.insert(state.instance_id().to_owned(), state.clone());
-            }
-        }
-    }
-
-    let mut summaries = HashMap::new();
-    let filter = aws_sdk_ssm::types::ComplianceStringFilter::builder()
-        .key("ComplianceType")
-        .values("Patch")
-        .r#type(aws_sdk_ssm::types::ComplianceQueryOperatorType::Equal)
-        .build();
-    let mut pages = ssm
-        .list_resource_compliance_summaries()
-        .filters(filter)
-        .max_results(50)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|error| aws_error("ssm:ListResourceComplianceSummaries", &role, error))?;
-        for item in page.resource_compliance_summary_items() {
-            if let Some(resource) = item.resource_id() {
-                summaries.insert(resource.to_owned(), item.clone());
-            }
-        }
-    }
-
-    let mut reports = Vec::with_capacity(instances.len());
-    let mut rows = Vec::with_capacity(instances.len());
-    for info in &instances {
-        let instance_id = info.instance_id().unwrap_or_default().to_owned();
-        let state = states.get(&instance_id);
-        let summary_compliant = summaries.get(&instance_id).and_then(|item| {
-            item.status()
-                .map(|status| *status == aws_sdk_ssm::types::ComplianceStatus::Compliant)
-        });
-        let count = |value: Option<i32>| i64::from(value.unwrap_or(0));
-        let report = InstanceReport {
-            summary_compliant,
-            has_patch_state: state.is_some(),
-            missing: count(state.map(|s| s.missing_count())),
-            failed: count(state.map(|s| s.failed_count())),
-            critical_non_compliant: count(state.and_then(|s| s.critical_non_compliant_count())),
-            security_non_compliant: count(state.and_then(|s| s.security_non_compliant_count())),
-            operation_end_ms: state.and_then(|s| millis(Some(s.operation_end_time()))),
-        };
-        let platform_type: i16 = match info.platform_type() {
-            Some(aws_sdk_ssm::types::PlatformType::Linux) => 1,
-            Some(aws_sdk_ssm::types::PlatformType::Windows) => 2,
-            Some(aws_sdk_ssm::types::PlatformType::Macos) => 3,
-            _ => 0,
-        };
-        let small = |value: Option<i32>| value.unwrap_or(0);
-        rows.push(instance_compliance::ActiveModel {
-            instance_id: Set(instance_id),
-            name: Set(info
-                .name()
-                .or(info.computer_name())
-                .unwrap_or_default()
-                .to_owned()),
-            platform_type: Set(platform_type),
-            platform_name: Set(info.platform_name().unwrap_or_default().to_owned()),
-            status: Set(instance_status(&report) as i16),
-            installed: Set(small(state.map(|s| s.installed_count()))),
-            installed_other: Set(small(state.map(|s| s.installed_other_count()))),
-            installed_pending_reboot: Set(small(
-                state.and_then(|s| s.installed_pending_reboot_count()),
-            )),
-            installed_rejected: Set(small(state.and_then(|s| s.installed_rejected_count()))),
-            missing: Set(small(state.map(|s| s.missing_count()))),
-            failed: Set(small(state.map(|s| s.failed_count()))),
-            not_applicable: Set(small(state.map(|s| s.not_applicable_count()))),
-            critical_non_compliant: Set(small(
-                state.and_then(|s| s.critical_non_compliant_count()),
-            )),
-            security_non_compliant: Set(small(
-                state.and_then(|s| s.security_non_compliant_count()),
-            )),
-            other_non_compliant: Set(small(state.and_then(|s| s.other_non_compliant_count()))),
-            operation: Set(match state.map(|s| s.operation()) {
-                Some(aws_sdk_ssm::types::PatchOperationType::Scan) => 1,
-                Some(aws_sdk_ssm::types::PatchOperationType::Install) => 2,
-                _ => 0,
-            }),
-            operation_start_at: Set(state.and_then(|s| millis(Some(s.operation_start_time())))),
-            operation_end_at: Set(report.operation_end_ms),
-            baseline_id: Set(state
-                .map(|s| s.baseline_id().to_owned())
-                .unwrap_or_default()),
-            patch_group: Set(state
-                .map(|s| s.patch_group().to_owned())
-                .unwrap_or_default()),
-            ..Default::default()
-        });
-        reports.push(report);
-    }
-    let summary = Summary::of(&reports);
-    let snapshot = store
-        .save_compliance_snapshot(&company.id, &summary, rows)
-        .await?;
-    tracing::info!(company_id = %company.id, instances = summary.total, "compliance synced");
-    Ok(snapshot)
-}
-
-/// Syncs every company with an AWS role every `interval`, until shutdown. A
-/// company that fails is logged and does not stop the others.
-pub async fn sync_on_schedule(
-    store: Store,
-    aws: std::sync::Arc<Aws>,
-    interval: Duration,
-    shutdown: CancellationToken,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.tick().await;
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = ticker.tick() => {}
-        }
-        let companies = match store.companies_with_aws_roles(&Scope::All).await {
-            Ok(companies) => companies,
-            Err(error) => {
-                tracing::warn!(%error, "scheduled compliance sync: cannot list companies");
-                continue;
-            }
-        };
-        for company in companies {
-            if let Err(error) = sync_company(&store, &aws, &company).await {
-                tracing::warn!(company_id = %company.id, %error, "scheduled compliance sync failed");
-            }
-        }
-    }
-}
-
-// ---- Export for QuickSight ------------------------------------------------
+use crate::store::entity::company;
+use crate::store::{Scope, Store, now_ms};
 
 /// The scorecard CSV's columns and their types, documented in docs/quicksight.md.
 pub const SCORECARD_COLUMNS: [(&str, CsvType); 23] = [
@@ -288,14 +100,10 @@ impl ExportRequest {
                 "must not start with '/', hold '..' segments or control characters, or exceed 512 bytes",
             ));
         }
-        let kpi_end_ms = kpi_end_ms.unwrap_or_else(|| now_ms() + 1);
-        let kpi_start_ms = kpi_start_ms.unwrap_or(kpi_end_ms - 30 * 24 * 3600 * 1000);
-        if kpi_start_ms >= kpi_end_ms {
-            return Err(Error::invalid(
-                "kpi_start_time",
-                "must be before kpi_end_time",
-            ));
-        }
+        let (kpi_start_ms, kpi_end_ms) = range_or_last_30_days(
+            ("kpi_start_time", kpi_start_ms),
+            ("kpi_end_time", kpi_end_ms),
+        )?;
         Ok(Self {
             bucket: bucket.to_owned(),
             prefix: prefix.to_owned(),
@@ -368,19 +176,11 @@ fn seconds(ms: Option<i64>) -> String {
 fn scorecard_csv(
     company: &company::Model,
     kpis: &crate::domain::incident::Kpis,
-    snapshot: &compliance_snapshot::Model,
+    snapshot: &Snapshot,
     request: &ExportRequest,
     export_ms: i64,
 ) -> Result<Vec<u8>> {
-    let csv_error = |error: csv::Error| Error::Internal(format!("csv: {error}"));
-    let summary = Summary {
-        total: i64::from(snapshot.total_instances),
-        compliant: i64::from(snapshot.compliant_instances),
-        non_compliant: i64::from(snapshot.non_compliant_instances),
-        critical_missing: snapshot.critical_missing,
-        security_missing: snapshot.security_missing,
-        oldest_result_ms: snapshot.oldest_result_at,
-    };
+    let summary = &snapshot.summary;
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
         .write_record(SCORECARD_COLUMNS.map(|(name, _)| name))
@@ -412,9 +212,7 @@ fn scorecard_csv(
             rfc3339(export_ms),
         ])
         .map_err(csv_error)?;
-    writer
-        .into_inner()
-        .map_err(|error| Error::Internal(format!("csv: {error}")))
+    writer.into_inner().map_err(csv_error)
 }
 
 /// The QuickSight S3 manifest naming one CSV (QuickSight's own manifest format).
@@ -668,15 +466,7 @@ pub async fn export_company(
     role.partition_and_account()?;
     // Without AWS on the server this says so, before anything is read.
     let s3 = aws.s3(&role).await?;
-    let snapshot = store
-        .latest_compliance_snapshot(scope, &company.id)
-        .await?
-        .ok_or_else(|| {
-            Error::FailedPrecondition(format!(
-                "company {} has no compliance data yet: run SyncCompliance",
-                company.id
-            ))
-        })?;
+    let snapshot = snapshot_of(store, scope, &company.id, None).await?;
     let export_ms = now_ms();
     let (snapshot_csv, snapshot_rows) = compliance_snapshot_csv(store, scope, &snapshot).await?;
     let sums = store
@@ -692,7 +482,13 @@ pub async fn export_company(
         .cloned()
         .unwrap_or_default()
         .kpis(&company.id);
-    let scorecard = scorecard_csv(company, &kpis, &snapshot, request, export_ms)?;
+    let scorecard = scorecard_csv(
+        company,
+        &kpis,
+        &Snapshot::from(&snapshot),
+        request,
+        export_ms,
+    )?;
 
     let datasets = [
         DatasetSpec {
@@ -777,82 +573,6 @@ pub async fn export_company(
         scorecard,
         export_ms,
     })
-}
-
-fn csv_error(error: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("csv: {error}"))
-}
-
-/// A snapshot's instance rows as CSV with a header row, read page by page
-/// within `scope`; answers the bytes and the number of data rows.
-pub async fn compliance_snapshot_csv(
-    store: &Store,
-    scope: &Scope,
-    snapshot: &compliance_snapshot::Model,
-) -> Result<(Vec<u8>, i64)> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(COMPLIANCE_COLUMNS.map(|(name, _)| name))
-        .map_err(csv_error)?;
-    let mut written = 0_i64;
-    let mut page_token = String::new();
-    loop {
-        let page = Page::new(500, &page_token)?;
-        let (rows, next) = store
-            .list_instance_compliance(scope, snapshot, None, &page)
-            .await?;
-        for row in rows {
-            let status = match row.status {
-                1 => "COMPLIANT",
-                2 => "NON_COMPLIANT",
-                _ => "NO_DATA",
-            };
-            let platform = match row.platform_type {
-                1 => "LINUX",
-                2 => "WINDOWS",
-                3 => "MACOS",
-                _ => "",
-            };
-            let operation = match row.operation {
-                1 => "SCAN",
-                2 => "INSTALL",
-                _ => "",
-            };
-            writer
-                .write_record([
-                    row.company_id.clone(),
-                    row.snapshot_id.clone(),
-                    rfc3339(snapshot.taken_at),
-                    row.instance_id,
-                    row.name,
-                    platform.to_owned(),
-                    row.platform_name,
-                    status.to_owned(),
-                    row.installed.to_string(),
-                    row.installed_other.to_string(),
-                    row.installed_pending_reboot.to_string(),
-                    row.installed_rejected.to_string(),
-                    row.missing.to_string(),
-                    row.failed.to_string(),
-                    row.not_applicable.to_string(),
-                    row.critical_non_compliant.to_string(),
-                    row.security_non_compliant.to_string(),
-                    row.other_non_compliant.to_string(),
-                    operation.to_owned(),
-                    row.operation_end_at.map(rfc3339).unwrap_or_default(),
-                    row.baseline_id,
-                    row.patch_group,
-                ])
-                .map_err(csv_error)?;
-            written += 1;
-        }
-        if next.is_empty() {
-            break;
-        }
-        page_token = next;
-    }
-    let body = writer.into_inner().map_err(csv_error)?;
-    Ok((body, written))
 }
 
 #[cfg(test)]
