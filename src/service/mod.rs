@@ -8,5 +8,6 @@ pub mod correlation;
 pub mod executions;
 pub mod ingest;
 pub mod notifications;
+pub mod runbooks;
 pub mod sessions;
 pub mod tenants;

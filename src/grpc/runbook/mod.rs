@@ -13,14 +13,13 @@ use crate::app::AppState;
 mod convert;
 mod remediation;
 mod session;
-use crate::aws::{CompanyRole, aws_error};
 use crate::domain::runbook::{Parameter, ParameterType, RunbookKind, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::proto::v1::{self, runbook_service_server::RunbookService};
+use crate::service::runbooks;
 use crate::store::Page;
 use crate::store::entity::runbook;
-use crate::store::now_ms;
 use crate::store::runbook::spec_of;
 use crate::store::tenant::Audit;
 
@@ -449,65 +448,37 @@ impl RunbookService for RunbookHandler {
         let operator = operator(&request)?;
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?;
-        if body.page_size < 0 {
-            return Err(Error::invalid("page_size", "must not be negative").into());
-        }
-        let company = self
-            .state
-            .store
-            .get_company(&operator.scope, company_id)
-            .await?;
-        let role = CompanyRole::of(&company)?;
-        let ssm = self.state.aws.ssm(&role).await?;
-        // SSM pages DescribeInstanceInformation 5 to 50 at a time.
-        let page_size = if body.page_size == 0 {
-            50
-        } else {
-            body.page_size.clamp(5, 50)
-        };
-        let mut call = ssm.describe_instance_information().max_results(page_size);
-        if !body.page_token.is_empty() {
-            call = call.next_token(body.page_token.clone());
-        }
-        let mut filters = Vec::new();
-        let ping = match v1::PingStatus::try_from(body.ping_status) {
+        let ping_status = match v1::PingStatus::try_from(body.ping_status) {
             Ok(v1::PingStatus::Online) => Some("Online"),
             Ok(v1::PingStatus::ConnectionLost) => Some("ConnectionLost"),
             Ok(v1::PingStatus::Inactive) => Some("Inactive"),
             Ok(v1::PingStatus::Unspecified) => None,
             Err(_) => return Err(Error::invalid("ping_status", "unknown value").into()),
         };
-        if let Some(ping) = ping {
-            filters.push(("PingStatus", ping));
-        }
-        let resource = match v1::InstanceResourceType::try_from(body.resource_type) {
+        let resource_type = match v1::InstanceResourceType::try_from(body.resource_type) {
             Ok(v1::InstanceResourceType::Ec2Instance) => Some("EC2Instance"),
             Ok(v1::InstanceResourceType::ManagedInstance) => Some("ManagedInstance"),
             Ok(v1::InstanceResourceType::Unspecified) => None,
             Err(_) => return Err(Error::invalid("resource_type", "unknown value").into()),
         };
-        if let Some(resource) = resource {
-            filters.push(("ResourceType", resource));
-        }
-        for (key, value) in filters {
-            let filter = aws_sdk_ssm::types::InstanceInformationStringFilter::builder()
-                .key(key)
-                .values(value)
-                .build()
-                .map_err(|error| Error::Internal(error.to_string()))?;
-            call = call.filters(filter);
-        }
-        let answer = call
-            .send()
-            .await
-            .map_err(|error| aws_error("ssm:DescribeInstanceInformation", &role, error))?;
+        let (instances, next_page_token) = runbooks::list_managed_instances(
+            &self.state,
+            &operator,
+            company_id,
+            runbooks::InstanceQuery {
+                page_size: body.page_size,
+                page_token: &body.page_token,
+                ping_status,
+                resource_type,
+            },
+        )
+        .await?;
         Ok(Response::new(v1::ListManagedInstancesResponse {
-            instances: answer
-                .instance_information_list()
+            instances: instances
                 .iter()
                 .map(|info| instance_message(company_id, info))
                 .collect(),
-            next_page_token: answer.next_token().unwrap_or_default().to_owned(),
+            next_page_token,
         }))
     }
 
@@ -519,96 +490,34 @@ impl RunbookService for RunbookHandler {
         operator.require(Role::Admin)?;
         let body = request.into_inner();
         let company_id = required_id("company_id", &body.company_id)?;
-        let iam_role = body.iam_role.trim();
-        if iam_role.is_empty() || iam_role.len() > 64 {
-            return Err(Error::invalid(
-                "iam_role",
-                "is required: the IAM service role (name) that the registered servers assume, e.g. SSMServiceRole",
-            )
-            .into());
-        }
-        let registration_limit = match body.registration_limit {
-            0 => 1,
-            n @ 1..=1000 => n,
-            _ => {
-                return Err(
-                    Error::invalid("registration_limit", "must be between 1 and 1000").into(),
-                );
-            }
-        };
-        let now = now_ms();
-        let expire_ms = match &body.expire_time {
-            Some(time) => {
-                let ms = timestamp_ms("expire_time", time)?;
-                // SSM allows up to 30 days; default 24 hours.
-                if ms <= now || ms > now + 30 * 24 * 3600 * 1000 {
-                    return Err(
-                        Error::invalid("expire_time", "must be within the next 30 days").into(),
-                    );
-                }
-                ms
-            }
-            None => now + 24 * 3600 * 1000,
-        };
-        if body.description.chars().count() > 256
-            || body.default_instance_name.chars().count() > 256
-        {
-            return Err(Error::invalid(
-                "description",
-                "description and default_instance_name are at most 256 characters",
-            )
-            .into());
-        }
-        let company = self
-            .state
-            .store
-            .get_company(&operator.scope, company_id)
-            .await?;
-        let role = CompanyRole::of(&company)?;
-        let ssm = self.state.aws.ssm(&role).await?;
-        let mut call = ssm
-            .create_activation()
-            .iam_role(iam_role)
-            .registration_limit(registration_limit)
-            .expiration_date(aws_sdk_ssm::primitives::DateTime::from_millis(expire_ms));
-        if !body.description.is_empty() {
-            call = call.description(body.description.clone());
-        }
-        if !body.default_instance_name.is_empty() {
-            call = call.default_instance_name(body.default_instance_name.clone());
-        }
-        for (key, value) in &body.tags {
-            let tag = aws_sdk_ssm::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|error| Error::invalid("tags", error.to_string()))?;
-            call = call.tags(tag);
-        }
-        let answer = call
-            .send()
-            .await
-            .map_err(|error| aws_error("ssm:CreateActivation", &role, error))?;
-        let activation_id = answer.activation_id().unwrap_or_default().to_owned();
-        self.state
-            .store
-            .record_audit(
-                &Audit::new(operator.actor(), "RunbookService.CreateHybridActivation"),
-                Some(company_id),
-                "hybrid_activation",
-                &activation_id,
-                serde_json::json!({
-                    "iam_role": iam_role,
-                    "registration_limit": registration_limit,
-                    "expires_at": expire_ms,
-                }),
-            )
-            .await?;
+        let expire_at = body
+            .expire_time
+            .as_ref()
+            .map(|time| timestamp_ms("expire_time", time))
+            .transpose()?;
+        let activation = runbooks::create_hybrid_activation(
+            &self.state,
+            &operator,
+            company_id,
+            runbooks::NewActivation {
+                iam_role: &body.iam_role,
+                registration_limit: body.registration_limit,
+                expire_at,
+                description: &body.description,
+                default_instance_name: &body.default_instance_name,
+                tags: body
+                    .tags
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str()))
+                    .collect(),
+            },
+        )
+        .await?;
         Ok(Response::new(v1::CreateHybridActivationResponse {
-            activation_id,
-            activation_code: answer.activation_code().unwrap_or_default().to_owned(),
-            region: self.state.aws.region().to_owned(),
-            expire_time: Some(timestamp(expire_ms)),
+            activation_id: activation.activation_id,
+            activation_code: activation.activation_code,
+            region: activation.region,
+            expire_time: Some(timestamp(activation.expire_at)),
         }))
     }
 
