@@ -1,7 +1,10 @@
-//! Executions: what a person does to one (approve, reject, cancel), with the
+//! Executions: a run asked for by hand (ExecuteRunbook) and what a person
+//! does to one (approve, reject, cancel), with the
 //! SSM call each needs under the company's role, the lifecycle transition
 //! (decided by `domain::execution`), its event and the audit entry. The
 //! executor (`crate::executor`) sends and tracks them.
+
+use std::collections::BTreeMap;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{SignalType, StopType};
@@ -9,13 +12,16 @@ use aws_sdk_ssm::types::{SignalType, StopType};
 use crate::app::AppState;
 use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
-use crate::domain::execution::{Execution, StepSignal, Transition};
-use crate::domain::runbook::RunbookKind;
+use crate::domain::execution::{
+    ExecEventKind, Execution, NewExecution, StepSignal, Transition, resolve_parameters,
+};
+use crate::domain::runbook::{RunbookKind, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::owner::command::ExecChange;
-use crate::store::now_ms;
+use crate::store::runbook::spec_of;
 use crate::store::tenant::Audit;
+use crate::store::{new_id, now_ms};
 
 /// Records a person's action on an execution in the audit log.
 pub(crate) async fn audit(
@@ -40,6 +46,149 @@ pub(crate) async fn audit(
             }),
         )
         .await
+}
+
+/// A run asked for by hand (ExecuteRunbook), its fields checked for shape.
+#[derive(Debug)]
+pub struct ManualRun<'a> {
+    pub company_id: &'a str,
+    pub runbook_id: &'a str,
+    pub parameters: BTreeMap<String, String>,
+    /// None: the runbook's default targets.
+    pub targets: Option<Targets>,
+    pub incident_id: Option<String>,
+    pub comment: &'a str,
+}
+
+/// ExecuteRunbook (technician): a queued execution of the company's (or a
+/// built-in) runbook, optionally for one of its incidents; the executor
+/// sends it. Refused at once what the executor could only fail later (no
+/// AWS, no role, bad targets or parameters). Audited.
+pub async fn execute(
+    state: &AppState,
+    operator: &Operator,
+    run: ManualRun<'_>,
+) -> Result<Execution> {
+    operator.require(Role::Technician)?;
+    let ManualRun {
+        company_id,
+        runbook_id,
+        comment,
+        ..
+    } = run;
+    let company = state.store.get_company(&operator.scope, company_id).await?;
+    let runbook = state.store.get_runbook(&operator.scope, runbook_id).await?;
+    if runbook
+        .company_id
+        .as_deref()
+        .is_some_and(|owner| owner != company_id)
+    {
+        return Err(Error::NotFound(format!("runbook {runbook_id}")));
+    }
+    let spec = spec_of(&runbook);
+    let values = resolve_parameters("parameters", &spec, &run.parameters)?;
+    let targets = match run.targets {
+        Some(targets) if !spec.uses_targets() => {
+            if !targets.instance_ids.is_empty() || !targets.tags.is_empty() {
+                return Err(Error::invalid(
+                    "targets",
+                    format!(
+                        "Automation runbook {:?} has no target_parameter_name and takes no targets",
+                        spec.name
+                    ),
+                ));
+            }
+            Targets::default()
+        }
+        _ if !spec.uses_targets() => Targets::default(),
+        Some(targets) => targets,
+        None if !spec.targets.instance_ids.is_empty() || !spec.targets.tags.is_empty() => {
+            spec.targets.clone()
+        }
+        None => {
+            return Err(Error::invalid(
+                "targets",
+                format!(
+                    "is required: runbook {:?} has no default targets",
+                    spec.name
+                ),
+            ));
+        }
+    };
+    if spec.uses_targets() && targets.instance_ids.is_empty() && targets.tags.is_empty() {
+        return Err(Error::invalid(
+            "targets",
+            "name at least one instance id or tag selector",
+        ));
+    }
+    if !targets.instance_ids.is_empty() && !targets.tags.is_empty() {
+        return Err(Error::invalid(
+            "targets",
+            "set instance_ids or tags, not both",
+        ));
+    }
+    RunbookSpec {
+        targets: targets.clone(),
+        ..spec.clone()
+    }
+    .validate()?;
+    let incident = match run.incident_id {
+        Some(incident_id) => {
+            let incident = state
+                .store
+                .get_incident(&operator.scope, &incident_id)
+                .await?;
+            if incident.company_id != company_id {
+                return Err(Error::NotFound(format!("incident {incident_id}")));
+            }
+            Some(incident)
+        }
+        None => None,
+    };
+    // Refuse now what the executor could only fail later.
+    if !state.aws.is_configured() {
+        return Err(Error::FailedPrecondition(
+            "AWS is not configured on this server: set aws_region (ALERT_WHISPERER_AWS_REGION) and base credentials".to_owned(),
+        ));
+    }
+    CompanyRole::of(&company)?;
+    let now = now_ms();
+    let mut execution = Execution::queued(NewExecution {
+        id: new_id(),
+        company_id,
+        runbook_id: &runbook.id,
+        runbook: &spec,
+        values,
+        targets,
+        requested_by: operator.actor(),
+        now,
+    });
+    if let Some(incident) = &incident {
+        execution.incident_id = Some(incident.id.clone());
+        execution.asset.clone_from(&incident.asset);
+    }
+    execution.comment = comment.to_owned();
+    let message = if comment.is_empty() {
+        "requested by hand".to_owned()
+    } else {
+        format!("requested by hand: {comment}")
+    };
+    state
+        .owners
+        .insert_execution(
+            &execution,
+            ExecChange::new(ExecEventKind::Created, &operator.actor(), message),
+        )
+        .await?;
+    audit(
+        state,
+        operator,
+        "RunbookService.ExecuteRunbook",
+        &execution,
+        comment,
+    )
+    .await?;
+    Ok(execution)
 }
 
 /// Applies a transition to an execution at the version read. If the executor

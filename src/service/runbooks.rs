@@ -1,17 +1,66 @@
-//! The runbook side of a company's AWS account that is not an execution: the
-//! instances SSM manages there (DescribeInstanceInformation) and hybrid
-//! activations that register the company's own servers (CreateActivation),
-//! both through the company's role.
+//! Remediation rules (created and deleted, the company's owner told to
+//! reload them), and the runbook side of a company's AWS account that is not
+//! an execution: the instances SSM manages there (DescribeInstanceInformation)
+//! and hybrid activations that register the company's own servers
+//! (CreateActivation), both through the company's role.
 
 use aws_sdk_ssm::types::{InstanceInformation, InstanceInformationStringFilter, Tag};
 
 use crate::app::AppState;
 use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
+use crate::domain::execution::RuleSpec;
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
-use crate::store::now_ms;
+use crate::owner::command::Reload;
+use crate::store::execution::RuleRow;
 use crate::store::tenant::Audit;
+use crate::store::{ScopedCompany, now_ms};
+
+/// CreateRemediationRule (technician): stored for the company (its runbook
+/// must be the company's or a built-in), audited, and in force at once.
+pub async fn create_rule(
+    state: &AppState,
+    operator: &Operator,
+    company_id: &str,
+    spec: RuleSpec,
+) -> Result<RuleRow> {
+    operator.require(Role::Technician)?;
+    let rule = state
+        .store
+        .create_rule(
+            &Audit::new(operator.actor(), "RunbookService.CreateRemediationRule"),
+            &operator.scope,
+            company_id,
+            spec,
+        )
+        .await?;
+    state
+        .owners
+        .reload_company(
+            &ScopedCompany::system(rule.company_id.clone()),
+            Reload::Remediation,
+        )
+        .await?;
+    Ok(rule)
+}
+
+/// DeleteRemediationRule (technician): gone at once; its executions stay.
+pub async fn delete_rule(state: &AppState, operator: &Operator, id: &str) -> Result<()> {
+    operator.require(Role::Technician)?;
+    let company = state
+        .store
+        .delete_rule(
+            &Audit::new(operator.actor(), "RunbookService.DeleteRemediationRule"),
+            &operator.scope,
+            id,
+        )
+        .await?;
+    state
+        .owners
+        .reload_company(&company, Reload::Remediation)
+        .await
+}
 
 /// Longest a hybrid activation may be valid (SSM's limit).
 const MAX_ACTIVATION_MS: i64 = 30 * 24 * 3600 * 1000;

@@ -2,20 +2,16 @@
 //! (manual runs, approval, rejection, cancel), and WatchExecutions. The
 //! executor (`crate::executor`) does the AWS work of sending and tracking.
 
-use std::collections::BTreeMap;
-
 use tokio::sync::mpsc;
 use tonic::Status;
 
 use crate::app::AppState;
 use crate::auth::Operator;
-use crate::aws::CompanyRole;
 use crate::domain::execution::{
-    AutomationStep, DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecEventKind, ExecStatus,
-    Execution, InvStatus, Invocation, Mode, NewExecution, RuleSpec, StepStatus, Trigger,
-    resolve_parameters,
+    AutomationStep, DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecStatus, Execution, InvStatus,
+    Invocation, Mode, RuleSpec, StepStatus, Trigger,
 };
-use crate::domain::runbook::{RunbookKind, RunbookSpec, Targets};
+use crate::domain::runbook::{RunbookKind, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::grpc::convert::{
@@ -23,14 +19,11 @@ use crate::grpc::convert::{
 };
 use crate::grpc::correlation::{matcher_messages_of, matchers_of};
 use crate::grpc::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
-use crate::owner::command::{ExecChange, Reload};
 use crate::proto::v1;
-use crate::service::executions;
+use crate::service::{executions, runbooks};
+use crate::store::Page;
 use crate::store::event_log::{LogEntry, StoredExecEvent};
 use crate::store::execution::{ExecutionFilter, RuleRow};
-use crate::store::runbook::spec_of;
-use crate::store::tenant::Audit;
-use crate::store::{Page, new_id, now_ms};
 
 fn invocation_message(invocation: &Invocation, with_output: bool) -> v1::CommandInvocation {
     v1::CommandInvocation {
@@ -234,22 +227,7 @@ pub(crate) async fn create_rule(
         approval_timeout_seconds: approval_timeout.as_secs(),
         created_by: operator.actor(),
     };
-    let rule = state
-        .store
-        .create_rule(
-            &Audit::new(operator.actor(), "RunbookService.CreateRemediationRule"),
-            &operator.scope,
-            company_id,
-            spec,
-        )
-        .await?;
-    state
-        .owners
-        .reload_company(
-            &crate::store::ScopedCompany::system(rule.company_id.clone()),
-            Reload::Remediation,
-        )
-        .await?;
+    let rule = runbooks::create_rule(state, operator, company_id, spec).await?;
     Ok(v1::CreateRemediationRuleResponse {
         remediation_rule: Some(rule_message(&rule)),
     })
@@ -285,18 +263,7 @@ pub(crate) async fn delete_rule(
 ) -> Result<v1::DeleteRemediationRuleResponse> {
     operator.require(Role::Technician)?;
     let id = required_id("remediation_rule_id", &body.remediation_rule_id)?;
-    let company = state
-        .store
-        .delete_rule(
-            &Audit::new(operator.actor(), "RunbookService.DeleteRemediationRule"),
-            &operator.scope,
-            id,
-        )
-        .await?;
-    state
-        .owners
-        .reload_company(&company, Reload::Remediation)
-        .await?;
+    runbooks::delete_rule(state, operator, id).await?;
     Ok(v1::DeleteRemediationRuleResponse {})
 }
 
@@ -306,121 +273,22 @@ pub(crate) async fn execute(
     operator: &Operator,
     body: v1::ExecuteRunbookRequest,
 ) -> Result<v1::ExecuteRunbookResponse> {
+    // The role first, as before any field.
     operator.require(Role::Technician)?;
     let company_id = required_id("company_id", &body.company_id)?;
     let runbook_id = required_id("runbook_id", &body.runbook_id)?;
     let comment = text_of("comment", &body.comment, false)?;
-    let company = state.store.get_company(&operator.scope, company_id).await?;
-    let runbook = state.store.get_runbook(&operator.scope, runbook_id).await?;
-    if runbook
-        .company_id
-        .as_deref()
-        .is_some_and(|owner| owner != company_id)
-    {
-        return Err(Error::NotFound(format!("runbook {runbook_id}")));
-    }
-    let spec = spec_of(&runbook);
-    let given: BTreeMap<String, String> = body.parameters.into_iter().collect();
-    let values = resolve_parameters("parameters", &spec, &given)?;
-    let targets = match &body.targets {
-        Some(targets) if !spec.uses_targets() => {
-            if !targets.instance_ids.is_empty() || !targets.tags.is_empty() {
-                return Err(Error::invalid(
-                    "targets",
-                    format!(
-                        "Automation runbook {:?} has no target_parameter_name and takes no targets",
-                        spec.name
-                    ),
-                ));
-            }
-            Targets::default()
-        }
-        _ if !spec.uses_targets() => Targets::default(),
-        Some(targets) => Targets::from(targets),
-        None if !spec.targets.instance_ids.is_empty() || !spec.targets.tags.is_empty() => {
-            spec.targets.clone()
-        }
-        None => {
-            return Err(Error::invalid(
-                "targets",
-                format!(
-                    "is required: runbook {:?} has no default targets",
-                    spec.name
-                ),
-            ));
-        }
-    };
-    if spec.uses_targets() && targets.instance_ids.is_empty() && targets.tags.is_empty() {
-        return Err(Error::invalid(
-            "targets",
-            "name at least one instance id or tag selector",
-        ));
-    }
-    if !targets.instance_ids.is_empty() && !targets.tags.is_empty() {
-        return Err(Error::invalid(
-            "targets",
-            "set instance_ids or tags, not both",
-        ));
-    }
-    RunbookSpec {
-        targets: targets.clone(),
-        ..spec.clone()
-    }
-    .validate()?;
-    let incident = match optional(&body.incident_id) {
-        Some(incident_id) => {
-            let incident = state
-                .store
-                .get_incident(&operator.scope, &incident_id)
-                .await?;
-            if incident.company_id != company_id {
-                return Err(Error::NotFound(format!("incident {incident_id}")));
-            }
-            Some(incident)
-        }
-        None => None,
-    };
-    // Refuse now what the executor could only fail later.
-    if !state.aws.is_configured() {
-        return Err(Error::FailedPrecondition(
-            "AWS is not configured on this server: set aws_region (ALERT_WHISPERER_AWS_REGION) and base credentials".to_owned(),
-        ));
-    }
-    CompanyRole::of(&company)?;
-    let now = now_ms();
-    let mut execution = Execution::queued(NewExecution {
-        id: new_id(),
-        company_id,
-        runbook_id: &runbook.id,
-        runbook: &spec,
-        values,
-        targets,
-        requested_by: operator.actor(),
-        now,
-    });
-    if let Some(incident) = &incident {
-        execution.incident_id = Some(incident.id.clone());
-        execution.asset.clone_from(&incident.asset);
-    }
-    execution.comment.clone_from(&comment);
-    let message = if comment.is_empty() {
-        "requested by hand".to_owned()
-    } else {
-        format!("requested by hand: {comment}")
-    };
-    state
-        .owners
-        .insert_execution(
-            &execution,
-            ExecChange::new(ExecEventKind::Created, &operator.actor(), message),
-        )
-        .await?;
-    executions::audit(
+    let execution = executions::execute(
         state,
         operator,
-        "RunbookService.ExecuteRunbook",
-        &execution,
-        &comment,
+        executions::ManualRun {
+            company_id,
+            runbook_id,
+            parameters: body.parameters.into_iter().collect(),
+            targets: body.targets.as_ref().map(Targets::from),
+            incident_id: optional(&body.incident_id),
+            comment: &comment,
+        },
     )
     .await?;
     Ok(v1::ExecuteRunbookResponse {
