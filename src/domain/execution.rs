@@ -813,7 +813,7 @@ impl StepSignal {
 }
 
 /// `what`, or `what: note` when there is a note.
-fn with_note(what: &str, note: &str) -> String {
+pub fn with_note(what: &str, note: &str) -> String {
     if note.is_empty() {
         what.to_owned()
     } else {

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::execution::{
-    ExecEventKind, Execution, NewExecution, StepSignal, Transition, resolve_parameters,
+    ExecEventKind, Execution, NewExecution, StepSignal, Transition, resolve_parameters, with_note,
 };
 use crate::domain::runbook::{RunbookKind, RunbookSpec, Targets};
 use crate::domain::tenant::Role;
@@ -168,11 +168,7 @@ pub async fn execute(
         execution.asset.clone_from(&incident.asset);
     }
     execution.comment = comment.to_owned();
-    let message = if comment.is_empty() {
-        "requested by hand".to_owned()
-    } else {
-        format!("requested by hand: {comment}")
-    };
+    let message = with_note("requested by hand", comment);
     state
         .owners
         .insert_execution(

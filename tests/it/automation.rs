@@ -407,21 +407,16 @@ async fn automation_is_cancelled_through_ssm_and_other_tenants_are_refused(backe
         error.message()
     );
 
-    let execution = client
-        .execute_runbook(authed(
-            &server.admin_token,
-            v1::ExecuteRunbookRequest {
-                company_id: acme.id.clone(),
-                runbook_id: custom.id.clone(),
-                comment: "monthly maintenance".to_owned(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .execution
-        .unwrap();
+    let execution = execute(
+        &server,
+        v1::ExecuteRunbookRequest {
+            company_id: acme.id.clone(),
+            runbook_id: custom.id.clone(),
+            comment: "monthly maintenance".to_owned(),
+            ..Default::default()
+        },
+    )
+    .await;
     let waiting = wait_for(&server, &execution.id, "waiting on its approve step", |e| {
         e.steps
             .first()
@@ -559,24 +554,19 @@ async fn automation_is_cancelled_through_ssm_and_other_tenants_are_refused(backe
         "arn:aws:iam::222222222222:role/NoAutomation",
     )
     .await;
-    let refused = client
-        .execute_runbook(authed(
-            &server.admin_token,
-            v1::ExecuteRunbookRequest {
-                company_id: globex.id.clone(),
-                runbook_id: "builtin-restart-ec2-instance".to_owned(),
-                targets: Some(v1::RunbookTargets {
-                    instance_ids: vec![DB.to_owned()],
-                    tags: vec![],
-                }),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .execution
-        .unwrap();
+    let refused = execute(
+        &server,
+        v1::ExecuteRunbookRequest {
+            company_id: globex.id.clone(),
+            runbook_id: "builtin-restart-ec2-instance".to_owned(),
+            targets: Some(v1::RunbookTargets {
+                instance_ids: vec![DB.to_owned()],
+                tags: vec![],
+            }),
+            ..Default::default()
+        },
+    )
+    .await;
     let failed = wait_status(&server, &refused.id, ExecutionStatus::Failed).await;
     assert!(
         failed

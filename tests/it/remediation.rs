@@ -876,24 +876,19 @@ async fn silenced_asset_is_not_remediated_and_refused_role_is_named() {
     let globex = tenant(&server, "Globex").await;
     let denied = "arn:aws:iam::222222222222:role/NoRunCommand";
     set_role_arn(&server, &globex.id, denied).await;
-    let execution = Runbooks::new(server.channel().await)
-        .execute_runbook(authed(
-            &server.admin_token,
-            v1::ExecuteRunbookRequest {
-                company_id: globex.id.clone(),
-                runbook_id: "builtin-disk-cleanup".to_owned(),
-                targets: Some(v1::RunbookTargets {
-                    instance_ids: vec![DB.to_owned()],
-                    tags: vec![],
-                }),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .execution
-        .unwrap();
+    let execution = execute(
+        &server,
+        v1::ExecuteRunbookRequest {
+            company_id: globex.id.clone(),
+            runbook_id: "builtin-disk-cleanup".to_owned(),
+            targets: Some(v1::RunbookTargets {
+                instance_ids: vec![DB.to_owned()],
+                tags: vec![],
+            }),
+            ..Default::default()
+        },
+    )
+    .await;
     let failed = wait_status(&server, &execution.id, ExecutionStatus::Failed).await;
     assert!(
         failed.status_reason.contains(denied),
