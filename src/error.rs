@@ -1,4 +1,7 @@
-//! The service's one error type and its one mapping to gRPC statuses and HTTP responses.
+//! The service layer's error, what every transport answers: the domain's and
+//! the store's errors map onto it here (`From`), and it maps onto gRPC statuses
+//! and HTTP responses here, each match exhaustive so a new variant cannot be
+//! left unanswered.
 
 use axum::response::{IntoResponse, Response};
 
@@ -65,6 +68,45 @@ const MAX_PUBLIC_MESSAGE_CHARS: usize = 1000;
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::domain::error::Error> for Error {
+    fn from(error: crate::domain::error::Error) -> Self {
+        use crate::domain::error::Error as Domain;
+        match error {
+            error @ Domain::Invalid { .. } => Error::InvalidArgument(error.to_string()),
+            Domain::NotAllowed(message) => Error::FailedPrecondition(message),
+            Domain::NotFound(what) => Error::NotFound(what),
+            Domain::Corrupt(message) => Error::Internal(message),
+        }
+    }
+}
+
+impl From<crate::store::error::Error> for Error {
+    fn from(error: crate::store::error::Error) -> Self {
+        use crate::store::error::Error as Store;
+        match error {
+            Store::Database(error) => Error::Database(error),
+            Store::NotFound(what) => Error::NotFound(what),
+            Store::AlreadyExists(message) => Error::AlreadyExists(message),
+            Store::Conflict(message) => Error::FailedPrecondition(message),
+            error @ Store::Invalid { .. } => Error::InvalidArgument(error.to_string()),
+            Store::Internal(message) => Error::Internal(message),
+            Store::Domain(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::domain::error::Error> for tonic::Status {
+    fn from(error: crate::domain::error::Error) -> Self {
+        Error::from(error).into()
+    }
+}
+
+impl From<crate::store::error::Error> for tonic::Status {
+    fn from(error: crate::store::error::Error) -> Self {
+        Error::from(error).into()
+    }
+}
 
 impl Error {
     /// An `InvalidArgument` naming `field`.

@@ -326,7 +326,7 @@ impl Notifier {
                     Ok(false) => {}
                     Err(error) => {
                         self.free_slot(&channel_id);
-                        return Err(error);
+                        return Err(error.into());
                     }
                 }
             }
@@ -709,6 +709,7 @@ impl Notifier {
                 &ids,
             )
             .await
+            .map_err(Into::into)
     }
 
     async fn secret(&self, channel: &notification_channel::Model) -> Result<String> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
 
 /// Shortest correlation window.
 pub const MIN_WINDOW: Duration = Duration::from_secs(5 * 60);

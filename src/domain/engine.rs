@@ -1918,12 +1918,12 @@ impl World {
         incident_id: &str,
         actor: &str,
         command: &IncidentCommand,
-    ) -> crate::error::Result<Incident> {
+    ) -> super::error::Result<Incident> {
         let mut incident = self
             .incidents
             .get(incident_id)
             .cloned()
-            .ok_or_else(|| crate::error::Error::NotFound(format!("incident {incident_id}")))?;
+            .ok_or_else(|| super::error::Error::NotFound(format!("incident {incident_id}")))?;
         let was_open = incident.is_open();
         let changes = lifecycle::apply(
             command,

@@ -1,16 +1,18 @@
-//! Runbook executions and auto-remediation rules: statuses, parameter
-//! templates, what is sent to SSM, and how invocation results add up. Pure:
-//! the store persists these, the executor drives them.
+//! Runbook executions: their status machine (approval, cancel, the end),
+//! what was sent to SSM, and how invocation and step results add up. Pure:
+//! the store persists these, the executor drives them. Rules live in
+//! [`super::remediation`], their templates in [`super::template`], the
+//! runbooks and what each sends to SSM in [`super::runbook`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::correlation::{AlertFields, AlertRef, MATCHER_FIELDS, Matcher, all_match};
+use super::correlation::{AlertFields, AlertRef};
+use super::error::{Error, Result};
 use super::incident::AlertRecord;
-use super::runbook::{ParameterType, RunbookKind, RunbookSpec, Targets};
-use crate::error::{Error, Result};
+use super::runbook::{RunbookKind, RunbookSpec, Targets};
 
 /// Default cooldown per asset and runbook.
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30 * 60);
@@ -311,283 +313,6 @@ impl AlertFields for AlertView {
             AlertRef::Label(name) => self.labels.get(name).cloned().unwrap_or_default(),
         }
     }
-}
-
-/// An auto-remediation rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleSpec {
-    /// Display name.
-    pub name: String,
-    /// Conditions on the incident's first alert.
-    pub matchers: Vec<Matcher>,
-    /// Runbook.
-    pub runbook_id: String,
-    /// Parameter name → template.
-    pub parameter_templates: BTreeMap<String, String>,
-    /// Targets with templates; None for the runbook's or the alert's asset.
-    pub targets: Option<Targets>,
-    /// Auto or approval.
-    pub mode: Mode,
-    /// Cooldown per asset and runbook (seconds; 0 for none).
-    pub cooldown_seconds: u64,
-    /// How long an approval waits (seconds).
-    pub approval_timeout_seconds: u64,
-    /// Who created it.
-    pub created_by: String,
-}
-
-impl RuleSpec {
-    /// Restores compiled matchers after reading the stored JSON.
-    pub fn restored(mut self) -> Self {
-        self.matchers = self.matchers.into_iter().map(Matcher::restored).collect();
-        self
-    }
-
-    /// Whether the rule applies to an alert.
-    pub fn matches(&self, alert: &AlertView) -> bool {
-        all_match(&self.matchers, alert)
-    }
-
-    /// Checks the rule against its runbook: templates parse and name known
-    /// parameters; durations are in range.
-    pub fn validate(&self, runbook: &RunbookSpec) -> Result<()> {
-        crate::domain::tenant::validate_name("name", &self.name)?;
-        if self.matchers.is_empty() || self.matchers.len() > 32 {
-            return Err(Error::invalid("matchers", "1 to 32 matchers are required"));
-        }
-        for (name, template) in &self.parameter_templates {
-            let field = format!("parameter_templates[{name}]");
-            if !runbook.parameters.iter().any(|p| &p.name == name) {
-                return Err(Error::invalid(
-                    &field,
-                    format!(
-                        "runbook {:?} has no parameter {name:?} (it has: {})",
-                        runbook.name,
-                        runbook
-                            .parameters
-                            .iter()
-                            .map(|p| p.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-            check_template(&field, template)?;
-        }
-        if let Some(targets) = &self.targets {
-            for (index, id) in targets.instance_ids.iter().enumerate() {
-                check_template(&format!("targets.instance_ids[{index}]"), id)?;
-            }
-            for (index, (_, values)) in targets.tags.iter().enumerate() {
-                for value in values {
-                    check_template(&format!("targets.tags[{index}].values"), value)?;
-                }
-            }
-            let mut plain = targets.clone();
-            // Templated ids are checked once rendered.
-            plain.instance_ids.retain(|id| !id.contains("{{"));
-            let probe = RunbookSpec {
-                targets: plain,
-                ..runbook.clone()
-            };
-            probe.validate()?;
-        }
-        if self.cooldown_seconds > MAX_COOLDOWN.as_secs() {
-            return Err(Error::invalid("cooldown", "must be at most 7 days"));
-        }
-        if self.approval_timeout_seconds < MIN_APPROVAL_TIMEOUT.as_secs()
-            || self.approval_timeout_seconds > MAX_APPROVAL_TIMEOUT.as_secs()
-        {
-            return Err(Error::invalid(
-                "approval_timeout",
-                "must be between 1 minute and 7 days",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// One piece of a template: text or a `{{reference}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece {
-    Text(String),
-    Field(AlertRef),
-    IncidentId,
-}
-
-fn parse_template(template: &str) -> std::result::Result<Vec<Piece>, String> {
-    let mut pieces = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        if start > 0 {
-            pieces.push(Piece::Text(rest[..start].to_owned()));
-        }
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| format!("{{{{ without }}}} in {template:?}"))?;
-        let reference = after[..end].trim();
-        if reference == "incident_id" {
-            pieces.push(Piece::IncidentId);
-        } else {
-            pieces.push(Piece::Field(AlertRef::parse(reference, MATCHER_FIELDS)?));
-        }
-        rest = &after[end + 2..];
-    }
-    if rest.contains("}}") {
-        return Err(format!("}}}} without {{{{ in {template:?}"));
-    }
-    if !rest.is_empty() {
-        pieces.push(Piece::Text(rest.to_owned()));
-    }
-    Ok(pieces)
-}
-
-/// Checks a template's syntax and references.
-pub fn check_template(field: &str, template: &str) -> Result<()> {
-    if template.len() > 4096 {
-        return Err(Error::invalid(field, "must be at most 4096 bytes"));
-    }
-    parse_template(template)
-        .map(|_| ())
-        .map_err(|why| Error::invalid(field, why))
-}
-
-/// Renders a (checked) template for an alert and incident.
-pub fn render(template: &str, alert: &AlertView, incident_id: &str) -> String {
-    let Ok(pieces) = parse_template(template) else {
-        return template.to_owned();
-    };
-    pieces
-        .into_iter()
-        .map(|piece| match piece {
-            Piece::Text(text) => text,
-            Piece::Field(reference) => alert.value_of(&reference),
-            Piece::IncidentId => incident_id.to_owned(),
-        })
-        .collect()
-}
-
-/// Parameter values for a run: `given` values checked, defaults filled in,
-/// required ones present. `field` prefixes error fields (e.g. "parameters").
-pub fn resolve_parameters(
-    field: &str,
-    runbook: &RunbookSpec,
-    given: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>> {
-    if let Some(unknown) = given
-        .keys()
-        .find(|name| !runbook.parameters.iter().any(|p| &p.name == *name))
-    {
-        return Err(Error::invalid(
-            &format!("{field}[{unknown}]"),
-            format!("runbook {:?} has no such parameter", runbook.name),
-        ));
-    }
-    let mut values = BTreeMap::new();
-    for parameter in &runbook.parameters {
-        let value = given
-            .get(&parameter.name)
-            .filter(|value| !value.is_empty())
-            .cloned()
-            .unwrap_or_else(|| parameter.default_value.clone());
-        if value.is_empty() {
-            if parameter.required {
-                return Err(Error::invalid(
-                    &format!("{field}[{}]", parameter.name),
-                    "is required and has no default",
-                ));
-            }
-            continue;
-        }
-        parameter
-            .check_value(&value)
-            .map_err(|why| Error::invalid(&format!("{field}[{}]", parameter.name), why))?;
-        values.insert(parameter.name.clone(), value);
-    }
-    Ok(values)
-}
-
-/// Quotes a value for a POSIX shell.
-pub fn shell_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
-}
-
-/// The SSM `Parameters` of a run: built-in runbooks send our script as
-/// AWS-RunShellScript's `commands`; custom ones send their values (a string
-/// list as a JSON array or comma-separated).
-pub fn ssm_parameters(
-    runbook_id: &str,
-    runbook: &RunbookSpec,
-    values: &BTreeMap<String, String>,
-) -> BTreeMap<String, Vec<String>> {
-    let value = |name: &str| values.get(name).cloned().unwrap_or_default();
-    let script: Option<Vec<String>> = match runbook_id {
-        "builtin-disk-cleanup" => Some(vec![
-            "set -u".to_owned(),
-            format!("MP={}", shell_quote(&value("mount_point"))),
-            "echo before; df -P \"$MP\" | tail -n 1".to_owned(),
-            "(command -v apt-get >/dev/null && apt-get clean) || (command -v yum >/dev/null && yum clean all) || true".to_owned(),
-            format!(
-                "(command -v journalctl >/dev/null && journalctl --vacuum-size={}) || true",
-                shell_quote(&value("journal_max_size"))
-            ),
-            "find \"$MP\" -xdev -path '*/log/*' -type f -name '*.[0-9].gz' -mtime +7 -delete 2>/dev/null || true".to_owned(),
-            "find /tmp /var/tmp -xdev -type f -mtime +7 -delete 2>/dev/null || true".to_owned(),
-            "echo after; df -P \"$MP\" | tail -n 1".to_owned(),
-        ]),
-        "builtin-service-restart" => {
-            let service = shell_quote(&value("service_name"));
-            Some(vec![
-                "set -eu".to_owned(),
-                format!("systemctl restart {service}"),
-                "sleep 2".to_owned(),
-                format!("systemctl is-active {service}"),
-            ])
-        }
-        // The pattern allows only [A-Za-z0-9_./*-]: safe to leave unquoted
-        // so that the shell expands the glob.
-        "builtin-log-rotation" => Some(vec![
-            "set -u".to_owned(),
-            "rotated=0".to_owned(),
-            format!("for f in {}; do", value("log_path")),
-            "  [ -f \"$f\" ] || continue".to_owned(),
-            "  ts=$(date +%Y%m%d%H%M%S)".to_owned(),
-            "  cp -p \"$f\" \"$f.$ts\" && : > \"$f\" && gzip -f \"$f.$ts\" && rotated=$((rotated+1)) && echo \"rotated $f\"".to_owned(),
-            "done".to_owned(),
-            "echo \"$rotated file(s) rotated\"".to_owned(),
-        ]),
-        _ => None,
-    };
-    if let Some(commands) = script {
-        // AWS-RunShellScript's own run-time limit; SendCommand's
-        // TimeoutSeconds only bounds delivery.
-        return BTreeMap::from([
-            ("commands".to_owned(), commands),
-            (
-                "executionTimeout".to_owned(),
-                vec![runbook.timeout.as_secs().to_string()],
-            ),
-        ]);
-    }
-    runbook
-        .parameters
-        .iter()
-        .filter_map(|parameter| {
-            let value = values.get(&parameter.name)?;
-            let list = if parameter.kind == ParameterType::StringList {
-                serde_json::from_str::<Vec<String>>(value).unwrap_or_else(|_| {
-                    value
-                        .split(',')
-                        .map(|part| part.trim().to_owned())
-                        .collect()
-                })
-            } else {
-                vec![value.clone()]
-            };
-            Some((parameter.name.clone(), list))
-        })
-        .collect()
 }
 
 /// One instance's run of the command.
@@ -946,7 +671,11 @@ impl Execution {
             trigger: Trigger::Manual,
             status: ExecStatus::Queued,
             status_reason: String::new(),
-            ssm_parameters: ssm_parameters(new.runbook_id, new.runbook, &new.values),
+            ssm_parameters: super::runbook::ssm_parameters(
+                new.runbook_id,
+                new.runbook,
+                &new.values,
+            ),
             parameters: new.values,
             targets: new.targets,
             timeout_seconds: new.runbook.timeout.as_secs(),
@@ -1049,14 +778,14 @@ impl Execution {
     /// approval has not expired.
     fn require_pending_approval(&self, now: i64) -> Result<()> {
         if self.status != ExecStatus::PendingApproval {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::NotAllowed(format!(
                 "execution {} is {}, not waiting for approval",
                 self.id,
                 self.status.name()
             )));
         }
         if self.approval_expires_at.is_some_and(|at| at <= now) {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::NotAllowed(format!(
                 "the approval of execution {} has expired",
                 self.id
             )));
@@ -1126,11 +855,11 @@ impl Execution {
         match self.status {
             ExecStatus::PendingApproval | ExecStatus::Queued => Ok(false),
             ExecStatus::Running if !self.command_id.is_empty() => Ok(true),
-            ExecStatus::Running => Err(Error::FailedPrecondition(format!(
+            ExecStatus::Running => Err(Error::NotAllowed(format!(
                 "execution {} is being sent to SSM right now; cancel it again in a moment",
                 self.id
             ))),
-            status => Err(Error::FailedPrecondition(format!(
+            status => Err(Error::NotAllowed(format!(
                 "execution {} is {} and cannot be cancelled",
                 self.id,
                 status.name()
@@ -1149,7 +878,7 @@ impl Execution {
         now: i64,
     ) -> Result<Transition> {
         if self.status.is_terminal() {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::NotAllowed(format!(
                 "execution {} is {} and cannot be cancelled",
                 self.id,
                 self.status.name()
@@ -1161,7 +890,7 @@ impl Execution {
                 ExecStatus::PendingApproval | ExecStatus::Queued
             )
         {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::NotAllowed(format!(
                 "execution {} was sent to SSM meanwhile; cancel it again to stop the command",
                 self.id
             )));
@@ -1211,7 +940,7 @@ impl Execution {
         now: i64,
     ) -> Result<Transition> {
         if self.status.is_terminal() {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::NotAllowed(format!(
                 "execution {} is {} meanwhile",
                 self.id,
                 self.status.name()
@@ -1222,7 +951,7 @@ impl Execution {
             .iter_mut()
             .find(|step| step.step_execution_id == step_execution_id)
             .ok_or_else(|| {
-                Error::FailedPrecondition(format!(
+                Error::NotAllowed(format!(
                     "execution {} has no step {step_execution_id}",
                     self.id
                 ))
@@ -1355,32 +1084,6 @@ impl Execution {
     }
 }
 
-/// Renders a rule's target templates for an alert and incident (empty
-/// rendered instance ids are dropped).
-pub fn render_targets(targets: &Targets, alert: &AlertView, incident_id: &str) -> Targets {
-    Targets {
-        instance_ids: targets
-            .instance_ids
-            .iter()
-            .map(|id| render(id, alert, incident_id))
-            .filter(|id| !id.is_empty())
-            .collect(),
-        tags: targets
-            .tags
-            .iter()
-            .map(|(key, values)| {
-                (
-                    key.clone(),
-                    values
-                        .iter()
-                        .map(|value| render(value, alert, incident_id))
-                        .collect(),
-                )
-            })
-            .collect(),
-    }
-}
-
 /// The incident timeline kind that mirrors an execution event, if any.
 pub fn incident_kind(kind: ExecEventKind) -> Option<crate::domain::incident::EventKind> {
     match kind {
@@ -1398,65 +1101,7 @@ pub fn incident_kind(kind: ExecEventKind) -> Option<crate::domain::incident::Eve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::correlation::MatchOp;
     use crate::domain::runbook::built_in_runbooks;
-
-    fn alert() -> AlertView {
-        AlertView {
-            asset: "i-0123456789abcdef0".into(),
-            signature: "disk_full".into(),
-            severity: "critical".into(),
-            tool_source: "datadog".into(),
-            message: "disk / at 97%".into(),
-            dedup_key: "dk".into(),
-            labels: BTreeMap::from([("mountpoint".into(), "/var".into())]),
-        }
-    }
-
-    #[test]
-    fn templates_render_fields_labels_and_the_incident() {
-        let text = render(
-            "{{ asset }} {{labels.mountpoint}} {{labels.missing}}|{{incident_id}}",
-            &alert(),
-            "inc-1",
-        );
-        assert_eq!(text, "i-0123456789abcdef0 /var |inc-1");
-        assert!(check_template("t", "{{labels.x}}").is_ok());
-        let error = check_template("t", "{{hostname}}").expect_err("unknown field");
-        assert!(error.to_string().contains("hostname"), "{error}");
-        assert!(check_template("t", "{{asset").is_err());
-        assert!(check_template("t", "asset}}").is_err());
-    }
-
-    #[test]
-    fn parameters_take_defaults_and_refuse_bad_or_missing_values() {
-        let (_, disk) = built_in_runbooks().remove(0);
-        let values = resolve_parameters("parameters", &disk, &BTreeMap::new()).expect("defaults");
-        assert_eq!(values["mount_point"], "/");
-        assert_eq!(values["journal_max_size"], "500M");
-        let bad = BTreeMap::from([("mount_point".to_owned(), "/var; rm -rf /".to_owned())]);
-        let error = resolve_parameters("parameters", &disk, &bad).expect_err("pattern");
-        assert!(
-            error.to_string().starts_with("parameters[mount_point]"),
-            "{error}"
-        );
-        let unknown = BTreeMap::from([("nope".to_owned(), "1".to_owned())]);
-        assert!(resolve_parameters("parameters", &disk, &unknown).is_err());
-        let (_, restart) = built_in_runbooks().remove(1);
-        let error =
-            resolve_parameters("parameters", &restart, &BTreeMap::new()).expect_err("required");
-        assert!(error.to_string().contains("service_name"), "{error}");
-    }
-
-    #[test]
-    fn built_in_scripts_quote_their_values() {
-        let (id, restart) = built_in_runbooks().remove(1);
-        let values = BTreeMap::from([("service_name".to_owned(), "nginx".to_owned())]);
-        let sent = ssm_parameters(id, &restart, &values);
-        let commands = &sent["commands"];
-        assert!(commands.contains(&"systemctl restart 'nginx'".to_owned()));
-        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
-    }
 
     #[test]
     fn invocations_add_up_to_an_outcome() {
@@ -1496,36 +1141,6 @@ mod tests {
         }
         assert_eq!(execution.poll_interval_ms, 30_000);
         assert_eq!(execution.next_poll(true), 500);
-    }
-
-    #[test]
-    fn rules_match_and_validate_against_their_runbook() {
-        let (_, disk) = built_in_runbooks().remove(0);
-        let mut rule = RuleSpec {
-            name: "disk".into(),
-            matchers: vec![
-                Matcher::new("matchers[0]", "signature", MatchOp::Equal, "disk_full").expect("m"),
-            ],
-            runbook_id: "builtin-disk-cleanup".into(),
-            parameter_templates: BTreeMap::from([(
-                "mount_point".into(),
-                "{{labels.mountpoint}}".into(),
-            )]),
-            targets: None,
-            mode: Mode::Auto,
-            cooldown_seconds: 1800,
-            approval_timeout_seconds: 3600,
-            created_by: "t".into(),
-        };
-        rule.validate(&disk).expect("valid");
-        assert!(rule.matches(&alert()));
-        let mut other = alert();
-        other.signature = "cpu".into();
-        assert!(!rule.matches(&other));
-        rule.parameter_templates
-            .insert("service".into(), "{{asset}}".into());
-        let error = rule.validate(&disk).expect_err("unknown parameter");
-        assert!(error.to_string().contains("no parameter"), "{error}");
     }
 
     #[test]

@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
+use super::error::{Error, Result};
 use crate::domain::correlation::Criticality;
 use crate::domain::engine::{TechnicianLoad, pick_technician};
 use crate::domain::incident::{EventKind, Incident, IncidentStatus};
-use crate::error::{Error, Result};
 
 /// A technician named by the caller of an assignment.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -100,7 +100,7 @@ pub fn apply(
     let now = context.now;
     match command {
         IncidentCommand::Acknowledge { comment } => match incident.status {
-            IncidentStatus::Resolved => Err(Error::FailedPrecondition(format!(
+            IncidentStatus::Resolved => Err(Error::NotAllowed(format!(
                 "incident {} is resolved; reopen it first",
                 incident.id
             ))),
@@ -123,7 +123,7 @@ pub fn apply(
                 None => {
                     let chosen =
                         pick_technician(context.technicians, incident).ok_or_else(|| {
-                            Error::FailedPrecondition(format!(
+                            Error::NotAllowed(format!(
                                 "nobody of company {} is on duty to assign automatically",
                                 incident.company_id
                             ))
@@ -142,7 +142,7 @@ pub fn apply(
         }
         IncidentCommand::Resolve { resolution } => {
             if incident.status == IncidentStatus::Resolved {
-                return Err(Error::FailedPrecondition(format!(
+                return Err(Error::NotAllowed(format!(
                     "incident {} is already resolved",
                     incident.id
                 )));
@@ -155,7 +155,7 @@ pub fn apply(
         }
         IncidentCommand::Reopen { reason } => {
             if incident.status != IncidentStatus::Resolved {
-                return Err(Error::FailedPrecondition(format!(
+                return Err(Error::NotAllowed(format!(
                     "incident {} is not resolved",
                     incident.id
                 )));

@@ -3,6 +3,7 @@
 pub mod compliance;
 pub mod correlation;
 pub mod engine;
+pub mod error;
 pub mod execution;
 pub mod incident;
 pub mod ingest;
@@ -11,4 +12,5 @@ pub mod notification;
 pub mod record;
 pub mod remediation;
 pub mod runbook;
+pub mod template;
 pub mod tenant;

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::correlation::{AlertFields, AlertRef, Matcher, all_match};
+use super::error::{Error, Result};
 use super::incident::{EventKind, Incident, IncidentStatus};
 use super::ingest::truncate_chars as truncate;
-use crate::error::{Error, Result};
 
 /// Attempts before a delivery is dead-lettered, unless the channel says.
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 8;
@@ -1007,9 +1007,9 @@ pub fn new_signing_secret() -> String {
 pub fn sign_webhook(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String> {
     let key = base64::engine::general_purpose::STANDARD
         .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
-        .map_err(|error| Error::Internal(format!("signing secret: {error}")))?;
+        .map_err(|error| Error::Corrupt(format!("signing secret: {error}")))?;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
-        .map_err(|error| Error::Internal(format!("signing secret: {error}")))?;
+        .map_err(|error| Error::Corrupt(format!("signing secret: {error}")))?;
     mac.update(id.as_bytes());
     mac.update(b".");
     mac.update(timestamp.to_string().as_bytes());

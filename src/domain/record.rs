@@ -9,10 +9,10 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
+use super::error::{Error, Result};
 use crate::domain::engine::EventResult;
 use crate::domain::incident::{AlertRecord, EventKind, Incident};
 use crate::domain::ingest::AlertEvent;
-use crate::error::{Error, Result};
 
 /// One decision of a company's owner.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -154,14 +154,13 @@ pub struct ExecutionRow {
 impl Record {
     /// The record's bytes in the log.
     pub fn encode(&self) -> Result<Vec<u8>> {
-        borsh::to_vec(self)
-            .map_err(|error| Error::Internal(format!("encode a log record: {error}")))
+        borsh::to_vec(self).map_err(|error| Error::Corrupt(format!("encode a log record: {error}")))
     }
 
     /// A record from its bytes in the log.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         borsh::from_slice(bytes)
-            .map_err(|error| Error::Internal(format!("decode a log record: {error}")))
+            .map_err(|error| Error::Corrupt(format!("decode a log record: {error}")))
     }
 
     /// The company's last sequence after the record, if it has entries.

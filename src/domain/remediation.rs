@@ -1,4 +1,5 @@
-//! What a company's auto-remediation rules do for the incidents a decision
+//! Auto-remediation rules (what one matches and when it is valid for its
+//! runbook) and what a company's rules do for the incidents a decision
 //! opened: one execution per matching rule (queued, or waiting for
 //! approval), unless a guardrail or a missing parameter stops it, which the
 //! incident's timeline then says. Pure: the owner keeps the rules, their
@@ -6,13 +7,112 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::domain::engine::{FeedEntry, SilenceRule};
-use crate::domain::execution::{
-    AlertView, ExecStatus, Execution, Mode, NewExecution, RuleSpec, Trigger, render,
-    render_targets, resolve_parameters,
+use serde::{Deserialize, Serialize};
+
+use super::correlation::{Matcher, all_match};
+use super::engine::{FeedEntry, SilenceRule};
+use super::error::{Error, Result};
+use super::execution::{
+    AlertView, ExecStatus, Execution, MAX_APPROVAL_TIMEOUT, MAX_COOLDOWN, MIN_APPROVAL_TIMEOUT,
+    Mode, NewExecution, Trigger,
 };
-use crate::domain::incident::{AlertRecord, EventKind, Incident};
-use crate::domain::runbook::{RunbookSpec, Targets};
+use super::incident::{AlertRecord, EventKind, Incident};
+use super::runbook::{RunbookSpec, Targets, resolve_parameters};
+use super::template::{check_template, render, render_targets};
+
+/// An auto-remediation rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleSpec {
+    /// Display name.
+    pub name: String,
+    /// Conditions on the incident's first alert.
+    pub matchers: Vec<Matcher>,
+    /// Runbook.
+    pub runbook_id: String,
+    /// Parameter name → template.
+    pub parameter_templates: BTreeMap<String, String>,
+    /// Targets with templates; None for the runbook's or the alert's asset.
+    pub targets: Option<Targets>,
+    /// Auto or approval.
+    pub mode: Mode,
+    /// Cooldown per asset and runbook (seconds; 0 for none).
+    pub cooldown_seconds: u64,
+    /// How long an approval waits (seconds).
+    pub approval_timeout_seconds: u64,
+    /// Who created it.
+    pub created_by: String,
+}
+
+impl RuleSpec {
+    /// Restores compiled matchers after reading the stored JSON.
+    pub fn restored(mut self) -> Self {
+        self.matchers = self.matchers.into_iter().map(Matcher::restored).collect();
+        self
+    }
+
+    /// Whether the rule applies to an alert.
+    pub fn matches(&self, alert: &AlertView) -> bool {
+        all_match(&self.matchers, alert)
+    }
+
+    /// Checks the rule against its runbook: templates parse and name known
+    /// parameters; durations are in range.
+    pub fn validate(&self, runbook: &RunbookSpec) -> Result<()> {
+        crate::domain::tenant::validate_name("name", &self.name)?;
+        if self.matchers.is_empty() || self.matchers.len() > 32 {
+            return Err(Error::invalid("matchers", "1 to 32 matchers are required"));
+        }
+        for (name, template) in &self.parameter_templates {
+            let field = format!("parameter_templates[{name}]");
+            if !runbook.parameters.iter().any(|p| &p.name == name) {
+                return Err(Error::invalid(
+                    &field,
+                    format!(
+                        "runbook {:?} has no parameter {name:?} (it has: {})",
+                        runbook.name,
+                        runbook
+                            .parameters
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            check_template(&field, template)?;
+        }
+        if let Some(targets) = &self.targets {
+            for (index, id) in targets.instance_ids.iter().enumerate() {
+                check_template(&format!("targets.instance_ids[{index}]"), id)?;
+            }
+            for (index, (_, values)) in targets.tags.iter().enumerate() {
+                for value in values {
+                    check_template(&format!("targets.tags[{index}].values"), value)?;
+                }
+            }
+            let mut plain = targets.clone();
+            // Templated ids are checked once rendered.
+            plain.instance_ids.retain(|id| !id.contains("{{"));
+            let probe = RunbookSpec {
+                targets: plain,
+                ..runbook.clone()
+            };
+            probe.validate()?;
+        }
+        if self.cooldown_seconds > MAX_COOLDOWN.as_secs() {
+            return Err(Error::invalid("cooldown", "must be at most 7 days"));
+        }
+        if self.approval_timeout_seconds < MIN_APPROVAL_TIMEOUT.as_secs()
+            || self.approval_timeout_seconds > MAX_APPROVAL_TIMEOUT.as_secs()
+        {
+            return Err(Error::invalid(
+                "approval_timeout",
+                "must be between 1 minute and 7 days",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// A remediation rule.
 #[derive(Debug, Clone)]
@@ -263,4 +363,53 @@ pub fn plan(
         }
     }
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::correlation::MatchOp;
+    use crate::domain::runbook::built_in_runbooks;
+
+    fn alert() -> AlertView {
+        AlertView {
+            asset: "i-0123456789abcdef0".into(),
+            signature: "disk_full".into(),
+            severity: "critical".into(),
+            tool_source: "datadog".into(),
+            message: "disk / at 97%".into(),
+            dedup_key: "dk".into(),
+            labels: BTreeMap::from([("mountpoint".into(), "/var".into())]),
+        }
+    }
+
+    #[test]
+    fn rules_match_and_validate_against_their_runbook() {
+        let (_, disk) = built_in_runbooks().remove(0);
+        let mut rule = RuleSpec {
+            name: "disk".into(),
+            matchers: vec![
+                Matcher::new("matchers[0]", "signature", MatchOp::Equal, "disk_full").expect("m"),
+            ],
+            runbook_id: "builtin-disk-cleanup".into(),
+            parameter_templates: BTreeMap::from([(
+                "mount_point".into(),
+                "{{labels.mountpoint}}".into(),
+            )]),
+            targets: None,
+            mode: Mode::Auto,
+            cooldown_seconds: 1800,
+            approval_timeout_seconds: 3600,
+            created_by: "t".into(),
+        };
+        rule.validate(&disk).expect("valid");
+        assert!(rule.matches(&alert()));
+        let mut other = alert();
+        other.signature = "cpu".into();
+        assert!(!rule.matches(&other));
+        rule.parameter_templates
+            .insert("service".into(), "{{asset}}".into());
+        let error = rule.validate(&disk).expect_err("unknown parameter");
+        assert!(error.to_string().contains("no parameter"), "{error}");
+    }
 }

@@ -1,12 +1,14 @@
-//! Runbooks: what a valid runbook is, and the built-in catalogue.
+//! Runbooks: what a valid runbook is, the built-in catalogue, the parameter
+//! values of a run, and what each runbook sends to SSM.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
 
 static DOCUMENT_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_.:/-]{3,128}$").expect("static regex"));
@@ -443,9 +445,161 @@ pub fn built_in_runbooks() -> Vec<(&'static str, RunbookSpec)> {
     ]
 }
 
+/// Parameter values for a run: `given` values checked, defaults filled in,
+/// required ones present. `field` prefixes error fields (e.g. "parameters").
+pub fn resolve_parameters(
+    field: &str,
+    runbook: &RunbookSpec,
+    given: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>> {
+    if let Some(unknown) = given
+        .keys()
+        .find(|name| !runbook.parameters.iter().any(|p| &p.name == *name))
+    {
+        return Err(Error::invalid(
+            &format!("{field}[{unknown}]"),
+            format!("runbook {:?} has no such parameter", runbook.name),
+        ));
+    }
+    let mut values = BTreeMap::new();
+    for parameter in &runbook.parameters {
+        let value = given
+            .get(&parameter.name)
+            .filter(|value| !value.is_empty())
+            .cloned()
+            .unwrap_or_else(|| parameter.default_value.clone());
+        if value.is_empty() {
+            if parameter.required {
+                return Err(Error::invalid(
+                    &format!("{field}[{}]", parameter.name),
+                    "is required and has no default",
+                ));
+            }
+            continue;
+        }
+        parameter
+            .check_value(&value)
+            .map_err(|why| Error::invalid(&format!("{field}[{}]", parameter.name), why))?;
+        values.insert(parameter.name.clone(), value);
+    }
+    Ok(values)
+}
+
+/// Quotes a value for a POSIX shell.
+pub fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// The SSM `Parameters` of a run: built-in runbooks send our script as
+/// AWS-RunShellScript's `commands`; custom ones send their values (a string
+/// list as a JSON array or comma-separated).
+pub fn ssm_parameters(
+    runbook_id: &str,
+    runbook: &RunbookSpec,
+    values: &BTreeMap<String, String>,
+) -> BTreeMap<String, Vec<String>> {
+    let value = |name: &str| values.get(name).cloned().unwrap_or_default();
+    let script: Option<Vec<String>> = match runbook_id {
+        "builtin-disk-cleanup" => Some(vec![
+            "set -u".to_owned(),
+            format!("MP={}", shell_quote(&value("mount_point"))),
+            "echo before; df -P \"$MP\" | tail -n 1".to_owned(),
+            "(command -v apt-get >/dev/null && apt-get clean) || (command -v yum >/dev/null && yum clean all) || true".to_owned(),
+            format!(
+                "(command -v journalctl >/dev/null && journalctl --vacuum-size={}) || true",
+                shell_quote(&value("journal_max_size"))
+            ),
+            "find \"$MP\" -xdev -path '*/log/*' -type f -name '*.[0-9].gz' -mtime +7 -delete 2>/dev/null || true".to_owned(),
+            "find /tmp /var/tmp -xdev -type f -mtime +7 -delete 2>/dev/null || true".to_owned(),
+            "echo after; df -P \"$MP\" | tail -n 1".to_owned(),
+        ]),
+        "builtin-service-restart" => {
+            let service = shell_quote(&value("service_name"));
+            Some(vec![
+                "set -eu".to_owned(),
+                format!("systemctl restart {service}"),
+                "sleep 2".to_owned(),
+                format!("systemctl is-active {service}"),
+            ])
+        }
+        // The pattern allows only [A-Za-z0-9_./*-]: safe to leave unquoted
+        // so that the shell expands the glob.
+        "builtin-log-rotation" => Some(vec![
+            "set -u".to_owned(),
+            "rotated=0".to_owned(),
+            format!("for f in {}; do", value("log_path")),
+            "  [ -f \"$f\" ] || continue".to_owned(),
+            "  ts=$(date +%Y%m%d%H%M%S)".to_owned(),
+            "  cp -p \"$f\" \"$f.$ts\" && : > \"$f\" && gzip -f \"$f.$ts\" && rotated=$((rotated+1)) && echo \"rotated $f\"".to_owned(),
+            "done".to_owned(),
+            "echo \"$rotated file(s) rotated\"".to_owned(),
+        ]),
+        _ => None,
+    };
+    if let Some(commands) = script {
+        // AWS-RunShellScript's own run-time limit; SendCommand's
+        // TimeoutSeconds only bounds delivery.
+        return BTreeMap::from([
+            ("commands".to_owned(), commands),
+            (
+                "executionTimeout".to_owned(),
+                vec![runbook.timeout.as_secs().to_string()],
+            ),
+        ]);
+    }
+    runbook
+        .parameters
+        .iter()
+        .filter_map(|parameter| {
+            let value = values.get(&parameter.name)?;
+            let list = if parameter.kind == ParameterType::StringList {
+                serde_json::from_str::<Vec<String>>(value).unwrap_or_else(|_| {
+                    value
+                        .split(',')
+                        .map(|part| part.trim().to_owned())
+                        .collect()
+                })
+            } else {
+                vec![value.clone()]
+            };
+            Some((parameter.name.clone(), list))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_take_defaults_and_refuse_bad_or_missing_values() {
+        let (_, disk) = built_in_runbooks().remove(0);
+        let values = resolve_parameters("parameters", &disk, &BTreeMap::new()).expect("defaults");
+        assert_eq!(values["mount_point"], "/");
+        assert_eq!(values["journal_max_size"], "500M");
+        let bad = BTreeMap::from([("mount_point".to_owned(), "/var; rm -rf /".to_owned())]);
+        let error = resolve_parameters("parameters", &disk, &bad).expect_err("pattern");
+        assert!(
+            error.to_string().starts_with("parameters[mount_point]"),
+            "{error}"
+        );
+        let unknown = BTreeMap::from([("nope".to_owned(), "1".to_owned())]);
+        assert!(resolve_parameters("parameters", &disk, &unknown).is_err());
+        let (_, restart) = built_in_runbooks().remove(1);
+        let error =
+            resolve_parameters("parameters", &restart, &BTreeMap::new()).expect_err("required");
+        assert!(error.to_string().contains("service_name"), "{error}");
+    }
+
+    #[test]
+    fn built_in_scripts_quote_their_values() {
+        let (id, restart) = built_in_runbooks().remove(1);
+        let values = BTreeMap::from([("service_name".to_owned(), "nginx".to_owned())]);
+        let sent = ssm_parameters(id, &restart, &values);
+        let commands = &sent["commands"];
+        assert!(commands.contains(&"systemctl restart 'nginx'".to_owned()));
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+    }
 
     fn spec() -> RunbookSpec {
         built_in_runbooks().remove(1).1

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::error::{Error, Result};
+use super::error::{Error, Result};
 
 /// Longest name of a company, technician or token.
 pub const MAX_NAME_LEN: usize = 200;

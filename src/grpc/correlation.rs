@@ -154,7 +154,7 @@ fn apply_config(
             }
         }
     }
-    settings.validate()
+    Ok(settings.validate()?)
 }
 
 const CONFIG_FIELDS: &[&str] = &[
@@ -208,7 +208,7 @@ pub(crate) fn matchers_of(
                     ));
                 }
             };
-            Matcher::new(&name, &matcher.name, op, &matcher.value)
+            Ok(Matcher::new(&name, &matcher.name, op, &matcher.value)?)
         })
         .collect()
 }

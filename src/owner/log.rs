@@ -376,6 +376,6 @@ pub(crate) async fn records_after(
         .all(log.connection())
         .await?
         .iter()
-        .map(|row| Record::decode(&row.payload))
+        .map(|row| Ok(Record::decode(&row.payload)?))
         .collect()
 }

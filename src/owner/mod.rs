@@ -579,7 +579,7 @@ impl Owners {
                             // The state is ahead of the log now: drop it.
                             resident.invalidate();
                             self.forget(resident);
-                            return Err(error);
+                            return Err(error.into());
                         }
                     };
                     let record = Arc::new(record);
@@ -1061,7 +1061,7 @@ impl Owners {
     pub async fn head_sequence(&self, company: &ScopedCompany) -> Result<i64> {
         match self.held(company.id()) {
             Some(resident) => Ok(resident.durable_sequence()),
-            None => self.inner.store.head_sequence(company).await,
+            None => Ok(self.inner.store.head_sequence(company).await?),
         }
     }
 

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::command::{Answer, EventAnswer, ExecChange, IngestBatch};
 use crate::domain::engine::{Changes, FeedEntry, World, event_order};
+use crate::domain::error::Error as DomainError;
 use crate::domain::execution::{ExecEventKind, Execution, incident_kind};
 use crate::domain::incident::{AlertStatus, Outcome};
 use crate::domain::ingest::{AlertEvent, apply_asset_labels, asset_label_of};
@@ -23,7 +24,7 @@ use crate::domain::record::{
     Entry, ExecutionEntry, ExecutionRow, IncidentEntry, NewEvent, Record, Suppression,
 };
 use crate::domain::remediation::{self, Plan, Remediation};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::execution::next_check;
 use crate::store::new_id;
 
@@ -628,8 +629,8 @@ impl CompanyState {
             match self.world.change_incident(incident_id, actor, command) {
                 Ok(_) => feed = self.world.take_changes(),
                 // The incident is gone (or never visible): nothing to write.
-                Err(Error::NotFound(_)) => {}
-                Err(error) => return Err(error),
+                Err(DomainError::NotFound(_)) => {}
+                Err(error) => return Err(error.into()),
             }
         }
         let notes: Vec<(crate::domain::incident::EventKind, String, String)> = changes

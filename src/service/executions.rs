@@ -13,9 +13,9 @@ use crate::app::AppState;
 use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
 use crate::domain::execution::{
-    ExecEventKind, Execution, NewExecution, StepSignal, Transition, resolve_parameters, with_note,
+    ExecEventKind, Execution, NewExecution, StepSignal, Transition, with_note,
 };
-use crate::domain::runbook::{RunbookKind, RunbookSpec, Targets};
+use crate::domain::runbook::{RunbookKind, RunbookSpec, Targets, resolve_parameters};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::owner::command::ExecChange;
@@ -45,7 +45,8 @@ pub(crate) async fn audit(
                 "note": note,
             }),
         )
-        .await
+        .await?;
+    Ok(())
 }
 
 /// A run asked for by hand (ExecuteRunbook), its fields checked for shape.
@@ -194,7 +195,7 @@ async fn change(
     state: &AppState,
     operator: &Operator,
     id: &str,
-    apply: impl Fn(&mut Execution, i64) -> Result<Transition>,
+    apply: impl Fn(&mut Execution, i64) -> crate::domain::error::Result<Transition>,
 ) -> Result<Execution> {
     let actor = operator.actor();
     for _ in 0..5 {

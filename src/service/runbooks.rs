@@ -9,7 +9,7 @@ use aws_sdk_ssm::types::{InstanceInformation, InstanceInformationStringFilter, T
 use crate::app::AppState;
 use crate::auth::Operator;
 use crate::aws::{CompanyRole, aws_error};
-use crate::domain::execution::RuleSpec;
+use crate::domain::remediation::RuleSpec;
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
 use crate::owner::command::Reload;

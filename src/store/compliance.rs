@@ -3,10 +3,10 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entity::{compliance_snapshot, instance_compliance};
+use super::error::{Error, Result};
 use super::tenant::find_company;
 use super::{Page, Scope, Store, new_id, now_ms};
 use crate::domain::compliance::Summary;
-use crate::error::{Error, Result};
 
 /// Rows per INSERT of instance rows.
 const ROWS_PER_INSERT: usize = 200;

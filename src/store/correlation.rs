@@ -9,8 +9,8 @@ use super::tenant::{Audit, find_company};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use std::collections::BTreeMap;
 
+use super::error::{Error, Result};
 use crate::domain::correlation::{AggregationKey, CorrelationSettings, Criticality, Matcher};
-use crate::error::{Error, Result};
 
 /// A new silence.
 #[derive(Debug, Clone)]

@@ -7,11 +7,11 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entity::{execution_event, incident_event, incident_sequence};
+use super::error::{Error, Result};
 use super::{ScopedCompany, Store};
 use crate::domain::execution::{ExecEventKind, Execution};
 use crate::domain::incident::{EventKind, Incident};
 use crate::domain::record::IncidentEntry;
-use crate::error::{Error, Result};
 
 /// The PostgreSQL channel that announces new log entries to replicas.
 pub const NOTIFY_CHANNEL: &str = "aw_incident_events";

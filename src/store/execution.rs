@@ -9,12 +9,13 @@ use sea_orm::{
 };
 
 use super::entity::{execution, remediation_rule, silence};
+use super::error::{Error, Result};
 use super::runbook::spec_of;
 use super::tenant::{Audit, find_company};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::{Matcher, SilenceState, all_match, silence_state};
-use crate::domain::execution::{AlertView, ExecStatus, Execution, RuleSpec};
-use crate::error::{Error, Result};
+use crate::domain::execution::{AlertView, ExecStatus, Execution};
+use crate::domain::remediation::RuleSpec;
 
 /// A stored remediation rule.
 #[derive(Debug, Clone)]

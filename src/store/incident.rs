@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::entity::{alert, alert_event, alert_outcome, incident, incident_event, technician};
+use super::error::{Error, Result};
 use super::event_log::{StoredEvent, stored_event_of};
 use super::tenant::find_company;
 use super::{Page, Scope, ScopedCompany, Store};
@@ -20,7 +21,6 @@ use crate::domain::incident::{
     AlertRecord, AlertStatus, Decision, Incident, IncidentStatus, KpiSums, Outcome,
 };
 use crate::domain::ingest::{AlertEvent, AlertEventAction, AlertSeverity};
-use crate::error::{Error, Result};
 
 /// An incident as `GetIncident` shows it (see [`Store::incident_view`]).
 #[derive(Debug, Clone)]

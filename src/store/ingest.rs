@@ -7,8 +7,8 @@ use sea_orm::{
 };
 
 use super::entity::{alert_event, sns_subscription};
+use super::error::Result;
 use super::{Page, Scope, Store, new_id, now_ms};
-use crate::error::Result;
 
 /// An SNS confirmation message to record.
 #[derive(Debug, Clone)]

@@ -4,8 +4,8 @@
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::entity::master_key_wrap;
+use super::error::Result;
 use super::{Store, now_ms};
-use crate::error::Result;
 
 /// The id of the one row of `master_key_wraps`.
 pub const MASTER_KEY_WRAP_ID: &str = "master";
@@ -46,7 +46,7 @@ impl Store {
             }
         }
         self.wrapped_master_key().await?.ok_or_else(|| {
-            crate::error::Error::Internal("the wrapped master key was not stored".to_owned())
+            super::error::Error::Internal("the wrapped master key was not stored".to_owned())
         })
     }
 }

@@ -6,6 +6,7 @@
 pub mod compliance;
 pub mod correlation;
 pub mod entity;
+pub mod error;
 pub mod event_log;
 pub mod execution;
 pub mod incident;
@@ -32,8 +33,8 @@ use sea_orm::{
     DbBackend, DbErr, IsolationLevel, TransactionTrait,
 };
 
+use self::error::{Error, Result};
 use crate::config::Config;
-use crate::error::{Error, Result};
 
 /// The companies a caller may act on.
 #[derive(Debug, Clone, PartialEq, Eq)]

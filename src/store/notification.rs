@@ -15,13 +15,13 @@ use super::entity::{
     notification_checkpoint as checkpoint, notification_delivery as delivery,
     notification_route as route, technician,
 };
+use super::error::{Error, Result};
 use super::tenant::{Audit, SecretMaterial, find_company, name_taken};
 use super::{Page, Scope, ScopedCompany, Store, new_id, now_ms, to_json};
 use crate::domain::correlation::Matcher;
 use crate::domain::notification::{
     ChannelConfig, DeliveryStatus, IncidentLabels, Level, Notice, NotifyEvent, Route, Window,
 };
-use crate::error::{Error, Result};
 
 /// A channel to create.
 #[derive(Debug, Clone)]
@@ -236,7 +236,7 @@ impl Store {
             .map(|row| row.name)
             .collect();
         if !users.is_empty() {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::Conflict(format!(
                 "channel {id} is used by the routes {}; delete them or their levels first",
                 users.join(", ")
             )));

@@ -17,13 +17,13 @@ use super::entity::{
     alert, alert_event, alert_outcome, api_key, execution, execution_event, incident,
     incident_event, incident_sequence, inhibition_rule, projector_checkpoint, silence,
 };
+use super::error::{Error, Result};
 use super::event_log::NOTIFY_CHANNEL;
 use super::rows::{OnConflict, Rows};
 use super::{Store, to_json};
 use crate::domain::execution::Execution;
 use crate::domain::incident::{AlertRecord, Incident};
 use crate::domain::record::{Entry, ExecutionRow, Record};
-use crate::error::{Error, Result};
 
 /// Rows per multi-row INSERT (keeps under both backends' parameter limits).
 const ROWS_PER_INSERT: usize = 400;

@@ -19,6 +19,7 @@ use super::entity::{
     alert, alert_event, alert_outcome, correlation_config, execution, incident, inhibition_rule,
     projector_checkpoint, remediation_rule, runbook, silence, technician,
 };
+use super::error::{Error, Result};
 use super::incident::{alert_of, event_of, incident_of};
 use super::ingest::WebhookSignatures;
 use super::{ScopedCompany, Store};
@@ -26,11 +27,11 @@ use crate::domain::correlation::{
     AlertRef, CorrelationSettings, MATCHER_FIELDS, Matcher, STORM_BASELINE,
 };
 use crate::domain::engine::{InhibitionRule, SilenceRule, TechnicianLoad};
-use crate::domain::execution::{ExecStatus, Execution, RuleSpec};
+use crate::domain::execution::{ExecStatus, Execution};
 use crate::domain::incident::{AlertRecord, AlertStatus, Incident, IncidentStatus, Outcome};
 use crate::domain::ingest::{AlertEvent, AlertEventAction};
+use crate::domain::remediation::RuleSpec;
 use crate::domain::remediation::{RecentExecution, Remediation, Rule};
-use crate::error::{Error, Result};
 
 /// How far back a company's state reaches, for [`Store::resident_rows`].
 #[derive(Debug, Clone, Copy)]

@@ -9,7 +9,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Iterable, Statement, Value,
 };
 
-use crate::error::Result;
+use super::error::Result;
 
 /// Statement sizes in rows, largest first. 256 rows of the widest table (30
 /// columns) bind 7,680 values, well under SQLite's 32,766 and PostgreSQL's

@@ -8,11 +8,11 @@ use sea_orm::{
 };
 
 use super::entity::{execution, remediation_rule, runbook};
+use super::error::{Error, Result};
 use super::tenant::{Audit, find_company};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::execution::ExecStatus;
 use crate::domain::runbook::{RunbookKind, RunbookSpec, built_in_runbooks};
-use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 fn columns(spec: &RunbookSpec, model: &mut runbook::ActiveModel) -> Result<()> {
@@ -207,7 +207,7 @@ impl Store {
         let txn = self.begin_write().await?;
         let current = self.get_runbook(scope, id).await?;
         let Some(company_id) = current.company_id.clone() else {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::Conflict(format!(
                 "runbook {id} is built in and read-only; create a custom runbook instead"
             )));
         };
@@ -233,7 +233,7 @@ impl Store {
         let txn = self.begin_write().await?;
         let current = self.get_runbook(scope, id).await?;
         let Some(company_id) = current.company_id.clone() else {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::Conflict(format!(
                 "runbook {id} is built in and cannot be deleted"
             )));
         };
@@ -241,7 +241,7 @@ impl Store {
         // company's rules and executions: a built-in runbook is refused
         // above, so no other tenant's rule can be named here.
         if let Some(user) = runbook_in_use(&txn, &company_id, id).await? {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::Conflict(format!(
                 "runbook {id} is used by {user}; delete the rule (or let the execution finish) first"
             )));
         }

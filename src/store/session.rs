@@ -6,8 +6,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entity::ssm_session;
+use super::error::Result;
 use super::{ScopedCompany, Store};
-use crate::error::Result;
 
 /// A session whose end is not recorded yet.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,9 +11,9 @@ use sea_orm::{
 use super::entity::{
     api_key, audit_event, company, hmac_secret, operator_token, operator_token_company, technician,
 };
+use super::error::{Error, Result};
 use super::{Page, Scope, Store, new_id, now_ms, to_json};
 use crate::domain::tenant::Role;
-use crate::error::{Error, Result};
 use crate::secrets::NewCredential;
 
 /// Where a new HMAC secret's value is kept.
@@ -478,7 +478,7 @@ impl Store {
         let old = find_api_key(&txn, scope, company_id, key_id).await?;
         let now = now_ms();
         if !credential_active(old.revoked_at, old.expires_at, now) {
-            return Err(Error::FailedPrecondition(format!(
+            return Err(Error::Conflict(format!(
                 "api key {key_id} is revoked or expired; create a new key instead"
             )));
         }
@@ -543,7 +543,7 @@ impl Store {
         let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, company_id).await?;
         if current.hmac_enabled {
-            return Err(Error::FailedPrecondition(
+            return Err(Error::Conflict(
                 "hmac is already enabled; use RotateHmacSecret for a new secret".to_owned(),
             ));
         }
@@ -580,7 +580,7 @@ impl Store {
         let txn = self.begin_write().await?;
         let current = find_company(&txn, scope, company_id).await?;
         if !current.hmac_enabled {
-            return Err(Error::FailedPrecondition(
+            return Err(Error::Conflict(
                 "hmac is not enabled; use EnableHmac first".to_owned(),
             ));
         }

@@ -9,8 +9,9 @@ use crate::app::AppState;
 use crate::auth::Operator;
 use crate::domain::execution::{
     AutomationStep, DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecStatus, Execution, InvStatus,
-    Invocation, Mode, RuleSpec, StepStatus, Trigger,
+    Invocation, Mode, StepStatus, Trigger,
 };
+use crate::domain::remediation::RuleSpec;
 use crate::domain::runbook::{RunbookKind, Targets};
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};

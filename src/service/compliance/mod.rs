@@ -244,11 +244,9 @@ async fn snapshot_of(
     snapshot_id: Option<&str>,
 ) -> Result<compliance_snapshot::Model> {
     match snapshot_id {
-        Some(snapshot_id) => {
-            store
-                .compliance_snapshot(scope, company_id, snapshot_id)
-                .await
-        }
+        Some(snapshot_id) => Ok(store
+            .compliance_snapshot(scope, company_id, snapshot_id)
+            .await?),
         None => store
             .latest_compliance_snapshot(scope, company_id)
             .await?

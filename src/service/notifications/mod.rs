@@ -402,7 +402,8 @@ pub async fn delete_route(state: &AppState, operator: &Operator, id: &str) -> Re
             &operator.scope,
             id,
         )
-        .await
+        .await?;
+    Ok(())
 }
 
 /// A page of a company's deliveries that pass `filter`, and the next page's
