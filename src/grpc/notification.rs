@@ -8,7 +8,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{required_id, timestamp};
-use super::correlation::{matcher_messages_of, matchers_of};
+use super::correlation::matchers_of;
 use super::operator;
 use crate::app::AppState;
 use crate::domain::notification::{
@@ -105,7 +105,7 @@ impl From<StoredRoute> for v1::Route {
                 .map(|event| v1::NotifyEvent::from(*event).into())
                 .collect(),
             max_priority: i32::from(route.max_priority),
-            matchers: matcher_messages_of(&route.matchers),
+            matchers: route.matchers.iter().map(v1::Matcher::from).collect(),
             levels: route
                 .levels
                 .into_iter()

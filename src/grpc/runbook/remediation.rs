@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::grpc::convert::{
     duration, optional_timestamp, required_id, text_of, timestamp, timestamp_ms,
 };
-use crate::grpc::correlation::{matcher_messages_of, matchers_of};
+use crate::grpc::correlation::matchers_of;
 use crate::grpc::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
 use crate::proto::v1;
 use crate::service::{executions, runbooks};
@@ -140,7 +140,7 @@ fn rule_message(rule: &RuleRow) -> v1::RemediationRule {
         id: rule.id.clone(),
         company_id: rule.company_id.clone(),
         name: rule.spec.name.clone(),
-        matchers: matcher_messages_of(&rule.spec.matchers),
+        matchers: rule.spec.matchers.iter().map(v1::Matcher::from).collect(),
         runbook_id: rule.spec.runbook_id.clone(),
         parameter_templates: rule.spec.parameter_templates.clone().into_iter().collect(),
         targets: rule.spec.targets.as_ref().map(v1::RunbookTargets::from),

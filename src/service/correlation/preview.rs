@@ -1,13 +1,16 @@
-//! Correlation: what the settings would have made of a company's past alerts
-//! (PreviewCorrelation), decided by a throwaway engine over the stored
+//! PreviewCorrelation: what candidate settings would have made of a
+//! company's past alerts, decided by a throwaway engine over the stored
 //! events, without touching the company's state.
 
+use super::settings::{SettingsChange, changed};
+use crate::app::AppState;
+use crate::auth::Operator;
 use crate::domain::correlation::CorrelationSettings;
 use crate::domain::engine::World;
-use crate::domain::incident::{Incident, Outcome};
+use crate::domain::incident::{Incident, Outcome, noise_reduction_pct};
 use crate::domain::ingest::{AlertEventAction, AlertSeverity};
 use crate::error::{Error, Result};
-use crate::store::{Scope, Store, now_ms};
+use crate::store::now_ms;
 
 /// The most alert events one preview replays.
 pub const PREVIEW_MAX_EVENTS: u64 = 200_000;
@@ -37,26 +40,33 @@ pub struct Preview {
     pub alert_count: i64,
     pub incident_count: i64,
     pub suppressed_alert_count: i64,
+    /// `(1 − incidents / alerts) × 100`, 0 without alerts.
+    pub noise_reduction_pct: f64,
 }
 
 fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Replays the company's alert events received in `[start, end)` through a
-/// fresh engine with `settings` and the company's silences and inhibition
-/// rules (NOT_FOUND outside `scope`; INVALID_ARGUMENT past
-/// [`PREVIEW_MAX_EVENTS`]).
+/// Replays the company's alert events that occurred in `[start, end)`
+/// through a fresh engine with the default settings changed by `changes`
+/// and the company's silences and inhibition rules, listing at most
+/// `max_incidents` incidents (INVALID_ARGUMENT for settings that do not
+/// validate or past [`PREVIEW_MAX_EVENTS`]; NOT_FOUND outside the operator's
+/// scope).
 pub async fn preview(
-    store: &Store,
-    scope: &Scope,
+    state: &AppState,
+    operator: &Operator,
     company_id: &str,
     (start, end): (i64, i64),
-    mut settings: CorrelationSettings,
+    changes: Vec<SettingsChange>,
     max_incidents: usize,
 ) -> Result<Preview> {
+    let mut settings = changed(CorrelationSettings::default(), changes)?;
     // A preview assigns nobody.
     settings.auto_assign = false;
+    let store = &state.store;
+    let scope = &operator.scope;
     let events = store
         .events_in_range(scope, company_id, start, end, PREVIEW_MAX_EVENTS + 1)
         .await?;
@@ -137,5 +147,6 @@ pub async fn preview(
         alert_count,
         incident_count,
         suppressed_alert_count,
+        noise_reduction_pct: noise_reduction_pct(alert_count, incident_count),
     })
 }
