@@ -708,7 +708,7 @@ impl CorrelationService for CorrelationHandler {
             ),
         };
         let alert_message = match alert {
-            Some(alert) => crate::grpc::incident::alert_message(&alert),
+            Some(alert) => v1::Alert::from(&alert),
             None => {
                 let event_alert = event_of(&event);
                 v1::Alert {
