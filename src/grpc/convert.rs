@@ -37,11 +37,6 @@ pub(crate) fn duration(field: &str, value: &ProtoDuration) -> Result<std::time::
     std::time::Duration::try_from(*value).map_err(|_| Error::invalid(field, "out of range"))
 }
 
-/// A std duration to milliseconds, saturating.
-pub(crate) fn duration_ms(value: std::time::Duration) -> i64 {
-    i64::try_from(value.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Checks that `value` is a non-empty id for `field`.
 pub(crate) fn required_id<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.trim().is_empty() {

@@ -6,6 +6,7 @@
 pub mod compliance;
 pub mod correlation;
 pub mod executions;
+pub mod incidents;
 pub mod ingest;
 pub mod notifications;
 pub mod runbooks;

@@ -397,7 +397,7 @@ impl From<Explanation> for v1::ExplainAlertResponse {
         let (window_start, window_end) = explanation.window;
         Self {
             asset_label: explanation.asset_label.unwrap_or_default(),
-            alert: Some(super::super::incident::alert_message(&explanation.alert)),
+            alert: Some(v1::Alert::from(&explanation.alert)),
             outcome: i32::from(explanation.outcome.as_i16()),
             incident_id: explanation.incident_id.unwrap_or_default(),
             aggregation_key: explanation.aggregation_key,

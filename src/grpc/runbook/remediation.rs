@@ -126,7 +126,7 @@ pub(crate) fn execution_message(execution: &Execution, with_output: bool) -> v1:
         start_time: optional_timestamp(execution.started_at),
         end_time: optional_timestamp(execution.ended_at),
         update_time: Some(timestamp(execution.updated_at)),
-        kind: super::kind_message(execution.kind).into(),
+        kind: v1::RunbookKind::from(execution.kind).into(),
         automation_execution_id: match execution.kind {
             RunbookKind::RunCommand => String::new(),
             RunbookKind::Automation => execution.command_id.clone(),

@@ -1,8 +1,17 @@
-//! Remediation rules (created and deleted, the company's owner told to
-//! reload them), and the runbook side of a company's AWS account that is not
-//! an execution: the instances SSM manages there (DescribeInstanceInformation)
-//! and hybrid activations that register the company's own servers
-//! (CreateActivation), both through the company's role.
+//! Runbooks (RunbookService, apart from executions and sessions): the
+//! catalogue of runbooks (`catalogue`), remediation rules (created and
+//! deleted, the company's owner told to reload them), and the runbook side of
+//! a company's AWS account that is not an execution: the instances SSM
+//! manages there (DescribeInstanceInformation) and hybrid activations that
+//! register the company's own servers (CreateActivation), both through the
+//! company's role.
+
+mod catalogue;
+
+pub use catalogue::{
+    Runbook, RunbookFields, create_runbook, delete_runbook, get_runbook, list_runbooks,
+    update_runbook,
+};
 
 use aws_sdk_ssm::types::{InstanceInformation, InstanceInformationStringFilter, Tag};
 
@@ -79,14 +88,24 @@ pub struct InstanceQuery<'a> {
     pub resource_type: Option<&'static str>,
 }
 
+/// One page of the instances SSM manages in a company's account.
+#[derive(Debug, Clone)]
+pub struct InstancePage {
+    pub company_id: String,
+    /// As SSM describes them.
+    pub instances: Vec<InstanceInformation>,
+    /// Empty at the end.
+    pub next_page_token: String,
+}
+
 /// ListManagedInstances: one page of the instances SSM manages in the
-/// company's account, and the token of the next ("" at the end).
+/// company's account.
 pub async fn list_managed_instances(
     state: &AppState,
     operator: &Operator,
     company_id: &str,
     query: InstanceQuery<'_>,
-) -> Result<(Vec<InstanceInformation>, String)> {
+) -> Result<InstancePage> {
     if query.page_size < 0 {
         return Err(Error::invalid("page_size", "must not be negative"));
     }
@@ -121,10 +140,11 @@ pub async fn list_managed_instances(
         .send()
         .await
         .map_err(|error| aws_error("ssm:DescribeInstanceInformation", &role, error))?;
-    Ok((
-        answer.instance_information_list().to_vec(),
-        answer.next_token().unwrap_or_default().to_owned(),
-    ))
+    Ok(InstancePage {
+        company_id: company_id.to_owned(),
+        instances: answer.instance_information_list().to_vec(),
+        next_page_token: answer.next_token().unwrap_or_default().to_owned(),
+    })
 }
 
 /// What a hybrid activation is asked for.
