@@ -104,3 +104,39 @@ fn the_check_sees_a_forbidden_path() {
     );
     assert_eq!(named, vec![(1, "grpc".to_owned())]);
 }
+
+/// The transports convert messages to and from the service layer's records;
+/// a SeaORM model (`store::entity`) in a handler means behaviour or a
+/// conversion that belongs to the service layer has leaked into it.
+#[test]
+fn no_transport_names_a_database_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for transport in ["grpc", "webhook", "reports.rs"] {
+        sources(&root.join(transport), &mut files);
+    }
+    let mut violations = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        for (number, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains("store::entity") {
+                violations.push(format!(
+                    "{}:{}: {}",
+                    file.strip_prefix(&root).unwrap_or(file).display(),
+                    number + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(files.len() > 10, "only {} files checked", files.len());
+    assert!(
+        violations.is_empty(),
+        "SeaORM models named by a transport:\n{}",
+        violations.join("\n")
+    );
+}

@@ -1,14 +1,20 @@
 //! RunbookService's messages to and from the runbook domain and
 //! [`crate::service::runbooks`], shared by the catalogue and the remediation
 //! half: the requests' runbook fields checked (parameter and platform types,
-//! the timeout, the update mask), runbooks, managed instances and hybrid
-//! activations as messages.
+//! the timeout, the update mask), runbooks, managed instances, hybrid
+//! activations, executions (with their invocations and Automation steps),
+//! remediation rules and the execution feed as messages.
 
-use super::super::convert::{duration, timestamp};
+use super::super::convert::{duration, optional_timestamp, timestamp};
+use crate::domain::execution::{
+    AutomationStep, ExecStatus, Execution, InvStatus, Invocation, Mode, StepStatus, Trigger,
+};
 use crate::domain::runbook::{Parameter, ParameterType, RunbookKind, Targets};
 use crate::error::{Error, Result};
 use crate::proto::v1;
 use crate::service::runbooks::{Activation, InstancePage, Runbook, RunbookFields};
+use crate::store::event_log::StoredExecEvent;
+use crate::store::execution::RuleRow;
 
 impl From<&v1::RunbookTargets> for Targets {
     fn from(message: &v1::RunbookTargets) -> Self {
@@ -335,6 +341,170 @@ impl From<Activation> for v1::CreateHybridActivationResponse {
             activation_code: activation.activation_code,
             region: activation.region,
             expire_time: Some(timestamp(activation.expire_at)),
+        }
+    }
+}
+
+impl From<&Invocation> for v1::CommandInvocation {
+    fn from(invocation: &Invocation) -> Self {
+        Self {
+            instance_id: invocation.instance_id.clone(),
+            status: match invocation.status {
+                InvStatus::Pending => v1::InvocationStatus::Pending,
+                InvStatus::InProgress => v1::InvocationStatus::InProgress,
+                InvStatus::Delayed => v1::InvocationStatus::Delayed,
+                InvStatus::Succeeded => v1::InvocationStatus::Succeeded,
+                InvStatus::Failed => v1::InvocationStatus::Failed,
+                InvStatus::TimedOut => v1::InvocationStatus::TimedOut,
+                InvStatus::Cancelling => v1::InvocationStatus::Cancelling,
+                InvStatus::Cancelled => v1::InvocationStatus::Cancelled,
+            }
+            .into(),
+            status_details: invocation.status_details.clone(),
+            response_code: invocation.response_code,
+            stdout: invocation.stdout.clone(),
+            stdout_truncated: invocation.stdout_truncated,
+            stderr: invocation.stderr.clone(),
+            stderr_truncated: invocation.stderr_truncated,
+            start_time: optional_timestamp(invocation.start_at),
+            end_time: optional_timestamp(invocation.end_at),
+        }
+    }
+}
+
+impl From<&AutomationStep> for v1::AutomationStep {
+    fn from(step: &AutomationStep) -> Self {
+        Self {
+            step_execution_id: step.step_execution_id.clone(),
+            name: step.name.clone(),
+            action: step.action.clone(),
+            status: match step.status {
+                StepStatus::Pending => v1::AutomationStepStatus::Pending,
+                StepStatus::InProgress => v1::AutomationStepStatus::InProgress,
+                StepStatus::Waiting => v1::AutomationStepStatus::Waiting,
+                StepStatus::Succeeded => v1::AutomationStepStatus::Succeeded,
+                StepStatus::Failed => v1::AutomationStepStatus::Failed,
+                StepStatus::TimedOut => v1::AutomationStepStatus::TimedOut,
+                StepStatus::Cancelling => v1::AutomationStepStatus::Cancelling,
+                StepStatus::Cancelled => v1::AutomationStepStatus::Cancelled,
+            }
+            .into(),
+            status_details: step.status_details.clone(),
+            failure_message: step.failure_message.clone(),
+            start_time: optional_timestamp(step.start_at),
+            end_time: optional_timestamp(step.end_at),
+        }
+    }
+}
+
+/// An execution with its invocations' output (see [`without_output`] for lists).
+impl From<&Execution> for v1::Execution {
+    fn from(execution: &Execution) -> Self {
+        Self {
+            id: execution.id.clone(),
+            company_id: execution.company_id.clone(),
+            runbook_id: execution.runbook_id.clone(),
+            runbook_name: execution.runbook_name.clone(),
+            document_name: execution.document_name.clone(),
+            document_version: execution.document_version.clone(),
+            rule_id: execution.rule_id.clone().unwrap_or_default(),
+            incident_id: execution.incident_id.clone().unwrap_or_default(),
+            asset: execution.asset.clone(),
+            trigger: match execution.trigger {
+                Trigger::Manual => v1::ExecutionTrigger::Manual,
+                Trigger::Rule => v1::ExecutionTrigger::Rule,
+            }
+            .into(),
+            status: i32::from(execution.status.as_i16()),
+            status_reason: execution.status_reason.clone(),
+            parameters: execution.parameters.clone().into_iter().collect(),
+            targets: Some(v1::RunbookTargets::from(&execution.targets)),
+            command_id: match execution.kind {
+                RunbookKind::RunCommand => execution.command_id.clone(),
+                RunbookKind::Automation => String::new(),
+            },
+            assumed_role_arn: execution.assumed_role_arn.clone(),
+            invocations: execution
+                .invocations
+                .iter()
+                .map(v1::CommandInvocation::from)
+                .collect(),
+            requested_by: execution.requested_by.clone(),
+            approved_by: execution.approved_by.clone(),
+            rejected_by: execution.rejected_by.clone(),
+            cancelled_by: execution.cancelled_by.clone(),
+            approval_expire_time: if execution.status == ExecStatus::PendingApproval {
+                optional_timestamp(execution.approval_expires_at)
+            } else {
+                None
+            },
+            create_time: Some(timestamp(execution.created_at)),
+            start_time: optional_timestamp(execution.started_at),
+            end_time: optional_timestamp(execution.ended_at),
+            update_time: Some(timestamp(execution.updated_at)),
+            kind: v1::RunbookKind::from(execution.kind).into(),
+            automation_execution_id: match execution.kind {
+                RunbookKind::RunCommand => String::new(),
+                RunbookKind::Automation => execution.command_id.clone(),
+            },
+            steps: execution
+                .steps
+                .iter()
+                .map(v1::AutomationStep::from)
+                .collect(),
+        }
+    }
+}
+
+/// An execution for a list: its invocations without their output, which
+/// GetExecution and the watch stream carry.
+pub(super) fn without_output(mut execution: v1::Execution) -> v1::Execution {
+    for invocation in &mut execution.invocations {
+        invocation.stdout.clear();
+        invocation.stderr.clear();
+    }
+    execution
+}
+
+impl From<&RuleRow> for v1::RemediationRule {
+    fn from(rule: &RuleRow) -> Self {
+        Self {
+            id: rule.id.clone(),
+            company_id: rule.company_id.clone(),
+            name: rule.spec.name.clone(),
+            matchers: rule.spec.matchers.iter().map(v1::Matcher::from).collect(),
+            runbook_id: rule.spec.runbook_id.clone(),
+            parameter_templates: rule.spec.parameter_templates.clone().into_iter().collect(),
+            targets: rule.spec.targets.as_ref().map(v1::RunbookTargets::from),
+            mode: match rule.spec.mode {
+                Mode::Auto => v1::RemediationMode::Auto,
+                Mode::Approval => v1::RemediationMode::Approval,
+            }
+            .into(),
+            cooldown: prost_types::Duration::try_from(std::time::Duration::from_secs(
+                rule.spec.cooldown_seconds,
+            ))
+            .ok(),
+            approval_timeout: prost_types::Duration::try_from(std::time::Duration::from_secs(
+                rule.spec.approval_timeout_seconds,
+            ))
+            .ok(),
+            created_by: rule.spec.created_by.clone(),
+            create_time: Some(timestamp(rule.created_at)),
+        }
+    }
+}
+
+impl From<&StoredExecEvent> for v1::ExecutionFeedEvent {
+    fn from(event: &StoredExecEvent) -> Self {
+        Self {
+            sequence: u64::try_from(event.sequence).unwrap_or(0),
+            company_id: event.execution.company_id.clone(),
+            kind: i32::from(event.kind.as_i16()),
+            execution: Some(v1::Execution::from(&event.execution)),
+            actor: event.actor.clone(),
+            message: event.message.clone(),
+            time: Some(timestamp(event.at)),
         }
     }
 }

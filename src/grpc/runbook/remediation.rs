@@ -5,174 +5,22 @@
 use tokio::sync::mpsc;
 use tonic::Status;
 
+use super::convert::without_output;
 use crate::app::AppState;
 use crate::auth::Operator;
-use crate::domain::execution::{
-    AutomationStep, DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecStatus, Execution, InvStatus,
-    Invocation, Mode, StepStatus, Trigger,
-};
+use crate::domain::execution::{DEFAULT_APPROVAL_TIMEOUT, DEFAULT_COOLDOWN, ExecStatus, Mode};
 use crate::domain::remediation::RuleSpec;
-use crate::domain::runbook::{RunbookKind, Targets};
+use crate::domain::runbook::Targets;
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
-use crate::grpc::convert::{
-    duration, optional_timestamp, required_id, text_of, timestamp, timestamp_ms,
-};
+use crate::grpc::convert::{duration, required_id, text_of, timestamp_ms};
 use crate::grpc::correlation::matchers_of;
 use crate::grpc::watch::{WATCH_BATCH, WATCH_BUFFER, WatchStream, follow, start_position};
 use crate::proto::v1;
 use crate::service::{executions, runbooks};
 use crate::store::Page;
-use crate::store::event_log::{LogEntry, StoredExecEvent};
-use crate::store::execution::{ExecutionFilter, RuleRow};
-
-fn invocation_message(invocation: &Invocation, with_output: bool) -> v1::CommandInvocation {
-    v1::CommandInvocation {
-        instance_id: invocation.instance_id.clone(),
-        status: match invocation.status {
-            InvStatus::Pending => v1::InvocationStatus::Pending,
-            InvStatus::InProgress => v1::InvocationStatus::InProgress,
-            InvStatus::Delayed => v1::InvocationStatus::Delayed,
-            InvStatus::Succeeded => v1::InvocationStatus::Succeeded,
-            InvStatus::Failed => v1::InvocationStatus::Failed,
-            InvStatus::TimedOut => v1::InvocationStatus::TimedOut,
-            InvStatus::Cancelling => v1::InvocationStatus::Cancelling,
-            InvStatus::Cancelled => v1::InvocationStatus::Cancelled,
-        }
-        .into(),
-        status_details: invocation.status_details.clone(),
-        response_code: invocation.response_code,
-        stdout: if with_output {
-            invocation.stdout.clone()
-        } else {
-            String::new()
-        },
-        stdout_truncated: invocation.stdout_truncated,
-        stderr: if with_output {
-            invocation.stderr.clone()
-        } else {
-            String::new()
-        },
-        stderr_truncated: invocation.stderr_truncated,
-        start_time: optional_timestamp(invocation.start_at),
-        end_time: optional_timestamp(invocation.end_at),
-    }
-}
-
-fn step_message(step: &AutomationStep) -> v1::AutomationStep {
-    v1::AutomationStep {
-        step_execution_id: step.step_execution_id.clone(),
-        name: step.name.clone(),
-        action: step.action.clone(),
-        status: match step.status {
-            StepStatus::Pending => v1::AutomationStepStatus::Pending,
-            StepStatus::InProgress => v1::AutomationStepStatus::InProgress,
-            StepStatus::Waiting => v1::AutomationStepStatus::Waiting,
-            StepStatus::Succeeded => v1::AutomationStepStatus::Succeeded,
-            StepStatus::Failed => v1::AutomationStepStatus::Failed,
-            StepStatus::TimedOut => v1::AutomationStepStatus::TimedOut,
-            StepStatus::Cancelling => v1::AutomationStepStatus::Cancelling,
-            StepStatus::Cancelled => v1::AutomationStepStatus::Cancelled,
-        }
-        .into(),
-        status_details: step.status_details.clone(),
-        failure_message: step.failure_message.clone(),
-        start_time: optional_timestamp(step.start_at),
-        end_time: optional_timestamp(step.end_at),
-    }
-}
-
-/// The proto form of an execution (`with_output`: invocation stdout/stderr).
-pub(crate) fn execution_message(execution: &Execution, with_output: bool) -> v1::Execution {
-    v1::Execution {
-        id: execution.id.clone(),
-        company_id: execution.company_id.clone(),
-        runbook_id: execution.runbook_id.clone(),
-        runbook_name: execution.runbook_name.clone(),
-        document_name: execution.document_name.clone(),
-        document_version: execution.document_version.clone(),
-        rule_id: execution.rule_id.clone().unwrap_or_default(),
-        incident_id: execution.incident_id.clone().unwrap_or_default(),
-        asset: execution.asset.clone(),
-        trigger: match execution.trigger {
-            Trigger::Manual => v1::ExecutionTrigger::Manual,
-            Trigger::Rule => v1::ExecutionTrigger::Rule,
-        }
-        .into(),
-        status: i32::from(execution.status.as_i16()),
-        status_reason: execution.status_reason.clone(),
-        parameters: execution.parameters.clone().into_iter().collect(),
-        targets: Some(v1::RunbookTargets::from(&execution.targets)),
-        command_id: match execution.kind {
-            RunbookKind::RunCommand => execution.command_id.clone(),
-            RunbookKind::Automation => String::new(),
-        },
-        assumed_role_arn: execution.assumed_role_arn.clone(),
-        invocations: execution
-            .invocations
-            .iter()
-            .map(|invocation| invocation_message(invocation, with_output))
-            .collect(),
-        requested_by: execution.requested_by.clone(),
-        approved_by: execution.approved_by.clone(),
-        rejected_by: execution.rejected_by.clone(),
-        cancelled_by: execution.cancelled_by.clone(),
-        approval_expire_time: if execution.status == ExecStatus::PendingApproval {
-            optional_timestamp(execution.approval_expires_at)
-        } else {
-            None
-        },
-        create_time: Some(timestamp(execution.created_at)),
-        start_time: optional_timestamp(execution.started_at),
-        end_time: optional_timestamp(execution.ended_at),
-        update_time: Some(timestamp(execution.updated_at)),
-        kind: v1::RunbookKind::from(execution.kind).into(),
-        automation_execution_id: match execution.kind {
-            RunbookKind::RunCommand => String::new(),
-            RunbookKind::Automation => execution.command_id.clone(),
-        },
-        steps: execution.steps.iter().map(step_message).collect(),
-    }
-}
-
-fn rule_message(rule: &RuleRow) -> v1::RemediationRule {
-    v1::RemediationRule {
-        id: rule.id.clone(),
-        company_id: rule.company_id.clone(),
-        name: rule.spec.name.clone(),
-        matchers: rule.spec.matchers.iter().map(v1::Matcher::from).collect(),
-        runbook_id: rule.spec.runbook_id.clone(),
-        parameter_templates: rule.spec.parameter_templates.clone().into_iter().collect(),
-        targets: rule.spec.targets.as_ref().map(v1::RunbookTargets::from),
-        mode: match rule.spec.mode {
-            Mode::Auto => v1::RemediationMode::Auto,
-            Mode::Approval => v1::RemediationMode::Approval,
-        }
-        .into(),
-        cooldown: prost_types::Duration::try_from(std::time::Duration::from_secs(
-            rule.spec.cooldown_seconds,
-        ))
-        .ok(),
-        approval_timeout: prost_types::Duration::try_from(std::time::Duration::from_secs(
-            rule.spec.approval_timeout_seconds,
-        ))
-        .ok(),
-        created_by: rule.spec.created_by.clone(),
-        create_time: Some(timestamp(rule.created_at)),
-    }
-}
-
-fn feed_message(event: &StoredExecEvent) -> v1::ExecutionFeedEvent {
-    v1::ExecutionFeedEvent {
-        sequence: u64::try_from(event.sequence).unwrap_or(0),
-        company_id: event.execution.company_id.clone(),
-        kind: i32::from(event.kind.as_i16()),
-        execution: Some(execution_message(&event.execution, true)),
-        actor: event.actor.clone(),
-        message: event.message.clone(),
-        time: Some(timestamp(event.at)),
-    }
-}
+use crate::store::event_log::LogEntry;
+use crate::store::execution::ExecutionFilter;
 
 fn statuses_of(field: &str, values: &[i32]) -> Result<Vec<i16>> {
     values
@@ -230,7 +78,7 @@ pub(crate) async fn create_rule(
     };
     let rule = runbooks::create_rule(state, operator, company_id, spec).await?;
     Ok(v1::CreateRemediationRuleResponse {
-        remediation_rule: Some(rule_message(&rule)),
+        remediation_rule: Some(v1::RemediationRule::from(&rule)),
     })
 }
 
@@ -251,7 +99,7 @@ pub(crate) async fn list_rules(
         )
         .await?;
     Ok(v1::ListRemediationRulesResponse {
-        remediation_rules: rules.iter().map(rule_message).collect(),
+        remediation_rules: rules.iter().map(v1::RemediationRule::from).collect(),
         next_page_token,
     })
 }
@@ -293,7 +141,7 @@ pub(crate) async fn execute(
     )
     .await?;
     Ok(v1::ExecuteRunbookResponse {
-        execution: Some(execution_message(&execution, true)),
+        execution: Some(v1::Execution::from(&execution)),
     })
 }
 
@@ -309,7 +157,7 @@ pub(crate) async fn approve(
     let comment = text_of("comment", &body.comment, false)?;
     let execution = executions::approve(state, operator, id, &comment).await?;
     Ok(v1::ApproveExecutionResponse {
-        execution: Some(execution_message(&execution, true)),
+        execution: Some(v1::Execution::from(&execution)),
     })
 }
 
@@ -325,7 +173,7 @@ pub(crate) async fn reject(
     let reason = text_of("reason", &body.reason, true)?;
     let execution = executions::reject(state, operator, id, &reason).await?;
     Ok(v1::RejectExecutionResponse {
-        execution: Some(execution_message(&execution, true)),
+        execution: Some(v1::Execution::from(&execution)),
     })
 }
 
@@ -341,7 +189,7 @@ pub(crate) async fn cancel(
     let reason = text_of("reason", &body.reason, false)?;
     let execution = executions::cancel(state, operator, id, &reason).await?;
     Ok(v1::CancelExecutionResponse {
-        execution: Some(execution_message(&execution, true)),
+        execution: Some(v1::Execution::from(&execution)),
     })
 }
 
@@ -354,7 +202,7 @@ pub(crate) async fn get(
     let id = required_id("execution_id", &body.execution_id)?;
     let current = state.store.get_execution(&operator.scope, id).await?;
     Ok(v1::GetExecutionResponse {
-        execution: Some(execution_message(&current.execution, true)),
+        execution: Some(v1::Execution::from(&current.execution)),
     })
 }
 
@@ -389,7 +237,7 @@ pub(crate) async fn list(
     Ok(v1::ListExecutionsResponse {
         executions: executions
             .iter()
-            .map(|execution| execution_message(execution, false))
+            .map(|execution| without_output(v1::Execution::from(execution)))
             .collect(),
         next_page_token,
     })
@@ -452,7 +300,7 @@ pub(crate) async fn watch(
                                 && (execution_id.is_empty() || execution.id == execution_id);
                             wanted.then(|| v1::WatchExecutionsResponse {
                                 payload: Some(v1::watch_executions_response::Payload::Event(
-                                    feed_message(&event),
+                                    v1::ExecutionFeedEvent::from(&event),
                                 )),
                             })
                         }
