@@ -15,7 +15,6 @@ use crate::store::{Scope, Store};
 /// State shared by every handler.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The database.
     pub store: Store,
     /// Encrypts and decrypts secrets at rest.
     pub master_key: MasterKey,
@@ -35,7 +34,6 @@ pub struct AppState {
     pub aws: Arc<crate::aws::Aws>,
     /// Verifies SNS message signatures for the CloudWatch webhook.
     pub sns: Arc<crate::webhook::sns::SnsVerifier>,
-    /// Request metrics.
     pub metrics: Arc<Metrics>,
     /// Cancelled when the server shuts down; streams end on it.
     pub shutdown: tokio_util::sync::CancellationToken,

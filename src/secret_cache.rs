@@ -60,9 +60,7 @@ pub struct StoredSecret {
 /// A company's secret as read.
 #[derive(Debug, Clone)]
 pub struct Fetched {
-    /// Its contents.
     pub secrets: CompanySecrets,
-    /// The version read.
     pub version_id: String,
 }
 

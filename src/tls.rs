@@ -33,9 +33,7 @@ pub(crate) enum TlsError {
     Read {
         /// The configuration key that names the file.
         key: &'static str,
-        /// The file.
         path: PathBuf,
-        /// Why.
         source: std::io::Error,
     },
     /// The file holds no usable PEM block of the kind expected.
@@ -43,7 +41,6 @@ pub(crate) enum TlsError {
     Pem {
         /// The configuration key that names the file.
         key: &'static str,
-        /// The file.
         path: PathBuf,
         /// What is wrong with its contents.
         why: String,
@@ -54,9 +51,7 @@ pub(crate) enum TlsError {
     Certificate {
         /// The certificate file.
         path: PathBuf,
-        /// The key file.
         key_path: PathBuf,
-        /// Why.
         source: rustls::Error,
     },
     /// The client CA cannot verify client certificates.
@@ -64,7 +59,6 @@ pub(crate) enum TlsError {
     ClientCa {
         /// The client CA file.
         path: PathBuf,
-        /// Why.
         why: String,
     },
 }

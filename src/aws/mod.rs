@@ -46,11 +46,8 @@ impl std::fmt::Debug for Aws {
 /// A company's role, checked to be set.
 #[derive(Debug, Clone)]
 pub struct CompanyRole {
-    /// Company id.
     pub company_id: String,
-    /// Role ARN.
     pub role_arn: String,
-    /// External ID.
     pub external_id: String,
 }
 

@@ -19,9 +19,7 @@ pub struct InstanceReport {
     pub summary_compliant: Option<bool>,
     /// Whether a patch state was reported.
     pub has_patch_state: bool,
-    /// Missing patches.
     pub missing: i64,
-    /// Failed patches.
     pub failed: i64,
     /// Critical non-compliant patches.
     pub critical_non_compliant: i64,
@@ -56,9 +54,7 @@ pub fn instance_status(report: &InstanceReport) -> Status {
 /// A company's (or everyone's) summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Summary {
-    /// Instances.
     pub total: i64,
-    /// Compliant instances.
     pub compliant: i64,
     /// Non-compliant instances.
     pub non_compliant: i64,
@@ -121,11 +117,9 @@ impl Summary {
 /// docs/reports.md and docs/quicksight.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CsvType {
-    /// Text.
     String,
     /// A whole number.
     Integer,
-    /// A decimal number.
     Decimal,
     /// An RFC 3339 time (UTC, `Z`).
     DateTime,

@@ -30,13 +30,10 @@ pub const MAX_SILENCE: Duration = Duration::from_secs(366 * 24 * 3600);
 /// How critical an asset is (for priority).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Criticality {
-    /// Low.
     Low = 1,
     /// Medium (the default for unlisted assets).
     Medium = 2,
-    /// High.
     High = 3,
-    /// Critical.
     Critical = 4,
 }
 
@@ -56,7 +53,6 @@ impl Criticality {
 /// A company's correlation settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorrelationSettings {
-    /// Correlation window.
     pub window: Duration,
     /// Aggregation key template, e.g. `asset|signature`.
     pub aggregation_key: AggregationKey,
@@ -205,17 +201,12 @@ pub const MAX_ASSET_LABELS: usize = 16;
 /// What a reference names: an alert field or a label.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AlertRef {
-    /// `asset`.
     Asset,
-    /// `signature`.
     Signature,
     /// `severity` (its lower-case name).
     Severity,
-    /// `tool_source`.
     ToolSource,
-    /// `message`.
     Message,
-    /// `dedup_key`.
     DedupKey,
     /// `labels.<name>`.
     Label(String),
@@ -329,9 +320,7 @@ pub trait AlertFields {
 /// How a matcher compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MatchOp {
-    /// Equal.
     Equal,
-    /// Not equal.
     NotEqual,
     /// Matches the anchored regular expression.
     Regex,
@@ -426,7 +415,6 @@ pub enum SilenceState {
     Pending,
     /// In force.
     Active,
-    /// Over.
     Expired,
 }
 

@@ -35,9 +35,7 @@ use crate::domain::lifecycle::{self, IncidentCommand};
 /// A silence as the engine sees it.
 #[derive(Debug, Clone)]
 pub struct SilenceRule {
-    /// Id.
     pub id: String,
-    /// Matchers.
     pub matchers: Vec<Matcher>,
     /// Start (ms).
     pub starts_at: i64,
@@ -48,7 +46,6 @@ pub struct SilenceRule {
 /// An inhibition rule as the engine sees it.
 #[derive(Debug, Clone)]
 pub struct InhibitionRule {
-    /// Id.
     pub id: String,
     /// Matchers of the inhibiting alert.
     pub source: Vec<Matcher>,
@@ -61,9 +58,7 @@ pub struct InhibitionRule {
 /// An on-duty technician, for automatic assignment.
 #[derive(Debug, Clone)]
 pub struct TechnicianLoad {
-    /// Id.
     pub id: String,
-    /// Name.
     pub name: String,
     /// Skills, lower-case.
     pub skills: Vec<String>,
@@ -104,7 +99,6 @@ pub struct FeedEntry {
     pub kind: EventKind,
     /// Who did it.
     pub actor: String,
-    /// Description.
     pub message: String,
     /// When (ms).
     pub at: i64,
@@ -116,7 +110,6 @@ pub struct FeedEntry {
 /// What the engine did with one alert event.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct EventResult {
-    /// The event.
     pub event_id: String,
     /// The alert it created or changed (its own id when none).
     pub alert_id: String,
@@ -128,7 +121,6 @@ pub struct EventResult {
     pub aggregation_key: String,
     /// Silence or inhibition rule that suppressed it.
     pub suppressed_by_id: Option<String>,
-    /// The reasoning.
     pub decisions: Vec<Decision>,
 }
 
@@ -173,7 +165,6 @@ pub struct Changes {
 
 /// The state a batch of events can touch, and what the batch changed.
 pub struct World {
-    /// Company.
     pub company_id: String,
     /// Settings in force.
     pub settings: CorrelationSettings,

@@ -53,7 +53,6 @@ pub enum ExecStatus {
     Failed = 6,
     /// An invocation timed out.
     TimedOut = 7,
-    /// Cancelled.
     Cancelled = 8,
     /// Rejected by a person.
     Rejected = 9,
@@ -118,9 +117,7 @@ impl ExecStatus {
 /// What started an execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Trigger {
-    /// ExecuteRunbook.
     Manual,
-    /// A remediation rule.
     Rule,
 }
 
@@ -138,19 +135,14 @@ pub enum Mode {
 pub enum InvStatus {
     /// Not delivered yet.
     Pending = 1,
-    /// Running.
     InProgress = 2,
     /// The agent will retry.
     Delayed = 3,
-    /// Success.
     Succeeded = 4,
     /// Failed (also Undeliverable, Terminated).
     Failed = 5,
-    /// Timed out.
     TimedOut = 6,
-    /// Cancelling.
     Cancelling = 7,
-    /// Cancelled.
     Cancelled = 8,
 }
 
@@ -196,27 +188,17 @@ impl InvStatus {
 /// What happened to an execution (the proto `ExecutionEventKind` numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExecEventKind {
-    /// Created.
     Created = 1,
-    /// Approved.
     Approved = 2,
-    /// Rejected.
     Rejected = 3,
-    /// Approval expired.
     Expired = 4,
     /// Sent to SSM.
     Started = 5,
-    /// An invocation changed.
     InvocationUpdated = 6,
-    /// Cancel requested.
     CancelRequested = 7,
-    /// Succeeded.
     Succeeded = 8,
-    /// Failed.
     Failed = 9,
-    /// Timed out.
     TimedOut = 10,
-    /// Cancelled.
     Cancelled = 11,
     /// An Automation step changed.
     StepUpdated = 12,
@@ -271,19 +253,12 @@ impl ExecEventKind {
 /// the silence guard.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertView {
-    /// Asset.
     pub asset: String,
-    /// Signature.
     pub signature: String,
-    /// Severity name.
     pub severity: String,
-    /// Tool.
     pub tool_source: String,
-    /// Message.
     pub message: String,
-    /// Dedup key.
     pub dedup_key: String,
-    /// Labels.
     pub labels: BTreeMap<String, String>,
 }
 
@@ -318,9 +293,7 @@ impl AlertFields for AlertView {
 /// One instance's run of the command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invocation {
-    /// Instance id.
     pub instance_id: String,
-    /// Status.
     pub status: InvStatus,
     /// SSM StatusDetails.
     pub status_details: String,
@@ -396,9 +369,7 @@ pub enum StepStatus {
     Failed = 5,
     /// SSM TimedOut.
     TimedOut = 6,
-    /// SSM Cancelling.
     Cancelling = 7,
-    /// SSM Cancelled.
     Cancelled = 8,
 }
 
@@ -462,7 +433,6 @@ pub struct AutomationStep {
     pub name: String,
     /// Action, e.g. "aws:changeInstanceState".
     pub action: String,
-    /// Status.
     pub status: StepStatus,
     /// SSM's StepStatus text as reported (e.g. "PendingApproval").
     pub status_details: String,
@@ -549,15 +519,11 @@ pub fn with_note(what: &str, note: &str) -> String {
 /// A runbook execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {
-    /// Id.
     pub id: String,
-    /// Company.
     pub company_id: String,
-    /// Runbook.
     pub runbook_id: String,
     /// Runbook name when requested.
     pub runbook_name: String,
-    /// SSM document.
     pub document_name: String,
     /// SSM document version.
     pub document_version: String,
@@ -565,19 +531,15 @@ pub struct Execution {
     pub rule_id: Option<String>,
     /// Incident it remediates.
     pub incident_id: Option<String>,
-    /// Asset.
     pub asset: String,
     /// What started it.
     pub trigger: Trigger,
-    /// Status.
     pub status: ExecStatus,
     /// Why it is in its status.
     pub status_reason: String,
-    /// Parameter values.
     pub parameters: BTreeMap<String, String>,
     /// What goes to SSM as Parameters.
     pub ssm_parameters: BTreeMap<String, Vec<String>>,
-    /// Targets.
     pub targets: Targets,
     /// Per-instance timeout (seconds).
     pub timeout_seconds: u64,
@@ -633,15 +595,12 @@ pub struct Execution {
 pub struct NewExecution<'a> {
     /// Id (a fresh UUIDv7).
     pub id: String,
-    /// Company.
     pub company_id: &'a str,
-    /// Runbook id.
     pub runbook_id: &'a str,
     /// Runbook definition (copied into the execution).
     pub runbook: &'a RunbookSpec,
     /// Checked parameter values.
     pub values: BTreeMap<String, String>,
-    /// Targets.
     pub targets: Targets,
     /// Who asks.
     pub requested_by: String,

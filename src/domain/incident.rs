@@ -19,7 +19,6 @@ pub enum IncidentStatus {
     Open = 1,
     /// Someone works on it.
     Acknowledged = 2,
-    /// Resolved.
     Resolved = 3,
 }
 
@@ -46,11 +45,9 @@ impl IncidentStatus {
 )]
 #[borsh(use_discriminant = true)]
 pub enum AlertStatus {
-    /// Firing.
     Firing = 1,
     /// Acknowledged at the source.
     Acknowledged = 2,
-    /// Resolved.
     Resolved = 3,
 }
 
@@ -88,7 +85,6 @@ impl AlertStatus {
 pub enum Outcome {
     /// Stored, waiting for correlation.
     Stored = 1,
-    /// Opened an incident.
     NewIncident = 2,
     /// Joined an open incident.
     Correlated = 3,
@@ -96,7 +92,6 @@ pub enum Outcome {
     Deduplicated = 4,
     /// A retried delivery.
     Duplicate = 5,
-    /// A silence matched.
     SuppressedBySilence = 6,
     /// An inhibition rule matched.
     SuppressedByInhibition = 7,
@@ -147,29 +142,18 @@ impl Outcome {
 )]
 #[borsh(use_discriminant = true)]
 pub enum EventKind {
-    /// Opened.
     Created = 1,
-    /// An alert joined.
     AlertAdded = 2,
     /// A firing alert repeated.
     AlertRepeated = 3,
-    /// An alert resolved.
     AlertResolved = 4,
-    /// Acknowledged.
     Acknowledged = 5,
-    /// Assigned.
     Assigned = 6,
-    /// Priority changed.
     PriorityChanged = 7,
-    /// A comment.
     Commented = 8,
-    /// Resolved.
     Resolved = 9,
-    /// Reopened.
     Reopened = 10,
-    /// Marked flapping.
     FlappingStarted = 11,
-    /// Stopped flapping.
     FlappingEnded = 12,
     /// Folded under (or gained) a storm parent.
     Grouped = 13,
@@ -225,23 +209,14 @@ impl EventKind {
 )]
 #[borsh(use_discriminant = true)]
 pub enum DecisionKind {
-    /// The aggregation key.
     AggregationKey = 1,
-    /// The correlation window.
     Window = 2,
-    /// A new incident.
     NewIncident = 3,
-    /// Deduplication.
     Deduplication = 4,
-    /// A retried delivery.
     DuplicateDelivery = 5,
-    /// A silence.
     Silence = 6,
-    /// An inhibition rule.
     Inhibition = 7,
-    /// Flapping detection.
     Flapping = 8,
-    /// Storm grouping.
     StormGrouping = 9,
     /// A resolve or acknowledge action.
     Action = 10,
@@ -293,7 +268,6 @@ pub struct Incident {
     pub signature: String,
     /// Message of the latest alert.
     pub summary: String,
-    /// Lifecycle status.
     pub status: IncidentStatus,
     /// 1 (P1) to 4 (P4).
     pub priority: u8,
@@ -305,7 +279,6 @@ pub struct Incident {
     pub firing_alert_count: i64,
     /// Tools that reported, sorted.
     pub tools: BTreeSet<String>,
-    /// Highest severity.
     pub severity: AlertSeverity,
     /// Assigned technician.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -436,7 +409,6 @@ impl Incident {
 /// What the priority engine weighs.
 #[derive(Debug, Clone, Copy)]
 pub struct PriorityInputs {
-    /// Highest severity.
     pub severity: AlertSeverity,
     /// Alerts, counting repeats.
     pub alert_count: i64,
@@ -515,25 +487,19 @@ pub fn assess_priority(inputs: &PriorityInputs) -> (u8, Vec<String>) {
 pub struct AlertRecord {
     /// Id (the creating event's).
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// Incident; `None` when suppressed (or not correlated yet).
     pub incident_id: Option<String>,
-    /// Dedup key.
     pub dedup_key: String,
     /// Aggregation key value.
     pub aggregation_key: String,
-    /// Asset.
     pub asset: String,
-    /// Signature.
     pub signature: String,
     /// Severity of the latest occurrence.
     pub severity: AlertSeverity,
     /// Message of the latest occurrence.
     pub message: String,
-    /// Tool.
     pub tool_source: String,
-    /// Labels.
     pub labels: BTreeMap<String, String>,
     /// First occurrence (ms).
     pub occurred_at: i64,
@@ -543,13 +509,10 @@ pub struct AlertRecord {
     pub last_occurred_at: i64,
     /// Resolved (ms).
     pub resolved_at: Option<i64>,
-    /// Status.
     pub status: AlertStatus,
-    /// Occurrences.
     pub count: i64,
     /// Sender's id.
     pub external_id: String,
-    /// Link.
     pub link: String,
     /// What correlation did with it.
     pub outcome: Outcome,
@@ -620,9 +583,7 @@ pub struct Kpis {
     pub self_healed_count: i64,
     /// Self-healed %.
     pub self_healed_pct: f64,
-    /// Incidents acknowledged.
     pub acknowledged_count: i64,
-    /// Incidents resolved.
     pub resolved_count: i64,
     /// Incidents not resolved.
     pub open_count: i64,
@@ -633,13 +594,11 @@ pub struct Kpis {
 pub struct KpiSums {
     /// Trigger events received.
     pub raw_alerts: i64,
-    /// Incidents created.
     pub incidents: i64,
     /// Acknowledged incidents and the sum of their times to acknowledge (ms).
     pub acknowledged: i64,
     /// Sum of creation-to-first-acknowledgement (ms).
     pub acknowledge_ms: i64,
-    /// Resolved incidents.
     pub resolved: i64,
     /// Sum of creation-to-resolution (ms).
     pub resolve_ms: i64,

@@ -59,15 +59,11 @@ pub const MAX_FUTURE_SKEW_MS: i64 = 3_600_000;
 )]
 #[borsh(use_discriminant = true)]
 pub enum AlertSeverity {
-    /// Informational.
     Info = 1,
-    /// Low.
     Low = 2,
     /// Medium (warnings).
     Medium = 3,
-    /// High.
     High = 4,
-    /// Critical.
     Critical = 5,
 }
 
@@ -137,9 +133,7 @@ pub struct AlertEvent {
     pub asset: String,
     /// What is wrong (e.g. `disk_full`).
     pub signature: String,
-    /// Severity.
     pub severity: AlertSeverity,
-    /// Human-readable message.
     pub message: String,
     /// The monitoring tool that sent it.
     pub tool_source: String,
@@ -177,7 +171,6 @@ impl AlertEvent {
 pub struct FieldError {
     /// Index of the alert in the batch.
     pub index: usize,
-    /// The field.
     pub field: &'static str,
     /// What is wrong.
     pub message: String,

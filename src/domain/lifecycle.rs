@@ -27,7 +27,6 @@ pub struct Assignee {
 /// How a runbook execution for an incident ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum RemediationOutcome {
-    /// It succeeded.
     Succeeded,
     /// It failed or timed out.
     Failed,
@@ -60,9 +59,7 @@ pub enum IncidentCommand {
         /// Why (optional).
         reason: String,
     },
-    /// A timeline comment.
     Comment {
-        /// The text.
         text: String,
     },
     /// A runbook execution for the incident finished.

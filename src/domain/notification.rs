@@ -42,7 +42,6 @@ pub enum ChannelKind {
     Slack = 2,
     /// A Microsoft Teams incoming webhook or Workflows URL.
     Teams = 3,
-    /// SMTP.
     Email = 4,
     /// PagerDuty Events v2.
     PagerDuty = 5,
@@ -88,7 +87,6 @@ pub enum SmtpSecurity {
     StartTls,
     /// TLS from the first byte.
     Tls,
-    /// None.
     None,
 }
 
@@ -97,10 +95,7 @@ pub enum SmtpSecurity {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum ChannelConfig {
     /// Outbound webhook: its URL (the signing secret is the channel's secret).
-    Webhook {
-        /// Receiver URL.
-        url: String,
-    },
+    Webhook { url: String },
     /// Slack: the webhook URL is the secret.
     Slack,
     /// Teams: the webhook URL is the secret.
@@ -130,17 +125,12 @@ impl ChannelConfig {
 /// An email channel's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailConfig {
-    /// SMTP host.
     pub host: String,
-    /// SMTP port.
     pub port: u16,
-    /// Connection security.
     pub security: SmtpSecurity,
     /// SMTP AUTH user; empty for none.
     pub username: String,
-    /// Sender.
     pub from: String,
-    /// Recipients.
     pub to: Vec<String>,
     /// A CA certificate (PEM) to trust besides the system's roots.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -150,15 +140,11 @@ pub struct EmailConfig {
 /// An incident change a route can notify on (stored and proto numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NotifyEvent {
-    /// Opened.
     Opened = 1,
     /// Priority became more urgent.
     PriorityRaised = 2,
-    /// Acknowledged.
     Acknowledged = 3,
-    /// Resolved.
     Resolved = 4,
-    /// Reopened.
     Reopened = 5,
     /// A runbook run failed.
     RunbookFailed = 6,
@@ -274,7 +260,6 @@ impl DeliveryStatus {
 /// One level of a route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Level {
-    /// Channels.
     pub channel_ids: Vec<String>,
     /// Seconds after the change.
     pub delay_seconds: i32,
@@ -383,7 +368,6 @@ pub fn time_zone(field: &str, name: &str) -> Result<jiff::tz::TimeZone> {
 /// A route, as the notifier uses it.
 #[derive(Debug, Clone)]
 pub struct Route {
-    /// Id.
     pub id: String,
     /// The changes it notifies on.
     pub events: Vec<NotifyEvent>,
@@ -573,7 +557,6 @@ impl Route {
 /// What one delivery tells (stored as the delivery's payload).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Notice {
-    /// The change.
     pub event: NotifyEvent,
     /// The incident event's log sequence.
     pub sequence: i64,
@@ -587,9 +570,7 @@ pub struct Notice {
     pub level: i16,
     /// The level's delay (seconds), for the escalation's words.
     pub delay_seconds: i32,
-    /// Company id.
     pub company_id: String,
-    /// Incident id.
     pub incident_id: String,
     /// The incident right after the change.
     pub incident: Incident,

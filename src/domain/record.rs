@@ -17,7 +17,6 @@ use crate::domain::ingest::AlertEvent;
 /// One decision of a company's owner.
 #[derive(Debug, Clone, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Record {
-    /// The company.
     pub company_id: String,
     /// Position in the company's log: 1, 2, … without gaps.
     pub position: i64,
@@ -61,14 +60,12 @@ pub struct NewEvent {
     pub decided: bool,
     /// Hex SHA-256 of dedup key, occurrence time and action.
     pub idempotency_key: String,
-    /// The event.
     pub event: AlertEvent,
 }
 
 /// A silence's or inhibition rule's count of suppressed alerts grew.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Suppression {
-    /// The rule.
     pub rule_id: String,
     /// Whether it is a silence (else an inhibition rule).
     pub silence: bool,
@@ -103,13 +100,10 @@ impl Entry {
 pub struct IncidentEntry {
     /// Sequence in the company's log.
     pub sequence: i64,
-    /// Entry id.
     pub id: String,
     /// What happened.
     pub kind: EventKind,
-    /// Who.
     pub actor: String,
-    /// What.
     pub message: String,
     /// When (ms).
     pub at: i64,
@@ -122,15 +116,11 @@ pub struct IncidentEntry {
 pub struct ExecutionEntry {
     /// Sequence in the company's log.
     pub sequence: i64,
-    /// Entry id.
     pub id: String,
-    /// The execution.
     pub execution_id: String,
     /// What happened (`ExecEventKind` number).
     pub kind: i16,
-    /// Who.
     pub actor: String,
-    /// What.
     pub message: String,
     /// When (ms).
     pub at: i64,
@@ -141,7 +131,6 @@ pub struct ExecutionEntry {
 /// An execution row as it is after a decision.
 #[derive(Debug, Clone, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ExecutionRow {
-    /// Id.
     pub id: String,
     /// Row version (compare-and-set).
     pub version: i64,

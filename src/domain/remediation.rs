@@ -23,11 +23,9 @@ use super::template::{check_template, render, render_targets};
 /// An auto-remediation rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleSpec {
-    /// Display name.
     pub name: String,
     /// Conditions on the incident's first alert.
     pub matchers: Vec<Matcher>,
-    /// Runbook.
     pub runbook_id: String,
     /// Parameter name → template.
     pub parameter_templates: BTreeMap<String, String>,
@@ -117,24 +115,18 @@ impl RuleSpec {
 /// A remediation rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    /// Id.
     pub id: String,
-    /// The rule.
     pub spec: RuleSpec,
 }
 
 /// An execution that counts for cooldowns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentExecution {
-    /// Id.
     pub id: String,
-    /// Runbook.
     pub runbook_id: String,
-    /// Asset.
     pub asset: String,
     /// Created (ms).
     pub created_at: i64,
-    /// Status.
     pub status: ExecStatus,
 }
 
@@ -152,7 +144,6 @@ pub struct Remediation {
 /// What the rules made of the incidents a decision opened.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// New executions.
     pub executions: Vec<Execution>,
     /// Timeline entries of the incidents (requested, or why not).
     pub notes: Vec<FeedEntry>,

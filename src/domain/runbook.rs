@@ -30,7 +30,6 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(48 * 3600);
 /// A parameter's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ParameterType {
-    /// Text.
     String,
     /// Whole number.
     Integer,
@@ -45,7 +44,6 @@ pub enum ParameterType {
 pub struct Parameter {
     /// Name (letters, digits, underscore).
     pub name: String,
-    /// Type.
     pub kind: ParameterType,
     /// Whether a value is required (when there is no default).
     pub required: bool,
@@ -125,7 +123,6 @@ pub struct Targets {
 /// A runbook's definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunbookSpec {
-    /// Display name.
     pub name: String,
     /// What it does.
     pub description: String,
@@ -133,11 +130,8 @@ pub struct RunbookSpec {
     pub document_name: String,
     /// SSM document version (`$DEFAULT`, `$LATEST` or a number).
     pub document_version: String,
-    /// Typed parameters.
     pub parameters: Vec<Parameter>,
-    /// Default targets.
     pub targets: Targets,
-    /// Timeout.
     pub timeout: Duration,
     /// SSM MaxConcurrency.
     pub max_concurrency: String,

@@ -36,7 +36,6 @@ pub enum Role {
     Viewer,
     /// Works incidents and runbooks.
     Technician,
-    /// Everything.
     Admin,
 }
 

@@ -424,7 +424,6 @@ impl Cluster {
 /// at: a takeover's update waits for the append, and an append after a
 /// takeover fails.
 pub(crate) struct LeaseFence {
-    /// This replica.
     pub replica_id: String,
 }
 

@@ -21,7 +21,6 @@ pub struct IngestBatch {
     pub api_key_id: String,
     /// Format the alerts arrived in (`grpc`, `seed`, `alertmanager`, …).
     pub source: String,
-    /// Validated events.
     pub events: Vec<AlertEvent>,
     /// The webhook signature to record against replays, with its expiry (ms).
     pub signature: Option<(String, i64)>,
@@ -39,9 +38,7 @@ pub struct IngestBatch {
 pub struct ExecChange {
     /// `ExecEventKind` number.
     pub kind: i16,
-    /// Who.
     pub actor: String,
-    /// What.
     pub message: String,
 }
 
@@ -76,11 +73,8 @@ pub enum Command {
     Ingest(IngestBatch),
     /// Change an incident of the company.
     ChangeIncident {
-        /// The incident.
         incident_id: String,
-        /// Who.
         actor: String,
-        /// What.
         command: IncidentCommand,
     },
     /// Correlate the events stored pending (auto-correlate off); `manual`
@@ -109,7 +103,6 @@ pub enum Command {
         read_version: i64,
         /// The execution (JSON).
         execution: String,
-        /// Its events.
         changes: Vec<ExecChange>,
         /// The change of its incident, with who makes it.
         incident: Option<(String, IncidentCommand)>,
@@ -129,7 +122,6 @@ pub struct EventAnswer {
     pub outcome: Outcome,
     /// The incident it joined or opened.
     pub incident_id: Option<String>,
-    /// The deciding reason.
     pub reason: String,
     /// The asset and dedup key the event was decided with (a company's
     /// asset labels may have changed them from what the request said).
@@ -149,7 +141,6 @@ pub enum Answer {
     Replay,
     /// The incident after the change, and the timeline entries it made.
     IncidentChanged {
-        /// The incident.
         incident: Box<Incident>,
         /// The entries, in order.
         entries: Vec<IncidentEntry>,
@@ -158,7 +149,6 @@ pub enum Answer {
     Correlated {
         /// One result per event.
         results: Vec<EventResult>,
-        /// Incidents opened.
         incidents_created: i64,
     },
     /// How many flapping incidents settled.
@@ -166,6 +156,5 @@ pub enum Answer {
     /// The execution was written: the company's last sequence after it;
     /// `None` when its version had moved (another writer was first).
     ExecutionWritten(Option<i64>),
-    /// Done.
     Done,
 }

@@ -67,9 +67,7 @@ pub(crate) struct Submission {
     pub resident: Arc<Resident>,
     /// The state's generation it was decided on.
     pub generation: u64,
-    /// The record.
     pub record: Arc<Record>,
-    /// Its bytes.
     pub bytes: Vec<u8>,
     /// Told once the record is durable (or why not).
     pub reply: oneshot::Sender<Result<()>>,
@@ -80,7 +78,6 @@ pub(crate) struct Submission {
 
 /// What the writer is asked.
 pub(crate) enum Message {
-    /// Append a record.
     Append(Submission),
     /// Delete what the projector has written: (company, up to position).
     Prune(Vec<(String, i64)>),
@@ -108,7 +105,6 @@ pub(crate) struct Writer {
     pub sync: Option<Arc<dyn LogSync>>,
     /// Set when ingest stops for good.
     pub stopped: Stopped,
-    /// Watermarks.
     pub progress: Arc<Progress>,
     /// Where durable records go (the projector).
     pub projector: mpsc::UnboundedSender<Durable>,

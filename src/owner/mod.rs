@@ -136,7 +136,6 @@ impl Progress {
 
 /// Where a company's decisions are made.
 enum Route {
-    /// Here.
     Local(Arc<Resident>),
     /// At the replica advertised at this address.
     Remote(String),
@@ -195,11 +194,9 @@ impl std::fmt::Debug for Owners {
 
 /// What [`Owners::start`] needs.
 pub struct Start {
-    /// The tables.
     pub store: Store,
     /// Wakes streams.
     pub hub: Arc<Hub>,
-    /// Metrics.
     pub metrics: Arc<Metrics>,
     /// Woken when executions reach the tables (the executor reads them there).
     pub executor: Arc<Notify>,

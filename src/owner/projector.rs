@@ -28,7 +28,6 @@ const RECOVERY_PAGE: u64 = 2_000;
 pub(crate) struct Projector {
     /// The tables (a connection of its own).
     pub store: Store,
-    /// Watermarks.
     pub progress: Arc<Progress>,
     /// The writer (prunes go there).
     pub log: mpsc::UnboundedSender<Message>,

@@ -21,7 +21,6 @@ const RING_KEEP: usize = 4096;
 
 /// A company this server owns.
 pub(crate) struct Resident {
-    /// The company.
     pub company_id: String,
     /// The lease epoch it was loaded at (replicas on PostgreSQL; 0 alone).
     pub epoch: i64,

@@ -142,7 +142,6 @@ pub(crate) struct Windows {
 /// One company's resident state.
 #[derive(Debug)]
 pub(crate) struct CompanyState {
-    /// The company.
     pub company_id: String,
     /// The engine's state.
     pub world: World,
@@ -183,9 +182,7 @@ enum Pending {
 /// What [`CompanyState::maintain`] dropped.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Dropped {
-    /// Alerts.
     pub alerts: usize,
-    /// Incidents.
     pub incidents: usize,
 }
 

@@ -15,22 +15,18 @@ use crate::domain::correlation::{AggregationKey, CorrelationSettings, Criticalit
 /// A new silence.
 #[derive(Debug, Clone)]
 pub struct NewSilence {
-    /// Company.
     pub company_id: String,
-    /// Validated matchers.
     pub matchers: Vec<Matcher>,
     /// Start (ms).
     pub starts_at: i64,
     /// End (ms).
     pub ends_at: i64,
-    /// Why.
     pub comment: String,
 }
 
 /// A new inhibition rule.
 #[derive(Debug, Clone)]
 pub struct NewInhibitionRule {
-    /// Company.
     pub company_id: String,
     /// Validated source matchers.
     pub source: Vec<Matcher>,
@@ -38,7 +34,6 @@ pub struct NewInhibitionRule {
     pub target: Vec<Matcher>,
     /// References that must be equal (as written).
     pub equal: Vec<String>,
-    /// Why.
     pub comment: String,
 }
 

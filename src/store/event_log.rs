@@ -21,17 +21,11 @@ pub const NOTIFY_CHANNEL: &str = "aw_incident_events";
 pub struct StoredEvent {
     /// Position in the company's log.
     pub sequence: i64,
-    /// Event id.
     pub id: String,
-    /// Company.
     pub company_id: String,
-    /// Incident.
     pub incident_id: String,
-    /// Kind.
     pub kind: EventKind,
-    /// Who.
     pub actor: String,
-    /// What.
     pub message: String,
     /// When (ms).
     pub at: i64,
@@ -44,11 +38,8 @@ pub struct StoredEvent {
 pub struct StoredExecEvent {
     /// Position in the company's log.
     pub sequence: i64,
-    /// Kind.
     pub kind: ExecEventKind,
-    /// Who.
     pub actor: String,
-    /// What.
     pub message: String,
     /// When (ms).
     pub at: i64,
@@ -61,9 +52,7 @@ pub struct StoredExecEvent {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum LogEntry {
-    /// An incident event.
     Incident(StoredEvent),
-    /// An execution event.
     Execution(StoredExecEvent),
     /// An entry that cannot be shown (its snapshot is unreadable).
     Skipped(i64),

@@ -20,13 +20,10 @@ use crate::domain::remediation::RuleSpec;
 /// A stored remediation rule.
 #[derive(Debug, Clone)]
 pub struct RuleRow {
-    /// Id.
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// Created (ms).
     pub created_at: i64,
-    /// The rule.
     pub spec: RuleSpec,
 }
 
@@ -49,7 +46,6 @@ fn execution_of(row: &execution::Model) -> Result<Execution> {
 /// An execution with the version it was read at.
 #[derive(Debug, Clone)]
 pub struct Versioned {
-    /// The execution.
     pub execution: Execution,
     /// Row version (for compare-and-set).
     pub version: i64,

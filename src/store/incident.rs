@@ -25,7 +25,6 @@ use crate::domain::ingest::{AlertEvent, AlertEventAction, AlertSeverity};
 /// An incident as `GetIncident` shows it (see [`Store::incident_view`]).
 #[derive(Debug, Clone)]
 pub struct IncidentView {
-    /// The incident.
     pub incident: Incident,
     /// Its latest alerts, latest first.
     pub alerts: Vec<AlertRecord>,
@@ -60,7 +59,6 @@ pub struct IncidentFilter {
     pub priorities: Vec<i16>,
     /// Statuses; empty for any.
     pub statuses: Vec<i16>,
-    /// Exact asset.
     pub asset: Option<String>,
     /// Created at or after (ms).
     pub created_from: Option<i64>,
@@ -68,9 +66,7 @@ pub struct IncidentFilter {
     pub created_before: Option<i64>,
     /// Words that must all occur (lower-case).
     pub words: Vec<String>,
-    /// Assigned technician.
     pub technician_id: Option<String>,
-    /// Storm parent.
     pub parent_incident_id: Option<String>,
 }
 
@@ -79,7 +75,6 @@ pub struct IncidentFilter {
 pub struct NoiseCounts {
     /// Trigger events.
     pub alerts: i64,
-    /// Incidents created.
     pub incidents: i64,
     /// Per outcome number, trigger events.
     pub by_outcome: BTreeMap<i16, i64>,

@@ -13,15 +13,10 @@ use super::{Page, Scope, Store, new_id, now_ms};
 /// An SNS confirmation message to record.
 #[derive(Debug, Clone)]
 pub struct NewSnsConfirmation {
-    /// Company.
     pub company_id: String,
-    /// Topic ARN.
     pub topic_arn: String,
-    /// Message type.
     pub message_type: String,
-    /// Message id.
     pub message_id: String,
-    /// SubscribeURL.
     pub subscribe_url: String,
 }
 

@@ -26,9 +26,7 @@ use crate::domain::notification::{
 /// A channel to create.
 #[derive(Debug, Clone)]
 pub struct NewChannel {
-    /// Company.
     pub company_id: String,
-    /// Name.
     pub name: String,
     /// Settings that are not secret.
     pub config: ChannelConfig,
@@ -47,9 +45,7 @@ pub struct NewChannel {
 /// A route to create.
 #[derive(Debug, Clone)]
 pub struct NewRoute {
-    /// Company.
     pub company_id: String,
-    /// Name.
     pub name: String,
     /// Changes it notifies on.
     pub events: Vec<NotifyEvent>,
@@ -57,7 +53,6 @@ pub struct NewRoute {
     pub max_priority: u8,
     /// Conditions on the incident.
     pub matchers: Vec<Matcher>,
-    /// Levels.
     pub levels: Vec<Level>,
     /// When it applies.
     pub windows: Vec<Window>,
@@ -98,9 +93,7 @@ pub struct Attempt {
 /// A delivery made from a change, before it is written.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
-    /// Channel.
     pub channel_id: String,
-    /// Route.
     pub route_id: String,
     /// When it is due (ms).
     pub due_at: i64,

@@ -47,7 +47,6 @@ pub struct Horizons {
 /// An event received within the idempotency window.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct RecentEvent {
-    /// Event id.
     pub id: String,
     /// Hex SHA-256 of dedup key, time and action.
     pub idempotency_key: String,
@@ -57,18 +56,15 @@ pub struct RecentEvent {
     pub received_at: i64,
     /// The alert it created or changed (none while pending).
     pub alert_id: Option<String>,
-    /// Its incident.
     pub incident_id: Option<String>,
 }
 
 /// A company's state as the tables hold it at its checkpoint.
 #[derive(Debug)]
 pub struct ResidentRows {
-    /// Correlation settings.
     pub settings: CorrelationSettings,
     /// Silences that ended less than a day ago or end later.
     pub silences: Vec<SilenceRule>,
-    /// Inhibition rules.
     pub inhibitions: Vec<InhibitionRule>,
     /// On-duty technicians (their counts are the owner's to set).
     pub technicians: Vec<TechnicianLoad>,

@@ -136,9 +136,7 @@ pub struct ExportedDataset {
 pub struct Export {
     /// Bucket written to.
     pub bucket: String,
-    /// The snapshot rows.
     pub snapshot: ExportedDataset,
-    /// The scorecard.
     pub scorecard: ExportedDataset,
     /// When the export was made (ms).
     pub export_ms: i64,

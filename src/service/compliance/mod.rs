@@ -21,11 +21,9 @@ const DEFAULT_RANGE_MS: i64 = 30 * 24 * 3600 * 1000;
 /// A stored snapshot: which, when, and what it counted.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    /// Snapshot id.
     pub id: String,
     /// When it was taken (ms).
     pub taken_at: i64,
-    /// Its counts.
     pub summary: Summary,
 }
 
@@ -50,9 +48,7 @@ impl From<&compliance_snapshot::Model> for Snapshot {
 /// status and operation as their stored numbers).
 #[derive(Debug, Clone)]
 pub struct Instance {
-    /// Company.
     pub company_id: String,
-    /// Snapshot.
     pub snapshot_id: String,
     /// Managed instance id.
     pub instance_id: String,
@@ -60,11 +56,9 @@ pub struct Instance {
     pub name: String,
     /// Platform: 1 Linux, 2 Windows, 3 macOS, 0 unknown.
     pub platform_type: i16,
-    /// Platform name.
     pub platform_name: String,
     /// [`Status`] number.
     pub status: i16,
-    /// Installed patches.
     pub installed: i32,
     /// Installed patches outside the baseline.
     pub installed_other: i32,
@@ -72,9 +66,7 @@ pub struct Instance {
     pub installed_pending_reboot: i32,
     /// Installed patches the baseline rejects.
     pub installed_rejected: i32,
-    /// Missing patches.
     pub missing: i32,
-    /// Failed patches.
     pub failed: i32,
     /// Patches that do not apply.
     pub not_applicable: i32,
@@ -90,9 +82,7 @@ pub struct Instance {
     pub operation_start_at: Option<i64>,
     /// When it ended (ms).
     pub operation_end_at: Option<i64>,
-    /// Patch baseline.
     pub baseline_id: String,
-    /// Patch group.
     pub patch_group: String,
 }
 
@@ -128,7 +118,6 @@ impl From<instance_compliance::Model> for Instance {
 /// One company's sync: its new snapshot, or why it failed.
 #[derive(Debug, Clone)]
 pub struct CompanySync {
-    /// Company.
     pub company_id: String,
     /// The snapshot stored, or why the company could not be synced.
     pub result: std::result::Result<Snapshot, String>,
@@ -174,9 +163,7 @@ pub async fn sync(
 /// One company's latest snapshot, if it has one.
 #[derive(Debug, Clone)]
 pub struct CompanyCompliance {
-    /// Company.
     pub company_id: String,
-    /// Its latest snapshot.
     pub snapshot: Option<Snapshot>,
 }
 
@@ -263,7 +250,6 @@ async fn snapshot_of(
 pub struct InstancePage {
     /// The snapshot they belong to.
     pub snapshot: Snapshot,
-    /// The instances.
     pub instances: Vec<Instance>,
     /// Token of the next page; empty on the last.
     pub next_page_token: String,
@@ -379,7 +365,6 @@ pub async fn export_dataset(
 /// A snapshot's rows as a CSV file.
 #[derive(Debug, Clone)]
 pub struct SnapshotCsv {
-    /// The snapshot written.
     pub snapshot_id: String,
     /// The CSV, with a header row.
     pub body: Vec<u8>,

@@ -32,7 +32,6 @@ pub struct IncidentSearch {
     pub priorities: Vec<i16>,
     /// Status numbers (`IncidentStatus::as_i16`).
     pub statuses: Vec<i16>,
-    /// An exact asset.
     pub asset: String,
     /// Created at or after (ms).
     pub created_from: Option<i64>,

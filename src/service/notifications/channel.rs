@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 /// A channel to create, as asked for (not yet checked).
 #[derive(Debug, Clone)]
 pub struct ChannelDraft {
-    /// Company.
     pub company_id: String,
     /// Name, unique within the company.
     pub name: String,
@@ -29,7 +28,6 @@ pub struct ChannelDraft {
 pub enum ChannelSettings {
     /// A Standard Webhooks receiver.
     Webhook {
-        /// Its URL.
         url: String,
     },
     /// A Slack incoming webhook.
@@ -44,19 +42,16 @@ pub enum ChannelSettings {
     },
     /// PagerDuty Events v2.
     PagerDuty {
-        /// The integration key.
         routing_key: String,
         /// The Events API URL; empty for PagerDuty's.
         events_url: String,
     },
-    /// SMTP.
     Email(EmailSettings),
 }
 
 /// An email channel's settings, as asked for.
 #[derive(Debug, Clone)]
 pub struct EmailSettings {
-    /// SMTP host.
     pub smtp_host: String,
     /// SMTP port; 0 for the security's usual port.
     pub smtp_port: u32,

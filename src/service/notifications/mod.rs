@@ -25,11 +25,8 @@ use crate::store::{Page, new_id};
 /// A channel, without its secret.
 #[derive(Debug, Clone)]
 pub struct Channel {
-    /// Channel id.
     pub id: String,
-    /// Company.
     pub company_id: String,
-    /// Name.
     pub name: String,
     /// Its kind; `None` for a stored number this server does not know.
     pub kind: Option<ChannelKind>,
@@ -66,7 +63,6 @@ impl From<notification_channel::Model> for Channel {
 /// (shown this once; empty for the other kinds).
 #[derive(Debug, Clone)]
 pub struct CreatedChannel {
-    /// The channel.
     pub channel: Channel,
     /// A webhook channel's signing secret.
     pub signing_secret: String,
@@ -75,11 +71,8 @@ pub struct CreatedChannel {
 /// A stored route: the domain's route with what is shown beside it.
 #[derive(Debug, Clone)]
 pub struct StoredRoute {
-    /// The route.
     pub route: Route,
-    /// Company.
     pub company_id: String,
-    /// Name.
     pub name: String,
     /// The windows' time zone as it was given.
     pub time_zone: String,
@@ -102,15 +95,11 @@ impl From<notification_route::Model> for StoredRoute {
 /// One notification to one channel, with the outcome of its latest attempt.
 #[derive(Debug, Clone)]
 pub struct Delivery {
-    /// Delivery id.
     pub id: String,
-    /// Company.
     pub company_id: String,
-    /// Channel.
     pub channel_id: String,
     /// Route; empty for a test message.
     pub route_id: String,
-    /// Incident.
     pub incident_id: String,
     /// The change it tells of; `None` for a number this server does not know.
     pub event: Option<NotifyEvent>,
@@ -124,7 +113,6 @@ pub struct Delivery {
     pub digest_size: i32,
     /// Incident event log sequence of the change.
     pub event_sequence: i64,
-    /// Attempts made.
     pub attempts: i32,
     /// Latest attempt's HTTP status or SMTP reply code.
     pub last_status_code: i32,

@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 /// A route to create, as asked for (not yet checked).
 #[derive(Debug, Clone)]
 pub struct RouteDraft {
-    /// Company.
     pub company_id: String,
     /// Name, unique within the company.
     pub name: String,

@@ -9,23 +9,18 @@ pub struct Model {
     /// Alert id (the creating event's id).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// Incident it belongs to; NULL when suppressed.
     pub incident_id: Option<String>,
-    /// Dedup key.
     pub dedup_key: String,
     /// Aggregation key value.
     pub aggregation_key: String,
-    /// Asset.
     pub asset: String,
-    /// Signature.
     pub signature: String,
     /// Severity 1 (info) to 5 (critical), of the latest occurrence.
     pub severity: i16,
     /// Message of the latest occurrence.
     pub message: String,
-    /// Tool.
     pub tool_source: String,
     /// Labels as a JSON object.
     pub labels: String,
@@ -39,11 +34,9 @@ pub struct Model {
     pub resolved_at: Option<i64>,
     /// 1 firing, 2 acknowledged, 3 resolved.
     pub status: i16,
-    /// Occurrences.
     pub count: i64,
     /// Sender's id.
     pub external_id: String,
-    /// Link.
     pub link: String,
     /// Outcome (proto AlertOutcome number) of the creating event.
     pub outcome: i16,

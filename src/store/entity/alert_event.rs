@@ -10,7 +10,6 @@ pub struct Model {
     /// Event id (UUIDv7).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Owning company.
     pub company_id: String,
     /// The API key that delivered it.
     pub api_key_id: String,
@@ -18,15 +17,11 @@ pub struct Model {
     pub delivery_id: Option<String>,
     /// Hex SHA-256 of dedup key, occurrence time and action.
     pub idempotency_key: String,
-    /// Asset.
     pub asset: String,
-    /// Signature.
     pub signature: String,
     /// Severity 1 (info) to 5 (critical).
     pub severity: i16,
-    /// Message.
     pub message: String,
-    /// Sending tool.
     pub tool_source: String,
     /// Labels as a JSON object.
     pub labels: String,
@@ -36,7 +31,6 @@ pub struct Model {
     pub received_at: i64,
     /// 1 trigger, 2 acknowledge, 3 resolve.
     pub action: i16,
-    /// Dedup key.
     pub dedup_key: String,
     /// Sender's alert id.
     pub external_id: String,

@@ -9,7 +9,6 @@ pub struct Model {
     /// The alert event.
     #[sea_orm(primary_key, auto_increment = false)]
     pub event_id: String,
-    /// Company.
     pub company_id: String,
     /// The alert it created or changed (its own id when it changed none).
     pub alert_id: String,

@@ -9,13 +9,11 @@ pub struct Model {
     /// Key id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Owning company.
     pub company_id: String,
     /// First characters of the key, for display.
     pub prefix: String,
     /// Hex SHA-256 of the key.
     pub key_hash: String,
-    /// Label.
     pub label: String,
     /// Creation time.
     pub created_at: i64,

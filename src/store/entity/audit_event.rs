@@ -11,17 +11,14 @@ pub struct Model {
     pub id: String,
     /// Company concerned, if any.
     pub company_id: Option<String>,
-    /// Who.
     pub actor: String,
     /// What (RPC or command).
     pub action: String,
     /// Kind of object.
     pub target_type: String,
-    /// Object id.
     pub target_id: String,
     /// JSON details (never secrets).
     pub details: String,
-    /// When.
     pub created_at: i64,
 }
 

@@ -9,13 +9,10 @@ pub struct Model {
     /// Company id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Display name.
     pub name: String,
     /// `name` while live, NULL once deleted (unique).
     pub live_name: Option<String>,
-    /// Website.
     pub website: String,
-    /// Contact e-mail.
     pub contact_email: String,
     /// Whether webhooks must be signed.
     pub hmac_enabled: bool,

@@ -9,15 +9,11 @@ pub struct Model {
     /// Snapshot id (UUIDv7).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// When the sync ran (ms).
     pub taken_at: i64,
-    /// Managed instances.
     pub total_instances: i32,
-    /// Compliant instances.
     pub compliant_instances: i32,
-    /// Non-compliant instances.
     pub non_compliant_instances: i32,
     /// Critical patches missing, summed over instances.
     pub critical_missing: i64,

@@ -21,7 +21,6 @@ pub struct Model {
     pub auto_assign: bool,
     /// Flapping detection on.
     pub flapping_enabled: bool,
-    /// Flapping threshold.
     pub flapping_threshold: i32,
     /// Storm grouping on.
     pub storm_enabled: bool,

@@ -9,11 +9,9 @@ pub struct Model {
     /// Execution id (UUIDv7).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// Proto ExecutionStatus number.
     pub status: i16,
-    /// Runbook.
     pub runbook_id: String,
     /// Remediation rule that created it.
     pub rule_id: Option<String>,

@@ -9,17 +9,13 @@ pub struct Model {
     /// Event id (UUIDv7).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// Position in the company's log (shared with incident events).
     pub sequence: i64,
-    /// Execution.
     pub execution_id: String,
     /// Proto ExecutionEventKind number.
     pub kind: i16,
-    /// Who.
     pub actor: String,
-    /// What.
     pub message: String,
     /// When (ms).
     pub created_at: i64,

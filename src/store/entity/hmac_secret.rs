@@ -10,7 +10,6 @@ pub struct Model {
     /// Secret id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Owning company.
     pub company_id: String,
     /// AEAD nonce (empty when the secret is in Secrets Manager).
     pub nonce: Vec<u8>,

@@ -9,7 +9,6 @@ pub struct Model {
     /// Incident id (UUIDv7).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// Aggregation key value.
     pub aggregation_key: String,
@@ -31,11 +30,8 @@ pub struct Model {
     pub firing_alert_count: i64,
     /// JSON array of tools, sorted.
     pub tools: String,
-    /// Highest severity.
     pub severity: i16,
-    /// Assigned technician.
     pub assigned_technician_id: Option<String>,
-    /// Storm parent.
     pub parent_incident_id: Option<String>,
     /// Whether this is a storm parent.
     pub is_storm_parent: bool,
@@ -43,13 +39,11 @@ pub struct Model {
     pub child_incident_count: i32,
     /// Children not resolved.
     pub open_child_count: i32,
-    /// Flapping.
     pub flapping: bool,
     /// Resolved by a runbook.
     pub self_healed: bool,
     /// A runbook run for it failed.
     pub remediation_failed: bool,
-    /// Resolution text.
     pub resolution: String,
     /// First alert (ms).
     pub first_alert_at: i64,

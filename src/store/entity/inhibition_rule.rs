@@ -10,7 +10,6 @@ pub struct Model {
     /// Rule id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// JSON array of source matchers.
     pub source_matchers: String,
@@ -18,9 +17,7 @@ pub struct Model {
     pub target_matchers: String,
     /// JSON array of references that must be equal.
     pub equal_refs: String,
-    /// Why.
     pub comment: String,
-    /// Who.
     pub created_by: String,
     /// When created (ms).
     pub created_at: i64,

@@ -9,21 +9,15 @@ pub struct Model {
     /// Row id (UUIDv7).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Snapshot.
     pub snapshot_id: String,
-    /// Company.
     pub company_id: String,
-    /// Instance id.
     pub instance_id: String,
-    /// Name.
     pub name: String,
     /// Platform type (proto number).
     pub platform_type: i16,
-    /// Platform name.
     pub platform_name: String,
     /// Compliance status (proto number).
     pub status: i16,
-    /// Installed patches.
     pub installed: i32,
     /// Installed patches outside the baseline.
     pub installed_other: i32,
@@ -31,17 +25,11 @@ pub struct Model {
     pub installed_pending_reboot: i32,
     /// Installed but rejected.
     pub installed_rejected: i32,
-    /// Missing.
     pub missing: i32,
-    /// Failed.
     pub failed: i32,
-    /// Not applicable.
     pub not_applicable: i32,
-    /// Critical non-compliant.
     pub critical_non_compliant: i32,
-    /// Security non-compliant.
     pub security_non_compliant: i32,
-    /// Other non-compliant.
     pub other_non_compliant: i32,
     /// Last operation (proto number).
     pub operation: i16,
@@ -49,9 +37,7 @@ pub struct Model {
     pub operation_start_at: Option<i64>,
     /// Operation end (ms).
     pub operation_end_at: Option<i64>,
-    /// Patch baseline.
     pub baseline_id: String,
-    /// Patch group.
     pub patch_group: String,
 }
 

@@ -10,13 +10,10 @@ pub struct Model {
     /// Delivery id, also the idempotency id of every attempt.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
-    /// Channel.
     pub channel_id: String,
     /// Route; empty for a test message.
     pub route_id: String,
-    /// Incident.
     pub incident_id: String,
     /// `NotifyEvent` number.
     pub event: i16,
@@ -28,7 +25,6 @@ pub struct Model {
     pub event_sequence: i64,
     /// `DeliveryStatus` number.
     pub status: i16,
-    /// Attempts made.
     pub attempts: i32,
     /// When the next attempt is due (ms).
     pub next_attempt_at: i64,

@@ -9,7 +9,6 @@ pub struct Model {
     /// Route id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// Name, unique within the company.
     pub name: String,

@@ -9,7 +9,6 @@ pub struct Model {
     /// Rule id (UUIDv7).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// Runbook it runs.
     pub runbook_id: String,

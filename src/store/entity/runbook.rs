@@ -11,17 +11,13 @@ pub struct Model {
     pub id: String,
     /// Owning company; NULL for built-ins.
     pub company_id: Option<String>,
-    /// Name.
     pub name: String,
-    /// Description.
     pub description: String,
     /// SSM document name.
     pub document_name: String,
     /// SSM document version.
     pub document_version: String,
-    /// JSON parameters.
     pub parameters: String,
-    /// JSON targets.
     pub targets: String,
     /// Timeout in seconds.
     pub timeout_seconds: i32,

@@ -9,7 +9,6 @@ pub struct Model {
     /// Silence id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Company.
     pub company_id: String,
     /// JSON array of matchers.
     pub matchers: String,
@@ -17,9 +16,7 @@ pub struct Model {
     pub starts_at: i64,
     /// End (ms).
     pub ends_at: i64,
-    /// Why.
     pub comment: String,
-    /// Who.
     pub created_by: String,
     /// When created (ms).
     pub created_at: i64,

@@ -10,7 +10,6 @@ pub struct Model {
     /// Record id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Owning company.
     pub company_id: String,
     /// SNS topic ARN.
     pub topic_arn: String,

@@ -9,9 +9,7 @@ pub struct Model {
     /// Technician id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    /// Owning company.
     pub company_id: String,
-    /// Full name.
     pub name: String,
     /// E-mail, unique within the company.
     pub email: String,

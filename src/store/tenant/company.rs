@@ -17,9 +17,7 @@ use crate::store::{Page, Scope, Store, new_id, now_ms};
 /// Fields of a new company.
 #[derive(Debug, Clone)]
 pub struct NewCompany {
-    /// Validated name.
     pub name: String,
-    /// Validated website.
     pub website: String,
     /// Validated contact e-mail.
     pub contact_email: String,
@@ -28,9 +26,7 @@ pub struct NewCompany {
 /// Changes to a company; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct CompanyChanges {
-    /// New name.
     pub name: Option<String>,
-    /// New website.
     pub website: Option<String>,
     /// New contact e-mail.
     pub contact_email: Option<String>,

@@ -17,7 +17,6 @@ use crate::store::{Scope, Store, now_ms};
 pub enum SecretMaterial {
     /// In the database, encrypted with the master key.
     Encrypted {
-        /// AEAD nonce.
         nonce: Vec<u8>,
         /// The encrypted secret.
         ciphertext: Vec<u8>,

@@ -18,7 +18,6 @@ use crate::store::{Page, Scope, Store, new_id, now_ms};
 /// An operator token with the companies it is limited to (empty: all).
 #[derive(Debug, Clone)]
 pub struct OperatorTokenRecord {
-    /// The row.
     pub token: operator_token::Model,
     /// Granted companies.
     pub company_ids: Vec<String>,
@@ -27,9 +26,7 @@ pub struct OperatorTokenRecord {
 /// Fields of a new operator token.
 #[derive(Debug, Clone)]
 pub struct NewOperatorToken {
-    /// Validated name.
     pub name: String,
-    /// Role.
     pub role: Role,
     /// Companies it is limited to (sorted, deduplicated); empty for all.
     pub company_ids: Vec<String>,

@@ -15,15 +15,10 @@ use crate::store::{Page, Scope, Store, new_id, now_ms, to_json};
 /// Fields of a new technician.
 #[derive(Debug, Clone)]
 pub struct NewTechnician {
-    /// Company.
     pub company_id: String,
-    /// Name.
     pub name: String,
-    /// E-mail.
     pub email: String,
-    /// Normalised skills.
     pub skills: Vec<String>,
-    /// On duty.
     pub on_duty: bool,
     /// Slack member id; empty for none.
     pub slack_member_id: String,
@@ -32,11 +27,9 @@ pub struct NewTechnician {
 /// Changes to a technician; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct TechnicianChanges {
-    /// New name.
     pub name: Option<String>,
     /// New e-mail.
     pub email: Option<String>,
-    /// New skills.
     pub skills: Option<Vec<String>>,
     /// New on-duty flag.
     pub on_duty: Option<bool>,
