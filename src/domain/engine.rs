@@ -2155,7 +2155,7 @@ impl World {
             load.open_incidents += 1;
         }
         if let Some(incident) = self.incidents.get_mut(incident_id) {
-            incident.assigned_technician_id = Some(tech.id.clone());
+            incident.assign(&tech.id);
         }
         self.record(
             incident_id,

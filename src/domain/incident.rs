@@ -365,6 +365,17 @@ impl Incident {
         self.resolution = resolution.into();
     }
 
+    /// Assigns it to `technician_id`; answers whether that changed who has
+    /// it. Every assignment (a person's, automatic at opening, after a failed
+    /// remediation) goes through here.
+    pub fn assign(&mut self, technician_id: &str) -> bool {
+        if self.assigned_technician_id.as_deref() == Some(technician_id) {
+            return false;
+        }
+        self.assigned_technician_id = Some(technician_id.to_owned());
+        true
+    }
+
     /// Reopens it (open again, no resolution).
     pub fn reopen(&mut self) {
         self.status = IncidentStatus::Open;

@@ -128,10 +128,9 @@ pub fn apply(
                     (chosen.id.clone(), chosen.name.clone(), "automatically ")
                 }
             };
-            if incident.assigned_technician_id.as_deref() == Some(id.as_str()) {
+            if !incident.assign(&id) {
                 return Ok(Vec::new());
             }
-            incident.assigned_technician_id = Some(id.clone());
             Ok(vec![(
                 EventKind::Assigned,
                 format!("assigned {how}to {name} (technician:{id})"),
@@ -219,7 +218,7 @@ fn remediation_finished(
                 if incident.assigned_technician_id.is_none()
                     && let Some(technician) = pick_technician(context.technicians, incident)
                 {
-                    incident.assigned_technician_id = Some(technician.id.clone());
+                    incident.assign(&technician.id);
                     changes.push((
                         EventKind::Assigned,
                         format!(
