@@ -276,6 +276,22 @@ impl From<&AlertRecord> for AlertView {
     }
 }
 
+impl AlertView {
+    /// A disk-full alert from Datadog on an EC2 instance, for tests.
+    #[cfg(test)]
+    pub(crate) fn example() -> Self {
+        Self {
+            asset: "i-0123456789abcdef0".into(),
+            signature: "disk_full".into(),
+            severity: "critical".into(),
+            tool_source: "datadog".into(),
+            message: "disk / at 97%".into(),
+            dedup_key: "dk".into(),
+            labels: BTreeMap::from([("mountpoint".into(), "/var".into())]),
+        }
+    }
+}
+
 impl AlertFields for AlertView {
     fn value_of(&self, reference: &AlertRef) -> String {
         match reference {

@@ -362,18 +362,6 @@ mod tests {
     use crate::domain::correlation::MatchOp;
     use crate::domain::runbook::built_in_runbooks;
 
-    fn alert() -> AlertView {
-        AlertView {
-            asset: "i-0123456789abcdef0".into(),
-            signature: "disk_full".into(),
-            severity: "critical".into(),
-            tool_source: "datadog".into(),
-            message: "disk / at 97%".into(),
-            dedup_key: "dk".into(),
-            labels: BTreeMap::from([("mountpoint".into(), "/var".into())]),
-        }
-    }
-
     #[test]
     fn rules_match_and_validate_against_their_runbook() {
         let (_, disk) = built_in_runbooks().remove(0);
@@ -394,8 +382,8 @@ mod tests {
             created_by: "t".into(),
         };
         rule.validate(&disk).expect("valid");
-        assert!(rule.matches(&alert()));
-        let mut other = alert();
+        assert!(rule.matches(&AlertView::example()));
+        let mut other = AlertView::example();
         other.signature = "cpu".into();
         assert!(!rule.matches(&other));
         rule.parameter_templates

@@ -95,28 +95,14 @@ pub fn render_targets(targets: &Targets, alert: &impl AlertFields, incident_id: 
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::domain::execution::AlertView;
-
-    fn alert() -> AlertView {
-        AlertView {
-            asset: "i-0123456789abcdef0".into(),
-            signature: "disk_full".into(),
-            severity: "critical".into(),
-            tool_source: "datadog".into(),
-            message: "disk / at 97%".into(),
-            dedup_key: "dk".into(),
-            labels: BTreeMap::from([("mountpoint".into(), "/var".into())]),
-        }
-    }
 
     #[test]
     fn templates_render_fields_labels_and_the_incident() {
         let text = render(
             "{{ asset }} {{labels.mountpoint}} {{labels.missing}}|{{incident_id}}",
-            &alert(),
+            &AlertView::example(),
             "inc-1",
         );
         assert_eq!(text, "i-0123456789abcdef0 /var |inc-1");
