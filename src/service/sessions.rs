@@ -442,6 +442,10 @@ pub async fn list(
 const ACTOR: &str = "system";
 /// Most open sessions one sweep looks at.
 const SWEEP_LIMIT: u64 = 1_000;
+/// How long a session's row is kept after its end was recorded, for
+/// inspection only (the watcher reads open rows): as long as SSM keeps a
+/// session's history.
+const ENDED_SESSION_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// The company's active sessions (all pages), optionally only one.
 pub async fn active_sessions(
@@ -503,7 +507,8 @@ pub async fn watch(state: AppState, every: Duration, closed: CancellationToken) 
 /// sessions in SSM; each one no longer active ended by itself: its end goes
 /// on the incident's timeline and in the audit log. Answers how many ended.
 /// A company whose role cannot be used is skipped (logged) until the next
-/// sweep; the end is recorded once across replicas.
+/// sweep; the end is recorded once across replicas. The rows of sessions that
+/// ended more than 30 days ago are forgotten.
 pub async fn sweep(state: &AppState, settle: Duration) -> Result<usize> {
     let settle_ms = i64::try_from(settle.as_millis()).unwrap_or(i64::MAX);
     let open = state
@@ -532,6 +537,10 @@ pub async fn sweep(state: &AppState, settle: Duration) -> Result<usize> {
             }
         }
     }
+    state
+        .store
+        .forget_ended_sessions(now_ms().saturating_sub(ENDED_SESSION_RETENTION_MS))
+        .await?;
     Ok(ended)
 }
 

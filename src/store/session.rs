@@ -83,4 +83,74 @@ impl Store {
             .await?;
         Ok(updated.rows_affected == 1)
     }
+
+    /// Forgets the sessions whose end was recorded before `ended_before`
+    /// (the watcher reads only open rows, and an end already recorded is not
+    /// recorded again with the row gone). Answers how many went.
+    pub async fn forget_ended_sessions(&self, ended_before: i64) -> Result<u64> {
+        let deleted = ssm_session::Entity::delete_many()
+            .filter(ssm_session::Column::EndedAt.is_not_null())
+            .filter(ssm_session::Column::EndedAt.lt(ended_before))
+            .exec(self.connection())
+            .await?;
+        Ok(deleted.rows_affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::temp_sqlite_store;
+
+    fn session(id: &str, started_at: i64) -> OpenSession {
+        OpenSession {
+            session_id: id.to_owned(),
+            company: ScopedCompany::system("c-1".to_owned()),
+            incident_id: "i-1".to_owned(),
+            instance_id: "i-0123456789abcdef0".to_owned(),
+            started_by: "tech".to_owned(),
+            started_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_sessions_ended_before_the_cut_are_forgotten() {
+        let (_dir, _config, store) = temp_sqlite_store().await;
+        for (id, started_at) in [("old", 10), ("recent", 20), ("open", 30)] {
+            store
+                .record_session_start(&session(id, started_at))
+                .await
+                .expect("start");
+        }
+        let company = ScopedCompany::system("c-1".to_owned());
+        assert!(
+            store
+                .record_session_end(&company, "old", 100)
+                .await
+                .expect("end")
+        );
+        assert!(
+            store
+                .record_session_end(&company, "recent", 200)
+                .await
+                .expect("end")
+        );
+        assert_eq!(store.forget_ended_sessions(150).await.expect("forget"), 1);
+        // The forgotten session's end cannot be recorded again; the kept
+        // one's is recorded already; the open one is still watched.
+        assert!(
+            !store
+                .record_session_end(&company, "old", 300)
+                .await
+                .expect("end")
+        );
+        assert!(
+            !store
+                .record_session_end(&company, "recent", 300)
+                .await
+                .expect("end")
+        );
+        let open = store.open_sessions(1_000, 10).await.expect("open");
+        assert_eq!(open, vec![session("open", 30)]);
+    }
 }
