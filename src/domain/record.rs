@@ -5,7 +5,11 @@
 //! whatever the code or the settings are by then.
 //!
 //! Encoded with borsh (a fixed, specified binary format, independent of the
-//! JSON shapes of the API and the snapshots).
+//! JSON shapes of the API and the snapshots) behind a four-byte header that
+//! names the layout's version, so that a build which changes the layout can
+//! still read the records an older build left in the log (and a build that
+//! meets a newer layout says so instead of misreading it). Records written
+//! before the header existed are read as version 1, the layout they have.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -140,16 +144,39 @@ pub struct ExecutionRow {
     pub data: String,
 }
 
+/// The first three bytes of a record's header. A record without a header
+/// starts with the borsh length of its company id (a little-endian u32; ids
+/// are at most 64 bytes), which would have to be over 5 MB to start so.
+const MAGIC: [u8; 3] = [0xFF, b'A', b'W'];
+/// The layout [`Record::encode`] writes; a change to [`Record`] or to any
+/// type it holds takes a new version and keeps a decoder for the old ones.
+const VERSION: u8 = 1;
+
 impl Record {
-    /// The record's bytes in the log.
+    /// The record's bytes in the log: the header, then the record in borsh.
     pub fn encode(&self) -> Result<Vec<u8>> {
-        borsh::to_vec(self).map_err(|error| Error::Corrupt(format!("encode a log record: {error}")))
+        let mut bytes = Vec::with_capacity(512);
+        bytes.extend_from_slice(&MAGIC);
+        bytes.push(VERSION);
+        borsh::to_writer(&mut bytes, self)
+            .map_err(|error| Error::Corrupt(format!("encode a log record: {error}")))?;
+        Ok(bytes)
     }
 
-    /// A record from its bytes in the log.
+    /// A record from its bytes in the log, of any layout this build reads.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        borsh::from_slice(bytes)
-            .map_err(|error| Error::Corrupt(format!("decode a log record: {error}")))
+        let (version, body) = match bytes {
+            [a, b, c, version, body @ ..] if [*a, *b, *c] == MAGIC => (*version, body),
+            // Written before the header existed: the first layout.
+            body => (1, body),
+        };
+        match version {
+            1 => borsh::from_slice(body)
+                .map_err(|error| Error::Corrupt(format!("decode a log record: {error}"))),
+            newer => Err(Error::Corrupt(format!(
+                "log record of layout version {newer}: this build reads up to version {VERSION}; run the newer build"
+            ))),
+        }
     }
 
     /// The company's last sequence after the record, if it has entries.
@@ -221,8 +248,18 @@ mod tests {
             ..Record::default()
         };
         let bytes = record.encode().expect("encode");
+        assert_eq!(bytes[..4], [0xFF, b'A', b'W', 1]);
         assert_eq!(Record::decode(&bytes).expect("decode"), record);
         assert_eq!(record.last_sequence(), Some(12));
         assert!(Record::decode(&bytes[..bytes.len() - 1]).is_err());
+        // A record an older build wrote, without the header, reads the same.
+        let headless = borsh::to_vec(&record).expect("borsh");
+        assert_ne!(headless[0], 0xFF);
+        assert_eq!(Record::decode(&headless).expect("decode"), record);
+        // A layout this build does not know is refused, not misread.
+        let mut newer = bytes.clone();
+        newer[3] = 2;
+        let error = Record::decode(&newer).expect_err("newer layout");
+        assert!(error.to_string().contains("version 2"), "{error}");
     }
 }
