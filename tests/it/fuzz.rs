@@ -1,7 +1,7 @@
 //! Fuzzing through the running server, on each database: random and hostile
-//! requests to every unary RPC of the public API (built from its descriptors,
-//! so a new RPC is fuzzed without touching this file) and to every webhook
-//! route. Whatever arrives, the answer is never a server error (INTERNAL,
+//! requests to every RPC of the public API, unary and streaming (built from
+//! its descriptors, so a new RPC is fuzzed without touching this file), and to
+//! every webhook route. Whatever arrives, the answer is never a server error (INTERNAL,
 //! UNKNOWN, HTTP 5xx), a webhook refusal is JSON, and a refused request
 //! leaves every table as it was.
 //!
@@ -575,8 +575,118 @@ async fn every_webhook_route_answers_hostile_requests_with_json(backend: Backend
     assert!(accepted < calls, "{accepted} of {calls} accepted");
 }
 
+/// The streaming RPCs (WatchIncidents, WatchExecutions) with random and
+/// malformed requests: the stream is refused with a client-side code, or
+/// opens and what it sends in its first seconds is messages or such a
+/// refusal, never a server fault. They only read, so nothing is stored.
+async fn every_streaming_rpc_answers_hostile_requests_without_server_errors(backend: Backend) {
+    let (seed, mut rng) = seeded();
+    let server = TestServer::start(backend).await;
+    let globex = tenant(&server, "Globex").await;
+    // An incident to watch, and an execution-less company to watch as well.
+    let answer = post(&server, "/api/webhooks/alerts")
+        .header("x-api-key", &globex.key)
+        .json(&serde_json::json!({"asset": "web-01", "signature": "disk_full", "severity": "critical"}))
+        .send()
+        .await
+        .expect("answer");
+    assert!(answer.status().is_success(), "{}", answer.status());
+    let corpus = Corpus::new(std::slice::from_ref(&globex.id));
+    let pool = DescriptorPool::decode(alert_whisperer::proto::FILE_DESCRIPTOR_SET).expect("pool");
+    let mut grpc = tonic::client::Grpc::new(server.channel().await);
+    let (mut streams, mut refused, mut opened) = (0, 0, 0);
+    for service in pool
+        .services()
+        .filter(|service| service.package_name() == "alertwhisperer.v1")
+    {
+        for method in service
+            .methods()
+            .filter(|method| method.is_server_streaming())
+        {
+            let path = format!("/{}/{}", service.full_name(), method.name());
+            streams += 1;
+            for round in 0..rounds() {
+                // Every other request names Globex and varies one field (the
+                // first varies none), so that streams open and what follows
+                // is fuzzed too.
+                let message = if round % 2 == 0 {
+                    let input = method.input();
+                    let mut message = DynamicMessage::new(input.clone());
+                    if let Some(company) = input.get_field_by_name("company_id") {
+                        message.set_field(&company, Value::String(globex.id.clone()));
+                    }
+                    if round > 0 {
+                        let fields: Vec<FieldDescriptor> = input.fields().collect();
+                        let field = &fields[rng.random_range(0..fields.len())];
+                        message.set_field(field, random_field(field, &mut rng, &corpus, 0));
+                    }
+                    message
+                } else {
+                    random_message(&method.input(), &mut rng, &corpus, 0)
+                };
+                let mut bytes = message.encode_to_vec();
+                if round % 4 == 3 {
+                    bytes = malformed(&bytes, &mut rng);
+                }
+                let context = || format!("AW_FUZZ_SEED={seed}, request {}", hex::encode(&bytes));
+                grpc.ready().await.expect("ready");
+                let answer = grpc
+                    .server_streaming(
+                        authed(&server.admin_token, bytes.clone()),
+                        http::uri::PathAndQuery::try_from(path.as_str()).expect("path"),
+                        RawCodec,
+                    )
+                    .await;
+                let mut stream = match answer {
+                    Ok(response) => response.into_inner(),
+                    Err(status) => {
+                        refused += 1;
+                        assert!(
+                            !server_fault(status.code()),
+                            "{path} answered {:?}: {} ({})",
+                            status.code(),
+                            status.message(),
+                            context()
+                        );
+                        continue;
+                    }
+                };
+                opened += 1;
+                for _ in 0..2 {
+                    let next =
+                        tokio::time::timeout(std::time::Duration::from_secs(2), stream.message())
+                            .await;
+                    match next {
+                        Ok(Ok(Some(_))) => {}
+                        Ok(Ok(None)) | Err(_) => break,
+                        Ok(Err(status)) => {
+                            assert!(
+                                !server_fault(status.code()),
+                                "{path} failed its stream with {:?}: {} ({})",
+                                status.code(),
+                                status.message(),
+                                context()
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{streams} streaming RPCs, {opened} streams opened, {refused} refused, none a server error"
+    );
+    assert_eq!(streams, 2, "WatchIncidents and WatchExecutions");
+    assert!(
+        opened >= streams && refused > 0,
+        "{opened} opened, {refused} refused"
+    );
+}
+
 crate::on_both_backends!(
     every_rpc_answers_hostile_requests_without_server_errors,
+    every_streaming_rpc_answers_hostile_requests_without_server_errors,
     every_webhook_route_answers_hostile_requests_with_json
 );
 
