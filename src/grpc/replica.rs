@@ -4,7 +4,7 @@
 use tonic::{Request, Response, Status};
 
 use crate::app::AppState;
-use crate::owner::cluster::REPLICA_TOKEN_HEADER;
+use crate::owner::cluster::{FORWARD_LAYOUT, REPLICA_TOKEN_HEADER, forward_layout};
 use crate::owner::command::Command;
 use crate::proto::alertwhisperer::internal::v1::{
     ForwardRequest, ForwardResponse, replica_service_server::ReplicaService,
@@ -41,6 +41,12 @@ impl ReplicaService for ReplicaHandler {
             ));
         }
         let body = request.into_inner();
+        let layout = forward_layout(body.layout);
+        if layout != FORWARD_LAYOUT {
+            return Err(Status::failed_precondition(format!(
+                "forward layout {layout}, this replica reads {FORWARD_LAYOUT}: retry once the replicas run one build"
+            )));
+        }
         let command: Command = borsh::from_slice(&body.command)
             .map_err(|error| Status::invalid_argument(format!("command: {error}")))?;
         // A replica of this deployment checked the caller before it forwarded.
@@ -48,6 +54,9 @@ impl ReplicaService for ReplicaHandler {
         let result = self.state.owners.execute_forwarded(&company, command).await;
         let result = borsh::to_vec(&result)
             .map_err(|error| Status::internal(format!("encode the answer: {error}")))?;
-        Ok(Response::new(ForwardResponse { result }))
+        Ok(Response::new(ForwardResponse {
+            result,
+            layout: FORWARD_LAYOUT,
+        }))
     }
 }

@@ -78,6 +78,17 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
+/// The version of the encoding of forwarded commands and their results
+/// (borsh of [`Command`] and [`Forwarded`]): a change to either takes a new
+/// one, so replicas of two builds refuse each other instead of misreading.
+pub(crate) const FORWARD_LAYOUT: u32 = 1;
+
+/// The layout a forward or its answer names; 0 is what builds from before
+/// the field send, the first layout.
+pub(crate) fn forward_layout(sent: u32) -> u32 {
+    sent.max(1)
+}
+
 /// A refusal as it travels back from the owner (the variants a decision can
 /// answer; anything internal is logged where it happened).
 #[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
@@ -301,6 +312,7 @@ impl Cluster {
         let mut request = tonic::Request::new(wire::ForwardRequest {
             company_id: company_id.to_owned(),
             command: encoded,
+            layout: FORWARD_LAYOUT,
         });
         request.set_timeout(timeout);
         if let Ok(token) = tonic::metadata::MetadataValue::try_from(self.token.as_str()) {
@@ -317,11 +329,25 @@ impl Cluster {
         }
         let response = match client.forward(request).await {
             Ok(response) => response.into_inner(),
+            // A replica of another build (during a rolling upgrade): the
+            // request fails retryably rather than being misread.
+            Err(status) if status.code() == tonic::Code::FailedPrecondition => {
+                return Err(Unreached::Refused(Error::Unavailable(format!(
+                    "the company's owner replica cannot take this request now: {}",
+                    status.message()
+                ))));
+            }
             Err(status) => {
                 self.forget_client(address);
                 return Err(Unreached::Down(format!("{status}")));
             }
         };
+        let layout = forward_layout(response.layout);
+        if layout != FORWARD_LAYOUT {
+            return Err(Unreached::Refused(Error::Unavailable(format!(
+                "the company's owner replica answered in forward layout {layout}, this replica reads {FORWARD_LAYOUT}: retry once the replicas run one build"
+            ))));
+        }
         let forwarded: Forwarded = borsh::from_slice(&response.result).map_err(|error| {
             Unreached::Refused(Error::Internal(format!(
                 "decode a forwarded answer: {error}"

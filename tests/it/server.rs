@@ -767,3 +767,62 @@ async fn slow_and_silent_clients_are_cut_off_and_connections_are_limited() {
             .expect("every silent connection is closed");
     }
 }
+
+/// ReplicaService, what replicas of one PostgreSQL deployment ask each
+/// other: only a caller with the cluster token (derived from the shared
+/// master key) is heard, and a forward in an encoding layout this build does
+/// not speak (a replica of another build, mid-upgrade) is refused with
+/// FAILED_PRECONDITION naming the layout before its bytes are read; layout 0
+/// (what builds before the field sent) is the first layout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forward_from_a_replica_of_another_layout_is_refused_not_misread() {
+    use alert_whisperer::proto::alertwhisperer::internal::v1::ForwardRequest;
+    use alert_whisperer::proto::alertwhisperer::internal::v1::replica_service_client::ReplicaServiceClient;
+
+    if crate::harness::postgres_url().is_none() {
+        eprintln!("TEST_DATABASE_URL is not set: skipped (replicas need PostgreSQL)");
+        return;
+    }
+    let server = TestServer::start(Backend::Postgres).await;
+    let key = alert_whisperer::secrets::MasterKey::existing_local_key(&server.config)
+        .expect("read the master key")
+        .expect("the server made a master key");
+    let token = alert_whisperer::secrets::MasterKey::from_bytes(&key)
+        .replica_token()
+        .to_owned();
+    let mut client = ReplicaServiceClient::new(server.channel().await);
+    let forward = |layout: u32, token: &str| {
+        let mut request = tonic::Request::new(ForwardRequest {
+            company_id: "c-1".to_owned(),
+            command: vec![0xFF; 8],
+            layout,
+        });
+        request
+            .metadata_mut()
+            .insert("x-aw-replica-token", token.parse().expect("ascii token"));
+        request
+    };
+    let stranger = client
+        .forward(forward(1, "not-the-token"))
+        .await
+        .expect_err("a stranger is not heard");
+    assert_eq!(stranger.code(), Code::Unauthenticated, "{stranger:?}");
+    let newer = client
+        .forward(forward(2, &token))
+        .await
+        .expect_err("layout 2 is not this build's");
+    assert_eq!(newer.code(), Code::FailedPrecondition, "{newer:?}");
+    assert!(newer.message().contains("forward layout 2"), "{newer:?}");
+    for layout in [0, 1] {
+        // The layout is accepted; the bytes are then no command at all.
+        let garbage = client
+            .forward(forward(layout, &token))
+            .await
+            .expect_err("not a command");
+        assert_eq!(
+            garbage.code(),
+            Code::InvalidArgument,
+            "layout {layout}: {garbage:?}"
+        );
+    }
+}
