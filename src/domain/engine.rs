@@ -722,28 +722,8 @@ impl World {
         let mut flap_history = previous.map(|p| p.flap_history).unwrap_or_default();
         flap_history.retain(|at| *at >= t - window);
         let mut alert = AlertRecord {
-            id: event_id.to_owned(),
-            company_id: self.company_id.clone(),
-            incident_id: None,
-            dedup_key: event.dedup_key.clone(),
-            aggregation_key: key.to_owned(),
-            asset: event.asset.clone(),
-            signature: event.signature.clone(),
-            severity: event.severity,
-            message: event.message.clone(),
-            tool_source: event.tool_source.clone(),
-            labels: event.labels.clone(),
-            occurred_at: t,
-            received_at,
-            last_occurred_at: t,
-            resolved_at: None,
-            status: AlertStatus::Firing,
-            count: 1,
-            external_id: event.external_id.clone(),
-            link: event.link.clone(),
-            outcome: Outcome::Stored,
-            suppressed_by_id: None,
             flap_history,
+            ..AlertRecord::first(event_id, &self.company_id, key, event, received_at)
         };
         let (outcome, incident_id) = match self.suppression(&alert, t, decisions) {
             Some((outcome, by)) => {

@@ -533,6 +533,43 @@ pub struct AlertRecord {
     pub flap_history: Vec<i64>,
 }
 
+impl AlertRecord {
+    /// A firing alert made of its first event: one occurrence, not placed
+    /// yet (stored, in no incident), no flap history.
+    pub fn first(
+        id: &str,
+        company_id: &str,
+        aggregation_key: &str,
+        event: &AlertEvent,
+        received_at: i64,
+    ) -> Self {
+        Self {
+            id: id.to_owned(),
+            company_id: company_id.to_owned(),
+            incident_id: None,
+            dedup_key: event.dedup_key.clone(),
+            aggregation_key: aggregation_key.to_owned(),
+            asset: event.asset.clone(),
+            signature: event.signature.clone(),
+            severity: event.severity,
+            message: event.message.clone(),
+            tool_source: event.tool_source.clone(),
+            labels: event.labels.clone(),
+            occurred_at: event.occurred_at_ms,
+            received_at,
+            last_occurred_at: event.occurred_at_ms,
+            resolved_at: None,
+            status: AlertStatus::Firing,
+            count: 1,
+            external_id: event.external_id.clone(),
+            link: event.link.clone(),
+            outcome: Outcome::Stored,
+            suppressed_by_id: None,
+            flap_history: Vec::new(),
+        }
+    }
+}
+
 fn severity_value(severity: AlertSeverity) -> String {
     severity.name().to_owned()
 }

@@ -307,7 +307,10 @@ pub async fn terminate(
     session_id: &str,
     reason: &str,
 ) -> Result<SessionView> {
-    let company = state.store.get_company(&operator.scope, company_id).await?;
+    let (scoped, company) = state
+        .store
+        .scoped_company_row(&operator.scope, company_id)
+        .await?;
     operator.require(Role::Technician)?;
     let session_id = session_id.trim();
     if session_id.is_empty() {
@@ -335,14 +338,7 @@ pub async fn terminate(
     // Its end is recorded here, so the session watcher does not record it again.
     state
         .store
-        .record_session_end(
-            &state
-                .store
-                .scoped_company(&operator.scope, company_id)
-                .await?,
-            session_id,
-            now_ms(),
-        )
+        .record_session_end(&scoped, session_id, now_ms())
         .await?;
     if !message.incident_id.is_empty() {
         // The incident may since have been deleted or moved; the audit entry

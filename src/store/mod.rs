@@ -298,8 +298,18 @@ impl Store {
 
     /// The company, if `scope` allows it and it exists (NOT_FOUND otherwise).
     pub async fn scoped_company(&self, scope: &Scope, company_id: &str) -> Result<ScopedCompany> {
-        tenant::find_company(self.connection(), scope, company_id).await?;
-        Ok(ScopedCompany(company_id.to_owned()))
+        Ok(self.scoped_company_row(scope, company_id).await?.0)
+    }
+
+    /// [`Store::scoped_company`] with the company's row, for a caller that
+    /// also needs its fields (its AWS role), in one read.
+    pub async fn scoped_company_row(
+        &self,
+        scope: &Scope,
+        company_id: &str,
+    ) -> Result<(ScopedCompany, entity::company::Model)> {
+        let row = tenant::find_company(self.connection(), scope, company_id).await?;
+        Ok((ScopedCompany(row.id.clone()), row))
     }
 
     /// The database backend in use.

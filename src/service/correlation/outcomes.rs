@@ -4,9 +4,7 @@
 
 use crate::app::AppState;
 use crate::auth::Operator;
-use crate::domain::incident::{
-    AlertRecord, AlertStatus, Decision, DecisionKind, Outcome, noise_reduction_pct,
-};
+use crate::domain::incident::{AlertRecord, Decision, DecisionKind, Outcome, noise_reduction_pct};
 use crate::domain::ingest::asset_label_of;
 use crate::domain::tenant::Role;
 use crate::error::{Error, Result};
@@ -146,28 +144,14 @@ pub async fn explain_alert(
     // `source` is its format), with the company's list as it is now.
     let asset_label = asset_label_of(&event_alert, &event.source, &settings.asset_labels);
     let alert = alert.unwrap_or_else(|| AlertRecord {
-        id: event.id.clone(),
-        company_id: event.company_id.clone(),
-        incident_id: None,
-        dedup_key: event.dedup_key.clone(),
-        aggregation_key: String::new(),
-        asset: event_alert.asset,
-        signature: event_alert.signature,
-        severity: event_alert.severity,
-        message: event_alert.message,
-        tool_source: event_alert.tool_source,
-        labels: event_alert.labels,
-        occurred_at: event.occurred_at,
-        received_at: event.received_at,
-        last_occurred_at: event.occurred_at,
-        resolved_at: None,
-        status: AlertStatus::Firing,
-        count: 1,
-        external_id: event.external_id.clone(),
-        link: event.link.clone(),
         outcome: code,
-        suppressed_by_id: None,
-        flap_history: Vec::new(),
+        ..AlertRecord::first(
+            &event.id,
+            &event.company_id,
+            "",
+            &event_alert,
+            event.received_at,
+        )
     });
     Ok(Explanation {
         alert,

@@ -41,6 +41,18 @@ async fn change(
         .await
 }
 
+/// Has the owner of the incident's company (found in the caller's scope)
+/// apply `command`.
+async fn apply(
+    state: &AppState,
+    operator: &Operator,
+    incident_id: &str,
+    command: IncidentCommand,
+) -> Result<(Incident, Vec<StoredEvent>)> {
+    let company = company_of(state, operator, incident_id).await?;
+    change(state, operator, &company, incident_id, command).await
+}
+
 /// AcknowledgeIncident: an open incident acknowledged (`comment`, if not
 /// empty, on the timeline); refused once it is resolved.
 pub async fn acknowledge(
@@ -49,9 +61,13 @@ pub async fn acknowledge(
     incident_id: &str,
     comment: String,
 ) -> Result<Incident> {
-    let company = company_of(state, operator, incident_id).await?;
-    let command = IncidentCommand::Acknowledge { comment };
-    let (incident, _) = change(state, operator, &company, incident_id, command).await?;
+    let (incident, _) = apply(
+        state,
+        operator,
+        incident_id,
+        IncidentCommand::Acknowledge { comment },
+    )
+    .await?;
     Ok(incident)
 }
 
@@ -97,9 +113,13 @@ pub async fn resolve(
     incident_id: &str,
     resolution: String,
 ) -> Result<Incident> {
-    let company = company_of(state, operator, incident_id).await?;
-    let command = IncidentCommand::Resolve { resolution };
-    let (incident, _) = change(state, operator, &company, incident_id, command).await?;
+    let (incident, _) = apply(
+        state,
+        operator,
+        incident_id,
+        IncidentCommand::Resolve { resolution },
+    )
+    .await?;
     Ok(incident)
 }
 
@@ -111,9 +131,13 @@ pub async fn reopen(
     incident_id: &str,
     reason: String,
 ) -> Result<Incident> {
-    let company = company_of(state, operator, incident_id).await?;
-    let command = IncidentCommand::Reopen { reason };
-    let (incident, _) = change(state, operator, &company, incident_id, command).await?;
+    let (incident, _) = apply(
+        state,
+        operator,
+        incident_id,
+        IncidentCommand::Reopen { reason },
+    )
+    .await?;
     Ok(incident)
 }
 
@@ -124,9 +148,13 @@ pub async fn add_comment(
     incident_id: &str,
     text: String,
 ) -> Result<StoredEvent> {
-    let company = company_of(state, operator, incident_id).await?;
-    let command = IncidentCommand::Comment { text };
-    let (_, events) = change(state, operator, &company, incident_id, command).await?;
+    let (_, events) = apply(
+        state,
+        operator,
+        incident_id,
+        IncidentCommand::Comment { text },
+    )
+    .await?;
     events
         .into_iter()
         .next()
